@@ -1,0 +1,177 @@
+"""Demo data as code. Used by `manage.py seed_demo`; later capabilities add their own seeders here."""
+
+import json
+
+from django.contrib.auth.models import Group
+from wagtail.models import Locale, Page, Site
+
+from marketplace.parties.models import Membership, MembershipRole, Organisation, OrganisationKind, User
+from marketplace.parties.validators import uscc_check_character
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published demo credential, documented in the README
+
+
+def demo_uscc(first17: str) -> str:
+    return first17 + uscc_check_character(first17)
+
+
+DEMO_ORGANISATIONS = [
+    # slug, kind, name_zh, name_en, first 17 chars of the credit code, province, city, holder, licensee
+    ("demo-university", OrganisationKind.UNIVERSITY, "示范理工大学", "Demo University of Technology",
+     "12110000400012345", "北京市", "北京市", True, False),
+    ("demo-institute", OrganisationKind.INSTITUTE, "示范先进材料研究院", "Demo Institute of Advanced Materials",
+     "12310000425012346", "上海市", "上海市", True, False),
+    ("demo-company", OrganisationKind.ENTERPRISE, "深圳示范智能科技有限公司", "Demo Intelligent Technology Co., Ltd.",
+     "91440300MA5DE4X01", "广东省", "深圳市", False, True),
+    ("demo-startup", OrganisationKind.ENTERPRISE, "杭州示范新能源有限公司", "Demo New Energy (Hangzhou) Co., Ltd.",
+     "91330100MA2DE4X02", "浙江省", "杭州市", False, True),
+    ("demo-ip-office", OrganisationKind.IP_OFFICE, "示范市知识产权局", "Demo City Intellectual Property Office",
+     "11440300007DE4X03", "广东省", "深圳市", False, False),
+]
+
+DEMO_USERS = [
+    # e-mail, first, last, organisation slug, role, description
+    ("holder@demo.test", "Wei", "Zhang", "demo-university", MembershipRole.ADMIN, "holder admin of demo-university"),
+    ("licensee@demo.test", "Na", "Li", "demo-company", MembershipRole.ADMIN, "licensee admin of demo-company"),
+    ("startup@demo.test", "Lei", "Wang", "demo-startup", MembershipRole.ADMIN, "licensee admin of demo-startup"),
+    ("ipoffice@demo.test", "Min", "Chen", "demo-ip-office", MembershipRole.ADMIN, "IP office staff"),
+    ("institute@demo.test", "Jing", "Liu", "demo-institute", MembershipRole.ADMIN, "holder admin of demo-institute"),
+]
+
+
+def _user(email: str, first: str = "", last: str = "", **flags) -> User:
+    user = User.objects.filter(email=email).first() or User(email=email, username=email)
+    user.first_name, user.last_name = first, last
+    for name, value in flags.items():
+        setattr(user, name, value)
+    user.set_password(DEMO_PASSWORD)
+    user.save()
+    return user
+
+
+def seed_parties() -> list[tuple[str, str]]:
+    for slug, kind, name_zh, name_en, first17, province, city, holder, licensee in DEMO_ORGANISATIONS:
+        org = Organisation.objects.filter(slug=slug).first() or Organisation(slug=slug)
+        org.kind, org.name_zh, org.name_en, org.uscc = kind, name_zh, name_en, demo_uscc(first17)
+        org.province, org.city, org.is_holder, org.is_licensee = province, city, holder, licensee
+        org.contact_email = f"contact@{slug}.demo.test"
+        org.full_clean()
+        org.save()
+    listed = []
+    for email, first, last, slug, role, what in DEMO_USERS:
+        user = _user(email, first, last)
+        Membership.objects.update_or_create(
+            user=user, organisation=Organisation.objects.get(slug=slug), defaults={"role": role}
+        )
+        listed.append((email, what))
+    editor = _user("editor@demo.test", "Hua", "Zhou", is_staff=False)
+    editors = Group.objects.filter(name="Editors").first()
+    if editors:
+        editor.groups.add(editors)
+    listed.append(("editor@demo.test", "Wagtail editor (/admin/)"))
+    _user("admin@demo.test", "Site", "Admin", is_staff=True, is_superuser=True)
+    listed.append(("admin@demo.test", "superuser (/admin/, /django-admin/)"))
+    return listed
+
+
+HOME_CONTENT = {
+    "zh-hans": {
+        "title": "专利开放许可交易平台",
+        "hero_title": "专利开放许可，一站完成",
+        "hero_text": "专利权人盘点、分级、分类并公开声明开放许可；企业按公开条件书面通知并在线付费，立即取得可验证的普通许可；"
+                     "知识产权局监测快速许可成交率，并为知识产权证券化试点组建资产池。",
+    },
+    "en": {
+        "title": "Open Patent Licensing Marketplace",
+        "hero_title": "Open patent licensing, end to end",
+        "hero_text": "Patent holders inventory, grade and classify their patents and declare them open for licensing; "
+                     "companies notify in writing, pay online and get a verifiable non-exclusive licence at once; "
+                     "the IP office watches the quick-licence deal rate and builds pools for IP-securitization pilots.",
+    },
+}
+
+GUIDE_CONTENT = {
+    "zh-hans": {
+        "title": "开放许可制度说明",
+        "slug": "open-licensing",
+        "introduction": "《专利法》（2020年修正）第五十条至第五十二条确立的专利开放许可制度。",
+        "body": [
+            ("heading", {"text": "什么是开放许可", "size": "h2"}),
+            ("quote", {"text": "专利权人自愿以书面方式向国务院专利行政部门声明愿意许可任何单位或者个人实施其专利，"
+                               "并明确许可使用费支付方式、标准的，由国务院专利行政部门予以公告，实行开放许可。",
+                       "source": "《专利法》第五十条"}),
+            ("paragraph", "<p>任何单位或者个人有意愿实施开放许可的专利的，以书面方式通知专利权人，"
+                          "并依照公告的许可使用费支付方式、标准支付许可使用费后，即获得专利实施许可。"
+                          "开放许可实施期间，专利权人不得就该专利给予独占或者排他许可。</p>"),
+            ("paragraph", "<p>撤回开放许可声明的，不影响在先给予的开放许可的效力。</p>"),
+        ],
+    },
+    "en": {
+        "title": "How open licensing works",
+        "slug": "open-licensing",
+        "introduction": "The open-licensing system of the China Patent Law (2020 amendment), articles 50 to 52.",
+        "body": [
+            ("heading", {"text": "What open licensing is", "size": "h2"}),
+            ("quote", {"text": "Where a patentee voluntarily declares in writing to the patent administration department "
+                               "under the State Council that it is willing to license any entity or individual to exploit "
+                               "its patent, and specifies the method and standard of paying the royalties, the department "
+                               "announces it and the open licence is implemented.",
+                       "source": "China Patent Law, art. 50"}),
+            ("paragraph", "<p>Anyone who wishes to exploit a patent under open licence notifies the patentee in "
+                          "writing and pays the royalty on the announced terms, and thereby obtains a licence. While "
+                          "the open licence stands the patentee may not grant an exclusive or sole licence.</p>"),
+            ("paragraph", "<p>Withdrawing an open-licence declaration does not affect licences already granted.</p>"),
+        ],
+    },
+}
+
+
+def _locale(code: str) -> Locale:
+    return Locale.objects.get_or_create(language_code=code)[0]
+
+
+def seed_pages() -> None:
+    """A zh-hans home page as the site root with an English translation, plus a guide in both languages."""
+    from cms.models import ContentPage, HomePage
+
+    zh, en = _locale("zh-hans"), _locale("en")
+    # A flushed database (e.g. after a transactional test) has no tree root; recreate it like Wagtail's migration.
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root", locale=zh))
+    home = HomePage.objects.filter(locale=zh).first()
+    if home is None:
+        # Wagtail's migration leaves a plain "Welcome" page at /home/; the demo replaces it.
+        for stale in root.get_children().exact_type(Page):
+            stale.delete()
+        home = root.add_child(instance=HomePage(locale=zh, slug="home", **HOME_CONTENT["zh-hans"]))
+        site = Site.objects.filter(is_default_site=True).first() or Site(
+            hostname="localhost", port=80, is_default_site=True, site_name="Patent marketplace"
+        )
+        site.root_page = home
+        site.save()
+    _publish(home, HOME_CONTENT["zh-hans"])
+    home_en = home.get_translation_or_none(en)
+    if home_en is None:
+        home_en = home.copy_for_translation(en)
+    _publish(home_en.specific, HOME_CONTENT["en"])
+
+    guide = ContentPage.objects.child_of(home).filter(slug="open-licensing").first()
+    if guide is None:
+        guide = home.add_child(instance=ContentPage(locale=zh, **_page_fields(GUIDE_CONTENT["zh-hans"])))
+    _publish(guide, _page_fields(GUIDE_CONTENT["zh-hans"]))
+    guide_en = guide.get_translation_or_none(en)
+    if guide_en is None:
+        guide_en = guide.copy_for_translation(en)
+    _publish(guide_en.specific, _page_fields(GUIDE_CONTENT["en"]))
+
+
+def _page_fields(content: dict) -> dict:
+    fields = dict(content)
+    # StreamField takes its raw JSON form; block values here are the blocks' raw (JSON) values.
+    fields["body"] = json.dumps([{"type": kind, "value": value} for kind, value in content["body"]])
+    return fields
+
+
+def _publish(page, fields: dict) -> None:
+    for name, value in fields.items():
+        setattr(page, name, value)
+    page.save_revision().publish()

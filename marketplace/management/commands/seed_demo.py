@@ -1,0 +1,23 @@
+"""Seed the demo: organisations, users of each role and the CMS pages, written as code (not JSON dumps)
+so it survives model changes. Idempotent: running it again updates in place and duplicates nothing."""
+
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from marketplace.demo import DEMO_PASSWORD, seed_pages, seed_parties
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo organisations, users and pages (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        users = seed_parties()
+        seed_pages()
+        editors = Group.objects.filter(name="Editors").first()
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password {DEMO_PASSWORD}):"))
+        for email, what in users:
+            self.stdout.write(f"  {email:<22} {what}")
+        if editors is None:
+            self.stdout.write(self.style.WARNING("Wagtail's Editors group is missing; the editor cannot use /admin/."))

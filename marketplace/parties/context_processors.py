@@ -1,0 +1,12 @@
+from .selectors import memberships_for_user, user_is_ip_office
+
+
+def parties(request):
+    """The signed-in user's organisations, lazily, for the navigation bar."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "my_memberships": lambda: list(memberships_for_user(user=user)),
+        "is_ip_office": lambda: user_is_ip_office(user=user),
+    }

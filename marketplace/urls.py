@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from marketplace import views
+
+# Outside the language prefix: machine endpoints and the admin.
+urlpatterns = [
+    path("django-admin/", admin.site.urls),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", views.healthz, name="healthz"),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# People's pages live under /zh-hans/ and /en/; "/" redirects by the browser's language.
+urlpatterns += i18n_patterns(
+    path("", include("marketplace.parties.urls")),
+    # Wagtail serves every other path (home page, content pages, later the listings); keep it last.
+    path("", include(wagtail_urls)),
+    prefix_default_language=True,
+)

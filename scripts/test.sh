@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The whole suite, as `make test` runs it: installs what is missing (apt: postgresql, chromium; pip into
+# .venv), starts a throwaway PostgreSQL cluster on 127.0.0.1, then runs in order: check,
+# makemigrations --check, ruff, check --deploy on production settings, pytest on SQLite, pytest on
+# PostgreSQL, browser tests in headless Chromium. Stops what it started, even on failure; exits non-zero
+# if any step failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BIN=$ROOT/.venv/bin
+OUT=$ROOT/test-output
+mkdir -p "$OUT"
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing apt packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" || exit 1
+fi
+make --no-print-directory .venv || exit 1
+
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+TMP=$(mktemp -d /tmp/patent-market-test.XXXXXX)
+chmod 755 "$TMP"
+PGDATA=$TMP/pgdata
+PGPORT=$($BIN/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+if [ "$(id -u)" -eq 0 ]; then mkdir -p "$PGDATA" && chown postgres "$PGDATA" "$TMP"; fi
+
+cleanup() {
+  as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+echo "== starting PostgreSQL on 127.0.0.1:$PGPORT"
+as_pg "$PGBIN/initdb" -D "$PGDATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$OUT/initdb.log" 2>&1 \
+  || { cat "$OUT/initdb.log"; exit 1; }
+as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -w -l "$TMP/postgres.log" -o "-p $PGPORT -k $TMP -c listen_addresses=127.0.0.1 \
+  -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null || { cat "$TMP/postgres.log"; exit 1; }
+PG_URL="postgres://postgres@127.0.0.1:$PGPORT/marketplace"
+
+export DJANGO_SETTINGS_MODULE=marketplace.settings.test
+failed=()
+summary=()
+step() {  # step NAME COMMAND...
+  local name=$1; shift
+  echo "== $name"
+  if "$@"; then summary+=("ok      $name"); else summary+=("FAILED  $name"); failed+=("$name"); fi
+}
+counts() {  # counts JUNIT_XML -> "N passed, N failed, N skipped"
+  $BIN/python scripts/junit_counts.py "$1"
+}
+
+step "manage.py check" $BIN/python manage.py check --fail-level WARNING
+step "makemigrations --check" $BIN/python manage.py makemigrations --check --dry-run
+step "ruff" $BIN/ruff check .
+step "check --deploy (production settings)" env DJANGO_SETTINGS_MODULE=marketplace.settings.production \
+  SECRET_KEY="$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+  ALLOWED_HOSTS=patents.example.cn DATABASE_URL="$PG_URL" \
+  $BIN/python manage.py check --deploy --fail-level WARNING
+step "pytest on SQLite" $BIN/pytest -m "not browser" -p no:cacheprovider --junitxml="$OUT/sqlite.xml" -q
+step "pytest on PostgreSQL" env DATABASE_URL="$PG_URL" $BIN/pytest -m "not browser" -p no:cacheprovider \
+  --junitxml="$OUT/postgresql.xml" -q
+step "browser tests (headless Chromium)" $BIN/pytest -m browser -p no:cacheprovider --junitxml="$OUT/browser.xml" -q
+
+echo
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+for run in sqlite postgresql browser; do
+  [ -f "$OUT/$run.xml" ] && printf '%-11s %s\n' "$run:" "$(counts "$OUT/$run.xml")"
+done
+$BIN/python scripts/junit_counts.py --total "$OUT"/sqlite.xml "$OUT"/postgresql.xml "$OUT"/browser.xml
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "failed steps: ${failed[*]}"
+  exit 1
+fi

@@ -1,0 +1,55 @@
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import stripe
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def demo_pages(db):
+    """The zh-hans home page with its English translation and the guide, made by the demo seeder."""
+    from marketplace.demo import seed_pages
+
+    seed_pages()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def localstripe_url():
+    """A real localstripe process on a free loopback port, its state in memory only (never the shared
+    /tmp pickle), with the stripe library pointed at it for the whole session."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "localstripe_server.py"), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("localstripe did not start") from None
+            time.sleep(0.1)
+    previous = stripe.api_base
+    stripe.api_base = url
+    os.environ["STRIPE_API_BASE"] = url
+    yield url
+    stripe.api_base = previous
+    proc.terminate()
+    proc.wait(timeout=10)

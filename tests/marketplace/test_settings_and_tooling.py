@@ -1,0 +1,50 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import stripe
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _django(settings_module, env_extra, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECRET_KEY", "DATABASE_URL"))}
+    env.update({"DJANGO_SETTINGS_MODULE": settings_module, **env_extra})
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _django("marketplace.settings.production", {"ALLOWED_HOSTS": "x.cn"}, "check")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_passes_check_deploy_with_its_environment():
+    result = _django("marketplace.settings.production",
+                     {"ALLOWED_HOSTS": "patents.example.cn", "SECRET_KEY": "k" * 30 + "-Zq9!x" * 10},
+                     "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_database_url_selects_the_engine():
+    code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings.dev",
+           "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/x"}
+    out = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "django.db.backends.postgresql"
+
+
+def test_the_local_stripe_stand_in_takes_a_payment_on_loopback(localstripe_url):
+    assert localstripe_url.startswith("http://127.0.0.1:")
+    intent = stripe.PaymentIntent.create(api_key="sk_test_tooling", amount=1500, currency="cny",
+                                         payment_method="pm_card_visa", confirm=True)
+    assert intent.status == "succeeded" and intent.amount == 1500
+
+
+@pytest.mark.django_db
+def test_healthz_answers(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
