@@ -72,3 +72,12 @@ def dashboard_next_steps(*, membership: Membership) -> list[NextStep]:
         steps.append(NextStep(_("Invite colleagues"), _("Add members who act for your organisation."),
                               reverse("organisation_detail", args=[org.slug]) + "#members"))
     return steps
+
+
+def organisation_by_reference(reference: str) -> Organisation | None:
+    """An organisation by slug or by unified social credit code (how commands and APIs name one)."""
+    from .validators import normalize_uscc
+
+    reference = (reference or "").strip()
+    return (Organisation.objects.filter(slug=reference).first()
+            or Organisation.objects.filter(uscc=normalize_uscc(reference)).first())

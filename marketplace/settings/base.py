@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
+    "django_tasks",
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -90,6 +92,21 @@ DATABASES = {
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://default"),
+    # Live progress of background work, shared between the worker and the web process.
+    "progress": env.cache("PROGRESS_CACHE_URL", default=f"filecache://{BASE_DIR / '.cache' / 'progress'}"),
+}
+
+# Background work (imports, regrading, exports) runs as django-tasks: immediately in dev and tests,
+# through the database queue and `manage.py db_worker` in production.
+TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend")}}
+
+# Inventory files: the web upload limit and the limit of the import service itself (the CLI).
+INVENTORY_MAX_UPLOAD_MB = env.int("INVENTORY_MAX_UPLOAD_MB", default=50)
+INVENTORY_MAX_FILE_MB = env.int("INVENTORY_MAX_FILE_MB", default=1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 AUTH_USER_MODEL = "parties.User"
 AUTH_PASSWORD_VALIDATORS = [

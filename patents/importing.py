@@ -1,0 +1,422 @@
+"""Reading and validating an inventory file (CSV in UTF-8 / UTF-8 with BOM / GBK / GB18030, or XLSX).
+
+Everything here is vectorised with pandas: no database query per row. The result is a frame of clean
+values ready to write, plus a frame of errors naming row, column, value and reason. Writing is
+patents.services.inventory_import's job. The header mapping is documented in docs/inventory-import.md.
+"""
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+import pandas as pd
+from django.utils.translation import gettext as _
+
+from .ipc import ipc_subclass, normalize_ipc_series
+from .numbers import normalize_series
+from .term import statutory_expiry_series
+from .wipo_fields import classify_series
+
+# Canonical column -> accepted headers. Headers match case-, space- and underscore-insensitively.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "number": ("patent_number", "number", "application_number", "publication_number", "专利号", "申请号",
+               "公开号", "公告号", "授权公告号"),
+    "title": ("title", "专利名称", "发明名称", "名称", "发明创造名称"),
+    "kind": ("kind", "patent_type", "type", "专利类型", "类型"),
+    "filing_date": ("filing_date", "application_date", "申请日"),
+    "grant_date": ("grant_date", "授权日", "授权公告日"),
+    "ipc": ("ipc", "ipc_codes", "ipc分类号", "主分类号", "分类号"),
+    "abstract": ("abstract", "摘要"),
+    "claims_count": ("claims_count", "claims", "权利要求数", "权利要求项数"),
+    "legal_status": ("legal_status", "status", "法律状态"),
+    "inventors": ("inventors", "发明人", "设计人"),
+    "co_owners": ("co_owners", "共同专利权人", "共有人"),
+    "annual_fees_paid_through": ("annual_fees_paid_through", "fees_paid_through", "年费缴至", "年费缴纳至"),
+    "family_size": ("family_size", "同族数", "同族数量"),
+    "forward_citations": ("forward_citations", "citations", "被引次数", "被引用次数"),
+    "evaluation_report": ("evaluation_report", "专利权评价报告", "评价报告"),
+    "pledged": ("pledged", "质押", "是否质押"),
+    "exclusive_licence_in_force": ("exclusive_licence_in_force", "exclusive_licence", "独占许可", "排他许可"),
+    "term_extension_days": ("term_extension_days", "专利权期限补偿天数", "期限补偿天数"),
+}
+REQUIRED_COLUMNS = ("number", "title", "kind", "filing_date")
+
+KIND_VALUES = {
+    "invention": "invention", "发明": "invention", "发明专利": "invention", "i": "invention",
+    "utilitymodel": "utility_model", "utility_model": "utility_model", "utility": "utility_model",
+    "实用新型": "utility_model", "实用新型专利": "utility_model", "u": "utility_model",
+    "design": "design", "外观设计": "design", "外观设计专利": "design", "industrialdesign": "design",
+    "d": "design", "s": "design",
+}
+STATUS_VALUES = {
+    "granted": "granted", "授权": "granted", "有效": "granted", "专利权维持": "granted", "inforce": "granted",
+    "active": "granted",
+    "pending": "pending", "审中": "pending", "在审": "pending", "实质审查": "pending", "公开": "pending",
+    "申请中": "pending",
+    "lapsed": "lapsed", "失效": "lapsed", "未缴年费专利权终止": "lapsed", "放弃": "lapsed", "终止": "lapsed",
+    "expired": "expired", "期限届满": "expired", "届满": "expired",
+    "invalidated": "invalidated", "无效": "invalidated", "全部无效": "invalidated", "宣告无效": "invalidated",
+}
+EVALUATION_VALUES = {
+    "positive": "positive", "全部符合": "positive", "符合": "positive", "yes": "positive", "有": "positive",
+    "partial": "partial", "部分符合": "partial",
+    "negative": "negative", "不符合": "negative", "全部不符合": "negative",
+    "": "", "none": "", "no": "", "无": "",
+}
+BOOL_VALUES = {"true": True, "yes": True, "y": True, "1": True, "是": True, "有": True,
+               "false": False, "no": False, "n": False, "0": False, "否": False, "无": False, "": False}
+KIND_LABELS = {"invention": "invention", "utility_model": "utility model", "design": "design"}
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
+
+MAX_COLUMNS = 200
+# An XLSX is a zip; refuse archives whose contents would expand beyond this (zip bombs).
+MAX_XLSX_EXPANDED_BYTES = 1024 * 1024 * 1024
+MAX_XLSX_RATIO = 200
+
+
+class InventoryFileError(Exception):
+    """The file as a whole cannot be read; `column` names the header concerned when there is one."""
+
+    def __init__(self, reason: str, column: str = ""):
+        super().__init__(reason)
+        self.reason, self.column = reason, column
+
+
+@dataclass
+class ValidatedInventory:
+    """Clean values for the valid rows (index = source row number) and one error row per problem."""
+
+    rows: pd.DataFrame
+    errors: pd.DataFrame
+    total_rows: int
+    present_columns: set[str] = field(default_factory=set)
+
+    @property
+    def rejected_row_numbers(self) -> set[int]:
+        return set(self.errors["row"].astype(int)) - {0}
+
+
+def _header_key(header) -> str:
+    return re.sub(r"[\s_\-（）()]+", "", str(header).replace("\ufeff", "")).lower()
+
+
+_ALIAS_LOOKUP = {_header_key(alias): column for column, aliases in HEADER_ALIASES.items() for alias in aliases}
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        # GB18030 is a superset of GBK and GB2312: what Chinese Excel writes as "CSV".
+        return raw.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise InventoryFileError(
+            _("The file is neither UTF-8 nor GBK/GB18030 text (undecodable bytes at offset %(offset)d).")
+            % {"offset": exc.start}
+        ) from exc
+
+
+def read_table(raw: bytes, *, filename: str = "", max_bytes: int) -> pd.DataFrame:
+    """Bytes of an uploaded file -> frame of strings (XLSX dates stay dates). Raises InventoryFileError."""
+    if not raw.strip():
+        raise InventoryFileError(_("The file is empty."))
+    if len(raw) > max_bytes:
+        raise InventoryFileError(
+            _("The file is %(size).1f MB, over the limit of %(limit).0f MB; split it into several files.")
+            % {"size": len(raw) / 1_048_576, "limit": max_bytes / 1_048_576}
+        )
+    if raw.startswith(b"PK\x03\x04"):
+        frame = _read_xlsx(raw)
+    elif raw.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InventoryFileError(_("Old Excel .xls files are not supported; save the sheet as .xlsx or CSV."))
+    else:
+        if b"\x00" in raw[:65536]:
+            raise InventoryFileError(_("This is not a spreadsheet: the file contains binary data. Upload CSV or XLSX."))
+        frame = _read_csv(_decode(raw))
+    if frame.shape[1] > MAX_COLUMNS:
+        raise InventoryFileError(_("The file has %(n)d columns; at most %(max)d are read.")
+                                 % {"n": frame.shape[1], "max": MAX_COLUMNS})
+    if frame.empty:
+        raise InventoryFileError(_("The file has a header but no data rows."))
+    return frame
+
+
+def _read_csv(text: str) -> pd.DataFrame:
+    first_line = text.split("\n", 1)[0]
+    if first_line.count(",") + first_line.count(";") + first_line.count("\t") + first_line.count("，") == 0 \
+            and len(first_line) > 0 and _header_key(first_line) not in _ALIAS_LOOKUP:
+        raise InventoryFileError(_("This is not a spreadsheet: no column separator in the first line."))
+    delimiter = max([",", ";", "\t"], key=first_line.count)
+    if len(first_line) > 1_000_000:
+        raise InventoryFileError(_("The header line is too long."))
+    try:
+        # Only the header row is checked for width first: a 10k-column row fails fast and clearly.
+        header_cells = next(csv.reader([first_line], delimiter=delimiter))
+        if len(header_cells) > MAX_COLUMNS:
+            raise InventoryFileError(_("The file has %(n)d columns; at most %(max)d are read.")
+                                     % {"n": len(header_cells), "max": MAX_COLUMNS})
+        return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
+                           skip_blank_lines=True, engine="c")
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InventoryFileError(_("The CSV cannot be parsed: %(error)s") % {"error": exc}) from exc
+
+
+def _read_xlsx(raw: bytes) -> pd.DataFrame:
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+            if expanded > MAX_XLSX_EXPANDED_BYTES or expanded > MAX_XLSX_RATIO * max(len(raw), 1):
+                raise InventoryFileError(_("The XLSX file expands to an unreasonable size (a zip bomb?); refused."))
+            if "xl/workbook.xml" not in archive.namelist():
+                raise InventoryFileError(_("This zip file is not an XLSX workbook."))
+        frame = pd.read_excel(io.BytesIO(raw), engine="openpyxl", dtype=object, sheet_name=0)
+    except InventoryFileError:
+        raise
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+        raise InventoryFileError(_("The XLSX file cannot be read: %(error)s") % {"error": exc}) from exc
+    frame = frame.dropna(how="all")
+    # Excel gives numbers and dates as objects; keep dates, turn everything else into trimmed text.
+    for col in frame.columns:
+        frame[col] = frame[col].map(_xlsx_cell)
+    return frame
+
+
+def _xlsx_cell(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, pd.Timestamp | date):
+        return pd.Timestamp(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def map_headers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rename known headers to canonical column names; unknown columns are ignored."""
+    renames, seen = {}, {}
+    for header in frame.columns:
+        column = _ALIAS_LOOKUP.get(_header_key(header))
+        if column is None:
+            continue
+        if column in seen:
+            raise InventoryFileError(_("Columns '%(a)s' and '%(b)s' both mean %(column)s.")
+                                     % {"a": seen[column], "b": header, "column": column}, column=column)
+        seen[column] = header
+        renames[header] = column
+    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+    if missing:
+        accepted = "; ".join(f"{c}: {' / '.join(HEADER_ALIASES[c][:4])}" for c in missing)
+        raise InventoryFileError(_("Required column(s) missing: %(columns)s.") % {"columns": accepted},
+                                 column=", ".join(missing))
+    return frame[list(renames)].rename(columns=renames)
+
+
+class _Errors:
+    def __init__(self):
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, mask, rows: pd.Index, column: str, values, reason) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        values = pd.Series(values, index=rows) if not isinstance(values, pd.Series) else values
+        reasons = reason[mask] if isinstance(reason, np.ndarray | pd.Series) else reason
+        self.parts.append(pd.DataFrame({
+            "row": rows[mask], "column": column, "value": values[mask].astype(str).str.slice(0, 200).to_numpy(),
+            "reason": np.asarray(reasons, dtype=object) if not isinstance(reasons, str) else reasons,
+        }))
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame(columns=["row", "column", "value", "reason"])
+        return pd.concat(self.parts, ignore_index=True).sort_values(["row", "column"], kind="stable")
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame:
+        return pd.Series("", index=frame.index, dtype=object)
+    return frame[column].map(lambda v: v if isinstance(v, pd.Timestamp) else str(v).strip())
+
+
+def _key(series: pd.Series) -> pd.Series:
+    return series.astype(str).str.lower().str.replace(r"[\s_\-]+", "", regex=True)
+
+
+def parse_dates(series: pd.Series) -> pd.Series:
+    """Vectorised: YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYYMMDD, or Excel date cells -> Timestamp/NaT."""
+    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    is_ts = series.map(lambda v: isinstance(v, pd.Timestamp)).to_numpy(dtype=bool)
+    if is_ts.any():
+        out[is_ts] = pd.to_datetime(series[is_ts]).dt.normalize()
+    text = series[~is_ts].astype(str).str.strip().str.slice(0, 10)
+    for fmt in DATE_FORMATS:
+        todo = out.isna() & ~is_ts & (series.astype(str).str.strip() != "")
+        if not todo.any():
+            break
+        out[todo] = pd.to_datetime(text.reindex(series.index)[todo], format=fmt, errors="coerce")
+    return out
+
+
+def _parse_int(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series.replace("", np.nan), errors="coerce")
+
+
+_LIST_SPLIT = re.compile(r"\s*[;；,，、]\s*")
+_SHARE = re.compile(r"^(?P<name>.+?)\s*(?:[:：]\s*(?P<a>\d+(?:\.\d+)?)\s*%?|[（(]\s*(?P<b>\d+(?:\.\d+)?)\s*%?\s*[）)])$")
+
+
+def parse_co_owners(text: str) -> list[tuple[str, Decimal | None]]:
+    """'甲大学:60;乙公司:40' or '甲大学(60%)；乙公司' -> [(name, share or None)]. Raises ValueError."""
+    owners = []
+    for part in filter(None, (p.strip() for p in re.split(r"\s*[;；]\s*", text))):
+        m = _SHARE.match(part)
+        name, share = (m["name"].strip(), m["a"] or m["b"]) if m else (part, None)
+        try:
+            value = Decimal(share) if share is not None else None
+        except InvalidOperation as exc:
+            raise ValueError(_("share of %(name)s is not a number") % {"name": name}) from exc
+        if value is not None and not (0 < value <= 100):
+            raise ValueError(_("share of %(name)s must be between 0 and 100") % {"name": name})
+        owners.append((name[:200], value))
+    total = sum(s for _, s in owners if s is not None)
+    if total > 100:
+        raise ValueError(_("co-owner shares add up to %(total)s%%, more than 100%%") % {"total": total})
+    if len({n for n, _ in owners}) != len(owners):
+        raise ValueError(_("a co-owner is listed twice"))
+    return owners
+
+
+def validate(frame: pd.DataFrame, *, today: date) -> ValidatedInventory:
+    """Check every row; return clean values of the valid rows and the errors of the others."""
+    frame = frame.copy()
+    frame.index = pd.RangeIndex(2, len(frame) + 2)  # spreadsheet row numbers: the header is row 1
+    rows = frame.index
+    errors = _Errors()
+    out = pd.DataFrame(index=rows)
+
+    raw_number = _text(frame, "number")
+    numbers = normalize_series(raw_number.where(raw_number != "", None))
+    errors.add(numbers["error"].notna(), rows, "number", raw_number, numbers["error"].to_numpy(dtype=object))
+    out["number"] = numbers["canonical"]
+    out["number_original"] = raw_number.str.slice(0, 60)
+    out["country"] = numbers["country"].fillna("CN")
+    first_row = pd.Series(rows, index=rows).groupby(out["number"].to_numpy()).transform("min")
+    duplicate = out["number"].notna() & out["number"].duplicated(keep="first")
+    errors.add(duplicate, rows, "number", raw_number,
+               first_row.astype("Int64").astype(str).map(lambda r: _("duplicate of row %(row)s") % {"row": r})
+               .to_numpy(dtype=object))
+
+    title = _text(frame, "title")
+    errors.add(title == "", rows, "title", title, _("missing title"))
+    errors.add(title.str.len() > 500, rows, "title", title, _("title longer than 500 characters"))
+    out["title"] = title
+    out["abstract"] = _text(frame, "abstract").str.slice(0, 20000)
+
+    raw_kind = _text(frame, "kind")
+    kind = _key(raw_kind).map(KIND_VALUES)
+    implied = numbers["patent_kind"]
+    kind = kind.where(~((raw_kind == "") & implied.notna()), implied)
+    errors.add(kind.isna() & (raw_kind != ""), rows, "kind", raw_kind,
+               _("unknown kind (use invention/发明, utility model/实用新型 or design/外观设计)"))
+    errors.add(kind.isna() & (raw_kind == ""), rows, "kind", raw_kind, _("missing kind"))
+    mismatch = kind.notna() & implied.notna() & (kind != implied)
+    errors.add(mismatch, rows, "kind", raw_kind,
+               implied.fillna("").map(lambda k: _("kind contradicts the patent number, which is a %(kind)s")
+                                      % {"kind": KIND_LABELS.get(k, k)}).to_numpy(dtype=object))
+    out["kind"] = kind
+
+    raw_filing = _text(frame, "filing_date")
+    filing = parse_dates(raw_filing)
+    errors.add((raw_filing.astype(str) == ""), rows, "filing_date", raw_filing, _("missing filing date"))
+    errors.add(filing.isna() & (raw_filing.astype(str) != ""), rows, "filing_date", raw_filing,
+               _("not a date (use YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYYMMDD)"))
+    errors.add(filing > pd.Timestamp(today), rows, "filing_date", raw_filing, _("filing date is in the future"))
+    errors.add((filing < pd.Timestamp("1985-04-01")) & (out["country"] == "CN"), rows, "filing_date", raw_filing,
+               _("filing date before 1985-04-01, when the Chinese patent system began"))
+    errors.add(filing < pd.Timestamp("1900-01-01"), rows, "filing_date", raw_filing, _("filing date before 1900"))
+    out["filing_date"] = filing
+
+    raw_grant = _text(frame, "grant_date")
+    grant = parse_dates(raw_grant)
+    errors.add(grant.isna() & (raw_grant.astype(str) != ""), rows, "grant_date", raw_grant,
+               _("not a date (use YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYYMMDD)"))
+    errors.add(grant.notna() & filing.notna() & (grant < filing), rows, "grant_date", raw_grant,
+               _("grant date is before the filing date"))
+    errors.add(grant > pd.Timestamp(today), rows, "grant_date", raw_grant, _("grant date is in the future"))
+    out["grant_date"] = grant
+
+    raw_ipc = _text(frame, "ipc")
+    ipc = normalize_ipc_series(raw_ipc)
+    errors.add(ipc["error"].notna(), rows, "ipc", raw_ipc,
+               ipc["error"].fillna("").astype(str).map(lambda e: _("malformed IPC: %(error)s") % {"error": e})
+               .to_numpy(dtype=object))
+    out["main_ipc"] = ipc["main_ipc"].fillna("")
+    out["ipc_codes"] = ipc["ipc_codes"].map(lambda v: v if isinstance(v, list) else [])
+    out["ipc_subclass"] = out["main_ipc"].map(lambda c: ipc_subclass(c) if c else "")
+    out["technology_field"] = classify_series(ipc["main_ipc"])
+
+    raw_status = _text(frame, "legal_status")
+    status = _key(raw_status).map(STATUS_VALUES)
+    default_status = pd.Series(np.where(grant.notna(), "granted", "pending"), index=rows)
+    status = status.where(raw_status != "", default_status)
+    errors.add(status.isna(), rows, "legal_status", raw_status,
+               _("unknown legal status (use pending, granted, lapsed, expired or invalidated)"))
+    out["legal_status"] = status
+
+    for column, label in (("claims_count", _("claims count")), ("family_size", _("family size")),
+                          ("forward_citations", _("forward citations")), ("term_extension_days", _("term extension"))):
+        raw = _text(frame, column)
+        value = _parse_int(raw)
+        bad = (raw != "") & (value.isna() | (value < 0) | (value % 1 != 0) | (value > 100_000))
+        errors.add(bad, rows, column, raw, _("%(label)s must be a whole number from 0 to 100000") % {"label": label})
+        out[column] = value.where(~bad).astype("Int64")
+    out["term_extension_days"] = out["term_extension_days"].fillna(0)
+    errors.add((out["term_extension_days"] > 0) & (out["kind"] != "invention"), rows, "term_extension_days",
+               _text(frame, "term_extension_days"), _("only inventions can have a term extension"))
+
+    raw_fees = _text(frame, "annual_fees_paid_through")
+    fees = parse_dates(raw_fees)
+    errors.add(fees.isna() & (raw_fees.astype(str) != ""), rows, "annual_fees_paid_through", raw_fees,
+               _("not a date (use YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYYMMDD)"))
+    out["annual_fees_paid_through"] = fees
+
+    raw_eval = _text(frame, "evaluation_report")
+    evaluation = _key(raw_eval).map(EVALUATION_VALUES)
+    errors.add(evaluation.isna(), rows, "evaluation_report", raw_eval,
+               _("unknown evaluation report conclusion (use positive, partial, negative or leave empty)"))
+    out["evaluation_report"] = evaluation.fillna("")
+
+    for column in ("pledged", "exclusive_licence_in_force"):
+        raw = _text(frame, column)
+        value = _key(raw).map(BOOL_VALUES)
+        errors.add(value.isna(), rows, column, raw, _("use yes/no (是/否)"))
+        out[column] = value.fillna(False).astype(bool)
+
+    out["inventors"] = _text(frame, "inventors").map(
+        lambda t: [p[:100] for p in _LIST_SPLIT.split(t) if p][:100] if t else [])
+    co_owner_text = _text(frame, "co_owners")
+    co_owner_error = pd.Series(None, index=rows, dtype=object)
+    parsed_owners = pd.Series([[] for _ in rows], index=rows, dtype=object)
+    for row in co_owner_text.index[co_owner_text != ""]:
+        try:
+            parsed_owners[row] = parse_co_owners(co_owner_text[row])
+        except ValueError as exc:
+            co_owner_error[row] = str(exc)
+    errors.add(co_owner_error.notna(), rows, "co_owners", co_owner_text, co_owner_error.to_numpy(dtype=object))
+    out["co_owners"] = parsed_owners
+
+    error_frame = errors.frame()
+    bad_rows = set(error_frame["row"])
+    valid = out.loc[~out.index.isin(bad_rows)].copy()
+    valid["expiry_date"] = statutory_expiry_series(valid["kind"], valid["filing_date"], valid["term_extension_days"])
+    return ValidatedInventory(rows=valid, errors=error_frame, total_rows=len(frame),
+                              present_columns=set(frame.columns))

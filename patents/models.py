@@ -1,0 +1,262 @@
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from taggit.managers import TaggableManager
+
+from marketplace.parties.models import Organisation
+
+from .term import statutory_expiry
+
+
+class PatentKind(models.TextChoices):
+    INVENTION = "invention", _("Invention")
+    UTILITY_MODEL = "utility_model", _("Utility model")
+    DESIGN = "design", _("Design")
+
+
+class LegalStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    GRANTED = "granted", _("Granted")
+    LAPSED = "lapsed", _("Lapsed")
+    EXPIRED = "expired", _("Expired")
+    INVALIDATED = "invalidated", _("Invalidated")
+
+
+class Grade(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+
+
+class EvaluationConclusion(models.TextChoices):
+    # 专利权评价报告 conclusions: all claims meet the grant conditions, some do, none do.
+    NONE = "", _("No report")
+    POSITIVE = "positive", _("All claims meet the grant conditions")
+    PARTIAL = "partial", _("Some claims meet the grant conditions")
+    NEGATIVE = "negative", _("No claim meets the grant conditions")
+
+
+class InventoryBatch(models.Model):
+    """One import of a holder's inventory file: who ran it, how it went, what it did."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Imported")
+        REJECTED = "rejected", _("Rejected")
+        FAILED = "failed", _("Failed")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Web upload")
+        CLI = "cli", _("Command line")
+
+    holder = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="inventory_batches")
+    run_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    original_filename = models.CharField(_("file name"), max_length=255)
+    file = models.FileField(upload_to="inventory/%Y/%m/", blank=True)
+    partial = models.BooleanField(_("import valid rows only"), default=False)
+    language = models.CharField(max_length=10, default=settings.LANGUAGE_CODE,
+                                help_text=_("Language of the error messages (the uploader's)."))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    errors_preview = models.JSONField(default=list, blank=True)
+    error_report = models.FileField(upload_to="inventory/errors/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("inventory batch")
+        verbose_name_plural = _("inventory batches")
+
+    def __str__(self):
+        return f"{self.holder.slug} · {self.original_filename} · {self.get_status_display()}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.REJECTED, self.Status.FAILED}
+
+    @property
+    def progress_percent(self) -> int:
+        if self.is_finished:
+            return 100
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class Patent(models.Model):
+    """An inventoried patent of one holder. The canonical number is unique across the platform."""
+
+    holder = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="patents")
+    number = models.CharField(_("patent number"), max_length=40, unique=True,
+                              help_text=_("Canonical form, e.g. CN202110123456.7 or CN112345678B."))
+    number_original = models.CharField(_("number as imported"), max_length=60)
+    country = models.CharField(_("country"), max_length=2, default="CN")
+    kind = models.CharField(_("kind"), max_length=20, choices=PatentKind.choices)
+    title = models.CharField(_("title"), max_length=500)
+    abstract = models.TextField(_("abstract"), blank=True)
+    claims_count = models.PositiveIntegerField(_("claims"), null=True, blank=True)
+    main_ipc = models.CharField(_("main IPC"), max_length=20, blank=True)
+    ipc_codes = models.JSONField(_("IPC codes"), default=list, blank=True, help_text=_("Main IPC first."))
+    ipc_subclass = models.CharField(_("IPC subclass"), max_length=4, blank=True, db_index=True)
+    technology_field = models.PositiveSmallIntegerField(
+        _("technology field"), null=True, blank=True, db_index=True,
+        help_text=_("WIPO IPC-technology concordance, fields 1-35; empty when the main IPC maps to none."),
+    )
+    filing_date = models.DateField(_("filing date"))
+    grant_date = models.DateField(_("grant date"), null=True, blank=True)
+    term_extension_days = models.PositiveIntegerField(
+        _("term extension (days)"), default=0, help_text=_("Patent term compensation; inventions only.")
+    )
+    expiry_date = models.DateField(_("expiry date"), editable=False,
+                                   help_text=_("Computed from kind, filing date and extension by statute."))
+    legal_status = models.CharField(_("legal status"), max_length=12, choices=LegalStatus.choices)
+    annual_fees_paid_through = models.DateField(_("annual fees paid through"), null=True, blank=True)
+    inventors = models.JSONField(_("inventors"), default=list, blank=True)
+    family_size = models.PositiveIntegerField(_("family size"), null=True, blank=True)
+    forward_citations = models.PositiveIntegerField(_("forward citations"), null=True, blank=True)
+    evaluation_report = models.CharField(
+        _("evaluation report (专利权评价报告)"), max_length=10, choices=EvaluationConclusion.choices, blank=True,
+        default="",
+    )
+    pledged = models.BooleanField(_("pledged"), default=False)
+    exclusive_licence_in_force = models.BooleanField(_("exclusive or sole licence in force"), default=False)
+
+    grade_score = models.PositiveSmallIntegerField(_("grade score"), default=0,
+                                                   validators=[MaxValueValidator(100)])
+    grade_computed = models.CharField(_("computed grade"), max_length=1, choices=Grade.choices, default=Grade.D)
+    grade_factors = models.JSONField(_("grade factors"), default=dict, blank=True)
+    graded_at = models.DateTimeField(null=True, blank=True)
+    grade_override = models.CharField(_("grade set by holder"), max_length=1, choices=Grade.choices, blank=True)
+    grade_override_reason = models.TextField(_("reason for the holder's grade"), blank=True)
+
+    tags = TaggableManager(_("holder's tags"), blank=True, help_text=_("Your own labels, e.g. a lab or project."))
+    last_batch = models.ForeignKey(InventoryBatch, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-filing_date", "number"]
+        verbose_name = _("patent")
+        verbose_name_plural = _("patents")
+        indexes = [
+            models.Index(fields=["holder", "technology_field"]),
+            models.Index(fields=["holder", "grade_computed"]),
+            models.Index(fields=["holder", "-filing_date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(grant_date__isnull=True) | Q(grant_date__gte=models.F("filing_date")),
+                                   name="patent_grant_not_before_filing"),
+            models.CheckConstraint(condition=Q(term_extension_days=0) | Q(kind="invention"),
+                                   name="patent_extension_only_for_inventions"),
+            models.CheckConstraint(condition=Q(grade_override="") | ~Q(grade_override_reason=""),
+                                   name="patent_grade_override_needs_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    def save(self, *args, **kwargs):
+        # The expiry follows from other fields by statute; recomputing on every save keeps it true.
+        if self.filing_date and self.kind:
+            self.expiry_date = self.compute_expiry()
+        super().save(*args, **kwargs)
+
+    @property
+    def grade(self) -> str:
+        """The grade shown to buyers: the holder's override if any, else the computed one."""
+        return self.grade_override or self.grade_computed
+
+    @property
+    def remaining_life_days(self) -> int:
+        """Derived at read time so it is never stale."""
+        return max((self.expiry_date - timezone.localdate()).days, 0) if self.expiry_date else 0
+
+    @property
+    def remaining_life_years(self) -> Decimal:
+        return (Decimal(self.remaining_life_days) / Decimal("365.25")).quantize(Decimal("0.1"))
+
+    @property
+    def in_force(self) -> bool:
+        return self.legal_status == LegalStatus.GRANTED and self.remaining_life_days > 0
+
+    @property
+    def needs_evaluation_report(self) -> bool:
+        return self.kind in {PatentKind.UTILITY_MODEL, PatentKind.DESIGN}
+
+    def compute_expiry(self) -> date:
+        return statutory_expiry(self.kind, self.filing_date, self.term_extension_days)
+
+    def clean(self):
+        errors = {}
+        if self.grant_date and self.filing_date and self.grant_date < self.filing_date:
+            errors["grant_date"] = _("The grant date is before the filing date.")
+        if self.term_extension_days and self.kind != PatentKind.INVENTION:
+            errors["term_extension_days"] = _("Only inventions can have a term extension.")
+        if self.grade_override and not self.grade_override_reason.strip():
+            errors["grade_override_reason"] = _("Say why you set a different grade.")
+        if errors:
+            raise ValidationError(errors)
+
+
+
+class PatentCoOwner(models.Model):
+    """A co-owner (共同专利权人) and its share; linked to a platform organisation when one matches."""
+
+    patent = models.ForeignKey(Patent, on_delete=models.CASCADE, related_name="co_owners")
+    name = models.CharField(_("name"), max_length=200)
+    organisation = models.ForeignKey(Organisation, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="co_owned_patents")
+    share_percent = models.DecimalField(_("share (%)"), max_digits=5, decimal_places=2, null=True, blank=True,
+                                        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))])
+
+    class Meta:
+        verbose_name = _("co-owner")
+        verbose_name_plural = _("co-owners")
+        constraints = [models.UniqueConstraint(fields=["patent", "name"], name="co_owner_unique_per_patent")]
+
+    def __str__(self):
+        return f"{self.name} ({self.share_percent or '?'}%)"
+
+
+class PatentChange(models.Model):
+    """Audit trail: what changed in a patent, when, by whom and through which batch or action."""
+
+    class Action(models.TextChoices):
+        IMPORT_CREATE = "import_create", _("Created by import")
+        IMPORT_UPDATE = "import_update", _("Updated by import")
+        GRADE_OVERRIDE = "grade_override", _("Grade set by holder")
+        GRADE_OVERRIDE_CLEARED = "grade_cleared", _("Holder's grade removed")
+        TAGS = "tags", _("Tags changed")
+
+    patent = models.ForeignKey(Patent, on_delete=models.CASCADE, related_name="changes")
+    batch = models.ForeignKey(InventoryBatch, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="changes")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    changes = models.JSONField(default=dict, blank=True, help_text=_("{field: [old, new]}"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("patent change")
+        verbose_name_plural = _("patent changes")
+
+    def __str__(self):
+        return f"{self.patent_id} {self.action} {self.at:%Y-%m-%d}"

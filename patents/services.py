@@ -1,0 +1,358 @@
+"""Writes on the inventory: imports, grading, overrides and tags. Each is one transaction."""
+
+import io
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from marketplace.parties.models import Organisation, User
+
+from . import progress
+from .grading import grade_frame
+from .importing import InventoryFileError, map_headers, read_table, validate
+from .models import InventoryBatch, Patent, PatentChange, PatentCoOwner
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, int, int], None]
+WRITE_CHUNK = 2000
+
+# File column -> model fields it sets. A column absent from the file leaves those fields alone on update.
+FIELDS_BY_COLUMN = {
+    "title": ("title",),
+    "abstract": ("abstract",),
+    "kind": ("kind",),
+    "filing_date": ("filing_date",),
+    "grant_date": ("grant_date",),
+    "ipc": ("main_ipc", "ipc_codes", "ipc_subclass", "technology_field"),
+    "claims_count": ("claims_count",),
+    "legal_status": ("legal_status",),
+    "inventors": ("inventors",),
+    "annual_fees_paid_through": ("annual_fees_paid_through",),
+    "family_size": ("family_size",),
+    "forward_citations": ("forward_citations",),
+    "evaluation_report": ("evaluation_report",),
+    "pledged": ("pledged",),
+    "exclusive_licence_in_force": ("exclusive_licence_in_force",),
+    "term_extension_days": ("term_extension_days",),
+}
+ALL_FIELDS = [f for fields in FIELDS_BY_COLUMN.values() for f in fields]
+DATE_FIELDS = {"filing_date", "grant_date", "annual_fees_paid_through"}
+GRADE_INPUT_FIELDS = ["id", "kind", "legal_status", "expiry_date", "claims_count", "forward_citations",
+                      "family_size", "evaluation_report", "technology_field"]
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    status: str
+    total: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    error_report_path: str | None
+
+
+def inventory_batch_create(*, holder: Organisation, run_by: User | None, source: str, filename: str,
+                           content: bytes, partial: bool = False, language: str | None = None) -> InventoryBatch:
+    """Record an uploaded or given inventory file as a queued batch (the file is kept with it)."""
+    if not holder.is_holder:
+        raise ValidationError({"holder": "This organisation does not act as a patent holder."})
+    batch = InventoryBatch(holder=holder, run_by=run_by, source=source, original_filename=filename[:255],
+                           partial=partial, language=language or translation.get_language() or settings.LANGUAGE_CODE)
+    batch.full_clean(exclude=["file", "error_report"])
+    batch.file.save(f"batch-{timezone.now():%Y%m%d%H%M%S}-{filename[-80:]}", ContentFile(content), save=False)
+    batch.save()
+    return batch
+
+
+def inventory_batch_run(*, batch: InventoryBatch, on_progress: ProgressCallback | None = None,
+                        max_bytes: int | None = None, today: date | None = None) -> ImportSummary:
+    """Import a batch's file for its holder.
+
+    All or nothing by default: one invalid row rejects the batch and writes no patent. With
+    `batch.partial`, valid rows are imported and invalid ones reported. Upserts by canonical number;
+    records an audit entry per created or changed patent; regrades what it wrote. Never raises for bad
+    input: the outcome, counts and error report are on the batch."""
+    with translation.override(batch.language):
+        return _run(batch, on_progress, max_bytes or settings.INVENTORY_MAX_FILE_MB * 1024 * 1024,
+                    today or timezone.localdate())
+
+
+def _run(batch: InventoryBatch, on_progress, max_bytes: int, today: date) -> ImportSummary:
+
+    def tick(stage: str, done: int, total: int) -> None:
+        progress.report("inventory", batch.pk, stage=stage, done=done, total=total)
+        if on_progress:
+            on_progress(stage, done, total)
+
+    batch.status, batch.started_at = InventoryBatch.Status.RUNNING, timezone.now()
+    batch.save(update_fields=["status", "started_at"])
+    try:
+        tick("reading", 0, 0)
+        with batch.file.open("rb") as f:
+            raw = f.read()
+        try:
+            frame = map_headers(read_table(raw, filename=batch.original_filename, max_bytes=max_bytes))
+        except InventoryFileError as exc:
+            errors = pd.DataFrame([{"row": 0, "column": exc.column, "value": "", "reason": exc.reason}])
+            return _finish_rejected(batch, errors, total=0, message=exc.reason)
+        batch.total_rows = len(frame)
+        batch.save(update_fields=["total_rows"])
+        tick("validating", 0, len(frame))
+        checked = validate(frame, today=today)
+        errors = _ownership_errors(checked.rows, batch.holder)
+        if not errors.empty:
+            checked.rows = checked.rows.drop(index=errors["row"].unique())
+            checked.errors = pd.concat([checked.errors, errors], ignore_index=True).sort_values(["row", "column"])
+        tick("validating", len(frame), len(frame))
+        if not checked.errors.empty and not batch.partial:
+            rows = len(checked.rejected_row_numbers)
+            return _finish_rejected(batch, checked.errors, total=checked.total_rows,
+                                    message=_("%(n)d row(s) have errors; nothing was imported.") % {"n": rows})
+        with transaction.atomic():
+            counts = _write(batch, checked.rows, checked.present_columns, tick, today)
+        return _finish(batch, counts, checked.errors, checked.total_rows)
+    except Exception as exc:
+        logger.exception("inventory batch %s failed", batch.pk)
+        batch.status, batch.message, batch.finished_at = InventoryBatch.Status.FAILED, str(exc)[:2000], timezone.now()
+        batch.save(update_fields=["status", "message", "finished_at"])
+        raise
+    finally:
+        progress.clear("inventory", batch.pk)
+
+
+def _ownership_errors(rows: pd.DataFrame, holder: Organisation) -> pd.DataFrame:
+    """Numbers already inventoried by another holder: one query per chunk of numbers, never per row."""
+    numbers = rows["number"].tolist()
+    foreign = set()
+    for lo in range(0, len(numbers), 5000):
+        foreign.update(Patent.objects.filter(number__in=numbers[lo:lo + 5000]).exclude(holder=holder)
+                       .values_list("number", flat=True))
+    mask = rows["number"].isin(foreign)
+    return pd.DataFrame({"row": rows.index[mask], "column": "number", "value": rows.loc[mask, "number"].to_numpy(),
+                         "reason": _("this patent is already in another holder's inventory")})
+
+
+def _py(value, field: str):
+    """pandas cell -> the Python value the model field stores (None for missing)."""
+    if isinstance(value, list):
+        return value
+    if value is None or value is pd.NaT or (not isinstance(value, str | bool) and pd.isna(value)):
+        return None if field not in {"main_ipc", "ipc_subclass", "abstract", "evaluation_report"} else ""
+    if field in DATE_FIELDS or field == "expiry_date":
+        return pd.Timestamp(value).date()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def _write(batch: InventoryBatch, rows: pd.DataFrame, present: set[str], tick, today: date) -> dict[str, int]:
+    holder = batch.holder
+    fields = [f for column, fs in FIELDS_BY_COLUMN.items() if column in present or column == "kind" for f in fs]
+    if "legal_status" not in fields:
+        fields.append("legal_status")  # derived from the grant date when the file has no status column
+    write_expiry = bool({"kind", "filing_date", "term_extension_days"} & set(fields))
+    existing = {}
+    numbers = rows["number"].tolist()
+    for lo in range(0, len(numbers), 5000):
+        existing.update({p["number"]: p for p in Patent.objects.filter(holder=holder, number__in=numbers[lo:lo + 5000])
+                        .values("id", "number", *fields)})
+    records = rows.to_dict("records")
+    org_by_name = _organisations_by_name()
+    now = timezone.now()
+    created, changed, unchanged = [], [], 0
+    co_owner_rows: list[tuple[str, list]] = []
+    for done, record in enumerate(records, start=1):
+        values = {f: _py(record[f], f) for f in fields}
+        old = existing.get(record["number"])
+        if old is None:
+            patent = Patent(holder=holder, number=record["number"], number_original=record["number_original"],
+                            country=record["country"], last_batch=batch, expiry_date=_py(record["expiry_date"], "expiry_date"),
+                            **values)
+            created.append(patent)
+            co_owner_rows.append((record["number"], record["co_owners"]))
+        else:
+            diff = {f: [_jsonable(old[f]), _jsonable(values[f])] for f in fields if old[f] != values[f]}
+            owners_changed = "co_owners" in present and _owners_differ(old["id"], record["co_owners"])
+            if diff or owners_changed:
+                patent = Patent(id=old["id"], last_batch=batch, expiry_date=_py(record["expiry_date"], "expiry_date"),
+                                **values)
+                if owners_changed:
+                    diff["co_owners"] = [None, [[n, str(s) if s is not None else None] for n, s in record["co_owners"]]]
+                    co_owner_rows.append((record["number"], record["co_owners"]))
+                changed.append((patent, diff))
+            else:
+                unchanged += 1
+        if done % WRITE_CHUNK == 0:
+            tick("comparing", done, len(records))
+    tick("writing", 0, len(created) + len(changed))
+    for lo in range(0, len(created), WRITE_CHUNK):
+        Patent.objects.bulk_create(created[lo:lo + WRITE_CHUNK])
+        tick("writing", lo + WRITE_CHUNK, len(created) + len(changed))
+    update_fields = fields + ["last_batch", "updated_at"] + (["expiry_date"] if write_expiry else [])
+    for patent, _diff in changed:
+        patent.updated_at = now
+    for lo in range(0, len(changed), WRITE_CHUNK):
+        Patent.objects.bulk_update([p for p, _ in changed[lo:lo + WRITE_CHUNK]], update_fields)
+        tick("writing", len(created) + lo + WRITE_CHUNK, len(created) + len(changed))
+    # PostgreSQL and SQLite >= 3.35 return primary keys from bulk inserts.
+    created_ids = [p.pk for p in created]
+    ids = {p.number: p.pk for p in created}
+    ids.update({existing_number: existing[existing_number]["id"] for existing_number, _ in co_owner_rows
+                if existing_number in existing})
+    _replace_co_owners(co_owner_rows, ids, org_by_name)
+    PatentChange.objects.bulk_create(
+        [PatentChange(patent_id=pid, batch=batch, action=PatentChange.Action.IMPORT_CREATE, by=batch.run_by, at=now)
+         for pid in created_ids]
+        + [PatentChange(patent_id=p.pk, batch=batch, action=PatentChange.Action.IMPORT_UPDATE, changes=diff,
+                        by=batch.run_by, at=now) for p, diff in changed],
+        batch_size=WRITE_CHUNK,
+    )
+    regrade_ids = created_ids + [p.pk for p, _ in changed]
+    patents_regrade(patent_ids=regrade_ids, today=today, on_progress=lambda d, t: tick("grading", d, t))
+    return {"created": len(created), "updated": len(changed), "unchanged": unchanged}
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _owners_differ(patent_id: int, owners: list) -> bool:
+    current = sorted((o.name, o.share_percent) for o in PatentCoOwner.objects.filter(patent_id=patent_id))
+    return current != sorted(owners, key=lambda o: (o[0], o[1] is None, o[1]))
+
+
+def _organisations_by_name() -> dict[str, int]:
+    lookup = {}
+    for pk, zh, en in Organisation.objects.values_list("id", "name_zh", "name_en"):
+        lookup[zh] = pk
+        if en:
+            lookup[en.lower()] = pk
+    return lookup
+
+
+def _replace_co_owners(rows: list[tuple[str, list]], ids: dict[str, int], org_by_name: dict[str, int]) -> None:
+    patent_ids = [ids[n] for n, _ in rows if n in ids]
+    PatentCoOwner.objects.filter(patent_id__in=patent_ids).delete()
+    PatentCoOwner.objects.bulk_create(
+        [PatentCoOwner(patent_id=ids[number], name=name, share_percent=share,
+                       organisation_id=org_by_name.get(name) or org_by_name.get(name.lower()))
+         for number, owners in rows if number in ids for name, share in owners],
+        batch_size=WRITE_CHUNK,
+    )
+
+
+def _error_report(batch: InventoryBatch, errors: pd.DataFrame) -> None:
+    if errors.empty:
+        return
+    safe = errors.copy()
+    # Formula injection: a cell starting with = + - @ would run as a formula when opened in Excel.
+    for column in ("value", "reason", "column"):
+        safe[column] = safe[column].astype(str).map(lambda v: "'" + v if v[:1] in ("=", "+", "-", "@") else v)
+    buffer = io.StringIO()
+    safe.to_csv(buffer, index=False)
+    batch.error_report.save(f"batch-{batch.pk}-errors.csv", ContentFile(buffer.getvalue().encode("utf-8-sig")),
+                            save=False)
+    batch.errors_preview = [
+        {"row": int(r.row), "column": r.column, "value": r.value, "reason": r.reason}
+        for r in errors.head(500).itertuples()
+    ]
+
+
+def _finish_rejected(batch, errors, *, total, message) -> ImportSummary:
+    batch.status, batch.message = InventoryBatch.Status.REJECTED, message
+    batch.rejected_count = len(set(errors["row"]) - {0}) if total else 0
+    batch.processed_rows, batch.finished_at = total, timezone.now()
+    _error_report(batch, errors)
+    batch.save()
+    return _summary(batch)
+
+
+def _finish(batch, counts, errors, total) -> ImportSummary:
+    batch.created_count, batch.updated_count = counts["created"], counts["updated"]
+    batch.unchanged_count = counts["unchanged"]
+    batch.rejected_count = len(set(errors["row"]) - {0}) if not errors.empty else 0
+    batch.status, batch.processed_rows, batch.finished_at = InventoryBatch.Status.SUCCEEDED, total, timezone.now()
+    batch.message = (_("%(n)d row(s) rejected; the valid rows were imported.") % {"n": batch.rejected_count}
+                     if batch.rejected_count else "")
+    _error_report(batch, errors)
+    batch.save()
+    return _summary(batch)
+
+
+def _summary(batch: InventoryBatch) -> ImportSummary:
+    return ImportSummary(status=batch.status, total=batch.total_rows, created=batch.created_count,
+                         updated=batch.updated_count, unchanged=batch.unchanged_count, rejected=batch.rejected_count,
+                         error_report_path=batch.error_report.path if batch.error_report else None)
+
+
+def patents_regrade(*, holder: Organisation | None = None, patent_ids: list[int] | None = None,
+                    today: date | None = None, demand_by_field: dict[int, float] | None = None,
+                    on_progress: Callable[[int, int], None] | None = None) -> int:
+    """Recompute score, grade and factor breakdown for a holder's portfolio (or given patents) in one
+    bulk pass. Holder overrides are kept; the computed grade is refreshed beside them. Returns the count."""
+    today = today or timezone.localdate()
+    qs = Patent.objects.all()
+    if holder is not None:
+        qs = qs.filter(holder=holder)
+    if patent_ids is not None:
+        chunks = [patent_ids[lo:lo + 5000] for lo in range(0, len(patent_ids), 5000)]
+    else:
+        chunks = [list(qs.values_list("id", flat=True))]
+    total, done, now = sum(len(c) for c in chunks), 0, timezone.now()
+    for ids in chunks:
+        if not ids:
+            continue
+        frame = pd.DataFrame.from_records(qs.filter(id__in=ids).values(*GRADE_INPUT_FIELDS), columns=GRADE_INPUT_FIELDS)
+        graded = grade_frame(frame, today=today, demand_by_field=demand_by_field)
+        updates = [Patent(id=int(pid), grade_score=int(score), grade_computed=grade, grade_factors=factors, graded_at=now)
+                   for pid, score, grade, factors in zip(frame["id"], graded["score"], graded["grade"],
+                                                         graded["factors"], strict=True)]
+        Patent.objects.bulk_update(updates, ["grade_score", "grade_computed", "grade_factors", "graded_at"],
+                                   batch_size=WRITE_CHUNK)
+        done += len(ids)
+        if on_progress:
+            on_progress(done, total)
+    return done
+
+
+@transaction.atomic
+def patent_grade_override(*, patent: Patent, grade: str, reason: str, by: User) -> Patent:
+    """The holder sets its own grade with a reason (audited); the computed grade stays visible. An empty
+    grade removes the override."""
+    patent = Patent.objects.select_for_update().get(pk=patent.pk)
+    old = (patent.grade_override, patent.grade_override_reason)
+    patent.grade_override, patent.grade_override_reason = grade or "", (reason or "").strip() if grade else ""
+    patent.full_clean(validate_unique=False, validate_constraints=False)
+    patent.save(update_fields=["grade_override", "grade_override_reason", "updated_at"])
+    PatentChange.objects.create(
+        patent=patent, by=by,
+        action=PatentChange.Action.GRADE_OVERRIDE if grade else PatentChange.Action.GRADE_OVERRIDE_CLEARED,
+        changes={"grade_override": [old[0], patent.grade_override],
+                 "grade_override_reason": [old[1], patent.grade_override_reason]},
+    )
+    return patent
+
+
+@transaction.atomic
+def patent_tags_set(*, patent: Patent, tags: list[str], by: User) -> Patent:
+    """Replace the holder's own tags on a patent (audited)."""
+    clean = sorted({t.strip()[:100] for t in tags if t.strip()})
+    old = sorted(patent.tags.names())
+    if clean != old:
+        patent.tags.set(clean)
+        PatentChange.objects.create(patent=patent, by=by, action=PatentChange.Action.TAGS, changes={"tags": [old, clean]})
+    return patent
