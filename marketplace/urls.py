@@ -24,7 +24,9 @@ if settings.DEBUG:
 
 # People's pages live under /zh-hans/ and /en/; "/" redirects by the browser's language.
 urlpatterns += i18n_patterns(
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("", include("marketplace.parties.urls")),
+    path("", include("patents.urls")),
     # Wagtail serves every other path (home page, content pages, later the listings); keep it last.
     path("", include(wagtail_urls)),
     prefix_default_language=True,

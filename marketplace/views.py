@@ -1,5 +1,10 @@
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
+
+from marketplace.parties.selectors import dashboard_next_steps, memberships_for_user
+from patents.selectors import inventory_next_steps
 
 
 def healthz(request):
@@ -7,3 +12,11 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+def dashboard(request):
+    """Each membership with what its member can do next; every capability contributes its own steps."""
+    cards = [(m, inventory_next_steps(membership=m) + dashboard_next_steps(membership=m))
+             for m in memberships_for_user(user=request.user)]
+    return render(request, "parties/dashboard.html", {"cards": cards})

@@ -126,7 +126,8 @@ def _decode(raw: bytes) -> str:
 
 
 def read_table(raw: bytes, *, filename: str = "", max_bytes: int) -> pd.DataFrame:
-    """Bytes of an uploaded file -> frame of strings (XLSX dates stay dates). Raises InventoryFileError."""
+    """Bytes of an uploaded file -> frame of strings (XLSX dates stay dates), indexed by each data row's
+    position after the header (blank rows are dropped but still counted). Raises InventoryFileError."""
     if not raw.strip():
         raise InventoryFileError(_("The file is empty."))
     if len(raw) > max_bytes:
@@ -164,10 +165,13 @@ def _read_csv(text: str) -> pd.DataFrame:
         if len(header_cells) > MAX_COLUMNS:
             raise InventoryFileError(_("The file has %(n)d columns; at most %(max)d are read.")
                                      % {"n": len(header_cells), "max": MAX_COLUMNS})
-        return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
-                           skip_blank_lines=True, engine="c")
+        # Blank lines are read and then dropped, so the index keeps each record's position: error reports
+        # must name the row the user sees in Excel, also after an empty line (or a line of bare separators).
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
+                            skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InventoryFileError(_("The CSV cannot be parsed: %(error)s") % {"error": exc}) from exc
+    return frame[frame.ne("").any(axis=1)]
 
 
 def _read_xlsx(raw: bytes) -> pd.DataFrame:
@@ -281,7 +285,8 @@ def parse_co_owners(text: str) -> list[tuple[str, Decimal | None]]:
         m = _SHARE.match(part)
         name, share = (m["name"].strip(), m["a"] or m["b"]) if m else (part, None)
         try:
-            value = Decimal(share) if share is not None else None
+            # Stored with two decimals: rounding here keeps a re-import of the same file unchanged.
+            value = Decimal(share).quantize(Decimal("0.01")) if share is not None else None
         except InvalidOperation as exc:
             raise ValueError(_("share of %(name)s is not a number") % {"name": name}) from exc
         if value is not None and not (0 < value <= 100):
@@ -298,7 +303,8 @@ def parse_co_owners(text: str) -> list[tuple[str, Decimal | None]]:
 def validate(frame: pd.DataFrame, *, today: date) -> ValidatedInventory:
     """Check every row; return clean values of the valid rows and the errors of the others."""
     frame = frame.copy()
-    frame.index = pd.RangeIndex(2, len(frame) + 2)  # spreadsheet row numbers: the header is row 1
+    # Spreadsheet row numbers: the header is row 1 and read_table's index is each data row's position.
+    frame.index = pd.Index(np.asarray(frame.index, dtype=np.int64) + 2)
     rows = frame.index
     errors = _Errors()
     out = pd.DataFrame(index=rows)

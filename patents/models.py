@@ -44,6 +44,14 @@ class EvaluationConclusion(models.TextChoices):
     NEGATIVE = "negative", _("No claim meets the grant conditions")
 
 
+def private_storage():
+    """Inventory files and error reports are the holder's business: never under the public MEDIA_URL,
+    only downloadable through a permission-checked view."""
+    from django.core.files.storage import FileSystemStorage
+
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+
+
 class InventoryBatch(models.Model):
     """One import of a holder's inventory file: who ran it, how it went, what it did."""
 
@@ -62,7 +70,7 @@ class InventoryBatch(models.Model):
     run_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices)
     original_filename = models.CharField(_("file name"), max_length=255)
-    file = models.FileField(upload_to="inventory/%Y/%m/", blank=True)
+    file = models.FileField(upload_to="inventory/%Y/%m/", storage=private_storage, blank=True)
     partial = models.BooleanField(_("import valid rows only"), default=False)
     language = models.CharField(max_length=10, default=settings.LANGUAGE_CODE,
                                 help_text=_("Language of the error messages (the uploader's)."))
@@ -75,7 +83,7 @@ class InventoryBatch(models.Model):
     rejected_count = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
     errors_preview = models.JSONField(default=list, blank=True)
-    error_report = models.FileField(upload_to="inventory/errors/%Y/%m/", blank=True)
+    error_report = models.FileField(upload_to="inventory/errors/%Y/%m/", storage=private_storage, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -194,7 +202,8 @@ class Patent(models.Model):
 
     @property
     def in_force(self) -> bool:
-        return self.legal_status == LegalStatus.GRANTED and self.remaining_life_days > 0
+        # The expiry date is the last day of protection.
+        return self.legal_status == LegalStatus.GRANTED and self.expiry_date >= timezone.localdate()
 
     @property
     def needs_evaluation_report(self) -> bool:

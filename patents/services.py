@@ -164,6 +164,8 @@ def _write(batch: InventoryBatch, rows: pd.DataFrame, present: set[str], tick, t
     fields = [f for column, fs in FIELDS_BY_COLUMN.items() if column in present or column == "kind" for f in fs]
     if "legal_status" not in fields:
         fields.append("legal_status")  # derived from the grant date when the file has no status column
+    # On update a column absent from the file leaves its fields alone: that includes the derived status.
+    compared = [f for f in fields if f != "legal_status" or "legal_status" in present]
     write_expiry = bool({"kind", "filing_date", "term_extension_days"} & set(fields))
     existing = {}
     numbers = rows["number"].tolist()
@@ -185,7 +187,7 @@ def _write(batch: InventoryBatch, rows: pd.DataFrame, present: set[str], tick, t
             created.append(patent)
             co_owner_rows.append((record["number"], record["co_owners"]))
         else:
-            diff = {f: [_jsonable(old[f]), _jsonable(values[f])] for f in fields if old[f] != values[f]}
+            diff = {f: [_jsonable(old[f]), _jsonable(values[f])] for f in compared if old[f] != values[f]}
             owners_changed = "co_owners" in present and _owners_differ(old["id"], record["co_owners"])
             if diff or owners_changed:
                 patent = Patent(id=old["id"], last_batch=batch, expiry_date=_py(record["expiry_date"], "expiry_date"),
@@ -202,7 +204,7 @@ def _write(batch: InventoryBatch, rows: pd.DataFrame, present: set[str], tick, t
     for lo in range(0, len(created), WRITE_CHUNK):
         Patent.objects.bulk_create(created[lo:lo + WRITE_CHUNK])
         tick("writing", lo + WRITE_CHUNK, len(created) + len(changed))
-    update_fields = fields + ["last_batch", "updated_at"] + (["expiry_date"] if write_expiry else [])
+    update_fields = compared + ["last_batch", "updated_at"] + (["expiry_date"] if write_expiry else [])
     for patent, _diff in changed:
         patent.updated_at = now
     for lo in range(0, len(changed), WRITE_CHUNK):
@@ -356,3 +358,16 @@ def patent_tags_set(*, patent: Patent, tags: list[str], by: User) -> Patent:
         patent.tags.set(clean)
         PatentChange.objects.create(patent=patent, by=by, action=PatentChange.Action.TAGS, changes={"tags": [old, clean]})
     return patent
+
+
+@transaction.atomic
+def patents_tag_add(*, holder: Organisation, patent_ids: list[int], tag: str, by: User) -> int:
+    """Add one tag to several of the holder's patents (bulk selection in the portfolio). Patents of other
+    holders in the list are ignored, never tagged. Returns how many were tagged."""
+    tag = tag.strip()[:100]
+    if not tag:
+        raise ValidationError({"tag": _("The tag is empty.")})
+    patents = list(Patent.objects.filter(holder=holder, pk__in=patent_ids))
+    for patent in patents:
+        patent_tags_set(patent=patent, tags=[*patent.tags.names(), tag], by=by)
+    return len(patents)

@@ -5,7 +5,6 @@ from . import views
 urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("dashboard/", views.dashboard, name="dashboard"),
     path("organisations/", views.organisation_list, name="organisation_list"),
     path("organisations/<slug:slug>/", views.organisation_detail, name="organisation_detail"),
     path("organisations/<slug:slug>/edit/", views.organisation_edit, name="organisation_edit"),

@@ -45,13 +45,6 @@ def _add_errors(form, exc: ValidationError) -> None:
 
 
 @login_required
-def dashboard(request):
-    memberships = selectors.memberships_for_user(user=request.user)
-    cards = [(m, selectors.dashboard_next_steps(membership=m)) for m in memberships]
-    return render(request, "parties/dashboard.html", {"cards": cards})
-
-
-@login_required
 def organisation_list(request):
     organisations = selectors.organisation_list(user=request.user)
     return render(request, "parties/organisation_list.html", {"organisations": organisations})

@@ -200,6 +200,8 @@ MIXED_LISTS = [
     "x\x00y",
     "H01M 10/05\x01H01M 4/36",
     "H01M 10/05 \x1c H01M 4/36",
+    "H01M 10/05; \udcff",
+    "\U0001f600 H01M 10/05",
 ]
 
 
@@ -233,7 +235,7 @@ def test_bulk_ipc_parsing_of_an_empty_series_is_an_empty_frame():
     assert list(frame.columns) == ["main_ipc", "ipc_codes", "error"]
 
 
-def test_bulk_ipc_parsing_normalises_each_distinct_item_once(monkeypatch):
+def test_bulk_ipc_parsing_does_the_work_once_per_distinct_spelling_not_once_per_row(monkeypatch):
     calls: list[str] = []
     original = ipc._canonical
 
@@ -243,9 +245,11 @@ def test_bulk_ipc_parsing_normalises_each_distinct_item_once(monkeypatch):
 
     monkeypatch.setattr(ipc, "_canonical", counting)
 
-    normalize_ipc_series(pd.Series(["H01M 10/0525; H01M 4/36", "H01M 4/36", "H01M10/0525"] * 100))
+    frame = normalize_ipc_series(pd.Series(["H01M 10/0525; H01M 4/36", "H01M 4/36", "H01M10/0525"] * 100))
 
-    assert sorted(calls) == ["H01M10/0525", "H01M4/36"]
+    # Four distinct spellings: "H01M 10/0525", " H01M 4/36", "H01M 4/36", "H01M10/0525".
+    assert sorted(calls) == ["H01M10/0525", "H01M10/0525", "H01M4/36", "H01M4/36"]
+    assert frame["ipc_codes"].iloc[0] == ["H01M 10/0525", "H01M 4/36"]
 
 
 _SECTIONS = "ABCDEFGHXZ"
@@ -253,7 +257,9 @@ _SECTIONS = "ABCDEFGHXZ"
 
 @st.composite
 def ipc_symbols(draw) -> str:
-    subclass = f"{draw(st.sampled_from(_SECTIONS))}{draw(st.integers(0, 99)):02d}{draw(st.sampled_from('ABKMQZ1'))}"
+    subclass = (
+        f"{draw(st.sampled_from(_SECTIONS))}{draw(st.integers(0, 99)):02d}{draw(st.sampled_from('ABKMQZ1'))}"
+    )
     if draw(st.integers(0, 5)) == 0:
         return subclass.lower() if draw(st.booleans()) else subclass
     if draw(st.integers(0, 3)) == 0:
@@ -278,7 +284,9 @@ def ipc_lists(draw) -> str:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(ipc_lists(), st.text(max_size=30), st.none()), min_size=1, max_size=30), st.booleans())
+@given(
+    st.lists(st.one_of(ipc_lists(), st.text(max_size=30), st.none()), min_size=1, max_size=30), st.booleans()
+)
 def test_bulk_ipc_parsing_agrees_with_parse_ipc_list_on_generated_input(values, allow_subclass):
     assert_series_agrees_with_scalar(values, allow_subclass)
 

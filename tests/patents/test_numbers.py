@@ -120,7 +120,11 @@ def test_twelve_digit_application_number_from_before_2003_is_rejected():
 def test_pre_2003_eight_digit_application_number_is_validated_and_normalised(raw, canonical, patent_kind):
     result = normalize_patent_number(raw)
 
-    assert (result.canonical, result.patent_kind, result.number_type) == (canonical, patent_kind, "application")
+    assert (result.canonical, result.patent_kind, result.number_type) == (
+        canonical,
+        patent_kind,
+        "application",
+    )
 
 
 def test_eight_digit_application_number_with_wrong_check_character_is_rejected():
@@ -173,7 +177,9 @@ def test_chinese_publication_number_normalises_with_kind_code(raw, canonical, ki
 
 
 def test_chinese_kind_code_that_contradicts_the_type_digit_is_rejected():
-    with pytest.raises(PatentNumberError, match=r"kind code U \(utility model\) does not match.*3 means design"):
+    with pytest.raises(
+        PatentNumberError, match=r"kind code U \(utility model\) does not match.*3 means design"
+    ):
         normalize_patent_number("CN312345678U")
 
 
@@ -363,6 +369,8 @@ MIXED_INPUTS = [
     "hello",
     "x\x00y",
     "\u00df202110123456.7",
+    "CN112345678B\udcff",
+    "\U0001f600",
 ]
 
 
@@ -469,7 +477,9 @@ def cn_applications(draw) -> str:
 def old_cn_applications(draw) -> str:
     body = f"{draw(st.integers(0, 99)):02d}{draw(st.integers(0, 9))}{draw(st.integers(0, 99_999)):05d}"
     check = cn_check_char(body) if draw(st.booleans()) else draw(st.sampled_from("0123456789X"))
-    return draw(decorated(f"{draw(st.sampled_from(['', 'CN', 'ZL']))}{body}{draw(st.sampled_from(['.', '']))}{check}"))
+    return draw(
+        decorated(f"{draw(st.sampled_from(['', 'CN', 'ZL']))}{body}{draw(st.sampled_from(['.', '']))}{check}")
+    )
 
 
 _CN_KINDS = ["", "A", "B", "C", "U", "Y", "S", "D", "X", "B1", "A8", "U9", "S2", "B8"]

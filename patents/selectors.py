@@ -1,0 +1,144 @@
+"""Reads on the inventory, and who may see which part of it."""
+
+import django_filters
+from django.db.models import Case, CharField, F, Q, QuerySet, When
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.parties.models import Membership, Organisation, User
+from marketplace.parties.selectors import user_is_ip_office
+
+from .models import Grade, InventoryBatch, LegalStatus, Patent, PatentChange, PatentKind
+from .wipo_fields import FIELDS
+
+
+def holder_organisations_for(*, user: User) -> QuerySet[Organisation]:
+    """The holder organisations a user acts for."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(is_holder=True, memberships__user=user).distinct().order_by("name_zh")
+
+
+def user_can_manage_inventory(*, user: User, holder: Organisation) -> bool:
+    """Members of the holder import, grade and tag; the IP office only reads."""
+    return user.is_authenticated and holder.is_holder and (
+        user.is_superuser or Membership.objects.filter(user=user, organisation=holder).exists()
+    )
+
+
+def user_can_view_inventory(*, user: User, holder: Organisation) -> bool:
+    return user_can_manage_inventory(user=user, holder=holder) or user_is_ip_office(user=user)
+
+
+def with_effective_grade(qs: QuerySet[Patent]) -> QuerySet[Patent]:
+    """Annotate `effective_grade`: the holder's override if set, else the computed grade."""
+    return qs.annotate(effective_grade=Case(
+        When(~Q(grade_override=""), then=F("grade_override")), default=F("grade_computed"), output_field=CharField()))
+
+
+def field_choices() -> list[tuple[int, str]]:
+    zh = (get_language() or "").startswith("zh")
+    return [(f.number, f"{f.number}. {f.name_zh if zh else f.name_en}") for f in FIELDS]
+
+
+class PortfolioFilter(django_filters.FilterSet):
+    """The holder's own list of patents; the same definition serves the page and its exports."""
+
+    q = django_filters.CharFilter(method="filter_text", label=_("Number or title contains"))
+    kind = django_filters.ChoiceFilter(choices=PatentKind.choices, label=_("Kind"))
+    legal_status = django_filters.ChoiceFilter(choices=LegalStatus.choices, label=_("Legal status"))
+    grade = django_filters.ChoiceFilter(choices=Grade.choices, field_name="effective_grade", label=_("Grade"))
+    technology_field = django_filters.TypedChoiceFilter(choices=field_choices, coerce=int, label=_("Technology field"))
+    unclassified = django_filters.BooleanFilter(field_name="technology_field", lookup_expr="isnull",
+                                                label=_("IPC maps to no field"))
+    tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
+    min_remaining_years = django_filters.NumberFilter(method="filter_remaining", label=_("Remaining life at least (years)"))
+    ordering = django_filters.OrderingFilter(
+        fields=(("filing_date", "filing_date"), ("expiry_date", "expiry_date"), ("grade_score", "score"),
+                ("number", "number"), ("title", "title")),
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = Patent
+        fields = []
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value)) if value else queryset
+
+    def filter_remaining(self, queryset, name, value):
+        today = timezone.localdate()
+        years = int(value)
+        try:
+            threshold = today.replace(year=today.year + years)
+        except ValueError:  # 29 February
+            threshold = today.replace(year=today.year + years, day=28)
+        return queryset.filter(expiry_date__gte=threshold)
+
+
+def portfolio_list(*, holder: Organisation, params) -> PortfolioFilter:
+    qs = with_effective_grade(Patent.objects.filter(holder=holder)).prefetch_related("tags").distinct()
+    return PortfolioFilter(params, queryset=qs.order_by("-filing_date", "number"))
+
+
+def portfolio_summary(*, holder: Organisation) -> dict:
+    from django.db.models import Count
+
+    qs = with_effective_grade(Patent.objects.filter(holder=holder))
+    by_grade = dict(qs.values_list("effective_grade").annotate(n=Count("id")).values_list("effective_grade", "n"))
+    return {"total": sum(by_grade.values()), "by_grade": [(g, by_grade.get(g, 0)) for g in "ABCD"],
+            "unclassified": qs.filter(technology_field__isnull=True).count()}
+
+
+def patent_history(*, patent: Patent) -> QuerySet[PatentChange]:
+    return patent.changes.select_related("by", "batch")
+
+
+def batches_for(*, holder: Organisation) -> QuerySet[InventoryBatch]:
+    return InventoryBatch.objects.filter(holder=holder).select_related("run_by")
+
+
+def grade_explanation(*, patent: Patent) -> list[dict]:
+    """The stored factor breakdown, in display order, with labels and rules."""
+    from .grading import FACTOR_BY_KEY
+
+    zh = (get_language() or "").startswith("zh")
+    rows = []
+    for key, entry in (patent.grade_factors or {}).items():
+        factor = FACTOR_BY_KEY.get(key)
+        rows.append({"key": key, "label": (factor.label_zh if zh else factor.label_en) if factor else key,
+                     "rule": factor.rule if factor else "", **entry})
+    return rows
+
+
+
+def inventory_next_steps(*, membership: Membership) -> list:
+    """Dashboard steps that the inventory offers to this member."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from marketplace.parties.selectors import NextStep
+
+    org = membership.organisation
+    steps = []
+    if org.is_holder:
+        count = Patent.objects.filter(holder=org).count()
+        query = f"?holder={org.slug}"
+        if count == 0:
+            steps.append(NextStep(_("Import your patent inventory"),
+                                  _("Upload a CSV or XLSX list of your patents; we grade and classify them."),
+                                  reverse("inventory_upload") + query))
+        else:
+            steps.append(NextStep(_("Review your portfolio"),
+                                  _("%(n)d patents, graded A-D with reasons; tag them and override grades.") % {"n": count},
+                                  reverse("portfolio") + query))
+            steps.append(NextStep(_("Import more patents"), _("Add or update patents from a spreadsheet."),
+                                  reverse("inventory_upload") + query))
+            steps.append(NextStep(_("See your patent landscape"), _("Counts by technology field, grade, kind and year."),
+                                  reverse("navigation_holder", args=[org.slug])))
+    if org.is_ip_office:
+        steps.append(NextStep(_("Platform patent landscape"), _("Every inventoried patent by field, sector and grade."),
+                              reverse("navigation_platform")))
+    return steps

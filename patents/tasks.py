@@ -1,0 +1,19 @@
+"""Background jobs: thin wrappers that load ids and call one service (pretix's lesson: no logic here)."""
+
+from django_tasks import task
+
+from marketplace.parties.models import Organisation
+
+from .models import InventoryBatch
+from .services import inventory_batch_run, patents_regrade
+
+
+@task()
+def run_inventory_batch(batch_id: int) -> str:
+    batch = InventoryBatch.objects.select_related("holder").get(pk=batch_id)
+    return inventory_batch_run(batch=batch).status
+
+
+@task()
+def regrade_portfolio(holder_id: int) -> int:
+    return patents_regrade(holder=Organisation.objects.get(pk=holder_id))

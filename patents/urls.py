@@ -1,0 +1,17 @@
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("portfolio/", views.portfolio, name="portfolio"),
+    path("portfolio/regrade/", views.portfolio_regrade, name="portfolio_regrade"),
+    path("portfolio/patents/<int:pk>/", views.patent_detail, name="patent_detail"),
+    path("portfolio/patents/<int:pk>/grade/", views.patent_grade, name="patent_grade"),
+    path("portfolio/patents/<int:pk>/tags/", views.patent_tags, name="patent_tags"),
+    path("inventory/import/", views.inventory_upload, name="inventory_upload"),
+    path("inventory/batches/", views.batch_list, name="batch_list"),
+    path("inventory/batches/<int:pk>/", views.batch_detail, name="batch_detail"),
+    path("inventory/batches/<int:pk>/status.json", views.batch_status, name="batch_status"),
+    path("inventory/batches/<int:pk>/errors.csv", views.batch_error_report, name="batch_error_report"),
+    path("navigation/", include("patents.navigation_urls")),
+]
