@@ -144,6 +144,9 @@ class Patent(models.Model):
     )
     pledged = models.BooleanField(_("pledged"), default=False)
     exclusive_licence_in_force = models.BooleanField(_("exclusive or sole licence in force"), default=False)
+    # Kept by the licensing app while an open-licence declaration stands (Patent Law art. 51: no exclusive
+    # or sole licence meanwhile; CNIPA announcement 594: annual fees reduced by 15%).
+    under_open_licence = models.BooleanField(_("under open licence"), default=False, db_index=True)
 
     grade_score = models.PositiveSmallIntegerField(_("grade score"), default=0,
                                                    validators=[MaxValueValidator(100)])

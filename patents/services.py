@@ -133,15 +133,28 @@ def _run(batch: InventoryBatch, on_progress, max_bytes: int, today: date) -> Imp
 
 
 def _ownership_errors(rows: pd.DataFrame, holder: Organisation) -> pd.DataFrame:
-    """Numbers already inventoried by another holder: one query per chunk of numbers, never per row."""
+    """Rows the database forbids: numbers already inventoried by another holder, and an exclusive licence
+    on a patent under open licence (Patent Law art. 51). One query per chunk of numbers, never per row."""
     numbers = rows["number"].tolist()
-    foreign = set()
+    foreign, open_licensed = set(), set()
     for lo in range(0, len(numbers), 5000):
-        foreign.update(Patent.objects.filter(number__in=numbers[lo:lo + 5000]).exclude(holder=holder)
-                       .values_list("number", flat=True))
-    mask = rows["number"].isin(foreign)
-    return pd.DataFrame({"row": rows.index[mask], "column": "number", "value": rows.loc[mask, "number"].to_numpy(),
-                         "reason": _("this patent is already in another holder's inventory")})
+        for number, holder_id, under_open in Patent.objects.filter(number__in=numbers[lo:lo + 5000]).values_list(
+                "number", "holder_id", "under_open_licence"):
+            if holder_id != holder.pk:
+                foreign.add(number)
+            elif under_open:
+                open_licensed.add(number)
+    foreign_mask = rows["number"].isin(foreign)
+    exclusive_mask = rows["number"].isin(open_licensed) & rows["exclusive_licence_in_force"].astype(bool)
+    return pd.concat([
+        pd.DataFrame({"row": rows.index[foreign_mask], "column": "number",
+                      "value": rows.loc[foreign_mask, "number"].to_numpy(),
+                      "reason": _("this patent is already in another holder's inventory")}),
+        pd.DataFrame({"row": rows.index[exclusive_mask], "column": "exclusive_licence_in_force",
+                      "value": "yes",
+                      "reason": _("the patent is under an open-licence declaration, which forbids exclusive or sole "
+                                  "licences (Patent Law art. 51); withdraw the declaration first")}),
+    ], ignore_index=True)
 
 
 def _py(value, field: str):

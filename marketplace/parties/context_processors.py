@@ -9,4 +9,5 @@ def parties(request):
     return {
         "my_memberships": lambda: list(memberships_for_user(user=user)),
         "is_ip_office": lambda: user_is_ip_office(user=user),
+        "my_holder_slugs": lambda: [m.organisation.slug for m in memberships_for_user(user=user) if m.organisation.is_holder],
     }
