@@ -209,3 +209,98 @@ def seed_patents() -> list[str]:
         lines.append(f"{slug}: {summary.created} created, {summary.updated} updated, "
                      f"{summary.unchanged} unchanged, {summary.rejected} rejected")
     return lines
+
+
+STANDARD_TERMS = {
+    "name_zh": "专利开放许可标准条款",
+    "name_en": "Standard open-licence terms",
+    "clauses_zh": (
+        "第一条 许可性质：本许可为普通（非独占）实施许可，许可地域为中国大陆。\n"
+        "第二条 许可范围：被许可人可以制造、使用、许诺销售、销售、进口专利产品，或者使用专利方法。\n"
+        "第三条 许可使用费：按照开放许可声明公告的支付方式和标准支付；提成费以年度为结算周期，"
+        "被许可人应于每个许可年度结束后30日内报告净销售额或利润并付款。\n"
+        "第四条 许可期限：自许可使用费首期款项到账之日起算，期限以声明为准，且不超过专利权期限。\n"
+        "第五条 撤回：专利权人撤回开放许可声明的，不影响在先给予的开放许可的效力。\n"
+        "第六条 争议解决：协商不成的，可以请求国务院专利行政部门进行调解，或者依法向人民法院起诉。"
+    ),
+    "clauses_en": (
+        "1. Nature: an ordinary (non-exclusive) licence to exploit the patent in mainland China.\n"
+        "2. Scope: the licensee may make, use, offer to sell, sell and import patented products, or use the "
+        "patented process.\n"
+        "3. Royalties: paid in the way and at the rate announced in the open-licence declaration; royalties are "
+        "settled yearly, the licensee reporting net sales or profit and paying within 30 days after each "
+        "licence year.\n"
+        "4. Term: from the day the first amount is received, for the declared duration, never beyond the "
+        "patent's term.\n"
+        "5. Withdrawal: withdrawing the declaration does not affect licences already granted.\n"
+        "6. Disputes: failing agreement, either party may ask the patent administration department under the "
+        "State Council to mediate, or sue in a people's court."
+    ),
+}
+
+DEMO_OFFERS = [
+    {"fee_form": "lump_sum", "lump_sum_fen": 5_000_000, "duration_years": 3},
+    {"fee_form": "lump_sum", "lump_sum_fen": 12_000_000, "duration_years": 5},
+    {"fee_form": "royalty", "royalty_base": "net_sales", "royalty_rate": "3.00", "annual_minimum_fen": 2_000_000,
+     "duration_years": 3},
+    {"fee_form": "royalty", "royalty_base": "profit", "royalty_rate": "10.00", "duration_years": 2},
+    {"fee_form": "entry_plus_royalty", "entry_fee_fen": 3_000_000, "royalty_base": "net_sales",
+     "royalty_rate": "2.50", "duration_years": 4},
+    {"fee_form": "entry_plus_royalty", "entry_fee_fen": 8_000_000, "royalty_base": "net_sales",
+     "royalty_rate": "1.50", "annual_minimum_fen": 1_000_000, "duration_years": 5},
+]
+
+
+def seed_terms():
+    from licensing.models import LicenceTerms
+
+    terms = LicenceTerms.objects.filter(name_en=STANDARD_TERMS["name_en"]).first() or LicenceTerms(**STANDARD_TERMS)
+    for name, value in STANDARD_TERMS.items():
+        setattr(terms, name, value)
+    terms.live = True
+    terms.save()
+    if terms.latest_revision is None:
+        terms.save_revision().publish()
+    return terms
+
+
+def seed_declarations() -> list[str]:
+    """Publish demo declarations across all three fee forms and withdraw one. Idempotent: patents that
+    already carry a demo declaration are left alone."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from licensing.models import Declaration
+    from licensing.services import declaration_create, declaration_publish, declaration_withdraw
+    from patents.models import Patent
+
+    terms = seed_terms()
+    lines = []
+    today = timezone.localdate()
+    for slug, email, *_rest in DEMO_PORTFOLIOS:
+        holder = Organisation.objects.get(slug=slug)
+        admin = User.objects.get(email=email)
+        if Declaration.objects.filter(holder=holder).exists():
+            continue
+        candidates = list(Patent.objects.filter(
+            holder=holder, legal_status="granted", kind="invention", pledged=False, exclusive_licence_in_force=False,
+            co_owners__isnull=True, expiry_date__gte=today + timedelta(days=6 * 366)).order_by("-grade_score")[:6])
+        # The holder's records: annual fees paid for the current patent year.
+        Patent.objects.filter(pk__in=[p.pk for p in candidates]).update(
+            annual_fees_paid_through=today + timedelta(days=200))
+        published = []
+        for patent, offer in zip(candidates, DEMO_OFFERS, strict=False):
+            offer = {**offer, "royalty_rate": Decimal(offer["royalty_rate"]) if "royalty_rate" in offer else None}
+            draft = declaration_create(
+                patent=Patent.objects.get(pk=patent.pk), terms=terms, by=admin, payment_method=(
+                    "平台在线支付；提成费于每个许可年度结束后30日内结算。 Paid online through the platform; royalties "
+                    "settled within 30 days after each licence year."),
+                contact_name=f"{admin.last_name} {admin.first_name}", contact_email=admin.email, **offer)
+            published.append(declaration_publish(declaration=draft, by=admin))
+        if published:
+            declaration_withdraw(declaration=published[-1], by=admin,
+                                 reason="专利权转让谈判中，暂停开放许可。 Suspended during assignment negotiations.")
+        lines.append(f"{slug}: {len(published)} declarations published, 1 withdrawn")
+    return lines

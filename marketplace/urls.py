@@ -27,6 +27,7 @@ urlpatterns += i18n_patterns(
     path("dashboard/", views.dashboard, name="dashboard"),
     path("", include("marketplace.parties.urls")),
     path("", include("patents.urls")),
+    path("", include("licensing.urls")),
     # Wagtail serves every other path (home page, content pages, later the listings); keep it last.
     path("", include(wagtail_urls)),
     prefix_default_language=True,

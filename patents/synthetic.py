@@ -812,6 +812,18 @@ _INTRO_UTILITY = "本实用新型公开了|The utility model discloses; 本实�
 _LEAD = "包括以下步骤|comprising the following steps; 所述方法包括|the method comprising"
 _DESIGN_POINTS = "形状|the shape; 形状与图案|the shape and pattern; 形状与色彩的结合|the combination of shape and colour"
 _DESIGN_VIEWS = "立体图|perspective view; 主视图|front view; 立体图1|perspective view 1"
+# Qualifiers: of method topics, of materials, of devices (see _QUALIFIER_GROUP).
+_QUALIFIERS = (
+    "高精度|high-precision; 自适应|adaptive; 分布式|distributed; 轻量级|lightweight; 在线|online; 快速|fast;"
+    " 鲁棒|robust; 多尺度|multi-scale; 端到端|end-to-end; 低功耗|low-power; 实时|real-time; 智能|intelligent",
+    "高性能|high-performance; 低成本|low-cost; 环保型|environmentally friendly; 改性|modified; 高稳定性|highly stable;"
+    " 复合|composite; 高纯度|high-purity; 长效|long-acting",
+    "新型|novel; 便于安装的|easy-to-install; 高效|high-efficiency; 智能|intelligent; 多功能|multifunctional;"
+    " 模块化|modular; 轻量化|lightweight; 可调节|adjustable; 防水|waterproof; 低噪音|low-noise; 自动|automatic;"
+    " 便携式|portable; 可拆卸|detachable; 节能|energy-saving",
+)
+_QUALIFIER_GROUP = {"method": 0, "mech": 0, "material": 1, "device": 2}
+_QUALIFIER_BLANK = {"method": 0.5, "mech": 0.5, "material": 0.5, "device": 0.35}  # share without a qualifier
 _DESIGN_VARIANTS = "|; |; |; （一）| (1); （二）| (2); （智能型）| (smart); （便携式）| (portable)"
 
 # Inventors: common surnames with rough population shares (%), and given-name characters; pinyin alongside.
@@ -842,32 +854,33 @@ _GIVEN = (
 # --------------------------------------------------------------------------- title and abstract templates
 # (Chinese title, English title, English phrase for use inside a sentence, abstract type)
 
+# {qtopic}/{qdev}: the topic or device with an optional qualifier (高精度, low-cost, 可调节, ...).
 _METHOD_INVENTION = (
-    ("一种基于{tech}的{topic}方法", "Method for {topic} based on {tech}", "a method for {topic} based on {tech}", "steps"),
-    ("一种{topic}方法及系统", "{Topic} method and system", "{a_topic} method and system", "steps"),
+    ("一种基于{tech}的{qtopic}方法", "Method for {qtopic} based on {tech}", "a method for {qtopic} based on {tech}",
+     "steps"),
+    ("一种基于{tech}和{tech2}的{topic}方法", "Method for {topic} based on {tech} and {tech2}",
+     "a method for {topic} based on {tech} and {tech2}", "steps"),
+    ("一种{qtopic}方法及系统", "{Qtopic} method and system", "{a_qtopic} method and system", "steps"),
     ("{topic}方法、装置、设备及存储介质", "{Topic} method and apparatus, device and storage medium",
      "{a_topic} method and apparatus, a device and a storage medium", "steps"),
-    ("一种{topic}方法", "{Topic} method", "{a_topic} method", "steps"),
+    ("一种{qtopic}方法", "{Qtopic} method", "{a_qtopic} method", "steps"),
 )
 _MATERIAL_INVENTION = (
-    ("一种{topic}及其制备方法", "{Topic} and preparation method thereof", "{a_topic} and a preparation method thereof",
+    ("一种{qtopic}及其制备方法", "{Qtopic} and preparation method thereof", "{a_qtopic} and a preparation method thereof",
      "steps"),
-    ("一种{topic}的制备方法", "Preparation method of {topic}", "a preparation method of {topic}", "steps"),
-    ("一种采用{tech}制备{topic}的方法", "Method for preparing {topic} by {tech}", "a method for preparing {topic} by {tech}",
-     "steps"),
+    ("一种{qtopic}的制备方法", "Preparation method of {qtopic}", "a preparation method of {qtopic}", "steps"),
+    ("一种采用{tech}制备{qtopic}的方法", "Method for preparing {qtopic} by {tech}",
+     "a method for preparing {qtopic} by {tech}", "steps"),
     ("{topic}在{use}中的应用", "Use of {topic} in {use}", "the use of {topic} in {use}", "steps"),
 )
 _MECH_INVENTION = (
-    ("一种{dev}", "{Dev}", "{a_dev}", "structure"),
-    ("一种{topic}装置及方法", "{Topic} device and method", "{a_topic} device and method", "steps"),
-    ("一种基于{tech}的{topic}方法", "Method for {topic} based on {tech}", "a method for {topic} based on {tech}", "steps"),
-    ("一种{dev}及其使用方法", "{Dev} and method of using same", "{a_dev} and a method of using same", "structure"),
+    ("一种{qdev}", "{Qdev}", "{a_qdev}", "structure"),
+    ("一种{qtopic}装置及方法", "{Qtopic} device and method", "{a_qtopic} device and method", "steps"),
+    ("一种基于{tech}的{qtopic}方法", "Method for {qtopic} based on {tech}", "a method for {qtopic} based on {tech}",
+     "steps"),
+    ("一种{qdev}及其使用方法", "{Qdev} and method of using same", "{a_qdev} and a method of using same", "structure"),
 )
-_UTILITY_MODEL = (
-    ("一种{dev}", "{Dev}", "{a_dev}", "structure"),
-    ("一种新型{dev}", "Novel {dev}", "a novel {dev}", "structure"),
-    ("一种便于安装的{dev}", "Easy-to-install {dev}", "an easy-to-install {dev}", "structure"),
-)
+_UTILITY_MODEL = (("一种{qdev}", "{Qdev}", "{a_qdev}", "structure"),)
 _DESIGN = (("{dsg}{variant}", "{Dsg}{variant}", "{dsg}{variant}", "design"),)
 _TITLE_SETS = {"method": _METHOD_INVENTION, "material": _MATERIAL_INVENTION, "mech": _MECH_INVENTION,
                "utility_model": _UTILITY_MODEL, "design": _DESIGN}
@@ -955,6 +968,7 @@ _SHARED = {
     # Not _entries(): the English variants keep their leading space.
     "variant": _Vocab([[[e.split("|")[0].strip(), e.split("|")[1].rstrip()] for e in _DESIGN_VARIANTS.split(";")]]),
 }
+_QUALIFIER = _Vocab([_entries(text) for text in _QUALIFIERS])
 _STYLES = np.array([d.style for d in _DOMAINS], dtype=object)
 _KIND_DOMAIN_WEIGHTS = np.array([d.weights for d in _DOMAINS], dtype=np.float64).T  # (3 kinds, domains)
 
@@ -1026,8 +1040,16 @@ def check_chars(bodies: np.ndarray) -> np.ndarray:
 
 
 def _day_strings(first: np.datetime64, last: np.datetime64) -> np.ndarray:
+    """"YYYY-MM-DD" of every day from first to last, plus "" at the end (index -1: no date)."""
     days = np.arange(first, last + np.timedelta64(1, "D"), dtype="datetime64[D]")
-    return np.array(np.datetime_as_string(days, unit="D"), dtype=_S)
+    return np.array(np.datetime_as_string(days, unit="D").tolist() + [""], dtype=object)
+
+
+def _int_text(values: np.ndarray, blank: np.ndarray | None = None) -> np.ndarray:
+    """Whole numbers as str objects via a lookup table (few distinct values, so much faster than str() per row);
+    "" where blank."""
+    table = np.array([str(i) for i in range(int(values.max(initial=0)) + 1)] + [""], dtype=object)
+    return table[values if blank is None else np.where(blank, -1, values)]
 
 
 def _add_years(days: np.ndarray, years: np.ndarray) -> np.ndarray:
@@ -1107,7 +1129,7 @@ def generate_inventory(n: int, *, seed: int = 0, holder_names: list[str] | None 
     # Statutory expiry; lapse (fees stopped) after an exponentially distributed time; a few invalidations.
     term_years = np.where(is_inv, 20, np.where(is_um | (filing < np.datetime64(DESIGN_15_YEAR_TERM_FROM, "D")), 10, 15))
     expiry = _add_years(filing, term_years) + extension.astype("timedelta64[D]")
-    hazard = np.where(is_inv, 0.045, 0.09)
+    hazard = np.where(is_inv, 0.03, 0.065)
     lapse = grant + (rng.exponential(1.0, n) / hazard * 365.25).astype(np.int64).astype("timedelta64[D]")
     status = np.full(n, "pending", dtype=object)
     in_force = granted & (expiry >= today64)
@@ -1153,19 +1175,18 @@ def generate_inventory(n: int, *, seed: int = 0, holder_names: list[str] | None 
     rate = age_years * np.where(is_inv, 0.22, np.where(is_um, 0.1, 0.01))
     citations = rng.poisson(rate * rng.gamma(0.45, 1 / 0.45, n))
     star = rng.random(n) < 0.004
-    citations = np.where(star & ~is_design, citations + (rng.pareto(1.2, n) * 15).astype(np.int64), citations)
-    citations = np.minimum(citations, 5000)
+    citations = np.where(star & ~is_design, citations + np.minimum(rng.pareto(1.2, n) * 15, 600).astype(np.int64),
+                         citations)
 
     evaluation = np.full(n, "", dtype=object)
     reported = ~is_inv & granted & (rng.random(n) < 0.12)
     evaluation[reported] = np.array(["positive", "partial", "negative"], dtype=object)[
         np.searchsorted([0.6, 0.85], rng.random(int(reported.sum())), side="right")]
-    pledged = np.where(in_force & (rng.random(n) < 0.03), "yes", "no")
+    pledged = in_force & (rng.random(n) < 0.03)
 
     days = _day_strings(epoch, today64)
     filing_text = days[(filing - epoch).astype(np.int64)]
-    grant_text = np.where(granted, days[np.minimum((grant - epoch).astype(np.int64), len(days) - 1)],
-                          np.array("", dtype=_S))
+    grant_text = days[np.where(granted, (grant - epoch).astype(np.int64), -1)]
 
     columns = {
         "patent_number": number,
@@ -1175,15 +1196,15 @@ def generate_inventory(n: int, *, seed: int = 0, holder_names: list[str] | None 
         "grant_date": grant_text,
         "ipc": ipc,
         "abstract": abstract,
-        "claims_count": np.where(is_design, np.array("", dtype=_S), claims.astype(_S)),
+        "claims_count": _int_text(claims, blank=is_design),
         "legal_status": status,
         "inventors": inventors,
         "co_owners": co_owners,
-        "family_size": family.astype(_S),
-        "forward_citations": citations.astype(_S),
+        "family_size": _int_text(family),
+        "forward_citations": _int_text(citations),
         "evaluation_report": evaluation,
-        "pledged": pledged,
-        "term_extension_days": extension.astype(_S),
+        "pledged": np.array(["no", "yes"], dtype=object)[pledged.astype(np.int64)],
+        "term_extension_days": _int_text(extension),
     }
     return pd.DataFrame({name: pd.Series(np.asarray(values).astype(object), dtype="str")
                          for name, values in columns.items()}, columns=COLUMNS)
@@ -1196,6 +1217,14 @@ def _texts(rng: np.random.Generator, n: int, kind_id: np.ndarray, domain: np.nda
                                                                         "dsg")}
     for name in ("seffect", "conn", "lead", "point", "view", "variant", "intro_invention", "intro_utility_model"):
         idx[name] = _SHARED[name].pick(np.zeros(n, dtype=np.int64), rng.random(n))
+    tech_count, tech_offset = _VOCAB["tech"].count[domain], _VOCAB["tech"].offset[domain]
+    idx["tech2"] = tech_offset + (idx["tech"] - tech_offset + 1 + (rng.random(n) * (tech_count - 1)).astype(np.int64)) \
+        % tech_count
+    blank = len(_QUALIFIER.variants["zh"]) - 1
+    for name, style in (("qtopic", _STYLES[domain]), ("qdev", np.full(n, "device", dtype=object))):
+        group = np.array([_QUALIFIER_GROUP[s] for s in style.tolist()], dtype=np.int64) if n else np.zeros(0, np.int64)
+        p_blank = np.array([_QUALIFIER_BLANK[s] for s in style.tolist()]) if n else np.zeros(0)
+        idx[name] = np.where(rng.random(n) < p_blank, blank, _QUALIFIER.pick(group, rng.random(n)))
     # Consecutive steps keep their process order.
     n_steps = np.where(rng.random(n) < 0.4, 4, 3)
     step_count = _VOCAB["step"].count[domain]
@@ -1227,10 +1256,28 @@ def _texts(rng: np.random.Generator, n: int, kind_id: np.ndarray, domain: np.nda
     abstract = np.full(n, "", dtype=_S)
     row_values = {"title": title, "inline": inline}
 
+    def qualified(name: str, lang: str, mask: np.ndarray) -> np.ndarray:
+        """{qtopic}, {Qtopic}, {a_qtopic} (and the same for dev): the qualifier, if any, goes first."""
+        key = name.lower().removeprefix("a_")
+        noun = _VOCAB[key[1:]]
+        noun_idx, q_idx = idx[key[1:]][mask], idx[key][mask]
+        q = _QUALIFIER.variants["zh" if lang == "zh" else "en"][q_idx]
+        if lang == "zh":
+            return np.strings.add(q, noun.variants["zh"][noun_idx])
+        has_q = np.strings.str_len(q) > 0
+        rest = np.strings.add(" ", noun.variants["en"][noun_idx])
+        if name.startswith("a_"):
+            return np.where(has_q, np.strings.add(_QUALIFIER.variants["a"][q_idx], rest), noun.variants["a"][noun_idx])
+        if name[0] == "Q":
+            return np.where(has_q, np.strings.add(_QUALIFIER.variants["cap"][q_idx], rest), noun.variants["cap"][noun_idx])
+        return np.where(has_q, np.strings.add(q, rest), noun.variants["en"][noun_idx])
+
     def resolve(lang: str, kind: str):
         def slot(name: str, mask: np.ndarray) -> np.ndarray:
             if name in row_values:
                 return row_values[name][mask]
+            if name.lower().removeprefix("a_") in ("qtopic", "qdev"):
+                return qualified(name, lang, mask)
             base = name[0].lower() + name[1:]
             variant = "zh" if lang == "zh" else ("cap" if name[0].isupper() else "en")
             if base.startswith("a_"):
@@ -1243,7 +1290,7 @@ def _texts(rng: np.random.Generator, n: int, kind_id: np.ndarray, domain: np.nda
                 return _VOCAB["dsg"].variants[f"use_{lang}"][idx["dsg"][mask]]
             if base in ("p1", "p2", "p3"):
                 return _PARTS.variants[variant][idx[base][mask]]
-            vocab_name = "step" if base in ("s1", "s2", "s3", "s4") else base
+            vocab_name = "step" if base in ("s1", "s2", "s3", "s4") else "tech" if base == "tech2" else base
             vocab = _VOCAB.get(vocab_name) or _SHARED[vocab_name]
             return vocab.variants[variant][idx[base][mask]]
         return slot
@@ -1268,26 +1315,35 @@ def _texts(rng: np.random.Generator, n: int, kind_id: np.ndarray, domain: np.nda
     return title, abstract
 
 
+MAX_INVENTORS = 6
+
+
 def _inventors(rng: np.random.Generator, n: int, kind_id: np.ndarray, chinese: np.ndarray) -> np.ndarray:
-    """1-6 Chinese names per row, ";"-separated; written in pinyin for half of the English-language rows."""
+    """1-6 Chinese names per row, ";"-separated; written in pinyin for half of the English-language rows.
+
+    Like a real portfolio, the same people recur: names come from a pool of about n/4 inventors, and a row's
+    inventors are consecutive pool members (a team), so every (first member, team size) string is built once.
+    """
+    pool = min(n // 4 + 30, 50_000)
+    surname = rng.choice(len(_SURNAME_ZH), size=pool, p=_SURNAME_P)
+    g1, g2 = rng.integers(0, len(_GIVEN_ZH), pool), rng.integers(0, len(_GIVEN_ZH), pool)
+    two = rng.random(pool) < 0.65
+    nothing = np.array("", dtype=_S)
+    people = {
+        "zh": _concat([_SURNAME_ZH[surname], _GIVEN_ZH[g1], np.where(two, _GIVEN_ZH[g2], nothing)]),
+        "py": _concat([_SURNAME_PY[surname], " ", _GIVEN_PY_CAP[g1], np.where(two, _GIVEN_PY[g2], nothing)]),
+    }
+    teams = {}  # script -> (pool, MAX_INVENTORS) array: team starting at member i with j + 1 people
+    for script, names in people.items():
+        sizes = [names]
+        for j in range(1, MAX_INVENTORS):
+            sizes.append(_concat([sizes[-1], ";", names[(np.arange(pool) + j) % pool]]))
+        teams[script] = np.stack(sizes, axis=1)
     count = np.clip(1 + np.where(kind_id == 0, rng.poisson(2.3, n), np.where(kind_id == 1, rng.poisson(1.5, n),
-                                                                                rng.poisson(0.4, n))), 1, 6)
+                                                                                rng.poisson(0.4, n))), 1, MAX_INVENTORS)
+    first = rng.integers(0, pool, n)
     pinyin = ~chinese & (rng.random(n) < 0.5)
-    out = np.full(n, "", dtype=_S)
-    for j in range(6):
-        surname = rng.choice(len(_SURNAME_ZH), size=n, p=_SURNAME_P)
-        g1 = rng.integers(0, len(_GIVEN_ZH), n)
-        g2 = rng.integers(0, len(_GIVEN_ZH), n)
-        two = rng.random(n) < 0.65
-        zh = np.strings.add(np.strings.add(_SURNAME_ZH[surname], _GIVEN_ZH[g1]),
-                            np.where(two, _GIVEN_ZH[g2], np.array("", dtype=_S)))
-        py = _concat([_SURNAME_PY[surname], " ", _GIVEN_PY_CAP[g1], np.where(two, _GIVEN_PY[g2], np.array("", dtype=_S))])
-        name = np.where(pinyin, py, zh)
-        if j == 0:
-            out = name
-        else:
-            out = np.where(count > j, np.strings.add(np.strings.add(out, ";"), name), out)
-    return out
+    return np.where(pinyin, teams["py"][first, count - 1], teams["zh"][first, count - 1])
 
 
 _SHARE_SPLITS = np.array([[60, 40], [50, 50], [50, 30], [40, 30], [30, 20], [70, 30]], dtype=np.int64)

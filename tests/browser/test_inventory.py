@@ -245,3 +245,25 @@ def test_a_member_of_another_holder_gets_a_404_for_the_first_holders_patent(site
     response = page.goto(f"{site.url}/en/portfolio/patents/{patent.pk}/")
     assert response.status == 200
     expect(page.locator("h1")).to_have_text("Confidential sodium-ion anode")
+
+
+def test_the_batch_page_follows_a_queued_import_until_it_finishes(site, page_en, holder_admin):
+    """The page of a batch still waiting for a worker polls its status and shows the outcome by itself."""
+    from patents.services import inventory_batch_create, inventory_batch_run
+
+    page = page_en
+    batch = inventory_batch_create(holder=holder_admin.organisation, run_by=holder_admin.user, source="web",
+                                   filename="queued.csv", content=inventory_csv(rows(2, start=40)), language="en")
+
+    log_in(page, site, holder_admin.user)
+    page.goto(f"{site.url}/en/inventory/batches/{batch.pk}/")
+    status = page.locator("#batch-status")
+    expect(status.locator("[data-field=status_label]")).to_have_text("Queued")
+    assert status.get_attribute("data-finished") == "false"
+
+    inventory_batch_run(batch=batch)  # what the worker does
+    expect(status).to_have_attribute("data-finished", "true")  # the script reloaded the finished page
+    expect(status.locator("[data-field=status_label]")).to_have_text("Imported")
+    expect(status.locator("[data-field=created]")).to_have_text("2")
+    expect(status.locator("[data-field=total]")).to_have_text("2")
+    assert page.locator("progress[data-field=percent]").get_attribute("value") == "100"

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from marketplace.demo import DEMO_PASSWORD, seed_pages, seed_parties, seed_patents
+from marketplace.demo import DEMO_PASSWORD, seed_declarations, seed_pages, seed_parties, seed_patents
 
 
 class Command(BaseCommand):
@@ -17,6 +17,8 @@ class Command(BaseCommand):
         seed_pages()
         for line in seed_patents():
             self.stdout.write(f"Inventory {line}")
+        for line in seed_declarations():
+            self.stdout.write(f"Declarations {line}")
         editors = Group.objects.filter(name="Editors").first()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password {DEMO_PASSWORD}):"))
         for email, what in users:

@@ -13,7 +13,7 @@
       const response = await fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"});
       if (response.ok) {
         const s = await response.json();
-        ["status_label", "stage", "percent", "created", "updated", "unchanged", "rejected"].forEach((k) => set(k, s[k]));
+        ["status_label", "stage", "percent", "total", "created", "updated", "unchanged", "rejected"].forEach((k) => set(k, s[k]));
         if (s.finished) { window.location.reload(); return; }
       }
     } catch (e) { /* network hiccup: try again */ }
