@@ -5,7 +5,7 @@ Sources: China Patent Law (2020 amendment) arts. 14, 50, 51; Implementing Regula
 Law (2023) arts. 85-86; CNIPA notice on open-licence fee standards (2024)."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
 
@@ -17,8 +17,10 @@ from .models import Declaration, DeclarationConsent, DeclarationState, FeeForm
 PATENT_LAW_50 = "Patent Law art. 50"
 PATENT_LAW_51 = "Patent Law art. 51"
 PATENT_LAW_14 = "Patent Law art. 14"
-REGS_85 = "Implementing Regulations art. 85"
-REGS_86 = "Implementing Regulations art. 86"
+# Implementing Regulations (2023): art. 85 says what a declaration states (and that it follows the grant);
+# art. 86 lists when a patent may not be put under open licence.
+REGS_CONTENT = "Implementing Regulations art. 85"
+REGS_BARS = "Implementing Regulations art. 86"
 CNIPA_FEES_2024 = "CNIPA notice on open-licence fees (2024)"
 
 
@@ -49,17 +51,17 @@ def patent_eligibility(*, patent: Patent, today: date, consents: list[Declaratio
         failures.append(RuleFailure("expired", _("The patent expired on %(date)s.") % {"date": patent.expiry_date},
                                     PATENT_LAW_50))
     if patent.annual_fees_paid_through is None:
-        failures.append(RuleFailure("fees_unknown", _("Record the date up to which the annual fees are paid."), REGS_85))
+        failures.append(RuleFailure("fees_unknown", _("Record the date up to which the annual fees are paid."), REGS_BARS))
     elif patent.annual_fees_paid_through < today:
         failures.append(RuleFailure("fees_unpaid", _("Annual fees are paid only up to %(date)s.")
-                                    % {"date": patent.annual_fees_paid_through}, REGS_85))
+                                    % {"date": patent.annual_fees_paid_through}, REGS_BARS))
     if patent.kind in (PatentKind.UTILITY_MODEL, PatentKind.DESIGN) and not patent.evaluation_report:
         failures.append(RuleFailure(
             "evaluation_report", _("A utility model or design needs a patent evaluation report (专利权评价报告)."),
             PATENT_LAW_50))
     if patent.exclusive_licence_in_force:
         failures.append(RuleFailure("exclusive_licence",
-                                    _("An exclusive or sole licence is in force on this patent."), REGS_85))
+                                    _("An exclusive or sole licence is in force on this patent."), REGS_BARS))
     consented_owner_ids = {c.co_owner_id for c in consents if c.kind == DeclarationConsent.Kind.CO_OWNER}
     for owner in patent.co_owners.all():
         if owner.organisation_id == patent.holder_id:
@@ -69,7 +71,7 @@ def patent_eligibility(*, patent: Patent, today: date, consents: list[Declaratio
                                         % {"name": owner.name}, PATENT_LAW_14))
     if patent.pledged and not any(c.kind == DeclarationConsent.Kind.PLEDGEE for c in consents):
         failures.append(RuleFailure("pledgee_consent",
-                                    _("The patent is pledged: record the pledgee's consent."), REGS_85))
+                                    _("The patent is pledged: record the pledgee's consent."), REGS_BARS))
     return failures
 
 
@@ -77,7 +79,7 @@ def terms_failures(*, declaration: Declaration, today: date) -> list[RuleFailure
     """Rules about the offer: statutory content, fee caps and duration."""
     failures = []
     if not declaration.payment_method.strip():
-        failures.append(RuleFailure("payment_method", _("State the way of payment."), REGS_86))
+        failures.append(RuleFailure("payment_method", _("State the way of payment."), REGS_CONTENT))
     for field, amount in (("lump_sum", declaration.lump_sum_fen), ("entry_fee", declaration.entry_fee_fen)):
         if amount is not None and amount > fees.FIXED_FEE_CAP_FEN:
             failures.append(RuleFailure(
@@ -93,12 +95,13 @@ def terms_failures(*, declaration: Declaration, today: date) -> list[RuleFailure
                 % {"rate": declaration.royalty_rate, "cap": cap, "base": declaration.get_royalty_base_display()},
                 CNIPA_FEES_2024))
     if declaration.duration_years < 1:
-        failures.append(RuleFailure("duration_min", _("The licence duration is at least one year."), REGS_86))
-    elif _add_years(today, declaration.duration_years) > declaration.patent.expiry_date:
+        failures.append(RuleFailure("duration_min", _("The licence duration is at least one year."), REGS_CONTENT))
+    # A licence taken today ends the day before its anniversary; the expiry date is the last day in force.
+    elif _add_years(today, declaration.duration_years) - timedelta(days=1) > declaration.patent.expiry_date:
         failures.append(RuleFailure(
             "duration_past_expiry",
             _("A %(years)d-year licence taken today would run past the patent's expiry on %(date)s.")
-            % {"years": declaration.duration_years, "date": declaration.patent.expiry_date}, REGS_86))
+            % {"years": declaration.duration_years, "date": declaration.patent.expiry_date}, REGS_CONTENT))
     return failures
 
 

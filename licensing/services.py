@@ -130,7 +130,7 @@ def declaration_publish(*, declaration: Declaration, by: User, today: date | Non
 @transaction.atomic
 def declaration_withdraw(*, declaration: Declaration, by: User, reason: str) -> Declaration:
     """Withdraw a published declaration in writing with a reason, announced in the gazette (Patent Law
-    art. 51). Licences already granted stay active on their terms: nothing here touches them."""
+    art. 50). Licences already granted stay active on their terms: nothing here touches them."""
     declaration = Declaration.objects.select_for_update().get(pk=declaration.pk)
     _require_member(user=by, declaration=declaration, admin=True)
     if declaration.state == DeclarationState.WITHDRAWN:
@@ -204,6 +204,8 @@ def declarations_publish_bulk(*, patents: list[Patent], terms: LicenceTerms, by:
                 result.declaration = declaration_publish(declaration=draft, by=by, today=today)
         except DeclarationRefused as exc:
             result.failures = exc.failures
+        except NotAllowed as exc:  # e.g. a patent of another holder: report it and carry on with the rest
+            result.failures = [RuleFailure("not_allowed", str(exc), "")]
         except ValidationError as exc:
             result.failures = [RuleFailure("invalid", m, "") for m in exc.messages]
         results.append(result)

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .ipc import ipc_subclass, normalize_ipc_series
 from .numbers import normalize_series
@@ -70,7 +71,8 @@ EVALUATION_VALUES = {
 }
 BOOL_VALUES = {"true": True, "yes": True, "y": True, "1": True, "是": True, "有": True,
                "false": False, "no": False, "n": False, "0": False, "否": False, "无": False, "": False}
-KIND_LABELS = {"invention": "invention", "utility_model": "utility model", "design": "design"}
+KIND_LABELS = {"invention": gettext_lazy("invention"), "utility_model": gettext_lazy("utility model"),
+               "design": gettext_lazy("design")}
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
 
 MAX_COLUMNS = 200
@@ -336,7 +338,7 @@ def validate(frame: pd.DataFrame, *, today: date) -> ValidatedInventory:
     errors.add(kind.isna() & (raw_kind == ""), rows, "kind", raw_kind, _("missing kind"))
     mismatch = kind.notna() & implied.notna() & (kind != implied)
     errors.add(mismatch, rows, "kind", raw_kind,
-               implied.fillna("").map(lambda k: _("kind contradicts the patent number, which is a %(kind)s")
+               implied.fillna("").map(lambda k: _("kind contradicts the patent number, which denotes: %(kind)s")
                                       % {"kind": KIND_LABELS.get(k, k)}).to_numpy(dtype=object))
     out["kind"] = kind
 

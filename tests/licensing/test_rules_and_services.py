@@ -21,7 +21,7 @@ from licensing.models import (
     LicenceTermsVersion,
     RoyaltyBase,
 )
-from licensing.rules import CNIPA_FEES_2024, PATENT_LAW_14, PATENT_LAW_50, REGS_85, REGS_86
+from licensing.rules import CNIPA_FEES_2024, PATENT_LAW_14, PATENT_LAW_50, REGS_BARS, REGS_CONTENT
 from licensing.services import (
     DeclarationRefused,
     InvalidTransition,
@@ -93,17 +93,17 @@ def test_an_expired_patent_is_refused_under_patent_law_art_50():
     declaration = DeclarationFactory(patent=eligible_patent(filing_date=_years_ago(21), grant_date=_years_ago(19)))
     assert declaration.patent.expiry_date < _today()
     # A licence of any duration would also outlive it.
-    assert refusals(declaration) == {("expired", PATENT_LAW_50), ("duration_past_expiry", REGS_86)}
+    assert refusals(declaration) == {("expired", PATENT_LAW_50), ("duration_past_expiry", REGS_CONTENT)}
 
 
 def test_unknown_annual_fee_payment_is_refused_under_regulations_art_85():
     declaration = DeclarationFactory(patent=eligible_patent(annual_fees_paid_through=None))
-    assert refusals(declaration) == {("fees_unknown", REGS_85)}
+    assert refusals(declaration) == {("fees_unknown", REGS_BARS)}
 
 
 def test_unpaid_annual_fees_are_refused_under_regulations_art_85():
     declaration = DeclarationFactory(patent=eligible_patent(annual_fees_paid_through=_today() - timedelta(days=1)))
-    assert refusals(declaration) == {("fees_unpaid", REGS_85)}
+    assert refusals(declaration) == {("fees_unpaid", REGS_BARS)}
 
 
 @pytest.mark.parametrize("kind", [PatentKind.UTILITY_MODEL, PatentKind.DESIGN])
@@ -119,7 +119,7 @@ def test_a_utility_model_or_design_with_evaluation_report_publishes(kind):
 
 def test_an_exclusive_licence_in_force_is_refused_under_regulations_art_85():
     declaration = DeclarationFactory(patent=eligible_patent(exclusive_licence_in_force=True))
-    assert refusals(declaration) == {("exclusive_licence", REGS_85)}
+    assert refusals(declaration) == {("exclusive_licence", REGS_BARS)}
 
 
 def test_a_co_owner_without_consent_is_refused_under_patent_law_art_14():
@@ -147,7 +147,7 @@ def test_the_holder_listed_among_co_owners_needs_no_consent_from_itself():
 
 def test_a_pledged_patent_without_pledgee_consent_is_refused_under_regulations_art_85():
     declaration = DeclarationFactory(patent=eligible_patent(pledged=True))
-    assert refusals(declaration) == {("pledgee_consent", REGS_85)}
+    assert refusals(declaration) == {("pledgee_consent", REGS_BARS)}
 
 
 def test_a_pledged_patent_with_pledgee_consent_publishes():
@@ -217,11 +217,26 @@ def _patent_expiring_end_of_next_year() -> Patent:
 
 def test_a_duration_running_past_expiry_is_refused_under_regulations_art_86():
     declaration = DeclarationFactory(patent=_patent_expiring_end_of_next_year(), duration_years=2)
-    assert refusals(declaration) == {("duration_past_expiry", REGS_86)}
+    assert refusals(declaration) == {("duration_past_expiry", REGS_CONTENT)}
 
 
 def test_a_duration_ending_before_expiry_publishes():
     publishes(DeclarationFactory(patent=_patent_expiring_end_of_next_year(), duration_years=1))
+
+
+def test_a_licence_ending_on_the_last_day_of_protection_publishes():
+    # Filed 22 November 2007, the invention is in force up to and including 21 November 2027; a one-year
+    # licence taken on 22 November 2026 ends that same day.
+    patent = eligible_patent(filing_date=date(2007, 11, 22), grant_date=date(2010, 1, 5),
+                             annual_fees_paid_through=date(2027, 11, 21))
+    assert patent.expiry_date == date(2027, 11, 21)
+    declaration = DeclarationFactory(patent=patent, duration_years=1)
+    admin = holder_admin(patent.holder)
+    with pytest.raises(DeclarationRefused) as refused:
+        declaration_publish(declaration=declaration, by=admin, today=date(2026, 11, 23))
+    assert {(f.code, f.source) for f in refused.value.failures} == {("duration_past_expiry", REGS_CONTENT)}
+    published = declaration_publish(declaration=declaration, by=admin, today=date(2026, 11, 22))
+    assert published.state == DeclarationState.PUBLISHED
 
 
 def test_a_second_declaration_of_a_published_patent_is_refused_under_patent_law_art_50():
@@ -236,7 +251,7 @@ def test_a_declaration_by_someone_other_than_the_patentee_is_refused_under_paten
 
 
 def test_a_declaration_without_a_way_of_payment_is_refused_under_regulations_art_86():
-    assert refusals(DeclarationFactory(payment_method="  ")) == {("payment_method", REGS_86)}
+    assert refusals(DeclarationFactory(payment_method="  ")) == {("payment_method", REGS_CONTENT)}
 
 
 def test_publishing_reports_every_failing_rule_at_once():
@@ -433,6 +448,20 @@ def test_bulk_declaring_publishes_the_eligible_and_reports_the_expired_one():
     assert not Declaration.objects.filter(patent=expired).exists()
     assert Declaration.objects.filter(patent__in=good, state=DeclarationState.PUBLISHED).count() == 2
     assert results[0].declaration.terms_version == results[2].declaration.terms_version
+
+
+def test_bulk_declaring_reports_a_patent_of_another_holder_and_carries_on():
+    holder = HolderFactory()
+    admin = holder_admin(holder)
+    mine = [eligible_patent(holder=holder), eligible_patent(holder=holder)]
+    foreign = eligible_patent()
+
+    results = declarations_publish_bulk(patents=[mine[0], foreign, mine[1]], terms=LicenceTermsFactory(), by=admin,
+                                        **OFFER)
+
+    assert [r.published for r in results] == [True, False, True]
+    assert [f.code for f in results[1].failures] == ["not_allowed"]
+    assert not Declaration.objects.filter(patent=foreign).exists()
 
 
 # The database keeps one standing offer per patent.

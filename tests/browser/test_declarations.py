@@ -1,0 +1,301 @@
+"""Open-licence declarations driven in headless Chromium, as the issue's acceptance reads: a holder declares a
+granted patent on a royalty form and sees it in the gazette; declaring an expired patent, a design without an
+evaluation report and a patent under an exclusive licence gives one clear refusal each; a withdrawal is
+announced in the gazette. Also the licensee's cost calculator and the fixed-fee cap."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from licensing.models import Declaration, DeclarationState, FeeForm, GazetteEntry, RoyaltyBase
+from licensing.services import declaration_publish
+from marketplace.parties.models import MembershipRole
+from patents.models import LegalStatus, PatentKind
+from tests.licensing.factories import DeclarationFactory, LicenceTermsFactory
+from tests.parties.factories import PASSWORD, HolderFactory, MembershipFactory
+from tests.patents.factories import PatentFactory
+
+DECLARATION_URL = re.compile(r"/en/declarations/\d+/(\?.*)?$")
+ANNOUNCEMENT = re.compile(r"^KF\d{4}\d{8}$")
+
+
+@pytest.fixture
+def admin(site):
+    """An administrator of a holder, with live standard terms to declare on."""
+    LicenceTermsFactory()
+    return MembershipFactory(organisation=HolderFactory(), role=MembershipRole.ADMIN)
+
+
+def eligible(holder, **kwargs):
+    kwargs.setdefault("annual_fees_paid_through", timezone.localdate() + timedelta(days=365))
+    return PatentFactory(holder=holder, **kwargs)
+
+
+def log_in(page, site, user):
+    page.goto(f"{site.url}/en/accounts/login/")
+    page.fill("#id_username", user.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_url(re.compile(r"/en/dashboard/$"))
+
+
+def declare_from_portfolio(page, patents):
+    """The header's Portfolio link, tick each patent, then the bulk button."""
+    page.click("header .nav-links a[href$='/portfolio/']")
+    page.wait_for_url(re.compile(r"/en/portfolio/(\?.*)?$"))
+    for patent in patents:
+        page.check(f"table.portfolio input[name=selected][aria-label='{patent.number}']")
+    page.click("button:has-text('Declare selected for open licence')")
+    page.wait_for_url(re.compile(r"/en/declarations/new/$"))
+    expect(page.locator("h1")).to_contain_text("Declare open licence")
+    expect(page.locator("ul.declare-patents li")).to_have_count(len(patents))
+
+
+def fill_lump_sum(page, amount):
+    page.check("input[name=fee_form][value=lump_sum]")
+    page.fill("#id_lump_sum", str(amount))
+    page.fill("#id_duration_years", "3")
+
+
+def publish(page):
+    page.click("button[name=action][value=publish]")
+    page.wait_for_url(re.compile(r"/en/declarations/new/$"))
+    expect(page.locator("h1")).to_have_text("Declaration results")
+
+
+def result_row(page, patent):
+    return page.locator("table.declare-results tbody tr").filter(has=page.locator(f"code:text-is('{patent.number}')"))
+
+
+def published_royalty_declaration(holder=None):
+    """A royalty of 3% of net sales, at least RMB 10,000 a year, for 3 years, already in the gazette."""
+    patent = eligible(holder or HolderFactory())
+    draft = DeclarationFactory(patent=patent, fee_form=FeeForm.ROYALTY, lump_sum_fen=None,
+                               royalty_base=RoyaltyBase.NET_SALES, royalty_rate="3.00",
+                               annual_minimum_fen=1_000_000, duration_years=3)
+    by = MembershipFactory(organisation=patent.holder, role=MembershipRole.ADMIN).user
+    return declaration_publish(declaration=draft, by=by)
+
+
+def test_a_holder_declares_a_granted_patent_on_a_royalty_and_finds_it_in_the_gazette(site, page_en, admin):
+    page = page_en
+    patent = eligible(admin.organisation)
+    eligible(admin.organisation)  # another patent in the portfolio, not selected
+
+    log_in(page, site, admin.user)
+    declare_from_portfolio(page, [patent])
+    page.check("input[name=fee_form][value=royalty]")
+    page.select_option("#id_royalty_base", "net_sales")
+    page.fill("#id_royalty_rate", "3")
+    page.fill("#id_annual_minimum", "10000")
+    page.fill("#id_duration_years", "3")
+    expect(page.locator("#id_contact_email")).not_to_have_value("")
+    publish(page)
+
+    row = result_row(page, patent)
+    expect(row).to_have_class(re.compile(r"\bok\b"))
+    link = row.locator("a")
+    expect(link).to_contain_text("Published")
+    declaration = Declaration.objects.get(patent=patent)
+    assert declaration.state == DeclarationState.PUBLISHED
+    assert ANNOUNCEMENT.match(declaration.announcement_number)
+    expect(link).to_have_text(f"Published · {declaration.announcement_number}")
+    assert Declaration.objects.count() == 1
+
+    page.click("main a[href$='/gazette/']")
+    page.wait_for_url(re.compile(r"/en/gazette/$"))
+    entries = page.locator("table.gazette tbody tr")
+    expect(entries).to_have_count(1)
+    entry = entries.first
+    expect(entry).to_have_class("entry-publication")
+    expect(entry.locator("td").nth(1)).to_have_text(declaration.announcement_number)
+    expect(entry.locator("td").nth(2)).to_have_text("Publication")
+    expect(entry.locator("td").nth(3)).to_contain_text(patent.number)
+    expect(entry.locator("td").nth(4)).to_have_text(admin.organisation.name_zh)
+    expect(entry.locator("td").nth(5)).to_contain_text("3.00% of net sales")
+
+    entry.locator("td").nth(3).locator("a").click()
+    page.wait_for_url(DECLARATION_URL)
+    expect(page.locator("main .badge.state-published")).to_have_text("Published")
+    expect(page.locator("main")).to_contain_text(f"Announcement {declaration.announcement_number}")
+    expect(page.locator("main .fee")).to_contain_text("3.00% of net sales, at least ¥10,000.00/year")
+    expect(page.locator("main dl")).to_contain_text("3 years")
+
+
+def test_bulk_declaring_refuses_an_expired_patent_a_design_without_report_and_an_exclusively_licensed_one(
+        site, page_en, admin):
+    page = page_en
+    holder = admin.organisation
+    good = eligible(holder)
+    expired = eligible(holder, filing_date=date(2000, 1, 1), grant_date=date(2003, 5, 6),
+                       legal_status=LegalStatus.EXPIRED)
+    design = eligible(holder, kind=PatentKind.DESIGN, evaluation_report="")
+    exclusive = eligible(holder, exclusive_licence_in_force=True)
+    assert expired.expiry_date < timezone.localdate()
+
+    log_in(page, site, admin.user)
+    declare_from_portfolio(page, [good, expired, design, exclusive])
+    fill_lump_sum(page, 50000)
+    publish(page)
+
+    expect(page.locator("table.declare-results tbody tr")).to_have_count(4)
+    expect(page.locator("table.declare-results tbody tr.refused")).to_have_count(3)
+    expect(result_row(page, good)).to_have_class(re.compile(r"\bok\b"))
+
+    def refusal(patent):
+        row = result_row(page, patent)
+        expect(row).to_have_class(re.compile(r"\brefused\b"))
+        expect(row.locator("strong")).to_have_text("Refused")
+        return row.locator("ul.failures li")
+
+    reasons = refusal(expired)
+    expect(reasons.filter(has_text=f"The patent expired on {expired.expiry_date.isoformat()}.")).to_have_text(
+        f"The patent expired on {expired.expiry_date.isoformat()}. (Patent Law art. 50)")
+
+    reasons = refusal(design)
+    expect(reasons).to_have_count(1)
+    expect(reasons).to_have_text(
+        "A utility model or design needs a patent evaluation report (专利权评价报告). (Patent Law art. 50)")
+
+    reasons = refusal(exclusive)
+    expect(reasons).to_have_count(1)
+    expect(reasons).to_contain_text("An exclusive or sole licence is in force on this patent.")
+    expect(reasons.locator("span.muted")).to_have_text(re.compile(r"^\(Implementing Regulations art\. \d+\)$"))
+
+    # None of the refused patents has a declaration or a gazette entry; the good one has both.
+    assert not Declaration.objects.filter(patent__in=[expired, design, exclusive]).exists()
+    page.click("main a[href$='/gazette/']")
+    page.wait_for_url(re.compile(r"/en/gazette/$"))
+    entries = page.locator("table.gazette tbody tr")
+    expect(entries).to_have_count(1)
+    expect(entries.first).to_contain_text(good.number)
+    gazette = page.locator("table.gazette").inner_text()
+    for patent in (expired, design, exclusive):
+        assert patent.number not in gazette
+
+
+def test_the_exclusive_licence_refusal_cites_implementing_regulations_art_86(site, page_en, admin):
+    page = page_en
+    exclusive = eligible(admin.organisation, exclusive_licence_in_force=True)
+    log_in(page, site, admin.user)
+    page.goto(f"{site.url}/en/portfolio/patents/{exclusive.pk}/")
+    page.click("button:has-text('Declare open licence')")
+    page.wait_for_url(re.compile(r"/en/declarations/new/$"))
+    fill_lump_sum(page, 50000)
+    publish(page)
+    expect(result_row(page, exclusive).locator("ul.failures li span.muted")).to_have_text(
+        "(Implementing Regulations art. 86)", timeout=2_000)
+
+
+def test_withdrawing_needs_a_reason_and_is_announced_in_the_gazette(site, page_en, admin):
+    page = page_en
+    declaration = published_royalty_declaration(admin.organisation)
+    reason = "The technology is being transferred to a spin-off company."
+
+    log_in(page, site, admin.user)
+    page.goto(f"{site.url}/en/declarations/{declaration.pk}/")
+    withdraw = page.locator("form[action$='/withdraw/']")
+    reason_box = withdraw.locator("textarea[name=reason]")
+
+    # An empty reason: the browser itself will not send the form.
+    withdraw.locator("button[type=submit]").click()
+    assert reason_box.evaluate("el => el.validity.valueMissing")
+    # Blank text passes the browser but not the server.
+    reason_box.fill("   ")
+    withdraw.locator("button[type=submit]").click()
+    expect(page.locator(".messages .message.error")).to_have_text("A withdrawal states its reason.")
+    expect(page.locator("main .badge.state-published")).to_have_text("Published")
+    declaration.refresh_from_db()
+    assert declaration.state == DeclarationState.PUBLISHED
+    assert not GazetteEntry.objects.filter(kind=GazetteEntry.Kind.WITHDRAWAL).exists()
+
+    withdraw.locator("textarea[name=reason]").fill(reason)
+    withdraw.locator("button[type=submit]").click()
+    expect(page.locator(".messages .message.success")).to_contain_text("Withdrawn and announced.")
+    expect(page.locator("main .badge.state-withdrawn")).to_have_text("Withdrawn")
+    expect(page.locator("main p.message.error")).to_contain_text(reason)
+    expect(page.locator("form[action$='/withdraw/']")).to_have_count(0)
+    declaration.refresh_from_db()
+    assert declaration.state == DeclarationState.WITHDRAWN
+    withdrawal = GazetteEntry.objects.get(declaration=declaration, kind=GazetteEntry.Kind.WITHDRAWAL)
+    assert withdrawal.announcement_number.startswith("CH")
+    expect(page.locator("main section li").filter(has_text=withdrawal.announcement_number)).to_contain_text(
+        f"Withdrawal: {reason}")
+
+    page.goto(f"{site.url}/en/gazette/")
+    entries = page.locator("table.gazette tbody tr")
+    expect(entries).to_have_count(2)
+    newest = entries.first  # newest first
+    expect(newest).to_have_class("entry-withdrawal")
+    expect(newest.locator("td").nth(1)).to_have_text(withdrawal.announcement_number)
+    expect(newest.locator("td").nth(2)).to_have_text("Withdrawal")
+    expect(newest.locator("td").nth(3)).to_contain_text(declaration.patent.number)
+    expect(entries.nth(1)).to_have_class("entry-publication")
+    expect(entries.nth(1).locator("td").nth(1)).to_have_text(declaration.announcement_number)
+
+    # The gazette's filter shows withdrawals alone, and the feed carries the reason.
+    page.locator("details.filters summary").click()
+    page.select_option("select[name=kind]", "withdrawal")
+    page.click("form.filter-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/en/gazette/\?.*kind=withdrawal"))
+    expect(entries).to_have_count(1)
+    expect(entries.first).to_have_class("entry-withdrawal")
+    feed = page.request.get(f"{site.url}/en/gazette/feed/?kind=withdrawal")
+    assert feed.ok
+    assert reason in feed.text() and withdrawal.announcement_number in feed.text()
+
+    newest_link = f"a[href$='/declarations/{declaration.pk}/']"
+    page.click(f"table.gazette {newest_link}")
+    page.wait_for_url(DECLARATION_URL)
+    expect(page.locator("main .badge.state-withdrawn")).to_have_text("Withdrawn")
+
+
+def test_a_prospective_licensee_works_out_the_cost_of_a_royalty_with_an_annual_minimum(site, page_en):
+    page = page_en
+    declaration = published_royalty_declaration()  # 3% of net sales, at least RMB 10,000 a year, 3 years
+
+    page.goto(f"{site.url}/en/declarations/{declaration.pk}/")  # public: no login
+    calculator = page.locator("section.cost-calculator")
+    expect(calculator.locator("table")).to_have_count(0)
+
+    # 3% of RMB 200,000 is 6,000: the annual minimum of 10,000 applies in each of the 3 years.
+    calculator.locator("#id_annual_net_sales").fill("200000")
+    calculator.locator("button:has-text('Calculate')").click()
+    page.wait_for_url(re.compile(r"annual_net_sales=200000"))
+    rows = calculator.locator("table tbody tr")
+    expect(rows).to_have_count(4)
+    for year in (1, 2, 3):
+        expect(rows.nth(year - 1).locator("td")).to_have_text([str(year), "¥10,000.00"])
+    expect(calculator.locator(".cost-total")).to_have_text("¥30,000.00")
+
+    # 3% of RMB 1,234,567.89 is 37,037.04 a year, above the minimum.
+    calculator.locator("#id_annual_net_sales").fill("1234567.89")
+    calculator.locator("button:has-text('Calculate')").click()
+    page.wait_for_url(re.compile(r"annual_net_sales=1234567\.89"))
+    for year in (1, 2, 3):
+        expect(rows.nth(year - 1).locator("td")).to_have_text([str(year), "¥37,037.04"])
+    expect(calculator.locator(".cost-total")).to_have_text("¥111,111.12")
+
+
+def test_a_lump_sum_above_the_fixed_fee_cap_is_refused_naming_the_cap(site, page_en, admin):
+    page = page_en
+    patent = eligible(admin.organisation)
+
+    log_in(page, site, admin.user)
+    page.goto(f"{site.url}/en/portfolio/patents/{patent.pk}/")
+    page.click("button:has-text('Declare open licence')")
+    page.wait_for_url(re.compile(r"/en/declarations/new/$"))
+    fill_lump_sum(page, 20000001)
+    publish(page)
+
+    row = result_row(page, patent)
+    expect(row).to_have_class(re.compile(r"\brefused\b"))
+    reasons = row.locator("ul.failures li")
+    expect(reasons).to_have_count(1)
+    expect(reasons).to_have_text("The lump sum exceeds the cap of RMB 20,000,000 for a fixed fee. "
+                                 "(CNIPA notice on open-licence fees (2024))")
+    assert not Declaration.objects.filter(patent=patent).exists()
+    assert not GazetteEntry.objects.exists()
