@@ -18,9 +18,10 @@ What the data looks like:
 * ~30 technology domains covering most WIPO fields, each with weighted real IPC groups (main symbol first,
   ``;``-separated, canonical form) and Chinese/English phrase templates for titles and abstracts
   (``language_mix`` is the Chinese share). Designs carry no IPC (they are classified by Locarno);
-* legal status follows the dates: pending applications are recent, granted ones got their grant 1-4 years
-  after filing (inventions; utility models and designs 3-18 months), expired ones are past their statutory
-  term (patents.term), lapsed ones stopped paying fees at some point; a few were invalidated;
+* legal status follows the dates: pending applications are recent; inventions were granted 1-4 years after
+  filing (5 % took 4-6 years), utility models 3-18 months and designs 3-12 months after; expired ones are
+  past their statutory term (as patents.term computes it), lapsed ones stopped paying annual fees at some
+  point (exponential hazard), a few were invalidated;
 * forward citations are skewed (most 0-3, a few large), families mostly 1, evaluation reports only on some
   granted utility models and designs, a few pledged patents, a few inventions with a term extension.
 """
@@ -35,7 +36,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .term import DESIGN_15_YEAR_TERM_FROM
+from .ipc import normalize_ipc
+from .term import DESIGN_15_YEAR_TERM_FROM, statutory_expiry_series
+from .wipo_fields import classify_ipc
 
 __all__ = [
     "CHINESE_HEADERS",
@@ -814,10 +817,9 @@ _DESIGN_POINTS = "形状|the shape; 形状与图案|the shape and pattern; 形�
 _DESIGN_VIEWS = "立体图|perspective view; 主视图|front view; 立体图1|perspective view 1"
 # Qualifiers: of method topics, of materials, of devices (see _QUALIFIER_GROUP).
 _QUALIFIERS = (
-    "高精度|high-precision; 自适应|adaptive; 分布式|distributed; 轻量级|lightweight; 在线|online; 快速|fast;"
-    " 鲁棒|robust; 多尺度|multi-scale; 端到端|end-to-end; 低功耗|low-power; 实时|real-time; 智能|intelligent",
-    "高性能|high-performance; 低成本|low-cost; 环保型|environmentally friendly; 改性|modified; 高稳定性|highly stable;"
-    " 复合|composite; 高纯度|high-purity; 长效|long-acting",
+    "高精度|high-precision; 自适应|adaptive; 在线|online; 快速|fast; 鲁棒|robust; 实时|real-time; 智能|intelligent;"
+    " 高效|efficient",
+    "高性能|high-performance; 低成本|low-cost; 高稳定性|highly stable; 新型|novel",
     "新型|novel; 便于安装的|easy-to-install; 高效|high-efficiency; 智能|intelligent; 多功能|multifunctional;"
     " 模块化|modular; 轻量化|lightweight; 可调节|adjustable; 防水|waterproof; 低噪音|low-noise; 自动|automatic;"
     " 便携式|portable; 可拆卸|detachable; 节能|energy-saving",
@@ -860,10 +862,10 @@ _METHOD_INVENTION = (
      "steps"),
     ("一种基于{tech}和{tech2}的{topic}方法", "Method for {topic} based on {tech} and {tech2}",
      "a method for {topic} based on {tech} and {tech2}", "steps"),
-    ("一种{qtopic}方法及系统", "{Qtopic} method and system", "{a_qtopic} method and system", "steps"),
-    ("{topic}方法、装置、设备及存储介质", "{Topic} method and apparatus, device and storage medium",
-     "{a_topic} method and apparatus, a device and a storage medium", "steps"),
-    ("一种{qtopic}方法", "{Qtopic} method", "{a_qtopic} method", "steps"),
+    ("一种{qtopic}方法及系统", "Method and system for {qtopic}", "a method and system for {qtopic}", "steps"),
+    ("{topic}方法、装置、设备及存储介质", "Method and apparatus for {topic}, device and storage medium",
+     "a method and apparatus for {topic}, a device and a storage medium", "steps"),
+    ("一种{qtopic}方法", "Method for {qtopic}", "a method for {qtopic}", "steps"),
 )
 _MATERIAL_INVENTION = (
     ("一种{qtopic}及其制备方法", "{Qtopic} and preparation method thereof", "{a_qtopic} and a preparation method thereof",
@@ -875,7 +877,7 @@ _MATERIAL_INVENTION = (
 )
 _MECH_INVENTION = (
     ("一种{qdev}", "{Qdev}", "{a_qdev}", "structure"),
-    ("一种{qtopic}装置及方法", "{Qtopic} device and method", "{a_qtopic} device and method", "steps"),
+    ("一种{qtopic}装置及方法", "Device and method for {qtopic}", "a device and method for {qtopic}", "steps"),
     ("一种基于{tech}的{qtopic}方法", "Method for {qtopic} based on {tech}", "a method for {qtopic} based on {tech}",
      "steps"),
     ("一种{qdev}及其使用方法", "{Qdev} and method of using same", "{a_qdev} and a method of using same", "structure"),
@@ -956,6 +958,33 @@ def _shared(text: str) -> _Vocab:
     return _Vocab([_entries(text)])
 
 
+def _check_domains() -> None:
+    """Fail at import, not with empty phrases at run time, when an edit leaves a domain incomplete."""
+    for d in _DOMAINS:
+        problems = []
+        if d.style not in ("method", "material", "mech"):
+            problems.append(f"unknown style {d.style!r}")
+        for name, least in (("topic", 1), ("tech", 2), ("step", 4), ("effect", 1), ("dev", 1)):
+            if len(_entries(getattr(d, name))) < least:
+                problems.append(f"needs at least {least} {name} entries")
+        if d.style == "material" and not _entries(d.use):
+            problems.append("a material domain needs use entries")
+        if d.weights[2] > 0 and not _entries(d.dsg):
+            problems.append("a domain with designs needs dsg entries")
+        for entry in _entries(d.dev) + _entries(d.dsg):
+            if len(entry) != 4 or not all(entry):
+                problems.append(f"malformed entry {entry}")
+        for entry in _entries(d.dev):
+            if len(entry) == 4 and not 3 <= len(entry[2].split(",")) == len(entry[3].split(",")):
+                problems.append(f"device {entry[0]} needs at least 3 parts, as many in Chinese as in English")
+        for code in (entry.rsplit(":", 1)[0].strip() for entry in d.ipc.split(";")):
+            if normalize_ipc(code) != code or classify_ipc(code) is None:
+                problems.append(f"IPC {code!r} is not canonical or not in a WIPO field")
+        if problems:
+            raise ValueError(f"synthetic domain {d.key}: {'; '.join(problems)}")
+
+
+_check_domains()
 _FIELDS = ("topic", "tech", "step", "effect", "dev", "use", "dsg")
 _VOCAB = {name: _Vocab([_entries(getattr(d, name)) for d in _DOMAINS]) for name in _FIELDS}
 # The parts a device is described with, grouped by device (in _VOCAB["dev"] order) rather than by domain.
@@ -969,7 +998,8 @@ _SHARED = {
     "variant": _Vocab([[[e.split("|")[0].strip(), e.split("|")[1].rstrip()] for e in _DESIGN_VARIANTS.split(";")]]),
 }
 _QUALIFIER = _Vocab([_entries(text) for text in _QUALIFIERS])
-_STYLES = np.array([d.style for d in _DOMAINS], dtype=object)
+_STYLE_NAMES = ("method", "material", "mech")
+_DOMAIN_STYLE = np.array([_STYLE_NAMES.index(d.style) for d in _DOMAINS], dtype=np.int64)
 _KIND_DOMAIN_WEIGHTS = np.array([d.weights for d in _DOMAINS], dtype=np.float64).T  # (3 kinds, domains)
 
 
@@ -1015,28 +1045,31 @@ def _concat(parts: list) -> np.ndarray:
     return out
 
 
-def _render(template: str, mask: np.ndarray, resolve) -> np.ndarray:
-    """Fill `template` for the rows in mask; resolve(slot, mask) returns a StringDType array for those rows."""
+def _render(template: str, rows: np.ndarray, resolve) -> np.ndarray:
+    """Fill `template` for the given row positions; resolve(slot, rows) returns a StringDType array for them."""
     parts: list = []
     pos = 0
     for m in _SLOT.finditer(template):
         if m.start() > pos:
             parts.append(template[pos:m.start()])
-        parts.append(resolve(m[1], mask))
+        parts.append(resolve(m[1], rows))
         pos = m.end()
     if pos < len(template):
         parts.append(template[pos:])
-    rows = int(mask.sum())
-    parts = [p if isinstance(p, np.ndarray) else np.full(rows, p, dtype=_S) if i == 0 else p
-             for i, p in enumerate(parts)]
+    if not isinstance(parts[0], np.ndarray):
+        parts[0] = np.full(len(rows), parts[0], dtype=_S)
     return _concat(parts)
 
 
 def check_chars(bodies: np.ndarray) -> np.ndarray:
-    """CNIPA check characters of 12-digit application bodies given as int64 (vectorised cn_check_char)."""
-    powers = 10 ** np.arange(11, -1, -1, dtype=np.int64)
-    digits = (bodies[:, None] // powers) % 10
-    return _CHECK_CHARS[(digits @ _CHECK_WEIGHTS) % 11]
+    """CNIPA check characters of 12-digit application bodies given as int64: vectorised
+    patents.numbers.cn_check_char (sum of digit x weight 2,3,...,9,2,3,4,5, mod 11; 10 is written X)."""
+    rest = np.asarray(bodies, dtype=np.int64).copy()
+    total = np.zeros(len(rest), dtype=np.int64)
+    for weight in _CHECK_WEIGHTS[::-1]:  # from the last digit
+        total += (rest % 10) * weight
+        rest //= 10
+    return _CHECK_CHARS[total % 11]
 
 
 def _day_strings(first: np.datetime64, last: np.datetime64) -> np.ndarray:
@@ -1050,18 +1083,6 @@ def _int_text(values: np.ndarray, blank: np.ndarray | None = None) -> np.ndarray
     "" where blank."""
     table = np.array([str(i) for i in range(int(values.max(initial=0)) + 1)] + [""], dtype=object)
     return table[values if blank is None else np.where(blank, -1, values)]
-
-
-def _add_years(days: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """Statutory expiry (patents.term): the day before the anniversary `years` later; 29 Feb -> 1 Mar."""
-    months = days.astype("datetime64[M]")
-    day_of_month = (days - months).astype(np.int64)  # 0-based
-    target = months + (years * 12).astype("timedelta64[M]")
-    month_length = ((target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]"))
-    anniversary = np.where(day_of_month < month_length.astype(np.int64),
-                           target.astype("datetime64[D]") + day_of_month.astype("timedelta64[D]"),
-                           (target + np.timedelta64(1, "M")).astype("datetime64[D]"))
-    return anniversary - np.timedelta64(1, "D")
 
 
 # --------------------------------------------------------------------------- generator
@@ -1089,6 +1110,8 @@ def generate_inventory(n: int, *, seed: int = 0, holder_names: list[str] | None 
     last_filing = today - timedelta(days=30)
     if last_filing < EARLIEST_FILING:
         raise ValueError(f"today must be after {EARLIEST_FILING + timedelta(days=30)}")
+    if n == 0:
+        return pd.DataFrame({name: pd.Series([], dtype="str") for name in COLUMNS})
     names = list(DEFAULT_CO_OWNERS if holder_names is None else dict.fromkeys(holder_names))
     rng = np.random.default_rng(seed)
     today64 = np.datetime64(today, "D")
@@ -1127,8 +1150,8 @@ def generate_inventory(n: int, *, seed: int = 0, holder_names: list[str] | None 
                          np.maximum(1, lag - 4 * 365 - (rng.random(n) * 120).astype(np.int64)), 0)
 
     # Statutory expiry; lapse (fees stopped) after an exponentially distributed time; a few invalidations.
-    term_years = np.where(is_inv, 20, np.where(is_um | (filing < np.datetime64(DESIGN_15_YEAR_TERM_FROM, "D")), 10, 15))
-    expiry = _add_years(filing, term_years) + extension.astype("timedelta64[D]")
+    expiry = statutory_expiry_series(pd.Series(KINDS[kind_id]), pd.Series(filing), pd.Series(extension)) \
+        .to_numpy().astype("datetime64[D]")
     hazard = np.where(is_inv, 0.03, 0.065)
     lapse = grant + (rng.exponential(1.0, n) / hazard * 365.25).astype(np.int64).astype("timedelta64[D]")
     status = np.full(n, "pending", dtype=object)
@@ -1144,7 +1167,7 @@ def generate_inventory(n: int, *, seed: int = 0, holder_names: list[str] | None 
     serial = start_serial + np.arange(n, dtype=np.int64)
     year = filing.astype("datetime64[Y]").astype(np.int64) + 1970
     body = year * 100_000_000 + (kind_id + 1) * 10_000_000 + serial
-    number = _concat([body.astype(_S), ".", check_chars(body)]) if n else np.array([], dtype=_S)
+    number = _concat([body.astype(_S), ".", check_chars(body)])
 
     # IPC: weighted main group of the domain, then 0-4 further distinct groups of the domain.
     target = (np.where(_IPC_OFFSET[domain] > 0, _IPC_CUMWEIGHT[_IPC_OFFSET[domain] - 1], 0.0)
@@ -1157,9 +1180,11 @@ def generate_inventory(n: int, *, seed: int = 0, holder_names: list[str] | None 
     shift = 1 + (rng.random(n) * (count - extra)).astype(np.int64)  # 1..count-extra: never wraps onto main
     ipc = _IPC_CODES[main]
     for j in range(4):
-        code = _IPC_CODES[_IPC_OFFSET[domain] + (main - _IPC_OFFSET[domain] + shift + j) % count]
-        ipc = np.where(extra > j, np.strings.add(np.strings.add(ipc, ";"), code), ipc)
-    ipc = np.where(is_design, np.array("", dtype=_S), ipc)
+        rows = np.flatnonzero(extra > j)
+        code = _IPC_CODES[_IPC_OFFSET[domain[rows]] + (main[rows] - _IPC_OFFSET[domain[rows]] + shift[rows] + j)
+                          % count[rows]]
+        ipc[rows] = _concat([ipc[rows], ";", code])
+    ipc[is_design] = ""
 
     title, abstract = _texts(rng, n, kind_id, domain, chinese)
     inventors = _inventors(rng, n, kind_id, chinese)
@@ -1221,9 +1246,10 @@ def _texts(rng: np.random.Generator, n: int, kind_id: np.ndarray, domain: np.nda
     idx["tech2"] = tech_offset + (idx["tech"] - tech_offset + 1 + (rng.random(n) * (tech_count - 1)).astype(np.int64)) \
         % tech_count
     blank = len(_QUALIFIER.variants["zh"]) - 1
-    for name, style in (("qtopic", _STYLES[domain]), ("qdev", np.full(n, "device", dtype=object))):
-        group = np.array([_QUALIFIER_GROUP[s] for s in style.tolist()], dtype=np.int64) if n else np.zeros(0, np.int64)
-        p_blank = np.array([_QUALIFIER_BLANK[s] for s in style.tolist()]) if n else np.zeros(0)
+    topic_group = np.array([_QUALIFIER_GROUP[d.style] for d in _DOMAINS])[domain]
+    topic_blank = np.array([_QUALIFIER_BLANK[d.style] for d in _DOMAINS])[domain]
+    for name, group, p_blank in (("qtopic", topic_group, topic_blank),
+                                 ("qdev", np.full(n, _QUALIFIER_GROUP["device"]), _QUALIFIER_BLANK["device"])):
         idx[name] = np.where(rng.random(n) < p_blank, blank, _QUALIFIER.pick(group, rng.random(n)))
     # Consecutive steps keep their process order.
     n_steps = np.where(rng.random(n) < 0.4, 4, 3)
@@ -1246,7 +1272,7 @@ def _texts(rng: np.random.Generator, n: int, kind_id: np.ndarray, domain: np.nda
         if key in ("utility_model", "design"):
             rows = kind_id == (1 if key == "utility_model" else 2)
         else:
-            rows = (kind_id == 0) & (_STYLES[domain] == key)
+            rows = (kind_id == 0) & (_DOMAIN_STYLE[domain] == _STYLE_NAMES.index(key))
         choice = np.minimum((u * len(group)).astype(np.int64), len(group) - 1)
         template[rows] = _TEMPLATE_IDS[key][choice[rows]]
 
@@ -1256,11 +1282,11 @@ def _texts(rng: np.random.Generator, n: int, kind_id: np.ndarray, domain: np.nda
     abstract = np.full(n, "", dtype=_S)
     row_values = {"title": title, "inline": inline}
 
-    def qualified(name: str, lang: str, mask: np.ndarray) -> np.ndarray:
+    def qualified(name: str, lang: str, rows: np.ndarray) -> np.ndarray:
         """{qtopic}, {Qtopic}, {a_qtopic} (and the same for dev): the qualifier, if any, goes first."""
         key = name.lower().removeprefix("a_")
         noun = _VOCAB[key[1:]]
-        noun_idx, q_idx = idx[key[1:]][mask], idx[key][mask]
+        noun_idx, q_idx = idx[key[1:]][rows], idx[key][rows]
         q = _QUALIFIER.variants["zh" if lang == "zh" else "en"][q_idx]
         if lang == "zh":
             return np.strings.add(q, noun.variants["zh"][noun_idx])
@@ -1273,45 +1299,42 @@ def _texts(rng: np.random.Generator, n: int, kind_id: np.ndarray, domain: np.nda
         return np.where(has_q, np.strings.add(q, rest), noun.variants["en"][noun_idx])
 
     def resolve(lang: str, kind: str):
-        def slot(name: str, mask: np.ndarray) -> np.ndarray:
+        def slot(name: str, rows: np.ndarray) -> np.ndarray:
             if name in row_values:
-                return row_values[name][mask]
+                return row_values[name][rows]
             if name.lower().removeprefix("a_") in ("qtopic", "qdev"):
-                return qualified(name, lang, mask)
+                return qualified(name, lang, rows)
             base = name[0].lower() + name[1:]
             variant = "zh" if lang == "zh" else ("cap" if name[0].isupper() else "en")
             if base.startswith("a_"):
                 base, variant = base[2:], "a"
             if base in ("intro", "subject"):
                 if base == "subject":
-                    return np.full(int(mask.sum()), _SUBJECT[(kind, lang)], dtype=_S)
+                    return np.full(len(rows), _SUBJECT[(kind, lang)], dtype=_S)
                 base = f"intro_{kind}"
             if base == "dsg_use":
-                return _VOCAB["dsg"].variants[f"use_{lang}"][idx["dsg"][mask]]
+                return _VOCAB["dsg"].variants[f"use_{lang}"][idx["dsg"][rows]]
             if base in ("p1", "p2", "p3"):
-                return _PARTS.variants[variant][idx[base][mask]]
+                return _PARTS.variants[variant][idx[base][rows]]
             vocab_name = "step" if base in ("s1", "s2", "s3", "s4") else "tech" if base == "tech2" else base
             vocab = _VOCAB.get(vocab_name) or _SHARED[vocab_name]
-            return vocab.variants[variant][idx[base][mask]]
+            return vocab.variants[variant][idx[base][rows]]
         return slot
 
-    for t, (zh_title, en_title, en_inline, abstract_type) in enumerate(_TEMPLATES):
-        for lang, lang_rows in (("zh", chinese), ("en", ~chinese)):
-            rows = (template == t) & lang_rows
-            if not rows.any():
-                continue
-            title_tpl = zh_title if lang == "zh" else en_title
-            for k in np.unique(kind_id[rows]):
-                mask = rows & (kind_id == k)
-                kind = kind_names[k]
-                title[mask] = _render(title_tpl, mask, resolve(lang, kind))
-                if lang == "en":
-                    inline[mask] = _render(en_inline, mask, resolve(lang, kind))
-                steps_options = (3, 4) if abstract_type == "steps" else (3,)
-                for steps in steps_options:
-                    sub = mask & ((n_steps == steps) if abstract_type == "steps" else True)
-                    if sub.any():
-                        abstract[sub] = _render(_ABSTRACTS[(abstract_type, lang, steps)], sub, resolve(lang, kind))
+    # Render group by group: rows sharing template, language, kind and number of steps.
+    group = ((template * 2 + chinese) * 3 + kind_id) * 2 + (n_steps == 4)
+    order = np.argsort(group, kind="stable")
+    keys, starts = np.unique(group[order], return_index=True)
+    for key, lo, hi in zip(keys.tolist(), starts.tolist(), starts[1:].tolist() + [n], strict=True):
+        rows = order[lo:hi]
+        t, lang, k, four = key // 12, "zh" if (key // 6) % 2 else "en", (key // 2) % 3, key % 2
+        zh_title, en_title, en_inline, abstract_type = _TEMPLATES[t]
+        slot = resolve(lang, kind_names[k])
+        title[rows] = _render(zh_title if lang == "zh" else en_title, rows, slot)
+        if lang == "en":
+            inline[rows] = _render(en_inline, rows, slot)
+        steps = 4 if four and abstract_type == "steps" else 3
+        abstract[rows] = _render(_ABSTRACTS[(abstract_type, lang, steps)], rows, slot)
     return title, abstract
 
 
@@ -1352,20 +1375,22 @@ _SINGLE_SHARES = np.array([50, 40, 30, 20], dtype=np.int64)
 
 def _co_owners(rng: np.random.Generator, n: int, names: list[str]) -> np.ndarray:
     """Mostly empty; about 6 % of rows name one or two co-owners, usually with shares like 名称:60;名称:40."""
-    has = rng.random(n) < 0.06
-    two = rng.random(n) < (0.35 if len(names) >= 2 else 0.0)
-    with_share = rng.random(n) < 0.75
-    first = rng.integers(0, max(len(names), 1), n)
-    second = (first + 1 + rng.integers(0, max(len(names) - 1, 1), n)) % max(len(names), 1)
-    split = _SHARE_SPLITS[rng.integers(0, len(_SHARE_SPLITS), n)]
-    single = _SINGLE_SHARES[rng.integers(0, len(_SINGLE_SHARES), n)]
-    out = np.full(n, "", dtype=_S)
-    if not names:
+    out = np.full(n, "", dtype=object)
+    rows = np.flatnonzero(rng.random(n) < 0.06)
+    if not names or not len(rows):
         return out
+    m = len(rows)
+    two = rng.random(m) < (0.35 if len(names) >= 2 else 0.0)
+    with_share = rng.random(m) < 0.75
+    first = rng.integers(0, len(names), m)
+    second = (first + 1 + rng.integers(0, max(len(names) - 1, 1), m)) % len(names)
+    split = _SHARE_SPLITS[rng.integers(0, len(_SHARE_SPLITS), m)]
+    single = _SINGLE_SHARES[rng.integers(0, len(_SINGLE_SHARES), m)]
     table = np.array(names, dtype=_S)
     one = np.where(with_share, _concat([table[first], ":", single.astype(_S)]), table[first])
     pair = _concat([table[first], ":", split[:, 0].astype(_S), ";", table[second], ":", split[:, 1].astype(_S)])
-    return np.where(has, np.where(two, pair, one), out)
+    out[rows] = np.where(two, pair, one).astype(object)
+    return out
 
 
 # --------------------------------------------------------------------------- variants and files
@@ -1397,7 +1422,7 @@ def write_inventory_xlsx(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write an XLSX the importer reads, the way a spreadsheet would hold it: numbers as numbers, dates as
     date cells, everything else as text. Works with English or Chinese headers."""
     path = Path(path)
-    english = {CHINESE_HEADERS.get(c, c): c for c in CHINESE_HEADERS} | {v: k for k, v in CHINESE_HEADERS.items()}
+    english = {chinese: column for column, chinese in CHINESE_HEADERS.items()}
     sheet = frame.copy()
     for column in sheet.columns:
         canonical = english.get(column, column)
