@@ -226,6 +226,12 @@ def map_headers(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[list(renames)].rename(columns=renames)
 
 
+def _per_row(source: pd.Series, build):
+    """A reason built from each rejected row's value; `_Errors.add` calls it for masked rows only."""
+    build.source = source.to_numpy(dtype=object)
+    return build
+
+
 class _Errors:
     def __init__(self):
         self.parts: list[pd.DataFrame] = []
@@ -235,7 +241,10 @@ class _Errors:
         if not mask.any():
             return
         values = pd.Series(values, index=rows) if not isinstance(values, pd.Series) else values
-        reasons = reason[mask] if isinstance(reason, np.ndarray | pd.Series) else reason
+        if callable(reason):  # per-row reasons are only built for the rejected rows
+            reasons = [reason(v) for v in reason.source[mask]]
+        else:
+            reasons = reason[mask] if isinstance(reason, np.ndarray | pd.Series) else reason
         self.parts.append(pd.DataFrame({
             "row": rows[mask], "column": column, "value": values[mask].astype(str).str.slice(0, 200).to_numpy(),
             "reason": np.asarray(reasons, dtype=object) if not isinstance(reasons, str) else reasons,
@@ -320,8 +329,7 @@ def validate(frame: pd.DataFrame, *, today: date) -> ValidatedInventory:
     first_row = pd.Series(rows, index=rows).groupby(out["number"].to_numpy()).transform("min")
     duplicate = out["number"].notna() & out["number"].duplicated(keep="first")
     errors.add(duplicate, rows, "number", raw_number,
-               first_row.astype("Int64").astype(str).map(lambda r: _("duplicate of row %(row)s") % {"row": r})
-               .to_numpy(dtype=object))
+               _per_row(first_row.astype("Int64").astype(str), lambda r: _("duplicate of row %(row)s") % {"row": r}))
 
     title = _text(frame, "title")
     errors.add(title == "", rows, "title", title, _("missing title"))
@@ -338,8 +346,8 @@ def validate(frame: pd.DataFrame, *, today: date) -> ValidatedInventory:
     errors.add(kind.isna() & (raw_kind == ""), rows, "kind", raw_kind, _("missing kind"))
     mismatch = kind.notna() & implied.notna() & (kind != implied)
     errors.add(mismatch, rows, "kind", raw_kind,
-               implied.fillna("").map(lambda k: _("kind contradicts the patent number, which denotes: %(kind)s")
-                                      % {"kind": KIND_LABELS.get(k, k)}).to_numpy(dtype=object))
+               _per_row(implied.fillna(""), lambda k: _("kind contradicts the patent number, which denotes: %(kind)s")
+                        % {"kind": KIND_LABELS.get(k, k)}))
     out["kind"] = kind
 
     raw_filing = _text(frame, "filing_date")
@@ -365,8 +373,7 @@ def validate(frame: pd.DataFrame, *, today: date) -> ValidatedInventory:
     raw_ipc = _text(frame, "ipc")
     ipc = normalize_ipc_series(raw_ipc)
     errors.add(ipc["error"].notna(), rows, "ipc", raw_ipc,
-               ipc["error"].fillna("").astype(str).map(lambda e: _("malformed IPC: %(error)s") % {"error": e})
-               .to_numpy(dtype=object))
+               _per_row(ipc["error"].fillna("").astype(str), lambda e: _("malformed IPC: %(error)s") % {"error": e}))
     out["main_ipc"] = ipc["main_ipc"].fillna("")
     out["ipc_codes"] = ipc["ipc_codes"].map(lambda v: v if isinstance(v, list) else [])
     out["ipc_subclass"] = out["main_ipc"].map(lambda c: ipc_subclass(c) if c else "")

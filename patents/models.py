@@ -162,6 +162,11 @@ class Patent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Fields a bulk insert must fill from their model defaults when the file does not set them.
+    DEFAULTS_ON_CREATE = ("abstract", "claims_count", "main_ipc", "ipc_codes", "ipc_subclass", "technology_field",
+                          "grant_date", "term_extension_days", "annual_fees_paid_through", "inventors", "family_size",
+                          "forward_citations", "evaluation_report", "pledged", "exclusive_licence_in_force")
+
     class Meta:
         ordering = ["-filing_date", "number"]
         verbose_name = _("patent")

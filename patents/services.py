@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from marketplace.parties.models import Organisation, User
 
-from . import progress
+from . import bulk, progress
 from .grading import grade_frame
 from .importing import InventoryFileError, map_headers, read_table, validate
 from .models import InventoryBatch, Patent, PatentChange, PatentCoOwner
@@ -185,6 +185,7 @@ def _write(batch: InventoryBatch, rows: pd.DataFrame, present: set[str], tick, t
     for lo in range(0, len(numbers), 5000):
         existing.update({p["number"]: p for p in Patent.objects.filter(holder=holder, number__in=numbers[lo:lo + 5000])
                         .values("id", "number", *fields)})
+    owners_now = _co_owners_of([p["id"] for p in existing.values()]) if "co_owners" in present else {}
     records = rows.to_dict("records")
     org_by_name = _organisations_by_name()
     now = timezone.now()
@@ -192,62 +193,81 @@ def _write(batch: InventoryBatch, rows: pd.DataFrame, present: set[str], tick, t
     co_owner_rows: list[tuple[str, list]] = []
     for done, record in enumerate(records, start=1):
         values = {f: _py(record[f], f) for f in fields}
+        values["expiry_date"] = _py(record["expiry_date"], "expiry_date")
         old = existing.get(record["number"])
         if old is None:
-            patent = Patent(holder=holder, number=record["number"], number_original=record["number_original"],
-                            country=record["country"], last_batch=batch, expiry_date=_py(record["expiry_date"], "expiry_date"),
-                            **values)
-            created.append(patent)
+            values.update(number=record["number"], number_original=record["number_original"], country=record["country"])
+            created.append(values)
             co_owner_rows.append((record["number"], record["co_owners"]))
         else:
             diff = {f: [_jsonable(old[f]), _jsonable(values[f])] for f in compared if old[f] != values[f]}
-            owners_changed = "co_owners" in present and _owners_differ(old["id"], record["co_owners"])
+            new_owners = sorted(record["co_owners"], key=_owner_key)
+            owners_changed = "co_owners" in present and owners_now.get(old["id"], []) != new_owners
             if diff or owners_changed:
-                patent = Patent(id=old["id"], last_batch=batch, expiry_date=_py(record["expiry_date"], "expiry_date"),
-                                **values)
                 if owners_changed:
                     diff["co_owners"] = [None, [[n, str(s) if s is not None else None] for n, s in record["co_owners"]]]
                     co_owner_rows.append((record["number"], record["co_owners"]))
-                changed.append((patent, diff))
+                changed.append((old["id"], values, diff))
             else:
                 unchanged += 1
         if done % WRITE_CHUNK == 0:
             tick("comparing", done, len(records))
+
+    if created:
+        tick("grading", 0, len(created))
+        graded = grade_frame(pd.DataFrame.from_records(created, columns=GRADE_INPUT_FIELDS[1:]), today=today)
+        tick("grading", len(created), len(created))
     tick("writing", 0, len(created) + len(changed))
-    for lo in range(0, len(created), WRITE_CHUNK):
-        Patent.objects.bulk_create(created[lo:lo + WRITE_CHUNK])
-        tick("writing", lo + WRITE_CHUNK, len(created) + len(changed))
+    if created:
+        names = ["holder", "last_batch", "created_at", "updated_at", "graded_at", "grade_score", "grade_computed",
+                 "grade_factors", "grade_override", "grade_override_reason", "under_open_licence", "number",
+                 "number_original", "country", "expiry_date", *[f for f in Patent.DEFAULTS_ON_CREATE if f not in fields],
+                 *fields]
+        defaults = {f: Patent._meta.get_field(f).get_default() for f in Patent.DEFAULTS_ON_CREATE}
+        bulk.insert_rows(Patent, names, (
+            (holder.pk, batch.pk, now, now, now, int(score), grade, factors, "", "", False, v["number"],
+             v["number_original"], v["country"], v["expiry_date"],
+             *[defaults[f] for f in Patent.DEFAULTS_ON_CREATE if f not in fields], *[v[f] for f in fields])
+            for v, score, grade, factors in zip(created, graded["score"], graded["grade"], graded["factors"], strict=True)
+        ))
+        tick("writing", len(created), len(created) + len(changed))
     update_fields = compared + ["last_batch", "updated_at"] + (["expiry_date"] if write_expiry else [])
-    for patent, _diff in changed:
-        patent.updated_at = now
-    for lo in range(0, len(changed), WRITE_CHUNK):
-        Patent.objects.bulk_update([p for p, _ in changed[lo:lo + WRITE_CHUNK]], update_fields)
-        tick("writing", len(created) + lo + WRITE_CHUNK, len(created) + len(changed))
-    # PostgreSQL and SQLite >= 3.35 return primary keys from bulk inserts.
-    created_ids = [p.pk for p in created]
-    ids = {p.number: p.pk for p in created}
-    ids.update({existing_number: existing[existing_number]["id"] for existing_number, _ in co_owner_rows
-                if existing_number in existing})
+    bulk.update_rows(Patent, update_fields, (
+        (*[v[f] for f in compared], batch.pk, now, *([v["expiry_date"]] if write_expiry else []), pk)
+        for pk, v, _diff in changed))
+    tick("writing", len(created) + len(changed), len(created) + len(changed))
+
+    created_numbers = {v["number"] for v in created}
+    ids = {n: i for n, i in Patent.objects.filter(holder=holder, last_batch=batch).values_list("number", "id")
+           if n in created_numbers}
+    ids.update({number: existing[number]["id"] for number, _ in co_owner_rows if number in existing})
     _replace_co_owners(co_owner_rows, ids, org_by_name)
-    PatentChange.objects.bulk_create(
-        [PatentChange(patent_id=pid, batch=batch, action=PatentChange.Action.IMPORT_CREATE, by=batch.run_by, at=now)
-         for pid in created_ids]
-        + [PatentChange(patent_id=p.pk, batch=batch, action=PatentChange.Action.IMPORT_UPDATE, changes=diff,
-                        by=batch.run_by, at=now) for p, diff in changed],
-        batch_size=WRITE_CHUNK,
-    )
-    regrade_ids = created_ids + [p.pk for p, _ in changed]
-    patents_regrade(patent_ids=regrade_ids, today=today, on_progress=lambda d, t: tick("grading", d, t))
+    by = batch.run_by_id
+    bulk.insert_rows(PatentChange, ["patent", "batch", "action", "changes", "by", "at"], [
+        *((ids[v["number"]], batch.pk, PatentChange.Action.IMPORT_CREATE, {}, by, now) for v in created),
+        *((pk, batch.pk, PatentChange.Action.IMPORT_UPDATE, diff, by, now) for pk, _v, diff in changed),
+    ])
+    patents_regrade(patent_ids=[pk for pk, _v, _d in changed], today=today,
+                    on_progress=lambda d, t: tick("grading", d, t))
     return {"created": len(created), "updated": len(changed), "unchanged": unchanged}
+
+
+def _owner_key(owner):
+    return (owner[0], owner[1] is None, owner[1] or 0)
+
+
+def _co_owners_of(patent_ids: list[int]) -> dict[int, list]:
+    """Current co-owners of many patents, in one query per chunk (compared on re-import)."""
+    owners: dict[int, list] = {}
+    for lo in range(0, len(patent_ids), 5000):
+        for pid, name, share in PatentCoOwner.objects.filter(patent_id__in=patent_ids[lo:lo + 5000]).values_list(
+                "patent_id", "name", "share_percent"):
+            owners.setdefault(pid, []).append((name, share))
+    return {pid: sorted(items, key=_owner_key) for pid, items in owners.items()}
 
 
 def _jsonable(value):
     return value.isoformat() if isinstance(value, date) else value
-
-
-def _owners_differ(patent_id: int, owners: list) -> bool:
-    current = sorted((o.name, o.share_percent) for o in PatentCoOwner.objects.filter(patent_id=patent_id))
-    return current != sorted(owners, key=lambda o: (o[0], o[1] is None, o[1]))
 
 
 def _organisations_by_name() -> dict[str, int]:
@@ -333,11 +353,10 @@ def patents_regrade(*, holder: Organisation | None = None, patent_ids: list[int]
             continue
         frame = pd.DataFrame.from_records(qs.filter(id__in=ids).values(*GRADE_INPUT_FIELDS), columns=GRADE_INPUT_FIELDS)
         graded = grade_frame(frame, today=today, demand_by_field=demand_by_field)
-        updates = [Patent(id=int(pid), grade_score=int(score), grade_computed=grade, grade_factors=factors, graded_at=now)
-                   for pid, score, grade, factors in zip(frame["id"], graded["score"], graded["grade"],
-                                                         graded["factors"], strict=True)]
-        Patent.objects.bulk_update(updates, ["grade_score", "grade_computed", "grade_factors", "graded_at"],
-                                   batch_size=WRITE_CHUNK)
+        bulk.update_rows(Patent, ["grade_score", "grade_computed", "grade_factors", "graded_at"], (
+            (int(score), grade, factors, now, int(pid))
+            for pid, score, grade, factors in zip(frame["id"], graded["score"], graded["grade"], graded["factors"],
+                                                  strict=True)))
         done += len(ids)
         if on_progress:
             on_progress(done, total)
