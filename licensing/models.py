@@ -247,3 +247,17 @@ class GazetteEntry(models.Model):
 
     def __str__(self):
         return f"{self.announcement_number} {self.get_kind_display()}"
+
+
+from .models_licences import (  # noqa: E402,F401 - registered with the app through this module
+    LedgerAccount,
+    LedgerEntry,
+    Licence,
+    LicenceState,
+    Payment,
+    ProcessedEvent,
+    RoyaltyReport,
+    Voucher,
+    VoucherUse,
+    WebhookDelivery,
+)

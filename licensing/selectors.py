@@ -84,9 +84,9 @@ def price_benchmark(*, technology_field: int | None, exclude_patent_ids: list[in
 
 
 def _licence_count(qs) -> int:
-    # Licences arrive with the instant-licensing capability; until then no declaration has any.
-    related = getattr(Declaration, "licences", None)
-    return qs.filter(licences__isnull=False).count() if related is not None else 0
+    from .models_licences import Licence
+
+    return Licence.objects.filter(declaration__in=qs, state__in=["active", "expired"]).count()
 
 
 def fee_savings(*, declaration: Declaration) -> list[fees.FeeYear]:

@@ -99,7 +99,7 @@ def declaration_detail(request, pk):
         "withdraw_form": WithdrawForm(), "cost_form": cost_form, "cost": cost,
         "savings": selectors.fee_savings(declaration=declaration) if is_member else None,
         "gazette": declaration.gazette_entries.order_by("announced_at"),
-        "licence_count": 0,
+        "licence_count": declaration.licences.filter(state__in=["active", "expired"]).count(),
     })
 
 

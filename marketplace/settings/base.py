@@ -158,6 +158,8 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+# Where licensing reads the platform fee rate (percent) that editors set in the site settings.
+PLATFORM_FEE_RATE_PROVIDER = "cms.models.platform_fee_rate"
 
 LOGGING = {
     "version": 1,

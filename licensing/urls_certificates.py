@@ -1,0 +1,3 @@
+"""URLs of the certificate pages; included by licensing/urls.py."""
+
+urlpatterns: list = []

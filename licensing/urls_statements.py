@@ -1,0 +1,3 @@
+"""URLs of the statement pages; included by licensing/urls.py."""
+
+urlpatterns: list = []
