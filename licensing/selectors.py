@@ -102,3 +102,34 @@ def licensee_cost(*, declaration: Declaration, annual_net_sales_fen: int, annual
         entry_fee_fen=declaration.entry_fee_fen or 0, royalty_base=declaration.royalty_base or "net_sales",
         royalty_rate=declaration.royalty_rate or Decimal("0"), annual_minimum_fen=declaration.annual_minimum_fen or 0)
     return rows, sum(amount for _, amount in rows)
+
+
+def licensing_next_steps(*, membership) -> list:
+    """Dashboard steps that open licensing offers to this member."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from marketplace.parties.selectors import NextStep
+
+    from .models_licences import Licence, LicenceState
+
+    org = membership.organisation
+    steps = []
+    if org.is_licensee:
+        steps.append(NextStep(_("Find a patent to license"),
+                              _("Browse the gazette of open-licence declarations and take a licence online."),
+                              reverse("gazette")))
+        taken = Licence.objects.filter(licensee=org).exclude(state=LicenceState.CANCELLED).count()
+        if taken:
+            steps.append(NextStep(_("Your licences"), _("%(n)d licence(s): certificates, payments, royalties.") % {"n": taken},
+                                  reverse("licence_list")))
+    if org.is_holder:
+        steps.append(NextStep(_("Your open-licence declarations"), _("Drafts, published offers and withdrawals."),
+                              reverse("declaration_list") + f"?holder={org.slug}"))
+        granted = Licence.objects.filter(licensor=org, state=LicenceState.ACTIVE).count()
+        if granted:
+            steps.append(NextStep(_("Licences granted"), _("%(n)d active licence(s) under your declarations.") % {"n": granted},
+                                  reverse("licence_list")))
+    if org.is_ip_office:
+        steps.append(NextStep(_("All licences"), _("Every licence concluded on the platform."), reverse("licence_list")))
+    return steps

@@ -3,6 +3,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from licensing.selectors import licensing_next_steps
 from marketplace.parties.selectors import dashboard_next_steps, memberships_for_user
 from patents.selectors import inventory_next_steps
 
@@ -17,6 +18,6 @@ def healthz(request):
 @login_required
 def dashboard(request):
     """Each membership with what its member can do next; every capability contributes its own steps."""
-    cards = [(m, inventory_next_steps(membership=m) + dashboard_next_steps(membership=m))
+    cards = [(m, inventory_next_steps(membership=m) + licensing_next_steps(membership=m) + dashboard_next_steps(membership=m))
              for m in memberships_for_user(user=request.user)]
     return render(request, "parties/dashboard.html", {"cards": cards})
