@@ -74,7 +74,7 @@ def licence_notice_submit(*, declaration: Declaration, licensee: Organisation, b
         notice_legal_name=legal_name.strip(), notice_uscc=normalize_uscc(uscc), notice_contact_name=contact_name,
         notice_contact_email=contact_email, notice_contact_phone=contact_phone, notice_field_of_use=field_of_use,
         notice_submitted_at=timezone.now(), notice_submitted_by=by, terms_version=terms,
-        terms_text=f"{terms.name_zh}\n{terms.clauses_zh}\n\n{terms.name_en}\n{terms.clauses_en}",
+        terms_text=terms.text,
         terms_sha256=terms.sha256, fee_form=declaration.fee_form, lump_sum_fen=declaration.lump_sum_fen,
         entry_fee_fen=declaration.entry_fee_fen, royalty_base=declaration.royalty_base,
         royalty_rate=declaration.royalty_rate, annual_minimum_fen=declaration.annual_minimum_fen,
@@ -144,26 +144,51 @@ def payment_apply_voucher(*, payment: Payment, voucher: Voucher, by: User) -> Pa
 
 def payment_start(*, payment: Payment) -> tuple[Payment, str]:
     """Create (or find again) the PaymentIntent for the card part; returns the client secret for Stripe.js.
-    When a voucher covers everything, the payment succeeds here without a card."""
+    When a voucher covers everything, the payment succeeds here without a card. After a failed attempt the
+    declined intent is replaced by a fresh one (and cancelled), so a late event of the failed attempt can
+    never touch the new one. Raises LicensingError when the payment was cancelled meanwhile."""
     payment = Payment.objects.select_related("licence").get(pk=payment.pk)
     if payment.state == Payment.State.SUCCEEDED:
         return payment, ""
     if payment.charge_fen == 0:
         return payment_mark_succeeded(payment_id=payment.pk, intent=None), ""
-    if payment.stripe_payment_intent_id:
-        intent = stripe_gateway.retrieve_intent(payment.stripe_payment_intent_id)
-        return payment, intent.client_secret
-    # The key is stable per payment, so a double-clicked button creates one intent.
+    previous = payment.stripe_payment_intent_id
+    if previous:
+        intent = stripe_gateway.retrieve_intent(previous)
+        if not (payment.state == Payment.State.FAILED and intent.status in ("requires_payment_method", "canceled")):
+            return payment, intent.client_secret
+        key = f"payment-{payment.pk}-after-{previous}"
+    else:
+        key = f"payment-{payment.pk}-intent"
+    # The key is stable per payment and attempt, so a double-clicked button creates one intent at Stripe.
     intent = stripe_gateway.create_intent(
-        amount_fen=payment.charge_fen, currency=payment.currency, idempotency_key=f"payment-{payment.pk}-intent",
+        amount_fen=payment.charge_fen, currency=payment.currency, idempotency_key=key,
         metadata={"payment_id": str(payment.pk), "licence_id": str(payment.licence_id)})
     with transaction.atomic():
         locked = _lock_payment(payment.pk)
-        if locked.stripe_payment_intent_id is None:
+        if locked.stripe_payment_intent_id == previous and locked.state in (Payment.State.CREATED, Payment.State.FAILED):
             locked.stripe_payment_intent_id = intent.id
             locked.state = Payment.State.REQUIRES_PAYMENT
             locked.save(update_fields=["stripe_payment_intent_id", "state"])
-    return locked, intent.client_secret
+    if locked.stripe_payment_intent_id == intent.id:
+        if previous:
+            _cancel_intent_quietly(previous)
+        return locked, intent.client_secret
+    # A concurrent click stored its intent first (without Stripe's idempotency, e.g. on localstripe, ours
+    # is a second one): drop ours and hand out the stored one's secret, so the page confirms that one.
+    _cancel_intent_quietly(intent.id)
+    if locked.stripe_payment_intent_id is None or locked.state in (Payment.State.CANCELLED, Payment.State.REFUNDED):
+        raise LicensingError(_("This payment can no longer be made."))
+    if locked.state == Payment.State.SUCCEEDED:
+        return locked, ""
+    return locked, stripe_gateway.retrieve_intent(locked.stripe_payment_intent_id).client_secret
+
+
+def _cancel_intent_quietly(intent_id: str) -> None:
+    try:
+        stripe_gateway.cancel_intent(intent_id)
+    except stripe.StripeError:
+        logger.warning("could not cancel intent %s", intent_id)
 
 
 def payment_pay_with_card(*, payment: Payment, token_id: str) -> dict:
@@ -248,6 +273,8 @@ def payment_mark_failed(*, payment_id: int, message: str) -> Payment:
 @transaction.atomic
 def licence_cancel(*, licence: Licence, by: User) -> Licence:
     """The licensee abandons an unpaid notice; vouchers it reserved are given back."""
+    # Lock order payment → licence, the same as payment_mark_succeeded, so the two cannot deadlock.
+    list(Payment.objects.select_for_update().filter(licence_id=licence.pk).order_by("pk"))
     licence = Licence.objects.select_for_update().get(pk=licence.pk)
     if not (by.is_superuser or Membership.objects.filter(user=by, organisation_id=licence.licensee_id).exists()):
         raise NotAllowed(_("Only the licensee may cancel its notice."))
@@ -259,8 +286,17 @@ def licence_cancel(*, licence: Licence, by: User) -> Licence:
         if payment.stripe_payment_intent_id:
             try:
                 stripe_gateway.cancel_intent(payment.stripe_payment_intent_id)
-            except stripe.StripeError:
-                logger.warning("could not cancel intent %s", payment.stripe_payment_intent_id)
+            except stripe.StripeError as exc:
+                # Stripe refuses to cancel an intent that is paid or being paid: the card was charged, so
+                # the notice must stay (the webhook or the return page activates it), not be cancelled.
+                try:
+                    status = stripe_gateway.retrieve_intent(payment.stripe_payment_intent_id).status
+                except stripe.StripeError:
+                    status = "unknown"
+                if status != "canceled":
+                    logger.warning("could not cancel intent %s (%s): %s", payment.stripe_payment_intent_id, status, exc)
+                    raise LicensingError(_("The card payment has already gone through or is under way, so this "
+                                           "notice cannot be cancelled now.")) from exc
         _release_vouchers(payment)
         payment.state = Payment.State.CANCELLED
         payment.save(update_fields=["state", "voucher_fen", "charge_fen"])

@@ -71,9 +71,18 @@ class LicenceTermsVersion(models.Model):
         super().save(*args, **kwargs)
 
     @staticmethod
-    def digest(name_zh: str, name_en: str, clauses_zh: str, clauses_en: str) -> str:
-        text = "\x1e".join([name_zh, name_en, clauses_zh, clauses_en])
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    def canonical_text(name_zh: str, name_en: str, clauses_zh: str, clauses_en: str) -> str:
+        """The terms as one text: what a licence keeps as its copy and what the SHA-256 is taken of, so
+        anyone can hash the copy on a licence and get the printed hash."""
+        return f"{name_zh}\n{clauses_zh}\n\n{name_en}\n{clauses_en}"
+
+    @classmethod
+    def digest(cls, name_zh: str, name_en: str, clauses_zh: str, clauses_en: str) -> str:
+        return hashlib.sha256(cls.canonical_text(name_zh, name_en, clauses_zh, clauses_en).encode("utf-8")).hexdigest()
+
+    @property
+    def text(self) -> str:
+        return self.canonical_text(self.name_zh, self.name_en, self.clauses_zh, self.clauses_en)
 
 
 class FeeForm(models.TextChoices):

@@ -31,16 +31,20 @@ def stripe_webhook(request):
     delivery.event_id, delivery.event_type = event["id"], event["type"]
     try:
         handled = licence_services.webhook_process(event)
-    except IntegrityError:
+    except IntegrityError as exc:
         if not ProcessedEvent.objects.filter(event_id=event["id"]).exists():
-            raise
+            return _failed(delivery, event, exc)  # a constraint in a handler, not a duplicate: Stripe retries
         delivery.result = WebhookDelivery.Result.DUPLICATE
     except Exception as exc:  # recorded, answered 500: Stripe retries and the retry processes it again
-        logger.exception("webhook %s failed", event["id"])
-        delivery.result, delivery.error = WebhookDelivery.Result.FAILED, repr(exc)[:2000]
-        delivery.save(update_fields=["event_id", "event_type", "result", "error"])
-        return HttpResponse("processing failed", status=500)
+        return _failed(delivery, event, exc)
     else:
         delivery.result = WebhookDelivery.Result.PROCESSED if handled else WebhookDelivery.Result.IGNORED
     delivery.save(update_fields=["event_id", "event_type", "result", "error"])
     return HttpResponse("ok")
+
+
+def _failed(delivery: WebhookDelivery, event, exc: Exception) -> HttpResponse:
+    logger.exception("webhook %s failed", event["id"])
+    delivery.result, delivery.error = WebhookDelivery.Result.FAILED, repr(exc)[:2000]
+    delivery.save(update_fields=["event_id", "event_type", "result", "error"])
+    return HttpResponse("processing failed", status=500)
