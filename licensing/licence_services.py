@@ -111,6 +111,10 @@ def licence_activate(*, licence: Licence) -> Licence:
     return licence
 
 
+# A payment in any of these states was paid; refunds later change its state, never the fact it was paid.
+PAID_STATES = (Payment.State.SUCCEEDED, Payment.State.PARTIALLY_REFUNDED, Payment.State.REFUNDED)
+
+
 def _lock_payment(payment_id: int) -> Payment:
     return Payment.objects.select_for_update().select_related("licence").get(pk=payment_id)
 
@@ -148,7 +152,7 @@ def payment_start(*, payment: Payment) -> tuple[Payment, str]:
     declined intent is replaced by a fresh one (and cancelled), so a late event of the failed attempt can
     never touch the new one. Raises LicensingError when the payment was cancelled meanwhile."""
     payment = Payment.objects.select_related("licence").get(pk=payment.pk)
-    if payment.state == Payment.State.SUCCEEDED:
+    if payment.state in PAID_STATES:
         return payment, ""
     if payment.charge_fen == 0:
         return payment_mark_succeeded(payment_id=payment.pk, intent=None), ""
@@ -195,7 +199,7 @@ def payment_pay_with_card(*, payment: Payment, token_id: str) -> dict:
     """Confirm the PaymentIntent with the card Stripe.js tokenised. Returns what the page does next:
     {"status": "succeeded" | "requires_action" | "failed", "client_secret", "message"}."""
     payment, client_secret = payment_start(payment=payment)
-    if payment.state == Payment.State.SUCCEEDED:
+    if payment.state in PAID_STATES:
         return {"status": "succeeded", "client_secret": "", "message": ""}
     try:
         intent = stripe_gateway.confirm_with_card_token(intent_id=payment.stripe_payment_intent_id, token_id=token_id)
@@ -228,8 +232,9 @@ def _follow(payment: Payment, intent: stripe_gateway.IntentState) -> dict:
 
 def payment_sync(*, payment: Payment) -> dict:
     """The buyer's return to the page: ask Stripe where the intent stands and act on it."""
-    if payment.state == Payment.State.SUCCEEDED or not payment.stripe_payment_intent_id:
-        return {"status": payment.state, "client_secret": "", "message": payment.failure_message}
+    if payment.state in PAID_STATES or not payment.stripe_payment_intent_id:
+        return {"status": "succeeded" if payment.state in PAID_STATES else payment.state, "client_secret": "",
+                "message": payment.failure_message}
     return _follow(payment, stripe_gateway.retrieve_intent(payment.stripe_payment_intent_id))
 
 
@@ -238,7 +243,7 @@ def payment_mark_succeeded(*, payment_id: int, intent: stripe_gateway.IntentStat
     """Record a successful payment exactly once: lock the payment, return early if already done, check the
     intent matches (amount, currency, status), post the ledger, activate the licence."""
     payment = _lock_payment(payment_id)
-    if payment.state == Payment.State.SUCCEEDED:
+    if payment.state in PAID_STATES:
         return payment
     if intent is not None:
         if intent.id != payment.stripe_payment_intent_id or intent.status != "succeeded":
@@ -260,7 +265,7 @@ def payment_mark_succeeded(*, payment_id: int, intent: stripe_gateway.IntentStat
 def payment_mark_failed(*, payment_id: int, message: str) -> Payment:
     """A declined or unauthenticated card: the payment and licence show it; the licensee may try again."""
     payment = _lock_payment(payment_id)
-    if payment.state in (Payment.State.SUCCEEDED, Payment.State.REFUNDED, Payment.State.CANCELLED):
+    if payment.state in (*PAID_STATES, Payment.State.CANCELLED):
         return payment
     payment.state, payment.failure_message = Payment.State.FAILED, message[:2000]
     payment.save(update_fields=["state", "failure_message"])

@@ -132,4 +132,15 @@ def licensing_next_steps(*, membership) -> list:
                                   reverse("licence_list")))
     if org.is_ip_office:
         steps.append(NextStep(_("All licences"), _("Every licence concluded on the platform."), reverse("licence_list")))
+    if org.is_holder or org.is_licensee or org.is_ip_office:
+        steps.append(NextStep(_("Contract recording deadlines"),
+                              _("Licences to record with CNIPA within 3 months of taking effect."),
+                              reverse("recording_list")))
+        steps.append(NextStep(_("Royalties in arrears"), _("Royalty invoices past their due date."),
+                              reverse("royalty_arrears")))
+        steps.append(NextStep(_("Statements"), _("Every fen received, owed and refunded, per licence and organisation."),
+                              reverse("statement_index")))
+    if org.is_licensee or org.is_ip_office:
+        steps.append(NextStep(_("Innovation vouchers"), _("Vouchers that pay part of licence fees and royalties."),
+                              reverse("voucher_list")))
     return steps

@@ -1,3 +1,10 @@
 """URLs of the voucher pages; included by licensing/urls.py."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import voucher_views
+
+urlpatterns: list = [
+    path("vouchers/", voucher_views.voucher_list, name="voucher_list"),
+    path("vouchers/issue/", voucher_views.voucher_issue, name="voucher_issue"),
+]

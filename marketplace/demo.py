@@ -1,6 +1,7 @@
 """Demo data as code. Used by `manage.py seed_demo`; later capabilities add their own seeders here."""
 
 import json
+from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from wagtail.models import Locale, Page, Site
@@ -154,6 +155,13 @@ def seed_pages() -> None:
         home_en = home.copy_for_translation(en)
     _publish(home_en.specific, HOME_CONTENT["en"])
 
+    from cms.models import PlatformSettings
+
+    platform = PlatformSettings.for_site(Site.objects.get(is_default_site=True))
+    platform.platform_fee_rate, platform.contact_email = Decimal("1.50"), "service@patent-market.demo.test"
+    platform.contact_phone = "0755-0000 0000"
+    platform.save()
+
     guide = ContentPage.objects.child_of(home).filter(slug="open-licensing").first()
     if guide is None:
         guide = home.add_child(instance=ContentPage(locale=zh, **_page_fields(GUIDE_CONTENT["zh-hans"])))
@@ -304,3 +312,21 @@ def seed_declarations() -> list[str]:
                                  reason="专利权转让谈判中，暂停开放许可。 Suspended during assignment negotiations.")
         lines.append(f"{slug}: {len(published)} declarations published, 1 withdrawn")
     return lines
+
+
+def seed_vouchers() -> list[str]:
+    """The IP office issues an innovation voucher to the second demo licensee (once)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from licensing.models_licences import Voucher
+    from licensing.vouchers import voucher_issue
+
+    startup = Organisation.objects.get(slug="demo-startup")
+    if Voucher.objects.filter(organisation=startup).exists():
+        return []
+    voucher = voucher_issue(organisation=startup, amount_fen=5_000_000, expires_on=timezone.localdate() + timedelta(days=365),
+                            eligible_uses=["licence_fees", "royalties"], note="2026 科技创新券 demo",
+                            by=User.objects.get(email="ipoffice@demo.test"))
+    return [f"voucher {voucher.code} for demo-startup: RMB 50,000"]

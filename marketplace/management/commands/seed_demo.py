@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from marketplace.demo import DEMO_PASSWORD, seed_declarations, seed_pages, seed_parties, seed_patents
+from marketplace.demo import DEMO_PASSWORD, seed_declarations, seed_pages, seed_parties, seed_patents, seed_vouchers
 
 
 class Command(BaseCommand):
@@ -19,6 +19,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Inventory {line}")
         for line in seed_declarations():
             self.stdout.write(f"Declarations {line}")
+        for line in seed_vouchers():
+            self.stdout.write(f"Innovation {line}")
         editors = Group.objects.filter(name="Editors").first()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password {DEMO_PASSWORD}):"))
         for email, what in users:
