@@ -9,7 +9,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from .blocks import BaseStreamBlock
+from .blocks import BaseStreamBlock, ListingStreamBlock
 
 
 class HomePage(Page):
@@ -23,7 +23,7 @@ class HomePage(Page):
     search_fields = Page.search_fields + [index.SearchField("hero_text")]
 
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["cms.ContentPage"]
+    subpage_types = ["cms.ContentPage", "cms.ListingIndexPage"]
     max_count_per_parent = 1
 
     class Meta:
@@ -44,6 +44,70 @@ class ContentPage(Page):
 
     class Meta:
         verbose_name = _("content page")
+
+
+class ListingIndexPage(Page):
+    """The parent of every patent listing; the marketplace keeps its children in step with the
+    declarations."""
+
+    introduction = models.TextField(_("introduction"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("introduction")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["cms.PatentListingPage"]
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("listing index")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["listings"] = (PatentListingPage.objects.child_of(self).live().public()
+                               .select_related("declaration__patent", "declaration__holder")
+                               .order_by("-first_published_at")[:50])
+        return context
+
+
+class PatentListingPage(Page):
+    """One published open-licence declaration as a marketplace listing. Created, updated and unpublished
+    by marketplace.listings with the declaration; editors and holders add the StreamField content."""
+
+    # One page per language: the Chinese page and its English alias (which Wagtail keeps in step);
+    # marketplace.listings creates both and is the only writer.
+    declaration = models.ForeignKey("licensing.Declaration", on_delete=models.PROTECT, related_name="listing_pages",
+                                    verbose_name=_("declaration"))
+    summary = models.TextField(_("summary in plain words"), blank=True)
+    body = StreamField(ListingStreamBlock(), blank=True, verbose_name=_("application scenarios and materials"))
+
+    content_panels = Page.content_panels + [FieldPanel("summary"), FieldPanel("body")]
+    search_fields = Page.search_fields + [
+        index.SearchField("summary"),
+        index.SearchField("search_abstract"),
+        index.SearchField("search_holder"),
+        index.SearchField("search_ipc"),
+    ]
+    parent_page_types = ["cms.ListingIndexPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("patent listing")
+
+    def search_abstract(self) -> str:
+        return self.declaration.patent.abstract
+
+    def search_holder(self) -> str:
+        holder = self.declaration.holder
+        return f"{holder.name_zh} {holder.name_en}"
+
+    def search_ipc(self) -> str:
+        return " ".join(self.declaration.patent.ipc_codes or [])
+
+    def get_context(self, request, *args, **kwargs):
+        from marketplace.listings import listing_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(listing_context(page=self, request=request))
+        return context
 
 
 @register_setting(icon="cog")

@@ -3,11 +3,8 @@ from django.urls import include, path
 from . import feeds, licence_views, views
 
 urlpatterns = [
-    path("declarations/new/", views.declare, name="declare"),
     path("declarations/", views.declaration_list, name="declaration_list"),
     path("declarations/<int:pk>/", views.declaration_detail, name="declaration_detail"),
-    path("declarations/<int:pk>/publish/", views.declaration_publish, name="declaration_publish"),
-    path("declarations/<int:pk>/withdraw/", views.declaration_withdraw, name="declaration_withdraw"),
     path("declarations/<int:pk>/discard/", views.declaration_discard, name="declaration_discard"),
     path("declarations/<int:pk>/consents/", views.consent_add, name="consent_add"),
     path("declarations/<int:pk>/licence/", licence_views.licence_take, name="licence_take"),

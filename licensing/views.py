@@ -15,7 +15,7 @@ from patents.models import Patent
 from patents.selectors import holder_organisations_for, user_can_manage_inventory, user_can_view_inventory
 
 from . import selectors, services
-from .forms import ConsentForm, CostForm, DeclarationForm, WithdrawForm, yuan_to_fen
+from .forms import ConsentForm, CostForm, WithdrawForm, yuan_to_fen
 from .models import Declaration, DeclarationConsent, DeclarationState
 
 
@@ -32,36 +32,6 @@ def _selected_patents(request, holder) -> list[Patent]:
     raw = request.POST.getlist("selected") or request.GET.getlist("patent") or request.POST.getlist("patent")
     ids = [int(v) for v in raw if str(v).isdigit()]
     return list(Patent.objects.filter(holder=holder, pk__in=ids).order_by("number"))
-
-
-@login_required
-def declare(request):
-    """Declare one or many of the holder's patents for open licence on the same terms."""
-    holder = _holder(request)
-    patents = _selected_patents(request, holder)
-    if not patents:
-        messages.error(request, _("Select at least one patent in your portfolio to declare."))
-        return redirect(f"{reverse('portfolio')}?holder={holder.slug}")
-    submitted = request.method == "POST" and "fee_form" in request.POST
-    form = DeclarationForm(request.POST if submitted else None, terms_queryset=selectors.live_terms(),
-                           initial={"contact_email": holder.contact_email or request.user.email,
-                                    "contact_name": request.user.get_full_name(), "contact_phone": holder.contact_phone})
-    if submitted and form.is_valid():
-        terms = form.cleaned_data["terms"]
-        if request.POST.get("action") == "draft":
-            for patent in patents:
-                services.declaration_create(patent=patent, terms=terms, by=request.user, **form.offer())
-            messages.success(request, _("%(n)d draft declaration(s) saved.") % {"n": len(patents)})
-            return redirect(f"{reverse('declaration_list')}?holder={holder.slug}")
-        try:
-            results = services.declarations_publish_bulk(patents=patents, terms=terms, by=request.user, **form.offer())
-        except services.NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
-        return render(request, "licensing/declare_results.html", {"holder": holder, "results": results})
-    fields = sorted({p.technology_field for p in patents if p.technology_field})
-    benchmarks = [selectors.price_benchmark(technology_field=f) for f in fields[:5]]
-    return render(request, "licensing/declare.html", {"holder": holder, "patents": patents, "form": form,
-                                                      "benchmarks": benchmarks})
 
 
 @login_required
@@ -108,39 +78,6 @@ def _member_declaration(request, pk) -> Declaration:
     if not user_can_manage_inventory(user=request.user, holder=declaration.holder):
         raise Http404
     return declaration
-
-
-@login_required
-@require_POST
-def declaration_publish(request, pk):
-    declaration = _member_declaration(request, pk)
-    try:
-        services.declaration_publish(declaration=declaration, by=request.user)
-    except services.DeclarationRefused as exc:
-        for failure in exc.failures:
-            messages.error(request, str(failure))
-    except (services.InvalidTransition, services.NotAllowed) as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Published in the gazette. Anyone may now take a licence on these terms."))
-    return redirect("declaration_detail", pk=pk)
-
-
-@login_required
-@require_POST
-def declaration_withdraw(request, pk):
-    declaration = _member_declaration(request, pk)
-    form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("A withdrawal states its reason."))
-        return redirect("declaration_detail", pk=pk)
-    try:
-        services.declaration_withdraw(declaration=declaration, by=request.user, reason=form.cleaned_data["reason"])
-    except (services.InvalidTransition, services.NotAllowed, ValidationError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-    else:
-        messages.success(request, _("Withdrawn and announced. Licences already granted stay in force on their terms."))
-    return redirect("declaration_detail", pk=pk)
 
 
 @login_required

@@ -281,7 +281,8 @@ def seed_declarations() -> list[str]:
     from django.utils import timezone
 
     from licensing.models import Declaration
-    from licensing.services import declaration_create, declaration_publish, declaration_withdraw
+    from licensing.services import declaration_create
+    from marketplace.listings import declaration_publish, declaration_withdraw
     from patents.models import Patent
 
     terms = seed_terms()

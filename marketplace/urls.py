@@ -7,7 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from licensing.webhooks import stripe_webhook
-from marketplace import views
+from marketplace import declaration_views, views
 
 # Outside the language prefix: machine endpoints and the admin.
 urlpatterns = [
@@ -29,6 +29,10 @@ urlpatterns += i18n_patterns(
     path("dashboard/", views.dashboard, name="dashboard"),
     path("", include("marketplace.parties.urls")),
     path("", include("patents.urls")),
+    # Publishing and withdrawing also list and unlist the patent, so these are the marketplace's views.
+    path("declarations/new/", declaration_views.declare, name="declare"),
+    path("declarations/<int:pk>/publish/", declaration_views.declaration_publish, name="declaration_publish"),
+    path("declarations/<int:pk>/withdraw/", declaration_views.declaration_withdraw, name="declaration_withdraw"),
     path("", include("licensing.urls")),
     # Wagtail serves every other path (home page, content pages, later the listings); keep it last.
     path("", include(wagtail_urls)),

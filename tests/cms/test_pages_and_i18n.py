@@ -3,7 +3,7 @@ from django.core.management import call_command
 from django.template import Context, Template
 from django.utils import translation
 
-from cms.models import ContentPage, HomePage
+from cms.models import ContentPage, HomePage, PatentListingPage
 from marketplace.parties.models import Organisation, User
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,8 @@ def test_language_switcher_keeps_the_page(client, demo_pages):
 
 def test_content_pages_only_live_under_the_home_page():
     assert ContentPage.parent_page_types == ["cms.HomePage", "cms.ContentPage"]
-    assert HomePage.subpage_types == ["cms.ContentPage"]
+    assert HomePage.subpage_types == ["cms.ContentPage", "cms.ListingIndexPage"]
+    assert PatentListingPage.parent_page_types == ["cms.ListingIndexPage"] and PatentListingPage.subpage_types == []
 
 
 def test_every_block_has_a_template_icon_and_preview():

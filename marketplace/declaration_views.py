@@ -1,0 +1,82 @@
+"""Holder actions that publish or withdraw a declaration. They live in the marketplace layer because each
+one also puts the listing page on the marketplace or takes it off (marketplace.listings); the forms,
+templates and reads are licensing's."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from licensing import selectors as licensing_selectors
+from licensing import services as licensing_services
+from licensing.forms import DeclarationForm, WithdrawForm
+from licensing.views import _holder, _member_declaration, _selected_patents
+from marketplace import listings
+
+
+@login_required
+def declare(request):
+    """Declare one or many of the holder's patents for open licence on the same terms."""
+    holder = _holder(request)
+    patents = _selected_patents(request, holder)
+    if not patents:
+        messages.error(request, _("Select at least one patent in your portfolio to declare."))
+        return redirect(f"{reverse('portfolio')}?holder={holder.slug}")
+    submitted = request.method == "POST" and "fee_form" in request.POST
+    form = DeclarationForm(request.POST if submitted else None, terms_queryset=licensing_selectors.live_terms(),
+                           initial={"contact_email": holder.contact_email or request.user.email,
+                                    "contact_name": request.user.get_full_name(), "contact_phone": holder.contact_phone})
+    if submitted and form.is_valid():
+        terms = form.cleaned_data["terms"]
+        if request.POST.get("action") == "draft":
+            for patent in patents:
+                licensing_services.declaration_create(patent=patent, terms=terms, by=request.user, **form.offer())
+            messages.success(request, _("%(n)d draft declaration(s) saved.") % {"n": len(patents)})
+            return redirect(f"{reverse('declaration_list')}?holder={holder.slug}")
+        try:
+            results = listings.declarations_publish_bulk(patents=patents, terms=terms, by=request.user, **form.offer())
+        except licensing_services.NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
+        return render(request, "licensing/declare_results.html", {"holder": holder, "results": results})
+    fields = sorted({p.technology_field for p in patents if p.technology_field})
+    benchmarks = [licensing_selectors.price_benchmark(technology_field=f) for f in fields[:5]]
+    return render(request, "licensing/declare.html", {"holder": holder, "patents": patents, "form": form,
+                                                      "benchmarks": benchmarks})
+
+
+@login_required
+@require_POST
+def declaration_publish(request, pk):
+    declaration = _member_declaration(request, pk)
+    try:
+        listings.declaration_publish(declaration=declaration, by=request.user)
+    except licensing_services.DeclarationRefused as exc:
+        for failure in exc.failures:
+            messages.error(request, str(failure))
+    except (licensing_services.InvalidTransition, licensing_services.NotAllowed) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Published in the gazette. Anyone may now take a licence on these terms."))
+    return redirect("declaration_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def declaration_withdraw(request, pk):
+    declaration = _member_declaration(request, pk)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("A withdrawal states its reason."))
+        return redirect("declaration_detail", pk=pk)
+    try:
+        listings.declaration_withdraw(declaration=declaration, by=request.user, reason=form.cleaned_data["reason"])
+    except (licensing_services.InvalidTransition, licensing_services.NotAllowed, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, _("Withdrawn and announced. Licences already granted stay in force on their terms."))
+    return redirect("declaration_detail", pk=pk)
+
+

@@ -1,0 +1,151 @@
+"""Listings: one Wagtail page per published declaration, kept in step with the declaration.
+
+Publishing or withdrawing a declaration goes through these services, which call the licensing transition
+and then sync the listing page in the same transaction (layers: patents ← licensing ← marketplace;
+licensing never imports the marketplace, and no signals are involved)."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from wagtail.models import Locale, Page
+
+from cms.models import HomePage, ListingIndexPage, PatentListingPage
+from licensing import selectors as licensing_selectors
+from licensing import services as licensing_services
+from licensing.models import Declaration, DeclarationState, LicenceTerms
+from licensing.models_licences import Licence, LicenceState
+from licensing.rules import RuleFailure
+from marketplace.parties.models import User
+from patents.models import Patent
+from patents.selectors import grade_explanation
+
+
+def listing_index() -> ListingIndexPage:
+    """The listing index under the default-language home page, created on first use."""
+    index = ListingIndexPage.objects.filter(locale__language_code="zh-hans").first() or ListingIndexPage.objects.first()
+    if index is not None:
+        return index
+    home = HomePage.objects.filter(locale=Locale.get_default()).first()
+    parent = home or Page.get_first_root_node()
+    index = parent.add_child(instance=ListingIndexPage(title="专利许可清单 Patent listings", slug="listings",
+                                                       introduction="", locale=parent.locale))
+    index.save_revision().publish()
+    return index
+
+
+def _slug(patent: Patent) -> str:
+    return slugify(patent.number.replace(".", "-")) or f"patent-{patent.pk}"
+
+
+@transaction.atomic
+def listing_sync(*, declaration: Declaration) -> PatentListingPage | None:
+    """Create, refresh or unpublish the declaration's listing page to match its state. Editors' and
+    holders' own content (summary, body) is never overwritten."""
+    declaration = Declaration.objects.select_related("patent", "holder").get(pk=declaration.pk)
+    page = PatentListingPage.objects.filter(declaration=declaration, alias_of__isnull=True).first()
+    if declaration.state == DeclarationState.PUBLISHED:
+        if page is None:
+            index = listing_index()
+            slug, n = _slug(declaration.patent), 2
+            while index.get_children().filter(slug=slug).exists():
+                slug, n = f"{_slug(declaration.patent)}-{n}", n + 1
+            page = index.add_child(instance=PatentListingPage(
+                title=declaration.patent.title[:255], slug=slug, declaration=declaration, locale=index.locale))
+        else:
+            page.title = declaration.patent.title[:255]
+        page.save_revision().publish()  # also republishes the English alias
+        _ensure_english_alias(page)
+        return page
+    if page is not None and page.live:
+        page.unpublish()  # Wagtail unpublishes its aliases with it
+    return page
+
+
+def _ensure_english_alias(page: PatentListingPage) -> None:
+    """English visitors get the same listing under /en/: an alias that Wagtail keeps in step."""
+    english = Locale.objects.filter(language_code="en").first()
+    if english is None or page.get_translation_or_none(english) is not None:
+        return
+    page.copy_for_translation(english, copy_parents=True, alias=True)
+
+
+@transaction.atomic
+def declaration_publish(*, declaration: Declaration, by: User, today: date | None = None) -> Declaration:
+    """Publish through licensing's transition, then put the listing on the marketplace."""
+    declaration = licensing_services.declaration_publish(declaration=declaration, by=by, today=today)
+    listing_sync(declaration=declaration)
+    return declaration
+
+
+@transaction.atomic
+def declaration_withdraw(*, declaration: Declaration, by: User, reason: str) -> Declaration:
+    """Withdraw through licensing's transition (licences already granted stay), then unpublish the listing."""
+    declaration = licensing_services.declaration_withdraw(declaration=declaration, by=by, reason=reason)
+    listing_sync(declaration=declaration)
+    return declaration
+
+
+@dataclass
+class BulkResult:
+    patent: Patent
+    declaration: Declaration | None = None
+    failures: list[RuleFailure] = field(default_factory=list)
+
+    @property
+    def published(self) -> bool:
+        return self.declaration is not None and self.declaration.state == DeclarationState.PUBLISHED
+
+
+def declarations_publish_bulk(*, patents: list[Patent], terms: LicenceTerms, by: User, today: date | None = None,
+                              **offer) -> list[BulkResult]:
+    """Declare many patents on the same terms, each in its own transaction with its listing page; the result
+    lists every patent with its declaration or the rules it failed."""
+    from django.core.exceptions import ValidationError
+
+    results = []
+    for patent in patents:
+        result = BulkResult(patent=patent)
+        try:
+            with transaction.atomic():
+                draft = licensing_services.declaration_create(patent=patent, terms=terms, by=by, **offer)
+                result.declaration = declaration_publish(declaration=draft, by=by, today=today)
+        except licensing_services.DeclarationRefused as exc:
+            result.failures = exc.failures
+        except licensing_services.NotAllowed as exc:
+            result.failures = [RuleFailure("not_allowed", str(exc), "")]
+        except ValidationError as exc:
+            result.failures = [RuleFailure("invalid", m, "") for m in exc.messages]
+        results.append(result)
+    return results
+
+
+def listing_context(*, page: PatentListingPage, request) -> dict:
+    """What a listing page shows: facts, grade and why, the offer in plain words with the cost calculator,
+    licences granted, the holder and similar listings."""
+    from licensing.forms import CostForm, yuan_to_fen
+
+    declaration = page.declaration
+    patent = declaration.patent
+    cost_form = CostForm(request.GET or None)
+    cost = None
+    if cost_form.is_valid() and cost_form.cleaned_data.get("annual_net_sales") is not None:
+        cost = licensing_selectors.licensee_cost(
+            declaration=declaration, annual_net_sales_fen=yuan_to_fen(cost_form.cleaned_data["annual_net_sales"]),
+            annual_profit_fen=yuan_to_fen(cost_form.cleaned_data.get("annual_profit")))
+    similar = (PatentListingPage.objects.live().public().exclude(pk=page.pk)
+               .filter(declaration__state=DeclarationState.PUBLISHED,
+                       declaration__patent__technology_field=patent.technology_field)
+               .select_related("declaration__patent").order_by("-declaration__patent__grade_score")[:4]
+               if patent.technology_field else [])
+    return {
+        "declaration": declaration, "patent": patent, "factors": grade_explanation(patent=patent),
+        "cost_form": cost_form, "cost": cost, "similar": similar,
+        "licence_count": Licence.objects.filter(declaration=declaration,
+                                                state__in=[LicenceState.ACTIVE, LicenceState.EXPIRED]).count(),
+        "open_for_licensing": declaration.state == DeclarationState.PUBLISHED,
+        "today": timezone.localdate(), "no_listing_message": _("This declaration has been withdrawn."),
+    }

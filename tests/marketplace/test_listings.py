@@ -1,0 +1,68 @@
+"""Listing pages follow their declarations: published → live page in both languages, withdrawn → off the
+marketplace; the page shows the offer, the patent and the way to take a licence."""
+
+import pytest
+from django.urls import reverse
+
+from cms.models import PatentListingPage
+from licensing.models import DeclarationState
+from marketplace import listings
+from tests.licensing.factories import DeclarationFactory, LicenceTermsFactory, eligible_patent, holder_admin
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def published(demo_pages):
+    declaration = DeclarationFactory()
+    return listings.declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+
+
+def test_publishing_a_declaration_puts_a_live_listing_in_both_languages(published):
+    pages = PatentListingPage.objects.filter(declaration=published)
+    assert pages.count() == 2 and all(p.live for p in pages)
+    assert {p.locale.language_code for p in pages} == {"zh-hans", "en"}
+    assert published.state == DeclarationState.PUBLISHED
+
+
+def test_the_listing_page_shows_the_offer_the_patent_and_the_licence_action(client, published):
+    page = PatentListingPage.objects.get(declaration=published, locale__language_code="en")
+    body = client.get(page.url).content.decode()
+    assert published.patent.number in body and published.holder.name_zh in body
+    assert reverse("licence_take", args=[published.pk]) in body
+    response = client.get(page.url, {"annual_net_sales": "100000"})
+    assert "cost-total" in response.content.decode()
+
+
+def test_withdrawing_takes_the_listing_off_the_marketplace_in_both_languages(client, published):
+    url = PatentListingPage.objects.get(declaration=published, locale__language_code="zh-hans").url
+    listings.declaration_withdraw(declaration=published, by=holder_admin(published.holder), reason="Assigned")
+    assert not PatentListingPage.objects.filter(declaration=published, live=True).exists()
+    assert client.get(url).status_code == 404
+
+
+def test_republishing_keeps_what_editors_wrote(published):
+    page = PatentListingPage.objects.get(declaration=published, alias_of__isnull=True)
+    page.summary = "适用于储能电站的电池管理"
+    page.save_revision().publish()
+    listings.listing_sync(declaration=published)
+    page.refresh_from_db()
+    assert page.summary == "适用于储能电站的电池管理" and page.live
+
+
+def test_a_refused_declaration_gets_no_listing(demo_pages):
+    expired = eligible_patent(legal_status="expired")
+    declaration = DeclarationFactory(patent=expired, holder=expired.holder)
+    results = listings.declarations_publish_bulk(
+        patents=[expired], terms=LicenceTermsFactory(), by=holder_admin(declaration.holder), fee_form="lump_sum",
+        lump_sum_fen=100_000, duration_years=1, payment_method="online", contact_name="A", contact_email="a@b.cn")
+    assert not results[0].published and {f.code for f in results[0].failures} >= {"not_granted"}
+    assert not PatentListingPage.objects.exists() or not PatentListingPage.objects.filter(
+        declaration__patent=expired).exists()
+
+
+def test_publishing_from_the_holders_page_lists_the_patent(client, demo_pages):
+    declaration = DeclarationFactory()
+    client.force_login(holder_admin(declaration.holder))
+    client.post(reverse("declaration_publish", args=[declaration.pk]))
+    assert PatentListingPage.objects.filter(declaration=declaration, live=True).count() == 2
