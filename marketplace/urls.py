@@ -34,6 +34,8 @@ urlpatterns += i18n_patterns(
     path("declarations/<int:pk>/publish/", declaration_views.declaration_publish, name="declaration_publish"),
     path("declarations/<int:pk>/withdraw/", declaration_views.declaration_withdraw, name="declaration_withdraw"),
     path("", include("licensing.urls")),
+    path("", include("marketplace.urls_search")),
+    path("", include("marketplace.urls_needs")),
     # Wagtail serves every other path (home page, content pages, later the listings); keep it last.
     path("", include(wagtail_urls)),
     prefix_default_language=True,

@@ -1,0 +1,3 @@
+"""URLs of the search pages; included by marketplace/urls.py."""
+
+urlpatterns: list = []
