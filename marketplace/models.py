@@ -44,7 +44,8 @@ class Need(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("buyer need")
         constraints = [models.CheckConstraint(
-            condition=Q(budget_min_fen__isnull=True) | Q(budget_max_fen__isnull=True) | Q(budget_max_fen__gte=F("budget_min_fen")),
+            condition=(Q(budget_min_fen__isnull=True) | Q(budget_max_fen__isnull=True)
+                       | Q(budget_max_fen__gte=F("budget_min_fen"))),
             name="need_budget_range_ordered")]
 
     def __str__(self):
