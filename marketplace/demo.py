@@ -331,3 +331,33 @@ def seed_vouchers() -> list[str]:
                             eligible_uses=["licence_fees", "royalties"], note="2026 科技创新券 demo",
                             by=User.objects.get(email="ipoffice@demo.test"))
     return [f"voucher {voucher.code} for demo-startup: RMB 50,000"]
+
+
+def seed_needs() -> list[str]:
+    """The demo licensees post needs in the technology fields of some demo listings (once)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from licensing.models import Declaration
+    from marketplace.models import Need
+    from marketplace.needs import need_post
+
+    lines = []
+    fields = list(Declaration.objects.filter(state="published").exclude(patent__technology_field__isnull=True)
+                  .values_list("patent__technology_field", "patent__ipc_subclass").distinct()[:3])
+    for (slug, email), (field, subclass) in zip([("demo-company", "licensee@demo.test"),
+                                                 ("demo-startup", "startup@demo.test"),
+                                                 ("demo-company", "licensee@demo.test")], fields, strict=False):
+        org = Organisation.objects.get(slug=slug)
+        title = f"寻求 {subclass} 相关专利许可 / Seeking a licence in {subclass}"
+        if Need.objects.filter(organisation=org, title=title).exists():
+            continue
+        need_post(organisation=org, by=User.objects.get(email=email), title=title,
+                  description=f"我们计划在未来三年内推出相关产品，希望获得 {subclass} 领域的专利普通许可。"
+                              f" We plan products in this area within three years and look for a non-exclusive licence.",
+                  technology_field=field, ipc_prefix=subclass, budget_min_fen=2_000_000, budget_max_fen=20_000_000,
+                  horizon_years=3, expected_annual_net_sales_fen=500_000_000, region=org.province,
+                  deadline=timezone.localdate() + timedelta(days=90), anonymous=slug == "demo-startup", public=True)
+        lines.append(f"need in {subclass} by {slug}")
+    return lines

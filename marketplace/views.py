@@ -2,9 +2,11 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from licensing.selectors import licensing_next_steps
-from marketplace.parties.selectors import dashboard_next_steps, memberships_for_user
+from marketplace.parties.selectors import NextStep, dashboard_next_steps, memberships_for_user
 from patents.selectors import inventory_next_steps
 
 
@@ -15,9 +17,25 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+def marketplace_next_steps(*, membership) -> list[NextStep]:
+    """Dashboard steps on the demand side: needs for licensees, needs to answer for holders."""
+    org = membership.organisation
+    steps = []
+    if org.is_licensee:
+        steps.append(NextStep(_("Post a technical need"), _("Tell holders what you want to license and your budget."),
+                              reverse("need_new")))
+        steps.append(NextStep(_("Your needs and proposals"), _("Proposals from holders, in one place."),
+                              reverse("need_mine")))
+    if org.is_holder:
+        steps.append(NextStep(_("Answer buyers' needs"), _("Propose your listings to companies that need them."),
+                              reverse("need_board")))
+    return steps
+
+
 @login_required
 def dashboard(request):
     """Each membership with what its member can do next; every capability contributes its own steps."""
-    cards = [(m, inventory_next_steps(membership=m) + licensing_next_steps(membership=m) + dashboard_next_steps(membership=m))
+    cards = [(m, inventory_next_steps(membership=m) + licensing_next_steps(membership=m) + marketplace_next_steps(membership=m)
+              + dashboard_next_steps(membership=m))
              for m in memberships_for_user(user=request.user)]
     return render(request, "parties/dashboard.html", {"cards": cards})

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from marketplace.demo import DEMO_PASSWORD, seed_declarations, seed_pages, seed_parties, seed_patents, seed_vouchers
+from marketplace.demo import DEMO_PASSWORD, seed_declarations, seed_needs, seed_pages, seed_parties, seed_patents, seed_vouchers
 
 
 class Command(BaseCommand):
@@ -21,6 +21,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Declarations {line}")
         for line in seed_vouchers():
             self.stdout.write(f"Innovation {line}")
+        for line in seed_needs():
+            self.stdout.write(f"Buyer {line}")
         editors = Group.objects.filter(name="Editors").first()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password {DEMO_PASSWORD}):"))
         for email, what in users:
