@@ -109,17 +109,23 @@ def licence_pay(request, pk):
     """JSON: apply an optional voucher, then confirm the card Stripe.js tokenised (or none when a voucher
     covers everything). Answers what the page does next."""
     licence = _licence_for(request, pk, licensee_only=True)
+    payment = licence.payments.filter(purpose=Payment.Purpose.FIRST_AMOUNT).first()
+    if payment is None or licence.state not in (LicenceState.PAYMENT_PENDING, LicenceState.PAYMENT_FAILED):
+        return JsonResponse({"status": "error", "message": _("Nothing to pay on this licence.")}, status=409)
+    return pay_json(request, payment=payment, licensee_id=licence.licensee_id)
+
+
+def pay_json(request, *, payment: Payment, licensee_id: int) -> JsonResponse:
+    """The pay step shared by licence fees and royalty invoices: apply an optional voucher of the licensee,
+    then confirm the card token from Stripe.js (none needed when a voucher covers everything)."""
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
         return JsonResponse({"status": "error", "message": _("Bad request.")}, status=400)
-    payment = licence.payments.filter(purpose=Payment.Purpose.FIRST_AMOUNT).first()
-    if payment is None or licence.state not in (LicenceState.PAYMENT_PENDING, LicenceState.PAYMENT_FAILED):
-        return JsonResponse({"status": "error", "message": _("Nothing to pay on this licence.")}, status=409)
     try:
         voucher_id = body.get("voucher")
         if voucher_id and payment.state == Payment.State.CREATED and not payment.voucher_fen:
-            voucher = get_object_or_404(Voucher, pk=int(voucher_id), organisation_id=licence.licensee_id)
+            voucher = get_object_or_404(Voucher, pk=int(voucher_id), organisation_id=licensee_id)
             payment = licence_services.payment_apply_voucher(payment=payment, voucher=voucher, by=request.user)
         if payment.charge_fen == 0:
             licence_services.payment_start(payment=payment)

@@ -2,7 +2,6 @@
 (paid by card with Stripe.js, the same #payment box and pay.js as the licence page), and the arrears list.
 Thin views over licensing.royalties and licensing.licence_services."""
 
-import json
 
 from django import forms
 from django.conf import settings
@@ -21,6 +20,7 @@ from marketplace.parties.selectors import user_is_ip_office
 
 from . import licence_services, royalties
 from .forms import MoneyField, yuan_to_fen
+from .licence_views import pay_json
 from .models_licences import Licence, LicenceState, Payment, RoyaltyReport, Voucher
 
 
@@ -136,28 +136,10 @@ def royalty_invoice_pay(request, pk):
     """JSON, as licence_pay: apply an optional voucher, then confirm the card Stripe.js tokenised (or none
     when a voucher covers everything). Answers what the page does next."""
     report, _is_licensee = _report_for(request, pk, licensee_only=True)
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        return JsonResponse({"status": "error", "message": _("Bad request.")}, status=400)
     payment = report.payment
     if not _payable(payment):
         return JsonResponse({"status": "error", "message": _("Nothing to pay on this invoice.")}, status=409)
-    try:
-        voucher_id = body.get("voucher")
-        if voucher_id and payment.state == Payment.State.CREATED and not payment.voucher_fen:
-            voucher = get_object_or_404(Voucher, pk=int(voucher_id), organisation_id=report.licence.licensee_id)
-            payment = licence_services.payment_apply_voucher(payment=payment, voucher=voucher, by=request.user)
-        if payment.charge_fen == 0:
-            licence_services.payment_start(payment=payment)
-            return JsonResponse({"status": "succeeded", "client_secret": "", "message": ""})
-        token = str(body.get("token") or "")
-        if not token.startswith("tok_"):
-            return JsonResponse({"status": "error", "message": _("The card was not read; please try again.")}, status=400)
-        result = licence_services.payment_pay_with_card(payment=payment, token_id=token)
-    except (licence_services.LicensingError, licence_services.NotAllowed, ValueError) as exc:
-        return JsonResponse({"status": "error", "message": str(exc)}, status=409)
-    return JsonResponse(result)
+    return pay_json(request, payment=payment, licensee_id=report.licence.licensee_id)
 
 
 @login_required
