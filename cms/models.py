@@ -85,6 +85,9 @@ class PatentListingPage(Page):
         index.SearchField("search_abstract"),
         index.SearchField("search_holder"),
         index.SearchField("search_ipc"),
+        # jieba-segmented copy of title, abstract, holder and IPC: FTS5 and tsvector split words on spaces only,
+        # so unsegmented Chinese would be one token per phrase and "电池" would never find "锂电池".
+        index.SearchField("search_text_segmented"),
     ]
     parent_page_types = ["cms.ListingIndexPage"]
     subpage_types = []
@@ -101,6 +104,12 @@ class PatentListingPage(Page):
 
     def search_ipc(self) -> str:
         return " ".join(self.declaration.patent.ipc_codes or [])
+
+    def search_text_segmented(self) -> str:
+        from marketplace.search import segment
+
+        patent = self.declaration.patent
+        return segment(" ".join([patent.title, patent.abstract, self.search_holder(), self.search_ipc(), self.summary]))
 
     def get_context(self, request, *args, **kwargs):
         from marketplace.listings import listing_context

@@ -1,3 +1,10 @@
 """URLs of the search pages; included by marketplace/urls.py."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from marketplace import search_views
+
+urlpatterns: list = [
+    path("search/", search_views.listing_search_page, name="listing_search"),
+    path("api/listings/", search_views.api_listings, name="api_listings"),
+]

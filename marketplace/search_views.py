@@ -1,0 +1,51 @@
+"""The listing search page and the listings API: both parse the query string and call the same selector."""
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
+
+from marketplace.search import listing_search
+
+
+def _search(request):
+    return listing_search(data=request.GET, language=get_language() or "zh-hans", page=request.GET.get("page", 1))
+
+
+def _toggle_url(params, name, value) -> str:
+    """The shareable query string with one facet value switched on (or off when it is the current one)."""
+    params = params.copy()
+    params.pop("page", None)
+    current = params.get(name, "")
+    params.pop(name, None)
+    if current.upper() != value.upper():
+        params[name] = value
+    return "?" + params.urlencode()
+
+
+@require_GET
+def listing_search_page(request):
+    result = _search(request)
+    form = result.filterset.form
+    facets = [{"name": name, "label": form.fields[name].label,
+               "values": [{"value": v, "href": _toggle_url(request.GET, name, v.value)} for v in values]}
+              for name, values in result.facets.items()]
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "marketplace/search.html", {
+        "result": result, "form": form, "facets": facets, "querystring": params.urlencode(),
+    })
+
+
+@require_GET
+def api_listings(request):
+    result = _search(request)
+    return JsonResponse({
+        "count": result.total,
+        "page": result.page_number,
+        "num_pages": result.num_pages,
+        "sort": result.sort,
+        "results": [hit.as_dict() for hit in result.hits],
+        "facets": {name: [{"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
+                          for v in values] for name, values in result.facets.items()},
+    }, json_dumps_params={"ensure_ascii": False})
