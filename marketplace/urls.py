@@ -36,6 +36,7 @@ urlpatterns += i18n_patterns(
     path("", include("licensing.urls")),
     path("", include("marketplace.urls_search")),
     path("", include("marketplace.urls_needs")),
+    path("", include("marketplace.urls_matching")),
     # Wagtail serves every other path (home page, content pages, later the listings); keep it last.
     path("", include(wagtail_urls)),
     prefix_default_language=True,

@@ -1,0 +1,267 @@
+"""Explainable matching between buyer needs (需求清单) and published listings (declarations).
+
+Reads only. For a need, the ranked listings (``rank_listings_for_need``); for a listing, the ranked open public
+needs (``rank_needs_for_declaration``). Each ``Match`` carries its score (0–1) and an ``Explanation``: the shared
+terms, the shared IPC, whether the technology field matches, the budget verdict and the grade.
+
+Text similarity is scikit-learn's TF-IDF (``TfidfVectorizer``) over title + abstract (need: title + description)
+with cosine similarity. Tokens: Chinese runs cut by jieba's search mode (so "锂电池" also yields "电池"), other
+text as lowercase words; English stop words and boilerplate patent words are dropped.
+
+Blocking keeps the expensive per-candidate work (the licensee cost calculator) small: candidates are those in
+the same technology field or sharing the IPC subclass, topped up with the best text matches among the rest when
+there are fewer than ``limit``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import jieba
+import numpy as np
+from django.db.models import Case, CharField, F, Value, When
+from django.utils.translation import gettext as _
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.metrics.pairwise import cosine_similarity
+
+from licensing.models import Declaration, DeclarationState
+from licensing.selectors import licensee_cost
+from marketplace.models import Need
+
+jieba.setLogLevel(logging.WARNING)
+
+# How the score (0–1) is made; the weights sum to 1 and each component is itself 0–1.
+WEIGHTS: dict[str, float] = {
+    # cosine similarity of the TF-IDF vectors of the need's and the listing's text: the main signal.
+    "text": 0.50,
+    # technology field (WIPO) equal: half; IPC: the other half (a code under the need's IPC prefix 1.0, only
+    # the same subclass 0.7).
+    "field_ipc": 0.25,
+    # 1 within the budget over the need's horizon, falling linearly to 0 at twice the budget; 0.5 when the
+    # buyer gave no budget (neutral).
+    "budget": 0.10,
+    # the patent's grade score / 100.
+    "grade": 0.10,
+    # remaining life, full at 10 years and more.
+    "life": 0.05,
+}
+IPC_SUBCLASS_ONLY = 0.7
+NO_BUDGET_SCORE = 0.5
+FULL_LIFE_YEARS = 10
+SHARED_TERMS_SHOWN = 5
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_WORD = re.compile(r"[a-z0-9]{2,}")
+_STOP_ZH = {"一种", "本发明", "发明", "公开", "提供", "方法", "及其", "制备", "制备方法", "装置", "系统", "所述",
+            "包括", "用于", "我们", "需要", "技术", "产品", "一个", "进行", "通过", "可以", "以及", "实现"}
+_STOP_EN = set(ENGLISH_STOP_WORDS) | {"method", "methods", "invention", "discloses", "disclosed", "provides",
+                                      "thereof", "need", "needs", "looking", "product", "products", "using", "used",
+                                      "based", "device", "system", "technology", "preparation"}
+
+
+def tokenize(text: str) -> list[str]:
+    """Tokens for TF-IDF: jieba words (two characters or more) for Chinese, lowercase words for the rest."""
+    text = (text or "").lower()
+    tokens = [w for run in _CJK_RUN.findall(text) for w in jieba.cut_for_search(run)
+              if len(w) >= 2 and w not in _STOP_ZH]
+    latin = _CJK_RUN.sub(" ", text)
+    tokens += [w for w in _WORD.findall(latin) if w not in _STOP_EN and not w.isdigit()]
+    return tokens
+
+
+@dataclass
+class Explanation:
+    shared_terms: list[str] = field(default_factory=list)
+    shared_ipc: list[str] = field(default_factory=list)
+    field_match: bool = False
+    budget_status: str = "none"  # "within", "above" or "none"
+    cost_fen: int | None = None  # what the licensee pays over the need's horizon
+    over_budget_fen: int = 0
+    grade: str = ""
+    grade_score: int = 0
+    remaining_life_years: Decimal = Decimal("0")
+    components: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def budget_verdict(self) -> str:
+        """"within budget" / "above budget by X" / "no budget given", in the active language."""
+        if self.budget_status == "within":
+            return _("within budget")
+        if self.budget_status == "above":
+            from marketplace.templatetags.market_format import fen
+            return _("above budget by %(amount)s") % {"amount": fen(self.over_budget_fen)}
+        return _("no budget given")
+
+
+@dataclass
+class Match:
+    declaration: Declaration
+    need: Need
+    score: float
+    explanation: Explanation
+
+
+# ---------------------------------------------------------------------------------------------- parts
+
+
+def _declaration_text(d: Declaration) -> str:
+    return f"{d.patent.title} {d.patent.abstract}"
+
+
+def _need_text(n: Need) -> str:
+    return f"{n.title} {n.description}"
+
+
+def _norm_ipc(code: str) -> str:
+    return re.sub(r"\s+", "", code or "").upper()
+
+
+def _shared_ipc(need: Need, declaration: Declaration) -> tuple[list[str], float]:
+    """The listing's IPC codes the need's prefix covers (score 1), else its subclass when only that is shared
+    (score 0.7), else nothing (0)."""
+    prefix = _norm_ipc(need.ipc_prefix)
+    if not prefix:
+        return [], 0.0
+    patent = declaration.patent
+    codes = [c for c in (patent.ipc_codes or []) if c]
+    if len(prefix) > 4:
+        exact = [c for c in codes if _norm_ipc(c).startswith(prefix)]
+        if exact:
+            return exact, 1.0
+    elif any(_norm_ipc(c).startswith(prefix) for c in codes) or patent.ipc_subclass.upper() == prefix:
+        return [prefix], 1.0
+    subclass = prefix[:4]
+    if patent.ipc_subclass.upper() == subclass or any(_norm_ipc(c)[:4] == subclass for c in codes):
+        return [subclass], IPC_SUBCLASS_ONLY
+    return [], 0.0
+
+
+def _budget(need: Need, declaration: Declaration) -> tuple[str, int | None, int, float]:
+    """(status, cost over the need's horizon, amount above budget, score). The cost is the licence calculator's
+    with the licence running for the need's horizon and the buyer's expected sales (0 when not given)."""
+    over_horizon = copy.copy(declaration)
+    over_horizon.duration_years = need.horizon_years or 1
+    _, cost = licensee_cost(declaration=over_horizon, annual_net_sales_fen=need.expected_annual_net_sales_fen or 0)
+    if need.budget_max_fen is None:
+        return "none", cost, 0, NO_BUDGET_SCORE
+    if cost <= need.budget_max_fen:
+        return "within", cost, 0, 1.0
+    over = cost - need.budget_max_fen
+    score = max(0.0, 1.0 - over / need.budget_max_fen) if need.budget_max_fen else 0.0
+    return "above", cost, over, score
+
+
+def _shared_terms(need_vec, decl_vec, terms) -> list[str]:
+    both = need_vec.multiply(decl_vec).tocoo()
+    order = np.argsort(-both.data)[:SHARED_TERMS_SHOWN]
+    return [str(terms[both.col[i]]) for i in order]
+
+
+def _score(*, need: Need, declaration: Declaration, similarity: float, need_vec, decl_vec, terms) -> Match:
+    patent = declaration.patent
+    shared_ipc, ipc_score = _shared_ipc(need, declaration)
+    field_match = need.technology_field is not None and need.technology_field == patent.technology_field
+    status, cost, over, budget_score = _budget(need, declaration)
+    life = patent.remaining_life_years
+    components = {
+        "text": float(similarity),
+        "field_ipc": 0.5 * float(field_match) + 0.5 * ipc_score,
+        "budget": budget_score,
+        "grade": min(patent.grade_score, 100) / 100,
+        "life": min(float(life) / FULL_LIFE_YEARS, 1.0),
+    }
+    score = sum(WEIGHTS[k] * v for k, v in components.items())
+    explanation = Explanation(
+        shared_terms=_shared_terms(need_vec, decl_vec, terms), shared_ipc=shared_ipc, field_match=field_match,
+        budget_status=status, cost_fen=cost, over_budget_fen=over, grade=patent.grade,
+        grade_score=patent.grade_score, remaining_life_years=life, components=components)
+    return Match(declaration=declaration, need=need, score=round(min(max(score, 0.0), 1.0), 4),
+                 explanation=explanation)
+
+
+def _similarities(query_text: str, texts: list[str]):
+    """TF-IDF fitted on the candidates and the query; returns (query vector, candidate matrix, similarities,
+    vocabulary)."""
+    vectorizer = TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None, sublinear_tf=True)
+    try:
+        matrix = vectorizer.fit_transform([query_text, *texts])
+    except ValueError:  # empty vocabulary: nothing to compare
+        return None, None, np.zeros(len(texts)), np.array([])
+    query, rest = matrix[0], matrix[1:]
+    return query, rest, cosine_similarity(query, rest).ravel(), vectorizer.get_feature_names_out()
+
+
+def _blocked(in_block: list[bool], sims, limit: int) -> list[int]:
+    """Indexes of the candidates to score: the block, plus the best text matches outside it up to ``limit``."""
+    chosen = [i for i, b in enumerate(in_block) if b]
+    if len(chosen) < limit:
+        rest = [i for i in np.argsort(-sims, kind="stable") if not in_block[i] and sims[i] > 0]
+        chosen += rest[:limit - len(chosen)]
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------------- selectors
+
+
+def published_declarations():
+    return Declaration.objects.filter(state=DeclarationState.PUBLISHED).select_related("patent", "holder")
+
+
+def rank_listings_for_need(*, need: Need, limit: int = 20) -> list[Match]:
+    """The published listings that best answer a need, best first, each explained. The buyer's own listings
+    are left out."""
+    declarations = list(published_declarations().exclude(holder_id=need.organisation_id).order_by("pk"))
+    if not declarations:
+        return []
+    query, matrix, sims, terms = _similarities(_need_text(need), [_declaration_text(d) for d in declarations])
+    subclass = _norm_ipc(need.ipc_prefix)[:4]
+    in_block = [(need.technology_field is not None and d.patent.technology_field == need.technology_field)
+                or (bool(subclass) and d.patent.ipc_subclass.upper() == subclass) for d in declarations]
+    matches = [_score(need=need, declaration=declarations[i], similarity=sims[i], need_vec=query,
+                      decl_vec=matrix[i] if matrix is not None else None, terms=terms)
+               if matrix is not None else
+               _score_without_text(need=need, declaration=declarations[i])
+               for i in _blocked(in_block, sims, limit)]
+    matches.sort(key=lambda m: (-m.score, m.declaration.pk))
+    return matches[:limit]
+
+
+def rank_needs_for_declaration(*, declaration: Declaration, limit: int = 20) -> list[Match]:
+    """The open, public needs a published listing best answers, best first, each explained; each need has
+    `shown_name` (empty for anonymous needs). The holder's own needs are left out."""
+    patent = declaration.patent
+    candidates = list(
+        Need.objects.filter(state=Need.State.OPEN, public=True).exclude(organisation_id=declaration.holder_id)
+        .select_related("organisation")
+        .annotate(shown_name=Case(When(anonymous=True, then=Value("")), default=F("organisation__name_zh"),
+                                  output_field=CharField()))
+        .order_by("pk"))
+    if not candidates:
+        return []
+    query, matrix, sims, terms = _similarities(_declaration_text(declaration), [_need_text(n) for n in candidates])
+    subclass = patent.ipc_subclass.upper()
+    in_block = [(n.technology_field is not None and n.technology_field == patent.technology_field)
+                or (bool(subclass) and _norm_ipc(n.ipc_prefix)[:4] == subclass) for n in candidates]
+    matches = [_score(need=candidates[i], declaration=declaration, similarity=sims[i],
+                      need_vec=matrix[i], decl_vec=query, terms=terms)
+               if matrix is not None else
+               _score_without_text(need=candidates[i], declaration=declaration)
+               for i in _blocked(in_block, sims, limit)]
+    matches.sort(key=lambda m: (-m.score, m.need.pk))
+    return matches[:limit]
+
+
+def _score_without_text(*, need: Need, declaration: Declaration) -> Match:
+    """Scoring when neither side has a usable word (empty vocabulary)."""
+    from scipy.sparse import csr_matrix
+
+    empty = csr_matrix((1, 1))
+    return _score(need=need, declaration=declaration, similarity=0.0, need_vec=empty, decl_vec=empty,
+                  terms=np.array([""]))
+
+
+__all__ = ["WEIGHTS", "Explanation", "Match", "rank_listings_for_need", "rank_needs_for_declaration", "tokenize"]

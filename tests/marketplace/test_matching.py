@@ -1,0 +1,230 @@
+"""Explainable matching: a labelled set of needs (Chinese and English), each with exactly one right listing
+among distractors across fields; precision@5, explanations, and who may see the two matching pages."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from licensing.models import DeclarationState, FeeForm
+from marketplace import matching
+from marketplace.models import Need
+from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_member
+from tests.parties.factories import IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# key → (title, abstract, IPC, WIPO technology field, grade score). The first six are the right answers.
+LISTINGS = {
+    "bms": ("一种锂离子电池组热管理系统", "本发明公开了一种锂离子电池组的热管理系统，通过液冷板和温度传感器控制电芯温度，"
+            "防止储能电池热失控。", "H01M 10/613", 1, 70),
+    "defect": ("基于深度学习的工业零件表面缺陷图像检测方法", "利用卷积神经网络对工业零件表面图像进行缺陷识别和定位，"
+               "提高质检效率。", "G06T 7/00", 6, 65),
+    "crispr": ("Gene editing method for drought-tolerant rice using CRISPR-Cas9",
+               "A CRISPR-Cas9 gene editing method knocks out a drought sensitivity gene in rice, giving crops "
+               "higher drought tolerance and yield.", "C12N 15/82", 15, 60),
+    "membrane": ("Graphene oxide nanofiltration membrane for water desalination",
+                 "A graphene oxide membrane with controlled interlayer spacing filters salt from seawater and "
+                 "brackish water at low pressure for drinking water purification.", "B01D 69/12", 23, 55),
+    "ammonia": ("一种高氨氮污水生物脱氮处理工艺", "采用短程硝化反硝化和厌氧氨氧化工艺处理高氨氮工业污水，"
+                "降低曝气能耗和运行成本。", "C02F 3/30", 24, 50),
+    "lidar": ("Lidar point cloud obstacle detection for autonomous vehicles",
+              "Point clouds from a vehicle-mounted lidar are segmented to detect obstacles and pedestrians so "
+              "that an autonomous vehicle can plan a safe path.", "G01S 17/931", 10, 75),
+    # distractors, several in the same fields as the right answers
+    "cathode": ("一种锂离子电池正极材料及其制备方法", "本发明公开了一种高镍三元正极材料的共沉淀制备方法，提高电池容量。",
+                "H01M 4/36", 1, 80),
+    "fuelcell": ("燃料电池金属双极板及其冲压成型方法", "一种燃料电池用不锈钢双极板的冲压成型和表面涂层方法。",
+                 "H01M 8/0206", 1, 60),
+    "motor": ("永磁同步电机转子结构", "一种降低齿槽转矩的永磁同步电机转子，适用于电动汽车驱动。", "H02K 1/27", 1, 55),
+    "video": ("一种视频图像压缩编码方法", "基于帧间预测的视频压缩编码方法，降低码率。", "H04N 19/503", 3, 60),
+    "speech": ("基于神经网络的中文语音识别方法", "利用循环神经网络将中文语音转换为文字。", "G10L 15/16", 6, 60),
+    "face": ("人脸图像识别门禁系统", "通过摄像头采集人脸图像并与数据库比对实现门禁控制。", "G06V 40/16", 6, 50),
+    "vaccine": ("Recombinant protein vaccine against influenza",
+                "A recombinant hemagglutinin protein vaccine formulated with an adjuvant induces broad immunity "
+                "against influenza viruses.", "A61K 39/145", 16, 70),
+    "sequencing": ("High-throughput DNA sequencing library preparation",
+                   "A library preparation kit for next-generation DNA sequencing with reduced amplification bias.",
+                   "C12Q 1/6869", 15, 65),
+    "ricemachine": ("Rice transplanting machine with adjustable row spacing",
+                    "A walking rice transplanter whose row spacing is adjusted by a screw mechanism.",
+                    "A01C 11/02", 30, 40),
+    "airfilter": ("HEPA air filter for clean rooms", "A pleated glass-fibre HEPA filter frame for clean-room "
+                  "air handling units.", "B01D 46/52", 23, 45),
+    "desal_evap": ("Solar evaporator for seawater",
+                   "A floating solar absorber heats seawater to produce vapour; not a membrane.",
+                   "C02F 1/14", 24, 50),
+    "sludge": ("一种市政污泥干化焚烧装置", "利用余热对市政污泥进行干化后焚烧处置。", "F23G 7/00", 24, 45),
+    "radar": ("Millimetre-wave radar antenna array", "A patch antenna array for 77 GHz automotive radar sensors.",
+              "H01Q 21/06", 3, 60),
+    "gps": ("Satellite positioning receiver with multipath suppression",
+            "A GNSS receiver correlator suppresses multipath errors in urban canyons.", "G01S 19/22", 10, 55),
+    "concrete": ("一种高强度自密实混凝土及其制备方法", "以矿渣粉和硅灰为掺合料的自密实混凝土。", "C04B 28/04", 19, 40),
+    "drone": ("Quadcopter frame with foldable arms", "A carbon-fibre quadcopter frame whose arms fold for transport.",
+              "B64U 30/20", 32, 35),
+    "textile": ("抗菌纺织面料的整理方法", "采用纳米银对棉织物进行抗菌整理。", "D06M 11/83", 28, 30),
+    "semicon": ("一种氮化镓功率器件的外延结构", "用于高压功率开关的氮化镓外延层结构。", "H01L 29/778", 8, 70),
+}
+
+# need → (fields of the need, key of its one right listing)
+NEEDS = [
+    ({"title": "储能电池热管理技术",
+      "description": "我们生产集装箱储能产品，需要锂离子电池组的热管理和温度控制方案，防止热失控。",
+      "technology_field": 1, "ipc_prefix": "H01M", "budget_max_fen": 8_000_000}, "bms"),
+    ({"title": "工业质检中的表面缺陷检测", "description": "需要用图像识别和深度学习检测零件表面缺陷，替代人工质检。",
+      "technology_field": 6, "ipc_prefix": "G06T", "budget_max_fen": 1_000_000}, "defect"),
+    ({"title": "Drought-resistant crops by gene editing",
+      "description": "We breed rice and need a CRISPR gene editing method that improves drought tolerance.",
+      "technology_field": 15}, "crispr"),
+    ({"title": "Membrane for drinking water purification",
+      "description": "Looking for a desalination membrane (nanofiltration, graphene) to purify brackish water.",
+      "ipc_prefix": "B01D 69"}, "membrane"),
+    ({"title": "高氨氮工业污水处理", "description": "化工园区需要高氨氮污水的生物脱氮工艺，降低运行成本。",
+      "technology_field": 24, "budget_max_fen": 20_000_000}, "ammonia"),
+    ({"title": "Obstacle detection for self-driving trucks",
+      "description": "Our autonomous vehicles need lidar point cloud processing to detect obstacles and pedestrians.",
+      "technology_field": 10, "ipc_prefix": "G01S"}, "lidar"),
+]
+
+
+@pytest.fixture
+def market():
+    declarations = {}
+    for key, (title, abstract, ipc, tech_field, grade) in LISTINGS.items():
+        patent = eligible_patent(title=title, abstract=abstract, main_ipc=ipc, ipc_codes=[ipc],
+                                 ipc_subclass=ipc[:4], technology_field=tech_field, grade_score=grade,
+                                 filing_date=date(2022, 5, 1))
+        declarations[key] = DeclarationFactory(patent=patent, state=DeclarationState.PUBLISHED)
+    buyer = OrganisationFactory(is_licensee=True)
+    needs = [(Need.objects.create(organisation=buyer, horizon_years=3, **fields), key) for fields, key in NEEDS]
+    return declarations, needs, buyer
+
+
+def test_the_right_listing_is_in_the_top_five_for_at_least_80_percent_of_needs(market):
+    declarations, needs, _ = market
+    hits = 0
+    for need, key in needs:
+        top = [m.declaration.pk for m in matching.rank_listings_for_need(need=need, limit=5)]
+        hits += declarations[key].pk in top
+    print(f"precision@5 = {hits}/{len(needs)}")
+    assert hits / len(needs) >= 0.8
+
+
+def test_scores_are_between_0_and_1_best_first_and_the_weights_sum_to_1(market):
+    _, needs, _ = market
+    matches = matching.rank_listings_for_need(need=needs[0][0], limit=20)
+    assert matches and all(0 <= m.score <= 1 for m in matches)
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+    assert abs(sum(matching.WEIGHTS.values()) - 1) < 1e-9
+
+
+def test_the_explanation_names_shared_terms_ipc_field_budget_and_grade(market):
+    declarations, needs, _ = market
+    need = needs[0][0]
+    best = matching.rank_listings_for_need(need=need)[0]
+    assert best.declaration == declarations["bms"]
+    why = best.explanation
+    assert {"电池组", "温度", "储能"} <= set(why.shared_terms)
+    assert why.shared_ipc == ["H01M"] and why.field_match
+    assert (why.grade_score, why.cost_fen) == (70, 5_000_000)
+    with translation.override("en"):
+        assert why.budget_verdict == "within budget"
+
+
+def test_a_listing_dearer_than_the_budget_over_the_horizon_says_by_how_much(market):
+    declarations, needs, _ = market
+    need = needs[1][0]  # budget ¥10,000; the listing's lump sum is ¥50,000
+    match = next(m for m in matching.rank_listings_for_need(need=need) if m.declaration == declarations["defect"])
+    assert match.explanation.budget_status == "above" and match.explanation.over_budget_fen == 4_000_000
+    with translation.override("en"):
+        assert match.explanation.budget_verdict == "above budget by ¥40,000.00"
+    english = matching.rank_listings_for_need(need=needs[2][0])[0]
+    assert english.explanation.budget_status == "none" and {"crispr", "drought"} <= set(english.explanation.shared_terms)
+
+
+def test_royalties_are_costed_with_the_buyers_sales_over_the_need_horizon(market):
+    declarations, needs, _ = market
+    declaration = declarations["ammonia"]
+    declaration.fee_form, declaration.lump_sum_fen = FeeForm.ROYALTY, None
+    declaration.royalty_base, declaration.royalty_rate, declaration.annual_minimum_fen = "net_sales", 2, 0
+    declaration.save()
+    need = needs[4][0]
+    need.expected_annual_net_sales_fen, need.horizon_years = 500_000_000, 4  # 2% of ¥5m a year for 4 years
+    need.save()
+    match = next(m for m in matching.rank_listings_for_need(need=need) if m.declaration == declaration)
+    assert match.explanation.cost_fen == 40_000_000 and match.explanation.over_budget_fen == 20_000_000
+
+
+def test_a_listing_finds_the_company_that_needs_it_and_anonymous_needs_hide_the_name(market):
+    declarations, needs, buyer = market
+    need = needs[5][0]
+    need.anonymous = True
+    need.save()
+    for key, index in (("lidar", 5), ("crispr", 2), ("bms", 0)):
+        ranked = matching.rank_needs_for_declaration(declaration=declarations[key])
+        assert ranked[0].need == needs[index][0]
+    top = matching.rank_needs_for_declaration(declaration=declarations["lidar"])[0]
+    assert top.need.shown_name == "" and "lidar" in top.explanation.shared_terms
+    assert matching.rank_needs_for_declaration(declaration=declarations["bms"])[0].need.shown_name == buyer.name_zh
+
+
+def test_blocking_tops_up_with_text_matches_from_other_fields(market):
+    declarations, needs, _ = market
+    need = needs[3][0]  # IPC B01D 69 only: the block is B01D; the text brings in other fields
+    ranked = matching.rank_listings_for_need(need=need, limit=5)
+    assert ranked[0].declaration == declarations["membrane"]
+    assert ranked[0].explanation.shared_ipc == ["B01D 69/12"]
+    assert any(m.declaration.patent.ipc_subclass != "B01D" for m in ranked)
+
+
+def test_closed_and_private_needs_are_not_offered_to_holders(market):
+    declarations, needs, _ = market
+    Need.objects.filter(pk=needs[5][0].pk).update(public=False)
+    ranked = matching.rank_needs_for_declaration(declaration=declarations["lidar"])
+    assert needs[5][0].pk not in [m.need.pk for m in ranked]
+
+
+# ------------------------------------------------------------------------------------------ pages
+
+
+@pytest.mark.urls("tests.marketplace.urls_for_matching")
+def test_recommended_for_you_is_for_the_buyers_members_and_the_ip_office(client, market):
+    declarations, needs, buyer = market
+    need = needs[0][0]
+    url = reverse("need_matches", args=[need.pk])
+    assert client.get(url).status_code == 404
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 404
+    client.force_login(holder_member(declarations["bms"].holder))
+    assert client.get(url).status_code == 404
+    client.force_login(MembershipFactory(organisation=buyer).user)
+    with translation.override("en"):
+        response = client.get(reverse("need_matches", args=[need.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Recommended for you" in body and LISTINGS["bms"][0] in body and "电池组" in body and "within budget" in body
+    client.force_login(MembershipFactory(organisation=IPOfficeFactory()).user)
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.urls("tests.marketplace.urls_for_matching")
+def test_companies_that_need_this_is_for_the_holders_members_and_the_ip_office(client, market):
+    declarations, needs, buyer = market
+    Need.objects.filter(pk=needs[5][0].pk).update(anonymous=True)
+    declaration = declarations["lidar"]
+    url = reverse("declaration_needs", args=[declaration.pk])
+    assert client.get(url).status_code == 404
+    client.force_login(MembershipFactory(organisation=buyer).user)
+    assert client.get(url).status_code == 404
+    client.force_login(holder_member(declaration.holder))
+    with translation.override("en"):
+        response = client.get(reverse("declaration_needs", args=[declaration.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200 and "Companies that need this" in body
+    assert needs[5][0].title in body and "Anonymous buyer" in body and buyer.name_zh not in body.split(
+        needs[5][0].title)[1].split("</section>")[0]
+    client.force_login(MembershipFactory(organisation=IPOfficeFactory()).user)
+    assert client.get(url).status_code == 200
+    type(declaration).objects.filter(pk=declaration.pk).update(state=DeclarationState.DRAFT)
+    assert client.get(url).status_code == 404
