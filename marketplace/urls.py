@@ -35,6 +35,7 @@ urlpatterns += i18n_patterns(
     path("declarations/<int:pk>/withdraw/", declaration_views.declaration_withdraw, name="declaration_withdraw"),
     path("", include("licensing.urls")),
     path("", include("marketplace.urls_search")),
+    path("", include("marketplace.urls_saved_searches")),
     path("", include("marketplace.urls_needs")),
     path("", include("marketplace.urls_matching")),
     # Wagtail serves every other path (home page, content pages, later the listings); keep it last.

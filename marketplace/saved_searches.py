@@ -1,0 +1,131 @@
+"""Saved searches: a signed-in buyer keeps a search (its query string) and is e-mailed when new listings match it.
+The saved query runs through the same FilterSet as the search page and the listings API (marketplace.search)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import parse_qsl, urlencode
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from marketplace.models import SavedSearch
+from marketplace.search import ListingFilter, listing_queryset
+
+MAX_SAVED_SEARCHES_PER_USER = 50
+# Not part of what a search means: the page of results.
+_DROPPED_PARAMS = {"page"}
+
+
+class NotAllowed(PermissionError):
+    """The user may not do this to the saved search."""
+
+
+def clean_query_string(query_string: str) -> str:
+    """The query string without a leading "?" and without the page number, blank values dropped."""
+    pairs = parse_qsl((query_string or "").strip().lstrip("?"), keep_blank_values=False)
+    return urlencode([(k, v) for k, v in pairs if k not in _DROPPED_PARAMS])
+
+
+def saved_search_create(*, user, name: str, query_string: str) -> SavedSearch:
+    """Save a search for a signed-in user: a name is required and a user keeps at most
+    MAX_SAVED_SEARCHES_PER_USER of them."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise NotAllowed(_("Sign in to save a search."))
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the search a name.")})
+    max_length = SavedSearch._meta.get_field("name").max_length
+    if len(name) > max_length:
+        raise ValidationError({"name": _("The name is too long.")})
+    query_string = clean_query_string(query_string)
+    if len(query_string) > SavedSearch._meta.get_field("query_string").max_length:
+        raise ValidationError({"query_string": _("This search is too long to save.")})
+    with transaction.atomic():
+        # Lock the user's row so two requests at once cannot both pass the limit.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        if SavedSearch.objects.filter(user=user).count() >= MAX_SAVED_SEARCHES_PER_USER:
+            raise ValidationError(_("You can keep at most %(n)d saved searches; delete one first.")
+                                  % {"n": MAX_SAVED_SEARCHES_PER_USER})
+        return SavedSearch.objects.create(user=user, name=name, query_string=query_string)
+
+
+def saved_search_delete(*, saved_search: SavedSearch, by) -> None:
+    """Delete a saved search; only its owner may."""
+    if by is None or not getattr(by, "is_authenticated", False) or saved_search.user_id != by.pk:
+        raise NotAllowed(_("Only the owner may delete this saved search."))
+    saved_search.delete()
+
+
+def saved_search_url(saved_search: SavedSearch) -> str:
+    """The search page's URL (current language) that re-runs the saved search."""
+    url = reverse("listing_search")
+    return f"{url}?{saved_search.query_string}" if saved_search.query_string else url
+
+
+def saved_search_matches(*, query_string: str):
+    """The listing pages matching a saved query string, through the search page's FilterSet (invalid facet
+    values are ignored, as on the page)."""
+    data = QueryDict(clean_query_string(query_string), mutable=True)
+    base = listing_queryset()
+    filterset = ListingFilter(data, queryset=base)
+    if not filterset.is_valid():
+        for name in filterset.errors:
+            data.pop(name, None)
+        filterset = ListingFilter(data, queryset=base)
+        filterset.is_valid()
+    return filterset.qs
+
+
+def _absolute(url: str) -> str:
+    if url.startswith(("http://", "https://")):
+        return url
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + url
+
+
+def _message(saved_search: SavedSearch, pages) -> tuple[str, str]:
+    subject = f"新的匹配专利 / New matching listings: {saved_search.name}"
+    lines = [
+        f"您保存的搜索“{saved_search.name}”有 {len(pages)} 条新的专利许可信息。",
+        f"Your saved search \"{saved_search.name}\" has {len(pages)} new listing(s).",
+        "",
+    ]
+    for page in pages:
+        lines.append(f"- {page.title}")
+        lines.append(f"  {_absolute(page.get_url() or page.url or '')}")
+    with translation.override("zh-hans"):
+        search_url = _absolute(saved_search_url(saved_search))
+    lines += ["", "查看全部结果 / See all results:", f"  {search_url}", "",
+              "如不想再收到此类邮件，请在“已保存的搜索”页面删除该搜索。",
+              "To stop these e-mails, delete the search on your saved searches page."]
+    return subject, "\n".join(lines)
+
+
+def saved_searches_notify(*, now: datetime | None = None) -> int:
+    """E-mail every saved search (notify on) whose query matches listings first published since it was last
+    checked (or since it was saved); returns the number of e-mails sent."""
+    now = now or timezone.now()
+    sent = 0
+    searches = SavedSearch.objects.filter(notify=True).select_related("user").order_by("pk")
+    for saved_search in searches:
+        since = saved_search.last_notified_at or saved_search.created_at
+        email = getattr(saved_search.user, "email", "")
+        if not email or not saved_search.user.is_active:
+            continue
+        pages = list(saved_search_matches(query_string=saved_search.query_string)
+                     .filter(first_published_at__gt=since, first_published_at__lte=now)
+                     .order_by("first_published_at", "pk"))
+        if not pages:
+            continue
+        subject, body = _message(saved_search, pages)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        SavedSearch.objects.filter(pk=saved_search.pk).update(last_notified_at=now)
+        sent += 1
+    return sent

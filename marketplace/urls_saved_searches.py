@@ -1,0 +1,11 @@
+"""URLs of the saved-search pages; included by marketplace/urls.py."""
+
+from django.urls import path
+
+from marketplace import saved_search_views
+
+urlpatterns: list = [
+    path("searches/saved/", saved_search_views.saved_search_list, name="saved_search_list"),
+    path("searches/saved/new/", saved_search_views.saved_search_new, name="saved_search_new"),
+    path("searches/saved/<int:pk>/delete/", saved_search_views.saved_search_delete, name="saved_search_delete"),
+]
