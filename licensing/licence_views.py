@@ -145,17 +145,24 @@ def licence_return(request, pk):
     already have done it) and show the licence."""
     licence = _licence_for(request, pk, licensee_only=True)
     payment = licence.payments.filter(purpose=Payment.Purpose.FIRST_AMOUNT).first()
-    if payment is not None:
-        try:
-            result = licence_services.payment_sync(payment=payment)
-        except Exception:  # noqa: BLE001 - the page must still load; the webhook or a later visit settles it
-            result = {"status": "error", "message": _("We could not reach the payment service; we will update this "
-                                                       "page when the payment is confirmed.")}
-        if result.get("status") == "succeeded":
-            messages.success(request, _("Payment received. Your licence is active."))
-        elif result.get("message"):
-            messages.error(request, result["message"])
+    settle_on_return(request, payment=payment, success=_("Payment received. Your licence is active."))
     return redirect("licence_detail", pk=licence.pk)
+
+
+def settle_on_return(request, *, payment: Payment | None, success: str) -> None:
+    """The return step shared by licence fees and royalty invoices: ask Stripe where the payment stands
+    (the webhook may have settled it already) and tell the person."""
+    if payment is None:
+        return
+    try:
+        result = licence_services.payment_sync(payment=payment)
+    except Exception:  # noqa: BLE001 - the page must still load; the webhook or a later visit settles it
+        result = {"status": "error", "message": _("We could not reach the payment service; we will update this "
+                                                   "page when the payment is confirmed.")}
+    if result.get("status") == "succeeded":
+        messages.success(request, success)
+    elif result.get("message"):
+        messages.error(request, result["message"])
 
 
 @login_required

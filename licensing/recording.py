@@ -14,7 +14,6 @@ deadline rule; the views in ``recording_views`` are thin.
 from __future__ import annotations
 
 import calendar
-import io
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
-from patents.navigation import ExportFile, neutralise
+from patents.navigation import ExportFile, csv_file, neutralise, xlsx_file
 
 from .models_licences import Licence, LicenceState
 
@@ -432,15 +431,7 @@ class RecordingPackExporter:
 
     def render(self, fmt: str) -> ExportFile:
         if fmt == "csv":
-            buffer = io.StringIO()
-            self.frame().to_csv(buffer, index=False)
-            # BOM: Excel opens UTF-8 CSV as the local code page without it, garbling Chinese names.
-            return ExportFile(buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8", "csv")
+            return csv_file(self.frame())
         if fmt == "xlsx":
-            buffer = io.BytesIO()
-            with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-                self.frame().to_excel(writer, sheet_name="recordings", index=False)
-                self.legend().to_excel(writer, sheet_name="columns", index=False)
-            return ExportFile(buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                              "xlsx")
+            return xlsx_file({"recordings": self.frame(), "columns": self.legend()})
         raise ValueError(f"Unknown export format {fmt!r}")

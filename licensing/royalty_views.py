@@ -20,7 +20,7 @@ from marketplace.parties.selectors import user_is_ip_office
 
 from . import licence_services, royalties
 from .forms import MoneyField, yuan_to_fen
-from .licence_views import pay_json
+from .licence_views import pay_json, settle_on_return
 from .models_licences import Licence, LicenceState, Payment, RoyaltyReport, Voucher
 
 
@@ -147,16 +147,7 @@ def royalty_invoice_return(request, pk):
     """Where the page goes after Stripe.js: settle the payment from Stripe's answer (the webhook may
     already have done it) and show the invoice."""
     report, _is_licensee = _report_for(request, pk, licensee_only=True)
-    if report.payment is not None:
-        try:
-            result = licence_services.payment_sync(payment=report.payment)
-        except Exception:  # noqa: BLE001 - the page must still load; the webhook or a later visit settles it
-            result = {"status": "error", "message": _("We could not reach the payment service; we will update this "
-                                                       "page when the payment is confirmed.")}
-        if result.get("status") == "succeeded":
-            messages.success(request, _("Payment received. Thank you."))
-        elif result.get("message"):
-            messages.error(request, result["message"])
+    settle_on_return(request, payment=report.payment, success=_("Payment received. Thank you."))
     return redirect("royalty_invoice", pk=report.pk)
 
 

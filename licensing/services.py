@@ -192,16 +192,18 @@ class BulkResult:
 
 
 def declarations_publish_bulk(*, patents: list[Patent], terms: LicenceTerms, by: User, today: date | None = None,
-                              **offer) -> list[BulkResult]:
+                              publish=None, **offer) -> list[BulkResult]:
     """Declare many patents on the same terms: each patent succeeds or fails on its own (its own
-    transaction), and the result lists every patent with its declaration or its failures."""
+    transaction), and the result lists every patent with its declaration or its failures. `publish` is the
+    publishing step (default: this module's); the marketplace passes one that also lists the patent."""
+    publish = publish or declaration_publish
     results = []
     for patent in patents:
         result = BulkResult(patent=patent)
         try:
             with transaction.atomic():
                 draft = declaration_create(patent=patent, terms=terms, by=by, **offer)
-                result.declaration = declaration_publish(declaration=draft, by=by, today=today)
+                result.declaration = publish(declaration=draft, by=by, today=today)
         except DeclarationRefused as exc:
             result.failures = exc.failures
         except NotAllowed as exc:  # e.g. a patent of another holder: report it and carry on with the rest

@@ -12,7 +12,6 @@ integer fen; they become yuan only on the page (the `fen` filter) and in the exp
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.parties.models import Membership, Organisation, OrganisationKind, User
 from marketplace.parties.selectors import user_can_view_organisation, user_is_ip_office
-from patents.navigation import ExportFile, neutralise
+from patents.navigation import ExportFile, csv_file, neutralise, xlsx_file
 
 from .models_licences import LedgerAccount, LedgerEntry, Licence
 
@@ -213,17 +212,10 @@ class StatementExporter:
 
     def render(self, fmt: str) -> ExportFile:
         if fmt == "csv":
-            buffer = io.StringIO()
-            self.frame().to_csv(buffer, index=False)
-            # BOM: Excel opens UTF-8 CSV as the local code page without it, garbling Chinese names.
-            return ExportFile(buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8", "csv")
+            return csv_file(self.frame())
         if fmt == "xlsx":
-            buffer = io.BytesIO()
-            with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-                # Decimal cells: openpyxl writes them as numbers, with no float on the way.
-                self.frame().to_excel(writer, sheet_name=self.identifier, index=False)
-            return ExportFile(buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                              "xlsx")
+            # Decimal cells: openpyxl writes them as numbers, with no float on the way.
+            return xlsx_file({self.identifier: self.frame()})
         raise ValueError(f"Unknown export format {fmt!r}")
 
 

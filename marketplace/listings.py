@@ -4,7 +4,6 @@ Publishing or withdrawing a declaration goes through these services, which call 
 and then sync the listing page in the same transaction (layers: patents ← licensing ← marketplace;
 licensing never imports the marketplace, and no signals are involved)."""
 
-from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import transaction
@@ -18,7 +17,6 @@ from licensing import selectors as licensing_selectors
 from licensing import services as licensing_services
 from licensing.models import Declaration, DeclarationState, LicenceTerms
 from licensing.models_licences import Licence, LicenceState
-from licensing.rules import RuleFailure
 from marketplace.parties.models import User
 from patents.models import Patent
 from patents.selectors import grade_explanation
@@ -89,38 +87,11 @@ def declaration_withdraw(*, declaration: Declaration, by: User, reason: str) -> 
     return declaration
 
 
-@dataclass
-class BulkResult:
-    patent: Patent
-    declaration: Declaration | None = None
-    failures: list[RuleFailure] = field(default_factory=list)
-
-    @property
-    def published(self) -> bool:
-        return self.declaration is not None and self.declaration.state == DeclarationState.PUBLISHED
-
-
 def declarations_publish_bulk(*, patents: list[Patent], terms: LicenceTerms, by: User, today: date | None = None,
-                              **offer) -> list[BulkResult]:
-    """Declare many patents on the same terms, each in its own transaction with its listing page; the result
-    lists every patent with its declaration or the rules it failed."""
-    from django.core.exceptions import ValidationError
-
-    results = []
-    for patent in patents:
-        result = BulkResult(patent=patent)
-        try:
-            with transaction.atomic():
-                draft = licensing_services.declaration_create(patent=patent, terms=terms, by=by, **offer)
-                result.declaration = declaration_publish(declaration=draft, by=by, today=today)
-        except licensing_services.DeclarationRefused as exc:
-            result.failures = exc.failures
-        except licensing_services.NotAllowed as exc:
-            result.failures = [RuleFailure("not_allowed", str(exc), "")]
-        except ValidationError as exc:
-            result.failures = [RuleFailure("invalid", m, "") for m in exc.messages]
-        results.append(result)
-    return results
+                              **offer) -> list[licensing_services.BulkResult]:
+    """Licensing's bulk declaration, each patent published together with its listing page."""
+    return licensing_services.declarations_publish_bulk(patents=patents, terms=terms, by=by, today=today,
+                                                        publish=declaration_publish, **offer)
 
 
 def listing_context(*, page: PatentListingPage, request) -> dict:

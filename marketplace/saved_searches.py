@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from marketplace.models import SavedSearch
-from marketplace.search import ListingFilter, listing_queryset
+from marketplace.search import bound_listing_filter
 
 MAX_SAVED_SEARCHES_PER_USER = 50
 # Not part of what a search means: the page of results.
@@ -73,14 +73,7 @@ def saved_search_url(saved_search: SavedSearch) -> str:
 def saved_search_matches(*, query_string: str):
     """The listing pages matching a saved query string, through the search page's FilterSet (invalid facet
     values are ignored, as on the page)."""
-    data = QueryDict(clean_query_string(query_string), mutable=True)
-    base = listing_queryset()
-    filterset = ListingFilter(data, queryset=base)
-    if not filterset.is_valid():
-        for name in filterset.errors:
-            data.pop(name, None)
-        filterset = ListingFilter(data, queryset=base)
-        filterset.is_valid()
+    filterset = bound_listing_filter(QueryDict(clean_query_string(query_string), mutable=True))
     return filterset.qs
 
 

@@ -84,6 +84,19 @@ def _fen(yuan: int) -> int:
     return yuan * 100
 
 
+def bound_listing_filter(data) -> ListingFilter:
+    """The FilterSet bound to a (mutable) QueryDict, with invalid facet values dropped instead of failing the
+    whole search; the search page, the API and saved searches all bind through here."""
+    base = listing_queryset()
+    filterset = ListingFilter(data, queryset=base)
+    if not filterset.is_valid():
+        for name in filterset.errors:
+            data.pop(name, None)
+        filterset = ListingFilter(data, queryset=base)
+        filterset.is_valid()
+    return filterset
+
+
 def listing_queryset() -> QuerySet:
     """Live, public, Chinese-original listing pages of published declarations, annotated with what the facets
     and sorts need: effective grade, first amount due (fen), sector, IPC section, licensed or not, price and
@@ -330,14 +343,8 @@ def listing_search(*, data, language: str = "zh-hans", page: int | str = 1, per_
             qd[key] = value
         data = qd
     data = data.copy()
-    base = listing_queryset()
-    filterset = ListingFilter(data, queryset=base)
-    if not filterset.is_valid():
-        # Drop the invalid values instead of failing the whole search.
-        for name in filterset.errors:
-            data.pop(name, None)
-        filterset = ListingFilter(data, queryset=base)
-        filterset.is_valid()
+    filterset = bound_listing_filter(data)  # drops invalid values from `data`, which the facet counts reuse
+    base = filterset.queryset
     cleaned = filterset.form.cleaned_data
     query = (cleaned.get("q") or "").strip()
     sort = cleaned.get("sort") or ("relevance" if query else "newest")

@@ -340,6 +340,26 @@ class ExportFile:
     extension: str
 
 
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def csv_file(frame: pd.DataFrame) -> ExportFile:
+    """A frame as CSV for Excel users; every exporter writes its CSV through here."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    # BOM: Excel opens UTF-8 CSV as the local code page without it, garbling Chinese names.
+    return ExportFile(buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8", "csv")
+
+
+def xlsx_file(sheets: dict[str, pd.DataFrame]) -> ExportFile:
+    """Frames as the sheets of one workbook (sheet names cut to Excel's 31 characters)."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+    return ExportFile(buffer.getvalue(), XLSX_CONTENT_TYPE, "xlsx")
+
+
 class LandscapeExporter:
     """The current (filtered) landscape as tables: stacked with a ``section`` column in CSV, one sheet per
     breakdown in XLSX. Labels are in the active language; technology fields and sectors carry both names."""
@@ -377,16 +397,7 @@ class LandscapeExporter:
 
     def _csv(self) -> ExportFile:
         stacked = pd.concat([frame.assign(section=name) for name, frame in self.frames().items()], ignore_index=True)
-        stacked = stacked[["section", *self.header]]
-        buffer = io.StringIO()
-        stacked.to_csv(buffer, index=False)
-        # BOM: Excel opens UTF-8 CSV as the local code page without it, garbling Chinese names.
-        return ExportFile(buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8", "csv")
+        return csv_file(stacked[["section", *self.header]])
 
     def _xlsx(self) -> ExportFile:
-        buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            for name, frame in self.frames().items():
-                frame.to_excel(writer, sheet_name=name[:31], index=False)
-        return ExportFile(buffer.getvalue(),
-                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+        return xlsx_file(self.frames())
