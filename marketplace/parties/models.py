@@ -97,6 +97,13 @@ class Organisation(models.Model):
     def is_ip_office(self) -> bool:
         return self.kind == OrganisationKind.IP_OFFICE
 
+    @property
+    def members_group_name(self) -> str:
+        """The Django auth group that mirrors this organisation's members, when an app above has created
+        it to grant them rights (the marketplace does, so holders can edit their listings in the CMS).
+        The slug is stable: organisation_update never changes it."""
+        return f"Organisation members: {self.slug}"
+
     def display_name(self, language: str | None = None) -> str:
         if language and language.startswith("en") and self.name_en:
             return self.name_en

@@ -1,6 +1,7 @@
 """Writes on parties: sign-up, organisation profile, membership. Each function validates with
 full_clean() inside a transaction, so a failure writes nothing."""
 
+from django.contrib.auth.models import Group
 from django.db import transaction
 
 from .models import Membership, MembershipRole, Organisation, OrganisationKind, User
@@ -108,6 +109,7 @@ def membership_add(*, organisation: Organisation, email: str, role: str, by: Use
         membership.role = role
     membership.full_clean()
     membership.save()
+    _mirror_in_members_group(membership=membership, present=True)
     return membership, created
 
 
@@ -122,4 +124,17 @@ def membership_remove(*, membership: Membership, by: User) -> None:
     )
     if membership.is_admin and admins.count() <= 1:
         raise ValidationError("An organisation must keep at least one administrator.")
+    _mirror_in_members_group(membership=membership, present=False)
     membership.delete()
+
+
+def _mirror_in_members_group(*, membership: Membership, present: bool) -> None:
+    """Keep the organisation's members group, when one exists, in step with its memberships: the rights
+    an app above grants to the group follow people in and out of the organisation."""
+    group = Group.objects.filter(name=membership.organisation.members_group_name).first()
+    if group is None:
+        return
+    if present:
+        membership.user.groups.add(group)
+    else:
+        membership.user.groups.remove(group)
