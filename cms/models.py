@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import CommentPanel, FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
 from wagtail.models import Page
@@ -79,7 +79,17 @@ class PatentListingPage(Page):
     summary = models.TextField(_("summary in plain words"), blank=True)
     body = StreamField(ListingStreamBlock(), blank=True, verbose_name=_("application scenarios and materials"))
 
-    content_panels = Page.content_panels + [FieldPanel("summary"), FieldPanel("body")]
+    # Holders edit these pages through the "Listing review" workflow (marketplace.listing_editors). The admin
+    # offers only what is theirs to write: the title follows the patent and the address its number, and
+    # a listing is live exactly while its declaration is published, so there is no Promote tab and no
+    # scheduling; comments stay for the review.
+    content_panels = [
+        FieldPanel("title", read_only=True, help_text=_("The patent's title; it follows the patent inventory.")),
+        FieldPanel("summary"),
+        FieldPanel("body"),
+    ]
+    promote_panels = []
+    settings_panels = [CommentPanel()]
     search_fields = Page.search_fields + [
         index.SearchField("summary"),
         index.SearchField("search_abstract"),
@@ -91,9 +101,17 @@ class PatentListingPage(Page):
     ]
     parent_page_types = ["cms.ListingIndexPage"]
     subpage_types = []
+    is_creatable = False  # only marketplace.listings creates listings, from published declarations
 
     class Meta:
         verbose_name = _("patent listing")
+
+    def with_content_json(self, content):
+        # The title is a fact of the patent kept in step by marketplace.listings on the page itself, not
+        # content of a revision: approving or reverting to an older revision must not bring back an old title.
+        page = super().with_content_json(content)
+        page.title = self.title
+        return page
 
     def search_abstract(self) -> str:
         return self.declaration.patent.abstract
@@ -112,10 +130,12 @@ class PatentListingPage(Page):
         return segment(" ".join([patent.title, patent.abstract, self.search_holder(), self.search_ipc(), self.summary]))
 
     def get_context(self, request, *args, **kwargs):
+        from marketplace.listing_editors import listing_edit_for
         from marketplace.listings import listing_context
 
         context = super().get_context(request, *args, **kwargs)
         context.update(listing_context(page=self, request=request))
+        context["listing_edit"] = listing_edit_for(page=self, user=request.user)
         return context
 
 

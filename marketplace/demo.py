@@ -66,9 +66,8 @@ def seed_parties() -> list[tuple[str, str]]:
         )
         listed.append((email, what))
     editor = _user("editor@demo.test", "Hua", "Zhou", is_staff=False)
-    editors = Group.objects.filter(name="Editors").first()
-    if editors:
-        editor.groups.add(editors)
+    # Wagtail's Editors write; its Moderators also publish and approve holders' listing edits.
+    editor.groups.add(*Group.objects.filter(name__in=["Editors", "Moderators"]))
     listed.append(("editor@demo.test", "Wagtail editor (/admin/)"))
     _user("admin@demo.test", "Site", "Admin", is_staff=True, is_superuser=True)
     listed.append(("admin@demo.test", "superuser (/admin/, /django-admin/)"))

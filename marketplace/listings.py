@@ -17,6 +17,7 @@ from licensing import selectors as licensing_selectors
 from licensing import services as licensing_services
 from licensing.models import Declaration, DeclarationState, LicenceTerms
 from licensing.models_licences import Licence, LicenceState
+from marketplace.listing_editors import listing_editors_grant, listing_editors_revoke
 from marketplace.parties.models import User
 from patents.models import Patent
 from patents.selectors import grade_explanation
@@ -53,14 +54,30 @@ def listing_sync(*, declaration: Declaration) -> PatentListingPage | None:
                 slug, n = f"{_slug(declaration.patent)}-{n}", n + 1
             page = index.add_child(instance=PatentListingPage(
                 title=declaration.patent.title[:255], slug=slug, declaration=declaration, locale=index.locale))
+            page.save_revision().publish()  # also publishes the English alias
         else:
-            page.title = declaration.patent.title[:255]
-        page.save_revision().publish()  # also republishes the English alias
+            _refresh(page, title=declaration.patent.title[:255])
         _ensure_english_alias(page)
+        listing_editors_grant(page=page)
         return page
-    if page is not None and page.live:
-        page.unpublish()  # Wagtail unpublishes its aliases with it
+    if page is not None:
+        if page.live:
+            page.unpublish()  # Wagtail unpublishes its aliases with it
+        listing_editors_revoke(page=page)
     return page
+
+
+def _refresh(page: PatentListingPage, *, title: str) -> None:
+    """Bring an existing listing in step without touching anyone's draft: the title is written to the page
+    and its aliases directly (revisions do not carry it, see PatentListingPage.with_content_json), and a
+    page that is off the marketplace is published again only when no review is in progress, so a holder's
+    draft in moderation is neither published nor discarded, and no workflow is cancelled."""
+    for each in [page, *page.aliases.specific()]:
+        if each.title != title or each.draft_title != title:
+            each.title = each.draft_title = title
+            each.save(update_fields=["title", "draft_title"])
+    if not page.live and page.current_workflow_state is None:
+        page.save_revision().publish()
 
 
 def _ensure_english_alias(page: PatentListingPage) -> None:

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from licensing.selectors import licensing_next_steps
+from marketplace.listing_editors import listing_next_steps
 from marketplace.parties.selectors import NextStep, dashboard_next_steps, memberships_for_user
 from patents.selectors import inventory_next_steps
 
@@ -36,6 +37,6 @@ def marketplace_next_steps(*, membership) -> list[NextStep]:
 def dashboard(request):
     """Each membership with what its member can do next; every capability contributes its own steps."""
     cards = [(m, inventory_next_steps(membership=m) + licensing_next_steps(membership=m) + marketplace_next_steps(membership=m)
-              + dashboard_next_steps(membership=m))
+              + listing_next_steps(membership=m) + dashboard_next_steps(membership=m))
              for m in memberships_for_user(user=request.user)]
     return render(request, "parties/dashboard.html", {"cards": cards})
