@@ -343,20 +343,27 @@ def seed_needs() -> list[str]:
     from marketplace.needs import need_post
 
     lines = []
-    fields = list(Declaration.objects.filter(state="published").exclude(patent__technology_field__isnull=True)
-                  .values_list("patent__technology_field", "patent__ipc_subclass").distinct()[:3])
-    for (slug, email), (field, subclass) in zip([("demo-company", "licensee@demo.test"),
-                                                 ("demo-startup", "startup@demo.test"),
-                                                 ("demo-company", "licensee@demo.test")], fields, strict=False):
+    # Each need is written the way a buyer would describe one demo listing's technology, so "Recommended for
+    # you" and "Companies that need this" have something real to show.
+    seen, listings = set(), []
+    for declaration in (Declaration.objects.filter(state="published").exclude(patent__technology_field__isnull=True)
+                        .select_related("patent").order_by("pk")):
+        if declaration.patent.technology_field not in seen:
+            seen.add(declaration.patent.technology_field)
+            listings.append(declaration.patent)
+    for (slug, email), patent in zip([("demo-company", "licensee@demo.test"), ("demo-startup", "startup@demo.test"),
+                                      ("demo-company", "licensee@demo.test")], listings[:3], strict=False):
         org = Organisation.objects.get(slug=slug)
-        title = f"寻求 {subclass} 相关专利许可 / Seeking a licence in {subclass}"
+        subclass = patent.ipc_subclass
+        title = f"寻求{patent.title[:40]}相关技术许可"
         if Need.objects.filter(organisation=org, title=title).exists():
             continue
         need_post(organisation=org, by=User.objects.get(email=email), title=title,
-                  description=f"我们计划在未来三年内推出相关产品，希望获得 {subclass} 领域的专利普通许可。"
+                  description=f"我们计划在未来三年内推出相关产品，需要{patent.title}方面的技术。{patent.abstract[:120]}"
                               f" We plan products in this area within three years and look for a non-exclusive licence.",
-                  technology_field=field, ipc_prefix=subclass, budget_min_fen=2_000_000, budget_max_fen=20_000_000,
-                  horizon_years=3, expected_annual_net_sales_fen=500_000_000, region=org.province,
-                  deadline=timezone.localdate() + timedelta(days=90), anonymous=slug == "demo-startup", public=True)
+                  technology_field=patent.technology_field, ipc_prefix=subclass, budget_min_fen=2_000_000,
+                  budget_max_fen=20_000_000, horizon_years=3, expected_annual_net_sales_fen=500_000_000,
+                  region=org.province, deadline=timezone.localdate() + timedelta(days=90),
+                  anonymous=slug == "demo-startup", public=True)
         lines.append(f"need in {subclass} by {slug}")
     return lines

@@ -17,7 +17,9 @@ from licensing import selectors as licensing_selectors
 from licensing import services as licensing_services
 from licensing.models import Declaration, DeclarationState, LicenceTerms
 from licensing.models_licences import Licence, LicenceState
+from marketplace import funnel, match_refresh
 from marketplace.listing_editors import listing_editors_grant, listing_editors_revoke
+from marketplace.models import SavedListing
 from marketplace.parties.models import User
 from patents.models import Patent
 from patents.selectors import grade_explanation
@@ -93,6 +95,7 @@ def declaration_publish(*, declaration: Declaration, by: User, today: date | Non
     """Publish through licensing's transition, then put the listing on the marketplace."""
     declaration = licensing_services.declaration_publish(declaration=declaration, by=by, today=today)
     listing_sync(declaration=declaration)
+    match_refresh.matches_refresh_request(declaration=declaration)
     return declaration
 
 
@@ -101,6 +104,7 @@ def declaration_withdraw(*, declaration: Declaration, by: User, reason: str) -> 
     """Withdraw through licensing's transition (licences already granted stay), then unpublish the listing."""
     declaration = licensing_services.declaration_withdraw(declaration=declaration, by=by, reason=reason)
     listing_sync(declaration=declaration)
+    match_refresh.matches_forget_declaration(declaration=declaration)
     return declaration
 
 
@@ -129,8 +133,14 @@ def listing_context(*, page: PatentListingPage, request) -> dict:
                        declaration__patent__technology_field=patent.technology_field)
                .select_related("declaration__patent").order_by("-declaration__patent__grade_score")[:4]
                if patent.technology_field else [])
+    # Counted here, where the page is rendered for a visitor (not in Wagtail's previews, which don't get here
+    # through serve()), once per visitor and day.
+    if request.method == "GET" and not getattr(request, "is_preview", False):
+        funnel.listing_viewed(declaration=declaration, request=request)
+    user = request.user
+    saved = user.is_authenticated and SavedListing.objects.filter(user=user, declaration=declaration).exists()
     return {
-        "declaration": declaration, "patent": patent, "factors": grade_explanation(patent=patent),
+        "saved": saved, "declaration": declaration, "patent": patent, "factors": grade_explanation(patent=patent),
         "cost_form": cost_form, "cost": cost, "similar": similar,
         "licence_count": Licence.objects.filter(declaration=declaration,
                                                 state__in=[LicenceState.ACTIVE, LicenceState.EXPIRED]).count(),

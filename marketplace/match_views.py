@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 
 from licensing.models import Declaration, DeclarationState
-from marketplace import matching, needs
+from marketplace import funnel, match_refresh, needs
 from marketplace.models import Need
 from marketplace.parties.models import Membership
 from marketplace.parties.selectors import user_is_ip_office
@@ -21,11 +21,13 @@ def need_matches(request, pk):
     need = Need.objects.select_related("organisation").filter(pk=pk).first()
     if need is None or not (needs.need_is_own(need=need, user=request.user) or _is_ip_office(request.user)):
         raise Http404
-    matches = matching.rank_listings_for_need(need=need)
+    stored = match_refresh.matches_for_need(need=need)
     language = get_language()
-    for match in matches:
+    for match in stored.matches:
         match.listing_url = needs.listing_url(declaration=match.declaration, language=language)
-    return render(request, "marketplace/need_matches.html", {"need": need, "matches": matches})
+    return render(request, "marketplace/need_matches.html", {
+        "need": need, "matches": stored.matches, "status": stored,
+        "funnel": funnel.need_funnels(need_ids=[need.pk])[need.pk]})
 
 
 def declaration_needs(request, pk):
@@ -37,5 +39,7 @@ def declaration_needs(request, pk):
         user=request.user, organisation_id=declaration.holder_id).exists()
     if not (member or _is_ip_office(request.user)):
         raise Http404
-    matches = matching.rank_needs_for_declaration(declaration=declaration)
-    return render(request, "marketplace/declaration_needs.html", {"declaration": declaration, "matches": matches})
+    stored = match_refresh.matches_for_declaration(declaration=declaration)
+    return render(request, "marketplace/declaration_needs.html", {
+        "declaration": declaration, "matches": stored.matches, "status": stored,
+        "funnel": funnel.listing_funnels(declaration_ids=[declaration.pk])[declaration.pk]})

@@ -88,24 +88,94 @@ class SavedSearch(models.Model):
 
 
 class FunnelEvent(models.Model):
-    """One step of a buyer's way to a licence, per listing (view, save, notice started, licence taken) or per
-    need (proposal): counted for the IP office's figures."""
+    """A buyer's step towards a licence that leaves no other record: a listing viewed or saved. The later steps
+    are counted from their own tables (notices and licences from licensing.Licence, proposals from Proposal), so
+    each step has one source of truth; marketplace.funnel puts them together."""
 
     class Kind(models.TextChoices):
         VIEW = "view", _("Listing viewed")
         SAVE = "save", _("Listing saved")
-        NOTICE = "notice", _("Notice started")
-        LICENCE = "licence", _("Licence taken")
-        PROPOSAL = "proposal", _("Proposal made")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    need = models.ForeignKey(Need, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
-        indexes = [models.Index(fields=["declaration", "kind"]), models.Index(fields=["need", "kind"])]
+        indexes = [models.Index(fields=["declaration", "kind"])]
 
     def __str__(self):
-        return f"{self.kind} {self.declaration_id or self.need_id}"
+        return f"{self.kind} {self.declaration_id}"
+
+
+class SavedListing(models.Model):
+    """A listing a signed-in buyer keeps for later (its watch list)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_listings")
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "declaration"], name="one_save_per_user_and_listing")]
+
+    def __str__(self):
+        return f"{self.user_id} ♥ {self.declaration_id}"
+
+
+class MatchSide(models.TextChoices):
+    # Each side is ranked and stored on its own: a need's best listings, and a listing's best needs. The
+    # text similarity is fitted on each side's candidates, so one pair may score a little differently seen
+    # from the two sides; each page shows its own side's ranking.
+    NEED = "need", _("Listings recommended for a need")
+    LISTING = "listing", _("Needs a listing answers")
+
+
+class StoredMatch(models.Model):
+    """One ranked, explained match as the last background refresh computed it (marketplace.match_refresh)."""
+
+    side = models.CharField(max_length=10, choices=MatchSide.choices)
+    need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="stored_matches")
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField()
+    # 0–1; a ranking score, not money, so a float is fine.
+    score = models.FloatField()
+    explanation = models.JSONField()
+    computed_at = models.DateTimeField()
+    first_seen_at = models.DateTimeField()
+    # When the people on this side were told about it (strong new matches only).
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["side", "rank"]
+        constraints = [models.UniqueConstraint(fields=["side", "need", "declaration"], name="one_match_per_side_and_pair")]
+        indexes = [models.Index(fields=["side", "declaration", "rank"])]
+
+    def __str__(self):
+        return f"{self.side} {self.need_id}↔{self.declaration_id} {self.score:.2f}"
+
+
+class MatchRefresh(models.Model):
+    """When the matches of one need or one listing were last asked for and last computed: the pages show
+    "matching in progress" while a refresh is pending, and the refresh command finds stale ones."""
+
+    side = models.CharField(max_length=10, choices=MatchSide.choices)
+    need = models.OneToOneField(Need, on_delete=models.CASCADE, null=True, blank=True, related_name="match_refresh")
+    declaration = models.OneToOneField(Declaration, on_delete=models.CASCADE, null=True, blank=True,
+                                       related_name="match_refresh")
+    requested_at = models.DateTimeField()
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(
+            condition=(Q(side="need", need__isnull=False, declaration__isnull=True)
+                       | Q(side="listing", need__isnull=True, declaration__isnull=False)),
+            name="match_refresh_one_subject")]
+
+    def __str__(self):
+        return f"{self.side} {self.need_id or self.declaration_id}"
+
+    @property
+    def pending(self) -> bool:
+        return self.refreshed_at is None or self.refreshed_at < self.requested_at

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from licensing.models import Declaration, DeclarationState, FeeForm
-from marketplace.models import FunnelEvent, Need, Proposal
+from marketplace import match_refresh
+from marketplace.models import Need, Proposal
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
 from patents.selectors import field_choices
@@ -59,6 +60,7 @@ def need_post(*, organisation: Organisation, by: User, **fields) -> Need:
     need = Need(organisation=organisation, posted_by=by, state=Need.State.OPEN)
     _apply(need, fields)
     need.save()
+    match_refresh.matches_refresh_request(need=need)
     return need
 
 
@@ -73,6 +75,7 @@ def need_update(*, need: Need, by: User, **fields) -> Need:
         raise ValidationError(_("A closed need cannot be changed."))
     _apply(need, fields)
     need.save()
+    match_refresh.matches_refresh_request(need=need)
     return need
 
 
@@ -87,6 +90,7 @@ def need_close(*, need: Need, by: User) -> Need:
     need.state = Need.State.CLOSED
     need.full_clean()
     need.save(update_fields=["state", "updated_at"])
+    match_refresh.matches_forget_need(need=need)
     return need
 
 
@@ -97,7 +101,7 @@ def _need_is_open(need: Need, today: date) -> bool:
 @transaction.atomic
 def proposal_make(*, need: Need, declaration: Declaration, by: User, message: str = "",
                   today: date | None = None) -> Proposal:
-    """A holder proposes one of its published listings for a need and the proposal is counted in the funnel.
+    """A holder proposes one of its published listings for a need (the proposal itself is the funnel's record).
 
     Raises NotAllowed unless the user is a member of the declaration's holder; ValidationError when the
     declaration is not published, the need is closed or past its deadline, the need is the holder's own, or
@@ -123,8 +127,6 @@ def proposal_make(*, need: Need, declaration: Declaration, by: User, message: st
             proposal.save()
     except IntegrityError as exc:  # a concurrent duplicate got there first
         raise ValidationError({"declaration": _("This listing has already been proposed for this need.")}) from exc
-    FunnelEvent.objects.create(kind=FunnelEvent.Kind.PROPOSAL, declaration=declaration, need=need,
-                               organisation=declaration.holder)
     return proposal
 
 

@@ -1,3 +1,4 @@
+from .notifications import unread_count
 from .selectors import memberships_for_user, user_is_ip_office
 
 
@@ -9,5 +10,6 @@ def parties(request):
     return {
         "my_memberships": lambda: list(memberships_for_user(user=user)),
         "is_ip_office": lambda: user_is_ip_office(user=user),
+        "unread_notifications": lambda: unread_count(user=user),
         "my_holder_slugs": lambda: [m.organisation.slug for m in memberships_for_user(user=user) if m.organisation.is_holder],
     }

@@ -152,3 +152,23 @@ class Membership(models.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == MembershipRole.ADMIN
+
+
+class Notification(models.Model):
+    """An in-app message to one person (the same message usually goes out by e-mail too), shown in the inbox
+    with an unread count in the navigation bar. Stored as a kind and its parameters, not as text, so that it
+    reads in the language of whoever opens it (parties.notifications holds the wording)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40)
+    params = models.JSONField(default=dict)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self):
+        return f"{self.kind} → {self.user_id}"

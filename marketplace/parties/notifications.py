@@ -1,15 +1,22 @@
-"""E-mails to people. Django's PasswordResetForm skips accounts without a usable password, which is
-exactly what a newly invited member has, so invitations build the same signed link themselves."""
+"""Messages to people: e-mails, and in-app notifications with an inbox.
 
+Django's PasswordResetForm skips accounts without a usable password, which is exactly what a newly invited
+member has, so invitations build the same signed link themselves."""
+
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
+from django.core.mail import send_mail, send_mass_mail
+from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from .models import Membership
+from .models import Membership, Notification
 
 
 def send_member_invitation(*, membership: Membership, request) -> None:
@@ -21,3 +28,76 @@ def send_member_invitation(*, membership: Membership, request) -> None:
         "link": request.build_absolute_uri(path), "email": user.email,
     })
     send_mail(_("You have been added to %(org)s") % {"org": membership.organisation.name_zh}, body, None, [user.email])
+
+
+# ------------------------------------------------------------------------------- in-app notifications
+# Kind → (title, body) templates with %(name)s parameters. Marked with gettext_noop-style lazy strings so the
+# text is translated when shown (inbox in the reader's language) or sent (e-mail in both languages).
+
+NOTIFICATION_TEXT = {
+    "match.listing_for_need": (
+        gettext_lazy("A new listing matches your need “%(need)s”"),
+        gettext_lazy("%(patent)s (%(number)s) by %(holder)s scores %(score)s/100: %(reasons)s."),
+    ),
+    "match.need_for_listing": (
+        gettext_lazy("A company needs your patent “%(patent)s”"),
+        gettext_lazy("The need “%(need)s” of %(buyer)s scores %(score)s/100 against your listing: %(reasons)s."),
+    ),
+}
+
+
+def notification_text(kind: str, params: dict) -> tuple[str, str]:
+    """(title, body) of a notification in the active language; unknown kinds show their name."""
+    title, body = NOTIFICATION_TEXT.get(kind, (kind, ""))
+    try:
+        return str(title) % params, (str(body) % params if body else "")
+    except (KeyError, TypeError, ValueError):  # parameters of an older wording: show what we can
+        return str(title), ""
+
+
+def _absolute(url: str) -> str:
+    if not url or url.startswith(("http://", "https://")):
+        return url
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + url
+
+
+@transaction.atomic
+def notify(*, users, kind: str, params: dict, url: str = "", email: bool = True) -> list[Notification]:
+    """Tell people something: an unread in-app notification each, and an e-mail (Chinese, then English, as
+    our users have no stored language) to those with an address, sent after the transaction commits so
+    that a rollback sends nothing."""
+    users = [u for u in users if u.is_active]
+    created = Notification.objects.bulk_create(
+        [Notification(user=u, kind=kind, params=params, url=url) for u in users])
+    if email:
+        messages = []
+        for user in users:
+            if not user.email:
+                continue
+            parts = []
+            for language in ("zh-hans", "en"):
+                with translation.override(language):
+                    title, body = notification_text(kind, params)
+                    parts.append((title, body))
+            subject = f"{parts[0][0]} / {parts[1][0]}"
+            text = "\n\n".join(f"{title}\n{body}" for title, body in parts) + (f"\n\n{_absolute(url)}\n" if url else "\n")
+            messages.append((subject, text, settings.DEFAULT_FROM_EMAIL, [user.email]))
+        if messages:
+            transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))
+    return created
+
+
+def notifications_for(*, user) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user)
+
+
+def unread_count(*, user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
+    """Mark the user's notifications read (all when ``ids`` is None); other people's ids are ignored."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())

@@ -4,13 +4,16 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import notifications, selectors, services
 from .forms import MemberAddForm, OrganisationProfileForm, SignUpForm
 from .models import Membership, Organisation
+from .notifications import notification_text, notifications_for, notifications_mark_read
 
 
 def signup(request):
@@ -105,3 +108,28 @@ def membership_remove(request, slug, pk):
     else:
         messages.success(request, _("Member removed."))
     return redirect("organisation_detail", slug=slug)
+
+
+@login_required
+def notification_list(request):
+    page = Paginator(notifications_for(user=request.user), 30).get_page(request.GET.get("page"))
+    items = [{"n": n, "text": notification_text(n.kind, n.params)} for n in page.object_list]
+    return render(request, "parties/notifications.html", {"page": page, "items": items})
+
+
+@login_required
+def notification_open(request, pk):
+    """Open one notification: marks it read and goes to what it is about. Only its recipient may (404)."""
+    notification = get_object_or_404(notifications_for(user=request.user), pk=pk)
+    notifications_mark_read(user=request.user, ids=[notification.pk])
+    target = notification.url
+    if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect("notification_list")
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    notifications_mark_read(user=request.user)
+    return redirect("notification_list")

@@ -9,6 +9,7 @@ from django.utils import translation
 
 from licensing.models import DeclarationState, FeeForm
 from marketplace import matching
+from marketplace.match_refresh import listing_matches_refresh, need_matches_refresh
 from marketplace.models import Need
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_member
 from tests.parties.factories import IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory
@@ -200,6 +201,8 @@ def test_recommended_for_you_is_for_the_buyers_members_and_the_ip_office(client,
     assert client.get(url).status_code == 404
     client.force_login(MembershipFactory(organisation=buyer).user)
     with translation.override("en"):
+        assert "Matching in progress" in client.get(reverse("need_matches", args=[need.pk])).content.decode()
+        need_matches_refresh(need=need, cascade=False)
         response = client.get(reverse("need_matches", args=[need.pk]))
     assert response.status_code == 200
     body = response.content.decode()
@@ -218,6 +221,7 @@ def test_companies_that_need_this_is_for_the_holders_members_and_the_ip_office(c
     client.force_login(MembershipFactory(organisation=buyer).user)
     assert client.get(url).status_code == 404
     client.force_login(holder_member(declaration.holder))
+    listing_matches_refresh(declaration=declaration, cascade=False)
     with translation.override("en"):
         response = client.get(reverse("declaration_needs", args=[declaration.pk]))
     body = response.content.decode()

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace import listings, needs
-from marketplace.models import FunnelEvent, Need, Proposal
+from marketplace.funnel import need_funnels
+from marketplace.models import Need, Proposal
 from tests.licensing.factories import DeclarationFactory, holder_admin, holder_member
 from tests.parties.factories import HolderFactory, MembershipFactory, OrganisationFactory
 
@@ -156,7 +157,7 @@ def test_a_holder_proposes_a_published_listing_and_the_buyer_sees_it_on_needs_mi
     proposal = Proposal.objects.get()
     assert (proposal.need, proposal.declaration, proposal.holder, proposal.proposed_by) == (
         need, listing, listing.holder, member)
-    assert FunnelEvent.objects.filter(kind=FunnelEvent.Kind.PROPOSAL, need=need, declaration=listing).count() == 1
+    assert need_funnels(need_ids=[need.pk])[need.pk].proposals == 1
 
     client.force_login(buyer)
     body = client.get(reverse("need_mine")).content.decode()

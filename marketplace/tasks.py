@@ -1,0 +1,31 @@
+"""Background jobs of the marketplace: thin wrappers that load ids and call one service."""
+
+from django_tasks import task
+
+from licensing.models import Declaration
+from marketplace import match_refresh
+from marketplace.models import Need
+
+
+@task()
+def refresh_need_matches(need_id: int, cascade: bool = True) -> int:
+    need = Need.objects.filter(pk=need_id).first()
+    if need is None:  # deleted meanwhile
+        return 0
+    try:
+        return match_refresh.need_matches_refresh(need=need, cascade=cascade).stored
+    except Exception as exc:
+        match_refresh.refresh_failed(need_id=need_id, error=repr(exc))
+        raise
+
+
+@task()
+def refresh_listing_matches(declaration_id: int, cascade: bool = True) -> int:
+    declaration = Declaration.objects.filter(pk=declaration_id).first()
+    if declaration is None:
+        return 0
+    try:
+        return match_refresh.listing_matches_refresh(declaration=declaration, cascade=cascade).stored
+    except Exception as exc:
+        match_refresh.refresh_failed(declaration_id=declaration_id, error=repr(exc))
+        raise
