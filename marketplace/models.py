@@ -179,3 +179,21 @@ class MatchRefresh(models.Model):
     @property
     def pending(self) -> bool:
         return self.refreshed_at is None or self.refreshed_at < self.requested_at
+
+
+class StatisticsSnapshot(models.Model):
+    """One month's indicators and breakdowns as computed by ``compute_statistics`` (marketplace.statistics):
+    what the IP office publishes, kept stable once computed; the dashboard's trends read these."""
+
+    month = models.DateField(help_text="first day of the month")
+    quick_licence_days = models.PositiveSmallIntegerField()
+    indicators = models.JSONField()
+    breakdowns = models.JSONField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [models.UniqueConstraint(fields=["month", "quick_licence_days"], name="one_snapshot_per_month")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} (N={self.quick_licence_days})"

@@ -29,3 +29,16 @@ def refresh_listing_matches(declaration_id: int, cascade: bool = True) -> int:
     except Exception as exc:
         match_refresh.refresh_failed(declaration_id=declaration_id, error=repr(exc))
         raise
+
+
+@task()
+def compute_last_months_statistics() -> str:
+    """The scheduled monthly snapshot (last month), for a worker's periodic schedule."""
+    from dateutil.relativedelta import relativedelta
+    from django.utils import timezone
+
+    from marketplace.statistics import snapshot_month
+
+    last = timezone.localdate().replace(day=1) - relativedelta(months=1)
+    snapshot, _created = snapshot_month(year=last.year, month=last.month)
+    return str(snapshot)

@@ -124,6 +124,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [PROJECT_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
+# The quick-licence deal rate counts declarations licensed within this many days of publication.
+QUICK_LICENCE_DAYS = env.int("QUICK_LICENCE_DAYS", default=90)
 USE_I18N = True
 USE_TZ = True
 
