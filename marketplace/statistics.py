@@ -75,10 +75,17 @@ class Period:
         tz = ZoneInfo(settings.TIME_ZONE)
         return cls(datetime.combine(start, time.min, tz), datetime.combine(end_inclusive + timedelta(days=1), time.min, tz))
 
+    @classmethod
+    def months(cls, first: date, last: date) -> Period:
+        """From the first day of ``first``'s month to the end of ``last``'s month."""
+        start, end = cls.month(first.year, first.month), cls.month(last.year, last.month)
+        return cls(start.start, end.end)
+
     @property
     def label(self) -> str:
-        local = timezone.localtime(self.start)
-        return f"{local:%Y-%m}"
+        start = timezone.localtime(self.start)
+        last = timezone.localtime(self.end - timedelta(seconds=1))
+        return f"{start:%Y-%m}" if (start.year, start.month) == (last.year, last.month) else f"{start:%Y-%m}–{last:%Y-%m}"
 
 
 # ------------------------------------------------------------------------------------------------- frames
@@ -140,12 +147,12 @@ def payment_frame() -> pd.DataFrame:
     rows = (Payment.objects.filter(state__in=PAID_PAYMENT_STATES, succeeded_at__isnull=False)
             .annotate(grade=Coalesce(NullIf("licence__patent__grade_override", Value("")),
                                      "licence__patent__grade_computed"))
-            .values("pk", "succeeded_at", "amount_fen", "refunded_fen", "grade",
+            .values("pk", "succeeded_at", "amount_fen", "refunded_fen", "grade", declaration_id=F("licence__declaration_id"),
                     fee_form=F("licence__fee_form"), technology_field=F("licence__patent__technology_field"),
                     holder_kind=F("licence__licensor__kind"), region=F("licence__licensor__province")))
     frame = pd.DataFrame.from_records(list(rows), columns=[
-        "pk", "succeeded_at", "amount_fen", "refunded_fen", "grade", "fee_form", "technology_field", "holder_kind",
-        "region"])
+        "pk", "succeeded_at", "amount_fen", "refunded_fen", "grade", "declaration_id", "fee_form", "technology_field",
+        "holder_kind", "region"])
     frame["succeeded_at"] = _utc(frame["succeeded_at"])
     return _dimensions(frame)
 
@@ -159,6 +166,13 @@ class Frames:
     @classmethod
     def load(cls) -> Frames:
         return cls(declaration_frame(), licence_frame(), payment_frame())
+
+    def restricted(self, declaration_ids) -> Frames:
+        """Only these declarations, their licences and their payments (a FilterSet's result)."""
+        ids = pd.Index(list(declaration_ids))
+        return Frames(self.declarations[self.declarations.pk.isin(ids)],
+                      self.licences[self.licences.declaration_id.isin(ids)],
+                      self.payments[self.payments.declaration_id.isin(ids)])
 
     def where(self, dimension: str, value) -> Frames:
         def pick(frame):

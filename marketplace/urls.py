@@ -38,6 +38,7 @@ urlpatterns += i18n_patterns(
     path("", include("marketplace.urls_saved_searches")),
     path("", include("marketplace.urls_needs")),
     path("", include("marketplace.urls_matching")),
+    path("", include("marketplace.urls_office")),
     # Wagtail serves every other path (home page, content pages, later the listings); keep it last.
     path("", include(wagtail_urls)),
     prefix_default_language=True,

@@ -1,7 +1,7 @@
 """Money and date formatting per active language. Money is integer fen in the domain; this is the one
 place it becomes text."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.utils.formats import number_format
@@ -22,3 +22,31 @@ def fen(amount, currency="CNY"):
     if (get_language() or "").startswith("zh"):
         return f"{text} 元"
     return f"¥{text}"
+
+
+# Indicators that are shares (0–1) and shown as percentages; see marketplace.statistics.
+_SHARE_FIGURES = {"quick_licence_deal_rate", "overall_conversion", "recording_compliance"}
+
+
+@register.filter
+def figure(figures, key):
+    """One indicator of a figures dict as text: shares as percentages, fee volume as money, "—" for none."""
+    value = (figures or {}).get(key)
+    if value is None:
+        return "—"
+    if key in _SHARE_FIGURES:
+        # Quantize first: number_format cuts extra decimals off instead of rounding them.
+        percent = (Decimal(str(value)) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        return number_format(percent, decimal_pos=1, use_l10n=True) + "%"
+    if key == "fee_volume_fen":
+        return fen(value)
+    return number_format(value, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def bar_width(value, peak):
+    """A bar's width in percent of the tallest (for the server-drawn charts)."""
+    try:
+        return round(100 * float(value or 0) / float(peak or 1), 1)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return 0

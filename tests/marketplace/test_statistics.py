@@ -76,8 +76,8 @@ def licence(d, *, active, notice=None, first_amount_fen=0, recorded=None, paid_f
     return made
 
 
-@pytest.fixture
-def market():
+def build_market():
+    """The market of the module docstring (also used by the dashboard's tests)."""
     uni, ent, inst = OrganisationKind.UNIVERSITY, OrganisationKind.ENTERPRISE, OrganisationKind.INSTITUTE
     d1 = declaration(field=1, kind=uni, province="北京市", grade="A", published=at(3, 5), lump_sum_fen=100_000)
     d2 = declaration(field=1, kind=ent, province="江苏省", grade="B", published=at(3, 10),
@@ -92,6 +92,11 @@ def market():
     licence(d1, active=at(5, 20), notice=at(5, 19), first_amount_fen=50_000, paid_fen=50_000)
     licence(d2, active=at(7, 1))
     licence(d4, active=at(3, 3), recorded=date(2026, 6, 10))
+
+
+@pytest.fixture
+def market():
+    build_market()
 
 
 def test_every_indicator_of_the_month_matches_the_hand_computed_value(market):

@@ -1,0 +1,258 @@
+"""The IP office's deal-rate dashboard: one FilterSet narrows the declarations (technology field, sector,
+holder kind, fee form, grade, region) and the period; marketplace.statistics computes the figures; every
+table the page shows is also a pandas frame for the CSV/XLSX export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import django_filters
+import pandas as pd
+from dateutil.relativedelta import relativedelta
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from licensing.models import Declaration, FeeForm
+from marketplace import statistics
+from marketplace.models import StatisticsSnapshot
+from marketplace.parties.models import OrganisationKind
+from patents.models import Grade
+from patents.wipo_fields import FIELDS, FIELDS_BY_NUMBER, SECTORS
+
+DIMENSION_LABELS = {
+    "technology_field": _("Technology field"), "sector": _("Sector"), "holder_kind": _("Holder kind"),
+    "fee_form": _("Fee form"), "grade": _("Grade"), "region": _("Region"),
+}
+# Column → label, in the order the tables show them.
+INDICATOR_LABELS = {
+    "declarations_published": _("Declarations published"),
+    "declarations_withdrawn": _("Declarations withdrawn"),
+    "patents_under_open_licence": _("Patents under open licence (end of period)"),
+    "licences_concluded": _("Licences concluded"),
+    "licences_free": _("of which free"),
+    "licences_paid": _("of which paid"),
+    "fee_volume_fen": _("Fee volume (RMB)"),
+    "quick_licence_deal_rate": _("Quick-licence deal rate"),
+    "overall_conversion": _("Overall conversion"),
+    "median_days_to_first_licence": _("Median days to first licence"),
+    "p90_days_to_first_licence": _("90th percentile days to first licence"),
+    "median_days_notice_to_payment": _("Median days from notice to payment"),
+    "recording_compliance": _("Recorded within 3 months"),
+    "licences_per_licensed_patent": _("Licences per licensed patent"),
+}
+SHARES = {"quick_licence_deal_rate", "overall_conversion", "recording_compliance"}
+MAX_MONTHS = 36
+
+
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def dimension_value_label(dimension: str, value) -> str:
+    if value in (None, ""):
+        return str(_("Not stated"))
+    if dimension == "technology_field":
+        f = FIELDS_BY_NUMBER.get(int(value))
+        return f"{value}. {(f.name_en if _english() else f.name_zh)}" if f else str(value)
+    if dimension == "sector":
+        s = next((s for s in SECTORS if s.key == value), None)
+        return (s.name_en if _english() else s.name_zh) if s else str(value)
+    if dimension == "holder_kind":
+        return str(dict(OrganisationKind.choices).get(value, value))
+    if dimension == "fee_form":
+        return str(dict(FeeForm.choices).get(value, value))
+    return str(value)
+
+
+def _month_field(label):
+    return forms.DateField(label=label, required=False, input_formats=["%Y-%m"],
+                           widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
+
+
+class StatisticsFilter(django_filters.FilterSet):
+    """Which declarations the figures cover (their licences and payments follow them)."""
+
+    technology_field = django_filters.TypedChoiceFilter(
+        field_name="patent__technology_field", coerce=int, label=_("Technology field"),
+        choices=lambda: [(f.number, f"{f.number}. {f.name_en if _english() else f.name_zh}") for f in FIELDS])
+    sector = django_filters.ChoiceFilter(
+        method="filter_sector", label=_("Sector"),
+        choices=lambda: [(s.key, s.name_en if _english() else s.name_zh) for s in SECTORS])
+    holder_kind = django_filters.ChoiceFilter(
+        field_name="holder__kind", label=_("Holder kind"),
+        choices=[c for c in OrganisationKind.choices if c[0] != OrganisationKind.IP_OFFICE])
+    fee_form = django_filters.ChoiceFilter(field_name="fee_form", choices=FeeForm.choices, label=_("Fee form"))
+    grade = django_filters.ChoiceFilter(method="filter_grade", choices=Grade.choices, label=_("Grade"))
+    region = django_filters.CharFilter(field_name="holder__province", label=_("Region"))
+
+    class Meta:
+        model = Declaration
+        fields: list = []
+
+    def filter_sector(self, queryset, name, value):
+        return queryset.filter(patent__technology_field__in=[f.number for f in FIELDS if f.sector.key == value])
+
+    def filter_grade(self, queryset, name, value):
+        return queryset.filter(Q(patent__grade_override=value) | Q(patent__grade_override="", patent__grade_computed=value))
+
+    @property
+    def narrowed(self) -> bool:
+        return any(v not in (None, "") for v in self.form.cleaned_data.values())
+
+
+class PeriodForm(forms.Form):
+    first = _month_field(_("From month"))
+    last = _month_field(_("To month"))
+    days = forms.IntegerField(label=_("Quick licence within (days)"), required=False, min_value=1, max_value=3650)
+    by = forms.ChoiceField(label=_("Break down by"), required=False, choices=list(DIMENSION_LABELS.items()))
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.localdate()
+        last = data.get("last") or today
+        first = data.get("first") or (last.replace(day=1) - relativedelta(months=11))
+        if first > last:
+            self.add_error("first", _("The first month is after the last one."))
+        elif (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
+            self.add_error("first", _("Choose at most %(n)s months.") % {"n": MAX_MONTHS})
+        data["first"], data["last"] = first.replace(day=1), last.replace(day=1)
+        data["days"] = data.get("days") or statistics.quick_licence_days()
+        data["by"] = data.get("by") or "technology_field"
+        return data
+
+
+@dataclass
+class TrendRow:
+    month: str
+    figures: dict
+    published: bool  # from the month's published snapshot, or computed live
+
+
+@dataclass
+class Dashboard:
+    filterset: StatisticsFilter
+    period_form: PeriodForm
+    period: statistics.Period | None = None
+    figures: dict = field(default_factory=dict)
+    by: str = "technology_field"
+    breakdown: list[dict] = field(default_factory=list)
+    trend: list[TrendRow] = field(default_factory=list)
+    as_of: datetime | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.period is not None
+
+
+def dashboard(*, params, as_of: datetime | None = None) -> Dashboard:
+    """The dashboard for a query string: figures for the period, the breakdown by one dimension, and the
+    monthly trend (published snapshots where they exist and nothing narrows the figures; live otherwise)."""
+    as_of = as_of or timezone.now()
+    filterset = StatisticsFilter(params or None, queryset=Declaration.objects.filter(published_at__isnull=False))
+    period_form = PeriodForm(params if params is not None else {})
+    result = Dashboard(filterset=filterset, period_form=period_form, as_of=as_of)
+    if not period_form.is_valid() or (filterset.is_bound and not filterset.is_valid()):
+        return result
+    cleaned = period_form.cleaned_data
+    frames = statistics.Frames.load()
+    if filterset.is_bound and filterset.narrowed:
+        frames = frames.restricted(filterset.qs.values_list("pk", flat=True))
+    n_days = cleaned["days"]
+    result.period = statistics.Period.months(cleaned["first"], cleaned["last"])
+    result.figures = statistics.indicators(frames, result.period, as_of=as_of, n_days=n_days)
+    result.by = cleaned["by"]
+    result.breakdown = [{**row, "label": dimension_value_label(result.by, row["value"])}
+                        for row in statistics.breakdown(frames, result.period, result.by, as_of=as_of, n_days=n_days)]
+    snapshots = {} if filterset.is_bound and filterset.narrowed else {
+        s.month: s.indicators for s in StatisticsSnapshot.objects.filter(
+            quick_licence_days=n_days, month__gte=cleaned["first"], month__lte=cleaned["last"])}
+    month = cleaned["first"]
+    while month <= cleaned["last"]:
+        if month in snapshots:
+            result.trend.append(TrendRow(f"{month:%Y-%m}", snapshots[month], True))
+        else:
+            live = statistics.indicators(frames, statistics.Period.month(month.year, month.month), as_of=as_of,
+                                         n_days=n_days)
+            result.trend.append(TrendRow(f"{month:%Y-%m}", live, False))
+        month += relativedelta(months=1)
+    return result
+
+
+@dataclass
+class DrillRow:
+    declaration: Declaration
+    first_licence_at: datetime | None
+    days_to_first_licence: float | None
+    quick: bool
+    licences: int
+
+
+def drill_down(*, params, as_of: datetime | None = None) -> tuple[Dashboard, list[DrillRow]]:
+    """The declarations behind the figures: published in the period, narrowed by the filters, each with its
+    first licence and whether it counted as a quick licence."""
+    from django.db.models import Count, Min
+
+    board = Dashboard(filterset=StatisticsFilter(params or None, queryset=Declaration.objects.filter(
+        published_at__isnull=False)), period_form=PeriodForm(params if params is not None else {}))
+    if not board.period_form.is_valid() or (board.filterset.is_bound and not board.filterset.is_valid()):
+        return board, []
+    cleaned = board.period_form.cleaned_data
+    board.period = statistics.Period.months(cleaned["first"], cleaned["last"])
+    as_of = as_of or timezone.now()
+    declarations = (board.filterset.qs.filter(published_at__gte=board.period.start, published_at__lt=board.period.end)
+                    .select_related("patent", "holder")
+                    .annotate(first_licence_at=Min("licences__activated_at", filter=Q(licences__activated_at__lte=as_of)),
+                              licence_count=Count("licences", filter=Q(licences__activated_at__isnull=False)))
+                    .order_by("published_at", "pk"))
+    rows = []
+    for d in declarations:
+        days = (d.first_licence_at - d.published_at).total_seconds() / 86400 if d.first_licence_at else None
+        rows.append(DrillRow(d, d.first_licence_at, round(days, 1) if days is not None else None,
+                             days is not None and days <= cleaned["days"], d.licence_count))
+    return board, rows
+
+
+# ------------------------------------------------------------------------------------------------ exports
+
+
+def _display(column: str, value):
+    if value is None:
+        return None
+    if column == "fee_volume_fen":  # fen → yuan as an exact decimal string
+        return str((Decimal(int(value)) / 100).quantize(Decimal("0.01")))
+    return value
+
+
+def figures_frame(board: Dashboard) -> pd.DataFrame:
+    return pd.DataFrame([{"indicator": key, "label": str(label), "value": _display(key, board.figures.get(key))}
+                         for key, label in INDICATOR_LABELS.items()])
+
+
+def breakdown_frame(board: Dashboard) -> pd.DataFrame:
+    return pd.DataFrame([{board.by: row["value"], "label": row["label"],
+                          **{key: _display(key, row.get(key)) for key in INDICATOR_LABELS}} for row in board.breakdown],
+                        columns=[board.by, "label", *INDICATOR_LABELS])
+
+
+def trend_frame(board: Dashboard) -> pd.DataFrame:
+    return pd.DataFrame([{"month": row.month, "published_snapshot": row.published,
+                          **{key: _display(key, row.figures.get(key)) for key in INDICATOR_LABELS}}
+                         for row in board.trend], columns=["month", "published_snapshot", *INDICATOR_LABELS])
+
+
+def drill_frame(rows: list[DrillRow]) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "announcement_number": r.declaration.announcement_number, "patent_number": r.declaration.patent.number,
+        "title": r.declaration.patent.title, "holder": r.declaration.holder.name_zh,
+        "fee_form": r.declaration.fee_form,
+        "published_at": timezone.localtime(r.declaration.published_at).isoformat(),
+        "first_licence_at": timezone.localtime(r.first_licence_at).isoformat() if r.first_licence_at else "",
+        "days_to_first_licence": r.days_to_first_licence, "quick_licence": r.quick, "licences": r.licences,
+    } for r in rows], columns=["announcement_number", "patent_number", "title", "holder", "fee_form", "published_at",
+                               "first_licence_at", "days_to_first_licence", "quick_licence", "licences"])
+

@@ -1,0 +1,67 @@
+"""The IP office's pages: the deal-rate dashboard, its drill-down list and their exports. Only the IP
+office (and superusers) may see them; everyone else gets 404 so the pages do not show they exist."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from marketplace import office
+from marketplace.parties.selectors import user_is_ip_office
+from patents.navigation import csv_file, neutralise, xlsx_file
+
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def _require_ip_office(user) -> None:
+    if not (user.is_superuser or user_is_ip_office(user=user)):
+        raise Http404
+
+
+def _export(frames: dict, fmt: str, name: str) -> HttpResponse:
+    frames = {key: frame.map(neutralise) for key, frame in frames.items()}
+    if fmt == "csv":
+        exported = csv_file(next(iter(frames.values())))
+    else:
+        exported = xlsx_file(frames)
+    response = HttpResponse(exported.content, content_type=exported.content_type)
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{exported.extension}"'
+    return response
+
+
+@login_required
+@require_GET
+def statistics_dashboard(request):
+    _require_ip_office(request.user)
+    board = office.dashboard(params=request.GET)
+    fmt, table = request.GET.get("export"), request.GET.get("table", "figures")
+    if board.valid and fmt in EXPORT_FORMATS:
+        tables = {"figures": office.figures_frame, "breakdown": office.breakdown_frame, "trend": office.trend_frame}
+        if table not in tables:
+            raise Http404
+        frames = {table: tables[table](board)} if fmt == "csv" else {name: make(board) for name, make in tables.items()}
+        return _export(frames, fmt, f"open-licensing-{table}" if fmt == "csv" else "open-licensing-statistics")
+    params = request.GET.copy()
+    for key in ("export", "table"):
+        params.pop(key, None)
+    peak = max([r.figures.get("licences_concluded") or 0 for r in board.trend] + [1])
+    return render(request, "marketplace/office/statistics.html", {
+        "board": board, "labels": office.INDICATOR_LABELS, "shares": office.SHARES, "querystring": params.urlencode(),
+        "dimension_label": office.DIMENSION_LABELS.get(board.by), "peak": peak,
+        "status": 200}, status=200 if board.valid else 400)
+
+
+@login_required
+@require_GET
+def statistics_declarations(request):
+    _require_ip_office(request.user)
+    board, rows = office.drill_down(params=request.GET)
+    fmt = request.GET.get("export")
+    if board.valid and fmt in EXPORT_FORMATS:
+        return _export({"declarations": office.drill_frame(rows)}, fmt, "open-licensing-declarations")
+    params = request.GET.copy()
+    params.pop("export", None)
+    return render(request, "marketplace/office/declarations.html", {
+        "board": board, "rows": rows, "querystring": params.urlencode()}, status=200 if board.valid else 400)
