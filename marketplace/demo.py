@@ -314,6 +314,31 @@ def seed_declarations() -> list[str]:
     return lines
 
 
+def seed_licences() -> list[str]:
+    """The demo licensees take the licences that ask nothing up front (royalty on profit, no minimum), so the
+    IP office's figures have licences to show before anyone pays by card. Idempotent."""
+    from licensing.licence_services import licence_notice_submit
+    from licensing.models import Declaration
+    from licensing.models_licences import Licence
+
+    lines = []
+    free_up_front = (Declaration.objects.filter(state="published", fee_form="royalty", annual_minimum_fen__isnull=True)
+                     .select_related("terms_version", "patent").order_by("pk"))
+    takers = [("demo-company", "licensee@demo.test"), ("demo-startup", "startup@demo.test")]
+    for declaration, (slug, email) in zip(free_up_front, takers, strict=False):
+        licensee = Organisation.objects.get(slug=slug)
+        if Licence.objects.filter(declaration=declaration, licensee=licensee).exists():
+            continue
+        user = User.objects.get(email=email)
+        licence = licence_notice_submit(
+            declaration=declaration, licensee=licensee, by=user, legal_name=licensee.name_zh,
+            uscc=licensee.uscc or "", contact_name=f"{user.last_name}{user.first_name}", contact_email=user.email,
+            contact_phone="", field_of_use="新产品开发 / new product development",
+            accepted_terms_sha256=declaration.terms_version.sha256)
+        lines.append(f"{slug} took {declaration.patent.number} ({licence.get_state_display()})")
+    return lines
+
+
 def seed_vouchers() -> list[str]:
     """The IP office issues an innovation voucher to the second demo licensee (once)."""
     from datetime import timedelta

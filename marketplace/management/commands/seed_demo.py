@@ -5,7 +5,16 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from marketplace.demo import DEMO_PASSWORD, seed_declarations, seed_needs, seed_pages, seed_parties, seed_patents, seed_vouchers
+from marketplace.demo import (
+    DEMO_PASSWORD,
+    seed_declarations,
+    seed_licences,
+    seed_needs,
+    seed_pages,
+    seed_parties,
+    seed_patents,
+    seed_vouchers,
+)
 
 
 class Command(BaseCommand):
@@ -19,6 +28,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Inventory {line}")
         for line in seed_declarations():
             self.stdout.write(f"Declarations {line}")
+        for line in seed_licences():
+            self.stdout.write(f"Licence: {line}")
         for line in seed_vouchers():
             self.stdout.write(f"Innovation {line}")
         for line in seed_needs():
