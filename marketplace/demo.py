@@ -4,7 +4,7 @@ import json
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
-from wagtail.models import Locale, Page, Site
+from wagtail.models import Collection, Locale, Page, Site
 
 from marketplace.parties.models import Membership, MembershipRole, Organisation, OrganisationKind, User
 from marketplace.parties.validators import uscc_check_character
@@ -137,6 +137,9 @@ def seed_pages() -> None:
     zh, en = _locale("zh-hans"), _locale("en")
     # A flushed database (e.g. after a transactional test) has no tree root; recreate it like Wagtail's migration.
     root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root", locale=zh))
+    # ...and no root media collection either (holders' listing collections are made under it).
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
     home = HomePage.objects.filter(locale=zh).first()
     if home is None:
         # Wagtail's migration leaves a plain "Welcome" page at /home/; the demo replaces it.
