@@ -128,8 +128,9 @@ def listing_context(*, page: PatentListingPage, request) -> dict:
         cost = licensing_selectors.licensee_cost(
             declaration=declaration, annual_net_sales_fen=yuan_to_fen(cost_form.cleaned_data["annual_net_sales"]),
             annual_profit_fen=yuan_to_fen(cost_form.cleaned_data.get("annual_profit")))
-    similar = (PatentListingPage.objects.live().public().exclude(pk=page.pk)
-               .filter(declaration__state=DeclarationState.PUBLISHED,
+    # Pages in the visitor's language only: each listing also has an alias in the other language.
+    similar = (PatentListingPage.objects.live().public().exclude(translation_key=page.translation_key)
+               .filter(locale_id=page.locale_id, declaration__state=DeclarationState.PUBLISHED,
                        declaration__patent__technology_field=patent.technology_field)
                .select_related("declaration__patent").order_by("-declaration__patent__grade_score")[:4]
                if patent.technology_field else [])

@@ -143,9 +143,9 @@ def _bucket_filter(buckets, annotation):
 
 
 class ListingFilter(django_filters.FilterSet):
-    """The one definition of a listing search: the query, every facet and the sort order. ``text_matches`` (pk →
-    rank, best first) is filled by the selector from the search backend, once, and shared with the FilterSets
-    that compute facet counts."""
+    """The one definition of a listing search: the query, every facet and the sort order. ``text_matches`` (the
+    search backend's lazy, relevance-ordered queryset) is made once and shared with the FilterSets that compute
+    facet counts."""
 
     q = django_filters.CharFilter(method="filter_q", label=_("Search"))
     technology_field = django_filters.TypedChoiceFilter(
@@ -176,7 +176,7 @@ class ListingFilter(django_filters.FilterSet):
         model = PatentListingPage
         fields: list = []
 
-    def __init__(self, *args, text_matches: dict[int, int] | None = None, **kwargs):
+    def __init__(self, *args, text_matches: QuerySet | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.text_matches = text_matches
 
@@ -185,7 +185,9 @@ class ListingFilter(django_filters.FilterSet):
             return queryset
         if self.text_matches is None:
             self.text_matches = text_search(value)
-        return queryset.filter(pk__in=list(self.text_matches))
+        # A subquery, never a list of ids: a common word can match most of the market (and SQLite refuses
+        # more than 32,766 bound parameters).
+        return queryset.filter(pk__in=self.text_matches.order_by().values("pk"))
 
     def filter_ipc(self, queryset, name, value):
         prefix = re.sub(r"\s+", "", value).upper()
@@ -216,15 +218,18 @@ class ListingFilter(django_filters.FilterSet):
         return queryset
 
 
-def text_search(query: str) -> dict[int, int]:
-    """pk → rank (0 is best) of the listing pages whose indexed text matches every word of ``query``, through
-    Wagtail's search backend, one query."""
+def text_search(query: str) -> QuerySet:
+    """The live listing pages whose indexed text matches every word of ``query``, best first, as Wagtail's search
+    backend builds them (FTS5 MATCH on SQLite, tsvector on PostgreSQL). Lazy: callers use it as a subquery or
+    slice it, so the database does the intersection with the facets and the paging."""
     words = segment(query)
     if not words:
-        return {}
+        return PatentListingPage.objects.none()
     backend = get_search_backend()
+    # The backend only accepts filters on its FilterFields, so it searches the plain live pages; the facets
+    # are applied around it by the caller.
     results = backend.search(words, PatentListingPage.objects.live(), operator="and", order_by_relevance=True)
-    return {page.pk: rank for rank, page in enumerate(results)}
+    return results.get_queryset()
 
 
 # What the facet groups count by, for each facet (annotation or field path).
@@ -352,11 +357,13 @@ def listing_search(*, data, language: str = "zh-hans", page: int | str = 1, per_
         sort = "newest"
     results = filterset.qs
     text_matches = filterset.text_matches
+    if text_matches is None and sort == "relevance":  # a query of punctuation only searches nothing
+        sort = "newest"
 
     if sort == "relevance":
-        ids = list(results.values_list("pk", flat=True))
-        ids.sort(key=lambda pk: text_matches.get(pk, len(text_matches)))
-        paginator = Paginator(ids, per_page)
+        # The backend's ranked query, narrowed to the faceted results; the database sorts and pages.
+        ranked = text_matches.filter(pk__in=results.order_by().values("pk")).values_list("pk", flat=True)
+        paginator = Paginator(ranked, per_page)
         page_obj = paginator.get_page(page)
         total = paginator.count
         order = {pk: i for i, pk in enumerate(page_obj.object_list)}

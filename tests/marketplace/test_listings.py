@@ -66,3 +66,14 @@ def test_publishing_from_the_holders_page_lists_the_patent(client, demo_pages):
     client.force_login(holder_admin(declaration.holder))
     client.post(reverse("declaration_publish", args=[declaration.pk]))
     assert PatentListingPage.objects.filter(declaration=declaration, live=True).count() == 2
+
+
+def test_similar_listings_name_each_other_listing_once_in_the_visitors_language(client, published):
+    others = [DeclarationFactory() for _ in range(2)]
+    for declaration in others:
+        listings.declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+    for language in ("zh-hans", "en"):
+        page = PatentListingPage.objects.get(declaration=published, locale__language_code=language)
+        similar = list(client.get(page.url).context["similar"])
+        assert sorted(s.declaration_id for s in similar) == sorted(d.pk for d in others)
+        assert {s.locale.language_code for s in similar} == {language}

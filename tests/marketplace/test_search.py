@@ -114,6 +114,22 @@ def test_relevance_is_the_default_order_when_there_is_a_query(market):
     assert listing_search(data={}).sort == "newest"
 
 
+def test_relevance_puts_the_listing_whose_title_has_the_words_first_and_pages_in_that_order(market):
+    weak = publish(title="一种电池外壳", abstract="外壳用于保护电芯。" * 20 + "便于管理。",
+                   holder_kwargs={"province": "广东省"})
+    strong = publish(title="一种电池管理系统", abstract="电池管理系统监测电芯。", holder_kwargs={"province": "广东省"})
+
+    ranked = numbers(listing_search(data={"q": "电池 管理"}))
+    assert ranked.index(strong.patent.number) < ranked.index(weak.patent.number)
+    assert ranked.index(market["battery"].patent.number) < ranked.index(weak.patent.number)
+    assert weak.patent.number in ranked and market["engine"].patent.number not in ranked
+    # Facets narrow the ranked list without changing its order; paging follows the same order.
+    narrowed = numbers(listing_search(data={"q": "电池 管理", "region": "广东省"}))
+    assert narrowed == [n for n in ranked if n in narrowed] and len(narrowed) == 3
+    pages = [numbers(listing_search(data={"q": "电池 管理"}, page=p, per_page=1)) for p in (1, 2, 3)]
+    assert sum(pages, []) == ranked
+
+
 def test_the_api_returns_what_the_page_shows_for_the_same_query_string(client, market):
     query = "?q=%E7%94%B5%E6%B1%A0&fee_form=lump_sum"
     page = client.get(reverse("listing_search") + query)
