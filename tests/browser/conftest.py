@@ -2,6 +2,8 @@
 A screenshot of every failing test is saved under test-output/screenshots/."""
 
 import os
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -70,3 +72,43 @@ def site(live_server, transactional_db):
 
     seed_pages()
     return live_server
+
+
+# Paying through the local Stripe stand-in (localstripe), with its signed webhooks sent to the live server.
+WEBHOOK_ID = "browser-licensing"
+WEBHOOK_SECRET = "whsec_browser"
+NOWHERE = "http://127.0.0.1:9/stripe/webhook/"  # the discard port: nothing listens, localstripe logs and moves on
+
+
+def _register_webhook(localstripe_url, url):
+    """Point localstripe's one webhook of these tests at `url` (the same id overwrites the previous one)."""
+    body = urllib.parse.urlencode({"url": url, "secret": WEBHOOK_SECRET}).encode()
+    request = urllib.request.Request(  # noqa: S310 - a loopback test server
+        f"{localstripe_url}/_config/webhooks/{WEBHOOK_ID}", data=body, method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - a loopback test server
+        assert response.status == 200
+
+
+@pytest.fixture
+def stripe_site(site, settings, localstripe_url):
+    """The live server paying through localstripe, with localstripe's webhooks sent to it. Afterwards the
+    webhook points nowhere, so a late event cannot reach the next test's database."""
+    settings.STRIPE_API_BASE = localstripe_url
+    settings.STRIPE_JS_URL = f"{localstripe_url}/js.stripe.com/v3/"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_browser"
+    settings.STRIPE_SECRET_KEY = "sk_test_browser"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    _register_webhook(localstripe_url, f"{site.url}/stripe/webhook/")
+    yield site
+    _register_webhook(localstripe_url, NOWHERE)
+
+
+@pytest.fixture
+def declaration(stripe_site):
+    """A published lump-sum declaration (RMB 50,000 for 3 years) of an eligible patent."""
+    from licensing.services import declaration_publish
+    from tests.licensing.factories import DeclarationFactory, holder_admin
+
+    draft = DeclarationFactory()
+    return declaration_publish(declaration=draft, by=holder_admin(draft.holder))

@@ -6,8 +6,6 @@ declined card then a good one, 3-D Secure failed then completed, and a second li
 
 import re
 import time
-import urllib.parse
-import urllib.request
 
 import pytest
 from django.db.models import Sum
@@ -16,51 +14,14 @@ from playwright.sync_api import expect
 
 from licensing import licence_services, stripe_gateway
 from licensing.models_licences import LedgerEntry, Licence, LicenceState, Payment, ProcessedEvent, WebhookDelivery
-from licensing.services import declaration_publish
 from marketplace.parties.models import MembershipRole
-from tests.licensing.factories import DeclarationFactory, holder_admin
 from tests.parties.factories import PASSWORD, MembershipFactory, OrganisationFactory
-
-WEBHOOK_ID = "browser-licensing"
-WEBHOOK_SECRET = "whsec_browser"
-NOWHERE = "http://127.0.0.1:9/stripe/webhook/"  # the discard port: nothing listens, localstripe logs and moves on
 
 GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000341"  # tokenises and attaches, declined when charged
 THREE_D_SECURE_CARD = "4000002500003155"  # asks for authentication on every confirmation
 
 LICENCE_URL = re.compile(r"/(en|zh-hans)/licences/\d+/$")
-
-
-def _register_webhook(localstripe_url, url):
-    """Point localstripe's one webhook of these tests at `url` (the same id overwrites the previous one)."""
-    body = urllib.parse.urlencode({"url": url, "secret": WEBHOOK_SECRET}).encode()
-    request = urllib.request.Request(  # noqa: S310 - a loopback test server
-        f"{localstripe_url}/_config/webhooks/{WEBHOOK_ID}", data=body, method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded"})
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - a loopback test server
-        assert response.status == 200
-
-
-@pytest.fixture
-def stripe_site(site, settings, localstripe_url):
-    """The live server paying through localstripe, with localstripe's webhooks sent to it. Afterwards the
-    webhook points nowhere, so a late event cannot reach the next test's database."""
-    settings.STRIPE_API_BASE = localstripe_url
-    settings.STRIPE_JS_URL = f"{localstripe_url}/js.stripe.com/v3/"
-    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_browser"
-    settings.STRIPE_SECRET_KEY = "sk_test_browser"
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    _register_webhook(localstripe_url, f"{site.url}/stripe/webhook/")
-    yield site
-    _register_webhook(localstripe_url, NOWHERE)
-
-
-@pytest.fixture
-def declaration(stripe_site):
-    """A published lump-sum declaration (RMB 50,000 for 3 years) of an eligible patent."""
-    draft = DeclarationFactory()
-    return declaration_publish(declaration=draft, by=holder_admin(draft.holder))
 
 
 def licensee_admin():
