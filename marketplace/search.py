@@ -45,6 +45,7 @@ from patents.wipo_fields import FIELDS, SECTORS
 jieba.setLogLevel(logging.WARNING)
 
 _WORD = re.compile(r"\w")
+MAX_QUERY_WORDS = 32
 
 
 def segment(text: str) -> str:
@@ -222,7 +223,9 @@ def text_search(query: str) -> QuerySet:
     """The live listing pages whose indexed text matches every word of ``query``, best first, as Wagtail's search
     backend builds them (FTS5 MATCH on SQLite, tsvector on PostgreSQL). Lazy: callers use it as a subquery or
     slice it, so the database does the intersection with the facets and the paging."""
-    words = segment(query)
+    # The backend nests one query node per word (recursively), so a pasted essay would exhaust the stack;
+    # the first MAX_QUERY_WORDS words are what any buyer types.
+    words = " ".join(segment(query).split()[:MAX_QUERY_WORDS])
     if not words:
         return PatentListingPage.objects.none()
     backend = get_search_backend()

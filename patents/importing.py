@@ -81,6 +81,10 @@ MAX_XLSX_EXPANDED_BYTES = 1024 * 1024 * 1024
 MAX_XLSX_RATIO = 200
 
 
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_CONTROL_RE = re.compile(_CONTROL)
+
+
 class InventoryFileError(Exception):
     """The file as a whole cannot be read; `column` names the header concerned when there is one."""
 
@@ -319,6 +323,21 @@ def validate(frame: pd.DataFrame, *, today: date) -> ValidatedInventory:
     rows = frame.index
     errors = _Errors()
     out = pd.DataFrame(index=rows)
+
+    # Control characters (other than tab and line breaks) have no place in a patent record: they garble
+    # pages and exports, and PostgreSQL refuses NUL outright. The reported value shows them as \xNN.
+    for column in frame.columns:
+        cells = frame[column]
+        if not (cells.dtype == object or pd.api.types.is_string_dtype(cells)):
+            continue
+        text = cells.astype(str)
+        if not _CONTROL_RE.search("\n".join(text)):  # one C-speed scan; most files have none
+            continue
+        bad = text.str.contains(_CONTROL, regex=True).to_numpy(dtype=bool)
+        if bad.any():
+            shown = text.str.replace(_CONTROL, lambda m: f"\\x{ord(m.group()):02x}", regex=True)
+            errors.add(bad, rows, column, shown, _("contains a control character (shown as \\xNN); remove it"))
+            frame.loc[bad, column] = shown[bad]
 
     raw_number = _text(frame, "number")
     numbers = normalize_series(raw_number.where(raw_number != "", None))
