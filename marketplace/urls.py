@@ -17,6 +17,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
     path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
+    # The JSON API and its OpenAPI schema and docs (marketplace/api/, docs/api.md).
+    path("api/", include("marketplace.api.urls")),
 ]
 
 if settings.DEBUG:
