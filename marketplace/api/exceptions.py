@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -54,6 +56,10 @@ def json_exception_handler(exc, context):
     anything unexpected is logged and answered with a JSON 500."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, Http404):  # as DRF does, but here so the error keeps its code
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled error in the API", exc_info=exc)
@@ -71,4 +77,10 @@ def json_exception_handler(exc, context):
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         code = codes if isinstance(codes, str) else "error"
     response.data = error_body(status_code=response.status_code, code=code, message=message, fields=fields)
+    request = context.get("request")
+    if response.status_code == 404 and request is not None:
+        # LocaleMiddleware turns a 404 outside the language prefix into a redirect to /<lang>/<path> whenever
+        # that path resolves, and Wagtail's page route resolves every path: the caller would get an HTML page.
+        # Resolving this request with the API's own URLs (which have no language prefix) keeps the JSON 404.
+        request._request.urlconf = "marketplace.api.urls"
     return response
