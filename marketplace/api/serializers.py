@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
+from licensing import statements
 from licensing.models import Declaration, GazetteEntry, LicenceTermsVersion
 from licensing.models_licences import Licence
 from marketplace.models import Need, Proposal
@@ -165,12 +166,18 @@ class NeedSerializer(serializers.ModelSerializer):
 
 
 class StatementOrganisationSerializer(serializers.ModelSerializer):
-    perspectives = serializers.ListField(child=serializers.CharField(), help_text="holder and/or licensee")
-    url = serializers.CharField(help_text="This organisation's statement in the API.")
+    perspectives = serializers.SerializerMethodField(help_text="The sides its statement can be read from.")
+    url = serializers.SerializerMethodField(help_text="This organisation's statement in the API.")
 
     class Meta:
         model = Organisation
         fields = ["slug", "name_zh", "name_en", "kind", "perspectives", "url"]
+
+    def get_perspectives(self, organisation) -> list[str]:
+        return [str(p.value) for p in statements.perspectives_for_organisation(organisation=organisation)]
+
+    def get_url(self, organisation) -> str:
+        return reverse("api:statement", args=[organisation.slug])
 
 
 class StatementLineSerializer(serializers.Serializer):

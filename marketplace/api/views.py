@@ -4,7 +4,7 @@ serialises. Permissions are checked here (DRF permission classes) and by the sel
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from django.urls import Resolver404, resolve, reverse
+from django.urls import Resolver404, resolve
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_filters.utils import translate_validation
@@ -240,13 +240,6 @@ class StatementOrganisationList(generics.ListAPIView):
 
     def get_queryset(self):
         return statements.statement_organisations_for_user(user=self.request.user)
-
-    def get_serializer(self, organisations, many=False, **kwargs):
-        for organisation in organisations:
-            organisation.perspectives = [str(p.value) for p in
-                                         statements.perspectives_for_organisation(organisation=organisation)]
-            organisation.url = reverse("api:statement", args=[organisation.slug])
-        return super().get_serializer(organisations, many=many, **kwargs)
 
 
 class StatementPage(serializers.Serializer):

@@ -413,3 +413,31 @@ def test_labels_follow_the_callers_language(api, market):
     assert {h["holder"] for h in english["results"]} >= {"Battery Institute of Technology"}
     assert english["results"][0]["url"].startswith("/en/") and chinese["results"][0]["url"].startswith("/zh-hans/")
 
+
+
+@pytest.mark.parametrize("path", ["/api/declarations/", "/api/gazette/", "/api/licences/", "/api/patents/",
+                                  "/api/needs/", "/api/statements/"])
+def test_the_number_of_queries_does_not_grow_with_the_number_of_rows(client, openapi, market, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = {"/api/patents/": market["holder_a_user"], "/api/needs/": market["licensee_1_user"]}.get(path, market["office"])
+    api = api_for(client, openapi, user)
+
+    def queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            body = api.get(path, validate=False).json()
+        return len(captured), body["count"]
+
+    before, rows_before = queries()
+    for n in range(3):
+        patent = eligible_patent(holder=market["holder_a"], title=f"一种新电池 {n}")
+        patent.tags.add(f"lab-{n}")
+        declaration = listings.declaration_publish(declaration=DeclarationFactory(patent=patent, holder=patent.holder),
+                                                   by=holder_admin(patent.holder))
+        build.licence(licensee=market["licensee_1"], declaration=declaration, patent=patent,
+                      licensor=market["holder_a"])
+        needs.need_post(organisation=market["licensee_1"], by=market["licensee_1_user"], title=f"需要电池 {n}",
+                        description="储能。", technology_field=1)
+    after, rows_after = queries()
+    assert rows_after > rows_before and after == before, (path, before, after)
