@@ -4,7 +4,7 @@ serialises. Permissions are checked here (DRF permission classes) and by the sel
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_filters.utils import translate_validation
@@ -377,6 +377,28 @@ class StatisticsDeclarations(IPOfficeView):
 
 
 # --------------------------------------------------------------------------------------------- misc
+
+ROOT_ENDPOINTS = ["listings", "declarations", "gazette", "patents", "licences", "needs", "statements", "statistics",
+                  "statistics_breakdown", "statistics_declarations", "schema", "docs", "redoc"]
+
+
+class ApiRootSerializer(serializers.Serializer):
+    endpoints = serializers.DictField(child=serializers.CharField(), help_text="Name → absolute URL.")
+    token_page = serializers.CharField(help_text="Where a signed-in user makes an API token.")
+    documentation = serializers.CharField()
+
+
+@extend_schema(tags=["public"], summary="Where everything is", responses={200: ApiRootSerializer})
+class ApiRoot(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        return Response(ApiRootSerializer({
+            "endpoints": {name: request.build_absolute_uri(reverse(f"api:{name}")) for name in ROOT_ENDPOINTS},
+            "token_page": request.build_absolute_uri(reverse("api_token")),
+            "documentation": request.build_absolute_uri(reverse("api:docs")),
+        }).data)
+
 
 
 @extend_schema(exclude=True)

@@ -27,7 +27,7 @@ from tests.parties.factories import IPOfficeFactory, MembershipFactory, Organisa
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = {
-    "/api/listings/", "/api/declarations/", "/api/declarations/{id}/", "/api/gazette/", "/api/patents/",
+    "/api/", "/api/listings/", "/api/declarations/", "/api/declarations/{id}/", "/api/gazette/", "/api/patents/",
     "/api/licences/", "/api/licences/{id}/", "/api/needs/", "/api/statements/", "/api/statements/{slug}/",
     "/api/statistics/", "/api/statistics/breakdown/", "/api/statistics/declarations/",
 }
@@ -143,6 +143,14 @@ def test_the_docs_pages_use_local_assets_only(client):
 
 
 # ------------------------------------------------------------------------------------------------ public
+
+
+def test_the_root_lists_every_endpoint(api):
+    body = api.get("/api/").json()
+    assert body["endpoints"]["listings"] == "http://testserver/api/listings/"
+    assert {"/api" + path.split("/api", 1)[1] for path in body["endpoints"].values()} >= ENDPOINTS - {
+        "/api/", "/api/declarations/{id}/", "/api/licences/{id}/", "/api/statements/{slug}/"}
+    assert body["token_page"].endswith("/dashboard/api-token/")
 
 
 @pytest.mark.parametrize("query", ["", "?q=电池", "?sector=electrical_engineering", "?sort=price", "?fee_form=lump_sum&sort=life",
