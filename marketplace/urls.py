@@ -8,6 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from licensing.webhooks import stripe_webhook
 from marketplace import declaration_views, views
+from marketplace.api import token_views as api_token_views
 
 # Outside the language prefix: machine endpoints and the admin.
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
     path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
+    # The JSON API and its OpenAPI schema and docs (marketplace/api/, docs/api.md).
+    path("api/", include("marketplace.api.urls")),
 ]
 
 if settings.DEBUG:
@@ -27,6 +30,7 @@ if settings.DEBUG:
 # People's pages live under /zh-hans/ and /en/; "/" redirects by the browser's language.
 urlpatterns += i18n_patterns(
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/api-token/", api_token_views.api_token, name="api_token"),
     path("", include("marketplace.parties.urls")),
     path("", include("patents.urls")),
     # Publishing and withdrawing also list and unlist the patent, so these are the marketplace's views.

@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "django_filters",
     "csp",
     "axes",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
     "django.contrib.admin",
@@ -186,6 +190,52 @@ WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "txt", "xlsx"]
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+
+# The JSON API under /api/ (marketplace/api/, docs/api.md): read-only, JSON only, token or session
+# authentication, paginated, filtered through the FilterSets the HTML pages use, errors always as JSON.
+REST_FRAMEWORK = {
+    # Token first: an unauthenticated request then gets 401 with `WWW-Authenticate: Token`, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["marketplace.api.filters.SelectorFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "marketplace.api.pagination.PagePagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "marketplace.api.exceptions.json_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Open Patent Licensing Marketplace API",
+    "DESCRIPTION": "Read-only JSON API: public listings, declarations and the gazette; with a token, your "
+                   "organisation's patents, licences, needs and statements; for the IP office, the statistics. "
+                   "Money is integer fen (1 yuan = 100 fen) unless a field says yuan. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from our own static files (drf-spectacular-sidecar): nothing from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Only our API: Wagtail's admin API is DRF too, but it is not part of this one.
+    "PREPROCESSING_HOOKS": ["marketplace.api.schema.only_public_api"],
+    # Several models have a `state` or `kind`; name each enum after what it is.
+    "ENUM_NAME_OVERRIDES": {
+        "FeeFormEnum": "licensing.models.FeeForm",
+        "GradeEnum": "patents.models.Grade",
+        "PatentKindEnum": "patents.models.PatentKind",
+        "OrganisationKindEnum": "marketplace.parties.models.OrganisationKind",
+        "DeclarationStateEnum": "licensing.models.DeclarationState",
+        "PublicDeclarationStateEnum": ["published", "withdrawn"],
+        "LicenceStateEnum": "licensing.models_licences.LicenceState",
+        "NeedStateEnum": ["open", "closed"],
+        "GazetteEntryKindEnum": ["publication", "withdrawal"],
+    },
+}
 
 # Payments: the real stripe library; STRIPE_API_BASE points it at the local stand-in (localstripe)
 # in dev and tests, and is left empty in production.

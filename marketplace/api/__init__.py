@@ -1,0 +1,1 @@
+"""The JSON API under /api/: thin DRF views over the selectors the HTML pages use (docs/api.md)."""
