@@ -3,8 +3,9 @@ Content-Security-Policy header, django-axes throttles logins.
 
 The policy in settings allows only our own origin. Two things are added per request here rather than fixed
 in settings: the origins of Stripe.js and of the Stripe API, read from the settings at each request (in dev
-and tests they are the local Stripe stand-in, on a port the test run picks), and a looser script and style
-policy for the Wagtail and Django admins, whose own templates use inline scripts and styles."""
+and tests they are the local Stripe stand-in, on a port the test run picks), a looser script and style
+policy for the Wagtail and Django admins, whose own templates use inline scripts and styles, and inline
+styles for the API's documentation pages."""
 
 from urllib.parse import urlsplit
 
@@ -16,6 +17,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 ADMIN_PREFIXES = ("/admin/", "/django-admin/")
+# Swagger UI and Redoc (our own static copies) inject their styles at run time; neither runs inline script.
+API_DOCS_PREFIXES = ("/api/docs/", "/api/redoc/")
 
 
 def _origin(url: str) -> str | None:
@@ -48,6 +51,9 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if request.path_info.startswith(ADMIN_PREFIXES):
             parts.replace = {**(parts.replace or {}), "script-src": [SELF, UNSAFE_INLINE, *update["script-src"]],
                              "style-src": [SELF, UNSAFE_INLINE], "img-src": [SELF, "data:", "blob:"]}
+        elif request.path_info.startswith(API_DOCS_PREFIXES):
+            parts.replace = {**(parts.replace or {}), "style-src": [SELF, UNSAFE_INLINE],
+                             "worker-src": [SELF, "blob:"]}
         return parts
 
 
