@@ -131,7 +131,8 @@ def pool_export(request, pk, fmt):
         messages.error(request, " ".join(exc.messages))
         return redirect("pool_detail", pool.pk)
     if start:
-        transaction.on_commit(lambda: pool_tasks.write_pool_export.enqueue(export.pk))
+        # robust: with the immediate backend a failed export is recorded on its row and shown on the status page.
+        transaction.on_commit(lambda: pool_tasks.write_pool_export.enqueue(export.pk), robust=True)
     return redirect("pool_export_status", export.pk)
 
 

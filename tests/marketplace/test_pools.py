@@ -308,3 +308,24 @@ def test_the_ip_office_builds_freezes_and_downloads_a_pool(client, officer, mark
     assert client.get(_url("pool_export_download", export.pk)).status_code == 404
     client.force_login(UserFactory())
     assert client.get(_url("pool_export_status", export.pk)).status_code == 404
+
+
+def test_a_failed_export_is_recorded_and_shown_and_can_be_asked_again(client, officer, market,
+                                                                        django_capture_on_commit_callbacks):
+    pool = pools.pool_freeze(pool=make_pool(officer), by=officer)
+    exposure = pool.exposures.first()
+    exposure.tape = {**exposure.tape, "arrears_fen": 999}
+    exposure.save()
+    client.force_login(officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_url("pool_export", pool.pk, "parquet"))
+    export = PoolExport.objects.get(pool=pool, fmt="parquet")
+    assert export.state == PoolExport.State.FAILED and "TamperedPool" in export.error
+    assert "Writing the file failed" in client.get(response["Location"]).content.decode()
+    assert client.get(_url("pool_export_download", export.pk)).status_code == 404
+    exposure.tape = {**exposure.tape, "arrears_fen": 0}
+    exposure.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_url("pool_export", pool.pk, "parquet"))
+    export.refresh_from_db()
+    assert export.state == PoolExport.State.DONE and export.error == ""
