@@ -7,6 +7,10 @@ selection + schedules + DCF (marketplace.pools.build_tape), the three frames, an
 Parquet and CSV (chunked, with formula neutralising, ZIP of three files). The baseline writes prebuilt
 frames of the same shape straight through pyarrow (parquet.write_table, csv.write_csv) into the same kind of
 ZIP: what the tape costs over the bare writer. Medians of --repeat runs; files go to a temporary folder.
+
+With --database it also writes the same licences (bulk_create) into a throwaway SQLite database and times
+the real path: loading the facts (licence_facts), freezing the pool (pool_freeze) and exporting the frozen
+pool from its stored rows (pool_frozen_tape + the exporter), i.e. what ``manage.py export_pool`` does.
 """
 
 from __future__ import annotations
@@ -20,12 +24,16 @@ import sys
 import tempfile
 import time
 import zipfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.test")
+if "--database" in sys.argv:
+    DB_FOLDER = tempfile.mkdtemp(prefix="pool-bench-")
+    os.environ["DATABASE_URL"] = f"sqlite:///{DB_FOLDER}/bench.sqlite3"
+    os.environ["PRIVATE_MEDIA_ROOT"] = DB_FOLDER
 
 import django  # noqa: E402
 
@@ -108,10 +116,100 @@ def baseline_csv(frames: dict, path: Path, schemas: dict) -> None:
             archive.writestr(f"{name}.csv", buffer.getvalue())
 
 
+def load_database(facts: list[pools.LicenceFacts]) -> None:
+    """The facts as rows: organisations, patents, published declarations, active licences, their first
+    payment and royalty reports, written with bulk_create (no per-row validation: the generator is trusted)."""
+    from django.utils import timezone
+
+    from licensing.models import Declaration, LicenceTerms, LicenceTermsVersion
+    from licensing.models_licences import Licence, Payment, RoyaltyReport
+    from marketplace.parties.models import Organisation
+    from patents.models import Patent
+
+    terms = LicenceTerms.objects.create(name_zh="标准条款", name_en="Standard terms", clauses_zh="第一条", clauses_en="1.")
+    version = LicenceTermsVersion.objects.create(terms=terms, number=1, name_zh="标准条款", name_en="Standard terms",
+                                                 clauses_zh="第一条", clauses_en="1.", sha256="0" * 64)
+    orgs = {}
+    for f in facts:
+        orgs.setdefault(f.licensee_id, Organisation(pk=f.licensee_id, kind="enterprise", slug=f"l{f.licensee_id}",
+                                                    name_zh=f"被许可企业{f.licensee_id}", uscc=f"L{f.licensee_id:017d}",
+                                                    province=f.licensee_region, is_licensee=True))
+        orgs.setdefault(f.licensor_id, Organisation(pk=f.licensor_id, kind="university", slug=f"h{f.licensor_id}",
+                                                    name_zh=f"大学{f.licensor_id}", uscc=f"H{f.licensor_id:017d}",
+                                                    province="北京市", is_holder=True))
+    Organisation.objects.bulk_create(orgs.values(), batch_size=5000)
+    now = timezone.now()
+    Patent.objects.bulk_create([Patent(
+        pk=f.licence_id, holder_id=f.licensor_id, number=f.patent_number, number_original=f.patent_number,
+        kind=f.patent_kind, title="一种储能装置", main_ipc=f.main_ipc, technology_field=f.technology_field,
+        filing_date=f.grant_date - timedelta(days=700), grant_date=f.grant_date, expiry_date=f.expiry_date,
+        legal_status=f.legal_status, pledged=f.pledged, grade_computed=f.grade) for f in facts], batch_size=5000)
+    offer = lambda f: {"fee_form": f.fee_form, "lump_sum_fen": f.lump_sum_fen, "entry_fee_fen": f.entry_fee_fen,  # noqa: E731
+                       "royalty_base": f.royalty_base, "royalty_rate": f.royalty_rate,
+                       "annual_minimum_fen": f.annual_minimum_fen}
+    Declaration.objects.bulk_create([Declaration(
+        pk=f.licence_id, patent_id=f.licence_id, holder_id=f.licensor_id, terms_version=version, state="published",
+        payment_method="在线支付", duration_years=3, contact_name="王老师", contact_email="tto@example.edu.cn",
+        published_at=now, **offer(f)) for f in facts], batch_size=5000)
+    Licence.objects.bulk_create([Licence(
+        pk=f.licence_id, declaration_id=f.licence_id, patent_id=f.licence_id, licensor_id=f.licensor_id,
+        licensee_id=f.licensee_id, state="active", notice_legal_name="被许可企业", notice_contact_name="李经理",
+        notice_contact_email="li@example.cn", notice_field_of_use=f.licensee_industry, notice_submitted_at=now,
+        terms_version=version, terms_text="第一条", terms_sha256="0" * 64, duration_years=3, first_amount_fen=0,
+        starts_on=f.starts_on, ends_on=f.ends_on, activated_at=now, certificate_number=f.certificate_number,
+        recording_number=f.recording_number, recorded_on=f.starts_on if f.recorded else None, **offer(f))
+        for f in facts], batch_size=5000)
+    paid_at = timezone.make_aware(datetime.combine(CUT_OFF - timedelta(days=400), datetime.min.time()))
+    Payment.objects.bulk_create([Payment(
+        licence_id=f.licence_id, purpose="first_amount", state="succeeded", amount_fen=f.collected_fen,
+        charge_fen=f.collected_fen, succeeded_at=paid_at) for f in facts], batch_size=5000)
+    RoyaltyReport.objects.bulk_create([RoyaltyReport(
+        licence_id=f.licence_id, period_start=r.period_start, period_end=r.period_end,
+        base_amount_fen=r.base_amount_fen, royalty_fen=r.royalty_fen, amount_due_fen=r.amount_due_fen,
+        due_on=r.period_end + timedelta(days=30)) for f in facts for r in f.reports], batch_size=5000)
+
+
+def run_database(facts: list[pools.LicenceFacts], criteria: pools.Criteria, repeat: int) -> None:
+    from django.core.management import call_command
+
+    from marketplace.models_pools import Pool
+    from marketplace.parties.models import User
+
+    start = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    migrate_s = time.perf_counter() - start
+    start = time.perf_counter()
+    load_database(facts)
+    print(f"database: migrated in {migrate_s:.1f} s, {len(facts):,} licences written in "
+          f"{time.perf_counter() - start:.1f} s (SQLite, {DB_FOLDER})")
+    facts_s, loaded = timed(lambda: pools.licence_facts(cut_off=CUT_OFF), repeat)
+    print(f"licence_facts (load every active licence, its payments and reports): {facts_s:.2f} s, {len(loaded):,}")
+    officer = User.objects.create_superuser(email="bench@example.cn", username="bench@example.cn", password="bench-only-pass-1")  # noqa: S106
+    pool = pools.pool_create(by=officer, name="bench", cut_off_date=CUT_OFF, max_licensee_share=criteria.max_licensee_share,
+                             max_holder_share=criteria.max_holder_share, discount_rate=criteria.discount_rate)
+    start = time.perf_counter()
+    pool = pools.pool_freeze(pool=pool, by=officer)
+    print(f"pool_freeze (compute, store {pool.exposures.count():,} exposures, hash): "
+          f"{time.perf_counter() - start:.2f} s")
+    for fmt in ("parquet", "csv"):
+        path = Path(DB_FOLDER) / f"frozen.{fmt}.zip"
+
+        def export(fmt=fmt, path=path):
+            exporter = pools.PoolTapeExporter(pools.pool_frozen_tape(pool=Pool.objects.get(pk=pool.pk)))
+            with path.open("wb") as handle:
+                exporter.write(fmt, handle)
+            return path.read_bytes()
+
+        seconds, first = timed(export, repeat)
+        print(f"{fmt:>7}: export of the frozen pool from the database (read rows, check hash, frames, write): "
+              f"{seconds:.2f} s; identical bytes on a second export: {export() == first}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--licences", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--database", action="store_true", help="also time the path through a SQLite database")
     args = parser.parse_args()
 
     start = time.perf_counter()
@@ -150,6 +248,8 @@ def main() -> None:
             exporter.write("parquet", handle)
         same = again.read_bytes() == (folder / "tape.parquet.zip").read_bytes()
         print(f"second Parquet export byte-identical: {same}")
+    if args.database:
+        run_database(facts, criteria, args.repeat)
 
 
 if __name__ == "__main__":

@@ -166,23 +166,32 @@ def licence_facts(*, cut_off: date) -> list[LicenceFacts]:
     """Every active licence with what the tape needs, as known at the cut-off date: payments succeeded by
     then (net of refunds), royalty invoices unpaid past their due date, and the royalty reports. Four
     queries, whatever the number of licences."""
-    licences = (Licence.objects.filter(state=LicenceState.ACTIVE)
-                .select_related("patent", "licensee", "licensor", "declaration").order_by("pk"))
+    # values() rather than model instances: a pool may hold 100k licences, and the licence row carries
+    # the whole terms text.
+    columns = ("pk", "certificate_number", "licensee_id", "licensee__uscc", "notice_uscc", "licensee__kind",
+               "licensee__province", "notice_field_of_use", "licensor_id", "licensor__uscc", "declaration__state",
+               "patent__number", "patent__kind", "patent__main_ipc", "patent__technology_field",
+               "patent__grade_override", "patent__grade_computed", "patent__legal_status", "patent__grant_date",
+               "patent__expiry_date", "patent__pledged", "fee_form", "royalty_base", "royalty_rate", "lump_sum_fen",
+               "entry_fee_fen", "annual_minimum_fen", "starts_on", "ends_on", "recording_number", "recorded_on")
     facts: dict[int, LicenceFacts] = {}
-    for lic in licences:
-        p = lic.patent
-        facts[lic.pk] = LicenceFacts(
-            licence_id=lic.pk, certificate_number=lic.certificate_number or "", licensee_id=lic.licensee_id,
-            licensee_uscc=lic.licensee.uscc or lic.notice_uscc or "", licensee_kind=lic.licensee.kind,
-            licensee_region=lic.licensee.province, licensee_industry=lic.notice_field_of_use.strip(),
-            licensor_id=lic.licensor_id, licensor_uscc=lic.licensor.uscc or "",
-            declaration_published=lic.declaration.state == "published",
-            patent_number=p.number, patent_kind=p.kind, main_ipc=p.main_ipc, technology_field=p.technology_field,
-            grade=p.grade, legal_status=p.legal_status, grant_date=p.grant_date, expiry_date=p.expiry_date,
-            pledged=p.pledged, fee_form=lic.fee_form, royalty_base=lic.royalty_base, royalty_rate=lic.royalty_rate,
-            lump_sum_fen=lic.lump_sum_fen, entry_fee_fen=lic.entry_fee_fen, annual_minimum_fen=lic.annual_minimum_fen,
-            starts_on=lic.starts_on, ends_on=lic.ends_on, recording_number=lic.recording_number,
-            recorded=lic.recorded_on is not None and lic.recorded_on <= cut_off)
+    for row in Licence.objects.filter(state=LicenceState.ACTIVE).order_by("pk").values(*columns).iterator(
+            chunk_size=5000):
+        facts[row["pk"]] = LicenceFacts(
+            licence_id=row["pk"], certificate_number=row["certificate_number"] or "",
+            licensee_id=row["licensee_id"], licensee_uscc=row["licensee__uscc"] or row["notice_uscc"] or "",
+            licensee_kind=row["licensee__kind"], licensee_region=row["licensee__province"],
+            licensee_industry=row["notice_field_of_use"].strip(), licensor_id=row["licensor_id"],
+            licensor_uscc=row["licensor__uscc"] or "", declaration_published=row["declaration__state"] == "published",
+            patent_number=row["patent__number"], patent_kind=row["patent__kind"], main_ipc=row["patent__main_ipc"],
+            technology_field=row["patent__technology_field"],
+            grade=row["patent__grade_override"] or row["patent__grade_computed"],  # as Patent.grade
+            legal_status=row["patent__legal_status"], grant_date=row["patent__grant_date"],
+            expiry_date=row["patent__expiry_date"], pledged=row["patent__pledged"], fee_form=row["fee_form"],
+            royalty_base=row["royalty_base"], royalty_rate=row["royalty_rate"], lump_sum_fen=row["lump_sum_fen"],
+            entry_fee_fen=row["entry_fee_fen"], annual_minimum_fen=row["annual_minimum_fen"],
+            starts_on=row["starts_on"], ends_on=row["ends_on"], recording_number=row["recording_number"],
+            recorded=row["recorded_on"] is not None and row["recorded_on"] <= cut_off)
     first_paid: dict[int, int] = defaultdict(int)
     payments = Payment.objects.filter(licence__state=LicenceState.ACTIVE).values_list(
         "licence_id", "purpose", "state", "amount_fen", "refunded_fen", "succeeded_at", "due_on")
