@@ -153,7 +153,6 @@ def pool_export_status(request, pk):
 def pool_export_download(request, pk):
     _require_ip_office(request.user)
     export = get_object_or_404(PoolExport.objects.select_related("pool"), pk=pk, state=PoolExport.State.DONE)
-    exporter_cls = pools.PoolTapeExporter
-    name = export.file.name.rsplit("/", 1)[-1]
+    name = pools.tape_filename(export.pool.code, export.pool.content_sha256, export.fmt)
     return FileResponse(export.file.open("rb"), as_attachment=True, filename=name,
-                        content_type=exporter_cls.content_types[export.fmt])
+                        content_type=pools.PoolTapeExporter.content_types[export.fmt])

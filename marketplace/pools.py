@@ -820,8 +820,7 @@ class PoolTapeExporter:
         self.total_rows = sum(len(f) for f in self.frames.values())
 
     def filename(self, fmt: str) -> str:
-        digest = self.tape.content_sha256[:12] or "draft"
-        return f"{self.tape.pool_code}-{digest}.{self.extensions[fmt]}"
+        return tape_filename(self.tape.pool_code, self.tape.content_sha256, fmt)
 
     def write(self, fmt: str, out, progress: Progress | None = None) -> None:
         if fmt not in self.formats:
@@ -902,6 +901,11 @@ class PoolTapeExporter:
         raw = io.BytesIO()
         workbook.save(raw)
         out.write(_fixed_workbook(raw.getvalue(), stamp))
+
+
+def tape_filename(pool_code: str, content_sha256: str, fmt: str) -> str:
+    """The download's name: pool code and the start of the content hash (whatever name the storage chose)."""
+    return f"{pool_code}-{content_sha256[:12] or 'draft'}.{PoolTapeExporter.extensions[fmt]}"
 
 
 def _fixed_workbook(content: bytes, stamp: datetime) -> bytes:

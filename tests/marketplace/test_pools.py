@@ -303,7 +303,7 @@ def test_the_ip_office_builds_freezes_and_downloads_a_pool(client, officer, mark
         download = client.get(_url("pool_export_download", export.pk))
         content = b"".join(download.streaming_content)
         assert content == pools.PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render(fmt)
-        assert pool.code in download["Content-Disposition"]
+        assert pools.tape_filename(pool.code, pool.content_sha256, fmt) in download["Content-Disposition"]
     # Asking again serves the finished file: a frozen pool's bytes never change.
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         client.post(_url("pool_export", pool.pk, "csv"))
