@@ -395,3 +395,22 @@ def seed_needs() -> list[str]:
                   anonymous=slug == "demo-startup", public=True)
         lines.append(f"need in {subclass} by {slug}")
     return lines
+
+
+DEMO_POOL_NAME = "2026 知识产权证券化试点池 (demo)"
+
+
+def seed_pool() -> list[str]:
+    """One draft securitization pool for the IP office to preview and freeze (its criteria are loose, so
+    the demo's royalty licences appear once licensees report sales). Idempotent."""
+    from django.utils import timezone
+
+    from marketplace.models_pools import Pool
+    from marketplace.pools import pool_create
+
+    if Pool.objects.filter(name=DEMO_POOL_NAME).exists():
+        return []
+    pool = pool_create(by=User.objects.get(email="ipoffice@demo.test"), name=DEMO_POOL_NAME,
+                       cut_off_date=timezone.localdate(), grades=["A", "B", "C"], require_payment_history=False,
+                       max_licensee_share=Decimal("60"), max_holder_share=Decimal("60"), discount_rate=Decimal("8"))
+    return [f"draft pool {pool.code} for the IP office"]

@@ -197,3 +197,7 @@ class StatisticsSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} (N={self.quick_licence_days})"
+
+
+# Securitization pools live in their own module; imported here so Django registers the models.
+from marketplace.models_pools import Pool, PoolExport, PoolExposure  # noqa: E402, F401

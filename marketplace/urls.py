@@ -43,6 +43,7 @@ urlpatterns += i18n_patterns(
     path("", include("marketplace.urls_needs")),
     path("", include("marketplace.urls_matching")),
     path("", include("marketplace.urls_office")),
+    path("", include("marketplace.urls_pools")),
     # Wagtail serves every other path (home page, content pages, later the listings); keep it last.
     path("", include(wagtail_urls)),
     prefix_default_language=True,

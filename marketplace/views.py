@@ -27,6 +27,10 @@ def marketplace_next_steps(*, membership) -> list[NextStep]:
                               reverse("need_new")))
         steps.append(NextStep(_("Your needs and proposals"), _("Proposals from holders, in one place."),
                               reverse("need_mine")))
+    if org.is_ip_office:
+        steps.append(NextStep(_("Build a securitization pool"),
+                              _("Select licences by grade, field and remaining life, preview the concentration, freeze "
+                                "the pool and download its tape."), reverse("pool_list")))
     if org.is_holder:
         steps.append(NextStep(_("Answer buyers' needs"), _("Propose your listings to companies that need them."),
                               reverse("need_board")))

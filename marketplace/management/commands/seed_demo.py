@@ -13,6 +13,7 @@ from marketplace.demo import (
     seed_pages,
     seed_parties,
     seed_patents,
+    seed_pool,
     seed_vouchers,
 )
 
@@ -34,6 +35,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Innovation {line}")
         for line in seed_needs():
             self.stdout.write(f"Buyer {line}")
+        for line in seed_pool():
+            self.stdout.write(f"Securitization: {line}")
         editors = Group.objects.filter(name="Editors").first()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password {DEMO_PASSWORD}):"))
         for email, what in users:
