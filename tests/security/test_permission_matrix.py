@@ -117,6 +117,16 @@ MATRIX = [
     ("organisation", "remove a member of holder A", POST,
      _u("membership_remove", "holder_a.slug", "a_member_membership.pk"), None,
      "login 403 403 403 302 403 403 302"),
+    # --- API token ------------------------------------------------------------------------------------------
+    ("API token", "token page", GET, _u("api_token"), None,
+     "login 200 200 200 200 200 200 200"),
+    # --- securitization pool --------------------------------------------------------------------------------
+    ("pool", "list of pools", GET, _u("pool_list"), None,
+     "login 404 404 404 404 404 200 200"),
+    ("pool", "new pool (form)", GET, _u("pool_new"), None,
+     "login 404 404 404 404 404 200 200"),
+    ("pool", "preview of a draft pool", GET, _u("pool_detail", "office_pool.pk"), None,
+     "login 404 404 404 404 404 200 200"),
     # --- patent ---------------------------------------------------------------------------------------------
     ("patent", "portfolio", GET, _u("portfolio"), None,
      "login 403 403 200 200 403 403 403"),

@@ -20,7 +20,7 @@ from licensing import services as licensing_services
 from licensing.models import FeeForm, RoyaltyBase
 from licensing.models_licences import Licence, LicenceState, Payment, Voucher
 from licensing.royalties import add_years
-from marketplace import listings, needs
+from marketplace import listings, needs, pools
 from marketplace.demo import seed_pages
 from marketplace.parties.models import MembershipRole, Notification
 from patents.models import InventoryBatch
@@ -190,6 +190,8 @@ def build_world() -> SimpleNamespace:
     def listing(declaration):
         return PatentListingPage.objects.get(declaration=declaration, alias_of__isnull=True)
 
+    office_pool = pools.pool_create(by=users["ip_office"], name="Pilot pool 2026", cut_off_date=timezone.localdate())
+
     return SimpleNamespace(
         users=users, holder_a=holder_a, holder_b=holder_b, l1=l1, l2=l2, office=office,
         a_member_membership=holder_a.memberships.get(user=users["holder_member"]),
@@ -201,5 +203,5 @@ def build_world() -> SimpleNamespace:
         l1_voucher=l1_voucher, l2_voucher=l2_voucher,
         l1_need=l1_need, l1_private_need=l1_private_need, l2_private_need=l2_private_need,
         l2_anonymous_need=l2_anonymous_need,
-        notifications=notifications, l2_notification=l2_notification,
+        notifications=notifications, l2_notification=l2_notification, office_pool=office_pool,
     )
