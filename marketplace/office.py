@@ -79,7 +79,9 @@ class StatisticsFilter(django_filters.FilterSet):
 
     technology_field = django_filters.TypedChoiceFilter(
         field_name="patent__technology_field", coerce=int, label=_("Technology field"),
-        choices=lambda: [(f.number, f"{f.number}. {f.name_en if _english() else f.name_zh}") for f in FIELDS])
+        # TypedChoiceFilter has no empty choice of its own: without one the form's select would always send a field.
+        choices=lambda: [("", "---------")] + [(f.number, f"{f.number}. {f.name_en if _english() else f.name_zh}")
+                                               for f in FIELDS])
     sector = django_filters.ChoiceFilter(
         method="filter_sector", label=_("Sector"),
         choices=lambda: [(s.key, s.name_en if _english() else s.name_zh) for s in SECTORS])

@@ -97,3 +97,10 @@ def test_every_table_exports_and_formula_cells_are_neutralised(officer, market):
     assert workbook.sheetnames == ["figures", "breakdown", "trend"]
     values = {row[0]: row[2] for row in workbook["figures"].iter_rows(min_row=2, values_only=True)}
     assert values["fee_volume_fen"] == "1900.00" and values["quick_licence_deal_rate"] == 0.3333
+
+
+def test_the_filter_form_sent_untouched_narrows_nothing(officer, market):
+    page = _get(officer, **MARCH).content.decode()
+    assert '<option value="" selected>---------</option>' in page.split('name="technology_field"')[1][:200]
+    untouched = _get(officer, **MARCH, technology_field="", sector="", holder_kind="", fee_form="", grade="", region="")
+    assert '<td data-figure="declarations_published">3</td>' in untouched.content.decode()

@@ -1,0 +1,72 @@
+"""The IP office's deal-rate dashboard on the demo data, driven in headless Chromium as issue 7's acceptance reads:
+the quick-licence deal rate and its breakdowns, a drill-down to the declarations behind a row, and the tables
+exported as CSV and XLSX whose figures are the page's."""
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from licensing.models import Declaration, DeclarationState
+from licensing.models_licences import Licence, LicenceState
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+@pytest.fixture
+def demo_site(site):
+    call_command("seed_demo", verbosity=0)
+    return site
+
+
+def test_the_ip_office_reads_the_deal_rate_drills_down_and_exports_the_tables(demo_site, page_en):
+    page, site = page_en, demo_site
+    # Declarations published in the period, including those withdrawn since (the demo withdraws some).
+    published = Declaration.objects.filter(published_at__isnull=False).count()
+    assert Declaration.objects.filter(state=DeclarationState.WITHDRAWN).exists()
+    licences = Licence.objects.filter(state=LicenceState.ACTIVE).count()
+    assert published > 0 and licences > 0
+
+    page.goto(f"{site.url}/en/accounts/login/")
+    page.fill("#id_username", "ipoffice@demo.test")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_url(re.compile(r"/en/dashboard/$"))
+    page.goto(f"{site.url}/en/office/statistics/")
+
+    headline = page.locator(".deal-rate .headline")
+    expect(headline).to_have_text(re.compile(r"^\d+(\.\d+)?\s?%$"))
+    expect(page.locator(".deal-rate .definition")).to_contain_text("at least one licence within 90 days")
+    figures = page.locator("#figures")
+    expect(figures.locator("td[data-figure=declarations_published]")).to_have_text(str(published))
+    expect(figures.locator("td[data-figure=licences_concluded]")).to_have_text(str(licences))
+
+    # Break down by fee form: the rows' declarations add up to the total, and a row drills down to its list.
+    page.select_option("#id_by", "fee_form")
+    page.click("#statistics-filters button[type=submit]")
+    page.wait_for_url(re.compile(r"by=fee_form"))
+    rows = page.locator("#breakdown tbody tr")
+    counts = [int(t) for t in rows.locator("td[data-figure=declarations_published]").all_inner_texts()]
+    assert sum(counts) == published and len(counts) >= 2
+    first = rows.first
+    expected = int(first.locator("td[data-figure=declarations_published]").inner_text())
+    first.locator("th a").click()
+    page.wait_for_url(re.compile(r"/en/office/statistics/declarations/\?"))
+    expect(page.locator("table.data tbody tr")).to_have_count(expected)
+    page.go_back()
+
+    # The breakdown as CSV has the page's rows; the XLSX has all three tables.
+    with page.expect_download() as download:
+        page.click("#breakdown caption a:has-text('CSV')")
+    table = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert len(table) == len(counts)
+    assert sorted(int(r["declarations_published"]) for r in table) == sorted(counts)
+    with page.expect_download() as download:
+        page.click("#figures caption a:has-text('XLSX')")
+    workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True)
+    assert {"figures", "breakdown", "trend"} <= set(workbook.sheetnames)
