@@ -402,7 +402,8 @@ def _licences(rng, *, licences, declarations, licensee_ids, provinces, version, 
         state = states[i]
         pk = first_l + i
         age_days = max(1, (now - published).days)
-        notice = published + timedelta(days=int(rng.integers(0, age_days)), seconds=int(rng.integers(0, 36000)))
+        notice = min(published + timedelta(days=int(rng.integers(0, age_days)), seconds=int(rng.integers(0, 36000))),
+                     now - timedelta(hours=1))
         first_amount = lump if form == "lump_sum" else entry if form == "entry_plus_royalty" else (minimum or 0)
         activated = starts = ends = certificate = terminated = None
         duration = decl[13]
@@ -410,7 +411,7 @@ def _licences(rng, *, licences, declarations, licensee_ids, provinces, version, 
             # Most licences are taken within minutes of the notice (the quick-licence figure), some later.
             delay = timedelta(minutes=int(rng.integers(1, 30))) if rng.random() < 0.8 else \
                 timedelta(days=int(rng.integers(1, 40)))
-            activated = notice + delay
+            activated = min(notice + delay, now - timedelta(minutes=1))  # nothing happens in the future
             starts = activated.date()
             ends = starts + timedelta(days=365 * duration)
             if state == "expired":
@@ -418,7 +419,7 @@ def _licences(rng, *, licences, declarations, licensee_ids, provinces, version, 
                 ends = min(starts + timedelta(days=365 * duration), today - timedelta(days=1))
             certificate = f"OL{pk:012d}"
             if state == "terminated":
-                terminated = activated + timedelta(days=int(rng.integers(30, 300)))
+                terminated = min(activated + timedelta(days=int(rng.integers(30, 300))), now)
         lic_rows.append((
             pk, pk_d, patent, holder, licensee, state, f"被许可企业{licensee}", "", "联系人", f"licensee{licensee}@bench.test",
             "", "产品开发 / product development", notice, version.pk, terms_text, sha, form, lump, entry, base, rate,
@@ -441,12 +442,12 @@ def _licences(rng, *, licences, declarations, licensee_ids, provinces, version, 
                 topup = max(0, (minimum or 0) - royalty)
                 due = royalty + topup
                 due_on = period_end + timedelta(days=30)
-                submitted = datetime(period_end.year, period_end.month, period_end.day, 10, tzinfo=UTC) + \
-                    timedelta(days=10)
+                submitted = min(datetime(period_end.year, period_end.month, period_end.day, 10, tzinfo=UTC)
+                                + timedelta(days=10), now)
                 pay_pk = None
                 if due:
                     pay_pk = first_p + len(pay_rows)
-                    paid_on = submitted + timedelta(days=int(rng.integers(1, 25)))
+                    paid_on = min(submitted + timedelta(days=int(rng.integers(1, 25))), now)
                     pay_rows.append((pay_pk, pk, "royalty", "succeeded", due, 0, due, 0, "CNY", "", due_on, paid_on,
                                      submitted))
                 report_rows.append((first_r + len(report_rows), pk, period_start, period_end, sales, royalty, topup,
