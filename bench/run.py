@@ -5,7 +5,8 @@
 
 Results accumulate in bench/results/<label>.tmp (JSON); `python -m bench.report` turns every label's results
 into bench/results/latest.json and latest.md. Environment knobs: BENCH_REPEATS (3), BENCH_IMPORT_ROWS (the
-patents in the database), BENCH_MATCH_SAMPLE (3 needs), BENCH_LOAD_SECONDS (10), BENCH_ONLY (comma-separated
+patents in the database), BENCH_MATCH_SAMPLE (3 needs), BENCH_LOAD_SECONDS (10), BENCH_SEARCH_BUDGET (600 s),
+BENCH_ONLY (comma-separated
 names: import,search,matching,dashboard,pool_tape,load,query_counts)."""
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ def _run_one(name: str, label: str) -> list:
         rows = int(os.environ.get("BENCH_IMPORT_ROWS") or Patent.objects.count() or 1000)
         return [import_bench.benchmark(rows=rows, repeats=repeats)]
     if name == "search":
-        return [search_bench.benchmark(repeats=repeats)]
+        return [search_bench.benchmark(repeats=repeats,
+                                       budget_seconds=float(os.environ.get("BENCH_SEARCH_BUDGET", "600")))]
     if name == "matching":
         return [match_bench.benchmark(sample=int(os.environ.get("BENCH_MATCH_SAMPLE", "3")))]
     if name == "dashboard":
@@ -126,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 
     RESULTS.mkdir(exist_ok=True)
     out = args.out or RESULTS / f"{args.label}.tmp"
-    data = json.loads(out.read_text()) if out.exists() and args.phase == "full" else {}
+    data = json.loads(out.read_text()) if out.exists() else {}  # bench/run.sh starts each backend afresh
     data.update(label=args.label, machine=machine(), database=database())
     data.setdefault("query_counts", {})
     size = scale()

@@ -161,17 +161,24 @@ def run_hand_sql(query: dict) -> list:
         return cursor.fetchall()
 
 
-def benchmark(*, repeats: int = 3, seed: int = 0, queries: int = QUERY_COUNT) -> Figure:
-    """`queries` < 50 runs only the first ones of the mix (the tiny test run)."""
+def benchmark(*, repeats: int = 3, seed: int = 0, queries: int = QUERY_COUNT, budget_seconds: float = 600) -> Figure:
+    """`queries` < 50 runs only the first ones of the mix (the tiny test run). When the real selector is so slow
+    that the mix would outlast `budget_seconds`, the measuring stops there and the figure says over how many
+    queries its p95 was taken."""
+    import time
+
     from marketplace.search import listing_search
 
     queries = query_mix(seed=seed)[:queries]
     real, base, totals, slowest = [], [], [], []
-    for q in queries:  # warm caches and jieba's dictionary once
-        listing_search(data=q)
+    listing_search(data=queries[0])  # warm caches and jieba's dictionary once
+    for q in queries:
         run_hand_sql(q)
+    deadline = time.monotonic() + budget_seconds
     for _ in range(repeats):
         for q in queries:
+            if time.monotonic() > deadline:
+                break
             seconds, result = timed(lambda q=q: listing_search(data=q))
             real.append(seconds * 1000)
             totals.append(result.total)
@@ -194,6 +201,8 @@ def benchmark(*, repeats: int = 3, seed: int = 0, queries: int = QUERY_COUNT) ->
         name=f"faceted + full-text search ({len(queries)} queries, p95)", unit="ms", value=round(p95, 1),
         baseline=round(base_p95, 1), baseline_label="the same query as one hand-written SQL statement (first page)",
         ratio=round(r, 1) if r else None, goal="p95 <= 100 ms", met=p95 <= 100, samples=len(real),
+        note="" if len(real) == repeats * len(queries) else
+        f"stopped after {budget_seconds:.0f} s: {len(real)} of {repeats * len(queries)} timed searches",
         details={"p50_ms": round(median(real), 1), "baseline_p50_ms": round(median(base), 1),
-                 "median_hits": median(totals[:len(queries)]), "slowest": worst,
+                 "median_hits": median(totals), "slowest": worst,
                  "profile_of_slowest": profile(lambda: listing_search(data=worst_query)) if p95 > 100 else None})
