@@ -105,9 +105,33 @@ def markdown(runs: list[dict]) -> str:
     return "\n".join(out)
 
 
+def readme_rows(runs: list[dict]) -> str:
+    """The README's Performance table rows: one per figure, one column per backend."""
+    names = []
+    for run in runs:
+        names += [f["name"] for f in run.get("figures", []) if f["name"] not in names]
+    rows = []
+    for name in names:
+        cells, goal = [], ""
+        for run in runs:
+            f = next((f for f in run.get("figures", []) if f["name"] == name), None)
+            if f is None:
+                cells.append("—")
+                continue
+            goal = f["goal"] or goal
+            if f["value"] is None:
+                cells.append(f.get("note") or "not measured")
+            else:
+                cells.append(f"{_num(f['value'], f['unit'])} · {_num(f['baseline'], f['unit'])} · "
+                             f"{_num(f['ratio'])} ({_verdict(f['met'])})")
+        rows.append(f"| {name} ({goal}) | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.report")
     parser.add_argument("labels", nargs="+")
+    parser.add_argument("--readme-rows", action="store_true", help="print the README table rows only")
     args = parser.parse_args(argv)
     runs = []
     for label in args.labels:
@@ -116,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(json.loads(path.read_text()))
         else:
             print(f"no results for {label} ({path})", file=sys.stderr)
+    if args.readme_rows:
+        print(readme_rows(runs))
+        return 0
     (RESULTS / "latest.json").write_text(json.dumps({"written_at": datetime.now(UTC).isoformat(), "runs": runs},
                                                     ensure_ascii=False, indent=1, default=str))
     (RESULTS / "latest.md").write_text(markdown(runs))

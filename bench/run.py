@@ -6,8 +6,7 @@
 Results accumulate in bench/results/<label>.tmp (JSON); `python -m bench.report` turns every label's results
 into bench/results/latest.json and latest.md. Environment knobs: BENCH_REPEATS (3), BENCH_IMPORT_ROWS (the
 patents in the database), BENCH_MATCH_SAMPLE (3 needs), BENCH_LOAD_SECONDS (10), BENCH_SEARCH_BUDGET (600 s),
-BENCH_ONLY (comma-separated
-names: import,search,matching,dashboard,pool_tape,load,query_counts)."""
+BENCH_ONLY (comma-separated: import,search,matching,dashboard,pool_tape,load,query_counts)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@
 #
 #   BENCH_PATENTS (1000000)  BENCH_LICENCES (= patents)  BENCH_NEEDS (patents / 50)  BENCH_SEED (1)
 #   BENCH_BACKENDS ("sqlite postgresql")  BENCH_REPEATS (3)  BENCH_LOAD_SECONDS (10)  BENCH_MATCH_SAMPLE (3)
-#   BENCH_IMPORT_ROWS (= patents)  BENCH_ONLY (all; e.g. "import,search")
+#   BENCH_IMPORT_ROWS (= patents)  BENCH_SEARCH_BUDGET (600 s)  BENCH_ONLY (all; e.g. "import,search")
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
