@@ -127,8 +127,10 @@ def test_bulk_loading_uses_copy_on_postgresql(db):
     pk = next_id(Organisation)
     with connection.execute_wrapper(lambda execute, sql, *a: pytest.fail(f"not COPY: {sql}")
                                     if sql.lstrip().upper().startswith("INSERT") else execute(sql, *a)):
-        load_rows(Organisation, ["id", "kind", "slug", "name_zh", "province", "is_holder", "is_licensee",
+        load_rows(Organisation, ["id", "kind", "slug", "name_zh", "name_en", "province", "city", "is_holder",
+                                 "is_licensee", "website", "contact_email", "contact_phone", "description",
                                  "created_at"],
-                  [(pk, "individual", "copy-test", "复制测试", "北京市", True, False, "2026-01-01T00:00:00Z")])
+                  [(pk, "individual", "copy-test", "复制测试", "", "北京市", "", True, False, "", "", "", "",
+                    "2026-01-01T00:00:00Z")])
     reset_sequences(Organisation)
     assert Organisation.objects.create(kind="individual", slug="after-copy", name_zh="后", province="北京市").pk > pk
