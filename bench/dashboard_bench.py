@@ -60,7 +60,7 @@ def benchmark(*, repeats: int = 5) -> Figure:
     return Figure(
         name="deal-rate dashboard (all indicators, breakdown, trend)", unit="ms", value=round(value, 1),
         baseline=round(baseline, 1), baseline_label="one SQL aggregate (quick-licence deal rate, 12 months)",
-        ratio=round(r, 1) if r else None, goal="<= 300 ms", met=value <= 300, samples=repeats,
+        ratio=round(r, 1) if r is not None else None, goal="<= 300 ms", met=value <= 300, samples=repeats,
         details={"licences": Licence.objects.count(), "published_12m": row[0], "quick_12m": row[1],
                  "deal_rate_page": board.figures.get("quick_licence_deal_rate") if board.figures else None,
                  "profile": profile(lambda: dashboard(params=params)) if value > 300 else None})

@@ -166,8 +166,8 @@ def benchmark(*, seconds: int = 10, rounds: int = 3, log: Path) -> list[Figure]:
         r = ratio(rps, bare)
         figures.append(Figure(
             name=f"{name} page under load", unit="req/s", value=round(rps, 1), baseline=round(bare, 1),
-            baseline_label="bare Django view, fixed 2 KB body, same gunicorn", ratio=round(r, 3) if r else None,
-            goal=">= 0.5 x baseline req/s, 0 errors", met=bool(r and r >= 0.5 and errors == 0), samples=rounds,
+            baseline_label="bare Django view, fixed 2 KB body, same gunicorn", ratio=round(r, 4) if r is not None else None,
+            goal=">= 0.5 x baseline req/s, 0 errors", met=bool(r is not None and r >= 0.5 and errors == 0), samples=rounds,
             details={"url": pages[name], "errors": errors, "tool": tool, "workers": WORKERS,
                      "connections": CONNECTIONS, "seconds_per_round": seconds,
                      "rounds_rps": [round(x["rps"], 1) for x in results[name]],

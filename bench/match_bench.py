@@ -75,7 +75,7 @@ def benchmark(*, sample: int = 3, budget_seconds: float = 120, seed: int = 0) ->
         name=f"matching {NEEDS_GOAL:,} needs against the listings, top 20 each (extrapolated)", unit="s",
         value=round(estimate, 1) if estimate is not None else None, baseline=round(base_total, 2),
         baseline_label=f"bare sparse product needs x listings + top 20, {NEEDS_GOAL:,} needs, vectors prebuilt",
-        ratio=round(r, 1) if r else None, goal="<= 5 min on 2 cores",
+        ratio=round(r, 1) if r is not None else None, goal="<= 5 min on 2 cores",
         met=estimate is not None and estimate <= GOAL_SECONDS, samples=len(per_need),
         details={"seconds_per_need": [round(s, 2) for s in per_need], **base,
                  "baseline_with_vectorising_s": round(base["vectorise_s"] + base["product_s"], 2),

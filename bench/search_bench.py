@@ -200,7 +200,7 @@ def benchmark(*, repeats: int = 3, seed: int = 0, queries: int = QUERY_COUNT, bu
     return Figure(
         name=f"faceted + full-text search ({len(queries)} queries, p95)", unit="ms", value=round(p95, 1),
         baseline=round(base_p95, 1), baseline_label="the same query as one hand-written SQL statement (first page)",
-        ratio=round(r, 1) if r else None, goal="p95 <= 100 ms", met=p95 <= 100, samples=len(real),
+        ratio=round(r, 1) if r is not None else None, goal="p95 <= 100 ms", met=p95 <= 100, samples=len(real),
         note="" if len(real) == repeats * len(queries) else
         f"stopped after {budget_seconds:.0f} s: {len(real)} of {repeats * len(queries)} timed searches",
         details={"p50_ms": round(median(real), 1), "baseline_p50_ms": round(median(base), 1),
