@@ -36,5 +36,10 @@ messages: $(STAMP)
 	  --ignore=bench --ignore=staticfiles
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
+# Performance at scale against same-run baselines (not part of `make test`): SQLite and a throwaway PostgreSQL,
+# BENCH_PATENTS patents (default 1M; e.g. `make bench BENCH_PATENTS=100000`); see bench/run.sh for the knobs.
+bench: $(STAMP)
+	./bench/run.sh
+
 clean:
 	rm -rf $(VENV) db.sqlite3 .localstripe test-output staticfiles

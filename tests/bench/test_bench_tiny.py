@@ -1,0 +1,136 @@
+"""Every benchmark run at a tiny scale, so the bench scripts keep working as the code they measure changes.
+They check that each figure is measured against a real baseline, not how fast it is."""
+
+import json
+
+import pytest
+from django.db import connection
+
+from bench import dashboard_bench, import_bench, load_bench, match_bench, report, search_bench
+from bench.generate import generate
+from bench.run import _run_one
+
+pytestmark = pytest.mark.django_db
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only (DATABASE_URL)")
+
+
+def test_the_generator_writes_a_whole_market_that_the_real_pages_can_show(tiny_market, client):
+    from cms.models import PatentListingPage
+    from licensing.models import Declaration
+    from licensing.models_licences import Licence, Payment, RoyaltyReport
+    from marketplace.models import Need
+    from patents.models import Patent
+
+    assert Patent.objects.count() == 300
+    assert set(Patent.objects.values_list("kind", flat=True)) == {"invention", "utility_model", "design"}
+    assert set(Declaration.objects.values_list("fee_form", flat=True)) == {"lump_sum", "royalty",
+                                                                          "entry_plus_royalty"}
+    listing = PatentListingPage.objects.live().filter(alias_of__isnull=True).first()
+    assert PatentListingPage.objects.count() == tiny_market["listings"] > 50
+    assert Licence.objects.filter(state="active").exists() and Payment.objects.filter(purpose="royalty").exists()
+    assert RoyaltyReport.objects.exists() and Need.objects.count() == 12
+    assert client.get(listing.url).status_code == 200
+    assert client.get("/zh-hans/listings/").status_code == 200
+
+
+def test_the_generator_is_deterministic_and_appends_without_collisions(db):
+    from patents.models import Patent
+
+    generate(patents=120, licences=40, needs=3, seed=5)
+    first = list(Patent.objects.order_by("pk").values_list("number", "title", "grade_score"))
+    generate(patents=80, licences=20, needs=2, seed=5)
+    assert Patent.objects.count() == 200
+    assert list(Patent.objects.order_by("pk").values_list("number", "title", "grade_score"))[:120] == first
+
+
+def test_listings_are_found_by_the_real_search_and_by_the_hand_written_statement(tiny_market):
+    from marketplace.search import listing_search
+
+    queries = search_bench.query_mix(seed=1)
+    assert len(queries) == 50
+    text = {**next(q for q in queries if set(q) == {"q"}), "sort": "newest"}
+    page = listing_search(data=text)
+    assert page.total > 0
+    assert [row[1] for row in search_bench.run_hand_sql(text)] == [hit.number for hit in page.hits][:20]
+
+
+def test_search_benchmark_reports_a_p95_and_its_baseline(tiny_market):
+    figure = search_bench.benchmark(repeats=1, queries=12)
+    assert figure.samples == 12 and figure.value > 0 and figure.baseline > 0
+    assert figure.ratio == pytest.approx(figure.value / figure.baseline, rel=0.05)
+
+
+def test_import_benchmark_imports_through_the_service_and_cleans_up(tiny_market):
+    from patents.models import Patent
+
+    figure = import_bench.benchmark(rows=200, repeats=1)
+    assert figure.details["outcome"] == {"status": "succeeded", "created": 200, "rejected": 0}
+    assert figure.value > 0 and figure.baseline > 0
+    assert Patent.objects.count() == 300  # the imported rows were removed again
+
+
+def test_matching_benchmark_times_the_selector_and_the_bare_product(tiny_market):
+    figure = match_bench.benchmark(sample=1)
+    assert len(figure.details["seconds_per_need"]) == 1
+    assert figure.details["needs"] == match_bench.NEEDS_GOAL and figure.baseline > 0
+
+
+def test_dashboard_benchmark_agrees_with_the_page_on_the_deal_rate(tiny_market):
+    figure = dashboard_bench.benchmark(repeats=1)
+    published, quick = figure.details["published_12m"], figure.details["quick_12m"]
+    assert figure.value > 0 and published > 0
+    assert figure.details["deal_rate_page"] == pytest.approx(quick / published, abs=0.01)
+
+
+def test_pool_tape_slot_reports_a_figure_whether_or_not_the_exporter_is_there(tiny_market):
+    figures = _run_one("pool_tape", "test")
+    assert figures and figures[0].name
+
+
+@pytest.mark.urls("bench.urls")
+def test_load_generator_counts_requests_and_errors_on_a_live_server(tiny_market, live_server):
+    port = int(live_server.url.rsplit(":", 1)[1])
+    bare = load_bench._threads(port, "/bench/bare/", 1)
+    assert bare["requests"] > 0 and bare["errors"] == 0
+    assert load_bench._threads(port, "/bench/does-not-exist/", 1)["errors"] > 0
+
+
+def test_gunicorn_serves_the_bare_baseline_view_under_load(tmp_path):
+    with load_bench.Server(log=tmp_path / "gunicorn.log", workers=1) as server:
+        status, size = load_bench.get(server.port, "/bench/bare/")
+        measured = load_bench.load(server.port, "/bench/bare/", 1)
+    assert status == 200 and size > 2000
+    assert measured["requests"] > 0 and measured["errors"] == 0
+
+
+def test_report_lists_every_figure_with_its_baseline_and_ratio(tiny_market, tmp_path):
+    from bench.common import Figure
+    from bench.query_counts import page_query_counts
+
+    figure = Figure(name="x figure", unit="ms", value=50.0, baseline=5.0, baseline_label="one statement", ratio=10.0,
+                    goal="<= 100 ms", met=True, samples=3)
+    counts = {"scale": {"patents": 300}, "pages": page_query_counts()}
+    text = report.markdown([{"label": "sqlite", "machine": {"cores": 2}, "scale": {"patents": 300},
+                             "database": {"vendor": "sqlite"}, "figures": [figure.as_dict()],
+                             "query_counts": {"small": counts, "full": counts}}])
+    assert "| x figure | 50 ms | 5 ms (one statement) | 10 | <= 100 ms | met | 3 |" in text
+    assert "| search |" in text and "**no**" not in text
+    json.dumps(counts)
+
+
+@on_postgresql
+def test_bulk_loading_uses_copy_on_postgresql(db):
+    from bench.loading import load_rows, next_id, reset_sequences
+    from marketplace.parties.models import Organisation
+
+    pk = next_id(Organisation)
+    with connection.execute_wrapper(lambda execute, sql, *a: pytest.fail(f"not COPY: {sql}")
+                                    if sql.lstrip().upper().startswith("INSERT") else execute(sql, *a)):
+        load_rows(Organisation, ["id", "kind", "slug", "name_zh", "name_en", "province", "city", "is_holder",
+                                 "is_licensee", "website", "contact_email", "contact_phone", "description",
+                                 "created_at"],
+                  [(pk, "individual", "copy-test", "复制测试", "", "北京市", "", True, False, "", "", "", "",
+                    "2026-01-01T00:00:00Z")])
+    reset_sequences(Organisation)
+    assert Organisation.objects.create(kind="individual", slug="after-copy", name_zh="后", province="北京市").pk > pk
