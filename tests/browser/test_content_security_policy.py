@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from marketplace import listings
-from tests.browser.test_licensing import give_notice, licensee_admin, log_in
+from tests.browser.flows import log_in
+from tests.browser.test_licensing import give_notice, licensee_admin
 from tests.licensing.factories import DeclarationFactory, holder_admin
 
 

@@ -14,8 +14,9 @@ from licensing.models import Declaration, DeclarationState, FeeForm, GazetteEntr
 from licensing.services import declaration_publish
 from marketplace.parties.models import MembershipRole
 from patents.models import LegalStatus, PatentKind
+from tests.browser.flows import log_in
 from tests.licensing.factories import DeclarationFactory, LicenceTermsFactory
-from tests.parties.factories import PASSWORD, HolderFactory, MembershipFactory
+from tests.parties.factories import HolderFactory, MembershipFactory
 from tests.patents.factories import PatentFactory
 
 DECLARATION_URL = re.compile(r"/en/declarations/\d+/(\?.*)?$")
@@ -32,14 +33,6 @@ def admin(site):
 def eligible(holder, **kwargs):
     kwargs.setdefault("annual_fees_paid_through", timezone.localdate() + timedelta(days=365))
     return PatentFactory(holder=holder, **kwargs)
-
-
-def log_in(page, site, user):
-    page.goto(f"{site.url}/en/accounts/login/")
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_url(re.compile(r"/en/dashboard/$"))
 
 
 def declare_from_portfolio(page, patents):

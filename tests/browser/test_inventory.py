@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from marketplace.parties.models import MembershipRole
 from patents.models import InventoryBatch, Patent
 from patents.services import patents_regrade
-from tests.parties.factories import PASSWORD, HolderFactory, MembershipFactory
+from tests.browser.flows import log_in
+from tests.parties.factories import HolderFactory, MembershipFactory
 from tests.patents.factories import PatentFactory, cn_application_number, inventory_csv, inventory_xlsx
 
 BATCH_URL = re.compile(r"/inventory/batches/\d+/$")
@@ -21,14 +22,6 @@ PATENT_URL = re.compile(r"/portfolio/patents/\d+/$")
 @pytest.fixture
 def holder_admin(site):
     return MembershipFactory(organisation=HolderFactory(), role=MembershipRole.ADMIN)
-
-
-def log_in(page, site, user, *, lang="en"):
-    page.goto(f"{site.url}/{lang}/accounts/login/")
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_url(re.compile(rf"/{lang}/dashboard/$"))
 
 
 def open_upload_page(page):

@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 from licensing import licence_services, stripe_gateway
 from licensing.models_licences import LedgerEntry, Licence, LicenceState, Payment, ProcessedEvent, WebhookDelivery
 from marketplace.parties.models import MembershipRole
-from tests.parties.factories import PASSWORD, MembershipFactory, OrganisationFactory
+from tests.browser.flows import log_in
+from tests.parties.factories import MembershipFactory, OrganisationFactory
 
 GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000341"  # tokenises and attaches, declined when charged
@@ -33,14 +34,6 @@ def label(choice, lang):
     """A choice label as the page renders it in `lang` (whatever the catalogue translates it to)."""
     with translation.override(lang):
         return str(choice.label)
-
-
-def log_in(page, site, user, *, lang="en"):
-    page.goto(f"{site.url}/{lang}/accounts/login/")
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_url(re.compile(rf"/{lang}/dashboard/$"))
 
 
 def give_notice(page, site, declaration, *, lang="en", field_of_use="Battery management systems for e-bikes"):

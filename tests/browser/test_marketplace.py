@@ -18,6 +18,7 @@ from licensing.models import FeeForm
 from marketplace import listings
 from marketplace.models import Need, Proposal
 from marketplace.parties.models import MembershipRole
+from tests.browser.flows import log_in
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin, holder_member
 from tests.parties.factories import PASSWORD, HolderFactory, MembershipFactory, OrganisationFactory, UserFactory
 
@@ -58,14 +59,6 @@ def market(site):
         gear=_publish(university, title="一种行星齿轮减速器", abstract="一种紧凑的行星齿轮减速器。",
                       main_ipc="F16H 1/28", technology_field=31, declaration_kwargs=cheap),
     )
-
-
-def log_in(page, site, user, language="en"):
-    page.goto(f"{site.url}/{language}/accounts/login/")
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_url(re.compile(rf"/{language}/dashboard/$"))
 
 
 def result_total(page) -> int:

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from licensing.models import Declaration, DeclarationState
 from licensing.models_licences import Licence, LicenceState
+from tests.browser.flows import log_in
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -32,11 +33,7 @@ def test_the_ip_office_reads_the_deal_rate_drills_down_and_exports_the_tables(de
     licences = Licence.objects.filter(state=LicenceState.ACTIVE).count()
     assert published > 0 and licences > 0
 
-    page.goto(f"{site.url}/en/accounts/login/")
-    page.fill("#id_username", "ipoffice@demo.test")
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_url(re.compile(r"/en/dashboard/$"))
+    log_in(page, site, "ipoffice@demo.test", password=DEMO_PASSWORD)
     page.goto(f"{site.url}/en/office/statistics/")
 
     headline = page.locator(".deal-rate .headline")

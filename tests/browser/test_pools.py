@@ -11,22 +11,15 @@ import pytest
 
 from marketplace.models_pools import Pool
 from marketplace.pools import PoolTapeExporter, pool_frozen_tape
+from tests.browser.flows import log_in
 from tests.marketplace.factories_pools import build_pool_market
-from tests.parties.factories import PASSWORD, IPOfficeFactory, MembershipFactory
+from tests.parties.factories import IPOfficeFactory, MembershipFactory
 
 
 @pytest.fixture
 def officer(site):
     build_pool_market()
     return MembershipFactory(organisation=IPOfficeFactory()).user
-
-
-def log_in(page, site, user):
-    page.goto(f"{site.url}/en/accounts/login/")
-    page.fill("#id_username", user.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_url(re.compile(r"/en/dashboard/$"))
 
 
 def test_the_ip_office_builds_freezes_and_downloads_a_pool_tape(site, page_en, officer, tmp_path):
