@@ -205,6 +205,40 @@ def run_database(facts: list[pools.LicenceFacts], criteria: pools.Criteria, repe
               f"{seconds:.2f} s; identical bytes on a second export: {export() == first}")
 
 
+def benchmark(repeats: int = 3, licences: int | None = None):
+    """For bench/run.py: the pool tape of `licences` licences (BENCH_POOL_LICENCES, default 100k) to Parquet,
+    selection, schedules, DCF, the three frames and the exporter together, against pyarrow writing prebuilt
+    frames of the same shape (the issue's baseline). Medians of `repeats` runs."""
+    from bench.common import Figure, ratio
+
+    n = licences or int(os.environ.get("BENCH_POOL_LICENCES", "100000"))
+    facts = synthetic_facts(n)
+    # The concentration caps of a realistic pilot (1% per licensee, 5% per holder) would empty a tiny pool.
+    capped = n >= 10_000
+    criteria = pools.Criteria(cut_off=CUT_OFF, max_licensee_share=Decimal("1") if capped else None,
+                              max_holder_share=Decimal("5") if capped else None, discount_rate=Decimal("8"))
+    with tempfile.TemporaryDirectory() as folder:
+        path, base_path = Path(folder) / "tape.parquet.zip", Path(folder) / "baseline.parquet.zip"
+
+        def whole():
+            tape = pools.build_tape(facts, criteria, pool_code="POOL99999", added_on=CUT_OFF)
+            tape.content_sha256 = pools.content_hash(tape.criteria, tape.tape, tape.schedule)
+            exporter = pools.PoolTapeExporter(tape)
+            with path.open("wb") as handle:
+                exporter.write("parquet", handle)
+            return exporter
+
+        seconds, exporter = timed(whole, repeats)
+        schemas = {part: exporter._arrow_schema(part) for part in pools.PARTS}
+        base_s, _ = timed(lambda: baseline_parquet(exporter.frames, base_path, schemas), repeats)
+    goal_s = 30 * n / 100_000  # the goal is 30 s for 100k licences; scaled for smaller runs
+    return Figure(name=f"pool tape of {n:,} licences to Parquet (select, schedule, DCF, frames, write)", unit="s",
+                  value=round(seconds, 2), baseline=round(base_s, 2),
+                  baseline_label="pyarrow writing prebuilt frames of the same shape", ratio=ratio(seconds, base_s),
+                  goal="<= 30 s for 100k licences", met=seconds <= goal_s, samples=repeats,
+                  details={"exposures": len(exporter.frames["tape"]), "cash_flow_rows": len(exporter.frames["cash_flows"])})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--licences", type=int, default=100_000)

@@ -136,3 +136,11 @@ def test_bulk_loading_uses_copy_on_postgresql(db):
                     "2026-01-01T00:00:00Z")])
     reset_sequences(Organisation)
     assert Organisation.objects.create(kind="individual", slug="after-copy", name_zh="后", province="北京市").pk > pk
+
+
+def test_pool_tape_benchmark_times_the_tape_and_its_baseline():
+    from bench import pool_tape
+
+    figure = pool_tape.benchmark(repeats=1, licences=300)
+    assert figure.value > 0 and figure.baseline > 0 and figure.details["exposures"] > 0
+    assert figure.details["cash_flow_rows"] >= figure.details["exposures"]
