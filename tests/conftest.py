@@ -11,6 +11,18 @@ import stripe
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's default language. A request through LocaleMiddleware leaves its language
+    active in the thread, which would otherwise leak into the next test's reverse() and gettext."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def demo_pages(db):
     """The zh-hans home page with its English translation and the guide, made by the demo seeder."""
