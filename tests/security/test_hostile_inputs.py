@@ -9,6 +9,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape
 
 from marketplace import listings
@@ -155,7 +156,9 @@ def _upload(client, holder, content: bytes, name="inventory.csv", partial=False)
 
     data = {"file": SimpleUploadedFile(name, content), **({"partial": "on"} if partial else {})}
     with client.run_on_commit(execute=True):
-        response = client.post(reverse("inventory_upload") + f"?holder={holder.slug}", data)
+        with translation.override("en"):  # the batch reports its reasons in the language it was uploaded in
+            url = reverse("inventory_upload") + f"?holder={holder.slug}"
+        response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:500]
     return InventoryBatch.objects.latest("pk")
 
