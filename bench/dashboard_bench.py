@@ -8,7 +8,7 @@ from django.db import connection
 from django.http import QueryDict
 from django.utils import timezone
 
-from .common import Figure, median, ratio, timed
+from bench.common import Figure, median, ratio, timed
 
 
 def aggregate_sql() -> tuple[str, list]:
@@ -55,7 +55,7 @@ def benchmark(*, repeats: int = 5) -> Figure:
         base.append(seconds * 1000)
     value, baseline = median(real), median(base)
     r = ratio(value, baseline)
-    from .profiling import profile
+    from bench.profiling import profile
 
     return Figure(
         name="deal-rate dashboard (all indicators, breakdown, trend)", unit="ms", value=round(value, 1),

@@ -71,10 +71,9 @@ def _tree_step(i: int) -> str:
 # ------------------------------------------------------------------------------------------- organisations
 
 def _organisations(rng, *, holders: int, licensees: int, run: int):
+    from bench.loading import load_rows, next_id
     from marketplace.demo import demo_uscc
     from marketplace.parties.models import Organisation
-
-    from .loading import load_rows, next_id
 
     first = next_id(Organisation)
     rows, holder_ids, holder_names, licensee_ids = [], [], [], []
@@ -193,6 +192,7 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
     from django.db import connection, transaction
     from wagtail.models import Page
 
+    from bench.loading import analyze, load_rows, next_id, reset_sequences
     from cms.models import HomePage, ListingIndexPage, PatentListingPage
     from licensing.models import Declaration
     from licensing.models_licences import Licence, Payment, RoyaltyReport
@@ -202,8 +202,6 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
     from marketplace.parties.models import Organisation
     from patents.models import Patent, PatentCoOwner
     from patents.synthetic import generate_inventory
-
-    from .loading import analyze, load_rows, next_id, reset_sequences
 
     today = today or date.today()
     now = datetime.now(UTC)

@@ -13,7 +13,7 @@ import time
 
 from django.db import connection, transaction
 
-from .common import Figure, median, ratio, timed
+from bench.common import Figure, median, ratio, timed
 
 BASELINE_TABLE = "bench_import_baseline"
 START_SERIAL = 8_000_000  # above anything bench.generate numbers (it counts up from 0)
@@ -109,7 +109,7 @@ def benchmark(*, rows: int, repeats: int = 3, seed: int = 0) -> Figure:
     r = ratio(speed, base_speed)
     profiled = None
     if r is not None and r < 0.3:
-        from .profiling import profile
+        from bench.profiling import profile
 
         profiled = profile(lambda: import_once(content, repeats))
     return Figure(

@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from .common import Figure, median, ratio
+from bench.common import Figure, median, ratio
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2
@@ -151,7 +151,7 @@ def benchmark(*, seconds: int = 10, rounds: int = 3, log: Path) -> list[Figure]:
     tool = "wrk" if shutil.which("wrk") else "python threads"
     from django.test import Client
 
-    from .profiling import profile
+    from bench.profiling import profile
 
     client = Client()
     profiles = {}

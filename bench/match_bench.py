@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from .common import Figure, median, ratio, timed
+from bench.common import Figure, median, ratio, timed
 
 NEEDS_GOAL = 10_000
 GOAL_SECONDS = 300
@@ -67,7 +67,7 @@ def benchmark(*, sample: int = 3, budget_seconds: float = 120, seed: int = 0) ->
     estimate = median(per_need) * NEEDS_GOAL if per_need else None
     base_total = base["product_s"]
     r = ratio(estimate, base_total)
-    from .profiling import profile
+    from bench.profiling import profile
 
     profiled = (profile(lambda: rank_listings_for_need(need=Need.objects.get(pk=chosen[0]), limit=20))
                 if chosen and (estimate or 0) > GOAL_SECONDS else None)

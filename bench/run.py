@@ -83,8 +83,8 @@ def pool_tape_module():
 
 
 def _run_one(name: str, label: str) -> list:
-    from . import dashboard_bench, import_bench, load_bench, match_bench, search_bench
-    from .common import Figure
+    from bench import dashboard_bench, import_bench, load_bench, match_bench, search_bench
+    from bench.common import Figure
 
     repeats = int(os.environ.get("BENCH_REPEATS", "3"))
     if name == "import":
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    from .query_counts import page_query_counts
+    from bench.query_counts import page_query_counts
 
     RESULTS.mkdir(exist_ok=True)
     out = args.out or RESULTS / f"{args.label}.tmp"
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # one broken benchmark must not lose the others' figures
                 traceback.print_exc()
                 failed += 1
-                from .common import Figure
+                from bench.common import Figure
 
                 figures = [Figure(name=name, unit="", value=None, baseline=None, baseline_label="", ratio=None,
                                   goal="", met=False, note=f"failed: {type(exc).__name__}: {exc}"[:500])]

@@ -13,7 +13,7 @@ import re
 import jieba
 from django.db import connection
 
-from .common import Figure, median, percentile, ratio, timed
+from bench.common import Figure, median, percentile, ratio, timed
 
 QUERY_COUNT = 50
 _EN_WORD = re.compile(r"[A-Za-z]{5,}")
@@ -194,7 +194,7 @@ def benchmark(*, repeats: int = 3, seed: int = 0, queries: int = QUERY_COUNT, bu
         if len(worst) == 5:
             break
     r = ratio(p95, base_p95)
-    from .profiling import profile
+    from bench.profiling import profile
 
     worst_query = worst[0]["query"] if worst else {}
     return Figure(

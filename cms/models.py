@@ -9,7 +9,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from .blocks import BaseStreamBlock, ListingStreamBlock
+from cms.blocks import BaseStreamBlock, ListingStreamBlock
 
 
 class HomePage(Page):

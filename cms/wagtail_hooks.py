@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from wagtail import hooks
 from wagtail.models import Page
 
-from .models import PatentListingPage
+from cms.models import PatentListingPage
 
 
 def _is_listing(page: Page) -> bool:

@@ -7,9 +7,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from . import certificates
-from .licence_views import _licence_for
-from .models_licences import Licence
+from licensing import certificates
+from licensing.licence_views import _licence_for
+from licensing.models_licences import Licence
 
 
 def _certified_licence(request, pk) -> Licence:

@@ -22,7 +22,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from .models_licences import Licence, LicenceState
+from licensing.models_licences import Licence, LicenceState
 
 CJK_FONT = "STSong-Light"
 LATIN_FONT = "Helvetica"

@@ -2,7 +2,7 @@ from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
+from licensing import selectors
 
 
 class GazetteFeed(Feed):

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import DeclarationConsent, FeeForm, LicenceTerms, RoyaltyBase
+from licensing.models import DeclarationConsent, FeeForm, LicenceTerms, RoyaltyBase
 
 
 def yuan_to_fen(value: Decimal | None) -> int | None:

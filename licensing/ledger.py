@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from .models_licences import LedgerAccount, LedgerEntry, Payment
+from licensing.models_licences import LedgerAccount, LedgerEntry, Payment
 
 
 class UnbalancedPosting(ValueError):

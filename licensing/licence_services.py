@@ -17,12 +17,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from licensing import ledger, stripe_gateway
+from licensing.models import Declaration, DeclarationState
+from licensing.models_licences import LIVE_LICENCE_STATES, Licence, LicenceState, Payment, ProcessedEvent, Voucher, VoucherUse
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.validators import normalize_uscc
-
-from . import ledger, stripe_gateway
-from .models import Declaration, DeclarationState
-from .models_licences import LIVE_LICENCE_STATES, Licence, LicenceState, Payment, ProcessedEvent, Voucher, VoucherUse
 
 logger = logging.getLogger(__name__)
 

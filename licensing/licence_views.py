@@ -16,12 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from licensing import licence_services
+from licensing.models import Declaration, DeclarationState
+from licensing.models_licences import Licence, LicenceState, Payment, Voucher
 from marketplace.parties.models import Membership, Organisation
 from marketplace.parties.selectors import user_is_ip_office
-
-from . import licence_services
-from .models import Declaration, DeclarationState
-from .models_licences import Licence, LicenceState, Payment, Voucher
 
 
 class NoticeForm(forms.Form):

@@ -11,10 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.models import DraftStateMixin, RevisionMixin
 from wagtail.search import index
 
+from licensing import fees
 from marketplace.parties.models import Organisation
 from patents.models import Patent, PatentCoOwner
-
-from . import fees
 
 
 class LicenceTerms(DraftStateMixin, RevisionMixin, index.Indexed, models.Model):
@@ -258,15 +257,3 @@ class GazetteEntry(models.Model):
         return f"{self.announcement_number} {self.get_kind_display()}"
 
 
-from .models_licences import (  # noqa: E402,F401 - registered with the app through this module
-    LedgerAccount,
-    LedgerEntry,
-    Licence,
-    LicenceState,
-    Payment,
-    ProcessedEvent,
-    RoyaltyReport,
-    Voucher,
-    VoucherUse,
-    WebhookDelivery,
-)

@@ -7,10 +7,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from licensing.models import Declaration, FeeForm, LicenceTermsVersion, RoyaltyBase
 from marketplace.parties.models import Organisation
 from patents.models import Patent
-
-from .models import Declaration, FeeForm, LicenceTermsVersion, RoyaltyBase
 
 
 class LicenceState(models.TextChoices):

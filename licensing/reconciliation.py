@@ -23,8 +23,8 @@ from decimal import Decimal
 import stripe
 from django.db.models import Count, Max, Sum
 
-from . import stripe_gateway
-from .models_licences import LedgerAccount, LedgerEntry, Payment
+from licensing import stripe_gateway
+from licensing.models_licences import LedgerAccount, LedgerEntry, Payment
 
 PAID_STATES = (Payment.State.SUCCEEDED, Payment.State.PARTIALLY_REFUNDED, Payment.State.REFUNDED)
 VOUCHER_SPENT_STATES = (Payment.State.SUCCEEDED, Payment.State.PARTIALLY_REFUNDED)

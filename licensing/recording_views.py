@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import recording
-from .licence_views import _licence_for
-from .models_licences import Licence
+from licensing import recording
+from licensing.licence_views import _licence_for
+from licensing.models_licences import Licence
 
 
 class MarkRecordedForm(forms.Form):

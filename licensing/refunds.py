@@ -30,12 +30,11 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from licensing import ledger, stripe_gateway
+from licensing.licence_services import LicensingError, NotAllowed
+from licensing.models_licences import LedgerAccount, LedgerEntry, Licence, LicenceState, Payment, Voucher, VoucherUse
 from marketplace.parties.models import User
 from marketplace.parties.selectors import user_is_ip_office, user_is_org_admin
-
-from . import ledger, stripe_gateway
-from .licence_services import LicensingError, NotAllowed
-from .models_licences import LedgerAccount, LedgerEntry, Licence, LicenceState, Payment, Voucher, VoucherUse
 
 # Days a royalty invoice may stay unpaid after its due date before the holder may terminate the licence.
 # Sixty days: the usual cure period of Chinese technology licence contracts (a month's notice plus a

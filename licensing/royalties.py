@@ -40,12 +40,11 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from licensing.licence_services import LicensingError, NotAllowed
+from licensing.models import FeeForm
+from licensing.models_licences import Licence, LicenceState, Payment, RoyaltyReport
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
-
-from .licence_services import LicensingError, NotAllowed
-from .models import FeeForm
-from .models_licences import Licence, LicenceState, Payment, RoyaltyReport
 
 ROYALTY_FEE_FORMS = (FeeForm.ROYALTY, FeeForm.ENTRY_PLUS_ROYALTY)
 PAYMENT_TERM_DAYS = 30

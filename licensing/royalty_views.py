@@ -15,13 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from licensing import licence_services, royalties
+from licensing.forms import MoneyField, yuan_to_fen
+from licensing.licence_views import pay_json, settle_on_return
+from licensing.models_licences import Licence, LicenceState, Payment, RoyaltyReport, Voucher
 from marketplace.parties.models import Membership
 from marketplace.parties.selectors import user_is_ip_office
-
-from . import licence_services, royalties
-from .forms import MoneyField, yuan_to_fen
-from .licence_views import pay_json, settle_on_return
-from .models_licences import Licence, LicenceState, Payment, RoyaltyReport, Voucher
 
 
 class RoyaltyReportForm(forms.Form):

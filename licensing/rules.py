@@ -9,10 +9,9 @@ from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
 
+from licensing import fees
+from licensing.models import Declaration, DeclarationConsent, DeclarationState, FeeForm
 from patents.models import LegalStatus, Patent, PatentKind
-
-from . import fees
-from .models import Declaration, DeclarationConsent, DeclarationState, FeeForm
 
 PATENT_LAW_50 = "Patent Law art. 50"
 PATENT_LAW_51 = "Patent Law art. 51"

@@ -9,12 +9,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from licensing import fees
+from licensing.models import Declaration, DeclarationState, FeeForm, GazetteEntry, LicenceTerms
 from marketplace.parties.models import Organisation, OrganisationKind
 from patents.models import PatentKind
 from patents.selectors import field_choices
-
-from . import fees
-from .models import Declaration, DeclarationState, FeeForm, GazetteEntry, LicenceTerms
 
 
 def live_terms() -> QuerySet[LicenceTerms]:
@@ -84,7 +83,7 @@ def price_benchmark(*, technology_field: int | None, exclude_patent_ids: list[in
 
 
 def _licence_count(qs) -> int:
-    from .models_licences import Licence
+    from licensing.models_licences import Licence
 
     return Licence.objects.filter(declaration__in=qs, state__in=["active", "expired"]).count()
 
@@ -109,9 +108,8 @@ def licensing_next_steps(*, membership) -> list:
     from django.urls import reverse
     from django.utils.translation import gettext as _
 
+    from licensing.models_licences import Licence, LicenceState
     from marketplace.parties.selectors import NextStep
-
-    from .models_licences import Licence, LicenceState
 
     org = membership.organisation
     steps = []

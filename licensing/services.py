@@ -11,18 +11,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from licensing.models import Declaration, DeclarationConsent, DeclarationState, GazetteEntry, LicenceTerms, LicenceTermsVersion
+from licensing.rules import RuleFailure, declaration_eligibility
 from marketplace.parties.models import Membership, MembershipRole, User
 from patents.models import Patent
-
-from .models import (
-    Declaration,
-    DeclarationConsent,
-    DeclarationState,
-    GazetteEntry,
-    LicenceTerms,
-    LicenceTermsVersion,
-)
-from .rules import RuleFailure, declaration_eligibility
 
 OFFER_FIELDS = ("fee_form", "lump_sum_fen", "entry_fee_fen", "royalty_base", "royalty_rate", "annual_minimum_fen",
                 "payment_method", "duration_years", "field_of_use_note", "contact_name", "contact_email",

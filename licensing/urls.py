@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import feeds, licence_views, views
+from licensing import feeds, licence_views, views
 
 urlpatterns = [
     path("declarations/", views.declaration_list, name="declaration_list"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import certificate_views
+from licensing import certificate_views
 
 urlpatterns = [
     path("licences/<int:pk>/certificate/", certificate_views.licence_certificate, name="licence_certificate"),

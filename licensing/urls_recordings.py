@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import recording_views
+from licensing import recording_views
 
 urlpatterns = [
     path("recordings/", recording_views.recording_list, name="recording_list"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import royalty_views
+from licensing import royalty_views
 
 urlpatterns = [
     path("licences/<int:pk>/royalties/", royalty_views.royalty_reports, name="royalty_reports"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import statement_views
+from licensing import statement_views
 
 urlpatterns: list = [
     path("statements/", statement_views.statement_index, name="statement_index"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import voucher_views
+from licensing import voucher_views
 
 urlpatterns: list = [
     path("vouchers/", voucher_views.voucher_list, name="voucher_list"),

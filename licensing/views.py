@@ -10,13 +10,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from licensing import selectors, services
+from licensing.forms import ConsentForm, CostForm, WithdrawForm, yuan_to_fen
+from licensing.models import Declaration, DeclarationConsent, DeclarationState
 from marketplace.parties.models import Organisation
 from patents.models import Patent
 from patents.selectors import holder_organisations_for, user_can_manage_inventory, user_can_view_inventory
-
-from . import selectors, services
-from .forms import ConsentForm, CostForm, WithdrawForm, yuan_to_fen
-from .models import Declaration, DeclarationConsent, DeclarationState
 
 
 def _holder(request) -> Organisation:

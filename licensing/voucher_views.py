@@ -14,11 +14,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from licensing import vouchers
+from licensing.forms import MoneyField, yuan_to_fen
+from licensing.models_licences import Voucher
 from marketplace.parties.models import Organisation, OrganisationKind
-
-from . import vouchers
-from .forms import MoneyField, yuan_to_fen
-from .models_licences import Voucher
 
 
 class VoucherIssueForm(forms.Form):

@@ -20,11 +20,10 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from licensing.licence_services import LicensingError, NotAllowed
+from licensing.models_licences import Payment, Voucher, VoucherUse
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
-
-from .licence_services import LicensingError, NotAllowed
-from .models_licences import Payment, Voucher, VoucherUse
 
 # No 0/O or 1/I: codes are read out on the phone and typed from paper forms.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

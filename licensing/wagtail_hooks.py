@@ -1,7 +1,7 @@
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from .models import LicenceTerms
+from licensing.models import LicenceTerms
 
 
 class LicenceTermsViewSet(SnippetViewSet):

@@ -9,8 +9,8 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import licence_services, stripe_gateway
-from .models_licences import ProcessedEvent, WebhookDelivery
+from licensing import licence_services, stripe_gateway
+from licensing.models_licences import ProcessedEvent, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 

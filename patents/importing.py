@@ -18,10 +18,10 @@ import pandas as pd
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .ipc import ipc_subclass, normalize_ipc_series
-from .numbers import normalize_series
-from .term import statutory_expiry_series
-from .wipo_fields import classify_series
+from patents.ipc import ipc_subclass, normalize_ipc_series
+from patents.numbers import normalize_series
+from patents.term import statutory_expiry_series
+from patents.wipo_fields import classify_series
 
 # Canonical column -> accepted headers. Headers match case-, space- and underscore-insensitively.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {

@@ -25,9 +25,8 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.parties.models import Organisation, OrganisationKind, User
 from marketplace.parties.selectors import user_can_view_organisation
-
-from .models import Grade, LegalStatus, Patent, PatentKind
-from .wipo_fields import FIELDS, FIELDS_BY_NUMBER, SECTORS
+from patents.models import Grade, LegalStatus, Patent, PatentKind
+from patents.wipo_fields import FIELDS, FIELDS_BY_NUMBER, SECTORS
 
 TOP_IPC_SUBCLASSES = 15
 TOP_HOLDERS = 10

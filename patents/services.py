@@ -16,11 +16,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from marketplace.parties.models import Organisation, User
-
-from . import bulk, progress
-from .grading import grade_frame
-from .importing import InventoryFileError, map_headers, read_table, validate
-from .models import InventoryBatch, Patent, PatentChange, PatentCoOwner
+from patents import bulk, progress
+from patents.grading import grade_frame
+from patents.importing import InventoryFileError, map_headers, read_table, validate
+from patents.models import InventoryBatch, Patent, PatentChange, PatentCoOwner
 
 logger = logging.getLogger(__name__)
 

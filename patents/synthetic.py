@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .ipc import normalize_ipc
-from .term import DESIGN_15_YEAR_TERM_FROM, statutory_expiry_series
-from .wipo_fields import classify_ipc
+from patents.ipc import normalize_ipc
+from patents.term import DESIGN_15_YEAR_TERM_FROM, statutory_expiry_series
+from patents.wipo_fields import classify_ipc
 
 __all__ = [
     "CHINESE_HEADERS",

@@ -3,9 +3,8 @@
 from django_tasks import task
 
 from marketplace.parties.models import Organisation
-
-from .models import InventoryBatch
-from .services import inventory_batch_run, patents_regrade
+from patents.models import InventoryBatch
+from patents.services import inventory_batch_run, patents_regrade
 
 
 @task()

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from patents import views
 
 urlpatterns = [
     path("portfolio/", views.portfolio, name="portfolio"),

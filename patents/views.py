@@ -13,10 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from marketplace.parties.models import Organisation
-
-from . import progress, selectors, services, tasks
-from .forms import BulkTagForm, GradeOverrideForm, InventoryUploadForm, TagsForm
-from .models import InventoryBatch, Patent
+from patents import progress, selectors, services, tasks
+from patents.forms import BulkTagForm, GradeOverrideForm, InventoryUploadForm, TagsForm
+from patents.models import InventoryBatch, Patent
 
 
 def _holder_for(request, *, manage: bool) -> Organisation:

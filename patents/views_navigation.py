@@ -7,8 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace.parties.models import Organisation
-
-from . import navigation
+from patents import navigation
 
 
 def _visible_holder(request, slug: str) -> Organisation:

@@ -4,7 +4,7 @@ the language of labels). New resources (the IP office's pools) go next to the ot
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from . import views
+from marketplace.api import views
 
 app_name = "api"
 

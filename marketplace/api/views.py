@@ -22,19 +22,11 @@ from licensing import statements
 from licensing.models import Declaration, FeeForm, GazetteEntry
 from licensing.models_licences import Licence
 from marketplace import needs, office
-from marketplace.models import Need
-from marketplace.parties.models import Organisation, OrganisationKind
-from marketplace.search import FACETS, ListingFilter, listing_queryset, listing_search
-from marketplace.statistics import DIMENSIONS
-from patents import selectors as patent_selectors
-from patents.models import Grade, Patent
-from patents.wipo_fields import FIELDS, SECTORS
-
-from . import selectors
-from .filters import DeclarationFilter, LicenceFilter
-from .pagination import PagePagination
-from .permissions import IsIPOffice
-from .serializers import (
+from marketplace.api import selectors
+from marketplace.api.filters import DeclarationFilter, LicenceFilter
+from marketplace.api.pagination import PagePagination
+from marketplace.api.permissions import IsIPOffice
+from marketplace.api.serializers import (
     BreakdownRowSerializer,
     DeclarationSerializer,
     DrillRowSerializer,
@@ -51,6 +43,13 @@ from .serializers import (
     StatementSummarySerializer,
     StatisticsSerializer,
 )
+from marketplace.models import Need
+from marketplace.parties.models import Organisation, OrganisationKind
+from marketplace.search import FACETS, ListingFilter, listing_queryset, listing_search
+from marketplace.statistics import DIMENSIONS
+from patents import selectors as patent_selectors
+from patents.models import Grade, Patent
+from patents.wipo_fields import FIELDS, SECTORS
 
 
 def _errors(*codes: int) -> dict:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from .models import Membership, Organisation, User
+from marketplace.parties.models import Membership, Organisation, User
 
 
 class MembershipInline(admin.TabularInline):

@@ -1,5 +1,5 @@
-from .notifications import unread_count
-from .selectors import memberships_for_user, user_is_ip_office
+from marketplace.parties.notifications import unread_count
+from marketplace.parties.selectors import memberships_for_user, user_is_ip_office
 
 
 def parties(request):

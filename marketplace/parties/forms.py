@@ -2,8 +2,8 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from .models import MembershipRole, Organisation, OrganisationKind, User
-from .validators import normalize_uscc, validate_uscc
+from marketplace.parties.models import MembershipRole, Organisation, OrganisationKind, User
+from marketplace.parties.validators import normalize_uscc, validate_uscc
 
 SELF_REGISTERED_KINDS = [(k, label) for k, label in OrganisationKind.choices if k != OrganisationKind.IP_OFFICE]
 

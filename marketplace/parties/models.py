@@ -5,7 +5,7 @@ from django.db.models.functions import Lower
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from .validators import normalize_uscc, validate_uscc
+from marketplace.parties.validators import normalize_uscc, validate_uscc
 
 
 class EmailUserManager(UserManager):

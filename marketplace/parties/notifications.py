@@ -16,7 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import Membership, Notification
+from marketplace.parties.models import Membership, Notification
 
 
 def send_member_invitation(*, membership: Membership, request) -> None:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from .models import Membership, MembershipRole, Organisation, OrganisationKind, User
+from marketplace.parties.models import Membership, MembershipRole, Organisation, OrganisationKind, User
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
@@ -76,7 +76,7 @@ def dashboard_next_steps(*, membership: Membership) -> list[NextStep]:
 
 def organisation_by_reference(reference: str) -> Organisation | None:
     """An organisation by slug or by unified social credit code (how commands and APIs name one)."""
-    from .validators import normalize_uscc
+    from marketplace.parties.validators import normalize_uscc
 
     reference = (reference or "").strip()
     return (Organisation.objects.filter(slug=reference).first()

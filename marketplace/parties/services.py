@@ -4,7 +4,7 @@ full_clean() inside a transaction, so a failure writes nothing."""
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from .models import Membership, MembershipRole, Organisation, OrganisationKind, User
+from marketplace.parties.models import Membership, MembershipRole, Organisation, OrganisationKind, User
 
 
 class PartiesPermissionDenied(PermissionError):

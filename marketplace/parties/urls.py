@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from marketplace.parties import views
 
 urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),

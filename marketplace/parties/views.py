@@ -10,10 +10,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import notifications, selectors, services
-from .forms import MemberAddForm, OrganisationProfileForm, SignUpForm
-from .models import Membership, Organisation
-from .notifications import notification_text, notifications_for, notifications_mark_read
+from marketplace.parties import notifications, selectors, services
+from marketplace.parties.forms import MemberAddForm, OrganisationProfileForm, SignUpForm
+from marketplace.parties.models import Membership, Organisation
+from marketplace.parties.notifications import notification_text, notifications_for, notifications_mark_read
 
 
 def signup(request):

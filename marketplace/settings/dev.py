@@ -1,7 +1,7 @@
 """Local development: the embedded default (SQLite) and the local Stripe stand-in on 127.0.0.1:8420."""
 
-from .base import *  # noqa: F403
-from .base import env
+from marketplace.settings.base import *  # noqa: F403
+from marketplace.settings.base import env
 
 DEBUG = env.bool("DEBUG", default=True)
 # A development-only key; production refuses to start without its own (see production.py).

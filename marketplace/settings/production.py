@@ -3,8 +3,8 @@ static files. Refuses to start without a real SECRET_KEY."""
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F403
-from .base import env
+from marketplace.settings.base import *  # noqa: F403
+from marketplace.settings.base import env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY", default="")

@@ -1,8 +1,8 @@
 """Test settings: the database still comes from DATABASE_URL so the same suite runs on SQLite and on a
 real PostgreSQL server."""
 
-from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from marketplace.settings.base import *  # noqa: F403
+from marketplace.settings.base import BASE_DIR, env
 
 DEBUG = False
 SECRET_KEY = "test-only-key"  # noqa: S105 - never used outside the test run

@@ -2,8 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from marketplace.parties.models import Organisation, OrganisationKind
-
-from .factories import make_uscc
+from tests.parties.factories import make_uscc
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,7 @@ from django.core import mail
 from django.urls import reverse
 
 from marketplace.parties.models import Membership, MembershipRole, User
-
-from .factories import HolderFactory, IPOfficeFactory, MembershipFactory, OrganisationFactory
+from tests.parties.factories import HolderFactory, IPOfficeFactory, MembershipFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,7 @@ from django.core import mail
 from django.urls import reverse
 
 from marketplace.parties.models import Membership, MembershipRole, Organisation, User
-
-from .factories import PASSWORD, MembershipFactory, make_uscc
+from tests.parties.factories import PASSWORD, MembershipFactory, make_uscc
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,7 @@ from django.urls import reverse
 from marketplace.parties.models import MembershipRole
 from patents.models import InventoryBatch, Patent, PatentChange
 from tests.parties.factories import HolderFactory, IPOfficeFactory, MembershipFactory, OrganisationFactory
-
-from .factories import PatentFactory, cn_application_number, inventory_csv
+from tests.patents.factories import PatentFactory, cn_application_number, inventory_csv
 
 pytestmark = pytest.mark.django_db
 
