@@ -2,7 +2,7 @@
 
     python -m bench.generate --patents 100000 --licences 50000 --seed 1 [--needs 2000] [--listed-share 0.4]
 
-Patents come from patents.synthetic (the demo's and the tests' generator: kinds about 60/35/5 %, IPC and WIPO
+Patents come from marketplace.demo.synthetic (the demo's and the tests' generator: kinds about 60/35/5 %, IPC and WIPO
 fields spread like a real portfolio, Chinese and English titles and abstracts), checked by the importer's own
 `validate` and graded by `grade_frame`, then written with PostgreSQL COPY or SQLite executemany. Around them:
 holders of every kind (a few large universities hold most patents, as in real portfolios), licensees, co-owners,
@@ -72,7 +72,7 @@ def _tree_step(i: int) -> str:
 
 def _organisations(rng, *, holders: int, licensees: int, run: int):
     from bench.loading import load_rows, next_id
-    from marketplace.demo import demo_uscc
+    from marketplace.demo.seed import demo_uscc
     from marketplace.parties.models import Organisation
 
     first = next_id(Organisation)
@@ -142,8 +142,8 @@ def _none(value):
 def patent_rows(frame, *, first_id: int, holder_of_row: np.ndarray, today: date, now: datetime):
     """Validated, graded model rows for a synthetic inventory frame (the importer's own checks), plus the
     co-owners each row names. Raises ValueError if any generated row fails validation (a generator bug)."""
-    from patents.grading import grade_frame
-    from patents.importing import map_headers, validate
+    from patents.inventory.grading import grade_frame
+    from patents.inventory.importing import map_headers, validate
 
     checked = validate(map_headers(frame), today=today)
     if not checked.errors.empty:
@@ -196,12 +196,12 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
     from cms.models import HomePage, ListingIndexPage, PatentListingPage
     from licensing.models import Declaration
     from licensing.models_licences import Licence, Payment, RoyaltyReport
-    from marketplace.demo import seed_pages, seed_terms
+    from marketplace.demo.seed import seed_pages, seed_terms
+    from marketplace.demo.synthetic import generate_inventory
     from marketplace.listings import listing_index
     from marketplace.models import Need
     from marketplace.parties.models import Organisation
     from patents.models import Patent, PatentCoOwner
-    from patents.synthetic import generate_inventory
 
     today = today or date.today()
     now = datetime.now(UTC)
@@ -472,8 +472,8 @@ def _needs(rng, *, needs, licensee_ids, provinces, seed, run, today, model, load
     patents (a synthetic inventory's titles and abstracts) so matching has real overlap to find."""
     from django.db import transaction
 
-    from patents.importing import map_headers, validate
-    from patents.synthetic import generate_inventory
+    from marketplace.demo.synthetic import generate_inventory
+    from patents.inventory.importing import map_headers, validate
 
     if not needs:
         return 0

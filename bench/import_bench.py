@@ -1,4 +1,4 @@
-"""Inventory import of a CSV through the real service (patents.services: read, validate, compare, grade, write,
+"""Inventory import of a CSV through the real service (patents.inventory.services: read, validate, compare, grade, write,
 audit) against the fastest bulk write of the same rows: PostgreSQL COPY of the CSV into an unindexed table, or
 on SQLite executemany of the parsed rows into one, in one transaction.
 
@@ -20,16 +20,16 @@ START_SERIAL = 8_000_000  # above anything bench.generate numbers (it counts up 
 
 
 def inventory_csv(rows: int, *, seed: int) -> bytes:
-    """A realistic inventory file of `rows` patents (patents.synthetic), as a holder would upload it."""
-    from patents.synthetic import generate_inventory
+    """A realistic inventory file of `rows` patents (marketplace.demo.synthetic), as a holder would upload it."""
+    from marketplace.demo.synthetic import generate_inventory
 
     frame = generate_inventory(rows, seed=seed, start_serial=START_SERIAL, holder_names=[])
-    # The same format as patents.synthetic.write_inventory_csv, kept in memory.
+    # The same format as marketplace.demo.synthetic.write_inventory_csv, kept in memory.
     return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def _holder(n: int):
-    from marketplace.demo import demo_uscc
+    from marketplace.demo.seed import demo_uscc
     from marketplace.parties.models import Organisation
 
     return Organisation.objects.create(kind="university", slug=f"bench-import-{n}-{time.time_ns()}",
@@ -52,7 +52,7 @@ def _remove(holder) -> None:
 
 def import_once(content: bytes, n: int) -> tuple[float, dict]:
     """Seconds for one import through inventory_batch_create + inventory_batch_run, and its outcome."""
-    from patents.services import inventory_batch_create, inventory_batch_run
+    from patents.inventory.services import inventory_batch_create, inventory_batch_run
 
     holder = _holder(n)
     try:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
 
-from patents import bulk
+from patents.inventory import bulk
 
 COPY_CHUNK = 50_000
 
@@ -33,7 +33,7 @@ def load_rows(model: type[models.Model], names: Sequence[str], rows: Iterable[Se
     as fast as the backend allows. Returns the row count."""
     if connection.vendor != "postgresql":
         uuids = [i for i, n in enumerate(names) if isinstance(model._meta.get_field(n), models.UUIDField)]
-        if uuids:  # stored as 32 hex digits on SQLite; patents.bulk passes other types through as they are
+        if uuids:  # stored as 32 hex digits on SQLite; patents.inventory.bulk passes other types through as they are
             rows = ([v.hex if i in uuids and v is not None else v for i, v in enumerate(row)] for row in rows)
         return bulk.insert_rows(model, names, rows)
     fields = [model._meta.get_field(n) for n in names]

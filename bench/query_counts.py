@@ -16,7 +16,7 @@ def bench_people() -> dict:
     """An IP-office member and an admin of the largest holder, made once (bench-only accounts)."""
     from django.db.models import Count
 
-    from marketplace.demo import demo_uscc
+    from marketplace.demo.seed import demo_uscc
     from marketplace.parties.models import Membership, MembershipRole, Organisation, OrganisationKind, User
 
     office, _ = Organisation.objects.get_or_create(

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from licensing.models_licences import Licence, LicenceState
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
-from patents.navigation import ExportFile, csv_file, neutralise, xlsx_file
+from patents.navigation.selectors import ExportFile, csv_file, neutralise, xlsx_file
 
 RECORDING_PERIOD_MONTHS = 3
 DUE_SOON_DAYS = 30

@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from licensing import fees
 from licensing.models import Declaration, DeclarationState, FeeForm, GazetteEntry, LicenceTerms
 from marketplace.parties.models import Organisation, OrganisationKind
+from patents.inventory.selectors import field_choices
 from patents.models import PatentKind
-from patents.selectors import field_choices
 
 
 def live_terms() -> QuerySet[LicenceTerms]:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from licensing.models_licences import LedgerAccount, LedgerEntry, Licence
 from marketplace.parties.models import Membership, Organisation, OrganisationKind, User
 from marketplace.parties.selectors import user_can_view_organisation, user_is_ip_office
-from patents.navigation import ExportFile, csv_file, neutralise, xlsx_file
+from patents.navigation.selectors import ExportFile, csv_file, neutralise, xlsx_file
 
 
 class Perspective(models.TextChoices):

@@ -14,8 +14,8 @@ from licensing import selectors, services
 from licensing.forms import ConsentForm, CostForm, WithdrawForm, yuan_to_fen
 from licensing.models import Declaration, DeclarationConsent, DeclarationState
 from marketplace.parties.models import Organisation
+from patents.inventory.selectors import holder_organisations_for, user_can_manage_inventory, user_can_view_inventory
 from patents.models import Patent
-from patents.selectors import holder_organisations_for, user_can_manage_inventory, user_can_view_inventory
 
 
 def _holder(request) -> Organisation:

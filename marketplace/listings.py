@@ -21,8 +21,8 @@ from marketplace import funnel, match_refresh
 from marketplace.listing_editors import listing_editors_grant, listing_editors_revoke
 from marketplace.models import SavedListing
 from marketplace.parties.models import User
+from patents.inventory.selectors import grade_explanation
 from patents.models import Patent
-from patents.selectors import grade_explanation
 
 
 def listing_index() -> ListingIndexPage:

@@ -16,7 +16,7 @@ from licensing.forms import MoneyField, yuan_to_fen
 from licensing.models import Declaration, FeeForm
 from marketplace import needs
 from marketplace.models import Need
-from patents.selectors import field_choices
+from patents.inventory.selectors import field_choices
 
 
 class NeedForm(forms.Form):

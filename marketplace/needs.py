@@ -20,7 +20,7 @@ from marketplace import match_refresh
 from marketplace.models import Need, Proposal
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
-from patents.selectors import field_choices
+from patents.inventory.selectors import field_choices
 
 # The fields a buyer may set on a need; everything else (state, organisation, author) belongs to the services.
 NEED_FIELDS = ("title", "description", "technology_field", "ipc_prefix", "budget_min_fen", "budget_max_fen",

@@ -21,8 +21,8 @@ from licensing.models import Declaration, FeeForm
 from marketplace import statistics
 from marketplace.models import StatisticsSnapshot
 from marketplace.parties.models import OrganisationKind
+from patents.inventory.fields import FIELDS, FIELDS_BY_NUMBER, SECTORS
 from patents.models import Grade
-from patents.wipo_fields import FIELDS, FIELDS_BY_NUMBER, SECTORS
 
 DIMENSION_LABELS = {
     "technology_field": _("Technology field"), "sector": _("Sector"), "holder_kind": _("Holder kind"),

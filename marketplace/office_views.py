@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from marketplace import office
 from marketplace.parties.selectors import user_is_ip_office
-from patents.navigation import csv_file, neutralise, xlsx_file
+from patents.navigation.selectors import csv_file, neutralise, xlsx_file
 
 EXPORT_FORMATS = ("csv", "xlsx")
 

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from marketplace import pool_tasks, pools
 from marketplace.models_pools import Pool, PoolExport
-from patents import progress
+from patents.inventory import progress
+from patents.inventory.fields import FIELDS
 from patents.models import Grade
-from patents.wipo_fields import FIELDS
 
 PREVIEW_ROWS = 50
 

@@ -60,10 +60,10 @@ from licensing.royalties import PAYMENT_TERM_DAYS, ROYALTY_FEE_FORMS, UNPAID_STA
 from marketplace.models_pools import Pool, PoolExport, PoolExposure
 from marketplace.parties.models import User
 from marketplace.parties.selectors import user_is_ip_office
-from patents import progress
+from patents.inventory import progress
+from patents.inventory.fields import FIELDS_BY_NUMBER
 from patents.models import Grade, LegalStatus
-from patents.navigation import FORMULA_PREFIXES
-from patents.wipo_fields import FIELDS_BY_NUMBER
+from patents.navigation.selectors import FORMULA_PREFIXES
 
 PAID_STATES = (Payment.State.SUCCEEDED, Payment.State.PARTIALLY_REFUNDED)
 DAYS_A_YEAR = Decimal(365)
@@ -791,7 +791,7 @@ SPECS = {"tape": TAPE_COLUMNS, "cash_flows": SCHEDULE_COLUMNS, "summary": SUMMAR
 
 
 def _neutralised(chunk: pd.DataFrame, columns) -> pd.DataFrame:
-    """patents.navigation.neutralise over the text columns, vectorised (a 100k tape has millions of cells)."""
+    """patents.navigation.selectors.neutralise over the text columns, vectorised (a 100k tape has millions of cells)."""
     chunk = chunk.copy()
     for name in _text_columns(columns):
         text = chunk[name].astype(str)
@@ -848,7 +848,7 @@ class PoolTapeExporter:
             for part in PARTS:
                 schema = self._arrow_schema(part)
                 with archive.open(_member(f"{part}.csv", zipfile.ZIP_DEFLATED), "w", force_zip64=True) as stream:
-                    stream.write("\ufeff".encode())  # BOM, as patents.navigation.csv_file: Excel reads UTF-8
+                    stream.write("\ufeff".encode())  # BOM, as patents.navigation.selectors.csv_file: Excel reads UTF-8
                     for i, chunk in enumerate(_chunks(self.frames[part])):
                         # pyarrow's writer: three times pandas' to_csv on a 100k pool (bench/pool_tape.py).
                         table = pa.Table.from_pandas(_neutralised(chunk, SPECS[part]), schema=schema,

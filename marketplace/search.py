@@ -39,8 +39,8 @@ from cms.models import PatentListingPage
 from licensing.models import DeclarationState, FeeForm
 from licensing.models_licences import Licence, LicenceState
 from marketplace.parties.models import OrganisationKind
+from patents.inventory.fields import FIELDS, SECTORS
 from patents.models import Grade, PatentKind
-from patents.wipo_fields import FIELDS, SECTORS
 
 jieba.setLogLevel(logging.WARNING)
 

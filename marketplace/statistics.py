@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from licensing.models import Declaration
 from licensing.models_licences import Licence, Payment
-from patents.wipo_fields import FIELDS_BY_NUMBER
+from patents.inventory.fields import FIELDS_BY_NUMBER
 
 RECORDING_MONTHS = 3
 # The breakdowns the dashboard offers; each is a column of both frames.

@@ -32,7 +32,8 @@ urlpatterns += i18n_patterns(
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/api-token/", api_token_views.api_token, name="api_token"),
     path("", include("marketplace.parties.urls")),
-    path("", include("patents.urls")),
+    path("", include("patents.inventory.urls")),
+    path("navigation/", include("patents.navigation.urls")),
     # Publishing and withdrawing also list and unlist the patent, so these are the marketplace's views.
     path("declarations/new/", declaration_views.declare, name="declare"),
     path("declarations/<int:pk>/publish/", declaration_views.declaration_publish, name="declaration_publish"),

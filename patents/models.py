@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 
 from marketplace.parties.models import Organisation
-from patents.term import statutory_expiry
+from patents.inventory.term import statutory_expiry
 
 
 class PatentKind(models.TextChoices):

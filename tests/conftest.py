@@ -26,7 +26,7 @@ def _site_language():
 @pytest.fixture
 def demo_pages(db):
     """The zh-hans home page with its English translation and the guide, made by the demo seeder."""
-    from marketplace.demo import seed_pages
+    from marketplace.demo.seed import seed_pages
 
     seed_pages()
 

@@ -47,9 +47,9 @@ from marketplace.models import Need
 from marketplace.parties.models import Organisation, OrganisationKind
 from marketplace.search import FACETS, ListingFilter, listing_queryset, listing_search
 from marketplace.statistics import DIMENSIONS
-from patents import selectors as patent_selectors
+from patents.inventory import selectors as patent_selectors
+from patents.inventory.fields import FIELDS, SECTORS
 from patents.models import Grade, Patent
-from patents.wipo_fields import FIELDS, SECTORS
 
 
 def _errors(*codes: int) -> dict:

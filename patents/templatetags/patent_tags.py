@@ -1,7 +1,7 @@
 from django import template
 from django.utils.translation import get_language
 
-from patents.wipo_fields import FIELDS_BY_NUMBER
+from patents.inventory.fields import FIELDS_BY_NUMBER
 
 register = template.Library()
 

@@ -68,7 +68,7 @@ def page_en(chromium, request):
 @pytest.fixture
 def site(live_server, transactional_db):
     """The live server with the demo pages (transactional tests start from an empty database)."""
-    from marketplace.demo import seed_pages
+    from marketplace.demo.seed import seed_pages
 
     seed_pages()
     return live_server

@@ -9,8 +9,8 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from marketplace.parties.models import MembershipRole
+from patents.inventory.services import patents_regrade
 from patents.models import InventoryBatch, Patent
-from patents.services import patents_regrade
 from tests.browser.flows import log_in
 from tests.parties.factories import HolderFactory, MembershipFactory
 from tests.patents.factories import PatentFactory, cn_application_number, inventory_csv, inventory_xlsx
@@ -243,7 +243,7 @@ def test_a_member_of_another_holder_gets_a_404_for_the_first_holders_patent(site
 
 def test_the_batch_page_follows_a_queued_import_until_it_finishes(site, page_en, holder_admin):
     """The page of a batch still waiting for a worker polls its status and shows the outcome by itself."""
-    from patents.services import inventory_batch_create, inventory_batch_run
+    from patents.inventory.services import inventory_batch_create, inventory_batch_run
 
     page = page_en
     batch = inventory_batch_create(holder=holder_admin.organisation, run_by=holder_admin.user, source="web",

@@ -8,8 +8,8 @@ import factory
 from factory.django import DjangoModelFactory
 from openpyxl import Workbook
 
+from patents.inventory.numbers import cn_check_char
 from patents.models import LegalStatus, Patent, PatentKind
-from patents.numbers import cn_check_char
 from tests.parties.factories import HolderFactory
 
 # The 5th digit of a 12-digit CNIPA application number says what kind of patent it is.

@@ -13,10 +13,10 @@ from django.utils import translation
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
-from patents.grading import FACTORS, grade_for_score
+from patents.inventory.grading import FACTORS, grade_for_score
+from patents.inventory.numbers import cn_check_char
+from patents.inventory.services import inventory_batch_create, inventory_batch_run
 from patents.models import InventoryBatch, Patent, PatentChange, PatentCoOwner
-from patents.numbers import cn_check_char
-from patents.services import inventory_batch_create, inventory_batch_run
 from tests.parties.factories import HolderFactory, OrganisationFactory
 from tests.patents.factories import (
     EN_HEADERS,
@@ -620,6 +620,6 @@ def test_the_shared_sample_of_real_us_patents_imports_completely(holder):
 
 
 def test_the_english_test_headers_are_all_accepted_aliases():
-    from patents.importing import HEADER_ALIASES
+    from patents.inventory.importing import HEADER_ALIASES
 
     assert set(EN_HEADERS) == set(HEADER_ALIASES)

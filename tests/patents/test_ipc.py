@@ -1,4 +1,4 @@
-"""Tests for patents.ipc: IPC symbol normalisation, list parsing and the bulk path."""
+"""Tests for patents.inventory.ipc: IPC symbol normalisation, list parsing and the bulk path."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from patents import ipc
-from patents.ipc import IPCError, ipc_subclass, normalize_ipc, normalize_ipc_series, parse_ipc_list
+from patents.inventory import ipc
+from patents.inventory.ipc import IPCError, ipc_subclass, normalize_ipc, normalize_ipc_series, parse_ipc_list
 
 
 def fullwidth(text: str) -> str:

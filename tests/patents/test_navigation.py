@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 
 from marketplace.parties.models import MembershipRole, OrganisationKind
 from patents.models import LegalStatus, Patent, PatentKind
-from patents.navigation import years_after
+from patents.navigation.selectors import years_after
 from tests.parties.factories import HolderFactory, IPOfficeFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Tests for patents.numbers: scalar normalisation and the bulk (Series) path."""
+"""Tests for patents.inventory.numbers: scalar normalisation and the bulk (Series) path."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from patents import numbers
-from patents.numbers import (
+from patents.inventory import numbers
+from patents.inventory.numbers import (
     NormalizedNumber,
     PatentNumberError,
     cn_check_char,

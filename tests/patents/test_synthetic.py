@@ -7,10 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from patents.importing import HEADER_ALIASES, map_headers, parse_co_owners, read_table, validate
-from patents.ipc import normalize_ipc
-from patents.numbers import cn_check_char
-from patents.synthetic import (
+from marketplace.demo.synthetic import (
     CHINESE_HEADERS,
     COLUMNS,
     check_chars,
@@ -19,8 +16,11 @@ from patents.synthetic import (
     write_inventory_csv,
     write_inventory_xlsx,
 )
-from patents.term import statutory_expiry_series
-from patents.wipo_fields import classify_series
+from patents.inventory.fields import classify_series
+from patents.inventory.importing import HEADER_ALIASES, map_headers, parse_co_owners, read_table, validate
+from patents.inventory.ipc import normalize_ipc
+from patents.inventory.numbers import cn_check_char
+from patents.inventory.term import statutory_expiry_series
 
 TODAY = date(2026, 3, 1)
 CJK = r"[\u4e00-\u9fff]"

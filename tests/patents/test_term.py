@@ -1,4 +1,4 @@
-"""Tests for patents.term: statutory term under the China Patent Law."""
+"""Tests for patents.inventory.term: statutory term under the China Patent Law."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from patents.term import remaining_life_days, statutory_expiry, statutory_expiry_series
+from patents.inventory.term import remaining_life_days, statutory_expiry, statutory_expiry_series
 
 
 def test_invention_expires_the_day_before_the_twentieth_anniversary():

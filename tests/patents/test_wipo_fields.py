@@ -1,4 +1,4 @@
-"""Tests for patents.wipo_fields: the WIPO IPC-technology concordance."""
+"""Tests for patents.inventory.fields: the WIPO IPC-technology concordance."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from patents.ipc import normalize_ipc
-from patents.wipo_fields import (
+from patents.inventory.fields import (
     FIELDS,
     FIELDS_BY_NUMBER,
     LOCAL_EXTENSIONS,
@@ -19,6 +18,7 @@ from patents.wipo_fields import (
     classify_ipc,
     classify_series,
 )
+from patents.inventory.ipc import normalize_ipc
 
 
 def test_there_are_35_fields_numbered_1_to_35_in_order():

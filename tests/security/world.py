@@ -21,7 +21,7 @@ from licensing.models import FeeForm, RoyaltyBase
 from licensing.models_licences import Licence, LicenceState, Payment, Voucher
 from licensing.royalties import add_years
 from marketplace import listings, needs, pools
-from marketplace.demo import seed_pages
+from marketplace.demo.seed import seed_pages
 from marketplace.parties.models import MembershipRole, Notification
 from patents.models import InventoryBatch
 from tests.licensing.factories import DeclarationFactory, LicenceTermsFactory, eligible_patent

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from marketplace.demo import (
+from marketplace.demo.seed import (
     DEMO_PASSWORD,
     seed_declarations,
     seed_licences,

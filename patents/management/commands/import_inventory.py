@@ -8,8 +8,8 @@ from tqdm import tqdm
 
 from marketplace.parties.models import User
 from marketplace.parties.selectors import organisation_by_reference
+from patents.inventory.services import inventory_batch_create, inventory_batch_run
 from patents.models import InventoryBatch
-from patents.services import inventory_batch_create, inventory_batch_run
 
 STAGE_LABELS = {"reading": "reading", "validating": "validating", "comparing": "comparing", "writing": "writing",
                 "grading": "grading"}

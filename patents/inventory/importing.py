@@ -2,7 +2,7 @@
 
 Everything here is vectorised with pandas: no database query per row. The result is a frame of clean
 values ready to write, plus a frame of errors naming row, column, value and reason. Writing is
-patents.services.inventory_import's job. The header mapping is documented in docs/inventory-import.md.
+patents.inventory.services.inventory_import's job. The header mapping is documented in docs/inventory-import.md.
 """
 
 import csv
@@ -18,10 +18,10 @@ import pandas as pd
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from patents.ipc import ipc_subclass, normalize_ipc_series
-from patents.numbers import normalize_series
-from patents.term import statutory_expiry_series
-from patents.wipo_fields import classify_series
+from patents.inventory.fields import classify_series
+from patents.inventory.ipc import ipc_subclass, normalize_ipc_series
+from patents.inventory.numbers import normalize_series
+from patents.inventory.term import statutory_expiry_series
 
 # Canonical column -> accepted headers. Headers match case-, space- and underscore-insensitively.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {

@@ -1,7 +1,7 @@
 """Deterministic synthetic patent portfolios, written in exactly the format the inventory importer reads.
 
 `generate_inventory(n, seed=...)` returns a frame of text columns named like the importer's English headers
-(see patents.importing.HEADER_ALIASES). Every row passes `validate(map_headers(frame), today=today)`. The same
+(see patents.inventory.importing.HEADER_ALIASES). Every row passes `validate(map_headers(frame), today=today)`. The same
 arguments always give the same frame (numpy's PCG64 generator; `today` defaults to the current date, so pass it
 when the result must be reproducible on another day).
 
@@ -20,7 +20,7 @@ What the data looks like:
   (``language_mix`` is the Chinese share). Designs carry no IPC (they are classified by Locarno);
 * legal status follows the dates: pending applications are recent; inventions were granted 1-4 years after
   filing (5 % took 4-6 years), utility models 3-18 months and designs 3-12 months after; expired ones are
-  past their statutory term (as patents.term computes it), lapsed ones stopped paying annual fees at some
+  past their statutory term (as patents.inventory.term computes it), lapsed ones stopped paying annual fees at some
   point (exponential hazard), a few were invalidated;
 * forward citations are skewed (most 0-3, a few large), families mostly 1, evaluation reports only on some
   granted utility models and designs, a few pledged patents, a few inventions with a term extension.
@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from patents.ipc import normalize_ipc
-from patents.term import DESIGN_15_YEAR_TERM_FROM, statutory_expiry_series
-from patents.wipo_fields import classify_ipc
+from patents.inventory.fields import classify_ipc
+from patents.inventory.ipc import normalize_ipc
+from patents.inventory.term import DESIGN_15_YEAR_TERM_FROM, statutory_expiry_series
 
 __all__ = [
     "CHINESE_HEADERS",
@@ -55,7 +55,7 @@ COLUMNS = [
     "pledged", "term_extension_days",
 ]
 
-# English column -> a Chinese header that patents.importing.HEADER_ALIASES accepts for the same column.
+# English column -> a Chinese header that patents.inventory.importing.HEADER_ALIASES accepts for the same column.
 CHINESE_HEADERS: dict[str, str] = {
     "patent_number": "专利号",
     "title": "专利名称",
@@ -1063,7 +1063,7 @@ def _render(template: str, rows: np.ndarray, resolve) -> np.ndarray:
 
 def check_chars(bodies: np.ndarray) -> np.ndarray:
     """CNIPA check characters of 12-digit application bodies given as int64: vectorised
-    patents.numbers.cn_check_char (sum of digit x weight 2,3,...,9,2,3,4,5, mod 11; 10 is written X)."""
+    patents.inventory.numbers.cn_check_char (sum of digit x weight 2,3,...,9,2,3,4,5, mod 11; 10 is written X)."""
     rest = np.asarray(bodies, dtype=np.int64).copy()
     total = np.zeros(len(rest), dtype=np.int64)
     for weight in _CHECK_WEIGHTS[::-1]:  # from the last digit

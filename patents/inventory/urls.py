@@ -1,6 +1,6 @@
-from django.urls import include, path
+from django.urls import path
 
-from patents import views
+from patents.inventory import views
 
 urlpatterns = [
     path("portfolio/", views.portfolio, name="portfolio"),
@@ -13,5 +13,4 @@ urlpatterns = [
     path("inventory/batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("inventory/batches/<int:pk>/status.json", views.batch_status, name="batch_status"),
     path("inventory/batches/<int:pk>/errors.csv", views.batch_error_report, name="batch_error_report"),
-    path("navigation/", include("patents.navigation_urls")),
 ]

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace.parties.models import Organisation
-from patents import navigation
+from patents.navigation import selectors as navigation
 
 
 def _visible_holder(request, slug: str) -> Organisation:

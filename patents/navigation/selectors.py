@@ -25,8 +25,8 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.parties.models import Organisation, OrganisationKind, User
 from marketplace.parties.selectors import user_can_view_organisation
+from patents.inventory.fields import FIELDS, FIELDS_BY_NUMBER, SECTORS
 from patents.models import Grade, LegalStatus, Patent, PatentKind
-from patents.wipo_fields import FIELDS, FIELDS_BY_NUMBER, SECTORS
 
 TOP_IPC_SUBCLASSES = 15
 TOP_HOLDERS = 10
@@ -230,7 +230,7 @@ def landscape(*, patents_qs: QuerySet[Patent], params: Mapping, today: date, per
     qs = filterset.qs.order_by()
 
     life_bounds = [years_after(today, years) for years in REMAINING_LIFE_BOUNDS]
-    # expiry_date is the last day in force (patents.term), so a patent expiring today is not yet expired.
+    # expiry_date is the last day in force (patents.inventory.term), so a patent expiring today is not yet expired.
     life_filters = [Q(expiry_date__lt=today), Q(expiry_date__gte=today, expiry_date__lt=life_bounds[0])]
     life_filters += [Q(expiry_date__gte=lo, expiry_date__lt=hi) for lo, hi in pairwise(life_bounds)]
     life_filters.append(Q(expiry_date__gte=life_bounds[-1]))

@@ -1,7 +1,7 @@
-# Included by patents/urls.py under "navigation/": these paths are relative to it.
+# Included by marketplace/urls.py under "navigation/": these paths are relative to it.
 from django.urls import path, re_path
 
-from patents import views_navigation
+from patents.navigation import views as views_navigation
 
 urlpatterns = [
     path("", views_navigation.navigation_platform, name="navigation_platform"),

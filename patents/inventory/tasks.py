@@ -3,8 +3,8 @@
 from django_tasks import task
 
 from marketplace.parties.models import Organisation
+from patents.inventory.services import inventory_batch_run, patents_regrade
 from patents.models import InventoryBatch
-from patents.services import inventory_batch_run, patents_regrade
 
 
 @task()

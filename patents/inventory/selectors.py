@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
+from patents.inventory.fields import FIELDS
 from patents.models import Grade, InventoryBatch, LegalStatus, Patent, PatentChange, PatentKind
-from patents.wipo_fields import FIELDS
 
 
 def holder_organisations_for(*, user: User) -> QuerySet[Organisation]:
@@ -101,7 +101,7 @@ def batches_for(*, holder: Organisation) -> QuerySet[InventoryBatch]:
 
 def grade_explanation(*, patent: Patent) -> list[dict]:
     """The stored factor breakdown, in display order, with labels and rules."""
-    from patents.grading import FACTOR_BY_KEY
+    from patents.inventory.grading import FACTOR_BY_KEY
 
     zh = (get_language() or "").startswith("zh")
     rows = []

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from marketplace.parties.models import Organisation
-from patents import progress, selectors, services, tasks
-from patents.forms import BulkTagForm, GradeOverrideForm, InventoryUploadForm, TagsForm
+from patents.inventory import progress, selectors, services, tasks
+from patents.inventory.forms import BulkTagForm, GradeOverrideForm, InventoryUploadForm, TagsForm
 from patents.models import InventoryBatch, Patent
 
 

@@ -16,9 +16,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from marketplace.parties.models import Organisation, User
-from patents import bulk, progress
-from patents.grading import grade_frame
-from patents.importing import InventoryFileError, map_headers, read_table, validate
+from patents.inventory import bulk, progress
+from patents.inventory.grading import grade_frame
+from patents.inventory.importing import InventoryFileError, map_headers, read_table, validate
 from patents.models import InventoryBatch, Patent, PatentChange, PatentCoOwner
 
 logger = logging.getLogger(__name__)

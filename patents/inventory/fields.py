@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from patents.ipc import IPCError, normalize_ipc
+from patents.inventory.ipc import IPCError, normalize_ipc
 
 __all__ = [
     "FIELDS",
@@ -238,7 +238,7 @@ def classify_ipc(code: str) -> TechnologyField | None:
     return None if number is None else FIELDS_BY_NUMBER[number]
 
 
-# Canonical symbols (as produced by patents.ipc) take the vectorised route; anything
+# Canonical symbols (as produced by patents.inventory.ipc) take the vectorised route; anything
 # else is classified through classify_ipc, so both routes always agree.
 _CANONICAL_PATTERN = r"^(?P<subclass>[A-H][0-9]{2}[A-Z])(?: (?P<group>[1-9][0-9]{0,3})/[0-9]{2,6})?$"
 

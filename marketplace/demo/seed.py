@@ -199,9 +199,9 @@ def seed_patents() -> list[str]:
     demo shows exactly what an imported inventory looks like. Re-running finds them unchanged."""
     import io
 
+    from marketplace.demo.synthetic import generate_inventory, to_chinese_headers
+    from patents.inventory.services import inventory_batch_create, inventory_batch_run
     from patents.models import InventoryBatch
-    from patents.services import inventory_batch_create, inventory_batch_run
-    from patents.synthetic import generate_inventory, to_chinese_headers
 
     lines = []
     for slug, email, count, seed, start_serial in DEMO_PORTFOLIOS:
