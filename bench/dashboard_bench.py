@@ -41,7 +41,7 @@ def run_aggregate():
 
 
 def benchmark(*, repeats: int = 5) -> Figure:
-    from licensing.models_licences import Licence
+    from licensing.models.licences import Licence
     from marketplace.office import dashboard
 
     params = QueryDict("")

@@ -195,7 +195,7 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
     from bench.loading import analyze, load_rows, next_id, reset_sequences
     from cms.models import HomePage, ListingIndexPage, PatentListingPage
     from licensing.models import Declaration
-    from licensing.models_licences import Licence, Payment, RoyaltyReport
+    from licensing.models.licences import Licence, Payment, RoyaltyReport
     from marketplace.demo.seed import seed_pages, seed_terms
     from marketplace.demo.synthetic import generate_inventory
     from marketplace.listings import listing_index
@@ -218,7 +218,7 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
         index: ListingIndexPage = listing_index()
     version = terms.versions.order_by("-number").first() if hasattr(terms, "versions") else None
     if version is None:
-        from licensing.services import terms_version_current
+        from licensing.declarations.services import terms_version_current
 
         version = terms_version_current(terms=terms)
 

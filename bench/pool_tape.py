@@ -122,7 +122,7 @@ def load_database(facts: list[pools.LicenceFacts]) -> None:
     from django.utils import timezone
 
     from licensing.models import Declaration, LicenceTerms, LicenceTermsVersion
-    from licensing.models_licences import Licence, Payment, RoyaltyReport
+    from licensing.models.licences import Licence, Payment, RoyaltyReport
     from marketplace.parties.models import Organisation
     from patents.models import Patent
 

@@ -61,7 +61,7 @@ def database() -> dict:
 def scale() -> dict:
     from cms.models import PatentListingPage
     from licensing.models import Declaration
-    from licensing.models_licences import Licence, Payment, RoyaltyReport
+    from licensing.models.licences import Licence, Payment, RoyaltyReport
     from marketplace.models import Need
     from marketplace.parties.models import Organisation
     from patents.models import Patent

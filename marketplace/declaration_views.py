@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from licensing import selectors as licensing_selectors
-from licensing import services as licensing_services
-from licensing.forms import DeclarationForm, WithdrawForm
-from licensing.views import _holder, _member_declaration, _selected_patents
+from licensing.declarations import selectors as licensing_selectors
+from licensing.declarations import services as licensing_services
+from licensing.declarations.forms import DeclarationForm, WithdrawForm
+from licensing.declarations.views import _holder, _member_declaration, _selected_patents
 from marketplace import listings
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from licensing.models import Declaration, DeclarationState
-from licensing.models_licences import Licence
+from licensing.models.licences import Licence
 from marketplace.models import FunnelEvent, MatchSide, Need, Proposal, SavedListing, StoredMatch
 from marketplace.parties.models import Membership, User
 

@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from wagtail.models import Locale, Page
 
 from cms.models import HomePage, ListingIndexPage, PatentListingPage
-from licensing import selectors as licensing_selectors
-from licensing import services as licensing_services
+from licensing.declarations import selectors as licensing_selectors
+from licensing.declarations import services as licensing_services
 from licensing.models import Declaration, DeclarationState, LicenceTerms
-from licensing.models_licences import Licence, LicenceState
+from licensing.models.licences import Licence, LicenceState
 from marketplace import funnel, match_refresh
 from marketplace.listing_editors import listing_editors_grant, listing_editors_revoke
 from marketplace.models import SavedListing
@@ -118,7 +118,7 @@ def declarations_publish_bulk(*, patents: list[Patent], terms: LicenceTerms, by:
 def listing_context(*, page: PatentListingPage, request) -> dict:
     """What a listing page shows: facts, grade and why, the offer in plain words with the cost calculator,
     licences granted, the holder and similar listings."""
-    from licensing.forms import CostForm, yuan_to_fen
+    from licensing.declarations.forms import CostForm, yuan_to_fen
 
     declaration = page.declaration
     patent = declaration.patent

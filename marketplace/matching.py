@@ -28,8 +28,8 @@ from django.utils.translation import gettext as _
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
+from licensing.declarations.selectors import licensee_cost
 from licensing.models import Declaration, DeclarationState
-from licensing.selectors import licensee_cost
 from marketplace.models import Need
 
 jieba.setLogLevel(logging.WARNING)

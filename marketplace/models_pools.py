@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from licensing.models_licences import Licence
+from licensing.models.licences import Licence
 from marketplace.parties.models import Organisation
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from licensing.forms import MoneyField, yuan_to_fen
+from licensing.declarations.forms import MoneyField, yuan_to_fen
 from licensing.models import Declaration, FeeForm
 from marketplace import needs
 from marketplace.models import Need

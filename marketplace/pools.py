@@ -9,7 +9,7 @@ The rules (docs/pools.md explains them with examples; all money integer fen or D
    the patent expiry); patent not in force; grade; technology field; remaining patent life below the
    minimum (expiry before cut-off + N years); no payment history (no payment succeeded by the cut-off);
    nothing left to receive (no scheduled receivable after the cut-off).
-2. **Schedule.** One period per licence year (licensing.royalties rule 1) whose payment date (year end + 30
+2. **Schedule.** One period per licence year (licensing.royalties.services rule 1) whose payment date (year end + 30
    days, the royalty invoice term) is after the cut-off, until the term end. Lump-sum licences are paid up
    front and schedule nothing. For royalty licences the year's royalties are what was reported plus a
    projection of the unreported days: the licensee's average daily base (all its reports' net sales or
@@ -55,8 +55,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from licensing.models import FeeForm
-from licensing.models_licences import Licence, LicenceState, Payment, RoyaltyReport
-from licensing.royalties import PAYMENT_TERM_DAYS, ROYALTY_FEE_FORMS, UNPAID_STATES, add_years
+from licensing.models.licences import Licence, LicenceState, Payment, RoyaltyReport
+from licensing.royalties.services import PAYMENT_TERM_DAYS, ROYALTY_FEE_FORMS, UNPAID_STATES, add_years
 from marketplace.models_pools import Pool, PoolExport, PoolExposure
 from marketplace.parties.models import User
 from marketplace.parties.selectors import user_is_ip_office

@@ -37,7 +37,7 @@ from wagtail.search.backends import get_search_backend
 
 from cms.models import PatentListingPage
 from licensing.models import DeclarationState, FeeForm
-from licensing.models_licences import Licence, LicenceState
+from licensing.models.licences import Licence, LicenceState
 from marketplace.parties.models import OrganisationKind
 from patents.inventory.fields import FIELDS, SECTORS
 from patents.models import Grade, PatentKind

@@ -43,7 +43,7 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from licensing.models import Declaration
-from licensing.models_licences import Licence, Payment
+from licensing.models.licences import Licence, Payment
 from patents.inventory.fields import FIELDS_BY_NUMBER
 
 RECORDING_MONTHS = 3

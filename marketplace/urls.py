@@ -6,7 +6,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from licensing.webhooks import stripe_webhook
+from licensing.payments.webhooks import stripe_webhook
 from marketplace import declaration_views, views
 from marketplace.api import token_views as api_token_views
 
@@ -38,7 +38,13 @@ urlpatterns += i18n_patterns(
     path("declarations/new/", declaration_views.declare, name="declare"),
     path("declarations/<int:pk>/publish/", declaration_views.declaration_publish, name="declaration_publish"),
     path("declarations/<int:pk>/withdraw/", declaration_views.declaration_withdraw, name="declaration_withdraw"),
-    path("", include("licensing.urls")),
+    path("", include("licensing.declarations.urls")),
+    path("", include("licensing.licences.urls")),
+    path("", include("licensing.certificates.urls")),
+    path("", include("licensing.recording.urls")),
+    path("", include("licensing.royalties.urls")),
+    path("", include("licensing.vouchers.urls")),
+    path("", include("licensing.ledger.urls")),
     path("", include("marketplace.urls_search")),
     path("", include("marketplace.urls_saved_searches")),
     path("", include("marketplace.urls_needs")),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 
 from licensing.models import DeclarationState
-from licensing.models_licences import Licence, LicenceState
+from licensing.models.licences import Licence, LicenceState
 from marketplace.office import StatisticsFilter
 
 

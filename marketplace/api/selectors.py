@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from licensing.models import Declaration, DeclarationState
-from licensing.models_licences import Licence
+from licensing.models.licences import Licence
 from marketplace.parties.models import Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
 

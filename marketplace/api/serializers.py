@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from licensing import statements
+from licensing.ledger import statements
 from licensing.models import Declaration, GazetteEntry, LicenceTermsVersion
-from licensing.models_licences import Licence
+from licensing.models.licences import Licence
 from marketplace.models import Need, Proposal
 from marketplace.parties.models import Organisation
 from patents.models import Patent

@@ -17,10 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cms.models import PatentListingPage
-from licensing import selectors as licensing_selectors
-from licensing import statements
+from licensing.declarations import selectors as licensing_selectors
+from licensing.ledger import statements
 from licensing.models import Declaration, FeeForm, GazetteEntry
-from licensing.models_licences import Licence
+from licensing.models.licences import Licence
 from marketplace import needs, office
 from marketplace.api import selectors
 from marketplace.api.filters import DeclarationFilter, LicenceFilter

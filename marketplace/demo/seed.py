@@ -282,8 +282,8 @@ def seed_declarations() -> list[str]:
 
     from django.utils import timezone
 
+    from licensing.declarations.services import declaration_create
     from licensing.models import Declaration
-    from licensing.services import declaration_create
     from marketplace.listings import declaration_publish, declaration_withdraw
     from patents.models import Patent
 
@@ -320,9 +320,9 @@ def seed_declarations() -> list[str]:
 def seed_licences() -> list[str]:
     """The demo licensees take the licences that ask nothing up front (royalty on profit, no minimum), so the
     IP office's figures have licences to show before anyone pays by card. Idempotent."""
-    from licensing.licence_services import licence_notice_submit
+    from licensing.licences.services import licence_notice_submit
     from licensing.models import Declaration
-    from licensing.models_licences import Licence
+    from licensing.models.licences import Licence
 
     lines = []
     free_up_front = (Declaration.objects.filter(state="published", fee_form="royalty", annual_minimum_fen__isnull=True)
@@ -348,8 +348,8 @@ def seed_vouchers() -> list[str]:
 
     from django.utils import timezone
 
-    from licensing.models_licences import Voucher
-    from licensing.vouchers import voucher_issue
+    from licensing.models.licences import Voucher
+    from licensing.vouchers.services import voucher_issue
 
     startup = Organisation.objects.get(slug="demo-startup")
     if Voucher.objects.filter(organisation=startup).exists():

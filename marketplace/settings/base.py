@@ -231,7 +231,7 @@ SPECTACULAR_SETTINGS = {
         "OrganisationKindEnum": "marketplace.parties.models.OrganisationKind",
         "DeclarationStateEnum": "licensing.models.DeclarationState",
         "PublicDeclarationStateEnum": ["published", "withdrawn"],
-        "LicenceStateEnum": "licensing.models_licences.LicenceState",
+        "LicenceStateEnum": "licensing.models.licences.LicenceState",
         "NeedStateEnum": ["open", "closed"],
         "GazetteEntryKindEnum": ["publication", "withdrawal"],
     },

@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from licensing.declarations.services import declaration_publish
 from licensing.models import Declaration, DeclarationState, FeeForm, GazetteEntry, RoyaltyBase
-from licensing.services import declaration_publish
 from marketplace.parties.models import MembershipRole
 from patents.models import LegalStatus, PatentKind
 from tests.browser.flows import log_in

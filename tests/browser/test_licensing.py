@@ -12,8 +12,9 @@ from django.db.models import Sum
 from django.utils import translation
 from playwright.sync_api import expect
 
-from licensing import licence_services, stripe_gateway
-from licensing.models_licences import LedgerEntry, Licence, LicenceState, Payment, ProcessedEvent, WebhookDelivery
+from licensing.licences import services as licence_services
+from licensing.models.licences import LedgerEntry, Licence, LicenceState, Payment, ProcessedEvent, WebhookDelivery
+from licensing.payments import gateway as stripe_gateway
 from marketplace.parties.models import MembershipRole
 from tests.browser.flows import log_in
 from tests.parties.factories import MembershipFactory, OrganisationFactory

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from licensing.models import Declaration, DeclarationState
-from licensing.models_licences import Licence, LicenceState
+from licensing.models.licences import Licence, LicenceState
 from tests.browser.flows import log_in
 
 DEMO_PASSWORD = "demo-pass-2026"

@@ -7,8 +7,8 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from licensing.declarations.services import terms_version_current
 from licensing.models import Declaration, DeclarationState, FeeForm, LicenceTerms
-from licensing.services import terms_version_current
 from marketplace.parties.models import MembershipRole
 from tests.parties.factories import HolderFactory, MembershipFactory, UserFactory
 from tests.patents.factories import PatentFactory

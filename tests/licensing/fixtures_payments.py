@@ -19,10 +19,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from licensing.licence_services import licence_notice_submit
+from licensing.declarations.services import declaration_publish
+from licensing.licences.services import licence_notice_submit
 from licensing.models import Declaration, DeclarationState, FeeForm
-from licensing.models_licences import LedgerEntry, Licence, Voucher
-from licensing.services import declaration_publish
+from licensing.models.licences import LedgerEntry, Licence, Voucher
 from marketplace.parties.models import Organisation, User
 from tests.licensing.factories import DeclarationFactory, holder_admin
 from tests.parties.factories import MembershipFactory, OrganisationFactory

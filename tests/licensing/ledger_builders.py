@@ -7,8 +7,8 @@ from decimal import Decimal
 import stripe
 from django.utils import timezone
 
-from licensing import ledger
-from licensing.models_licences import Licence, LicenceState, Payment, Voucher, VoucherUse
+from licensing.ledger import services as ledger
+from licensing.models.licences import Licence, LicenceState, Payment, Voucher, VoucherUse
 from marketplace.parties.models import MembershipRole
 from tests.licensing.factories import DeclarationFactory
 from tests.parties.factories import IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory

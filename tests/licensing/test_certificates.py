@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from licensing import certificates
+from licensing.certificates import services as certificates
 from licensing.models import FeeForm
-from licensing.models_licences import Licence, LicenceState
+from licensing.models.licences import Licence, LicenceState
 from marketplace.parties.models import MembershipRole
 from tests.licensing.factories import DeclarationFactory, holder_member
 from tests.parties.factories import MembershipFactory, OrganisationFactory, UserFactory

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from licensing.licence_services import (
+from licensing.declarations.services import declaration_withdraw
+from licensing.licences.services import (
     LicensingError,
     NotAllowed,
     licence_cancel,
@@ -17,9 +18,8 @@ from licensing.licence_services import (
     payment_start,
     payment_sync,
 )
-from licensing.models_licences import LedgerAccount, LedgerEntry, Licence, LicenceState, Payment, Voucher, VoucherUse
-from licensing.services import declaration_withdraw
-from licensing.stripe_gateway import confirm_with_card_token
+from licensing.models.licences import LedgerAccount, LedgerEntry, Licence, LicenceState, Payment, Voucher, VoucherUse
+from licensing.payments.gateway import confirm_with_card_token
 from patents.models import Patent
 from tests.licensing.factories import DeclarationFactory, holder_admin
 from tests.licensing.fixtures_payments import (

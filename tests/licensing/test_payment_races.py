@@ -10,8 +10,8 @@ from django.db import connection, connections
 from django.db.models import Sum
 from django.utils import translation
 
-from licensing.licence_services import payment_apply_voucher, payment_pay_with_card, payment_start, payment_sync
-from licensing.models_licences import (
+from licensing.licences.services import payment_apply_voucher, payment_pay_with_card, payment_start, payment_sync
+from licensing.models.licences import (
     LedgerEntry,
     Licence,
     LicenceState,
@@ -21,7 +21,7 @@ from licensing.models_licences import (
     VoucherUse,
     WebhookDelivery,
 )
-from licensing.stripe_gateway import confirm_with_card_token
+from licensing.payments.gateway import confirm_with_card_token
 from tests.licensing.fixtures_payments import (
     CARD_OK,
     card_token,

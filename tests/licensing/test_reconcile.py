@@ -8,8 +8,9 @@ import pytest
 import stripe
 from django.core.management import CommandError, call_command
 
-from licensing import ledger, refunds
-from licensing.models_licences import LedgerEntry, Payment
+from licensing.ledger import services as ledger
+from licensing.models.licences import LedgerEntry, Payment
+from licensing.payments import refunds
 from marketplace.parties.models import MembershipRole
 from tests.licensing import ledger_builders as build
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from licensing.models import DeclarationState, FeeForm, RoyaltyBase
-from licensing.models_licences import Licence, LicenceState
-from licensing.recording import (
+from licensing.models.licences import Licence, LicenceState
+from licensing.recording.services import (
     RecordingPackExporter,
     RecordingStatus,
     add_months,

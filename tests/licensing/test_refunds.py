@@ -8,8 +8,9 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from licensing import refunds, stripe_gateway
-from licensing.models_licences import LedgerEntry, LicenceState, Payment, VoucherUse
+from licensing.models.licences import LedgerEntry, LicenceState, Payment, VoucherUse
+from licensing.payments import gateway as stripe_gateway
+from licensing.payments import refunds
 from marketplace.parties.models import MembershipRole
 from tests.licensing import ledger_builders as build
 from tests.parties.factories import UserFactory
@@ -248,7 +249,7 @@ def test_the_terminate_endpoint(client):
 
 
 def test_returning_to_the_payment_page_after_a_partial_refund_does_not_count_the_payment_again():
-    from licensing import licence_services
+    from licensing.licences import services as licence_services
 
     payment = card_payment()
     refunds.payment_refund(payment=payment, amount_fen=30_000, by=holder_admin(payment.licence), reason="Late")

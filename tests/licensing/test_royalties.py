@@ -13,11 +13,11 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from licensing import licence_services
-from licensing.licence_services import LicensingError, NotAllowed
+from licensing.licences import services as licence_services
+from licensing.licences.services import LicensingError, NotAllowed
 from licensing.models import FeeForm, RoyaltyBase
-from licensing.models_licences import LedgerAccount, LedgerEntry, Licence, LicenceState, Payment, RoyaltyReport
-from licensing.royalties import (
+from licensing.models.licences import LedgerAccount, LedgerEntry, Licence, LicenceState, Payment, RoyaltyReport
+from licensing.royalties.services import (
     add_years,
     licence_years,
     royalty_amount_fen,

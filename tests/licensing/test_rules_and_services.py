@@ -10,19 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from licensing import fees
-from licensing.models import (
-    Declaration,
-    DeclarationConsent,
-    DeclarationState,
-    FeeForm,
-    GazetteEntry,
-    LicenceTerms,
-    LicenceTermsVersion,
-    RoyaltyBase,
-)
-from licensing.rules import CNIPA_FEES_2024, PATENT_LAW_14, PATENT_LAW_50, REGS_BARS, REGS_CONTENT
-from licensing.services import (
+from licensing.declarations import fees
+from licensing.declarations.rules import CNIPA_FEES_2024, PATENT_LAW_14, PATENT_LAW_50, REGS_BARS, REGS_CONTENT
+from licensing.declarations.services import (
     DeclarationRefused,
     InvalidTransition,
     NotAllowed,
@@ -33,6 +23,16 @@ from licensing.services import (
     declaration_withdraw,
     declarations_publish_bulk,
     terms_version_current,
+)
+from licensing.models import (
+    Declaration,
+    DeclarationConsent,
+    DeclarationState,
+    FeeForm,
+    GazetteEntry,
+    LicenceTerms,
+    LicenceTermsVersion,
+    RoyaltyBase,
 )
 from patents.models import LegalStatus, Patent, PatentCoOwner, PatentKind
 from tests.licensing.factories import (

@@ -8,9 +8,10 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from licensing import ledger, statements
-from licensing.models_licences import LedgerEntry
-from licensing.statements import Perspective
+from licensing.ledger import services as ledger
+from licensing.ledger import statements
+from licensing.ledger.statements import Perspective
+from licensing.models.licences import LedgerEntry
 from marketplace.parties.models import MembershipRole
 from tests.licensing import ledger_builders as build
 from tests.parties.factories import OrganisationFactory, UserFactory

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from licensing import vouchers
-from licensing.models_licences import Payment, Voucher
+from licensing.models.licences import Payment, Voucher
+from licensing.vouchers import services as vouchers
 from marketplace.parties.models import MembershipRole
 from tests.licensing import ledger_builders as build
 from tests.parties.factories import HolderFactory, IPOfficeFactory, OrganisationFactory, UserFactory

@@ -8,9 +8,9 @@ import time
 import pytest
 import stripe
 
-from licensing.licence_services import payment_start, payment_sync
-from licensing.models_licences import LedgerEntry, LicenceState, Payment, ProcessedEvent, WebhookDelivery
-from licensing.stripe_gateway import confirm_with_card_token
+from licensing.licences.services import payment_start, payment_sync
+from licensing.models.licences import LedgerEntry, LicenceState, Payment, ProcessedEvent, WebhookDelivery
+from licensing.payments.gateway import confirm_with_card_token
 from tests.licensing.fixtures_payments import (
     CARD_DECLINED,
     CARD_OK,

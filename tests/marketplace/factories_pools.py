@@ -6,7 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from licensing.models import DeclarationState, FeeForm, RoyaltyBase
-from licensing.models_licences import Licence, LicenceState, Payment, RoyaltyReport
+from licensing.models.licences import Licence, LicenceState, Payment, RoyaltyReport
 from tests.licensing.factories import DeclarationFactory, eligible_patent
 from tests.parties.factories import HolderFactory, OrganisationFactory
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from cms.models import PatentListingPage
-from licensing import licence_services
+from licensing.licences import services as licence_services
 from marketplace import listings, match_refresh
 from marketplace.funnel import listing_funnels, need_funnels
 from marketplace.models import FunnelEvent, Need, SavedListing

@@ -46,7 +46,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
-from licensing.models_licences import Licence
+from licensing.models.licences import Licence
 from marketplace import pools
 from marketplace.models_pools import Pool, PoolExport
 from tests.marketplace.factories_pools import active_licence, build_pool_market, report

@@ -31,7 +31,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from licensing.models import DeclarationState, FeeForm, RoyaltyBase
-from licensing.models_licences import Licence, LicenceState, Payment
+from licensing.models.licences import Licence, LicenceState, Payment
 from marketplace import statistics
 from marketplace.models import StatisticsSnapshot
 from marketplace.parties.models import OrganisationKind

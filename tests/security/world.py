@@ -15,11 +15,11 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from cms.models import PatentListingPage
-from licensing import royalties
-from licensing import services as licensing_services
+from licensing.declarations import services as licensing_services
 from licensing.models import FeeForm, RoyaltyBase
-from licensing.models_licences import Licence, LicenceState, Payment, Voucher
-from licensing.royalties import add_years
+from licensing.models.licences import Licence, LicenceState, Payment, Voucher
+from licensing.royalties import services as royalties
+from licensing.royalties.services import add_years
 from marketplace import listings, needs, pools
 from marketplace.demo.seed import seed_pages
 from marketplace.parties.models import MembershipRole, Notification

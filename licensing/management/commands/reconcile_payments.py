@@ -1,12 +1,12 @@
 """`manage.py reconcile_payments`: compare the ledger with Stripe's PaymentIntents and refunds.
 
 Prints one line per difference and a summary; exit status 1 when there is any difference, 0 (and
-"no differences") otherwise. Read only: it never corrects anything. See licensing/reconciliation.py for
+"no differences") otherwise. Read only: it never corrects anything. See licensing/payments/reconciliation.py for
 what is compared."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from licensing.reconciliation import reconcile
+from licensing.payments.reconciliation import reconcile
 
 
 class Command(BaseCommand):

@@ -1,0 +1,122 @@
+"""Declaration pages for holders, the public gazette and the fee calculators. Thin views."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from licensing.declarations import selectors, services
+from licensing.declarations.forms import ConsentForm, CostForm, WithdrawForm, yuan_to_fen
+from licensing.models import Declaration, DeclarationConsent, DeclarationState
+from marketplace.parties.models import Organisation
+from patents.inventory.selectors import holder_organisations_for, user_can_manage_inventory, user_can_view_inventory
+from patents.models import Patent
+
+
+def _holder(request) -> Organisation:
+    slug = request.GET.get("holder") or request.POST.get("holder")
+    holder = (get_object_or_404(Organisation, slug=slug, is_holder=True) if slug
+              else holder_organisations_for(user=request.user).first())
+    if holder is None or not user_can_manage_inventory(user=request.user, holder=holder):
+        raise PermissionDenied
+    return holder
+
+
+def _selected_patents(request, holder) -> list[Patent]:
+    raw = request.POST.getlist("selected") or request.GET.getlist("patent") or request.POST.getlist("patent")
+    ids = [int(v) for v in raw if str(v).isdigit()]
+    return list(Patent.objects.filter(holder=holder, pk__in=ids).order_by("number"))
+
+
+@login_required
+def declaration_list(request):
+    holder = _holder(request)
+    page = Paginator(selectors.declarations_for_holder(holder=holder), 50).get_page(request.GET.get("page"))
+    return render(request, "licensing/declaration_list.html", {"holder": holder, "page": page})
+
+
+def declaration_detail(request, pk):
+    """Public for a published or withdrawn declaration (the offer is public by law); drafts only for the
+    holder's members and the IP office."""
+    declaration = get_object_or_404(Declaration.objects.select_related("patent", "holder", "terms_version"), pk=pk)
+    is_member = user_can_manage_inventory(user=request.user, holder=declaration.holder)
+    if declaration.state == DeclarationState.DRAFT and not user_can_view_inventory(user=request.user,
+                                                                                   holder=declaration.holder):
+        raise Http404
+    cost_form = CostForm(request.GET or None)
+    cost = None
+    if cost_form.is_valid() and cost_form.cleaned_data.get("annual_net_sales") is not None:
+        cost = selectors.licensee_cost(
+            declaration=declaration, annual_net_sales_fen=yuan_to_fen(cost_form.cleaned_data["annual_net_sales"]),
+            annual_profit_fen=yuan_to_fen(cost_form.cleaned_data.get("annual_profit")))
+    patent = declaration.patent
+    consent_rows = []
+    if is_member and declaration.state == DeclarationState.DRAFT:
+        recorded = {c.co_owner_id: c for c in declaration.consents.filter(kind=DeclarationConsent.Kind.CO_OWNER)}
+        for owner in patent.co_owners.all():
+            if owner.organisation_id != patent.holder_id:
+                consent_rows.append((owner, recorded.get(owner.pk)))
+    return render(request, "licensing/declaration_detail.html", {
+        "declaration": declaration, "patent": patent, "is_member": is_member,
+        "consent_rows": consent_rows, "consent_form": ConsentForm(),
+        "pledgee_consent": declaration.consents.filter(kind=DeclarationConsent.Kind.PLEDGEE).first(),
+        "withdraw_form": WithdrawForm(), "cost_form": cost_form, "cost": cost,
+        "savings": selectors.fee_savings(declaration=declaration) if is_member else None,
+        "gazette": declaration.gazette_entries.order_by("announced_at"),
+        "licence_count": declaration.licences.filter(state__in=["active", "expired"]).count(),
+    })
+
+
+def _member_declaration(request, pk) -> Declaration:
+    declaration = get_object_or_404(Declaration, pk=pk)
+    if not user_can_manage_inventory(user=request.user, holder=declaration.holder):
+        raise Http404
+    return declaration
+
+
+@login_required
+@require_POST
+def declaration_discard(request, pk):
+    declaration = _member_declaration(request, pk)
+    holder = declaration.holder
+    try:
+        services.declaration_discard(declaration=declaration, by=request.user)
+    except services.InvalidTransition as exc:
+        messages.error(request, str(exc))
+        return redirect("declaration_detail", pk=pk)
+    messages.success(request, _("Draft discarded."))
+    return redirect(f"{reverse('declaration_list')}?holder={holder.slug}")
+
+
+@login_required
+@require_POST
+def consent_add(request, pk):
+    declaration = _member_declaration(request, pk)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.consent_record(declaration=declaration, kind=form.cleaned_data["kind"], by=request.user,
+                                    party_name=form.cleaned_data.get("party_name") or "",
+                                    signatory=form.cleaned_data["signatory"],
+                                    consented_on=form.cleaned_data["consented_on"],
+                                    co_owner_id=form.cleaned_data.get("co_owner"))
+        except (ValidationError, services.InvalidTransition) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("Consent recorded."))
+    else:
+        messages.error(request, _("Fill in who signed the consent and when."))
+    return redirect("declaration_detail", pk=pk)
+
+
+def gazette(request):
+    filterset = selectors.gazette(params=request.GET)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "licensing/gazette.html", {"filter": filterset, "page": page, "query": query.urlencode()})

@@ -1,0 +1,346 @@
+"""Taking a licence: the written notice, the payment and the activation, exactly once.
+
+State machines (one function per transition, each locking its row and checking the state it leaves):
+  Licence: notice_submitted → payment_pending → active → expired | terminated; payment_pending ⇄ payment_failed;
+           notice_submitted | payment_pending | payment_failed → cancelled.
+  Payment: created → requires_payment → (requires_action →) succeeded | failed; → refunded.
+The buyer's return to the page and Stripe's `payment_intent.succeeded` webhook both call
+`payment_mark_succeeded`; whichever comes first activates the licence, the other finds it done."""
+
+import logging
+from datetime import date, timedelta
+
+import stripe
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from licensing.ledger import services as ledger
+from licensing.models import Declaration, DeclarationState
+from licensing.models.licences import LIVE_LICENCE_STATES, Licence, LicenceState, Payment, ProcessedEvent, Voucher, VoucherUse
+from licensing.payments import gateway as stripe_gateway
+from marketplace.parties.models import Membership, Organisation, User
+from marketplace.parties.validators import normalize_uscc
+
+logger = logging.getLogger(__name__)
+
+
+class LicensingError(Exception):
+    """A request that cannot be done; the message is for the person."""
+
+
+class NotAllowed(PermissionError):
+    pass
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+@transaction.atomic
+def licence_notice_submit(*, declaration: Declaration, licensee: Organisation, by: User, legal_name: str, uscc: str,
+                          contact_name: str, contact_email: str, contact_phone: str, field_of_use: str,
+                          accepted_terms_sha256: str) -> Licence:
+    """Record the written notice (Patent Law art. 51) with a snapshot of the terms the licensee accepted.
+    A licensee with a live licence for this declaration gets that one back (to finish paying) or an error
+    if it is already active. A declaration asking nothing up front activates at once."""
+    declaration = Declaration.objects.select_for_update().select_related("terms_version", "patent").get(pk=declaration.pk)
+    if not (by.is_superuser or Membership.objects.filter(user=by, organisation=licensee).exists()):
+        raise NotAllowed(_("Only members of the licensee may give notice for it."))
+    if not licensee.is_licensee:
+        raise LicensingError(_("%(org)s is not registered as a licensee.") % {"org": licensee.name_zh})
+    if declaration.state != DeclarationState.PUBLISHED:
+        raise LicensingError(_("This declaration is not open for licensing."))
+    if licensee.pk == declaration.holder_id:
+        raise LicensingError(_("A patentee cannot license its own patent."))
+    if accepted_terms_sha256 != declaration.terms_version.sha256:
+        raise LicensingError(_("The terms you accepted are not the terms of this declaration; reload the page."))
+    if licensee.uscc and normalize_uscc(uscc) != licensee.uscc:
+        raise ValidationError({"uscc": _("The credit code does not match your organisation's.")})
+    live = Licence.objects.select_for_update().filter(declaration=declaration, licensee=licensee,
+                                                      state__in=LIVE_LICENCE_STATES).first()
+    if live is not None:
+        if live.state == LicenceState.ACTIVE:
+            raise LicensingError(_("Your organisation already holds an active licence under this declaration."))
+        return live
+    terms = declaration.terms_version
+    licence = Licence(
+        declaration=declaration, patent=declaration.patent, licensor_id=declaration.holder_id, licensee=licensee,
+        notice_legal_name=legal_name.strip(), notice_uscc=normalize_uscc(uscc), notice_contact_name=contact_name,
+        notice_contact_email=contact_email, notice_contact_phone=contact_phone, notice_field_of_use=field_of_use,
+        notice_submitted_at=timezone.now(), notice_submitted_by=by, terms_version=terms,
+        terms_text=terms.text,
+        terms_sha256=terms.sha256, fee_form=declaration.fee_form, lump_sum_fen=declaration.lump_sum_fen,
+        entry_fee_fen=declaration.entry_fee_fen, royalty_base=declaration.royalty_base,
+        royalty_rate=declaration.royalty_rate, annual_minimum_fen=declaration.annual_minimum_fen,
+        duration_years=declaration.duration_years, first_amount_fen=declaration.first_amount_due_fen,
+    )
+    licence.full_clean(exclude=["certificate_number"])
+    try:
+        with transaction.atomic():
+            licence.save()
+    except IntegrityError as exc:  # a concurrent notice of the same licensee won
+        raise LicensingError(_("A notice for this declaration is already being processed.")) from exc
+    if licence.first_amount_fen == 0:
+        return licence_activate(licence=licence)
+    Payment.objects.create(licence=licence, purpose=Payment.Purpose.FIRST_AMOUNT, amount_fen=licence.first_amount_fen,
+                           charge_fen=licence.first_amount_fen, due_on=timezone.localdate())
+    licence.state = LicenceState.PAYMENT_PENDING
+    licence.save(update_fields=["state"])
+    return licence
+
+
+@transaction.atomic
+def licence_activate(*, licence: Licence) -> Licence:
+    """Make the licence active with its certificate number. Already active: nothing happens."""
+    licence = Licence.objects.select_for_update().select_related("patent").get(pk=licence.pk)
+    if licence.state == LicenceState.ACTIVE:
+        return licence
+    if licence.state not in (LicenceState.NOTICE_SUBMITTED, LicenceState.PAYMENT_PENDING, LicenceState.PAYMENT_FAILED):
+        raise LicensingError(_("A %(state)s licence cannot become active.") % {"state": licence.get_state_display()})
+    today = timezone.localdate()
+    licence.state, licence.activated_at, licence.starts_on = LicenceState.ACTIVE, timezone.now(), today
+    licence.ends_on = min(_add_years(today, licence.duration_years) - timedelta(days=1), licence.patent.expiry_date)
+    licence.certificate_number = f"OL{today:%Y}{licence.pk:08d}"
+    licence.save(update_fields=["state", "activated_at", "starts_on", "ends_on", "certificate_number"])
+    return licence
+
+
+# A payment in any of these states was paid; refunds later change its state, never the fact it was paid.
+PAID_STATES = (Payment.State.SUCCEEDED, Payment.State.PARTIALLY_REFUNDED, Payment.State.REFUNDED)
+
+
+def _lock_payment(payment_id: int) -> Payment:
+    return Payment.objects.select_for_update().select_related("licence").get(pk=payment_id)
+
+
+@transaction.atomic
+def payment_apply_voucher(*, payment: Payment, voucher: Voucher, by: User) -> Payment:
+    """Let a voucher of the licensee cover as much of a not-yet-charged payment as its balance allows. The
+    voucher row is locked, so two payments can never spend the same balance twice."""
+    payment = _lock_payment(payment.pk)
+    voucher = Voucher.objects.select_for_update().get(pk=voucher.pk)
+    if payment.stripe_payment_intent_id or payment.state not in (Payment.State.CREATED,):
+        raise LicensingError(_("A voucher can only be applied before the card payment starts."))
+    if voucher.organisation_id != payment.licence.licensee_id:
+        raise NotAllowed(_("This voucher belongs to another organisation."))
+    use = Voucher.Use.ROYALTIES if payment.purpose == Payment.Purpose.ROYALTY else Voucher.Use.LICENCE_FEES
+    if use not in voucher.eligible_uses:
+        raise LicensingError(_("This voucher cannot pay for %(use)s.") % {"use": Voucher.Use(use).label})
+    if voucher.expires_on < timezone.localdate():
+        raise LicensingError(_("This voucher expired on %(date)s.") % {"date": voucher.expires_on})
+    amount = min(voucher.balance_fen, payment.charge_fen)
+    if amount <= 0:
+        raise LicensingError(_("This voucher has no balance left."))
+    voucher.balance_fen -= amount
+    voucher.save(update_fields=["balance_fen"])
+    VoucherUse.objects.create(voucher=voucher, payment=payment, amount_fen=amount)
+    payment.voucher_fen += amount
+    payment.charge_fen -= amount
+    payment.save(update_fields=["voucher_fen", "charge_fen"])
+    return payment
+
+
+def payment_start(*, payment: Payment) -> tuple[Payment, str]:
+    """Create (or find again) the PaymentIntent for the card part; returns the client secret for Stripe.js.
+    When a voucher covers everything, the payment succeeds here without a card. After a failed attempt the
+    declined intent is replaced by a fresh one (and cancelled), so a late event of the failed attempt can
+    never touch the new one. Raises LicensingError when the payment was cancelled meanwhile."""
+    payment = Payment.objects.select_related("licence").get(pk=payment.pk)
+    if payment.state in PAID_STATES:
+        return payment, ""
+    if payment.charge_fen == 0:
+        return payment_mark_succeeded(payment_id=payment.pk, intent=None), ""
+    previous = payment.stripe_payment_intent_id
+    if previous:
+        intent = stripe_gateway.retrieve_intent(previous)
+        if not (payment.state == Payment.State.FAILED and intent.status in ("requires_payment_method", "canceled")):
+            return payment, intent.client_secret
+        key = f"payment-{payment.pk}-after-{previous}"
+    else:
+        key = f"payment-{payment.pk}-intent"
+    # The key is stable per payment and attempt, so a double-clicked button creates one intent at Stripe.
+    intent = stripe_gateway.create_intent(
+        amount_fen=payment.charge_fen, currency=payment.currency, idempotency_key=key,
+        metadata={"payment_id": str(payment.pk), "licence_id": str(payment.licence_id)})
+    with transaction.atomic():
+        locked = _lock_payment(payment.pk)
+        if locked.stripe_payment_intent_id == previous and locked.state in (Payment.State.CREATED, Payment.State.FAILED):
+            locked.stripe_payment_intent_id = intent.id
+            locked.state = Payment.State.REQUIRES_PAYMENT
+            locked.save(update_fields=["stripe_payment_intent_id", "state"])
+    if locked.stripe_payment_intent_id == intent.id:
+        if previous:
+            _cancel_intent_quietly(previous)
+        return locked, intent.client_secret
+    # A concurrent click stored its intent first (without Stripe's idempotency, e.g. on localstripe, ours
+    # is a second one): drop ours and hand out the stored one's secret, so the page confirms that one.
+    _cancel_intent_quietly(intent.id)
+    if locked.stripe_payment_intent_id is None or locked.state in (Payment.State.CANCELLED, Payment.State.REFUNDED):
+        raise LicensingError(_("This payment can no longer be made."))
+    if locked.state == Payment.State.SUCCEEDED:
+        return locked, ""
+    return locked, stripe_gateway.retrieve_intent(locked.stripe_payment_intent_id).client_secret
+
+
+def _cancel_intent_quietly(intent_id: str) -> None:
+    try:
+        stripe_gateway.cancel_intent(intent_id)
+    except stripe.StripeError:
+        logger.warning("could not cancel intent %s", intent_id)
+
+
+def payment_pay_with_card(*, payment: Payment, token_id: str) -> dict:
+    """Confirm the PaymentIntent with the card Stripe.js tokenised. Returns what the page does next:
+    {"status": "succeeded" | "requires_action" | "failed", "client_secret", "message"}."""
+    payment, client_secret = payment_start(payment=payment)
+    if payment.state in PAID_STATES:
+        return {"status": "succeeded", "client_secret": "", "message": ""}
+    try:
+        intent = stripe_gateway.confirm_with_card_token(intent_id=payment.stripe_payment_intent_id, token_id=token_id)
+    except stripe.CardError as exc:
+        message = _("Your card was declined: %(reason)s") % {"reason": exc.user_message or exc.code or ""}
+        payment_mark_failed(payment_id=payment.pk, message=message)
+        return {"status": "failed", "client_secret": client_secret, "message": message}
+    except stripe.StripeError as exc:
+        logger.warning("stripe error on payment %s: %s", payment.pk, exc)
+        return {"status": "error", "client_secret": client_secret,
+                "message": _("The payment service is not reachable right now; nothing was charged. Please try again.")}
+    return _follow(payment, intent)
+
+
+def _follow(payment: Payment, intent: stripe_gateway.IntentState) -> dict:
+    if intent.status == "succeeded":
+        payment_mark_succeeded(payment_id=payment.pk, intent=intent)
+        return {"status": "succeeded", "client_secret": intent.client_secret, "message": ""}
+    if intent.status == "requires_action":
+        Payment.objects.filter(pk=payment.pk, state__in=[Payment.State.REQUIRES_PAYMENT, Payment.State.FAILED]) \
+            .update(state=Payment.State.REQUIRES_ACTION)
+        return {"status": "requires_action", "client_secret": intent.client_secret,
+                "message": _("Your bank asks you to confirm this payment.")}
+    if intent.status == "requires_payment_method" and intent.error_message:
+        message = _("The payment did not go through: %(reason)s") % {"reason": intent.error_message}
+        payment_mark_failed(payment_id=payment.pk, message=message)
+        return {"status": "failed", "client_secret": intent.client_secret, "message": message}
+    return {"status": intent.status, "client_secret": intent.client_secret, "message": ""}
+
+
+def payment_sync(*, payment: Payment) -> dict:
+    """The buyer's return to the page: ask Stripe where the intent stands and act on it."""
+    if payment.state in PAID_STATES or not payment.stripe_payment_intent_id:
+        return {"status": "succeeded" if payment.state in PAID_STATES else payment.state, "client_secret": "",
+                "message": payment.failure_message}
+    return _follow(payment, stripe_gateway.retrieve_intent(payment.stripe_payment_intent_id))
+
+
+@transaction.atomic
+def payment_mark_succeeded(*, payment_id: int, intent: stripe_gateway.IntentState | None) -> Payment:
+    """Record a successful payment exactly once: lock the payment, return early if already done, check the
+    intent matches (amount, currency, status), post the ledger, activate the licence."""
+    payment = _lock_payment(payment_id)
+    if payment.state in PAID_STATES:
+        return payment
+    if intent is not None:
+        if intent.id != payment.stripe_payment_intent_id or intent.status != "succeeded":
+            raise LicensingError(f"intent {intent.id} does not settle payment {payment.pk}")
+        if intent.amount_fen != payment.charge_fen or intent.currency != payment.currency:
+            raise LicensingError(f"intent {intent.id} amount {intent.amount_fen} {intent.currency} does not match "
+                                 f"payment {payment.pk} ({payment.charge_fen} {payment.currency})")
+    elif payment.charge_fen != 0:
+        raise LicensingError(f"payment {payment.pk} needs a card charge")
+    payment.state, payment.succeeded_at, payment.failure_message = Payment.State.SUCCEEDED, timezone.now(), ""
+    payment.save(update_fields=["state", "succeeded_at", "failure_message"])
+    ledger.post_payment_received(payment)
+    if payment.purpose == Payment.Purpose.FIRST_AMOUNT:
+        licence_activate(licence=payment.licence)
+    return payment
+
+
+@transaction.atomic
+def payment_mark_failed(*, payment_id: int, message: str) -> Payment:
+    """A declined or unauthenticated card: the payment and licence show it; the licensee may try again."""
+    payment = _lock_payment(payment_id)
+    if payment.state in (*PAID_STATES, Payment.State.CANCELLED):
+        return payment
+    payment.state, payment.failure_message = Payment.State.FAILED, message[:2000]
+    payment.save(update_fields=["state", "failure_message"])
+    if payment.purpose == Payment.Purpose.FIRST_AMOUNT:
+        Licence.objects.filter(pk=payment.licence_id, state=LicenceState.PAYMENT_PENDING) \
+            .update(state=LicenceState.PAYMENT_FAILED)
+    return payment
+
+
+@transaction.atomic
+def licence_cancel(*, licence: Licence, by: User) -> Licence:
+    """The licensee abandons an unpaid notice; vouchers it reserved are given back."""
+    # Lock order payment → licence, the same as payment_mark_succeeded, so the two cannot deadlock.
+    list(Payment.objects.select_for_update().filter(licence_id=licence.pk).order_by("pk"))
+    licence = Licence.objects.select_for_update().get(pk=licence.pk)
+    if not (by.is_superuser or Membership.objects.filter(user=by, organisation_id=licence.licensee_id).exists()):
+        raise NotAllowed(_("Only the licensee may cancel its notice."))
+    if licence.state == LicenceState.CANCELLED:
+        return licence
+    if licence.state not in (LicenceState.NOTICE_SUBMITTED, LicenceState.PAYMENT_PENDING, LicenceState.PAYMENT_FAILED):
+        raise LicensingError(_("Only an unpaid notice can be cancelled."))
+    for payment in Payment.objects.select_for_update().filter(licence=licence).exclude(state=Payment.State.SUCCEEDED):
+        if payment.stripe_payment_intent_id:
+            try:
+                stripe_gateway.cancel_intent(payment.stripe_payment_intent_id)
+            except stripe.StripeError as exc:
+                # Stripe refuses to cancel an intent that is paid or being paid: the card was charged, so
+                # the notice must stay (the webhook or the return page activates it), not be cancelled.
+                try:
+                    status = stripe_gateway.retrieve_intent(payment.stripe_payment_intent_id).status
+                except stripe.StripeError:
+                    status = "unknown"
+                if status != "canceled":
+                    logger.warning("could not cancel intent %s (%s): %s", payment.stripe_payment_intent_id, status, exc)
+                    raise LicensingError(_("The card payment has already gone through or is under way, so this "
+                                           "notice cannot be cancelled now.")) from exc
+        _release_vouchers(payment)
+        payment.state = Payment.State.CANCELLED
+        payment.save(update_fields=["state", "voucher_fen", "charge_fen"])
+    licence.state = LicenceState.CANCELLED
+    licence.save(update_fields=["state"])
+    return licence
+
+
+def _release_vouchers(payment: Payment) -> None:
+    for use in VoucherUse.objects.select_for_update().filter(payment=payment, released=False):
+        Voucher.objects.filter(pk=use.voucher_id).update(balance_fen=F("balance_fen") + use.amount_fen)
+        use.released = True
+        use.save(update_fields=["released"])
+        payment.voucher_fen -= use.amount_fen
+        payment.charge_fen += use.amount_fen
+
+
+# --- webhooks -------------------------------------------------------------------------------------------
+
+HANDLED_EVENTS = {"payment_intent.succeeded", "payment_intent.payment_failed"}
+
+
+def webhook_process(event) -> bool:
+    """Apply one verified Stripe event, exactly once. Returns False for event types we do not handle.
+    Runs in one transaction with the ProcessedEvent insert: a failure rolls both back so Stripe's retry
+    processes it again; a duplicate (even a concurrent one) hits the unique event id and does nothing."""
+    event_type = event["type"]
+    if event_type not in HANDLED_EVENTS:
+        return False
+    with transaction.atomic():
+        ProcessedEvent.objects.create(event_id=event["id"], event_type=event_type)
+        intent = stripe_gateway.IntentState.of(event["data"]["object"])
+        payment = Payment.objects.filter(stripe_payment_intent_id=intent.id).first()
+        if payment is None:
+            # An intent from another system on the same Stripe account: nothing of ours to settle.
+            logger.info("webhook %s for unknown intent %s", event["id"], intent.id)
+            return True
+        if event_type == "payment_intent.succeeded":
+            payment_mark_succeeded(payment_id=payment.pk, intent=intent)
+        else:
+            payment_mark_failed(payment_id=payment.pk, message=intent.error_message or _("The payment failed."))
+    return True

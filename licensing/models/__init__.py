@@ -1,0 +1,32 @@
+"""The licensing app's models, one module per side of the business: declarations on standard terms
+(`declarations`), and what follows from them: licences, payments, webhooks, vouchers, royalties and the
+ledger (`licences`). Everything is importable from `licensing.models`."""
+
+from licensing.models.declarations import (
+    Declaration,
+    DeclarationConsent,
+    DeclarationState,
+    FeeForm,
+    GazetteEntry,
+    LicenceTerms,
+    LicenceTermsVersion,
+    RoyaltyBase,
+)
+from licensing.models.licences import (
+    LedgerAccount,
+    LedgerEntry,
+    Licence,
+    LicenceState,
+    Payment,
+    ProcessedEvent,
+    RoyaltyReport,
+    Voucher,
+    VoucherUse,
+    WebhookDelivery,
+)
+
+__all__ = [
+    "Declaration", "DeclarationConsent", "DeclarationState", "FeeForm", "GazetteEntry", "LicenceTerms",
+    "LicenceTermsVersion", "RoyaltyBase", "LedgerAccount", "LedgerEntry", "Licence", "LicenceState", "Payment",
+    "ProcessedEvent", "RoyaltyReport", "Voucher", "VoucherUse", "WebhookDelivery",
+]
