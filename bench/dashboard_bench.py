@@ -1,4 +1,4 @@
-"""The IP office's deal-rate dashboard (marketplace.office.dashboard: every indicator, the breakdown by
+"""The IP office's deal-rate dashboard (marketplace.office.selectors.dashboard: every indicator, the breakdown by
 technology field and the month-by-month trend, as the page computes them) against one SQL aggregate of the
 headline figure (declarations published in the last twelve months and how many were licensed within N days)."""
 
@@ -14,8 +14,8 @@ from bench.common import Figure, median, ratio, timed
 def aggregate_sql() -> tuple[str, list]:
     """Quick-licence deal rate over the dashboard's default period (the last twelve calendar months) in one
     statement."""
-    from marketplace.office import PeriodForm
-    from marketplace.statistics import Period, quick_licence_days
+    from marketplace.office.selectors import PeriodForm
+    from marketplace.office.statistics import Period, quick_licence_days
 
     days = quick_licence_days()
     form = PeriodForm({})
@@ -42,7 +42,7 @@ def run_aggregate():
 
 def benchmark(*, repeats: int = 5) -> Figure:
     from licensing.models.licences import Licence
-    from marketplace.office import dashboard
+    from marketplace.office.selectors import dashboard
 
     params = QueryDict("")
     dashboard(params=params)  # warm up

@@ -198,7 +198,7 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
     from licensing.models.licences import Licence, Payment, RoyaltyReport
     from marketplace.demo.seed import seed_pages, seed_terms
     from marketplace.demo.synthetic import generate_inventory
-    from marketplace.listings import listing_index
+    from marketplace.listings.services import listing_index
     from marketplace.models import Need
     from marketplace.parties.models import Organisation
     from patents.models import Patent, PatentCoOwner

@@ -1,5 +1,5 @@
 """Matching buyer needs against the published listings, top 20 each, through the real selector
-(marketplace.matching.rank_listings_for_need) against a bare sparse matrix product over the same TF-IDF vectors
+(marketplace.matching.engine.rank_listings_for_need) against a bare sparse matrix product over the same TF-IDF vectors
 (the same tokenizer, fitted once on every listing; needs x listings, top 20 per need).
 
 The real selector is timed on a sample of needs (it is far too slow to run for all of them at scale) and the
@@ -22,7 +22,7 @@ def baseline(*, needs_total: int = NEEDS_GOAL) -> dict:
     """Vectorise every listing and the needs once, then the sparse product and a top-20 per need."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from marketplace.matching import _declaration_text, _need_text, published_declarations, tokenize
+    from marketplace.matching.engine import _declaration_text, _need_text, published_declarations, tokenize
     from marketplace.models import Need
 
     declarations = list(published_declarations().order_by("pk"))
@@ -49,7 +49,7 @@ def baseline(*, needs_total: int = NEEDS_GOAL) -> dict:
 
 
 def benchmark(*, sample: int = 3, budget_seconds: float = 120, seed: int = 0) -> Figure:
-    from marketplace.matching import rank_listings_for_need
+    from marketplace.matching.engine import rank_listings_for_need
     from marketplace.models import Need
 
     ids = list(Need.objects.filter(state=Need.State.OPEN, public=True).order_by("pk").values_list("pk", flat=True))

@@ -3,7 +3,7 @@
     DJANGO_SETTINGS_MODULE=marketplace.settings.test .venv/bin/python bench/pool_tape.py [--licences 100000]
 
 It generates licence facts directly (seeded, so every run computes the same pool; no database), then times:
-selection + schedules + DCF (marketplace.pools.build_tape), the three frames, and the exporter writing
+selection + schedules + DCF (marketplace.pools.services.build_tape), the three frames, and the exporter writing
 Parquet and CSV (chunked, with formula neutralising, ZIP of three files). The baseline writes prebuilt
 frames of the same shape straight through pyarrow (parquet.write_table, csv.write_csv) into the same kind of
 ZIP: what the tape costs over the bare writer. Medians of --repeat runs; files go to a temporary folder.
@@ -43,7 +43,7 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.csv as pacsv  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
-from marketplace import pools  # noqa: E402
+from marketplace.pools import services as pools  # noqa: E402
 
 CUT_OFF = date(2026, 6, 30)
 FIELDS = list(range(1, 36))
@@ -172,7 +172,7 @@ def load_database(facts: list[pools.LicenceFacts]) -> None:
 def run_database(facts: list[pools.LicenceFacts], criteria: pools.Criteria, repeat: int) -> None:
     from django.core.management import call_command
 
-    from marketplace.models_pools import Pool
+    from marketplace.models.pools import Pool
     from marketplace.parties.models import User
 
     start = time.perf_counter()

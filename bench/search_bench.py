@@ -1,4 +1,4 @@
-"""Faceted + full-text search through the real selector (marketplace.search.listing_search: full text through
+"""Faceted + full-text search through the real selector (marketplace.search.selectors.listing_search: full text through
 Wagtail's search backend, every facet's counts, one page of hits) against the same query written by hand as one
 SQL statement (the search index joined with the facet filters, the first page of hits in the same order).
 
@@ -99,7 +99,7 @@ def hand_sql(query: dict) -> tuple[str, list]:
 
     from django.utils import timezone
 
-    from marketplace.search import segment
+    from marketplace.search.selectors import segment
 
     where, params = ["p.live", "p.alias_of_id IS NULL", "d.state = 'published'"], []
     if query.get("q") and segment(query["q"]):
@@ -167,7 +167,7 @@ def benchmark(*, repeats: int = 3, seed: int = 0, queries: int = QUERY_COUNT, bu
     queries its p95 was taken."""
     import time
 
-    from marketplace.search import listing_search
+    from marketplace.search.selectors import listing_search
 
     queries = query_mix(seed=seed)[:queries]
     real, base, totals, slowest = [], [], [], []

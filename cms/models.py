@@ -70,16 +70,16 @@ class ListingIndexPage(Page):
 
 class PatentListingPage(Page):
     """One published open-licence declaration as a marketplace listing. Created, updated and unpublished
-    by marketplace.listings with the declaration; editors and holders add the StreamField content."""
+    by marketplace.listings.services with the declaration; editors and holders add the StreamField content."""
 
     # One page per language: the Chinese page and its English alias (which Wagtail keeps in step);
-    # marketplace.listings creates both and is the only writer.
+    # marketplace.listings.services creates both and is the only writer.
     declaration = models.ForeignKey("licensing.Declaration", on_delete=models.PROTECT, related_name="listing_pages",
                                     verbose_name=_("declaration"))
     summary = models.TextField(_("summary in plain words"), blank=True)
     body = StreamField(ListingStreamBlock(), blank=True, verbose_name=_("application scenarios and materials"))
 
-    # Holders edit these pages through the "Listing review" workflow (marketplace.listing_editors). The admin
+    # Holders edit these pages through the "Listing review" workflow (marketplace.listings.editors). The admin
     # offers only what is theirs to write: the title follows the patent and the address its number, and
     # a listing is live exactly while its declaration is published, so there is no Promote tab and no
     # scheduling; comments stay for the review.
@@ -101,13 +101,13 @@ class PatentListingPage(Page):
     ]
     parent_page_types = ["cms.ListingIndexPage"]
     subpage_types = []
-    is_creatable = False  # only marketplace.listings creates listings, from published declarations
+    is_creatable = False  # only marketplace.listings.services creates listings, from published declarations
 
     class Meta:
         verbose_name = _("patent listing")
 
     def with_content_json(self, content):
-        # The title is a fact of the patent kept in step by marketplace.listings on the page itself, not
+        # The title is a fact of the patent kept in step by marketplace.listings.services on the page itself, not
         # content of a revision: approving or reverting to an older revision must not bring back an old title.
         page = super().with_content_json(content)
         page.title = self.title
@@ -124,14 +124,14 @@ class PatentListingPage(Page):
         return " ".join(self.declaration.patent.ipc_codes or [])
 
     def search_text_segmented(self) -> str:
-        from marketplace.search import segment
+        from marketplace.search.selectors import segment
 
         patent = self.declaration.patent
         return segment(" ".join([patent.title, patent.abstract, self.search_holder(), self.search_ipc(), self.summary]))
 
     def get_context(self, request, *args, **kwargs):
-        from marketplace.listing_editors import listing_edit_for
-        from marketplace.listings import listing_context
+        from marketplace.listings.editors import listing_edit_for
+        from marketplace.listings.services import listing_context
 
         context = super().get_context(request, *args, **kwargs)
         context.update(listing_context(page=self, request=request))

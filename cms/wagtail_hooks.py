@@ -1,5 +1,5 @@
 """Admin rules for listings. A listing is one page per declaration, created and taken off the marketplace
-by marketplace.listings; holders edit it through the "Listing review" workflow. So only someone who may
+by marketplace.listings.services; holders edit it through the "Listing review" workflow. So only someone who may
 publish a listing may delete it (Wagtail would let a holder with "change" delete a listing an editor has
 unpublished), and nobody copies one (a copy would be a second page for the same declaration)."""
 

@@ -7,7 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from licensing.payments.webhooks import stripe_webhook
-from marketplace import declaration_views, views
+from marketplace import views
 from marketplace.api import token_views as api_token_views
 
 # Outside the language prefix: machine endpoints and the admin.
@@ -27,7 +27,8 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-# People's pages live under /zh-hans/ and /en/; "/" redirects by the browser's language.
+# People's pages live under /zh-hans/ and /en/; "/" redirects by the browser's language. Each feature package
+# has its own urls.py, included here once.
 urlpatterns += i18n_patterns(
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/api-token/", api_token_views.api_token, name="api_token"),
@@ -35,9 +36,7 @@ urlpatterns += i18n_patterns(
     path("", include("patents.inventory.urls")),
     path("navigation/", include("patents.navigation.urls")),
     # Publishing and withdrawing also list and unlist the patent, so these are the marketplace's views.
-    path("declarations/new/", declaration_views.declare, name="declare"),
-    path("declarations/<int:pk>/publish/", declaration_views.declaration_publish, name="declaration_publish"),
-    path("declarations/<int:pk>/withdraw/", declaration_views.declaration_withdraw, name="declaration_withdraw"),
+    path("", include("marketplace.listings.urls")),
     path("", include("licensing.declarations.urls")),
     path("", include("licensing.licences.urls")),
     path("", include("licensing.certificates.urls")),
@@ -45,12 +44,12 @@ urlpatterns += i18n_patterns(
     path("", include("licensing.royalties.urls")),
     path("", include("licensing.vouchers.urls")),
     path("", include("licensing.ledger.urls")),
-    path("", include("marketplace.urls_search")),
-    path("", include("marketplace.urls_saved_searches")),
-    path("", include("marketplace.urls_needs")),
-    path("", include("marketplace.urls_matching")),
-    path("", include("marketplace.urls_office")),
-    path("", include("marketplace.urls_pools")),
+    path("", include("marketplace.search.urls")),
+    path("", include("marketplace.saved_searches.urls")),
+    path("", include("marketplace.needs.urls")),
+    path("", include("marketplace.matching.urls")),
+    path("", include("marketplace.office.urls")),
+    path("", include("marketplace.pools.urls")),
     # Wagtail serves every other path (home page, content pages, later the listings); keep it last.
     path("", include(wagtail_urls)),
     prefix_default_language=True,

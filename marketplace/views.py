@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from licensing.declarations.selectors import licensing_next_steps
-from marketplace.listing_editors import listing_next_steps
+from marketplace.listings.editors import listing_next_steps
 from marketplace.parties.selectors import NextStep, dashboard_next_steps, memberships_for_user
 from patents.inventory.selectors import inventory_next_steps
 

@@ -1,5 +1,5 @@
 """The "Listing review" workflow: holders' edits to their listings wait for a Wagtail moderator's approval.
-marketplace.listing_editors assigns it to the listing index when the first listing is made and makes it
+marketplace.listings.editors assigns it to the listing index when the first listing is made and makes it
 again if it was deleted; this migration makes it on every database, and assigns it to an index that
 already exists."""
 

@@ -14,7 +14,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 
 from licensing.models import DeclarationState
 from licensing.models.licences import Licence, LicenceState
-from marketplace.office import StatisticsFilter
+from marketplace.office.selectors import StatisticsFilter
 
 
 class SelectorFilterBackend(DjangoFilterBackend):

@@ -33,7 +33,7 @@ class ListingFeeSerializer(serializers.Serializer):
 
 
 class ListingHitSerializer(serializers.Serializer):
-    """One listing (a ListingHit of marketplace.search, as the search page shows it)."""
+    """One listing (a ListingHit of marketplace.search.selectors, as the search page shows it)."""
 
     id = serializers.IntegerField(source="pk", help_text="The listing page's id.")
     number = serializers.CharField(help_text="Patent number.")

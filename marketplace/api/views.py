@@ -21,7 +21,6 @@ from licensing.declarations import selectors as licensing_selectors
 from licensing.ledger import statements
 from licensing.models import Declaration, FeeForm, GazetteEntry
 from licensing.models.licences import Licence
-from marketplace import needs, office
 from marketplace.api import selectors
 from marketplace.api.filters import DeclarationFilter, LicenceFilter
 from marketplace.api.pagination import PagePagination
@@ -44,9 +43,11 @@ from marketplace.api.serializers import (
     StatisticsSerializer,
 )
 from marketplace.models import Need
+from marketplace.needs import services as needs
+from marketplace.office import selectors as office
+from marketplace.office.statistics import DIMENSIONS
 from marketplace.parties.models import Organisation, OrganisationKind
-from marketplace.search import FACETS, ListingFilter, listing_queryset, listing_search
-from marketplace.statistics import DIMENSIONS
+from marketplace.search.selectors import FACETS, ListingFilter, listing_queryset, listing_search
 from patents.inventory import selectors as patent_selectors
 from patents.inventory.fields import FIELDS, SECTORS
 from patents.models import Grade, Patent

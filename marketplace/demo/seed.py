@@ -284,7 +284,7 @@ def seed_declarations() -> list[str]:
 
     from licensing.declarations.services import declaration_create
     from licensing.models import Declaration
-    from marketplace.listings import declaration_publish, declaration_withdraw
+    from marketplace.listings.services import declaration_publish, declaration_withdraw
     from patents.models import Patent
 
     terms = seed_terms()
@@ -368,7 +368,7 @@ def seed_needs() -> list[str]:
 
     from licensing.models import Declaration
     from marketplace.models import Need
-    from marketplace.needs import need_post
+    from marketplace.needs.services import need_post
 
     lines = []
     # Each need is written the way a buyer would describe one demo listing's technology, so "Recommended for
@@ -405,8 +405,8 @@ def seed_pool() -> list[str]:
     the demo's royalty licences appear once licensees report sales). Idempotent."""
     from django.utils import timezone
 
-    from marketplace.models_pools import Pool
-    from marketplace.pools import pool_create
+    from marketplace.models.pools import Pool
+    from marketplace.pools.services import pool_create
 
     if Pool.objects.filter(name=DEMO_POOL_NAME).exists():
         return []

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import marketplace.models_pools
+import marketplace.models.pools
 from django.conf import settings
 from django.db import migrations, models
 
@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('fmt', models.CharField(choices=[('csv', 'CSV'), ('xlsx', 'XLSX'), ('parquet', 'Parquet')], max_length=10)),
                 ('state', models.CharField(choices=[('pending', 'Waiting'), ('running', 'Writing'), ('done', 'Ready'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('file', models.FileField(blank=True, storage=marketplace.models_pools.pool_storage, upload_to='pools/')),
+                ('file', models.FileField(blank=True, storage=marketplace.models.pools.pool_storage, upload_to='pools/')),
                 ('sha256', models.CharField(blank=True, max_length=64)),
                 ('error', models.TextField(blank=True)),
                 ('requested_at', models.DateTimeField(auto_now_add=True)),

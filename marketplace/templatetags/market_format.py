@@ -24,7 +24,7 @@ def fen(amount, currency="CNY"):
     return f"¥{text}"
 
 
-# Indicators that are shares (0–1) and shown as percentages; see marketplace.statistics.
+# Indicators that are shares (0–1) and shown as percentages; see marketplace.office.statistics.
 _SHARE_FIGURES = {"quick_licence_deal_rate", "overall_conversion", "recording_compliance"}
 
 

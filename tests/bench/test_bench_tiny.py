@@ -45,7 +45,7 @@ def test_the_generator_is_deterministic_and_appends_without_collisions(db):
 
 
 def test_listings_are_found_by_the_real_search_and_by_the_hand_written_statement(tiny_market):
-    from marketplace.search import listing_search
+    from marketplace.search.selectors import listing_search
 
     queries = search_bench.query_mix(seed=1)
     assert len(queries) == 50

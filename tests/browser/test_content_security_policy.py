@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from marketplace import listings
+from marketplace.listings import services as listings
 from tests.browser.flows import log_in
 from tests.browser.test_licensing import give_notice, licensee_admin
 from tests.licensing.factories import DeclarationFactory, holder_admin

@@ -15,7 +15,7 @@ from wagtail.models import GroupPagePermission, Page
 
 from cms.models import PatentListingPage
 from licensing.models import FeeForm
-from marketplace import listings
+from marketplace.listings import services as listings
 from marketplace.models import Need, Proposal
 from marketplace.parties.models import MembershipRole
 from tests.browser.flows import log_in

@@ -9,8 +9,8 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from marketplace.models_pools import Pool
-from marketplace.pools import PoolTapeExporter, pool_frozen_tape
+from marketplace.models.pools import Pool
+from marketplace.pools.services import PoolTapeExporter, pool_frozen_tape
 from tests.browser.flows import log_in
 from tests.marketplace.factories_pools import build_pool_market
 from tests.parties.factories import IPOfficeFactory, MembershipFactory

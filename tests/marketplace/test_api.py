@@ -17,7 +17,8 @@ from openapi_spec_validator import validate as validate_spec
 from rest_framework.authtoken.models import Token
 
 from licensing.models import DeclarationState, FeeForm
-from marketplace import listings, needs
+from marketplace.listings import services as listings
+from marketplace.needs import services as needs
 from tests.licensing import ledger_builders as build
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin
 from tests.marketplace.test_search import publish

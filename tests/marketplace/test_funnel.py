@@ -8,8 +8,9 @@ from django.utils import timezone, translation
 
 from cms.models import PatentListingPage
 from licensing.licences import services as licence_services
-from marketplace import listings, match_refresh
-from marketplace.funnel import listing_funnels, need_funnels
+from marketplace.listings import services as listings
+from marketplace.listings.funnel import listing_funnels, need_funnels
+from marketplace.matching import services as match_refresh
 from marketplace.models import FunnelEvent, Need, SavedListing
 from tests.licensing.factories import DeclarationFactory, holder_admin, holder_member
 from tests.parties.factories import MembershipFactory, OrganisationFactory

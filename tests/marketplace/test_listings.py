@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from cms.models import PatentListingPage
 from licensing.models import DeclarationState
-from marketplace import listings
+from marketplace.listings import services as listings
 from tests.licensing.factories import DeclarationFactory, LicenceTermsFactory, eligible_patent, holder_admin
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from licensing.models import DeclarationState
-from marketplace import listings, match_refresh
+from marketplace.listings import services as listings
+from marketplace.matching import services as match_refresh
 from marketplace.models import MatchRefresh, MatchSide, Need, StoredMatch
 from marketplace.parties.models import Notification
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin, holder_member
@@ -160,7 +161,7 @@ def test_a_pending_refresh_says_so_and_a_failed_one_says_it_failed(client, buyer
 
 
 def test_a_refresh_that_fails_in_the_task_records_the_error(buyer, monkeypatch):
-    from marketplace import tasks
+    from marketplace.matching import tasks
 
     need = Need.objects.create(organisation=buyer[0], title="t", description="d")
     MatchRefresh.objects.create(need=need, side=MatchSide.NEED, requested_at=need.created_at)

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from licensing.models import DeclarationState, FeeForm
-from marketplace import matching
-from marketplace.match_refresh import listing_matches_refresh, need_matches_refresh
+from marketplace.matching import engine as matching
+from marketplace.matching.services import listing_matches_refresh, need_matches_refresh
 from marketplace.models import Need
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_member
 from tests.parties.factories import IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory

@@ -7,9 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace import listings, needs
-from marketplace.funnel import need_funnels
+from marketplace.listings import services as listings
+from marketplace.listings.funnel import need_funnels
 from marketplace.models import Need, Proposal
+from marketplace.needs import services as needs
 from tests.licensing.factories import DeclarationFactory, holder_admin, holder_member
 from tests.parties.factories import HolderFactory, MembershipFactory, OrganisationFactory
 

@@ -47,8 +47,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from licensing.models.licences import Licence
-from marketplace import pools
-from marketplace.models_pools import Pool, PoolExport
+from marketplace.models.pools import Pool, PoolExport
+from marketplace.pools import services as pools
 from tests.marketplace.factories_pools import active_licence, build_pool_market, report
 from tests.parties.factories import HolderFactory, IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory
 

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from licensing.models import FeeForm
-from marketplace import listings
-from marketplace.search import FACETS, listing_search, segment
+from marketplace.listings import services as listings
+from marketplace.search.selectors import FACETS, listing_search, segment
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin
 from tests.parties.factories import HolderFactory
 

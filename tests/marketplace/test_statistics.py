@@ -32,8 +32,8 @@ from django.core.management.base import CommandError
 
 from licensing.models import DeclarationState, FeeForm, RoyaltyBase
 from licensing.models.licences import Licence, LicenceState, Payment
-from marketplace import statistics
 from marketplace.models import StatisticsSnapshot
+from marketplace.office import statistics
 from marketplace.parties.models import OrganisationKind
 from tests.licensing.factories import DeclarationFactory, eligible_patent
 from tests.parties.factories import OrganisationFactory

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
-from marketplace import listings
+from marketplace.listings import services as listings
 from marketplace.models import Need
 from marketplace.parties.models import MembershipRole
 from patents.models import InventoryBatch, Patent

@@ -20,9 +20,11 @@ from licensing.models import FeeForm, RoyaltyBase
 from licensing.models.licences import Licence, LicenceState, Payment, Voucher
 from licensing.royalties import services as royalties
 from licensing.royalties.services import add_years
-from marketplace import listings, needs, pools
 from marketplace.demo.seed import seed_pages
+from marketplace.listings import services as listings
+from marketplace.needs import services as needs
 from marketplace.parties.models import MembershipRole, Notification
+from marketplace.pools import services as pools
 from patents.models import InventoryBatch
 from tests.licensing.factories import DeclarationFactory, LicenceTermsFactory, eligible_patent
 from tests.parties.factories import HolderFactory, IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory

@@ -6,7 +6,7 @@ from dateutil.relativedelta import relativedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from marketplace.statistics import snapshot_month
+from marketplace.office.statistics import snapshot_month
 
 
 class Command(BaseCommand):

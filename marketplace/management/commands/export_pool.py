@@ -5,8 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from marketplace.models_pools import Pool
-from marketplace.pools import PoolTapeExporter, TamperedPool, pool_preview
+from marketplace.models.pools import Pool
+from marketplace.pools.services import PoolTapeExporter, TamperedPool, pool_preview
 
 
 class Command(BaseCommand):

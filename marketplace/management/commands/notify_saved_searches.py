@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from marketplace.saved_searches import saved_searches_notify
+from marketplace.saved_searches.services import saved_searches_notify
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from licensing.models import Declaration
-from marketplace.match_refresh import listing_matches_refresh, need_matches_refresh, stale_subjects
+from marketplace.matching.services import listing_matches_refresh, need_matches_refresh, stale_subjects
 from marketplace.models import Need
 
 

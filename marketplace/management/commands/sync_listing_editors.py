@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from marketplace.listing_editors import listing_editors_sync
+from marketplace.listings.editors import listing_editors_sync
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from marketplace import need_views
+from marketplace.needs import views as need_views
 
 urlpatterns: list = [
     path("needs/", need_views.need_board, name="need_board"),

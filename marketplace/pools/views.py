@@ -14,8 +14,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from marketplace import pool_tasks, pools
-from marketplace.models_pools import Pool, PoolExport
+from marketplace.models.pools import Pool, PoolExport
+from marketplace.pools import services as pools
+from marketplace.pools import tasks as pool_tasks
 from patents.inventory import progress
 from patents.inventory.fields import FIELDS
 from patents.models import Grade

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from marketplace import office_views
+from marketplace.office import views as office_views
 
 urlpatterns: list = [
     path("office/statistics/", office_views.statistics_dashboard, name="office_statistics"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from marketplace import search_views
+from marketplace.search import views as search_views
 
 urlpatterns: list = [
     path("search/", search_views.listing_search_page, name="listing_search"),

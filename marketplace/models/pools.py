@@ -1,6 +1,6 @@
 """IP-securitization pools (知识产权证券化): the IP office's criteria, the frozen membership with the values
 captured at freezing, and the tape exports prepared in the background. Imported by marketplace/models.py so
-Django sees them; the rules live in marketplace/pools.py."""
+Django sees them; the rules live in marketplace/pools/services.py."""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator

@@ -1,5 +1,5 @@
 """Saved searches: a signed-in buyer keeps a search (its query string) and is e-mailed when new listings match it.
-The saved query runs through the same FilterSet as the search page and the listings API (marketplace.search)."""
+The saved query runs through the same FilterSet as the search page and the listings API (marketplace.search.selectors)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from marketplace.models import SavedSearch
-from marketplace.search import bound_listing_filter
+from marketplace.search.selectors import bound_listing_filter
 
 MAX_SAVED_SEARCHES_PER_USER = 50
 # Not part of what a search means: the page of results.

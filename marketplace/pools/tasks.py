@@ -2,8 +2,8 @@
 
 from django_tasks import task
 
-from marketplace.models_pools import PoolExport
-from marketplace.pools import pool_export_run
+from marketplace.models.pools import PoolExport
+from marketplace.pools.services import pool_export_run
 
 
 @task()

@@ -1,4 +1,4 @@
-"""Saved-search pages: parse the request, call marketplace.saved_searches, render or redirect."""
+"""Saved-search pages: parse the request, call marketplace.saved_searches.services, render or redirect."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,9 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from licensing.models import Declaration
-from marketplace import funnel, saved_searches
+from marketplace.listings import funnel
 from marketplace.models import SavedListing, SavedSearch
-from marketplace.needs import listing_url
+from marketplace.needs.services import listing_url
+from marketplace.saved_searches import services as saved_searches
 
 
 @login_required

@@ -1,9 +1,9 @@
-"""Background jobs of the marketplace: thin wrappers that load ids and call one service."""
+"""Background jobs of the matching: thin wrappers that load ids and call one service."""
 
 from django_tasks import task
 
 from licensing.models import Declaration
-from marketplace import match_refresh
+from marketplace.matching import services as match_refresh
 from marketplace.models import Need
 
 
@@ -30,15 +30,3 @@ def refresh_listing_matches(declaration_id: int, cascade: bool = True) -> int:
         match_refresh.refresh_failed(declaration_id=declaration_id, error=repr(exc))
         raise
 
-
-@task()
-def compute_last_months_statistics() -> str:
-    """The scheduled monthly snapshot (last month), for a worker's periodic schedule."""
-    from dateutil.relativedelta import relativedelta
-    from django.utils import timezone
-
-    from marketplace.statistics import snapshot_month
-
-    last = timezone.localdate().replace(day=1) - relativedelta(months=1)
-    snapshot, _created = snapshot_month(year=last.year, month=last.month)
-    return str(snapshot)

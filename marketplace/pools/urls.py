@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from marketplace import pool_views
+from marketplace.pools import views as pool_views
 
 urlpatterns: list = [
     path("office/pools/", pool_views.pool_list, name="pool_list"),

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
-from marketplace.search import listing_search
+from marketplace.search.selectors import listing_search
 
 
 def _search(request):

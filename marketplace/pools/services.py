@@ -57,7 +57,7 @@ from django.utils.translation import gettext_lazy
 from licensing.models import FeeForm
 from licensing.models.licences import Licence, LicenceState, Payment, RoyaltyReport
 from licensing.royalties.services import PAYMENT_TERM_DAYS, ROYALTY_FEE_FORMS, UNPAID_STATES, add_years
-from marketplace.models_pools import Pool, PoolExport, PoolExposure
+from marketplace.models.pools import Pool, PoolExport, PoolExposure
 from marketplace.parties.models import User
 from marketplace.parties.selectors import user_is_ip_office
 from patents.inventory import progress

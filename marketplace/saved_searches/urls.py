@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from marketplace import saved_search_views
+from marketplace.saved_searches import views as saved_search_views
 
 urlpatterns: list = [
     path("searches/saved/", saved_search_views.saved_search_list, name="saved_search_list"),

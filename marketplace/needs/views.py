@@ -1,4 +1,4 @@
-"""Pages of the needs board: parse the request, call one service or selector from marketplace.needs, render.
+"""Pages of the needs board: parse the request, call one service or selector from marketplace.needs.services, render.
 Who may do what is decided in the services (NotAllowed → 403)."""
 
 from django import forms
@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from licensing.declarations.forms import MoneyField, yuan_to_fen
 from licensing.models import Declaration, FeeForm
-from marketplace import needs
 from marketplace.models import Need
+from marketplace.needs import services as needs
 from patents.inventory.selectors import field_choices
 
 

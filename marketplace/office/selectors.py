@@ -1,5 +1,5 @@
 """The IP office's deal-rate dashboard: one FilterSet narrows the declarations (technology field, sector,
-holder kind, fee form, grade, region) and the period; marketplace.statistics computes the figures; every
+holder kind, fee form, grade, region) and the period; marketplace.office.statistics computes the figures; every
 table the page shows is also a pandas frame for the CSV/XLSX export."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from licensing.models import Declaration, FeeForm
-from marketplace import statistics
 from marketplace.models import StatisticsSnapshot
+from marketplace.office import statistics
 from marketplace.parties.models import OrganisationKind
 from patents.inventory.fields import FIELDS, FIELDS_BY_NUMBER, SECTORS
 from patents.models import Grade

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from marketplace import office
+from marketplace.office import selectors as office
 from marketplace.parties.selectors import user_is_ip_office
 from patents.navigation.selectors import csv_file, neutralise, xlsx_file
 

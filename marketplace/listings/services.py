@@ -17,8 +17,9 @@ from licensing.declarations import selectors as licensing_selectors
 from licensing.declarations import services as licensing_services
 from licensing.models import Declaration, DeclarationState, LicenceTerms
 from licensing.models.licences import Licence, LicenceState
-from marketplace import funnel, match_refresh
-from marketplace.listing_editors import listing_editors_grant, listing_editors_revoke
+from marketplace.listings import funnel
+from marketplace.listings.editors import listing_editors_grant, listing_editors_revoke
+from marketplace.matching import services as match_refresh
 from marketplace.models import SavedListing
 from marketplace.parties.models import User
 from patents.inventory.selectors import grade_explanation

@@ -90,7 +90,7 @@ class SavedSearch(models.Model):
 class FunnelEvent(models.Model):
     """A buyer's step towards a licence that leaves no other record: a listing viewed or saved. The later steps
     are counted from their own tables (notices and licences from licensing.Licence, proposals from Proposal), so
-    each step has one source of truth; marketplace.funnel puts them together."""
+    each step has one source of truth; marketplace.listings.funnel puts them together."""
 
     class Kind(models.TextChoices):
         VIEW = "view", _("Listing viewed")
@@ -132,7 +132,7 @@ class MatchSide(models.TextChoices):
 
 
 class StoredMatch(models.Model):
-    """One ranked, explained match as the last background refresh computed it (marketplace.match_refresh)."""
+    """One ranked, explained match as the last background refresh computed it (marketplace.matching.services)."""
 
     side = models.CharField(max_length=10, choices=MatchSide.choices)
     need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="stored_matches")
@@ -182,7 +182,7 @@ class MatchRefresh(models.Model):
 
 
 class StatisticsSnapshot(models.Model):
-    """One month's indicators and breakdowns as computed by ``compute_statistics`` (marketplace.statistics):
+    """One month's indicators and breakdowns as computed by ``compute_statistics`` (marketplace.office.statistics):
     what the IP office publishes, kept stable once computed; the dashboard's trends read these."""
 
     month = models.DateField(help_text="first day of the month")
@@ -198,6 +198,3 @@ class StatisticsSnapshot(models.Model):
     def __str__(self):
         return f"{self.month:%Y-%m} (N={self.quick_licence_days})"
 
-
-# Securitization pools live in their own module; imported here so Django registers the models.
-from marketplace.models_pools import Pool, PoolExport, PoolExposure  # noqa: E402, F401

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from licensing.models import Declaration, DeclarationState, FeeForm
-from marketplace import match_refresh
+from marketplace.matching import services as match_refresh
 from marketplace.models import Need, Proposal
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from marketplace import match_views
+from marketplace.matching import views as match_views
 
 urlpatterns: list = [
     path("needs/<int:pk>/matches/", match_views.need_matches, name="need_matches"),

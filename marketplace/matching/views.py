@@ -7,8 +7,10 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 
 from licensing.models import Declaration, DeclarationState
-from marketplace import funnel, match_refresh, needs
+from marketplace.listings import funnel
+from marketplace.matching import services as match_refresh
 from marketplace.models import Need
+from marketplace.needs import services as needs
 from marketplace.parties.models import Membership
 from marketplace.parties.selectors import user_is_ip_office
 

@@ -1,6 +1,6 @@
 """Stored matches, refreshed in the background, and alerts for strong new ones.
 
-``marketplace.matching`` ranks live; this module stores its rankings (``StoredMatch``, one list per need and
+``marketplace.matching.engine`` ranks live; this module stores its rankings (``StoredMatch``, one list per need and
 one per listing) so the pages read a few rows instead of ranking the whole market on every view. A refresh is
 requested when a need or a listing changes (``matches_refresh_request``, which enqueues a task after the
 transaction commits) and by ``manage.py refresh_matches`` on a schedule (scores drift with time: remaining
@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from licensing.models import Declaration, DeclarationState
-from marketplace.matching import Explanation, Match, rank_listings_for_need, rank_needs_for_declaration
+from marketplace.matching.engine import Explanation, Match, rank_listings_for_need, rank_needs_for_declaration
 from marketplace.models import MatchRefresh, MatchSide, Need, StoredMatch
 from marketplace.parties.models import Membership
 from marketplace.parties.notifications import notify
@@ -69,7 +69,7 @@ def matches_refresh_request(*, need: Need | None = None, declaration: Declaratio
     """Mark the need's or listing's matches as pending and enqueue their refresh once the current transaction
     commits (with the immediate backend of dev and tests it then runs at once). A refresh requested by another
     refresh does not cascade again, so the two sides never ping-pong."""
-    from marketplace import tasks
+    from marketplace.matching import tasks
 
     now = timezone.now()
     if need is not None:

@@ -1,5 +1,5 @@
 """Holder actions that publish or withdraw a declaration. They live in the marketplace layer because each
-one also puts the listing page on the marketplace or takes it off (marketplace.listings); the forms,
+one also puts the listing page on the marketplace or takes it off (marketplace.listings.services); the forms,
 templates and reads are licensing's."""
 
 from django.contrib import messages
@@ -14,7 +14,7 @@ from licensing.declarations import selectors as licensing_selectors
 from licensing.declarations import services as licensing_services
 from licensing.declarations.forms import DeclarationForm, WithdrawForm
 from licensing.declarations.views import _holder, _member_declaration, _selected_patents
-from marketplace import listings
+from marketplace.listings import services as listings
 
 
 @login_required
