@@ -1,4 +1,4 @@
-"""Licences, payments, webhooks, vouchers, royalties and the ledger. Imported by licensing/models.py so
+"""Licences, payments, webhooks, vouchers, royalties and the ledger. Re-exported by licensing/models/__init__.py so
 Django sees them; kept apart because declarations and licences are two different parts of the law."""
 
 from django.conf import settings
