@@ -254,7 +254,11 @@ def payment_mark_succeeded(*, payment_id: int, intent: stripe_gateway.IntentStat
     elif payment.charge_fen != 0:
         raise LicensingError(f"payment {payment.pk} needs a card charge")
     payment.state, payment.succeeded_at, payment.failure_message = Payment.State.SUCCEEDED, timezone.now(), ""
-    payment.save(update_fields=["state", "succeeded_at", "failure_message"])
+    # The fee rate is fixed now, when the money arrives, rather than when the invoice is made or the intent
+    # created: a royalty invoice may wait weeks to be paid, and voucher-only payments have no intent at all.
+    # This is the one place it is read; the posting below and every later refund use the stored rate.
+    payment.platform_fee_rate = ledger.current_platform_fee_rate()
+    payment.save(update_fields=["state", "succeeded_at", "failure_message", "platform_fee_rate"])
     ledger.post_payment_received(payment)
     if payment.purpose == Payment.Purpose.FIRST_AMOUNT:
         licence_activate(licence=payment.licence)

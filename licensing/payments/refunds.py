@@ -10,9 +10,9 @@ Refunds
   Payment: succeeded → partially_refunded → refunded. A FIRST_AMOUNT refunded in full ends the licence:
   active | expired → terminated, with the reason given.
   Ledger: each card refund is `ledger.post_refund` (fee and holder share shrink by the rounding rule of
-  ledger.py). Refunding a payment in full also takes out whatever fee and holder share remain on it, so
-  a fully refunded payment nets to zero on every account even when partial refunds rounded differently
-  from the original split.
+  ledger.py, at the fee rate stored on the payment when it succeeded, not today's rate). Refunding a payment
+  in full also takes out whatever fee and holder share remain on it, so a fully refunded payment nets to
+  zero on every account even when partial refunds rounded differently from the original split.
   Order: all rows are written first and Stripe is called last, inside the same transaction, so a refusal
   by Stripe rolls everything back; the idempotency key is derived from the amount refunded so far, so a
   retried request cannot refund twice. `reconcile_payments` reports a Stripe refund the ledger lacks.
