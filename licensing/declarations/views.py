@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from licensing.declarations import selectors, services
 from licensing.declarations.forms import ConsentForm, CostForm, WithdrawForm, yuan_to_fen
+from licensing.exceptions import InvalidTransition
 from licensing.models import Declaration, DeclarationConsent, DeclarationState
 from marketplace.parties.models import Organisation
 from patents.inventory.selectors import holder_organisations_for, user_can_manage_inventory, user_can_view_inventory
@@ -86,7 +87,7 @@ def declaration_discard(request, pk):
     holder = declaration.holder
     try:
         services.declaration_discard(declaration=declaration, by=request.user)
-    except services.InvalidTransition as exc:
+    except InvalidTransition as exc:
         messages.error(request, str(exc))
         return redirect("declaration_detail", pk=pk)
     messages.success(request, _("Draft discarded."))
@@ -105,7 +106,7 @@ def consent_add(request, pk):
                                     signatory=form.cleaned_data["signatory"],
                                     consented_on=form.cleaned_data["consented_on"],
                                     co_owner_id=form.cleaned_data.get("co_owner"))
-        except (ValidationError, services.InvalidTransition) as exc:
+        except (ValidationError, InvalidTransition) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:
             messages.success(request, _("Consent recorded."))

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.licences import services as licence_services
 from licensing.models import Declaration, DeclarationState
 from licensing.models.licences import Licence, LicenceState, Payment, Voucher
@@ -63,9 +64,9 @@ def licence_take(request, pk):
                 declaration=declaration, licensee=d["licensee"], by=request.user, legal_name=d["legal_name"],
                 uscc=d["uscc"], contact_name=d["contact_name"], contact_email=d["contact_email"],
                 contact_phone=d["contact_phone"], field_of_use=d["field_of_use"], accepted_terms_sha256=d["terms_sha256"])
-        except licence_services.NotAllowed as exc:
+        except NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
-        except licence_services.LicensingError as exc:
+        except LicensingError as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
@@ -133,7 +134,7 @@ def pay_json(request, *, payment: Payment, licensee_id: int) -> JsonResponse:
         if not token.startswith("tok_"):
             return JsonResponse({"status": "error", "message": _("The card was not read; please try again.")}, status=400)
         result = licence_services.payment_pay_with_card(payment=payment, token_id=token)
-    except (licence_services.LicensingError, licence_services.NotAllowed, ValueError) as exc:
+    except (LicensingError, NotAllowed, ValueError) as exc:
         return JsonResponse({"status": "error", "message": str(exc)}, status=409)
     return JsonResponse(result)
 
@@ -170,7 +171,9 @@ def licence_cancel(request, pk):
     licence = _licence_for(request, pk, licensee_only=True)
     try:
         licence_services.licence_cancel(licence=licence, by=request.user)
-    except licence_services.LicensingError as exc:
+    except NotAllowed as exc:  # a NotAllowed is also a LicensingError: refuse it, do not show it as a message
+        raise PermissionDenied(str(exc)) from exc
+    except LicensingError as exc:
         messages.error(request, str(exc))
     return redirect("licence_detail", pk=licence.pk)
 

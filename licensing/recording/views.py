@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from licensing.exceptions import NotAllowed
 from licensing.licences.views import _licence_for
 from licensing.models.licences import Licence
 from licensing.recording import services as recording
@@ -69,7 +70,7 @@ def licence_recording(request, pk):
         try:
             recording.licence_mark_recorded(licence=licence, recording_number=form.cleaned_data["recording_number"],
                                             recorded_on=form.cleaned_data["recorded_on"], by=request.user)
-        except PermissionError as exc:
+        except NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):

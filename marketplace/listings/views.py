@@ -14,6 +14,7 @@ from licensing.declarations import selectors as licensing_selectors
 from licensing.declarations import services as licensing_services
 from licensing.declarations.forms import DeclarationForm, WithdrawForm
 from licensing.declarations.views import _holder, _member_declaration, _selected_patents
+from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
 from marketplace.listings import services as listings
 
 
@@ -38,7 +39,7 @@ def declare(request):
             return redirect(f"{reverse('declaration_list')}?holder={holder.slug}")
         try:
             results = listings.declarations_publish_bulk(patents=patents, terms=terms, by=request.user, **form.offer())
-        except licensing_services.NotAllowed as exc:
+        except NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         return render(request, "licensing/declare_results.html", {"holder": holder, "results": results})
     fields = sorted({p.technology_field for p in patents if p.technology_field})
@@ -53,10 +54,10 @@ def declaration_publish(request, pk):
     declaration = _member_declaration(request, pk)
     try:
         listings.declaration_publish(declaration=declaration, by=request.user)
-    except licensing_services.DeclarationRefused as exc:
+    except DeclarationRefused as exc:
         for failure in exc.failures:
             messages.error(request, str(failure))
-    except (licensing_services.InvalidTransition, licensing_services.NotAllowed) as exc:
+    except (InvalidTransition, NotAllowed) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Published in the gazette. Anyone may now take a licence on these terms."))
@@ -73,7 +74,7 @@ def declaration_withdraw(request, pk):
         return redirect("declaration_detail", pk=pk)
     try:
         listings.declaration_withdraw(declaration=declaration, by=request.user, reason=form.cleaned_data["reason"])
-    except (licensing_services.InvalidTransition, licensing_services.NotAllowed, ValidationError) as exc:
+    except (InvalidTransition, NotAllowed, ValidationError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
         messages.success(request, _("Withdrawn and announced. Licences already granted stay in force on their terms."))
