@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,10 +17,10 @@ from django.views.decorators.http import require_POST
 
 from licensing.exceptions import LicensingError, NotAllowed
 from licensing.licences import services as licence_services
+from licensing.licences.selectors import licence_visible_to, licences_visible_to
 from licensing.models import Declaration, DeclarationState
-from licensing.models.licences import Licence, LicenceState, Payment, Voucher
+from licensing.models.licences import LicenceState, Payment, Voucher
 from marketplace.parties.models import Membership, Organisation
-from marketplace.parties.selectors import user_is_ip_office
 
 
 class NoticeForm(forms.Form):
@@ -76,20 +75,9 @@ def licence_take(request, pk):
     return render(request, "licensing/licence_take.html", {"declaration": declaration, "form": form})
 
 
-def _licence_for(request, pk, *, licensee_only=False) -> Licence:
-    licence = get_object_or_404(Licence.objects.select_related("patent", "licensor", "licensee", "declaration"), pk=pk)
-    user = request.user
-    is_licensee = Membership.objects.filter(user=user, organisation_id=licence.licensee_id).exists()
-    is_licensor = Membership.objects.filter(user=user, organisation_id=licence.licensor_id).exists()
-    allowed = is_licensee if licensee_only else (is_licensee or is_licensor or user_is_ip_office(user=user))
-    if not (allowed or user.is_superuser):
-        raise Http404  # another organisation's licence is not acknowledged to exist
-    return licence
-
-
 @login_required
 def licence_detail(request, pk):
-    licence = _licence_for(request, pk)
+    licence = licence_visible_to(user=request.user, licence_id=pk)
     is_licensee = Membership.objects.filter(user=request.user, organisation_id=licence.licensee_id).exists()
     payment = licence.payments.filter(purpose=Payment.Purpose.FIRST_AMOUNT).first()
     vouchers = Voucher.objects.filter(organisation_id=licence.licensee_id, balance_fen__gt=0,
@@ -108,7 +96,7 @@ def licence_detail(request, pk):
 def licence_pay(request, pk):
     """JSON: apply an optional voucher, then confirm the card Stripe.js tokenised (or none when a voucher
     covers everything). Answers what the page does next."""
-    licence = _licence_for(request, pk, licensee_only=True)
+    licence = licence_visible_to(user=request.user, licence_id=pk, licensee_only=True)
     payment = licence.payments.filter(purpose=Payment.Purpose.FIRST_AMOUNT).first()
     if payment is None or licence.state not in (LicenceState.PAYMENT_PENDING, LicenceState.PAYMENT_FAILED):
         return JsonResponse({"status": "error", "message": _("Nothing to pay on this licence.")}, status=409)
@@ -143,7 +131,7 @@ def pay_json(request, *, payment: Payment, licensee_id: int) -> JsonResponse:
 def licence_return(request, pk):
     """Where the page goes after Stripe.js: settle the payment from Stripe's answer (the webhook may
     already have done it) and show the licence."""
-    licence = _licence_for(request, pk, licensee_only=True)
+    licence = licence_visible_to(user=request.user, licence_id=pk, licensee_only=True)
     payment = licence.payments.filter(purpose=Payment.Purpose.FIRST_AMOUNT).first()
     settle_on_return(request, payment=payment, success=_("Payment received. Your licence is active."))
     return redirect("licence_detail", pk=licence.pk)
@@ -168,7 +156,7 @@ def settle_on_return(request, *, payment: Payment | None, success: str) -> None:
 @login_required
 @require_POST
 def licence_cancel(request, pk):
-    licence = _licence_for(request, pk, licensee_only=True)
+    licence = licence_visible_to(user=request.user, licence_id=pk, licensee_only=True)
     try:
         licence_services.licence_cancel(licence=licence, by=request.user)
     except NotAllowed as exc:  # a NotAllowed is also a LicensingError: refuse it, do not show it as a message
@@ -181,8 +169,5 @@ def licence_cancel(request, pk):
 @login_required
 def licence_list(request):
     """Licences the user's organisations took or granted (the IP office sees all)."""
-    orgs = Organisation.objects.filter(memberships__user=request.user)
-    qs = Licence.objects.select_related("patent", "licensor", "licensee")
-    if not (request.user.is_superuser or user_is_ip_office(user=request.user)):
-        qs = qs.filter(Q(licensee__in=orgs) | Q(licensor__in=orgs))
-    return render(request, "licensing/licence_list.html", {"licences": qs.order_by("-created_at")[:500]})
+    licences = licences_visible_to(user=request.user)[:500]
+    return render(request, "licensing/licence_list.html", {"licences": licences})

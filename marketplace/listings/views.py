@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from licensing.declarations import selectors as licensing_selectors
 from licensing.declarations import services as licensing_services
 from licensing.declarations.forms import DeclarationForm, WithdrawForm
-from licensing.declarations.views import _holder, _member_declaration, _selected_patents
 from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
 from marketplace.listings import services as listings
 
@@ -21,8 +20,10 @@ from marketplace.listings import services as listings
 @login_required
 def declare(request):
     """Declare one or many of the holder's patents for open licence on the same terms."""
-    holder = _holder(request)
-    patents = _selected_patents(request, holder)
+    holder = licensing_selectors.holder_managed_by(user=request.user,
+                                                   slug=request.GET.get("holder") or request.POST.get("holder"))
+    raw_ids = request.POST.getlist("selected") or request.GET.getlist("patent") or request.POST.getlist("patent")
+    patents = licensing_selectors.patents_to_declare(holder=holder, patent_ids=raw_ids)
     if not patents:
         messages.error(request, _("Select at least one patent in your portfolio to declare."))
         return redirect(f"{reverse('portfolio')}?holder={holder.slug}")
@@ -51,7 +52,7 @@ def declare(request):
 @login_required
 @require_POST
 def declaration_publish(request, pk):
-    declaration = _member_declaration(request, pk)
+    declaration = licensing_selectors.declaration_managed_by(user=request.user, declaration_id=pk)
     try:
         listings.declaration_publish(declaration=declaration, by=request.user)
     except DeclarationRefused as exc:
@@ -67,7 +68,7 @@ def declaration_publish(request, pk):
 @login_required
 @require_POST
 def declaration_withdraw(request, pk):
-    declaration = _member_declaration(request, pk)
+    declaration = licensing_selectors.declaration_managed_by(user=request.user, declaration_id=pk)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("A withdrawal states its reason."))
