@@ -10,11 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from licensing.exceptions import UnbalancedPosting
 from licensing.models.licences import LedgerAccount, LedgerEntry, Payment
-
-
-class UnbalancedPosting(ValueError):
-    pass
 
 
 def current_platform_fee_rate() -> Decimal:

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.ledger import services as ledger
 from licensing.models import Declaration, DeclarationState
 from licensing.models.licences import LIVE_LICENCE_STATES, Licence, LicenceState, Payment, ProcessedEvent, Voucher, VoucherUse
@@ -25,14 +26,6 @@ from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.validators import normalize_uscc
 
 logger = logging.getLogger(__name__)
-
-
-class LicensingError(Exception):
-    """A request that cannot be done; the message is for the person."""
-
-
-class NotAllowed(PermissionError):
-    pass
 
 
 def _add_years(day: date, years: int) -> date:

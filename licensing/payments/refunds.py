@@ -30,8 +30,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.ledger import services as ledger
-from licensing.licences.services import LicensingError, NotAllowed
 from licensing.models.licences import LedgerAccount, LedgerEntry, Licence, LicenceState, Payment, Voucher, VoucherUse
 from licensing.payments import gateway as stripe_gateway
 from marketplace.parties.models import User
@@ -46,7 +46,7 @@ REFUNDABLE_STATES = (Payment.State.SUCCEEDED, Payment.State.PARTIALLY_REFUNDED)
 UNPAID_STATES = (Payment.State.CREATED, Payment.State.REQUIRES_PAYMENT, Payment.State.REQUIRES_ACTION,
                  Payment.State.FAILED)
 
-__all__ = ["GRACE_DAYS", "LicensingError", "NotAllowed", "licence_terminate_for_non_payment", "overdue_royalty_payments",
+__all__ = ["GRACE_DAYS", "licence_terminate_for_non_payment", "overdue_royalty_payments",
            "payment_refund", "user_can_refund", "user_can_terminate"]
 
 

@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.ledger import services as ledger
 from licensing.models.licences import LedgerEntry, LicenceState, Payment, VoucherUse
 from licensing.payments import gateway as stripe_gateway
@@ -133,24 +134,24 @@ def test_a_royalty_refunded_in_full_leaves_the_licence_active():
 @pytest.mark.parametrize("amount", [100_001, -1, 0])
 def test_a_refund_beyond_what_is_left_records_nothing_and_asks_nothing_of_stripe(amount):
     payment = card_payment()
-    with pytest.raises(refunds.LicensingError):
+    with pytest.raises(LicensingError):
         refunds.payment_refund(payment=payment, amount_fen=amount, by=holder_admin(payment.licence), reason="x")
     assert stripe_refunded(payment) == [] and not postings(payment, "refund").exists()
 
 
 def test_a_refund_needs_a_reason_and_a_paid_payment():
     payment = card_payment()
-    with pytest.raises(refunds.LicensingError):
+    with pytest.raises(LicensingError):
         refunds.payment_refund(payment=payment, amount_fen=100, by=holder_admin(payment.licence), reason="  ")
     Payment.objects.filter(pk=payment.pk).update(state=Payment.State.FAILED)
-    with pytest.raises(refunds.LicensingError):
+    with pytest.raises(LicensingError):
         refunds.payment_refund(payment=payment, amount_fen=100, by=holder_admin(payment.licence), reason="x")
 
 
 def test_when_stripe_refuses_the_refund_nothing_is_recorded():
     licence = build.licence(first_amount_fen=100_000)
     payment = build.paid_payment(licence, intent_id="pi_that_stripe_never_made")
-    with pytest.raises(refunds.LicensingError, match="refused"):
+    with pytest.raises(LicensingError, match="refused"):
         refunds.payment_refund(payment=payment, amount_fen=100_000, by=holder_admin(licence), reason="x")
     payment.refresh_from_db()
     licence.refresh_from_db()
@@ -164,7 +165,7 @@ def test_only_the_holders_admins_and_the_ip_office_may_refund(who):
     licence = payment.licence
     user = {"licensee_admin": lambda: build.member(licence.licensee, MembershipRole.ADMIN),
             "holder_member": lambda: build.member(licence.licensor), "stranger": UserFactory}[who]()
-    with pytest.raises(refunds.NotAllowed):
+    with pytest.raises(NotAllowed):
         refunds.payment_refund(payment=payment, amount_fen=100, by=user, reason="x")
     assert stripe_refunded(payment) == []
 
@@ -313,7 +314,7 @@ def test_a_licence_with_a_royalty_unpaid_past_the_grace_period_can_be_terminated
 def test_no_termination_within_the_grace_period_or_once_paid(days_ago, state):
     licence = build.licence()
     royalty_due(licence, days_ago, state)
-    with pytest.raises(refunds.LicensingError):
+    with pytest.raises(LicensingError):
         refunds.licence_terminate_for_non_payment(licence=licence, by=holder_admin(licence), today=timezone.localdate())
     licence.refresh_from_db()
     assert licence.state == LicenceState.ACTIVE
@@ -322,7 +323,7 @@ def test_no_termination_within_the_grace_period_or_once_paid(days_ago, state):
 def test_the_licensee_cannot_terminate_for_non_payment():
     licence = build.licence()
     royalty_due(licence, 90)
-    with pytest.raises(refunds.NotAllowed):
+    with pytest.raises(NotAllowed):
         refunds.licence_terminate_for_non_payment(licence=licence, by=build.member(licence.licensee, "admin"),
                                                   today=timezone.localdate())
 
