@@ -16,7 +16,6 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cms.models import PatentListingPage
 from licensing.declarations import selectors as licensing_selectors
 from licensing.ledger import statements
 from licensing.licences.selectors import licences_visible_to
@@ -43,7 +42,7 @@ from marketplace.api.serializers import (
     StatementSummarySerializer,
     StatisticsSerializer,
 )
-from marketplace.models import Need
+from marketplace.models import Need, PatentListingPage
 from marketplace.needs import services as needs
 from marketplace.office import selectors as office
 from marketplace.office.statistics import DIMENSIONS

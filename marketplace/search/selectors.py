@@ -35,9 +35,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.models import Locale
 from wagtail.search.backends import get_search_backend
 
-from cms.models import PatentListingPage
 from licensing.models import DeclarationState, FeeForm
 from licensing.models.licences import Licence, LicenceState
+from marketplace.models import PatentListingPage
 from marketplace.parties.models import OrganisationKind
 from patents.inventory.fields import FIELDS, SECTORS
 from patents.models import Grade, PatentKind

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from wagtail import hooks
 from wagtail.models import Page
 
-from cms.models import PatentListingPage
+from marketplace.models import PatentListingPage
 
 
 def _is_listing(page: Page) -> bool:
