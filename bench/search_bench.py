@@ -99,7 +99,7 @@ def hand_sql(query: dict) -> tuple[str, list]:
 
     from django.utils import timezone
 
-    from marketplace.search.selectors import segment
+    from marketplace.listings.text import segment
 
     where, params = ["p.live", "p.alias_of_id IS NULL", "d.state = 'published'"], []
     if query.get("q") and segment(query["q"]):

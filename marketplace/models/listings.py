@@ -5,12 +5,18 @@ moved them without copying a row)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.admin.panels import CommentPanel, FieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
 from marketplace.listings.blocks import ListingStreamBlock
+from marketplace.listings.text import segment
+
+# The hook through which the listing services give a listing page what it shows (facts, offer, calculator,
+# licences granted, similar listings, the holder's edit link).
+LISTING_PAGE_CONTEXT_HOOK = "marketplace_listing_page_context"
 
 
 class ListingIndexPage(Page):
@@ -95,17 +101,13 @@ class PatentListingPage(Page):
         return " ".join(self.declaration.patent.ipc_codes or [])
 
     def search_text_segmented(self) -> str:
-        # Imported here: the search selectors and the listing services import these models.
-        from marketplace.search.selectors import segment
-
         patent = self.declaration.patent
         return segment(" ".join([patent.title, patent.abstract, self.search_holder(), self.search_ipc(), self.summary]))
 
     def get_context(self, request, *args, **kwargs):
-        from marketplace.listings.editors import listing_edit_for
-        from marketplace.listings.services import listing_context
-
+        # What the page shows comes from the listing services, which import this model: they register
+        # through Wagtail's hook registry (marketplace/listings/wagtail_hooks.py) instead of being imported here.
         context = super().get_context(request, *args, **kwargs)
-        context.update(listing_context(page=self, request=request))
-        context["listing_edit"] = listing_edit_for(page=self, user=request.user)
+        for provider in hooks.get_hooks(LISTING_PAGE_CONTEXT_HOOK):
+            context.update(provider(page=self, request=request))
         return context
