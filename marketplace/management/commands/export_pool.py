@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from marketplace.models.pools import Pool
-from marketplace.pools.services import PoolTapeExporter, TamperedPool, pool_preview
+from marketplace.pools.exports import PoolTapeExporter
+from marketplace.pools.services import TamperedPool, pool_preview
 
 
 class Command(BaseCommand):
