@@ -173,11 +173,3 @@ class PlatformSettings(BaseSiteSetting):
 
     def name_for(self, language: str | None) -> str:
         return self.platform_name_en if (language or "").startswith("en") else self.platform_name
-
-
-def platform_fee_rate() -> Decimal:
-    """The default site's platform fee rate in percent (0 when no settings exist yet)."""
-    from wagtail.models import Site
-
-    site = Site.objects.filter(is_default_site=True).first()
-    return PlatformSettings.for_site(site).platform_fee_rate if site else Decimal("0")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from licensing.declarations.forms import MoneyField, yuan_to_fen
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.ledger import statements
 from licensing.ledger.exports import StatementExporter
 from licensing.models.licences import Licence, LicenceState, Payment
@@ -105,9 +106,9 @@ def licence_refund(request, pk):
     try:
         payment = refunds.payment_refund(payment=payment, amount_fen=yuan_to_fen(form.cleaned_data["amount"]),
                                          by=request.user, reason=form.cleaned_data["reason"])
-    except refunds.NotAllowed as exc:
+    except NotAllowed as exc:
         raise PermissionDenied(str(exc)) from exc
-    except refunds.LicensingError as exc:
+    except LicensingError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Refund recorded; the payment is now %(state)s.") % {
@@ -122,9 +123,9 @@ def licence_terminate(request, pk):
     try:
         licence = refunds.licence_terminate_for_non_payment(licence=licence, by=request.user,
                                                             today=timezone.localdate())
-    except refunds.NotAllowed as exc:
+    except NotAllowed as exc:
         raise PermissionDenied(str(exc)) from exc
-    except refunds.LicensingError as exc:
+    except LicensingError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The licence is terminated."))

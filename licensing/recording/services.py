@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from licensing.exceptions import NotAllowed
 from licensing.models.licences import Licence, LicenceState
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
@@ -357,14 +358,14 @@ def recording_pack(licence: Licence) -> RecordingPack:
 def licence_mark_recorded(*, licence: Licence, recording_number: str, recorded_on: date, by: User) -> Licence:
     """Note that CNIPA recorded the licence under ``recording_number`` on ``recorded_on``.
 
-    Only members of the licensor or the licensee may (PermissionError otherwise; the IP office only
+    Only members of the licensor or the licensee may (NotAllowed otherwise; the IP office only
     watches). The licence must have taken effect; the number is required; the date may be neither in the
     future nor before the licence took effect (ValidationError, by field). Repeating the same number and
     date changes nothing; a licence already recorded with other values is refused rather than silently
     overwritten."""
     licence = Licence.objects.select_for_update().get(pk=licence.pk)
     if not user_is_party(user=by, licence=licence):
-        raise PermissionError(gettext("Only members of the licensor or the licensee may record this licence."))
+        raise NotAllowed(gettext("Only members of the licensor or the licensee may record this licence."))
     number = (recording_number or "").strip()
     activation_day = licence_activation_day(licence)
     errors: dict[str, str] = {}

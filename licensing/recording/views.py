@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from licensing.licences.views import _licence_for
+from licensing.exceptions import NotAllowed
+from licensing.licences.selectors import licence_visible_to
 from licensing.models.licences import Licence
 from licensing.recording import services as recording
 from licensing.recording.exports import RecordingPackExporter
@@ -30,7 +31,7 @@ def _attachment(export, filename: str) -> HttpResponse:
 
 
 def _effective_licence(request, pk) -> Licence:
-    licence = _licence_for(request, pk)  # 404 for anyone but the parties, the IP office and superusers
+    licence = licence_visible_to(user=request.user, licence_id=pk)  # 404 for anyone but the parties, the IP office and superusers
     if recording.licence_activation_day(licence) is None:
         raise Http404  # nothing to record before the licence takes effect
     return licence
@@ -70,7 +71,7 @@ def licence_recording(request, pk):
         try:
             recording.licence_mark_recorded(licence=licence, recording_number=form.cleaned_data["recording_number"],
                                             recorded_on=form.cleaned_data["recorded_on"], by=request.user)
-        except PermissionError as exc:
+        except NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from cms.models import PatentListingPage
 from licensing.declarations import selectors as licensing_selectors
 from licensing.ledger import statements
+from licensing.licences.selectors import licences_visible_to
 from licensing.models import Declaration, FeeForm, GazetteEntry
 from licensing.models.licences import Licence
 from marketplace.api import selectors
@@ -202,7 +203,7 @@ class LicenceList(generics.ListAPIView):
 
     def filterset_for(self, params):
         user = self.request.user
-        return LicenceFilter(params, queryset=selectors.licences_visible_to(user=user), user=user)
+        return LicenceFilter(params, queryset=licences_visible_to(user=user), user=user)
 
 
 @extend_schema(tags=["organisation"], summary="One licence", responses={200: LicenceSerializer, **_errors(401, 404)})
@@ -212,7 +213,7 @@ class LicenceDetail(generics.RetrieveAPIView):
     queryset = Licence.objects.none()
 
     def get_queryset(self):
-        return selectors.licences_visible_to(user=self.request.user)
+        return licences_visible_to(user=self.request.user)
 
 
 @extend_schema(tags=["organisation"], summary="Your licensee organisations' needs, with proposals",

@@ -54,6 +54,7 @@ from django.utils.translation import gettext_lazy
 from licensing.models import FeeForm
 from licensing.models.licences import Licence, LicenceState, Payment, RoyaltyReport
 from licensing.royalties.services import PAYMENT_TERM_DAYS, ROYALTY_FEE_FORMS, UNPAID_STATES, add_years
+from marketplace.exceptions import TamperedPool
 from marketplace.models.pools import Pool, PoolExport, PoolExposure
 from marketplace.parties.models import User
 from marketplace.parties.selectors import user_is_ip_office
@@ -735,10 +736,6 @@ def pool_freeze(*, pool: Pool, by: User) -> Pool:
     pool.state, pool.frozen_at, pool.frozen_by = Pool.State.FROZEN, timezone.now(), by
     pool.save(update_fields=["content_sha256", "state", "frozen_at", "frozen_by", "updated_at"])
     return pool
-
-
-class TamperedPool(Exception):
-    """The stored rows of a frozen pool no longer match its content hash."""
 
 
 def pool_frozen_tape(*, pool: Pool) -> Tape:

@@ -47,6 +47,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from licensing.models.licences import Licence
+from marketplace.exceptions import TamperedPool
 from marketplace.models.pools import Pool, PoolExport
 from marketplace.pools import services as pools
 from marketplace.pools.exports import PoolTapeExporter, tape_filename
@@ -172,7 +173,7 @@ def test_freezing_snapshots_the_rows_seals_them_and_is_harmless_to_repeat(office
     exposure = frozen.exposures.first()
     exposure.tape = {**exposure.tape, "dcf_value_fen": 1}
     exposure.save()
-    with pytest.raises(pools.TamperedPool):
+    with pytest.raises(TamperedPool):
         pools.pool_frozen_tape(pool=frozen)
 
 
