@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from licensing.declarations.forms import MoneyField, yuan_to_fen
 from licensing.exceptions import LicensingError, NotAllowed
 from licensing.ledger import statements
+from licensing.ledger.exports import StatementExporter
 from licensing.models.licences import Licence, LicenceState, Payment
 from licensing.payments import refunds
 from marketplace.parties.models import Organisation
@@ -38,9 +39,9 @@ def _perspective(request, allowed: list[statements.Perspective]) -> statements.P
 def _respond(request, statement: statements.Statement, *, filename: str, template_context: dict):
     fmt = request.GET.get("format")
     if fmt:
-        if fmt not in statements.StatementExporter.formats:
+        if fmt not in StatementExporter.formats:
             return HttpResponseBadRequest(_("Unknown format; use csv or xlsx."), content_type="text/plain; charset=utf-8")
-        export = statements.StatementExporter(statement).render(fmt)
+        export = StatementExporter(statement).render(fmt)
         response = HttpResponse(export.content, content_type=export.content_type)
         response["Content-Disposition"] = (f'attachment; filename="{filename}-{statement.perspective}-'
                                            f'{timezone.localdate().isoformat()}.{export.extension}"')

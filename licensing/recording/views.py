@@ -16,6 +16,7 @@ from licensing.exceptions import NotAllowed
 from licensing.licences.selectors import licence_visible_to
 from licensing.models.licences import Licence
 from licensing.recording import services as recording
+from licensing.recording.exports import RecordingPackExporter
 
 
 class MarkRecordedForm(forms.Form):
@@ -51,14 +52,14 @@ def recording_list(request):
 
 @login_required
 def recording_export(request, fmt):
-    if fmt not in recording.RecordingPackExporter.formats:
+    if fmt not in RecordingPackExporter.formats:
         raise Http404
     recordings = recording.recordings_for(request.user, params=request.GET)
     if not recordings.is_valid:
         # Exporting everything when a filter was mistyped would look like the filtered list; refuse instead.
         return HttpResponseBadRequest(_("Invalid filter: %(errors)s") % {"errors": recordings.filterset.errors.as_text()},
                                       content_type="text/plain; charset=utf-8")
-    export = recording.RecordingPackExporter(recordings.rows()).render(fmt)
+    export = RecordingPackExporter(recordings.rows()).render(fmt)
     return _attachment(export, f"recordings-{recordings.today.isoformat()}")
 
 
@@ -91,9 +92,9 @@ def licence_recording(request, pk):
 
 @login_required
 def licence_recording_export(request, pk, fmt):
-    if fmt not in recording.RecordingPackExporter.formats:
+    if fmt not in RecordingPackExporter.formats:
         raise Http404
     licence = _effective_licence(request, pk)
     row = recording.recording_row(licence, today=timezone.localdate())
-    export = recording.RecordingPackExporter([row]).render(fmt)
+    export = RecordingPackExporter([row]).render(fmt)
     return _attachment(export, f"recording-{licence.certificate_number or licence.pk}")

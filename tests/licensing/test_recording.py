@@ -15,8 +15,8 @@ from django.utils import timezone
 from licensing.exceptions import NotAllowed
 from licensing.models import DeclarationState, FeeForm, RoyaltyBase
 from licensing.models.licences import Licence, LicenceState
+from licensing.recording.exports import RecordingPackExporter
 from licensing.recording.services import (
-    RecordingPackExporter,
     RecordingStatus,
     add_months,
     licence_mark_recorded,

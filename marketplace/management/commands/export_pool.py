@@ -7,7 +7,8 @@ from tqdm import tqdm
 
 from marketplace.exceptions import TamperedPool
 from marketplace.models.pools import Pool
-from marketplace.pools.services import PoolTapeExporter, pool_preview
+from marketplace.pools.exports import PoolTapeExporter
+from marketplace.pools.services import pool_preview
 
 
 class Command(BaseCommand):
