@@ -121,9 +121,13 @@ class Patent(models.Model):
     main_ipc = models.CharField(_("main IPC"), max_length=20, blank=True)
     ipc_codes = models.JSONField(_("IPC codes"), default=list, blank=True, help_text=_("Main IPC first."))
     ipc_subclass = models.CharField(_("IPC subclass"), max_length=4, blank=True, db_index=True)
+    # Designs are classified by Locarno, not IPC; kept apart so IPC filters and facets never see them.
+    locarno_codes = models.JSONField(_("Locarno classes"), default=list, blank=True,
+                                     help_text=_("Designs only; main class first, e.g. 14-03."))
     technology_field = models.PositiveSmallIntegerField(
         _("technology field"), null=True, blank=True, db_index=True,
-        help_text=_("WIPO IPC-technology concordance, fields 1-35; empty when the main IPC maps to none."),
+        help_text=_("WIPO IPC-technology concordance, fields 1-35 (designs: from their Locarno class); empty when "
+                    "the main classification maps to none."),
     )
     filing_date = models.DateField(_("filing date"))
     grant_date = models.DateField(_("grant date"), null=True, blank=True)
@@ -162,9 +166,10 @@ class Patent(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     # Fields a bulk insert must fill from their model defaults when the file does not set them.
-    DEFAULTS_ON_CREATE = ("abstract", "claims_count", "main_ipc", "ipc_codes", "ipc_subclass", "technology_field",
-                          "grant_date", "term_extension_days", "annual_fees_paid_through", "inventors", "family_size",
-                          "forward_citations", "evaluation_report", "pledged", "exclusive_licence_in_force")
+    DEFAULTS_ON_CREATE = ("abstract", "claims_count", "main_ipc", "ipc_codes", "ipc_subclass", "locarno_codes",
+                          "technology_field", "grant_date", "term_extension_days", "annual_fees_paid_through",
+                          "inventors", "family_size", "forward_citations", "evaluation_report", "pledged",
+                          "exclusive_licence_in_force")
 
     class Meta:
         ordering = ["-filing_date", "number"]

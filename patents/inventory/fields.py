@@ -18,6 +18,15 @@ splits by main group (A61K, B01D, C13B, E01F, G01N, H04N) have no subclass-level
 entry, so a group WIPO does not list - or a bare subclass such as ``A61K`` - is
 classified as ``None`` rather than guessed.
 
+Designs: WIPO's fields are defined on the IPC, and designs carry Locarno classes instead.
+``LOCARNO_FIELDS`` is our own small table from a Locarno class to the field whose IPC
+subclasses cover the same articles (class 06 furnishing -> A47B/A47C -> field 33); a
+class that spans several fields (08 tools and hardware, 14 recording, communication
+or information retrieval equipment: audio-visual, telecommunications and computers)
+or has no technical counterpart (32 graphic symbols, 99 miscellaneous) maps to none,
+so such a design stays unclassified rather than guessed. The table works on class
+numbers only; subclasses are not looked at.
+
 Chinese names: sectors as commonly used by CNIPA (电气工程, 仪器, 化学, 机械工程,
 其他领域); field names are the usual Chinese renderings of WIPO's English names.
 """
@@ -35,11 +44,13 @@ __all__ = [
     "FIELDS",
     "FIELDS_BY_NUMBER",
     "LOCAL_EXTENSIONS",
+    "LOCARNO_FIELDS",
     "SECTORS",
     "WIPO_CONCORDANCE",
     "Sector",
     "TechnologyField",
     "classify_ipc",
+    "classify_locarno_series",
     "classify_series",
 ]
 
@@ -267,3 +278,44 @@ def classify_series(main_ipc: pd.Series) -> pd.Series:
     known = codes >= 0
     out[known] = fields[codes[known]]
     return pd.Series(out, index=main_ipc.index, dtype="Int64", name="wipo_field")
+
+
+# Locarno class -> WIPO field, through the IPC subclasses that cover the same articles. Classes absent
+# here (01 foodstuffs, 05 textile piece goods, 08 tools and hardware, 14 recording/communication/information
+# retrieval equipment, 15 machines n.e.s., 20 sales and advertising equipment, 23 fluid distribution,
+# sanitary, heating and ventilation, 28 pharmaceutical and cosmetic products, 29 fire and accident
+# protection, 32 graphic symbols, 99 miscellaneous) span several fields or none: those designs stay
+# unclassified. Our own table, not WIPO's; see docs/inventory-import.md.
+LOCARNO_FIELDS: dict[int, int] = {
+    2: 34,  # clothing and haberdashery: A41B-A41D, A42B, A43B, A44B
+    3: 34,  # travel goods, cases, parasols, personal belongings: A45B, A45C
+    4: 34,  # brushware: A46B
+    6: 33,  # furnishing: A47B, A47C
+    7: 33,  # household goods n.e.s.: A47G, A47J, A47K
+    9: 25,  # packages and containers for transport or handling: B65D
+    10: 10,  # clocks, watches, measuring, checking and signalling instruments: G04B, G01
+    11: 34,  # articles of adornment: A44C
+    12: 32,  # means of transport or hoisting: B60-B64 (hoisting, B66, is the lesser part)
+    13: 1,  # production, distribution or transformation of electricity: H01, H02
+    16: 9,  # photographic, cinematographic and optical apparatus: G02B, G03B
+    17: 34,  # musical instruments: G10B-G10H
+    18: 28,  # printing and office machinery: B41
+    19: 34,  # stationery and office equipment, artists' and teaching materials: B42, B43
+    21: 33,  # games, toys, tents and sports goods: A63
+    22: 29,  # arms, pyrotechnics, hunting, fishing, pest killing: F41, F42, A01K, A01M
+    24: 13,  # medical and laboratory equipment: A61B-A61M
+    25: 35,  # building units and construction elements: E04
+    26: 1,  # lighting apparatus: F21 (WIPO field 1)
+    27: 34,  # tobacco and smokers' supplies: A24
+    30: 29,  # care and handling of animals: A01K
+    31: 33,  # machines and appliances for preparing food or drink: A47J
+}
+"""Locarno class number -> field number; our documented choice, not part of WIPO's concordance."""
+
+
+def classify_locarno_series(main_locarno: pd.Series) -> pd.Series:
+    """Field numbers of canonical Locarno classes (``"06-01"``) as a nullable ``Int64`` Series indexed like
+    ``main_locarno``; ``<NA>`` for classes without a counterpart in :data:`LOCARNO_FIELDS` and missing values."""
+    fields = main_locarno.map(
+        lambda code: LOCARNO_FIELDS.get(int(code[:2])) if isinstance(code, str) and code[:2].isdigit() else None)
+    return pd.Series(fields.to_numpy(dtype=object), index=main_locarno.index, dtype="Int64", name="wipo_field")

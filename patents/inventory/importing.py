@@ -18,12 +18,15 @@ import pandas as pd
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from patents.inventory.fields import classify_series
-from patents.inventory.ipc import ipc_subclass, normalize_ipc_series
+from patents.inventory.fields import classify_locarno_series, classify_series
+from patents.inventory.ipc import IPCError, ipc_subclass, normalize_ipc_series, parse_ipc_list
+from patents.inventory.locarno import LocarnoError, normalize_locarno_series, parse_locarno_list
 from patents.inventory.numbers import normalize_series
 from patents.inventory.term import statutory_expiry_series
 
-# Canonical column -> accepted headers. Headers match case-, space- and underscore-insensitively.
+# Canonical column -> accepted headers. "ipc" is the main classification column: IPC for inventions and
+# utility models, Locarno for designs (CNIPA exports put both under 主分类号 / 分类号).
+# Headers match case-, space- and underscore-insensitively.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "number": ("patent_number", "number", "application_number", "publication_number", "专利号", "申请号",
                "公开号", "公告号", "授权公告号"),
@@ -315,6 +318,27 @@ def parse_co_owners(text: str) -> list[tuple[str, Decimal | None]]:
     return owners
 
 
+def _where(mask: np.ndarray, values: pd.Series, test) -> np.ndarray:
+    """`mask` narrowed to the rows whose value passes `test`; the test runs on the masked rows only."""
+    out = np.zeros(len(values), dtype=bool)
+    out[mask] = [test(v) for v in values.to_numpy(dtype=object)[mask]]
+    return out
+
+
+def _is_locarno(text) -> bool:
+    try:
+        return bool(parse_locarno_list(str(text)))
+    except LocarnoError:
+        return False
+
+
+def _is_ipc(text) -> bool:
+    try:
+        return bool(parse_ipc_list(str(text), allow_subclass=True))
+    except IPCError:
+        return False
+
+
 def validate(frame: pd.DataFrame, *, today: date) -> ValidatedInventory:
     """Check every row; return clean values of the valid rows and the errors of the others."""
     frame = frame.copy()
@@ -389,14 +413,31 @@ def validate(frame: pd.DataFrame, *, today: date) -> ValidatedInventory:
     errors.add(grant > pd.Timestamp(today), rows, "grant_date", raw_grant, _("grant date is in the future"))
     out["grant_date"] = grant
 
+    # One classification column, read by kind: designs carry Locarno classes, the others IPC symbols.
     raw_ipc = _text(frame, "ipc")
-    ipc = normalize_ipc_series(raw_ipc)
-    errors.add(ipc["error"].notna(), rows, "ipc", raw_ipc,
+    is_design = (kind == "design").to_numpy(dtype=bool)
+    ipc = normalize_ipc_series(raw_ipc.where(~is_design, ""))
+    ipc_bad = ipc["error"].notna().to_numpy(dtype=bool)
+    given_locarno = _where(ipc_bad, raw_ipc, _is_locarno)
+    errors.add(given_locarno, rows, "ipc", raw_ipc, _(
+        "this is a Locarno class, which only designs have; an invention or utility model needs an IPC symbol "
+        "such as H01M 10/0525"))
+    errors.add(ipc_bad & ~given_locarno, rows, "ipc", raw_ipc,
                _per_row(ipc["error"].fillna("").astype(str), lambda e: _("malformed IPC: %(error)s") % {"error": e}))
+    locarno = normalize_locarno_series(raw_ipc.where(is_design, ""))
+    locarno_bad = locarno["error"].notna().to_numpy(dtype=bool)
+    given_ipc = _where(locarno_bad, raw_ipc, _is_ipc)
+    errors.add(given_ipc, rows, "ipc", raw_ipc, _(
+        "this is an IPC symbol, but a design is classified by its Locarno class, e.g. 14-03"))
+    errors.add(locarno_bad & ~given_ipc, rows, "ipc", raw_ipc,
+               _per_row(locarno["error"].fillna("").astype(str),
+                        lambda e: _("malformed Locarno class: %(error)s") % {"error": e}))
     out["main_ipc"] = ipc["main_ipc"].fillna("")
     out["ipc_codes"] = ipc["ipc_codes"].map(lambda v: v if isinstance(v, list) else [])
     out["ipc_subclass"] = out["main_ipc"].map(lambda c: ipc_subclass(c) if c else "")
-    out["technology_field"] = classify_series(ipc["main_ipc"])
+    out["locarno_codes"] = locarno["locarno_codes"].map(lambda v: v if isinstance(v, list) else [])
+    out["technology_field"] = classify_series(ipc["main_ipc"]).where(
+        ~is_design, classify_locarno_series(locarno["main_locarno"]))
 
     raw_status = _text(frame, "legal_status")
     status = _key(raw_status).map(STATUS_VALUES)

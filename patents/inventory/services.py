@@ -33,7 +33,7 @@ FIELDS_BY_COLUMN = {
     "kind": ("kind",),
     "filing_date": ("filing_date",),
     "grant_date": ("grant_date",),
-    "ipc": ("main_ipc", "ipc_codes", "ipc_subclass", "technology_field"),
+    "ipc": ("main_ipc", "ipc_codes", "ipc_subclass", "locarno_codes", "technology_field"),
     "claims_count": ("claims_count",),
     "legal_status": ("legal_status",),
     "inventors": ("inventors",),
