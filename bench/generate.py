@@ -115,11 +115,11 @@ def _pinyin_city(city: str) -> str:
 # ------------------------------------------------------------------------------------------------- patents
 
 PATENT_NAMES = ["id", "holder", "number", "number_original", "country", "kind", "title", "abstract", "claims_count",
-                "main_ipc", "ipc_codes", "ipc_subclass", "locarno_codes", "technology_field", "filing_date",
-                "grant_date", "term_extension_days", "expiry_date", "legal_status", "annual_fees_paid_through", "inventors",
+                "main_ipc", "ipc_codes", "ipc_subclass", "technology_field", "filing_date", "grant_date",
+                "term_extension_days", "expiry_date", "legal_status", "annual_fees_paid_through", "inventors",
                 "family_size", "forward_citations", "evaluation_report", "pledged", "exclusive_licence_in_force",
                 "under_open_licence", "grade_score", "grade_computed", "grade_factors", "graded_at", "grade_override",
-                "grade_override_reason", "created_at", "updated_at"]
+                "grade_override_reason", "created_at", "updated_at", "locarno_codes"]
 
 
 def _none(value):
@@ -152,9 +152,9 @@ def patent_rows(frame, *, first_id: int, holder_of_row: np.ndarray, today: date,
     graded = grade_frame(rows, today=today)
     columns = {name: rows[name].tolist() for name in (
         "number", "number_original", "country", "kind", "title", "abstract", "claims_count", "main_ipc",
-        "ipc_codes", "ipc_subclass", "locarno_codes", "technology_field", "filing_date", "grant_date",
-        "term_extension_days", "expiry_date", "legal_status", "inventors", "family_size", "forward_citations",
-        "evaluation_report", "pledged", "co_owners")}
+        "ipc_codes", "ipc_subclass", "technology_field", "filing_date", "grant_date", "term_extension_days",
+        "expiry_date", "legal_status", "inventors", "family_size", "forward_citations", "evaluation_report",
+        "pledged", "co_owners", "locarno_codes")}
     fees_through = rows["annual_fees_paid_through"].tolist() if "annual_fees_paid_through" in rows else [None] * len(rows)
     out, owners = [], []
     for i in range(len(rows)):
@@ -167,11 +167,11 @@ def patent_rows(frame, *, first_id: int, holder_of_row: np.ndarray, today: date,
         pk = first_id + i
         out.append([pk, int(holder_of_row[i]), c["number"], c["number_original"], c["country"] or "CN", c["kind"],
                     c["title"][:500], c["abstract"] or "", c["claims_count"], c["main_ipc"] or "", c["ipc_codes"] or [],
-                    c["ipc_subclass"] or "", c["locarno_codes"] or [], c["technology_field"], c["filing_date"], c["grant_date"],
+                    c["ipc_subclass"] or "", c["technology_field"], c["filing_date"], c["grant_date"],
                     c["term_extension_days"] or 0, expiry, status, paid, c["inventors"] or [], c["family_size"],
                     c["forward_citations"], c["evaluation_report"] or "", bool(c["pledged"]), False, False,
                     int(graded["score"].iat[i]), graded["grade"].iat[i], graded["factors"].iat[i], now, "", "", now,
-                    now])
+                    now, c["locarno_codes"] or []])  # last, so the positions the market builder reads stay put
         for name, share in c["co_owners"] or []:
             owners.append((pk, name[:200], share))
     return out, owners
