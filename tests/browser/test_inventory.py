@@ -261,3 +261,25 @@ def test_the_batch_page_follows_a_queued_import_until_it_finishes(site, page_en,
     expect(status.locator("[data-field=created]")).to_have_text("2")
     expect(status.locator("[data-field=total]")).to_have_text("2")
     assert page.locator("progress[data-field=percent]").get_attribute("value") == "100"
+
+
+def test_a_gbk_cnipa_export_with_designs_imports_whole_and_shows_the_locarno_class(site, page, holder_admin, tmp_path):
+    from tests.patents.test_import_designs import cnipa_csv
+
+    csv_file = tmp_path / "检索结果.csv"
+    csv_file.write_bytes(cnipa_csv())  # GBK, CNIPA headers; designs under 主分类号 as 14-03(13), 06-01, 26-05(13)
+
+    log_in(page, site, holder_admin.user, lang="zh-hans")
+    open_upload_page(page)
+    upload(page, csv_file)
+
+    status = page.locator("#batch-status")
+    expect(status.locator("[data-field=status_label]")).to_have_text(label(InventoryBatch.Status.SUCCEEDED, "zh-hans"))
+    expect(status.locator("[data-field=created]")).to_have_text("6")
+    expect(status.locator("[data-field=rejected]")).to_have_text("0")
+    assert page.locator("table.errors").count() == 0
+
+    phone = Patent.objects.get(holder=holder_admin.organisation, title="手机")
+    page.goto(f"{site.url}/zh-hans/portfolio/patents/{phone.pk}/")
+    expect(page.locator("h1")).to_have_text("手机")
+    expect(page.locator("dl code").first).to_have_text("14-03")
