@@ -3,7 +3,8 @@
 State machines (one function per transition, each locking its row and checking the state it leaves):
   Licence: notice_submitted → payment_pending → active → expired | terminated; payment_pending ⇄ payment_failed;
            notice_submitted | payment_pending | payment_failed → cancelled.
-  Payment: created → requires_payment → (requires_action →) succeeded | failed; → refunded.
+  Payment: created → requires_payment → (requires_action →) succeeded | failed; → refunded;
+           requires_action | failed → requires_payment when the buyer tries again (on a fresh intent).
 The buyer's return to the page and Stripe's `payment_intent.succeeded` webhook both call
 `payment_mark_succeeded`; whichever comes first activates the licence, the other finds it done."""
 
