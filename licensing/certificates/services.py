@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import transaction
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from reportlab.lib.pagesizes import A4
@@ -22,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from licensing.models.licences import Licence, LicenceState
+from licensing.models.licences import CertificateSerial, Licence, LicenceState
 
 CJK_FONT = "STSong-Light"
 LATIN_FONT = "Helvetica"
@@ -50,6 +52,36 @@ _STATUS_PDF = {
 
 # Certificate numbers are "OL" + year + 8 digits today; accept any short code of letters, digits and dashes.
 CERTIFICATE_NUMBER_RE = re.compile(r"^[A-Z0-9-]{1,24}$")
+
+
+CERTIFICATE_SERIAL = "licence"
+# What the service issues: "OL" + the activation year + an 8-digit serial that runs on across years.
+ISSUED_NUMBER_REGEX = r"^OL[0-9]{12}$"
+
+
+def _format_certificate_number(year: int, serial: int) -> str:
+    return f"OL{year:04d}{serial:08d}"
+
+
+@transaction.atomic
+def certificate_number_allocate(*, on: date) -> str:
+    """The next certificate number, for a licence activating now (call it inside the activation's
+    transaction, so a rollback gives the number back). The serial row is locked, so two activations never
+    share a number and none is skipped. The first call starts after the highest serial already issued (the
+    older numbers were the licence's id), so no existing certificate is renumbered or repeated."""
+    serial, created = CertificateSerial.objects.select_for_update().get_or_create(name=CERTIFICATE_SERIAL)
+    if created:
+        highest = (Licence.objects.filter(certificate_number__regex=ISSUED_NUMBER_REGEX)
+                   .annotate(serial=Substr("certificate_number", 7)).order_by("-serial")
+                   .values_list("serial", flat=True).first())
+        serial.last_serial = int(highest or 0)
+    number = serial.last_serial + 1
+    # A number set outside this service (an import, a fixture) is stepped over rather than repeated.
+    while Licence.objects.filter(certificate_number=_format_certificate_number(on.year, number)).exists():
+        number += 1
+    serial.last_serial = number
+    serial.save(update_fields=["last_serial"])
+    return _format_certificate_number(on.year, number)
 
 
 def normalize_certificate_number(raw: str | None) -> str:

@@ -3,7 +3,8 @@
 State machines (one function per transition, each locking its row and checking the state it leaves):
   Licence: notice_submitted → payment_pending → active → expired | terminated; payment_pending ⇄ payment_failed;
            notice_submitted | payment_pending | payment_failed → cancelled.
-  Payment: created → requires_payment → (requires_action →) succeeded | failed; → refunded.
+  Payment: created → requires_payment → (requires_action →) succeeded | failed; → refunded;
+           requires_action | failed → requires_payment when the buyer tries again (on a fresh intent).
 The buyer's return to the page and Stripe's `payment_intent.succeeded` webhook both call
 `payment_mark_succeeded`; whichever comes first activates the licence, the other finds it done."""
 
@@ -17,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from licensing.certificates.services import certificate_number_allocate
 from licensing.exceptions import LicensingError, NotAllowed
 from licensing.ledger import services as ledger
 from licensing.models import Declaration, DeclarationState
@@ -99,7 +101,8 @@ def licence_activate(*, licence: Licence) -> Licence:
     today = timezone.localdate()
     licence.state, licence.activated_at, licence.starts_on = LicenceState.ACTIVE, timezone.now(), today
     licence.ends_on = min(_add_years(today, licence.duration_years) - timedelta(days=1), licence.patent.expiry_date)
-    licence.certificate_number = f"OL{today:%Y}{licence.pk:08d}"
+    # Numbered only now, never at notice time: a cancelled notice leaves no gap in the certificate numbers.
+    licence.certificate_number = certificate_number_allocate(on=today)
     licence.save(update_fields=["state", "activated_at", "starts_on", "ends_on", "certificate_number"])
     return licence
 
@@ -139,21 +142,36 @@ def payment_apply_voucher(*, payment: Payment, voucher: Voucher, by: User) -> Pa
     return payment
 
 
+# Where a payment may still move to a new intent: not paid, not cancelled.
+OPEN_PAYMENT_STATES = (Payment.State.CREATED, Payment.State.REQUIRES_PAYMENT, Payment.State.REQUIRES_ACTION,
+                       Payment.State.FAILED)
+
+
 def payment_start(*, payment: Payment) -> tuple[Payment, str]:
     """Create (or find again) the PaymentIntent for the card part; returns the client secret for Stripe.js.
-    When a voucher covers everything, the payment succeeds here without a card. After a failed attempt the
-    declined intent is replaced by a fresh one (and cancelled), so a late event of the failed attempt can
-    never touch the new one. Raises LicensingError when the payment was cancelled meanwhile."""
+    When a voucher covers everything, the payment succeeds here without a card. The stored intent is reused
+    only while it is still waiting for its first card; an attempt that failed (declined, 3-D Secure failed)
+    or was abandoned (3-D Secure box left open) is cancelled at Stripe first and replaced by a fresh intent,
+    so the old one can never be charged later and its late events find no payment of ours. An intent that
+    was paid meanwhile settles the payment instead. Raises LicensingError when the payment was cancelled
+    meanwhile or its last attempt is still being processed."""
     payment = Payment.objects.select_related("licence").get(pk=payment.pk)
     if payment.state in PAID_STATES:
         return payment, ""
+    if payment.state == Payment.State.CANCELLED:
+        raise LicensingError(_("This payment can no longer be made."))
     if payment.charge_fen == 0:
         return payment_mark_succeeded(payment_id=payment.pk, intent=None), ""
     previous = payment.stripe_payment_intent_id
     if previous:
         intent = stripe_gateway.retrieve_intent(previous)
-        if not (payment.state == Payment.State.FAILED and intent.status in ("requires_payment_method", "canceled")):
+        if intent.status == "succeeded":  # e.g. 3-D Secure completed in another tab
+            return payment_mark_succeeded(payment_id=payment.pk, intent=intent), ""
+        if _intent_reusable(payment, intent):
             return payment, intent.client_secret
+        settled = _retire_intent(payment, intent)
+        if settled is not None:
+            return settled, ""
         key = f"payment-{payment.pk}-after-{previous}"
     else:
         key = f"payment-{payment.pk}-intent"
@@ -163,22 +181,48 @@ def payment_start(*, payment: Payment) -> tuple[Payment, str]:
         metadata={"payment_id": str(payment.pk), "licence_id": str(payment.licence_id)})
     with transaction.atomic():
         locked = _lock_payment(payment.pk)
-        if locked.stripe_payment_intent_id == previous and locked.state in (Payment.State.CREATED, Payment.State.FAILED):
+        if locked.stripe_payment_intent_id == previous and locked.state in OPEN_PAYMENT_STATES:
             locked.stripe_payment_intent_id = intent.id
             locked.state = Payment.State.REQUIRES_PAYMENT
             locked.save(update_fields=["stripe_payment_intent_id", "state"])
     if locked.stripe_payment_intent_id == intent.id:
-        if previous:
-            _cancel_intent_quietly(previous)
         return locked, intent.client_secret
     # A concurrent click stored its intent first (without Stripe's idempotency, e.g. on localstripe, ours
     # is a second one): drop ours and hand out the stored one's secret, so the page confirms that one.
     _cancel_intent_quietly(intent.id)
     if locked.stripe_payment_intent_id is None or locked.state in (Payment.State.CANCELLED, Payment.State.REFUNDED):
         raise LicensingError(_("This payment can no longer be made."))
-    if locked.state == Payment.State.SUCCEEDED:
+    if locked.state in PAID_STATES:
         return locked, ""
     return locked, stripe_gateway.retrieve_intent(locked.stripe_payment_intent_id).client_secret
+
+
+def _intent_reusable(payment: Payment, intent: stripe_gateway.IntentState) -> bool:
+    """A fresh intent still waiting for its first card (or whose confirm never arrived) can take the card;
+    one that was declined, asked for 3-D Secure or was cancelled cannot be confirmed again (localstripe
+    answers 400), so the next attempt needs a new intent."""
+    return (payment.state in (Payment.State.CREATED, Payment.State.REQUIRES_PAYMENT)
+            and intent.status in ("requires_payment_method", "requires_confirmation") and not intent.error_message)
+
+
+def _retire_intent(payment: Payment, intent: stripe_gateway.IntentState) -> Payment | None:
+    """Cancel the intent of a failed or abandoned attempt before a new one is made, so that at most one
+    intent of a payment can ever be charged. If Stripe refuses because the old attempt was paid meanwhile,
+    that payment is settled and returned; if it is still being processed, the buyer must wait."""
+    if intent.status == "canceled":
+        return None
+    try:
+        stripe_gateway.cancel_intent(intent.id)
+        return None
+    except stripe.StripeError as exc:
+        status = stripe_gateway.retrieve_intent(intent.id)
+        if status.status == "canceled":  # a concurrent retry cancelled it first
+            return None
+        if status.status == "succeeded":
+            return payment_mark_succeeded(payment_id=payment.pk, intent=status)
+        logger.warning("could not cancel intent %s (%s) of payment %s: %s", intent.id, status.status, payment.pk, exc)
+        raise LicensingError(_("Your previous payment attempt is still being processed; please reload the page "
+                               "in a minute.")) from exc
 
 
 def _cancel_intent_quietly(intent_id: str) -> None:
@@ -198,7 +242,7 @@ def payment_pay_with_card(*, payment: Payment, token_id: str) -> dict:
         intent = stripe_gateway.confirm_with_card_token(intent_id=payment.stripe_payment_intent_id, token_id=token_id)
     except stripe.CardError as exc:
         message = _("Your card was declined: %(reason)s") % {"reason": exc.user_message or exc.code or ""}
-        payment_mark_failed(payment_id=payment.pk, message=message)
+        payment_mark_failed(payment_id=payment.pk, message=message, intent_id=payment.stripe_payment_intent_id)
         return {"status": "failed", "client_secret": client_secret, "message": message}
     except stripe.StripeError as exc:
         logger.warning("stripe error on payment %s: %s", payment.pk, exc)
@@ -212,13 +256,14 @@ def _follow(payment: Payment, intent: stripe_gateway.IntentState) -> dict:
         payment_mark_succeeded(payment_id=payment.pk, intent=intent)
         return {"status": "succeeded", "client_secret": intent.client_secret, "message": ""}
     if intent.status == "requires_action":
-        Payment.objects.filter(pk=payment.pk, state__in=[Payment.State.REQUIRES_PAYMENT, Payment.State.FAILED]) \
+        Payment.objects.filter(pk=payment.pk, stripe_payment_intent_id=intent.id,
+                               state__in=[Payment.State.REQUIRES_PAYMENT, Payment.State.FAILED]) \
             .update(state=Payment.State.REQUIRES_ACTION)
         return {"status": "requires_action", "client_secret": intent.client_secret,
                 "message": _("Your bank asks you to confirm this payment.")}
     if intent.status == "requires_payment_method" and intent.error_message:
         message = _("The payment did not go through: %(reason)s") % {"reason": intent.error_message}
-        payment_mark_failed(payment_id=payment.pk, message=message)
+        payment_mark_failed(payment_id=payment.pk, message=message, intent_id=intent.id)
         return {"status": "failed", "client_secret": intent.client_secret, "message": message}
     return {"status": intent.status, "client_secret": intent.client_secret, "message": ""}
 
@@ -259,10 +304,15 @@ def payment_mark_succeeded(*, payment_id: int, intent: stripe_gateway.IntentStat
 
 
 @transaction.atomic
-def payment_mark_failed(*, payment_id: int, message: str) -> Payment:
-    """A declined or unauthenticated card: the payment and licence show it; the licensee may try again."""
+def payment_mark_failed(*, payment_id: int, message: str, intent_id: str | None = None) -> Payment:
+    """A declined or unauthenticated card: the payment and licence show it; the licensee may try again.
+    With `intent_id`, only a failure of the payment's current intent counts: a late event of an attempt
+    already replaced by a retry changes nothing."""
     payment = _lock_payment(payment_id)
     if payment.state in (*PAID_STATES, Payment.State.CANCELLED):
+        return payment
+    if intent_id is not None and intent_id != payment.stripe_payment_intent_id:
+        logger.info("payment %s: failure of replaced intent %s ignored", payment.pk, intent_id)
         return payment
     payment.state, payment.failure_message = Payment.State.FAILED, message[:2000]
     payment.save(update_fields=["state", "failure_message"])
@@ -339,5 +389,6 @@ def webhook_process(event) -> bool:
         if event_type == "payment_intent.succeeded":
             payment_mark_succeeded(payment_id=payment.pk, intent=intent)
         else:
-            payment_mark_failed(payment_id=payment.pk, message=intent.error_message or _("The payment failed."))
+            payment_mark_failed(payment_id=payment.pk, message=intent.error_message or _("The payment failed."),
+                                intent_id=intent.id)
     return True

@@ -13,6 +13,7 @@ from licensing.models.declarations import (
     RoyaltyBase,
 )
 from licensing.models.licences import (
+    CertificateSerial,
     LedgerAccount,
     LedgerEntry,
     Licence,
@@ -27,6 +28,7 @@ from licensing.models.licences import (
 
 __all__ = [
     "Declaration", "DeclarationConsent", "DeclarationState", "FeeForm", "GazetteEntry", "LicenceTerms",
-    "LicenceTermsVersion", "RoyaltyBase", "LedgerAccount", "LedgerEntry", "Licence", "LicenceState", "Payment",
+    "LicenceTermsVersion", "RoyaltyBase", "CertificateSerial", "LedgerAccount", "LedgerEntry", "Licence",
+    "LicenceState", "Payment",
     "ProcessedEvent", "RoyaltyReport", "Voucher", "VoucherUse", "WebhookDelivery",
 ]

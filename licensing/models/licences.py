@@ -96,6 +96,17 @@ class Licence(models.Model):
         return f"{self.certificate_number or self.pk} {self.patent_id} → {self.notice_legal_name}"
 
 
+class CertificateSerial(models.Model):
+    """The last serial number given to a licence certificate. One row, locked while a licence activates, so
+    serials run without gaps and never twice: a notice that is cancelled unpaid never takes one."""
+
+    name = models.CharField(max_length=20, unique=True)
+    last_serial = models.BigIntegerField(default=0, validators=[MinValueValidator(0)])
+
+    def __str__(self):
+        return f"{self.name}: {self.last_serial}"
+
+
 class Payment(models.Model):
     """One amount a licensee pays: the first amount of a licence or a royalty invoice. Part may be covered
     by an innovation voucher; the rest is charged by card through a Stripe PaymentIntent."""

@@ -2,7 +2,8 @@
 (localstripe): the page loads localstripe's fake Stripe.js, which tokenises the card typed into its card
 element; the server confirms the PaymentIntent on localstripe, and localstripe sends its signed webhooks to
 the live server. Covers a lump sum paid in English (with the late webhook finding the payment done), a
-declined card then a good one, 3-D Secure failed then completed, and a second licensee in Chinese."""
+declined card then a good one, 3-D Secure failed then completed, a good card after a 3-D Secure box left
+unanswered, and a second licensee in Chinese."""
 
 import re
 import time
@@ -215,13 +216,69 @@ def test_three_d_secure_failed_then_completed(stripe_site, page_en, declaration)
     assert ledger_balance() == 0
 
 
+def test_a_good_card_after_an_abandoned_three_d_secure_box_activates_with_the_next_certificate_number(
+        stripe_site, page_en, declaration):
+    """Issue 20, defect 3: the 3-D Secure box is left unanswered, the buyer comes back to the licence page and
+    pays with another card. The retry pays on a fresh intent (the abandoned one is cancelled at Stripe), and
+    the certificate takes the number after the last one issued: a notice cancelled meanwhile took none."""
+    page, site = page_en, stripe_site
+    first = _licensed_through_services(declaration, licensee_admin())
+    quitter = licensee_admin()
+    cancelled = _noticed_through_services(declaration, quitter)
+    licence_services.licence_cancel(licence=cancelled, by=quitter)
+
+    log_in(page, site, licensee_admin())
+    licence = give_notice(page, site, declaration)
+    licence_url = page.url
+    pay(page, THREE_D_SECURE_CARD)
+    expect(page.get_by_role("button", name="Complete authentication")).to_be_visible()
+    payment = Payment.objects.get(licence=licence)
+    wait_for(lambda: Payment.objects.filter(pk=payment.pk, state=Payment.State.REQUIRES_ACTION).exists(),
+             what="the payment to wait for 3-D Secure")
+    payment.refresh_from_db()
+    abandoned = payment.stripe_payment_intent_id
+
+    page.goto(licence_url)  # the buyer leaves the box without answering and comes back to the licence page
+    expect(state_badge(page)).to_have_text("Payment pending")
+    expect(page.locator("#payment #card-element input")).to_have_count(5)
+    pay(page, GOOD_CARD)
+
+    expect(page.locator(".messages .message.success")).to_have_text("Payment received. Your licence is active.")
+    expect(state_badge(page)).to_have_text("Active")
+    licence.refresh_from_db()
+    payment.refresh_from_db()
+    assert licence.state == LicenceState.ACTIVE and payment.state == Payment.State.SUCCEEDED
+    assert payment.stripe_payment_intent_id != abandoned
+    assert stripe_gateway.retrieve_intent(payment.stripe_payment_intent_id).status == "succeeded"
+    assert stripe_gateway.retrieve_intent(abandoned).status == "canceled"
+    assert licence.pk > cancelled.pk > first.pk
+    assert int(licence.certificate_number[-8:]) == int(first.certificate_number[-8:]) + 1
+    expect(page.locator("main .badge").filter(has_text="Certificate")).to_have_text(
+        f"Certificate {licence.certificate_number}")
+    assert LedgerEntry.objects.filter(payment=payment).values("posting").distinct().count() == 1
+    assert ledger_balance() == 0
+
+    # localstripe's payment_intent.succeeded webhook arrives later and finds the work done.
+    delivery = wait_for(lambda: WebhookDelivery.objects.filter(event_type="payment_intent.succeeded",
+                                                               body__contains=payment.stripe_payment_intent_id)
+                        .exclude(result=WebhookDelivery.Result.RECEIVED).first(),
+                        what="the payment_intent.succeeded webhook")
+    assert delivery.result in (WebhookDelivery.Result.PROCESSED, WebhookDelivery.Result.DUPLICATE), delivery.error
+    assert not WebhookDelivery.objects.filter(result=WebhookDelivery.Result.FAILED).exists()
+    assert LedgerEntry.objects.filter(payment=payment).values("posting").distinct().count() == 1
+
+
+def _noticed_through_services(declaration, user):
+    org = user.memberships.get().organisation
+    return licence_services.licence_notice_submit(
+        declaration=declaration, licensee=org, by=user, legal_name=org.name_zh, uscc=org.uscc,
+        contact_name="王五", contact_email=user.email, contact_phone="", field_of_use="储能电池",
+        accepted_terms_sha256=declaration.terms_version.sha256)
+
+
 def _licensed_through_services(declaration, user):
     """The first licensee, done without a browser: notice, a token made on localstripe, payment."""
-    org = user.memberships.get().organisation
-    licence = licence_services.licence_notice_submit(
-        declaration=declaration, licensee=org, by=user, legal_name=org.name_zh, uscc=org.uscc,
-        contact_name="李四", contact_email=user.email, contact_phone="", field_of_use="储能电池",
-        accepted_terms_sha256=declaration.terms_version.sha256)
+    licence = _noticed_through_services(declaration, user)
     token = stripe_gateway.client().v1.tokens.create(params={"card": {
         "number": GOOD_CARD, "exp_month": "12", "exp_year": "2030", "cvc": "123"}})
     result = licence_services.payment_pay_with_card(payment=licence.payments.get(), token_id=token.id)

@@ -142,7 +142,7 @@ def test_a_double_clicked_pay_button_stores_one_payment_intent():
     assert licence.state == LicenceState.ACTIVE and len(postings(licence)) == 1
 
 
-def test_two_licensees_paying_for_one_declaration_at_once_each_get_their_licence():
+def test_two_licensees_paying_for_one_declaration_at_once_each_get_their_licence_with_consecutive_numbers():
     declaration = published_declaration()
     buyers = [licensee_with_member(), licensee_with_member()]
 
@@ -158,6 +158,9 @@ def test_two_licensees_paying_for_one_declaration_at_once_each_get_their_licence
         assert licence.state == LicenceState.ACTIVE and licence.certificate_number
         assert len(postings(licence)) == 1
     assert Licence.objects.values("certificate_number").distinct().count() == 2
+    # Both numbered from the one locked serial: consecutive, whoever activated first.
+    serials = sorted(int(n[-8:]) for n in Licence.objects.values_list("certificate_number", flat=True))
+    assert serials[1] == serials[0] + 1
 
 
 def test_one_voucher_spent_by_several_payments_at_once_never_goes_below_zero():
