@@ -8,7 +8,10 @@ import io
 import json
 
 import pytest
+from django.core.cache import caches
 from django.core.management import call_command
+from django.db import transaction
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import translation
 from openapi_core import OpenAPI
@@ -17,12 +20,13 @@ from openapi_spec_validator import validate as validate_spec
 from rest_framework.authtoken.models import Token
 
 from licensing.models import DeclarationState, FeeForm
+from marketplace.demo.seed import seed_pages
 from marketplace.listings import services as listings
 from marketplace.needs import services as needs
 from tests.licensing import ledger_builders as build
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin
 from tests.marketplace.test_search import publish
-from tests.marketplace.test_statistics import build_market
+from tests.marketplace.test_statistics import build_market as build_statistics_market
 from tests.parties.factories import IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,10 +41,12 @@ ENDPOINTS = {
 # ------------------------------------------------------------------------------------------------ helpers
 
 
-@pytest.fixture
-def openapi(client):
-    """The schema as the API serves it at /api/schema/, parsed for validating responses."""
-    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+@pytest.fixture(scope="module")
+def openapi(django_db_blocker):
+    """The schema as the API serves it at /api/schema/, parsed for validating responses (once per module: it
+    does not depend on the data)."""
+    with django_db_blocker.unblock():
+        response = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     return OpenAPI.from_dict(json.loads(response.content))
 
@@ -75,10 +81,45 @@ def member(organisation):
     return MembershipFactory(user=UserFactory(), organisation=organisation).user
 
 
-@pytest.fixture
-def market(demo_pages, settings):
+class ModuleSettings:
+    """pytest-django's `settings` for a whole module: each assignment is an override, undone by restore()."""
+
+    def __init__(self):
+        object.__setattr__(self, "overrides", [])
+
+    def __setattr__(self, name, value):
+        override = override_settings(**{name: value})
+        override.enable()
+        self.overrides.append(override)
+
+    def restore(self):
+        for override in reversed(self.overrides):
+            override.disable()
+
+
+@pytest.fixture(scope="module")
+def market(django_db_setup, django_db_blocker):
+    """The market, built once for the module in an outer transaction that is rolled back when the module is
+    done (as the permission matrix's world); each test's own transaction (the `db` mark) nests inside it and
+    is rolled back after the test, so the tests that write (tokens, more rows) leave it as they found it."""
+    settings = ModuleSettings()
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield build_market(settings)
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            settings.restore()
+            for cache in caches.all():
+                cache.clear()
+
+
+def build_market(settings):
     """Two holders with listings and unlisted patents, two licensees with a paid licence each, needs and the
     IP office."""
+    seed_pages()  # the site tree the listing pages hang under
     settings.PLATFORM_FEE_RATE_PROVIDER = build.FEE_RATE_PROVIDER
     battery = publish(title="一种锂电池管理方法", abstract="通过监测电芯电压均衡锂电池组。",
                       holder_kwargs={"name_en": "Battery Institute of Technology", "province": "广东省"},
@@ -326,7 +367,9 @@ def test_statements_are_one_organisations_own_with_a_running_balance(client, ope
 
 @pytest.fixture
 def statistics_market():
-    build_market()
+    """The statistics tests' own market (March 2026), built per test inside the module's market when that one is
+    there: theirs is the only data in the months they ask for."""
+    build_statistics_market()
 
 
 MARCH = {"first": "2026-03", "last": "2026-03"}
