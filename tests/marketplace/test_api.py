@@ -8,10 +8,8 @@ import io
 import json
 
 import pytest
-from django.core.cache import caches
 from django.core.management import call_command
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from openapi_core import OpenAPI
@@ -28,6 +26,7 @@ from tests.licensing.factories import DeclarationFactory, eligible_patent, holde
 from tests.marketplace.test_search import publish
 from tests.marketplace.test_statistics import build_market as build_statistics_market
 from tests.parties.factories import IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory
+from tests.worlds import ModuleSettings, module_world
 
 pytestmark = pytest.mark.django_db
 
@@ -81,39 +80,16 @@ def member(organisation):
     return MembershipFactory(user=UserFactory(), organisation=organisation).user
 
 
-class ModuleSettings:
-    """pytest-django's `settings` for a whole module: each assignment is an override, undone by restore()."""
-
-    def __init__(self):
-        object.__setattr__(self, "overrides", [])
-
-    def __setattr__(self, name, value):
-        override = override_settings(**{name: value})
-        override.enable()
-        self.overrides.append(override)
-
-    def restore(self):
-        for override in reversed(self.overrides):
-            override.disable()
-
-
 @pytest.fixture(scope="module")
 def market(django_db_setup, django_db_blocker):
-    """The market, built once for the module in an outer transaction that is rolled back when the module is
-    done (as the permission matrix's world); each test's own transaction (the `db` mark) nests inside it and
-    is rolled back after the test, so the tests that write (tokens, more rows) leave it as they found it."""
+    """The market, built once for the module (tests/worlds.py): most tests only read it; the ones that write
+    (tokens, more rows) do it in their own transaction, rolled back after each test."""
     settings = ModuleSettings()
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
+    try:
+        with module_world(django_db_blocker):
             yield build_market(settings)
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-            settings.restore()
-            for cache in caches.all():
-                cache.clear()
+    finally:
+        settings.restore()
 
 
 def build_market(settings):
