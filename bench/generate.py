@@ -193,13 +193,13 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
     from wagtail.models import Page
 
     from bench.loading import analyze, load_rows, next_id, reset_sequences
-    from cms.models import HomePage, ListingIndexPage, PatentListingPage
+    from cms.models import HomePage
     from licensing.models import Declaration
     from licensing.models.licences import Licence, Payment, RoyaltyReport
     from marketplace.demo.seed import seed_pages, seed_terms
     from marketplace.demo.synthetic import generate_inventory
     from marketplace.listings.services import listing_index
-    from marketplace.models import Need
+    from marketplace.models import ListingIndexPage, Need, PatentListingPage
     from marketplace.parties.models import Organisation
     from patents.models import Patent, PatentCoOwner
 

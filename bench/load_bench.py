@@ -130,7 +130,7 @@ def drain(port: int, *, limit: float = 300) -> float:
 
 
 def benchmark(*, seconds: int = 10, rounds: int = 3, log: Path) -> list[Figure]:
-    from cms.models import PatentListingPage
+    from marketplace.models import PatentListingPage
 
     listing = PatentListingPage.objects.live().filter(alias_of__isnull=True).order_by("pk").first()
     pages = {"bare": "/bench/bare/", "listing index": "/zh-hans/listings/",

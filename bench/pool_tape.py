@@ -43,6 +43,7 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.csv as pacsv  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
+from marketplace.pools import exports as tape_exports  # noqa: E402
 from marketplace.pools import services as pools  # noqa: E402
 
 CUT_OFF = date(2026, 6, 30)
@@ -195,7 +196,7 @@ def run_database(facts: list[pools.LicenceFacts], criteria: pools.Criteria, repe
         path = Path(DB_FOLDER) / f"frozen.{fmt}.zip"
 
         def export(fmt=fmt, path=path):
-            exporter = pools.PoolTapeExporter(pools.pool_frozen_tape(pool=Pool.objects.get(pk=pool.pk)))
+            exporter = tape_exports.PoolTapeExporter(pools.pool_frozen_tape(pool=Pool.objects.get(pk=pool.pk)))
             with path.open("wb") as handle:
                 exporter.write(fmt, handle)
             return path.read_bytes()
@@ -223,13 +224,13 @@ def benchmark(repeats: int = 3, licences: int | None = None):
         def whole():
             tape = pools.build_tape(facts, criteria, pool_code="POOL99999", added_on=CUT_OFF)
             tape.content_sha256 = pools.content_hash(tape.criteria, tape.tape, tape.schedule)
-            exporter = pools.PoolTapeExporter(tape)
+            exporter = tape_exports.PoolTapeExporter(tape)
             with path.open("wb") as handle:
                 exporter.write("parquet", handle)
             return exporter
 
         seconds, exporter = timed(whole, repeats)
-        schemas = {part: exporter._arrow_schema(part) for part in pools.PARTS}
+        schemas = {part: exporter._arrow_schema(part) for part in tape_exports.PARTS}
         base_s, _ = timed(lambda: baseline_parquet(exporter.frames, base_path, schemas), repeats)
     goal_s = 30 * n / 100_000  # the goal is 30 s for 100k licences; scaled for smaller runs
     return Figure(name=f"pool tape of {n:,} licences to Parquet (select, schedule, DCF, frames, write)", unit="s",
@@ -254,12 +255,12 @@ def main() -> None:
     build_s, tape = timed(lambda: pools.build_tape(facts, criteria, pool_code="POOL99999", added_on=CUT_OFF),
                           args.repeat)
     tape.content_sha256 = pools.content_hash(tape.criteria, tape.tape, tape.schedule)
-    frames_s, exporter = timed(lambda: pools.PoolTapeExporter(tape), args.repeat)
+    frames_s, exporter = timed(lambda: tape_exports.PoolTapeExporter(tape), args.repeat)
     print(f"{args.licences:,} licences generated in {generate_s:.1f} s; pool: {len(tape.tape):,} exposures, "
           f"{len(tape.schedule):,} cash-flow rows; left out {tape.excluded_counts}")
     print(f"select + schedule + DCF (build_tape): {build_s:.2f} s")
     print(f"three typed frames (PoolTapeExporter init): {frames_s:.2f} s")
-    schemas = {part: exporter._arrow_schema(part) for part in pools.PARTS}
+    schemas = {part: exporter._arrow_schema(part) for part in tape_exports.PARTS}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         for fmt in ("parquet", "csv"):

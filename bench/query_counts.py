@@ -36,7 +36,7 @@ def bench_people() -> dict:
 
 def page_urls(people: dict) -> dict[str, tuple[str, object]]:
     """page name -> (URL, the user who looks at it or None)."""
-    from cms.models import PatentListingPage
+    from marketplace.models import PatentListingPage
 
     listing = (PatentListingPage.objects.live().filter(alias_of__isnull=True).order_by("pk").first())
     return {

@@ -59,10 +59,9 @@ def database() -> dict:
 
 
 def scale() -> dict:
-    from cms.models import PatentListingPage
     from licensing.models import Declaration
     from licensing.models.licences import Licence, Payment, RoyaltyReport
-    from marketplace.models import Need
+    from marketplace.models import Need, PatentListingPage
     from marketplace.parties.models import Organisation
     from patents.models import Patent
 

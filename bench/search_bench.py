@@ -23,7 +23,7 @@ _EN_STOP = {"method", "system", "device", "apparatus", "thereof", "preparation",
 
 def query_mix(*, seed: int = 0) -> list[dict]:
     """50 search requests (query-string dicts) like visitors send, built from the listings present."""
-    from cms.models import PatentListingPage
+    from marketplace.models import PatentListingPage
 
     rng = random.Random(seed)
     sample = list(PatentListingPage.objects.filter(alias_of__isnull=True).order_by("pk")
@@ -70,7 +70,7 @@ def _text_condition(words: str) -> tuple[str, list]:
     from django.contrib.contenttypes.models import ContentType
     from modelsearch.conf import get_app_config
 
-    from cms.models import PatentListingPage
+    from marketplace.models import PatentListingPage
 
     entries = get_app_config().get_model("IndexEntry")._meta.db_table  # wagtailsearch_indexentry under Wagtail
     type_ids = [ContentType.objects.get_for_model(PatentListingPage).pk]
@@ -99,7 +99,7 @@ def hand_sql(query: dict) -> tuple[str, list]:
 
     from django.utils import timezone
 
-    from marketplace.search.selectors import segment
+    from marketplace.listings.text import segment
 
     where, params = ["p.live", "p.alias_of_id IS NULL", "d.state = 'published'"], []
     if query.get("q") and segment(query["q"]):

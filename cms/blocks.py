@@ -3,7 +3,6 @@ value so editors see it in the block picker."""
 
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
-from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.images.blocks import ImageChooserBlock
 
 
@@ -77,24 +76,3 @@ class BaseStreamBlock(blocks.StreamBlock):
         preview_value={"url": "https://example.com/video"},
         description=_("A link to a video or other media, shown as a link (no third-party embeds)"),
     )
-
-
-class ContactBlock(blocks.StructBlock):
-    name = blocks.CharBlock(label=_("Contact person"), max_length=100)
-    phone = blocks.CharBlock(label=_("Phone"), required=False, max_length=40)
-    email = blocks.EmailBlock(label=_("E-mail"), required=False)
-
-    class Meta:
-        icon = "user"
-        template = "cms/blocks/contact_block.html"
-        preview_value = {"name": "张老师", "phone": "010-0000 0000", "email": "tto@university.example.cn"}
-        description = _("Who to talk to about this patent")
-
-
-class ListingStreamBlock(BaseStreamBlock):
-    """What editors and holders add to a listing: application scenarios, pictures, documents, a video
-    link and a contact."""
-
-    document = DocumentChooserBlock(
-        icon="doc-full", template="cms/blocks/document_block.html", description=_("A document to download"))
-    contact = ContactBlock()

@@ -3,13 +3,13 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import CommentPanel, FieldPanel
+from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from cms.blocks import BaseStreamBlock, ListingStreamBlock
+from cms.blocks import BaseStreamBlock
 
 
 class HomePage(Page):
@@ -22,8 +22,10 @@ class HomePage(Page):
     content_panels = Page.content_panels + [FieldPanel("hero_title"), FieldPanel("hero_text"), FieldPanel("body")]
     search_fields = Page.search_fields + [index.SearchField("hero_text")]
 
+    # No subpage_types: cms names none of the marketplace's pages, so each page type says itself where it
+    # may live (ContentPage and the marketplace's ListingIndexPage name cms.HomePage as their parent). Editors
+    # can create the same two types here as before; Wagtail's plain Page is not creatable.
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["cms.ContentPage", "cms.ListingIndexPage"]
     max_count_per_parent = 1
 
     class Meta:
@@ -44,99 +46,6 @@ class ContentPage(Page):
 
     class Meta:
         verbose_name = _("content page")
-
-
-class ListingIndexPage(Page):
-    """The parent of every patent listing; the marketplace keeps its children in step with the
-    declarations."""
-
-    introduction = models.TextField(_("introduction"), blank=True)
-
-    content_panels = Page.content_panels + [FieldPanel("introduction")]
-    parent_page_types = ["cms.HomePage"]
-    subpage_types = ["cms.PatentListingPage"]
-    max_count_per_parent = 1
-
-    class Meta:
-        verbose_name = _("listing index")
-
-    def get_context(self, request, *args, **kwargs):
-        context = super().get_context(request, *args, **kwargs)
-        context["listings"] = (PatentListingPage.objects.child_of(self).live().public()
-                               .select_related("declaration__patent", "declaration__holder")
-                               .order_by("-first_published_at")[:50])
-        return context
-
-
-class PatentListingPage(Page):
-    """One published open-licence declaration as a marketplace listing. Created, updated and unpublished
-    by marketplace.listings.services with the declaration; editors and holders add the StreamField content."""
-
-    # One page per language: the Chinese page and its English alias (which Wagtail keeps in step);
-    # marketplace.listings.services creates both and is the only writer.
-    declaration = models.ForeignKey("licensing.Declaration", on_delete=models.PROTECT, related_name="listing_pages",
-                                    verbose_name=_("declaration"))
-    summary = models.TextField(_("summary in plain words"), blank=True)
-    body = StreamField(ListingStreamBlock(), blank=True, verbose_name=_("application scenarios and materials"))
-
-    # Holders edit these pages through the "Listing review" workflow (marketplace.listings.editors). The admin
-    # offers only what is theirs to write: the title follows the patent and the address its number, and
-    # a listing is live exactly while its declaration is published, so there is no Promote tab and no
-    # scheduling; comments stay for the review.
-    content_panels = [
-        FieldPanel("title", read_only=True, help_text=_("The patent's title; it follows the patent inventory.")),
-        FieldPanel("summary"),
-        FieldPanel("body"),
-    ]
-    promote_panels = []
-    settings_panels = [CommentPanel()]
-    search_fields = Page.search_fields + [
-        index.SearchField("summary"),
-        index.SearchField("search_abstract"),
-        index.SearchField("search_holder"),
-        index.SearchField("search_ipc"),
-        # jieba-segmented copy of title, abstract, holder and IPC: FTS5 and tsvector split words on spaces only,
-        # so unsegmented Chinese would be one token per phrase and "电池" would never find "锂电池".
-        index.SearchField("search_text_segmented"),
-    ]
-    parent_page_types = ["cms.ListingIndexPage"]
-    subpage_types = []
-    is_creatable = False  # only marketplace.listings.services creates listings, from published declarations
-
-    class Meta:
-        verbose_name = _("patent listing")
-
-    def with_content_json(self, content):
-        # The title is a fact of the patent kept in step by marketplace.listings.services on the page itself, not
-        # content of a revision: approving or reverting to an older revision must not bring back an old title.
-        page = super().with_content_json(content)
-        page.title = self.title
-        return page
-
-    def search_abstract(self) -> str:
-        return self.declaration.patent.abstract
-
-    def search_holder(self) -> str:
-        holder = self.declaration.holder
-        return f"{holder.name_zh} {holder.name_en}"
-
-    def search_ipc(self) -> str:
-        return " ".join(self.declaration.patent.ipc_codes or [])
-
-    def search_text_segmented(self) -> str:
-        from marketplace.search.selectors import segment
-
-        patent = self.declaration.patent
-        return segment(" ".join([patent.title, patent.abstract, self.search_holder(), self.search_ipc(), self.summary]))
-
-    def get_context(self, request, *args, **kwargs):
-        from marketplace.listings.editors import listing_edit_for
-        from marketplace.listings.services import listing_context
-
-        context = super().get_context(request, *args, **kwargs)
-        context.update(listing_context(page=self, request=request))
-        context["listing_edit"] = listing_edit_for(page=self, user=request.user)
-        return context
 
 
 @register_setting(icon="cog")
@@ -173,11 +82,3 @@ class PlatformSettings(BaseSiteSetting):
 
     def name_for(self, language: str | None) -> str:
         return self.platform_name_en if (language or "").startswith("en") else self.platform_name
-
-
-def platform_fee_rate() -> Decimal:
-    """The default site's platform fee rate in percent (0 when no settings exist yet)."""
-    from wagtail.models import Site
-
-    site = Site.objects.filter(is_default_site=True).first()
-    return PlatformSettings.for_site(site).platform_fee_rate if site else Decimal("0")

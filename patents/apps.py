@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,9 @@ class PatentsConfig(AppConfig):
     """Patent inventory: the holder's stock of patents, graded and classified. Imports no other app of ours."""
 
     name = "patents"
+    # Feature modules whose exporters register themselves (patents.exports) when imported.
+    exporter_modules = ("patents.inventory.exports", "patents.navigation.exports")
+
+    def ready(self):
+        for module in self.exporter_modules:
+            import_module(module)

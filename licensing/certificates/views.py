@@ -8,12 +8,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from licensing.certificates import services as certificates
-from licensing.licences.views import _licence_for
+from licensing.licences.selectors import licence_visible_to
 from licensing.models.licences import Licence
 
 
 def _certified_licence(request, pk) -> Licence:
-    licence = _licence_for(request, pk)  # 404 for anyone who may not see the licence
+    licence = licence_visible_to(user=request.user, licence_id=pk)  # 404 for anyone who may not see the licence
     if not licence.certificate_number:
         raise Http404  # not activated yet: no certificate
     return licence

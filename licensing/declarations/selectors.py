@@ -1,19 +1,24 @@
-"""Reads on declarations: the gazette, a holder's declarations, pricing help and calculators."""
+"""Reads on declarations: which holder and declarations a user manages, the gazette, a holder's declarations,
+pricing help and calculators."""
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 import django_filters
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from licensing.declarations import fees
 from licensing.models import Declaration, DeclarationState, FeeForm, GazetteEntry, LicenceTerms
-from marketplace.parties.models import Organisation, OrganisationKind
-from patents.inventory.selectors import field_choices
-from patents.models import PatentKind
+from marketplace.parties.models import Organisation, OrganisationKind, User
+from patents.inventory.selectors import field_choices, holder_organisations_for, user_can_manage_inventory
+from patents.models import Patent, PatentKind
 
 
 def live_terms() -> QuerySet[LicenceTerms]:
@@ -23,6 +28,37 @@ def live_terms() -> QuerySet[LicenceTerms]:
 def declarations_for_holder(*, holder: Organisation) -> QuerySet[Declaration]:
     return Declaration.objects.filter(holder=holder).select_related("patent", "terms_version").order_by(
         "state", "-published_at", "-created_at")
+
+
+def holder_managed_by(*, user: User, slug: str | None) -> Organisation:
+    """The holder organisation named by `slug`, or the user's first holder organisation when none is named,
+    provided the user may manage its inventory (members and superusers; the IP office only reads).
+
+    Raises Http404 for a slug that names no holder, PermissionDenied when the user manages no holder or not
+    this one."""
+    holder = (get_object_or_404(Organisation, slug=slug, is_holder=True) if slug
+              else holder_organisations_for(user=user).first())
+    if holder is None or not user_can_manage_inventory(user=user, holder=holder):
+        raise PermissionDenied
+    return holder
+
+
+def patents_to_declare(*, holder: Organisation, patent_ids: Iterable[str | int]) -> list[Patent]:
+    """The holder's patents among `patent_ids`, in number order. Values that are not numbers and patents of
+    other holders are dropped (never an error), so a tampered form cannot declare another holder's patent."""
+    ids = [int(v) for v in patent_ids if str(v).isdigit()]
+    return list(Patent.objects.filter(holder=holder, pk__in=ids).order_by("number"))
+
+
+def declaration_managed_by(*, user: User, declaration_id: int) -> Declaration:
+    """A declaration whose holder's inventory this user may manage (members and superusers).
+
+    Raises Http404 when there is no such declaration or the user may not manage it, so another holder's
+    draft is not acknowledged to exist."""
+    declaration = get_object_or_404(Declaration, pk=declaration_id)
+    if not user_can_manage_inventory(user=user, holder=declaration.holder):
+        raise Http404
+    return declaration
 
 
 class GazetteFilter(django_filters.FilterSet):

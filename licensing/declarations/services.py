@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from licensing.declarations.rules import RuleFailure, declaration_eligibility
+from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
 from licensing.models import Declaration, DeclarationConsent, DeclarationState, GazetteEntry, LicenceTerms, LicenceTermsVersion
 from marketplace.parties.models import Membership, MembershipRole, User
 from patents.models import Patent
@@ -19,22 +20,6 @@ from patents.models import Patent
 OFFER_FIELDS = ("fee_form", "lump_sum_fen", "entry_fee_fen", "royalty_base", "royalty_rate", "annual_minimum_fen",
                 "payment_method", "duration_years", "field_of_use_note", "contact_name", "contact_email",
                 "contact_phone")
-
-
-class DeclarationRefused(Exception):
-    """Publishing was refused; `failures` names every rule that failed."""
-
-    def __init__(self, failures: list[RuleFailure]):
-        super().__init__("; ".join(str(f) for f in failures))
-        self.failures = failures
-
-
-class InvalidTransition(Exception):
-    """The declaration is not in a state this transition leaves from."""
-
-
-class NotAllowed(PermissionError):
-    pass
 
 
 def _require_member(*, user: User, declaration: Declaration, admin: bool) -> None:

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,30 +12,14 @@ from django.views.decorators.http import require_POST
 
 from licensing.declarations import selectors, services
 from licensing.declarations.forms import ConsentForm, CostForm, WithdrawForm, yuan_to_fen
+from licensing.exceptions import InvalidTransition
 from licensing.models import Declaration, DeclarationConsent, DeclarationState
-from marketplace.parties.models import Organisation
-from patents.inventory.selectors import holder_organisations_for, user_can_manage_inventory, user_can_view_inventory
-from patents.models import Patent
-
-
-def _holder(request) -> Organisation:
-    slug = request.GET.get("holder") or request.POST.get("holder")
-    holder = (get_object_or_404(Organisation, slug=slug, is_holder=True) if slug
-              else holder_organisations_for(user=request.user).first())
-    if holder is None or not user_can_manage_inventory(user=request.user, holder=holder):
-        raise PermissionDenied
-    return holder
-
-
-def _selected_patents(request, holder) -> list[Patent]:
-    raw = request.POST.getlist("selected") or request.GET.getlist("patent") or request.POST.getlist("patent")
-    ids = [int(v) for v in raw if str(v).isdigit()]
-    return list(Patent.objects.filter(holder=holder, pk__in=ids).order_by("number"))
+from patents.inventory.selectors import user_can_manage_inventory, user_can_view_inventory
 
 
 @login_required
 def declaration_list(request):
-    holder = _holder(request)
+    holder = selectors.holder_managed_by(user=request.user, slug=request.GET.get("holder") or request.POST.get("holder"))
     page = Paginator(selectors.declarations_for_holder(holder=holder), 50).get_page(request.GET.get("page"))
     return render(request, "licensing/declaration_list.html", {"holder": holder, "page": page})
 
@@ -72,21 +56,14 @@ def declaration_detail(request, pk):
     })
 
 
-def _member_declaration(request, pk) -> Declaration:
-    declaration = get_object_or_404(Declaration, pk=pk)
-    if not user_can_manage_inventory(user=request.user, holder=declaration.holder):
-        raise Http404
-    return declaration
-
-
 @login_required
 @require_POST
 def declaration_discard(request, pk):
-    declaration = _member_declaration(request, pk)
+    declaration = selectors.declaration_managed_by(user=request.user, declaration_id=pk)
     holder = declaration.holder
     try:
         services.declaration_discard(declaration=declaration, by=request.user)
-    except services.InvalidTransition as exc:
+    except InvalidTransition as exc:
         messages.error(request, str(exc))
         return redirect("declaration_detail", pk=pk)
     messages.success(request, _("Draft discarded."))
@@ -96,7 +73,7 @@ def declaration_discard(request, pk):
 @login_required
 @require_POST
 def consent_add(request, pk):
-    declaration = _member_declaration(request, pk)
+    declaration = selectors.declaration_managed_by(user=request.user, declaration_id=pk)
     form = ConsentForm(request.POST)
     if form.is_valid():
         try:
@@ -105,7 +82,7 @@ def consent_add(request, pk):
                                     signatory=form.cleaned_data["signatory"],
                                     consented_on=form.cleaned_data["consented_on"],
                                     co_owner_id=form.cleaned_data.get("co_owner"))
-        except (ValidationError, services.InvalidTransition) as exc:
+        except (ValidationError, InvalidTransition) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:
             messages.success(request, _("Consent recorded."))

@@ -10,17 +10,22 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from licensing.exceptions import UnbalancedPosting
 from licensing.models.licences import LedgerAccount, LedgerEntry, Payment
 
 
-class UnbalancedPosting(ValueError):
-    pass
-
-
-def platform_fee_rate() -> Decimal:
-    """Percent of each payment kept as platform fee. Read through a setting so licensing does not import
-    the CMS layer that edits it (site settings)."""
+def current_platform_fee_rate() -> Decimal:
+    """Percent of a payment kept as platform fee, as the layer above sets it today. Asked only when a payment
+    succeeds (the rate is then stored on it); postings read the payment's stored rate. The rate comes through
+    a setting naming a function of the marketplace, which owns the platform's commercial terms: licensing
+    sits below the marketplace and imports neither it nor the CMS where editors keep the figure."""
     return Decimal(import_string(settings.PLATFORM_FEE_RATE_PROVIDER)())
+
+
+def _stored_rate(payment: Payment) -> Decimal:
+    if payment.platform_fee_rate is None:
+        raise ValueError(f"payment {payment.pk} has no platform fee rate: it was never marked succeeded")
+    return payment.platform_fee_rate
 
 
 def fee_split(amount_fen: int, rate_percent: Decimal) -> tuple[int, int]:
@@ -43,9 +48,9 @@ def post(kind: str, lines: list[tuple[str, int, dict]], description: str = "") -
 
 
 def post_payment_received(payment: Payment) -> uuid.UUID:
-    """Card charge and voucher in; platform fee and the holder's share owed."""
+    """Card charge and voucher in; platform fee (at the payment's stored rate) and the holder's share owed."""
     licence = payment.licence
-    fee, holder_share = fee_split(payment.amount_fen, platform_fee_rate())
+    fee, holder_share = fee_split(payment.amount_fen, _stored_rate(payment))
     refs = {"licence": licence, "payment": payment}
     return post("payment_received", [
         (LedgerAccount.CARD_CLEARING, payment.charge_fen, {**refs, "organisation": licence.licensee}),
@@ -56,9 +61,10 @@ def post_payment_received(payment: Payment) -> uuid.UUID:
 
 
 def post_refund(payment: Payment, refund_fen: int) -> uuid.UUID:
-    """A card refund: the fee and the holder's share shrink in proportion (same rounding rule)."""
+    """A card refund: the fee and the holder's share shrink in proportion, at the rate the payment was charged
+    with (same rounding rule), so a change of the rate since then does not move money between them."""
     licence = payment.licence
-    fee, holder_share = fee_split(refund_fen, platform_fee_rate())
+    fee, holder_share = fee_split(refund_fen, _stored_rate(payment))
     refs = {"licence": licence, "payment": payment}
     return post("refund", [
         (LedgerAccount.CARD_CLEARING, -refund_fen, {**refs, "organisation": licence.licensee}),

@@ -8,16 +8,14 @@ A statement is read from one side:
             innovation vouchers (voucher_fund). A debit is money paid; a credit is money given back. The
             running balance is what the licensee has paid in total.
 Keeping one side to its own accounts makes the debit and credit totals mean something. Amounts are
-integer fen; they become yuan only on the page (the `fen` filter) and in the export (two decimals)."""
+integer fen; they become yuan only on the page (the `fen` filter) and in the export (two decimals,
+licensing.ledger.exports)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
-import pandas as pd
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -26,7 +24,6 @@ from django.utils.translation import gettext_lazy as _
 from licensing.models.licences import LedgerAccount, LedgerEntry, Licence
 from marketplace.parties.models import Membership, Organisation, OrganisationKind, User
 from marketplace.parties.selectors import user_can_view_organisation, user_is_ip_office
-from patents.navigation.selectors import ExportFile, csv_file, neutralise, xlsx_file
 
 
 class Perspective(models.TextChoices):
@@ -171,51 +168,3 @@ def perspectives_for_licence(*, user: User, licence: Licence) -> list[Perspectiv
                     .values_list("organisation_id", flat=True))
     return [p for p, org_id in ((Perspective.HOLDER, licence.licensor_id), (Perspective.LICENSEE, licence.licensee_id))
             if org_id in member_of]
-
-
-# Export ----------------------------------------------------------------------------------------------------
-
-def _yuan(fen: int) -> Decimal:
-    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
-
-
-class StatementExporter:
-    """A statement as one table: one row per ledger line and a closing totals row. Amounts in yuan with
-    two decimals; every text cell neutralised against formula injection."""
-
-    identifier = "statement"
-    verbose_name = _("Ledger statement")
-    header = ("date", "kind", "description", "licence", "counterparty", "account", "payment", "debit_cny",
-              "credit_cny", "balance_cny")
-    text_columns = ("date", "kind", "description", "licence", "counterparty", "account")
-    formats = ("csv", "xlsx")
-
-    def __init__(self, statement: Statement):
-        self.statement = statement
-
-    def rows(self) -> Iterator[tuple]:
-        for line in self.statement.lines:
-            yield (line.date.isoformat(), line.kind_label, line.description, line.licence_ref, line.counterparty,
-                   line.account_label, line.payment_id, _yuan(line.debit_fen), _yuan(line.credit_fen),
-                   _yuan(line.balance_fen))
-        s = self.statement
-        yield ("", str(_("Total")), s.balance_label, "", "", "", None, _yuan(s.total_debit_fen),
-               _yuan(s.total_credit_fen), _yuan(s.balance_fen))
-
-    def frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(list(self.rows()), columns=list(self.header))
-        for column in self.text_columns:
-            frame[column] = frame[column].map(neutralise)
-        frame["payment"] = frame["payment"].astype("Int64")
-        return frame
-
-    def render(self, fmt: str) -> ExportFile:
-        if fmt == "csv":
-            return csv_file(self.frame())
-        if fmt == "xlsx":
-            # Decimal cells: openpyxl writes them as numbers, with no float on the way.
-            return xlsx_file({self.identifier: self.frame()})
-        raise ValueError(f"Unknown export format {fmt!r}")
-
-
-EXPORTERS = {StatementExporter.identifier: StatementExporter}

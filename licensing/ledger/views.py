@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from licensing.declarations.forms import MoneyField, yuan_to_fen
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.ledger import statements
+from licensing.ledger.exports import StatementExporter
 from licensing.models.licences import Licence, LicenceState, Payment
 from licensing.payments import refunds
 from marketplace.parties.models import Organisation
@@ -37,9 +39,9 @@ def _perspective(request, allowed: list[statements.Perspective]) -> statements.P
 def _respond(request, statement: statements.Statement, *, filename: str, template_context: dict):
     fmt = request.GET.get("format")
     if fmt:
-        if fmt not in statements.StatementExporter.formats:
+        if fmt not in StatementExporter.formats:
             return HttpResponseBadRequest(_("Unknown format; use csv or xlsx."), content_type="text/plain; charset=utf-8")
-        export = statements.StatementExporter(statement).render(fmt)
+        export = StatementExporter(statement).render(fmt)
         response = HttpResponse(export.content, content_type=export.content_type)
         response["Content-Disposition"] = (f'attachment; filename="{filename}-{statement.perspective}-'
                                            f'{timezone.localdate().isoformat()}.{export.extension}"')
@@ -104,9 +106,9 @@ def licence_refund(request, pk):
     try:
         payment = refunds.payment_refund(payment=payment, amount_fen=yuan_to_fen(form.cleaned_data["amount"]),
                                          by=request.user, reason=form.cleaned_data["reason"])
-    except refunds.NotAllowed as exc:
+    except NotAllowed as exc:
         raise PermissionDenied(str(exc)) from exc
-    except refunds.LicensingError as exc:
+    except LicensingError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Refund recorded; the payment is now %(state)s.") % {
@@ -121,9 +123,9 @@ def licence_terminate(request, pk):
     try:
         licence = refunds.licence_terminate_for_non_payment(licence=licence, by=request.user,
                                                             today=timezone.localdate())
-    except refunds.NotAllowed as exc:
+    except NotAllowed as exc:
         raise PermissionDenied(str(exc)) from exc
-    except refunds.LicensingError as exc:
+    except LicensingError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The licence is terminated."))

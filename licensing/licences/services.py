@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.ledger import services as ledger
 from licensing.models import Declaration, DeclarationState
 from licensing.models.licences import LIVE_LICENCE_STATES, Licence, LicenceState, Payment, ProcessedEvent, Voucher, VoucherUse
@@ -25,14 +26,6 @@ from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.validators import normalize_uscc
 
 logger = logging.getLogger(__name__)
-
-
-class LicensingError(Exception):
-    """A request that cannot be done; the message is for the person."""
-
-
-class NotAllowed(PermissionError):
-    pass
 
 
 def _add_years(day: date, years: int) -> date:
@@ -254,7 +247,11 @@ def payment_mark_succeeded(*, payment_id: int, intent: stripe_gateway.IntentStat
     elif payment.charge_fen != 0:
         raise LicensingError(f"payment {payment.pk} needs a card charge")
     payment.state, payment.succeeded_at, payment.failure_message = Payment.State.SUCCEEDED, timezone.now(), ""
-    payment.save(update_fields=["state", "succeeded_at", "failure_message"])
+    # The fee rate is fixed now, when the money arrives, rather than when the invoice is made or the intent
+    # created: a royalty invoice may wait weeks to be paid, and voucher-only payments have no intent at all.
+    # This is the one place it is read; the posting below and every later refund use the stored rate.
+    payment.platform_fee_rate = ledger.current_platform_fee_rate()
+    payment.save(update_fields=["state", "succeeded_at", "failure_message", "platform_fee_rate"])
     ledger.post_payment_received(payment)
     if payment.purpose == Payment.Purpose.FIRST_AMOUNT:
         licence_activate(licence=payment.licence)

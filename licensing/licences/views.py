@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,11 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.licences import services as licence_services
+from licensing.licences.selectors import licence_visible_to, licences_visible_to
 from licensing.models import Declaration, DeclarationState
-from licensing.models.licences import Licence, LicenceState, Payment, Voucher
+from licensing.models.licences import LicenceState, Payment, Voucher
 from marketplace.parties.models import Membership, Organisation
-from marketplace.parties.selectors import user_is_ip_office
 
 
 class NoticeForm(forms.Form):
@@ -63,9 +63,9 @@ def licence_take(request, pk):
                 declaration=declaration, licensee=d["licensee"], by=request.user, legal_name=d["legal_name"],
                 uscc=d["uscc"], contact_name=d["contact_name"], contact_email=d["contact_email"],
                 contact_phone=d["contact_phone"], field_of_use=d["field_of_use"], accepted_terms_sha256=d["terms_sha256"])
-        except licence_services.NotAllowed as exc:
+        except NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
-        except licence_services.LicensingError as exc:
+        except LicensingError as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
@@ -75,20 +75,9 @@ def licence_take(request, pk):
     return render(request, "licensing/licence_take.html", {"declaration": declaration, "form": form})
 
 
-def _licence_for(request, pk, *, licensee_only=False) -> Licence:
-    licence = get_object_or_404(Licence.objects.select_related("patent", "licensor", "licensee", "declaration"), pk=pk)
-    user = request.user
-    is_licensee = Membership.objects.filter(user=user, organisation_id=licence.licensee_id).exists()
-    is_licensor = Membership.objects.filter(user=user, organisation_id=licence.licensor_id).exists()
-    allowed = is_licensee if licensee_only else (is_licensee or is_licensor or user_is_ip_office(user=user))
-    if not (allowed or user.is_superuser):
-        raise Http404  # another organisation's licence is not acknowledged to exist
-    return licence
-
-
 @login_required
 def licence_detail(request, pk):
-    licence = _licence_for(request, pk)
+    licence = licence_visible_to(user=request.user, licence_id=pk)
     is_licensee = Membership.objects.filter(user=request.user, organisation_id=licence.licensee_id).exists()
     payment = licence.payments.filter(purpose=Payment.Purpose.FIRST_AMOUNT).first()
     vouchers = Voucher.objects.filter(organisation_id=licence.licensee_id, balance_fen__gt=0,
@@ -107,7 +96,7 @@ def licence_detail(request, pk):
 def licence_pay(request, pk):
     """JSON: apply an optional voucher, then confirm the card Stripe.js tokenised (or none when a voucher
     covers everything). Answers what the page does next."""
-    licence = _licence_for(request, pk, licensee_only=True)
+    licence = licence_visible_to(user=request.user, licence_id=pk, licensee_only=True)
     payment = licence.payments.filter(purpose=Payment.Purpose.FIRST_AMOUNT).first()
     if payment is None or licence.state not in (LicenceState.PAYMENT_PENDING, LicenceState.PAYMENT_FAILED):
         return JsonResponse({"status": "error", "message": _("Nothing to pay on this licence.")}, status=409)
@@ -133,7 +122,7 @@ def pay_json(request, *, payment: Payment, licensee_id: int) -> JsonResponse:
         if not token.startswith("tok_"):
             return JsonResponse({"status": "error", "message": _("The card was not read; please try again.")}, status=400)
         result = licence_services.payment_pay_with_card(payment=payment, token_id=token)
-    except (licence_services.LicensingError, licence_services.NotAllowed, ValueError) as exc:
+    except (LicensingError, NotAllowed, ValueError) as exc:
         return JsonResponse({"status": "error", "message": str(exc)}, status=409)
     return JsonResponse(result)
 
@@ -142,7 +131,7 @@ def pay_json(request, *, payment: Payment, licensee_id: int) -> JsonResponse:
 def licence_return(request, pk):
     """Where the page goes after Stripe.js: settle the payment from Stripe's answer (the webhook may
     already have done it) and show the licence."""
-    licence = _licence_for(request, pk, licensee_only=True)
+    licence = licence_visible_to(user=request.user, licence_id=pk, licensee_only=True)
     payment = licence.payments.filter(purpose=Payment.Purpose.FIRST_AMOUNT).first()
     settle_on_return(request, payment=payment, success=_("Payment received. Your licence is active."))
     return redirect("licence_detail", pk=licence.pk)
@@ -167,10 +156,12 @@ def settle_on_return(request, *, payment: Payment | None, success: str) -> None:
 @login_required
 @require_POST
 def licence_cancel(request, pk):
-    licence = _licence_for(request, pk, licensee_only=True)
+    licence = licence_visible_to(user=request.user, licence_id=pk, licensee_only=True)
     try:
         licence_services.licence_cancel(licence=licence, by=request.user)
-    except licence_services.LicensingError as exc:
+    except NotAllowed as exc:  # a NotAllowed is also a LicensingError: refuse it, do not show it as a message
+        raise PermissionDenied(str(exc)) from exc
+    except LicensingError as exc:
         messages.error(request, str(exc))
     return redirect("licence_detail", pk=licence.pk)
 
@@ -178,8 +169,5 @@ def licence_cancel(request, pk):
 @login_required
 def licence_list(request):
     """Licences the user's organisations took or granted (the IP office sees all)."""
-    orgs = Organisation.objects.filter(memberships__user=request.user)
-    qs = Licence.objects.select_related("patent", "licensor", "licensee")
-    if not (request.user.is_superuser or user_is_ip_office(user=request.user)):
-        qs = qs.filter(Q(licensee__in=orgs) | Q(licensor__in=orgs))
-    return render(request, "licensing/licence_list.html", {"licences": qs.order_by("-created_at")[:500]})
+    licences = licences_visible_to(user=request.user)[:500]
+    return render(request, "licensing/licence_list.html", {"licences": licences})

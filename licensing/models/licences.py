@@ -1,5 +1,7 @@
-"""Licences, payments, webhooks, vouchers, royalties and the ledger. Imported by licensing/models.py so
+"""Licences, payments, webhooks, vouchers, royalties and the ledger. Re-exported by licensing/models/__init__.py so
 Django sees them; kept apart because declarations and licences are two different parts of the law."""
+
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -124,6 +126,10 @@ class Payment(models.Model):
     failure_message = models.TextField(blank=True)
     due_on = models.DateField(null=True, blank=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
+    # The platform fee rate in force when the payment succeeded (empty until then): its ledger posting and
+    # every later refund split with this rate, never with today's setting.
+    platform_fee_rate = models.DecimalField(_("platform fee rate (%)"), max_digits=5, decimal_places=2, null=True,
+                                            blank=True, validators=[MinValueValidator(Decimal("0"))])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -10,9 +10,9 @@ Refunds
   Payment: succeeded → partially_refunded → refunded. A FIRST_AMOUNT refunded in full ends the licence:
   active | expired → terminated, with the reason given.
   Ledger: each card refund is `ledger.post_refund` (fee and holder share shrink by the rounding rule of
-  ledger.py). Refunding a payment in full also takes out whatever fee and holder share remain on it, so
-  a fully refunded payment nets to zero on every account even when partial refunds rounded differently
-  from the original split.
+  ledger.py, at the fee rate stored on the payment when it succeeded, not today's rate). Refunding a payment
+  in full also takes out whatever fee and holder share remain on it, so a fully refunded payment nets to
+  zero on every account even when partial refunds rounded differently from the original split.
   Order: all rows are written first and Stripe is called last, inside the same transaction, so a refusal
   by Stripe rolls everything back; the idempotency key is derived from the amount refunded so far, so a
   retried request cannot refund twice. `reconcile_payments` reports a Stripe refund the ledger lacks.
@@ -30,8 +30,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.ledger import services as ledger
-from licensing.licences.services import LicensingError, NotAllowed
 from licensing.models.licences import LedgerAccount, LedgerEntry, Licence, LicenceState, Payment, Voucher, VoucherUse
 from licensing.payments import gateway as stripe_gateway
 from marketplace.parties.models import User
@@ -46,7 +46,7 @@ REFUNDABLE_STATES = (Payment.State.SUCCEEDED, Payment.State.PARTIALLY_REFUNDED)
 UNPAID_STATES = (Payment.State.CREATED, Payment.State.REQUIRES_PAYMENT, Payment.State.REQUIRES_ACTION,
                  Payment.State.FAILED)
 
-__all__ = ["GRACE_DAYS", "LicensingError", "NotAllowed", "licence_terminate_for_non_payment", "overdue_royalty_payments",
+__all__ = ["GRACE_DAYS", "licence_terminate_for_non_payment", "overdue_royalty_payments",
            "payment_refund", "user_can_refund", "user_can_terminate"]
 
 

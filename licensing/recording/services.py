@@ -20,7 +20,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import django_filters
-import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
@@ -29,10 +28,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from licensing.exceptions import NotAllowed
 from licensing.models.licences import Licence, LicenceState
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
-from patents.navigation.selectors import ExportFile, csv_file, neutralise, xlsx_file
 
 RECORDING_PERIOD_MONTHS = 3
 DUE_SOON_DAYS = 30
@@ -359,14 +358,14 @@ def recording_pack(licence: Licence) -> RecordingPack:
 def licence_mark_recorded(*, licence: Licence, recording_number: str, recorded_on: date, by: User) -> Licence:
     """Note that CNIPA recorded the licence under ``recording_number`` on ``recorded_on``.
 
-    Only members of the licensor or the licensee may (PermissionError otherwise; the IP office only
+    Only members of the licensor or the licensee may (NotAllowed otherwise; the IP office only
     watches). The licence must have taken effect; the number is required; the date may be neither in the
     future nor before the licence took effect (ValidationError, by field). Repeating the same number and
     date changes nothing; a licence already recorded with other values is refused rather than silently
     overwritten."""
     licence = Licence.objects.select_for_update().get(pk=licence.pk)
     if not user_is_party(user=by, licence=licence):
-        raise PermissionError(gettext("Only members of the licensor or the licensee may record this licence."))
+        raise NotAllowed(gettext("Only members of the licensor or the licensee may record this licence."))
     number = (recording_number or "").strip()
     activation_day = licence_activation_day(licence)
     errors: dict[str, str] = {}
@@ -394,43 +393,3 @@ def licence_mark_recorded(*, licence: Licence, recording_number: str, recorded_o
     licence.full_clean(exclude=others, validate_unique=False, validate_constraints=False)
     licence.save(update_fields=["recording_number", "recorded_on", "recorded_by"])
     return licence
-
-
-# Exports --------------------------------------------------------------------------------------------------
-
-class RecordingPackExporter:
-    """Recording packs, one row per licence, with the deadline and what was recorded: CSV, or XLSX with a
-    second sheet naming each column in the active language. Every text cell is neutralised against formula
-    injection (names and the way of payment are typed by users)."""
-
-    identifier = "recording_packs"
-    verbose_name = _("Contract recording packs")
-    formats = ("csv", "xlsx")
-    header = (*(key for key, _label in PACK_FIELDS), "recording_due_on", "recording_status", "recording_number",
-              "recorded_on")
-
-    def __init__(self, rows: Iterable[RecordingRow]):
-        self.rows = rows
-
-    def iter_rows(self) -> Iterator[tuple]:
-        for row in self.rows:
-            pack = recording_pack(row.licence)
-            yield (*(pack[key] for key, _label in PACK_FIELDS), row.due_on, row.status,
-                   row.licence.recording_number, row.licence.recorded_on)
-
-    def frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(list(self.iter_rows()), columns=list(self.header), dtype=object)
-        return frame.map(neutralise)
-
-    def legend(self) -> pd.DataFrame:
-        labels = {**{key: str(label) for key, label in PACK_FIELDS},
-                  "recording_due_on": gettext("Recording due on"), "recording_status": gettext("Recording status"),
-                  "recording_number": gettext("Recording number"), "recorded_on": gettext("Recorded on")}
-        return pd.DataFrame([(key, labels[key]) for key in self.header], columns=["column", "meaning"]).map(neutralise)
-
-    def render(self, fmt: str) -> ExportFile:
-        if fmt == "csv":
-            return csv_file(self.frame())
-        if fmt == "xlsx":
-            return xlsx_file({"recordings": self.frame(), "columns": self.legend()})
-        raise ValueError(f"Unknown export format {fmt!r}")

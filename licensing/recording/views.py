@@ -12,9 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from licensing.licences.views import _licence_for
+from licensing.exceptions import NotAllowed
+from licensing.licences.selectors import licence_visible_to
 from licensing.models.licences import Licence
 from licensing.recording import services as recording
+from licensing.recording.exports import RecordingPackExporter
 
 
 class MarkRecordedForm(forms.Form):
@@ -29,7 +31,7 @@ def _attachment(export, filename: str) -> HttpResponse:
 
 
 def _effective_licence(request, pk) -> Licence:
-    licence = _licence_for(request, pk)  # 404 for anyone but the parties, the IP office and superusers
+    licence = licence_visible_to(user=request.user, licence_id=pk)  # 404 for anyone but the parties, the IP office and superusers
     if recording.licence_activation_day(licence) is None:
         raise Http404  # nothing to record before the licence takes effect
     return licence
@@ -50,14 +52,14 @@ def recording_list(request):
 
 @login_required
 def recording_export(request, fmt):
-    if fmt not in recording.RecordingPackExporter.formats:
+    if fmt not in RecordingPackExporter.formats:
         raise Http404
     recordings = recording.recordings_for(request.user, params=request.GET)
     if not recordings.is_valid:
         # Exporting everything when a filter was mistyped would look like the filtered list; refuse instead.
         return HttpResponseBadRequest(_("Invalid filter: %(errors)s") % {"errors": recordings.filterset.errors.as_text()},
                                       content_type="text/plain; charset=utf-8")
-    export = recording.RecordingPackExporter(recordings.rows()).render(fmt)
+    export = RecordingPackExporter(recordings.rows()).render(fmt)
     return _attachment(export, f"recordings-{recordings.today.isoformat()}")
 
 
@@ -69,7 +71,7 @@ def licence_recording(request, pk):
         try:
             recording.licence_mark_recorded(licence=licence, recording_number=form.cleaned_data["recording_number"],
                                             recorded_on=form.cleaned_data["recorded_on"], by=request.user)
-        except PermissionError as exc:
+        except NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
@@ -90,9 +92,9 @@ def licence_recording(request, pk):
 
 @login_required
 def licence_recording_export(request, pk, fmt):
-    if fmt not in recording.RecordingPackExporter.formats:
+    if fmt not in RecordingPackExporter.formats:
         raise Http404
     licence = _effective_licence(request, pk)
     row = recording.recording_row(licence, today=timezone.localdate())
-    export = recording.RecordingPackExporter([row]).render(fmt)
+    export = RecordingPackExporter([row]).render(fmt)
     return _attachment(export, f"recording-{licence.certificate_number or licence.pk}")

@@ -40,7 +40,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from licensing.licences.services import LicensingError, NotAllowed
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.models import FeeForm
 from licensing.models.licences import Licence, LicenceState, Payment, RoyaltyReport
 from marketplace.parties.models import Membership, Organisation, User
@@ -52,7 +52,7 @@ MAX_REPORTS_PER_YEAR = 4
 UNPAID_STATES = (Payment.State.CREATED, Payment.State.REQUIRES_PAYMENT, Payment.State.REQUIRES_ACTION,
                  Payment.State.FAILED)
 
-__all__ = ["LicensingError", "NotAllowed", "royalty_amount_fen", "royalty_report_file", "royalty_arrears"]
+__all__ = ["royalty_amount_fen", "royalty_report_file", "royalty_arrears"]
 
 
 # --- arithmetic -----------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from licensing.declarations.forms import MoneyField, yuan_to_fen
-from licensing.licences import services as licence_services
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.licences.views import pay_json, settle_on_return
 from licensing.models.licences import Licence, LicenceState, Payment, RoyaltyReport, Voucher
 from licensing.royalties import services as royalties
@@ -81,9 +81,9 @@ def royalty_reports(request, pk):
                 report = royalties.royalty_report_file(
                     licence=licence, period_start=d["period_start"], period_end=d["period_end"],
                     base_amount_fen=yuan_to_fen(d["base_amount"]), by=request.user)
-            except licence_services.NotAllowed as exc:
+            except NotAllowed as exc:
                 raise PermissionDenied(str(exc)) from exc
-            except licence_services.LicensingError as exc:
+            except LicensingError as exc:
                 form.add_error(None, str(exc))
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():

@@ -20,7 +20,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from licensing.licences.services import LicensingError, NotAllowed
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.models.licences import Payment, Voucher, VoucherUse
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
@@ -33,7 +33,7 @@ CODE_ATTEMPTS = 20
 # Payments whose voucher part has really been spent (a fully refunded payment gives its vouchers back).
 SETTLED_PAYMENT_STATES = (Payment.State.SUCCEEDED, Payment.State.PARTIALLY_REFUNDED)
 
-__all__ = ["LicensingError", "NotAllowed", "OrganisationVoucherUse", "user_can_issue_vouchers", "voucher_issue",
+__all__ = ["OrganisationVoucherUse", "user_can_issue_vouchers", "voucher_issue",
            "voucher_organisations_for_user", "voucher_use_by_organisation", "voucher_uses_for_organisation",
            "vouchers_for_organisation"]
 

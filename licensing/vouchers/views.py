@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from licensing.declarations.forms import MoneyField, yuan_to_fen
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.models.licences import Voucher
 from licensing.vouchers import services as vouchers
 from marketplace.parties.models import Organisation, OrganisationKind
@@ -81,9 +82,9 @@ def voucher_issue(request):
             voucher = vouchers.voucher_issue(organisation=d["organisation"], amount_fen=yuan_to_fen(d["amount"]),
                                              expires_on=d["expires_on"], eligible_uses=d["eligible_uses"],
                                              note=d["note"], by=request.user)
-        except vouchers.NotAllowed as exc:
+        except NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
-        except vouchers.LicensingError as exc:
+        except LicensingError as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():

@@ -16,9 +16,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cms.models import PatentListingPage
 from licensing.declarations import selectors as licensing_selectors
 from licensing.ledger import statements
+from licensing.licences.selectors import licences_visible_to
 from licensing.models import Declaration, FeeForm, GazetteEntry
 from licensing.models.licences import Licence
 from marketplace.api import selectors
@@ -42,7 +42,7 @@ from marketplace.api.serializers import (
     StatementSummarySerializer,
     StatisticsSerializer,
 )
-from marketplace.models import Need
+from marketplace.models import Need, PatentListingPage
 from marketplace.needs import services as needs
 from marketplace.office import selectors as office
 from marketplace.office.statistics import DIMENSIONS
@@ -202,7 +202,7 @@ class LicenceList(generics.ListAPIView):
 
     def filterset_for(self, params):
         user = self.request.user
-        return LicenceFilter(params, queryset=selectors.licences_visible_to(user=user), user=user)
+        return LicenceFilter(params, queryset=licences_visible_to(user=user), user=user)
 
 
 @extend_schema(tags=["organisation"], summary="One licence", responses={200: LicenceSerializer, **_errors(401, 404)})
@@ -212,7 +212,7 @@ class LicenceDetail(generics.RetrieveAPIView):
     queryset = Licence.objects.none()
 
     def get_queryset(self):
-        return selectors.licences_visible_to(user=self.request.user)
+        return licences_visible_to(user=self.request.user)
 
 
 @extend_schema(tags=["organisation"], summary="Your licensee organisations' needs, with proposals",

@@ -8,8 +8,8 @@ admin and nothing more:
 - Wagtail's "change" page permission on exactly the organisation's live listing pages. Wagtail 8 has no
   separate "view" page permission; "change" lets them edit and submit for moderation, and never publish,
   unpublish, set privacy, lock, move or copy (those need "publish", "lock" or "add", which they lack). The
-  permission is taken back when a listing leaves the marketplace, and cms.wagtail_hooks refuses to let
-  anyone who cannot publish a listing delete it;
+  permission is taken back when a listing leaves the marketplace, and marketplace.listings.wagtail_hooks
+  refuses to let anyone who cannot publish a listing delete it;
 - a media collection of their own for the images and documents of their listings.
 
 Every listing index is under the "Listing review" workflow (made by cms migration 0003), whose one task
@@ -33,8 +33,8 @@ from wagtail.models import (
     WorkflowTask,
 )
 
-from cms.models import PatentListingPage
 from licensing.models import DeclarationState
+from marketplace.models import PatentListingPage
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import NextStep
 

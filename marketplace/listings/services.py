@@ -12,7 +12,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from wagtail.models import Locale, Page
 
-from cms.models import HomePage, ListingIndexPage, PatentListingPage
+from cms.models import HomePage
 from licensing.declarations import selectors as licensing_selectors
 from licensing.declarations import services as licensing_services
 from licensing.models import Declaration, DeclarationState, LicenceTerms
@@ -20,7 +20,7 @@ from licensing.models.licences import Licence, LicenceState
 from marketplace.listings import funnel
 from marketplace.listings.editors import listing_editors_grant, listing_editors_revoke
 from marketplace.matching import services as match_refresh
-from marketplace.models import SavedListing
+from marketplace.models import ListingIndexPage, PatentListingPage, SavedListing
 from marketplace.parties.models import User
 from patents.inventory.selectors import grade_explanation
 from patents.models import Patent

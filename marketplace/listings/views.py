@@ -13,15 +13,17 @@ from django.views.decorators.http import require_POST
 from licensing.declarations import selectors as licensing_selectors
 from licensing.declarations import services as licensing_services
 from licensing.declarations.forms import DeclarationForm, WithdrawForm
-from licensing.declarations.views import _holder, _member_declaration, _selected_patents
+from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
 from marketplace.listings import services as listings
 
 
 @login_required
 def declare(request):
     """Declare one or many of the holder's patents for open licence on the same terms."""
-    holder = _holder(request)
-    patents = _selected_patents(request, holder)
+    holder = licensing_selectors.holder_managed_by(user=request.user,
+                                                   slug=request.GET.get("holder") or request.POST.get("holder"))
+    raw_ids = request.POST.getlist("selected") or request.GET.getlist("patent") or request.POST.getlist("patent")
+    patents = licensing_selectors.patents_to_declare(holder=holder, patent_ids=raw_ids)
     if not patents:
         messages.error(request, _("Select at least one patent in your portfolio to declare."))
         return redirect(f"{reverse('portfolio')}?holder={holder.slug}")
@@ -38,7 +40,7 @@ def declare(request):
             return redirect(f"{reverse('declaration_list')}?holder={holder.slug}")
         try:
             results = listings.declarations_publish_bulk(patents=patents, terms=terms, by=request.user, **form.offer())
-        except licensing_services.NotAllowed as exc:
+        except NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         return render(request, "licensing/declare_results.html", {"holder": holder, "results": results})
     fields = sorted({p.technology_field for p in patents if p.technology_field})
@@ -50,13 +52,13 @@ def declare(request):
 @login_required
 @require_POST
 def declaration_publish(request, pk):
-    declaration = _member_declaration(request, pk)
+    declaration = licensing_selectors.declaration_managed_by(user=request.user, declaration_id=pk)
     try:
         listings.declaration_publish(declaration=declaration, by=request.user)
-    except licensing_services.DeclarationRefused as exc:
+    except DeclarationRefused as exc:
         for failure in exc.failures:
             messages.error(request, str(failure))
-    except (licensing_services.InvalidTransition, licensing_services.NotAllowed) as exc:
+    except (InvalidTransition, NotAllowed) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Published in the gazette. Anyone may now take a licence on these terms."))
@@ -66,14 +68,14 @@ def declaration_publish(request, pk):
 @login_required
 @require_POST
 def declaration_withdraw(request, pk):
-    declaration = _member_declaration(request, pk)
+    declaration = licensing_selectors.declaration_managed_by(user=request.user, declaration_id=pk)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("A withdrawal states its reason."))
         return redirect("declaration_detail", pk=pk)
     try:
         listings.declaration_withdraw(declaration=declaration, by=request.user, reason=form.cleaned_data["reason"])
-    except (licensing_services.InvalidTransition, licensing_services.NotAllowed, ValidationError) as exc:
+    except (InvalidTransition, NotAllowed, ValidationError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
         messages.success(request, _("Withdrawn and announced. Licences already granted stay in force on their terms."))

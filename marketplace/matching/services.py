@@ -69,6 +69,9 @@ def matches_refresh_request(*, need: Need | None = None, declaration: Declaratio
     """Mark the need's or listing's matches as pending and enqueue their refresh once the current transaction
     commits (with the immediate backend of dev and tests it then runs at once). A refresh requested by another
     refresh does not cascade again, so the two sides never ping-pong."""
+    # The one import cycle we keep (tests/test_architecture.py): the task's thin wrapper calls back into this
+    # module's refresh, and a refresh cascades by enqueueing the other side's task. Imported here, not at the
+    # top, so either module can be imported first.
     from marketplace.matching import tasks
 
     now = timezone.now()

@@ -1,6 +1,6 @@
 """The marketplace's models: the demand side (needs, proposals, saved searches, the funnel, stored matches,
-statistics snapshots) in `demand`, and the IP office's securitization pools in `pools`. Everything is
-importable from `marketplace.models`."""
+statistics snapshots) in `demand`, the listing pages (Wagtail) in `listings`, and the IP office's
+securitization pools in `pools`. Everything is importable from `marketplace.models`."""
 
 from marketplace.models.demand import (
     FunnelEvent,
@@ -13,9 +13,11 @@ from marketplace.models.demand import (
     StatisticsSnapshot,
     StoredMatch,
 )
+from marketplace.models.listings import ListingIndexPage, PatentListingPage
 from marketplace.models.pools import Pool, PoolExport, PoolExposure
 
 __all__ = [
     "FunnelEvent", "MatchRefresh", "MatchSide", "Need", "Proposal", "SavedListing", "SavedSearch",
-    "StatisticsSnapshot", "StoredMatch", "Pool", "PoolExport", "PoolExposure",
+    "StatisticsSnapshot", "StoredMatch", "ListingIndexPage", "PatentListingPage", "Pool", "PoolExport",
+    "PoolExposure",
 ]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from licensing.models import Declaration, DeclarationState, FeeForm
+from marketplace.exceptions import NotAllowed
 from marketplace.matching import services as match_refresh
 from marketplace.models import Need, Proposal
 from marketplace.parties.models import Membership, Organisation, User
@@ -26,10 +27,6 @@ from patents.inventory.selectors import field_choices
 NEED_FIELDS = ("title", "description", "technology_field", "ipc_prefix", "budget_min_fen", "budget_max_fen",
                "horizon_years", "expected_annual_net_sales_fen", "preferred_fee_form", "region", "deadline",
                "anonymous", "public")
-
-
-class NotAllowed(PermissionError):
-    """The user may not act for this organisation (views answer 403)."""
 
 
 # ---------------------------------------------------------------------------------------------- services

@@ -1,5 +1,5 @@
 """Pages of the needs board: parse the request, call one service or selector from marketplace.needs.services, render.
-Who may do what is decided in the services (NotAllowed → 403)."""
+Who may do what is decided in the services (marketplace.exceptions.NotAllowed → 403)."""
 
 from django import forms
 from django.contrib import messages
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from licensing.declarations.forms import MoneyField, yuan_to_fen
 from licensing.models import Declaration, FeeForm
+from marketplace.exceptions import NotAllowed
 from marketplace.models import Need
 from marketplace.needs import services as needs
 from patents.inventory.selectors import field_choices
@@ -108,7 +109,7 @@ def need_new(request):
         try:
             need = needs.need_post(organisation=form.cleaned_data["organisation"], by=request.user,
                                    **form.need_fields())
-        except needs.NotAllowed as exc:
+        except NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         except ValidationError as exc:
             form.add_service_errors(exc)
@@ -149,7 +150,7 @@ def need_propose(request, pk):
     try:
         needs.proposal_make(need=need, declaration=form.cleaned_data["declaration"], by=request.user,
                             message=form.cleaned_data["message"])
-    except needs.NotAllowed as exc:
+    except NotAllowed as exc:
         raise PermissionDenied(str(exc)) from exc
     except ValidationError as exc:
         for text in exc.messages:
@@ -178,7 +179,7 @@ def need_close(request, pk):
     need = get_object_or_404(Need, pk=pk)
     try:
         needs.need_close(need=need, by=request.user)
-    except needs.NotAllowed as exc:
+    except NotAllowed as exc:
         raise PermissionDenied(str(exc)) from exc
     messages.success(request, _("The need is closed and no longer on the board."))
     return redirect("need_mine")

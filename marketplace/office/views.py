@@ -8,10 +8,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from marketplace.office import selectors as office
+from marketplace.office.exports import STATISTICS_TABLES, DeclarationsExporter, StatisticsExporter
 from marketplace.parties.selectors import user_is_ip_office
-from patents.navigation.selectors import csv_file, neutralise, xlsx_file
-
-EXPORT_FORMATS = ("csv", "xlsx")
+from patents.exports import Exporter
 
 
 def _require_ip_office(user) -> None:
@@ -19,12 +18,8 @@ def _require_ip_office(user) -> None:
         raise Http404
 
 
-def _export(frames: dict, fmt: str, name: str) -> HttpResponse:
-    frames = {key: frame.map(neutralise) for key, frame in frames.items()}
-    if fmt == "csv":
-        exported = csv_file(next(iter(frames.values())))
-    else:
-        exported = xlsx_file(frames)
+def _export(exporter: Exporter, fmt: str, name: str) -> HttpResponse:
+    exported = exporter.render(fmt)
     response = HttpResponse(exported.content, content_type=exported.content_type)
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{exported.extension}"'
@@ -37,12 +32,11 @@ def statistics_dashboard(request):
     _require_ip_office(request.user)
     board = office.dashboard(params=request.GET)
     fmt, table = request.GET.get("export"), request.GET.get("table", "figures")
-    if board.valid and fmt in EXPORT_FORMATS:
-        tables = {"figures": office.figures_frame, "breakdown": office.breakdown_frame, "trend": office.trend_frame}
-        if table not in tables:
+    if board.valid and fmt in StatisticsExporter.formats:
+        if table not in STATISTICS_TABLES:
             raise Http404
-        frames = {table: tables[table](board)} if fmt == "csv" else {name: make(board) for name, make in tables.items()}
-        return _export(frames, fmt, f"open-licensing-{table}" if fmt == "csv" else "open-licensing-statistics")
+        return _export(StatisticsExporter(board, table), fmt,
+                       f"open-licensing-{table}" if fmt == "csv" else "open-licensing-statistics")
     params = request.GET.copy()
     for key in ("export", "table"):
         params.pop(key, None)
@@ -59,8 +53,8 @@ def statistics_declarations(request):
     _require_ip_office(request.user)
     board, rows = office.drill_down(params=request.GET)
     fmt = request.GET.get("export")
-    if board.valid and fmt in EXPORT_FORMATS:
-        return _export({"declarations": office.drill_frame(rows)}, fmt, "open-licensing-declarations")
+    if board.valid and fmt in DeclarationsExporter.formats:
+        return _export(DeclarationsExporter(rows), fmt, "open-licensing-declarations")
     params = request.GET.copy()
     params.pop("export", None)
     return render(request, "marketplace/office/declarations.html", {

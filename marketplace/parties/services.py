@@ -7,6 +7,7 @@ from django.db import transaction
 from marketplace.parties.models import Membership, MembershipRole, Organisation, OrganisationKind, User
 
 
+# Not in marketplace.exceptions: parties are the ground floor that licensing and patents import, so they import nothing above.
 class PartiesPermissionDenied(PermissionError):
     """The acting user may not do this to this organisation."""
 

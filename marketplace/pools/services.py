@@ -33,15 +33,12 @@ The rules (docs/pools.md explains them with examples; all money integer fen or D
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import re
-import zipfile
 from calendar import monthrange
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 from tempfile import TemporaryFile
@@ -57,21 +54,24 @@ from django.utils.translation import gettext_lazy
 from licensing.models import FeeForm
 from licensing.models.licences import Licence, LicenceState, Payment, RoyaltyReport
 from licensing.royalties.services import PAYMENT_TERM_DAYS, ROYALTY_FEE_FORMS, UNPAID_STATES, add_years
+from marketplace.exceptions import TamperedPool
 from marketplace.models.pools import Pool, PoolExport, PoolExposure
 from marketplace.parties.models import User
 from marketplace.parties.selectors import user_is_ip_office
+from patents import exports
 from patents.inventory import progress
 from patents.inventory.fields import FIELDS_BY_NUMBER
 from patents.models import Grade, LegalStatus
-from patents.navigation.selectors import FORMULA_PREFIXES
 
 PAID_STATES = (Payment.State.SUCCEEDED, Payment.State.PARTIALLY_REFUNDED)
 DAYS_A_YEAR = Decimal(365)
 FACTOR_PLACES = Decimal("1E-10")
 TOP_EXPOSURES = 10
-CHUNK_ROWS = 20_000
 # The platform does not record a licensee's size; ESMA's "no data" code says so instead of guessing.
 NO_DATA = "ND1"
+# The tape's exporter (marketplace.pools.exports, registered in patents.exports): it reads this module's rows,
+# so the background export finds it by identifier rather than importing it.
+POOL_TAPE_EXPORTER = "pool_tape"
 
 EXCLUSION_REASONS = {
     "not_started": gettext_lazy("Not started by the cut-off date"),
@@ -738,10 +738,6 @@ def pool_freeze(*, pool: Pool, by: User) -> Pool:
     return pool
 
 
-class TamperedPool(Exception):
-    """The stored rows of a frozen pool no longer match its content hash."""
-
-
 def pool_frozen_tape(*, pool: Pool) -> Tape:
     """The frozen pool's rows as stored, checked against the content hash (TamperedPool if they differ)."""
     tape, flows = [], []
@@ -763,166 +759,6 @@ def pools_list() -> list[Pool]:
                 .select_related("created_by").order_by("-created_at", "-pk"))
 
 
-# --- exporters --------------------------------------------------------------------------------------------
-
-# Every archive member and workbook part carries this time, so the bytes depend on the rows only.
-FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-PARTS = ("tape", "cash_flows", "summary")
-Progress = Callable[[int, int], None]
-
-
-def _member(name: str, compress: int) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
-    info.compress_type = compress
-    info.external_attr = 0o644 << 16
-    return info
-
-
-def _chunks(frame_: pd.DataFrame):
-    for start in range(0, max(len(frame_), 1), CHUNK_ROWS):
-        yield frame_.iloc[start:start + CHUNK_ROWS]
-
-
-def _text_columns(columns: list[tuple[str, str]]) -> list[str]:
-    return [name for name, kind in columns if kind in ("str", "dec")]
-
-
-SPECS = {"tape": TAPE_COLUMNS, "cash_flows": SCHEDULE_COLUMNS, "summary": SUMMARY_COLUMNS}
-
-
-def _neutralised(chunk: pd.DataFrame, columns) -> pd.DataFrame:
-    """patents.navigation.selectors.neutralise over the text columns, vectorised (a 100k tape has millions of cells)."""
-    chunk = chunk.copy()
-    for name in _text_columns(columns):
-        text = chunk[name].astype(str)
-        risky = text.str.startswith(FORMULA_PREFIXES)
-        if risky.any():
-            chunk[name] = text.where(~risky, "'" + text).astype(object)
-    return chunk
-
-
-class PoolTapeExporter:
-    """The pool tape in one format, written in chunks of CHUNK_ROWS rows: CSV and Parquet as a ZIP of three
-    files (tape, cash_flows, summary), XLSX as one workbook of three sheets. Text cells are neutralised
-    against formula injection (CSV and XLSX). For the same rows the bytes are always the same: fixed
-    archive times, no creation time in the workbook, no pandas metadata in the Parquet files."""
-
-    identifier = "pool_tape"
-    verbose_name = gettext_lazy("Pool tape")
-    formats = ("csv", "xlsx", "parquet")
-    extensions = {"csv": "csv.zip", "xlsx": "xlsx", "parquet": "parquet.zip"}
-    content_types = {"csv": "application/zip", "parquet": "application/zip",
-                     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-    def __init__(self, tape: Tape):
-        self.tape = tape
-        self.frames = tape.frames()
-        self.total_rows = sum(len(f) for f in self.frames.values())
-
-    def filename(self, fmt: str) -> str:
-        return tape_filename(self.tape.pool_code, self.tape.content_sha256, fmt)
-
-    def write(self, fmt: str, out, progress: Progress | None = None) -> None:
-        if fmt not in self.formats:
-            raise ValueError(f"Unknown export format {fmt!r}; choose one of {', '.join(self.formats)}")
-        done = 0
-
-        def advance(n):
-            nonlocal done
-            done += n
-            if progress:
-                progress(done, self.total_rows)
-
-        getattr(self, f"_write_{fmt}")(out, advance)
-
-    def render(self, fmt: str) -> bytes:
-        buffer = io.BytesIO()
-        self.write(fmt, buffer)
-        return buffer.getvalue()
-
-    def _write_csv(self, out, advance) -> None:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-
-        with zipfile.ZipFile(out, "w") as archive:
-            for part in PARTS:
-                schema = self._arrow_schema(part)
-                with archive.open(_member(f"{part}.csv", zipfile.ZIP_DEFLATED), "w", force_zip64=True) as stream:
-                    stream.write("\ufeff".encode())  # BOM, as patents.navigation.selectors.csv_file: Excel reads UTF-8
-                    for i, chunk in enumerate(_chunks(self.frames[part])):
-                        # pyarrow's writer: three times pandas' to_csv on a 100k pool (bench/pool_tape.py).
-                        table = pa.Table.from_pandas(_neutralised(chunk, SPECS[part]), schema=schema,
-                                                     preserve_index=False)
-                        sink = pa.BufferOutputStream()  # one write into the ZIP per chunk, not one per batch
-                        pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=i == 0,
-                                                                        quoting_style="needed"))
-                        stream.write(sink.getvalue().to_pybytes())
-                        advance(len(chunk))
-
-    def _arrow_schema(self, part: str):
-        import pyarrow as pa
-
-        types = {"str": pa.string(), "dec": pa.string(), "int": pa.int64(), "int?": pa.int64(), "bool": pa.bool_(),
-                 "date": pa.date32()}
-        return pa.schema([pa.field(name, types[kind], nullable=kind not in ("int", "bool"))
-                          for name, kind in SPECS[part]])
-
-    def _write_parquet(self, out, advance) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        with zipfile.ZipFile(out, "w") as archive:
-            for part in PARTS:
-                schema = self._arrow_schema(part)
-                buffer = io.BytesIO()
-                with pq.ParquetWriter(buffer, schema, compression="zstd", write_statistics=True) as writer:
-                    for chunk in _chunks(self.frames[part]):
-                        table = pa.Table.from_pandas(chunk, schema=schema, preserve_index=False)
-                        writer.write_table(table.replace_schema_metadata(None))
-                        advance(len(chunk))
-                # Parquet is compressed already; stored as is.
-                archive.writestr(_member(f"{part}.parquet", zipfile.ZIP_STORED), buffer.getvalue())
-
-    def _write_xlsx(self, out, advance) -> None:
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        stamp = datetime(*FIXED_ZIP_TIME)
-        workbook.properties.creator = "Open Patent Licensing Marketplace"
-        workbook.properties.created = stamp
-        for part in PARTS:
-            sheet = workbook.create_sheet(part)
-            sheet.append([name for name, _kind in SPECS[part]])
-            for chunk in _chunks(self.frames[part]):
-                neutral = _neutralised(chunk, SPECS[part])
-                for values in neutral.itertuples(index=False, name=None):
-                    sheet.append([None if v is pd.NA else v for v in values])
-                advance(len(chunk))
-        raw = io.BytesIO()
-        workbook.save(raw)
-        out.write(_fixed_workbook(raw.getvalue(), stamp))
-
-
-def tape_filename(pool_code: str, content_sha256: str, fmt: str) -> str:
-    """The download's name: pool code and the start of the content hash (whatever name the storage chose)."""
-    return f"{pool_code}-{content_sha256[:12] or 'draft'}.{PoolTapeExporter.extensions[fmt]}"
-
-
-def _fixed_workbook(content: bytes, stamp: datetime) -> bytes:
-    """openpyxl stamps the save time into docProps/core.xml and every ZIP member; replace both."""
-    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    source = zipfile.ZipFile(io.BytesIO(content))
-    fixed = io.BytesIO()
-    with zipfile.ZipFile(fixed, "w") as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + iso.encode()
-                              + rb"\g<2>", data)
-            target.writestr(_member(info.filename, zipfile.ZIP_DEFLATED), data)
-    return fixed.getvalue()
-
-
 # --- web exports in the background ------------------------------------------------------------------------
 
 @transaction.atomic
@@ -931,7 +767,7 @@ def pool_export_request(*, pool: Pool, fmt: str, by: User) -> tuple[PoolExport, 
     same), else a new pending one, with True when the caller must start the background task."""
     if not user_may_build_pools(user=by):
         raise PermissionDenied(_("Only the IP office exports pool tapes."))
-    if fmt not in PoolTapeExporter.formats:
+    if fmt not in exports.exporter(POOL_TAPE_EXPORTER).formats:
         raise ValidationError({"format": _("Choose CSV, XLSX or Parquet.")})
     pool = Pool.objects.select_for_update().get(pk=pool.pk)
     if not pool.is_frozen:
@@ -950,7 +786,7 @@ def pool_export_run(*, export: PoolExport) -> PoolExport:
         return export
     PoolExport.objects.filter(pk=export.pk).update(state=PoolExport.State.RUNNING)
     try:
-        exporter = PoolTapeExporter(pool_frozen_tape(pool=export.pool))
+        exporter = exports.exporter(POOL_TAPE_EXPORTER)(pool_frozen_tape(pool=export.pool))
         with TemporaryFile() as handle:
             exporter.write(export.fmt, handle, progress=lambda done, total: progress.report(
                 "pool_export", export.pk, stage="writing", done=done, total=total))

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from marketplace.models.pools import Pool, PoolExport
 from marketplace.pools import services as pools
 from marketplace.pools import tasks as pool_tasks
+from marketplace.pools.exports import PoolTapeExporter, tape_filename
 from patents.inventory import progress
 from patents.inventory.fields import FIELDS
 from patents.models import Grade
@@ -103,7 +104,7 @@ def pool_detail(request, pk):
     return render(request, "marketplace/pools/detail.html", {
         "pool": pool, "form": form, "tape": tape, "summary": tape.summary(), "rows": tape.tape[:PREVIEW_ROWS],
         "more_rows": max(0, len(tape.tape) - PREVIEW_ROWS), "reasons": reasons,
-        "formats": [(fmt, PoolExport.Format(fmt).label, exports.get(fmt)) for fmt in pools.PoolTapeExporter.formats],
+        "formats": [(fmt, PoolExport.Format(fmt).label, exports.get(fmt)) for fmt in PoolTapeExporter.formats],
     }, status=400 if form is not None and form.errors else 200)
 
 
@@ -124,7 +125,7 @@ def pool_freeze(request, pk):
 def pool_export(request, pk, fmt):
     _require_ip_office(request.user)
     pool = get_object_or_404(Pool, pk=pk)
-    if fmt not in pools.PoolTapeExporter.formats:
+    if fmt not in PoolTapeExporter.formats:
         raise Http404
     try:
         export, start = pools.pool_export_request(pool=pool, fmt=fmt, by=request.user)
@@ -154,6 +155,6 @@ def pool_export_status(request, pk):
 def pool_export_download(request, pk):
     _require_ip_office(request.user)
     export = get_object_or_404(PoolExport.objects.select_related("pool"), pk=pk, state=PoolExport.State.DONE)
-    name = pools.tape_filename(export.pool.code, export.pool.content_sha256, export.fmt)
+    name = tape_filename(export.pool.code, export.pool.content_sha256, export.fmt)
     return FileResponse(export.file.open("rb"), as_attachment=True, filename=name,
-                        content_type=pools.PoolTapeExporter.content_types[export.fmt])
+                        content_type=PoolTapeExporter.content_types[export.fmt])

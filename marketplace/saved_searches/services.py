@@ -16,16 +16,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from marketplace.exceptions import NotAllowed
 from marketplace.models import SavedSearch
 from marketplace.search.selectors import bound_listing_filter
 
 MAX_SAVED_SEARCHES_PER_USER = 50
 # Not part of what a search means: the page of results.
 _DROPPED_PARAMS = {"page"}
-
-
-class NotAllowed(PermissionError):
-    """The user may not do this to the saved search."""
 
 
 def clean_query_string(query_string: str) -> str:

@@ -8,13 +8,11 @@ language)."""
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date
 
 import django_filters
-import jieba
 from dateutil.relativedelta import relativedelta
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -35,23 +33,15 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.models import Locale
 from wagtail.search.backends import get_search_backend
 
-from cms.models import PatentListingPage
 from licensing.models import DeclarationState, FeeForm
 from licensing.models.licences import Licence, LicenceState
+from marketplace.listings.text import segment
+from marketplace.models import PatentListingPage
 from marketplace.parties.models import OrganisationKind
 from patents.inventory.fields import FIELDS, SECTORS
 from patents.models import Grade, PatentKind
 
-jieba.setLogLevel(logging.WARNING)
-
-_WORD = re.compile(r"\w")
 MAX_QUERY_WORDS = 32
-
-
-def segment(text: str) -> str:
-    """Words of ``text`` separated by spaces: Chinese cut by jieba's search mode (which also emits the shorter
-    words inside long ones, so "电池" matches "锂电池"), everything else kept as written. Punctuation is dropped."""
-    return " ".join(w for w in jieba.cut_for_search(text or "") if _WORD.search(w))
 
 
 # Buckets for the facets that are ranges. Keys are stable (they appear in shareable URLs).

@@ -244,8 +244,11 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
-# Where licensing reads the platform fee rate (percent) that editors set in the site settings.
-PLATFORM_FEE_RATE_PROVIDER = "cms.models.platform_fee_rate"
+# The function licensing asks for the platform fee rate (percent) when a payment succeeds; the rate is stored
+# on the payment. A setting rather than an argument because payments succeed inside licensing (webhook, the
+# buyer's return), where no marketplace service is on the call stack to pass it in; a setting rather than an
+# import because licensing sits below the marketplace and the CMS.
+PLATFORM_FEE_RATE_PROVIDER = "marketplace.fees.selectors.current_platform_fee_rate"
 
 LOGGING = {
     "version": 1,

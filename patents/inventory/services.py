@@ -1,6 +1,5 @@
 """Writes on the inventory: imports, grading, overrides and tags. Each is one transaction."""
 
-import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from marketplace.parties.models import Organisation, User
 from patents.inventory import bulk, progress
+from patents.inventory.exports import InventoryErrorsExporter
 from patents.inventory.grading import grade_frame
 from patents.inventory.importing import InventoryFileError, map_headers, read_table, validate
 from patents.models import InventoryBatch, Patent, PatentChange, PatentCoOwner
@@ -292,14 +292,8 @@ def _replace_co_owners(rows: list[tuple[str, list]], ids: dict[str, int], org_by
 def _error_report(batch: InventoryBatch, errors: pd.DataFrame) -> None:
     if errors.empty:
         return
-    safe = errors.copy()
-    # Formula injection: a cell starting with = + - @ would run as a formula when opened in Excel.
-    for column in ("value", "reason", "column"):
-        safe[column] = safe[column].astype(str).map(lambda v: "'" + v if v[:1] in ("=", "+", "-", "@") else v)
-    buffer = io.StringIO()
-    safe.to_csv(buffer, index=False)
-    batch.error_report.save(f"batch-{batch.pk}-errors.csv", ContentFile(buffer.getvalue().encode("utf-8-sig")),
-                            save=False)
+    report = InventoryErrorsExporter(errors).render("csv")
+    batch.error_report.save(f"batch-{batch.pk}-errors.csv", ContentFile(report.content), save=False)
     batch.errors_preview = [
         {"row": int(r.row), "column": r.column, "value": r.value, "reason": r.reason}
         for r in errors.head(500).itertuples()

@@ -7,14 +7,12 @@ landscape costs the same handful of queries whether it covers ten patents or a m
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 
 import django_filters
-import pandas as pd
 from django import forms
 from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, ExtractYear, NullIf
@@ -317,86 +315,3 @@ def user_can_view_holder_landscape(*, user: User, holder: Organisation) -> bool:
     """A holder's own landscape is private to its members, the IP office and superusers: the same people
     who see the holder's private profile, so the rule stays in one place."""
     return user_can_view_organisation(user=user, organisation=holder)
-
-
-# Exports -------------------------------------------------------------------------------------------------
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """A spreadsheet runs a cell starting with = + - @ as a formula (formula injection); a leading quote
-    makes it plain text. Holder names and IPC codes come from users, so every text cell goes through here."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-@dataclass(frozen=True)
-class ExportFile:
-    content: bytes
-    content_type: str
-    extension: str
-
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def csv_file(frame: pd.DataFrame) -> ExportFile:
-    """A frame as CSV for Excel users; every exporter writes its CSV through here."""
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    # BOM: Excel opens UTF-8 CSV as the local code page without it, garbling Chinese names.
-    return ExportFile(buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8", "csv")
-
-
-def xlsx_file(sheets: dict[str, pd.DataFrame]) -> ExportFile:
-    """Frames as the sheets of one workbook (sheet names cut to Excel's 31 characters)."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-    return ExportFile(buffer.getvalue(), XLSX_CONTENT_TYPE, "xlsx")
-
-
-class LandscapeExporter:
-    """The current (filtered) landscape as tables: stacked with a ``section`` column in CSV, one sheet per
-    breakdown in XLSX. Labels are in the active language; technology fields and sectors carry both names."""
-
-    identifier = "landscape"
-    verbose_name = _("Patent landscape")
-    header = ("key", "label", "name_en", "name_zh", "count", "percent")
-    formats = ("csv", "xlsx")
-
-    def __init__(self, landscape: Landscape):
-        self.landscape = landscape
-
-    def summary_rows(self) -> Iterator[tuple]:
-        yield ("total", str(_("Total")), "", "", self.landscape.total, 100.0 if self.landscape.total else 0.0)
-        for name, value in self.landscape.applied_filters.items():
-            yield (f"filter:{name}", value, "", "", None, None)
-
-    def frames(self) -> dict[str, pd.DataFrame]:
-        frames = {"summary": pd.DataFrame(list(self.summary_rows()), columns=list(self.header))}
-        for breakdown in self.landscape.breakdowns:
-            rows = [(b.key, str(b.label), b.name_en, b.name_zh, b.count, b.share) for b in breakdown.buckets]
-            frames[breakdown.id] = pd.DataFrame(rows, columns=list(self.header))
-        for frame in frames.values():
-            for column in ("key", "label", "name_en", "name_zh"):
-                frame[column] = frame[column].map(neutralise)
-            frame["count"] = frame["count"].astype("Int64")  # stays an integer where a filter row leaves it blank
-        return frames
-
-    def render(self, fmt: str) -> ExportFile:
-        if fmt == "csv":
-            return self._csv()
-        if fmt == "xlsx":
-            return self._xlsx()
-        raise ValueError(f"Unknown export format {fmt!r}")
-
-    def _csv(self) -> ExportFile:
-        stacked = pd.concat([frame.assign(section=name) for name, frame in self.frames().items()], ignore_index=True)
-        return csv_file(stacked[["section", *self.header]])
-
-    def _xlsx(self) -> ExportFile:
-        return xlsx_file(self.frames())

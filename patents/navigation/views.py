@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from marketplace.parties.models import Organisation
 from patents.navigation import selectors as navigation
+from patents.navigation.exports import LandscapeExporter
 
 
 def _visible_holder(request, slug: str) -> Organisation:
@@ -25,7 +26,7 @@ def _page(request, *, holder: Organisation | None):
 
 
 def _export(request, *, holder: Organisation | None, fmt: str):
-    if fmt not in navigation.LandscapeExporter.formats:
+    if fmt not in LandscapeExporter.formats:
         raise Http404
     today = timezone.localdate()
     patents = navigation.holder_patents(holder=holder) if holder else navigation.platform_patents()
@@ -34,7 +35,7 @@ def _export(request, *, holder: Organisation | None, fmt: str):
         # Exporting everything when a filter was mistyped would look like the filtered view; refuse instead.
         return HttpResponseBadRequest(_("Invalid filter: %(errors)s") % {"errors": landscape.filterset.errors.as_text()},
                                       content_type="text/plain; charset=utf-8")
-    export = navigation.LandscapeExporter(landscape).render(fmt)
+    export = LandscapeExporter(landscape).render(fmt)
     response = HttpResponse(export.content, content_type=export.content_type)
     filename = f"landscape-{holder.slug if holder else 'platform'}-{today.isoformat()}.{export.extension}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

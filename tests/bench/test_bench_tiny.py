@@ -16,10 +16,9 @@ on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="Po
 
 
 def test_the_generator_writes_a_whole_market_that_the_real_pages_can_show(tiny_market, client):
-    from cms.models import PatentListingPage
     from licensing.models import Declaration
     from licensing.models.licences import Licence, Payment, RoyaltyReport
-    from marketplace.models import Need
+    from marketplace.models import Need, PatentListingPage
     from patents.models import Patent
 
     assert Patent.objects.count() == 300

@@ -13,10 +13,9 @@ from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 from wagtail.models import GroupPagePermission, Page
 
-from cms.models import PatentListingPage
 from licensing.models import FeeForm
 from marketplace.listings import services as listings
-from marketplace.models import Need, Proposal
+from marketplace.models import Need, PatentListingPage, Proposal
 from marketplace.parties.models import MembershipRole
 from tests.browser.flows import log_in
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin, holder_member

@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from marketplace.models.pools import Pool
-from marketplace.pools.services import PoolTapeExporter, pool_frozen_tape
+from marketplace.pools.exports import PoolTapeExporter
+from marketplace.pools.services import pool_frozen_tape
 from tests.browser.flows import log_in
 from tests.marketplace.factories_pools import build_pool_market
 from tests.parties.factories import IPOfficeFactory, MembershipFactory
@@ -52,7 +53,7 @@ def test_the_ip_office_builds_freezes_and_downloads_a_pool_tape(site, page_en, o
             page.click("#download")
         path = tmp_path / info.value.suggested_filename
         info.value.save_as(path)
-        assert path.name.startswith(pool.code) and path.read_bytes() == expected.render(fmt), fmt
+        assert path.name.startswith(pool.code) and path.read_bytes() == expected.render(fmt).content, fmt
         page.click(f"text={pool.code} Browser pilot pool")
         page.wait_for_selector("#downloads")
 

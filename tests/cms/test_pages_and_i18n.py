@@ -3,7 +3,8 @@ from django.core.management import call_command
 from django.template import Context, Template
 from django.utils import translation
 
-from cms.models import ContentPage, HomePage, PatentListingPage
+from cms.models import ContentPage, HomePage
+from marketplace.models import ListingIndexPage, PatentListingPage
 from marketplace.parties.models import Organisation, User
 
 pytestmark = pytest.mark.django_db
@@ -40,8 +41,10 @@ def test_language_switcher_keeps_the_page(client, demo_pages):
 
 def test_content_pages_only_live_under_the_home_page():
     assert ContentPage.parent_page_types == ["cms.HomePage", "cms.ContentPage"]
-    assert HomePage.subpage_types == ["cms.ContentPage", "cms.ListingIndexPage"]
-    assert PatentListingPage.parent_page_types == ["cms.ListingIndexPage"] and PatentListingPage.subpage_types == []
+    # cms names no marketplace page: the listing index says it lives under the home page.
+    assert set(HomePage.creatable_subpage_models()) == {ContentPage, ListingIndexPage}
+    assert ListingIndexPage.parent_page_types == ["cms.HomePage"]
+    assert PatentListingPage.parent_page_types == ["marketplace.ListingIndexPage"] and PatentListingPage.subpage_types == []
 
 
 def test_every_block_has_a_template_icon_and_preview():

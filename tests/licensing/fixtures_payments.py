@@ -44,7 +44,8 @@ def use_localstripe(settings, localstripe_url: str) -> None:
 
 
 def set_platform_fee_rate(rate: Decimal) -> None:
-    """The editor's site setting the ledger reads: the default site's platform fee in percent."""
+    """The editor's site setting a payment takes its platform fee rate from when it succeeds: the default
+    site's platform fee in percent."""
     from wagtail.models import Site
 
     from cms.models import PlatformSettings

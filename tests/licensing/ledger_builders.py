@@ -72,8 +72,10 @@ def succeeded_intent(amount_fen: int) -> str:
 def paid_payment(licence_: Licence, *, amount_fen=None, voucher_: Voucher | None = None, voucher_fen=0,
                  intent_id: str | None = None, purpose=Payment.Purpose.FIRST_AMOUNT, post=True, **kwargs) -> Payment:
     """A succeeded payment: `voucher_fen` of it spent from `voucher_` (its balance lowered, a use recorded),
-    the rest by card (`intent_id`), posted with ledger.post_payment_received unless post=False."""
+    the rest by card (`intent_id`), with the platform fee rate of the moment stored on it as
+    payment_mark_succeeded stores it, posted with ledger.post_payment_received unless post=False."""
     amount_fen = licence_.first_amount_fen if amount_fen is None else amount_fen
+    kwargs.setdefault("platform_fee_rate", ledger.current_platform_fee_rate())
     payment = Payment.objects.create(
         licence=licence_, purpose=purpose, state=Payment.State.SUCCEEDED, amount_fen=amount_fen,
         voucher_fen=voucher_fen, charge_fen=amount_fen - voucher_fen, stripe_payment_intent_id=intent_id,

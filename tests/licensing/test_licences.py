@@ -9,9 +9,8 @@ import pytest
 from django.utils import timezone
 
 from licensing.declarations.services import declaration_withdraw
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.licences.services import (
-    LicensingError,
-    NotAllowed,
     licence_cancel,
     payment_apply_voucher,
     payment_pay_with_card,

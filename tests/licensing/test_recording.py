@@ -12,10 +12,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from licensing.exceptions import NotAllowed
 from licensing.models import DeclarationState, FeeForm, RoyaltyBase
 from licensing.models.licences import Licence, LicenceState
+from licensing.recording.exports import RecordingPackExporter
 from licensing.recording.services import (
-    RecordingPackExporter,
     RecordingStatus,
     add_months,
     licence_mark_recorded,
@@ -230,7 +231,7 @@ def test_a_member_of_the_licensor_may_mark_it_recorded_too(parties):
 def test_only_members_of_the_parties_may_mark_a_licence_recorded(client, parties):
     licence = make_licence(licensor=parties["holder"][0], licensee=parties["licensee"][0])
     for name in ("office", "third"):
-        with pytest.raises(PermissionError):
+        with pytest.raises(NotAllowed):
             licence_mark_recorded(licence=licence, recording_number="1", recorded_on=date(2025, 2, 1),
                                   by=parties[name][1])
     client.force_login(parties["office"][1])

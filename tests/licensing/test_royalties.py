@@ -13,8 +13,8 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from licensing.exceptions import LicensingError, NotAllowed
 from licensing.licences import services as licence_services
-from licensing.licences.services import LicensingError, NotAllowed
 from licensing.models import FeeForm, RoyaltyBase
 from licensing.models.licences import LedgerAccount, LedgerEntry, Licence, LicenceState, Payment, RoyaltyReport
 from licensing.royalties.services import (

@@ -13,9 +13,6 @@ from django.utils import timezone
 from licensing.declarations import fees
 from licensing.declarations.rules import CNIPA_FEES_2024, PATENT_LAW_14, PATENT_LAW_50, REGS_BARS, REGS_CONTENT
 from licensing.declarations.services import (
-    DeclarationRefused,
-    InvalidTransition,
-    NotAllowed,
     consent_record,
     declaration_create,
     declaration_discard,
@@ -24,6 +21,7 @@ from licensing.declarations.services import (
     declarations_publish_bulk,
     terms_version_current,
 )
+from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
 from licensing.models import (
     Declaration,
     DeclarationConsent,

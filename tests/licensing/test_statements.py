@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from licensing.ledger import services as ledger
 from licensing.ledger import statements
+from licensing.ledger.exports import StatementExporter
 from licensing.ledger.statements import Perspective
 from licensing.models.licences import LedgerEntry
 from marketplace.parties.models import MembershipRole
@@ -102,7 +103,7 @@ def test_the_csv_export_has_the_lines_a_totals_row_and_neutralised_cells(client,
     assert "attachment;" in response["Content-Disposition"]
     rows = _csv_rows(response)
     header, lines, total = rows[0], rows[1:-1], rows[-1]
-    assert header == list(statements.StatementExporter.header)
+    assert header == list(StatementExporter.header)
     assert [(r[7], r[8], r[9]) for r in lines] == [("0.00", "950.00", "950.00"), ("95.00", "0.00", "855.00"),
                                                   ("0.00", "475.00", "1330.00")]
     assert total[1] == "Total" and (total[7], total[8], total[9]) == ("95.00", "1425.00", "1330.00")
@@ -115,7 +116,7 @@ def test_every_formula_prefix_is_neutralised(text):
     lic = build.licence(licensee=OrganisationFactory(name_zh=text))
     build.paid_payment(lic)
     statement = statements.organisation_statement(organisation=lic.licensor, perspective=Perspective.HOLDER)
-    content = statements.StatementExporter(statement).render("csv").content.decode("utf-8-sig")
+    content = StatementExporter(statement).render("csv").content.decode("utf-8-sig")
     cells = [cell for row in csv.reader(io.StringIO(content)) for cell in row]
     assert "'" + text in cells and text not in cells
 

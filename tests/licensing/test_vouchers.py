@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from licensing.exceptions import NotAllowed
 from licensing.models.licences import Payment, Voucher
 from licensing.vouchers import services as vouchers
 from marketplace.parties.models import MembershipRole
@@ -41,7 +42,7 @@ def test_nobody_but_the_ip_office_may_issue_a_voucher(who):
     user = {"licensee_admin": lambda: build.member(company, MembershipRole.ADMIN),
             "holder_admin": lambda: build.member(HolderFactory(), MembershipRole.ADMIN),
             "nobody": UserFactory}[who]()
-    with pytest.raises(vouchers.NotAllowed):
+    with pytest.raises(NotAllowed):
         issue(user, company)
     assert not Voucher.objects.exists()
 

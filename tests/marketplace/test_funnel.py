@@ -6,12 +6,11 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from cms.models import PatentListingPage
 from licensing.licences import services as licence_services
 from marketplace.listings import services as listings
 from marketplace.listings.funnel import listing_funnels, need_funnels
 from marketplace.matching import services as match_refresh
-from marketplace.models import FunnelEvent, Need, SavedListing
+from marketplace.models import FunnelEvent, Need, PatentListingPage, SavedListing
 from tests.licensing.factories import DeclarationFactory, holder_admin, holder_member
 from tests.parties.factories import MembershipFactory, OrganisationFactory
 

@@ -4,9 +4,9 @@ marketplace; the page shows the offer, the patent and the way to take a licence.
 import pytest
 from django.urls import reverse
 
-from cms.models import PatentListingPage
 from licensing.models import DeclarationState
 from marketplace.listings import services as listings
+from marketplace.models import PatentListingPage
 from tests.licensing.factories import DeclarationFactory, LicenceTermsFactory, eligible_patent, holder_admin
 
 pytestmark = pytest.mark.django_db

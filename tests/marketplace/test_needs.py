@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from marketplace.exceptions import NotAllowed
 from marketplace.listings import services as listings
 from marketplace.listings.funnel import need_funnels
 from marketplace.models import Need, Proposal
@@ -79,7 +80,7 @@ def test_a_member_of_a_holder_only_organisation_cannot_post_a_need(client):
     client.force_login(holder_admin(holder))
     assert client.get(reverse("need_new")).status_code == 403
     assert client.post(reverse("need_new"), _form(organisation=holder.pk)).status_code == 403
-    with pytest.raises(needs.NotAllowed):
+    with pytest.raises(NotAllowed):
         _need(holder, holder_admin(holder))
     assert not Need.objects.exists()
 
@@ -226,7 +227,7 @@ def test_the_buyer_updates_its_open_need_and_outsiders_cannot():
     need = needs.need_update(need=_need(organisation, buyer), by=buyer, title="新标题", budget_max_fen=9_900)
     assert (need.title, need.budget_max_fen) == ("新标题", 9_900)
     outsider, _ = _licensee_member()
-    with pytest.raises(needs.NotAllowed):
+    with pytest.raises(NotAllowed):
         needs.need_update(need=need, by=outsider, title="hijack")
 
 

@@ -47,8 +47,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from licensing.models.licences import Licence
+from marketplace.exceptions import TamperedPool
 from marketplace.models.pools import Pool, PoolExport
 from marketplace.pools import services as pools
+from marketplace.pools.exports import PoolTapeExporter, tape_filename
 from tests.marketplace.factories_pools import active_licence, build_pool_market, report
 from tests.parties.factories import HolderFactory, IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory
 
@@ -171,7 +173,7 @@ def test_freezing_snapshots_the_rows_seals_them_and_is_harmless_to_repeat(office
     exposure = frozen.exposures.first()
     exposure.tape = {**exposure.tape, "dcf_value_fen": 1}
     exposure.save()
-    with pytest.raises(pools.TamperedPool):
+    with pytest.raises(TamperedPool):
         pools.pool_frozen_tape(pool=frozen)
 
 
@@ -201,24 +203,24 @@ def _archive(content: bytes) -> dict[str, bytes]:
 def test_a_frozen_pool_exports_identical_bytes_twice_in_every_format(officer, market):
     pool = pools.pool_freeze(pool=make_pool(officer), by=officer)
     for fmt in ("csv", "xlsx", "parquet"):
-        first = pools.PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render(fmt)
-        second = pools.PoolTapeExporter(pools.pool_frozen_tape(pool=Pool.objects.get(pk=pool.pk))).render(fmt)
+        first = PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render(fmt).content
+        second = PoolTapeExporter(pools.pool_frozen_tape(pool=Pool.objects.get(pk=pool.pk))).render(fmt).content
         assert first == second, fmt
-    parts = _archive(pools.PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render("parquet"))
+    parts = _archive(PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render("parquet").content)
     assert sorted(parts) == ["cash_flows.parquet", "summary.parquet", "tape.parquet"]
     table = pq.read_table(io.BytesIO(parts["tape.parquet"]))
     assert table.num_rows == 4 and str(table.schema.field("dcf_value_fen").type) == "int64"
     assert str(table.schema.field("expiry_date").type) == "date32[day]"
     assert sum(table.column("scheduled_receivables_fen").to_pylist()) == 7_759_000
     assert pq.read_table(io.BytesIO(parts["cash_flows.parquet"])).num_rows == 8
-    csv_parts = _archive(pools.PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render("csv"))
+    csv_parts = _archive(PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render("csv").content)
     summary = {(r["section"], r["item"]): r["value"]
                for r in csv.DictReader(io.StringIO(csv_parts["summary.csv"].decode("utf-8-sig")))}
     assert summary[("hhi", "licensee")] == "4183.44" and summary[("pool", "content_sha256")] == pool.content_sha256
     tape_rows = list(csv.DictReader(io.StringIO(csv_parts["tape.csv"].decode("utf-8-sig"))))
     assert [int(r["scheduled_receivables_fen"]) for r in tape_rows] == [3_650_000, 1_000_000, 2_560_000, 549_000]
     assert tape_rows[0]["technology_field"] == "1" and tape_rows[0]["expiry_date"] == "2035-02-28"
-    workbook = openpyxl.load_workbook(io.BytesIO(pools.PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render("xlsx")))
+    workbook = openpyxl.load_workbook(io.BytesIO(PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render("xlsx").content))
     assert workbook.sheetnames == ["tape", "cash_flows", "summary"]
     assert workbook["tape"].max_row == 5 and workbook["cash_flows"].max_row == 9
 
@@ -227,10 +229,10 @@ def test_formula_cells_are_neutralised_in_csv_and_xlsx(officer, market):
     licences, _parties = market
     Licence.objects.filter(pk=licences["A"].pk).update(notice_field_of_use='=HYPERLINK("http://x.test","y")')
     pool = pools.pool_freeze(pool=make_pool(officer), by=officer)
-    exporter = pools.PoolTapeExporter(pools.pool_frozen_tape(pool=pool))
-    tape_csv = list(csv.DictReader(io.StringIO(_archive(exporter.render("csv"))["tape.csv"].decode("utf-8-sig"))))
+    exporter = PoolTapeExporter(pools.pool_frozen_tape(pool=pool))
+    tape_csv = list(csv.DictReader(io.StringIO(_archive(exporter.render("csv").content)["tape.csv"].decode("utf-8-sig"))))
     assert tape_csv[0]["licensee_industry"] == """'=HYPERLINK("http://x.test","y")"""
-    sheet = openpyxl.load_workbook(io.BytesIO(exporter.render("xlsx")))["tape"]
+    sheet = openpyxl.load_workbook(io.BytesIO(exporter.render("xlsx").content))["tape"]
     column = [c.value for c in sheet[1]].index("licensee_industry") + 1
     assert sheet.cell(row=2, column=column).value.startswith("'=")
     assert sheet.cell(row=2, column=column).data_type == "s"
@@ -243,7 +245,7 @@ def test_the_export_command_writes_each_format(officer, market, tmp_path):
         stdout = io.StringIO()
         call_command("export_pool", pool.code, "--format", fmt, "--out", str(out), "--no-progress", stdout=stdout)
         assert "4 exposures, 8 cash-flow rows" in stdout.getvalue()
-        assert out.read_bytes() == pools.PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render(fmt)
+        assert out.read_bytes() == PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render(fmt).content
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="no pool"):
@@ -302,8 +304,8 @@ def test_the_ip_office_builds_freezes_and_downloads_a_pool(client, officer, mark
         assert export.sha256 and "Ready" in status
         download = client.get(_url("pool_export_download", export.pk))
         content = b"".join(download.streaming_content)
-        assert content == pools.PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render(fmt)
-        assert pools.tape_filename(pool.code, pool.content_sha256, fmt) in download["Content-Disposition"]
+        assert content == PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render(fmt).content
+        assert tape_filename(pool.code, pool.content_sha256, fmt) in download["Content-Disposition"]
     # Asking again serves the finished file: a frozen pool's bytes never change.
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         client.post(_url("pool_export", pool.pk, "csv"))

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
+from marketplace.exceptions import NotAllowed
 from marketplace.listings import services as listings
 from marketplace.models import SavedSearch
 from marketplace.saved_searches.services import (
     MAX_SAVED_SEARCHES_PER_USER,
-    NotAllowed,
     saved_search_create,
     saved_search_delete,
     saved_searches_notify,

@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from licensing.models import FeeForm
 from marketplace.listings import services as listings
-from marketplace.search.selectors import FACETS, listing_search, segment
+from marketplace.listings.text import segment
+from marketplace.search.selectors import FACETS, listing_search
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin
 from tests.parties.factories import HolderFactory
 

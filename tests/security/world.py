@@ -14,7 +14,6 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from cms.models import PatentListingPage
 from licensing.declarations import services as licensing_services
 from licensing.models import FeeForm, RoyaltyBase
 from licensing.models.licences import Licence, LicenceState, Payment, Voucher
@@ -22,6 +21,7 @@ from licensing.royalties import services as royalties
 from licensing.royalties.services import add_years
 from marketplace.demo.seed import seed_pages
 from marketplace.listings import services as listings
+from marketplace.models import PatentListingPage
 from marketplace.needs import services as needs
 from marketplace.parties.models import MembershipRole, Notification
 from marketplace.pools import services as pools

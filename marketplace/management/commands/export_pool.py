@@ -5,8 +5,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from marketplace.exceptions import TamperedPool
 from marketplace.models.pools import Pool
-from marketplace.pools.services import PoolTapeExporter, TamperedPool, pool_preview
+from marketplace.pools.exports import PoolTapeExporter
+from marketplace.pools.services import pool_preview
 
 
 class Command(BaseCommand):

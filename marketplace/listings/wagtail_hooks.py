@@ -9,7 +9,10 @@ from django.utils.translation import gettext as _
 from wagtail import hooks
 from wagtail.models import Page
 
-from cms.models import PatentListingPage
+from marketplace.listings.editors import listing_edit_for
+from marketplace.listings.services import listing_context
+from marketplace.models import PatentListingPage
+from marketplace.models.listings import LISTING_PAGE_CONTEXT_HOOK
 
 
 def _is_listing(page: Page) -> bool:
@@ -42,3 +45,9 @@ def refuse_copying_a_listing(request, page):
         messages.error(request, _("A listing follows its declaration and cannot be copied."))
         return redirect("wagtailadmin_pages:edit", page.pk)
     return None
+
+
+@hooks.register(LISTING_PAGE_CONTEXT_HOOK)
+def listing_page_context(*, page: PatentListingPage, request) -> dict:
+    """What a listing page shows, and the holder's "Edit this listing" link when the visitor may edit it."""
+    return {**listing_context(page=page, request=request), "listing_edit": listing_edit_for(page=page, user=request.user)}

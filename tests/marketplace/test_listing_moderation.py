@@ -11,8 +11,8 @@ from django.utils import translation
 from wagtail.models import WorkflowState
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
-from cms.models import PatentListingPage
 from marketplace.listings import services as listings
+from marketplace.models import PatentListingPage
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin, holder_member
 from tests.parties.factories import PASSWORD, HolderFactory, MembershipFactory, OrganisationFactory, UserFactory
 
