@@ -2,8 +2,8 @@
 # The whole suite, as `make test` runs it: installs what is missing (apt: postgresql, chromium; pip into
 # .venv), starts a throwaway PostgreSQL cluster on 127.0.0.1, then runs in order: check,
 # makemigrations --check, ruff, check --deploy on production settings, pytest on SQLite, pytest on
-# PostgreSQL, browser tests in headless Chromium. Stops what it started, even on failure; exits non-zero
-# if any step failed.
+# PostgreSQL, browser tests in headless Chromium (on PostgreSQL). Prints each step's wall time and the
+# total. Stops what it started, even on failure; exits non-zero if any step failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -49,10 +49,16 @@ PG_URL="postgres://postgres@127.0.0.1:$PGPORT/marketplace"
 export DJANGO_SETTINGS_MODULE=marketplace.settings.test
 failed=()
 summary=()
-step() {  # step NAME COMMAND...
+STARTED=$SECONDS
+duration() {  # duration SECONDS -> "1m 05s"
+  printf '%dm %02ds' $(($1 / 60)) $(($1 % 60))
+}
+step() {  # step NAME COMMAND... (each step's wall time goes into the summary)
   local name=$1; shift
+  local began=$SECONDS
   echo "== $name"
-  if "$@"; then summary+=("ok      $name"); else summary+=("FAILED  $name"); failed+=("$name"); fi
+  if "$@"; then local result="ok    "; else local result="FAILED"; failed+=("$name"); fi
+  summary+=("$(printf '%s  %8s  %s' "$result" "$(duration $((SECONDS - began)))" "$name")")
 }
 counts() {  # counts JUNIT_XML -> "N passed, N failed, N skipped"
   $BIN/python scripts/junit_counts.py "$1"
@@ -68,11 +74,16 @@ step "check --deploy (production settings)" env DJANGO_SETTINGS_MODULE=marketpla
 step "pytest on SQLite" $BIN/pytest -m "not browser" -p no:cacheprovider --junitxml="$OUT/sqlite.xml" -q
 step "pytest on PostgreSQL" env DATABASE_URL="$PG_URL" $BIN/pytest -m "not browser" -p no:cacheprovider \
   --junitxml="$OUT/postgresql.xml" -q
-step "browser tests (headless Chromium)" $BIN/pytest -m browser -p no:cacheprovider --junitxml="$OUT/browser.xml" -q
+# The browser tests run against PostgreSQL: their live server answers from its own thread while the test
+# writes, which SQLite's single writer turns into "database table is locked" under load.
+step "browser tests (headless Chromium, PostgreSQL)" env DATABASE_URL="$PG_URL" $BIN/pytest -m browser \
+  -p no:cacheprovider --junitxml="$OUT/browser.xml" -q
 
 echo
 echo "== summary"
 printf '%s\n' "${summary[@]}"
+printf '%-6s  %8s  %s\n' "" "$(duration $((SECONDS - STARTED)))" "all steps"
+printf '%-6s  %8s  %s\n' "" "$(duration "$SECONDS")" "in all, with installing and starting PostgreSQL"
 for run in sqlite postgresql browser; do
   [ -f "$OUT/$run.xml" ] && printf '%-11s %s\n' "$run:" "$(counts "$OUT/$run.xml")"
 done

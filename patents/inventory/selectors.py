@@ -100,12 +100,14 @@ def batches_for(*, holder: Organisation) -> QuerySet[InventoryBatch]:
 
 
 def grade_explanation(*, patent: Patent) -> list[dict]:
-    """The stored factor breakdown, in display order, with labels and rules."""
-    from patents.inventory.grading import FACTOR_BY_KEY
+    """The stored factor breakdown, in display order (the order of FACTORS: PostgreSQL's jsonb keeps a dict's
+    keys in its own order, not the order they were written in), with labels and rules."""
+    from patents.inventory.grading import FACTOR_BY_KEY, FACTORS
 
     zh = (get_language() or "").startswith("zh")
+    position = {factor.key: n for n, factor in enumerate(FACTORS)}
     rows = []
-    for key, entry in (patent.grade_factors or {}).items():
+    for key, entry in sorted((patent.grade_factors or {}).items(), key=lambda item: position.get(item[0], len(FACTORS))):
         factor = FACTOR_BY_KEY.get(key)
         rows.append({"key": key, "label": (factor.label_zh if zh else factor.label_en) if factor else key,
                      "rule": factor.rule if factor else "", **entry})

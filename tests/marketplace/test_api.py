@@ -9,6 +9,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from openapi_core import OpenAPI
@@ -17,13 +18,15 @@ from openapi_spec_validator import validate as validate_spec
 from rest_framework.authtoken.models import Token
 
 from licensing.models import DeclarationState, FeeForm
+from marketplace.demo.seed import seed_pages
 from marketplace.listings import services as listings
 from marketplace.needs import services as needs
 from tests.licensing import ledger_builders as build
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin
 from tests.marketplace.test_search import publish
-from tests.marketplace.test_statistics import build_market
+from tests.marketplace.test_statistics import build_market as build_statistics_market
 from tests.parties.factories import IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory
+from tests.worlds import ModuleSettings, module_world
 
 pytestmark = pytest.mark.django_db
 
@@ -37,10 +40,12 @@ ENDPOINTS = {
 # ------------------------------------------------------------------------------------------------ helpers
 
 
-@pytest.fixture
-def openapi(client):
-    """The schema as the API serves it at /api/schema/, parsed for validating responses."""
-    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+@pytest.fixture(scope="module")
+def openapi(django_db_blocker):
+    """The schema as the API serves it at /api/schema/, parsed for validating responses (once per module: it
+    does not depend on the data)."""
+    with django_db_blocker.unblock():
+        response = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     return OpenAPI.from_dict(json.loads(response.content))
 
@@ -75,10 +80,22 @@ def member(organisation):
     return MembershipFactory(user=UserFactory(), organisation=organisation).user
 
 
-@pytest.fixture
-def market(demo_pages, settings):
+@pytest.fixture(scope="module")
+def market(django_db_setup, django_db_blocker):
+    """The market, built once for the module (tests/worlds.py): most tests only read it; the ones that write
+    (tokens, more rows) do it in their own transaction, rolled back after each test."""
+    settings = ModuleSettings()
+    try:
+        with module_world(django_db_blocker):
+            yield build_market(settings)
+    finally:
+        settings.restore()
+
+
+def build_market(settings):
     """Two holders with listings and unlisted patents, two licensees with a paid licence each, needs and the
     IP office."""
+    seed_pages()  # the site tree the listing pages hang under
     settings.PLATFORM_FEE_RATE_PROVIDER = build.FEE_RATE_PROVIDER
     battery = publish(title="一种锂电池管理方法", abstract="通过监测电芯电压均衡锂电池组。",
                       holder_kwargs={"name_en": "Battery Institute of Technology", "province": "广东省"},
@@ -326,7 +343,9 @@ def test_statements_are_one_organisations_own_with_a_running_balance(client, ope
 
 @pytest.fixture
 def statistics_market():
-    build_market()
+    """The statistics tests' own market (March 2026), built per test inside the module's market when that one is
+    there: theirs is the only data in the months they ask for."""
+    build_statistics_market()
 
 
 MARCH = {"first": "2026-03", "last": "2026-03"}

@@ -189,7 +189,6 @@ def test_closed_and_private_needs_are_not_offered_to_holders(market):
 # ------------------------------------------------------------------------------------------ pages
 
 
-@pytest.mark.urls("tests.marketplace.urls_for_matching")
 def test_recommended_for_you_is_for_the_buyers_members_and_the_ip_office(client, market):
     declarations, needs, buyer = market
     need = needs[0][0]
@@ -211,7 +210,6 @@ def test_recommended_for_you_is_for_the_buyers_members_and_the_ip_office(client,
     assert client.get(url).status_code == 200
 
 
-@pytest.mark.urls("tests.marketplace.urls_for_matching")
 def test_companies_that_need_this_is_for_the_holders_members_and_the_ip_office(client, market):
     declarations, needs, buyer = market
     Need.objects.filter(pk=needs[5][0].pk).update(anonymous=True)

@@ -21,7 +21,7 @@ from marketplace.saved_searches.services import (
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin
 from tests.parties.factories import HolderFactory, UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.marketplace.urls_for_saved_searches")]
+pytestmark = pytest.mark.django_db
 
 
 def publish(title: str):

@@ -2,8 +2,11 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from marketplace.parties.models import MembershipRole
+from patents.inventory.grading import FACTORS
+from patents.inventory.selectors import grade_explanation
 from patents.models import InventoryBatch, Patent, PatentChange
 from tests.parties.factories import HolderFactory, IPOfficeFactory, MembershipFactory, OrganisationFactory
 from tests.patents.factories import PatentFactory, cn_application_number, inventory_csv
@@ -165,6 +168,17 @@ def test_regrading_keeps_the_override_and_explains_the_computed_grade(client, ho
     assert set(patent.grade_factors) >= {"remaining_life", "legal_status", "claims"}
     page = client.get(reverse("patent_detail", args=[patent.pk])).content.decode()
     assert str(patent.grade_score) in page
+
+
+def test_the_grade_factors_are_explained_in_their_own_order_whatever_order_they_were_stored_in(db):
+    # PostgreSQL's jsonb gives a dict's keys back in its own order (shorter keys first), not as they were written.
+    stored = {f.key: {"value": 1.0, "weight": f.weight, "points": f.weight} for f in reversed(FACTORS)}
+    patent = PatentFactory(grade_factors=stored)
+    patent.refresh_from_db()
+    with translation.override("zh-hans"):
+        rows = grade_explanation(patent=patent)
+    assert [row["key"] for row in rows] == [f.key for f in FACTORS]
+    assert rows[0]["label"] == "剩余保护期"
 
 
 def test_bulk_tagging_only_touches_the_holders_own_patents(client, holder_member):

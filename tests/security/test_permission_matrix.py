@@ -16,14 +16,13 @@ from pathlib import Path
 import pytest
 from django.contrib.messages import constants as message_levels
 from django.contrib.messages import get_messages
-from django.core.cache import caches
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
 from tests.security.world import ROLES, SECRETS, build_world
+from tests.worlds import module_world
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 
@@ -396,16 +395,8 @@ ROWS = {(obj, action): row for obj, action, *row in MATRIX}
 def world(django_db_setup, django_db_blocker):
     """The world, built once in an outer transaction that is rolled back when the module is done; each test's
     own transaction (the `db` fixture) nests inside it and is rolled back after the test."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield build_world()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-            for cache in caches.all():
-                cache.clear()
+    with module_world(django_db_blocker):
+        yield build_world()
 
 
 def _request(client: Client, method: str, url: str, body):
