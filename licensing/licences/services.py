@@ -24,6 +24,7 @@ from licensing.ledger import services as ledger
 from licensing.models import Declaration, DeclarationState
 from licensing.models.licences import LIVE_LICENCE_STATES, Licence, LicenceState, Payment, ProcessedEvent, Voucher, VoucherUse
 from licensing.payments import gateway as stripe_gateway
+from licensing.vouchers.services import voucher_split
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.validators import normalize_uscc
 
@@ -121,18 +122,7 @@ def payment_apply_voucher(*, payment: Payment, voucher: Voucher, by: User) -> Pa
     voucher row is locked, so two payments can never spend the same balance twice."""
     payment = _lock_payment(payment.pk)
     voucher = Voucher.objects.select_for_update().get(pk=voucher.pk)
-    if payment.stripe_payment_intent_id or payment.state not in (Payment.State.CREATED,):
-        raise LicensingError(_("A voucher can only be applied before the card payment starts."))
-    if voucher.organisation_id != payment.licence.licensee_id:
-        raise NotAllowed(_("This voucher belongs to another organisation."))
-    use = Voucher.Use.ROYALTIES if payment.purpose == Payment.Purpose.ROYALTY else Voucher.Use.LICENCE_FEES
-    if use not in voucher.eligible_uses:
-        raise LicensingError(_("This voucher cannot pay for %(use)s.") % {"use": Voucher.Use(use).label})
-    if voucher.expires_on < timezone.localdate():
-        raise LicensingError(_("This voucher expired on %(date)s.") % {"date": voucher.expires_on})
-    amount = min(voucher.balance_fen, payment.charge_fen)
-    if amount <= 0:
-        raise LicensingError(_("This voucher has no balance left."))
+    amount = voucher_split(payment=payment, voucher=voucher).voucher_fen
     voucher.balance_fen -= amount
     voucher.save(update_fields=["balance_fen"])
     VoucherUse.objects.create(voucher=voucher, payment=payment, amount_fen=amount)

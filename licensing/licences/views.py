@@ -20,6 +20,7 @@ from licensing.licences import services as licence_services
 from licensing.licences.selectors import licence_visible_to, licences_visible_to
 from licensing.models import Declaration, DeclarationState
 from licensing.models.licences import LicenceState, Payment, Voucher
+from licensing.vouchers.services import voucher_split
 from marketplace.parties.models import Membership, Organisation
 
 
@@ -77,18 +78,35 @@ def licence_take(request, pk):
 
 @login_required
 def licence_detail(request, pk):
+    """The licence; for its licensee while unpaid, the pay step. Choosing a voucher (``?voucher=<id>``) shows
+    the split between voucher and card before anything is confirmed."""
     licence = licence_visible_to(user=request.user, licence_id=pk)
     is_licensee = Membership.objects.filter(user=request.user, organisation_id=licence.licensee_id).exists()
     payment = licence.payments.filter(purpose=Payment.Purpose.FIRST_AMOUNT).first()
+    can_pay = is_licensee and licence.state in (LicenceState.PAYMENT_PENDING, LicenceState.PAYMENT_FAILED)
     vouchers = Voucher.objects.filter(organisation_id=licence.licensee_id, balance_fen__gt=0,
                                       expires_on__gte=timezone.localdate()) if is_licensee else Voucher.objects.none()
+    vouchers = [v for v in vouchers if Voucher.Use.LICENCE_FEES in v.eligible_uses]
+    chosen, split, split_error = voucher_preview(request, payment=payment, vouchers=vouchers if can_pay else [])
     return render(request, "licensing/licence_detail.html", {
-        "licence": licence, "payment": payment, "is_licensee": is_licensee,
-        "can_pay": is_licensee and licence.state in (LicenceState.PAYMENT_PENDING, LicenceState.PAYMENT_FAILED),
-        "vouchers": [v for v in vouchers if Voucher.Use.LICENCE_FEES in v.eligible_uses],
+        "licence": licence, "payment": payment, "is_licensee": is_licensee, "can_pay": can_pay,
+        "vouchers": vouchers, "chosen_voucher": chosen, "split": split, "split_error": split_error,
         "stripe_js_url": settings.STRIPE_JS_URL, "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
         "payments": licence.payments.all(),
     })
+
+
+def voucher_preview(request, *, payment: Payment | None, vouchers: list[Voucher]):
+    """The pay page's preview, shared by licence fees and royalty invoices: the voucher chosen in
+    ``?voucher=<id>`` (one of `vouchers`) and how it would split the payment, computed by the same rule that
+    applies it (vouchers.services.voucher_split). Returns (voucher, split, error message)."""
+    chosen = next((v for v in vouchers if str(v.pk) == request.GET.get("voucher", "")), None)
+    if chosen is None or payment is None:
+        return None, None, ""
+    try:
+        return chosen, voucher_split(payment=payment, voucher=chosen), ""
+    except (LicensingError, NotAllowed) as exc:
+        return chosen, None, str(exc)
 
 
 @login_required

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from licensing.declarations.forms import MoneyField, yuan_to_fen
 from licensing.exceptions import LicensingError, NotAllowed
-from licensing.licences.views import pay_json, settle_on_return
+from licensing.licences.views import pay_json, settle_on_return, voucher_preview
 from licensing.models.licences import Licence, LicenceState, Payment, RoyaltyReport, Voucher
 from licensing.royalties import services as royalties
 from marketplace.parties.models import Membership
@@ -120,10 +120,12 @@ def royalty_invoice(request, pk):
         vouchers = [v for v in Voucher.objects.filter(organisation_id=report.licence.licensee_id, balance_fen__gt=0,
                                                       expires_on__gte=timezone.localdate())
                     if Voucher.Use.ROYALTIES in v.eligible_uses]
+    chosen, split, split_error = voucher_preview(request, payment=payment, vouchers=vouchers)
     status = royalties.royalty_report_status(report)
     return render(request, "licensing/royalty_invoice.html", {
         "report": report, "licence": report.licence, "payment": payment, "is_licensee": is_licensee,
-        "can_pay": can_pay, "vouchers": vouchers, "status": status, "status_label": STATUS_LABELS.get(status, status),
+        "can_pay": can_pay, "vouchers": vouchers, "chosen_voucher": chosen, "split": split, "split_error": split_error,
+        "status": status, "status_label": STATUS_LABELS.get(status, status),
         "credit_used_fen": royalties.credit_used_fen(report),
         "year": royalties.licence_year_of(report.licence, report.period_start),
         "stripe_js_url": settings.STRIPE_JS_URL, "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,

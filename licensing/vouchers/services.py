@@ -33,7 +33,7 @@ CODE_ATTEMPTS = 20
 # Payments whose voucher part has really been spent (a fully refunded payment gives its vouchers back).
 SETTLED_PAYMENT_STATES = (Payment.State.SUCCEEDED, Payment.State.PARTIALLY_REFUNDED)
 
-__all__ = ["OrganisationVoucherUse", "user_can_issue_vouchers", "voucher_issue",
+__all__ = ["OrganisationVoucherUse", "VoucherSplit", "user_can_issue_vouchers", "voucher_issue", "voucher_split",
            "voucher_organisations_for_user", "voucher_use_by_organisation", "voucher_uses_for_organisation",
            "vouchers_for_organisation"]
 
@@ -81,6 +81,35 @@ def voucher_issue(*, organisation: Organisation, amount_fen: int, expires_on: da
             continue
         return voucher
     raise LicensingError(_("Could not find a free voucher code; please try again."))
+
+
+@dataclass(frozen=True)
+class VoucherSplit:
+    """How a payment divides between a voucher and the card (fen); voucher_fen + card_fen is what was due."""
+
+    voucher_fen: int
+    card_fen: int
+
+
+def voucher_split(*, payment: Payment, voucher: Voucher, today: date | None = None) -> VoucherSplit:
+    """What `voucher` would cover of `payment` and what is left for the card. The one rule both the pay
+    page's preview and `payment_apply_voucher` use, so the buyer is shown exactly what will be charged.
+
+    Raises NotAllowed for another organisation's voucher and LicensingError for a payment already started,
+    a voucher not eligible for the payment's purpose, an expired one or one with no balance left."""
+    if payment.stripe_payment_intent_id or payment.state != Payment.State.CREATED:
+        raise LicensingError(_("A voucher can only be applied before the card payment starts."))
+    if voucher.organisation_id != payment.licence.licensee_id:
+        raise NotAllowed(_("This voucher belongs to another organisation."))
+    use = Voucher.Use.ROYALTIES if payment.purpose == Payment.Purpose.ROYALTY else Voucher.Use.LICENCE_FEES
+    if use not in voucher.eligible_uses:
+        raise LicensingError(_("This voucher cannot pay for %(use)s.") % {"use": Voucher.Use(use).label})
+    if voucher.expires_on < (today or timezone.localdate()):
+        raise LicensingError(_("This voucher expired on %(date)s.") % {"date": voucher.expires_on})
+    amount = min(voucher.balance_fen, payment.charge_fen)
+    if amount <= 0:
+        raise LicensingError(_("This voucher has no balance left."))
+    return VoucherSplit(voucher_fen=amount, card_fen=payment.charge_fen - amount)
 
 
 def vouchers_for_organisation(*, organisation: Organisation) -> QuerySet[Voucher]:

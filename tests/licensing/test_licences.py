@@ -6,7 +6,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from licensing.declarations.services import declaration_withdraw
 from licensing.exceptions import LicensingError, NotAllowed
@@ -19,6 +21,7 @@ from licensing.licences.services import (
 )
 from licensing.models.licences import LedgerAccount, LedgerEntry, Licence, LicenceState, Payment, Voucher, VoucherUse
 from licensing.payments.gateway import confirm_with_card_token
+from licensing.vouchers.services import voucher_split
 from patents.models import Patent
 from tests.licensing.factories import DeclarationFactory, holder_admin
 from tests.licensing.fixtures_payments import (
@@ -350,6 +353,64 @@ def test_a_voucher_that_cannot_pay_this_is_refused_and_keeps_its_balance(how, er
     assert voucher.balance_fen == 300_000 and not VoucherUse.objects.exists()
     payment = _first_payment(licence)
     assert (payment.voucher_fen, payment.charge_fen) == (0, 1_000_000)
+
+
+def test_the_pay_page_shows_the_voucher_card_split_before_paying_and_charges_exactly_that(client):
+    licence, member = _notice(lump_sum_fen=12_000_000)
+    voucher = voucher_for(licence.licensee, amount_fen=5_000_000)
+    client.force_login(member)
+    url = reverse("licence_detail", args=[licence.pk])
+
+    with translation.override("en"):
+        before = client.get(url).content.decode()
+        preview = client.get(url, {"voucher": voucher.pk}).content.decode()
+
+    assert '<span class="amount-due">¥120,000.00</span>' in before and "Charged to the card" not in before
+    assert '<span class="amount-due">¥70,000.00</span>' in preview
+    assert '<dd class="split-voucher">¥50,000.00</dd>' in preview and '<dd class="split-card">¥70,000.00</dd>' in preview
+    assert f'data-voucher="{voucher.pk}"' in preview and 'data-card-fen="7000000"' in preview
+    voucher.refresh_from_db()  # a preview spends nothing
+    assert voucher.balance_fen == 5_000_000 and not VoucherUse.objects.exists()
+
+    response = client.post(reverse("licence_pay", args=[licence.pk]), content_type="application/json",
+                           data={"voucher": voucher.pk, "token": card_token(CARD_OK)})
+
+    assert response.json()["status"] == "succeeded"
+    payment = _first_payment(licence)
+    assert (payment.voucher_fen, payment.charge_fen) == (5_000_000, 7_000_000)
+    assert intent_at_stripe(payment.stripe_payment_intent_id)["amount"] == 7_000_000
+
+
+def test_a_voucher_covering_everything_is_previewed_as_nothing_for_the_card(client):
+    licence, member = _notice(lump_sum_fen=1_000_000)
+    voucher = voucher_for(licence.licensee, amount_fen=2_500_000)
+    client.force_login(member)
+    with translation.override("en"):
+        page = client.get(reverse("licence_detail", args=[licence.pk]), {"voucher": voucher.pk}).content.decode()
+    assert '<dd class="split-voucher">¥10,000.00</dd>' in page and '<dd class="split-card">¥0.00</dd>' in page
+    assert 'data-card-fen="0"' in page
+
+
+def test_the_preview_ignores_a_voucher_that_is_not_the_licensees():
+    licence, member = _notice(lump_sum_fen=1_000_000)
+    other, _ = licensee_with_member()
+    voucher = voucher_for(other, amount_fen=300_000)
+    client = Client()
+    client.force_login(member)
+    with translation.override("en"):
+        page = client.get(reverse("licence_detail", args=[licence.pk]), {"voucher": voucher.pk}).content.decode()
+    assert "split-card" not in page and voucher.code not in page and 'data-voucher=""' in page
+
+
+def test_voucher_split_is_the_rule_applying_the_voucher_uses():
+    licence, member = _notice(lump_sum_fen=1_000_000)
+    voucher = voucher_for(licence.licensee, amount_fen=300_000)
+    payment = _first_payment(licence)
+    split = voucher_split(payment=payment, voucher=voucher)
+    applied = payment_apply_voucher(payment=payment, voucher=voucher, by=member)
+    assert (split.voucher_fen, split.card_fen) == (applied.voucher_fen, applied.charge_fen) == (300_000, 700_000)
+    with pytest.raises(LicensingError):
+        voucher_split(payment=payment, voucher=voucher_for(licence.licensee, amount_fen=1, expires_in_days=-1))
 
 
 def test_cancelling_an_unpaid_notice_gives_the_voucher_balance_back_and_cancels_the_intent():
