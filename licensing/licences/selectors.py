@@ -4,7 +4,7 @@ the API all take the rule from here."""
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from licensing.models.licences import Licence
+from licensing.models.licences import LIVE_LICENCE_STATES, Licence
 from marketplace.parties.models import Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
 
@@ -43,3 +43,10 @@ def licence_visible_to(*, user: User, licence_id: int, licensee_only: bool = Fal
     if licence is None:
         raise Http404
     return licence
+
+
+def declarations_licensed_by(*, organisation_id: int) -> QuerySet:
+    """Ids of the declarations under which the organisation holds a live licence (notice given, being paid or
+    active): it cannot take another there, so recommending them again is noise."""
+    return (Licence.objects.filter(licensee_id=organisation_id, state__in=LIVE_LICENCE_STATES)
+            .values("declaration_id"))

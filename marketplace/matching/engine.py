@@ -29,7 +29,8 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from licensing.declarations.selectors import licensee_cost
-from licensing.models import Declaration, DeclarationState
+from licensing.licences.selectors import declarations_licensed_by
+from licensing.models import Declaration, DeclarationState, FeeForm, RoyaltyBase
 from marketplace.models import Need
 
 jieba.setLogLevel(logging.WARNING)
@@ -78,8 +79,10 @@ class Explanation:
     shared_terms: list[str] = field(default_factory=list)
     shared_ipc: list[str] = field(default_factory=list)
     field_match: bool = False
-    budget_status: str = "none"  # "within", "above" or "none"
-    cost_fen: int | None = None  # what the licensee pays over the need's horizon
+    budget_status: str = "none"  # "within", "above", "unknown" or "none"
+    cost_fen: int | None = None  # what the licensee pays over the need's horizon; None when it cannot be told
+    # "unknown" only: the royalty base the need gives no figure for ("profit" or "net_sales")
+    unknown_base: str = ""
     over_budget_fen: int = 0
     grade: str = ""
     grade_score: int = 0
@@ -88,7 +91,13 @@ class Explanation:
 
     @property
     def budget_verdict(self) -> str:
-        """"within budget" / "above budget by X" / "no budget given", in the active language."""
+        """"within budget" / "above budget by X" / "cannot be judged, because…" / "no budget given", in the
+        active language."""
+        if self.budget_status == "unknown":
+            if self.unknown_base == "profit":
+                return _("cannot be judged: the royalty is computed on profit, and the need gives no profit figure")
+            return _("cannot be judged: the royalty is computed on net sales, and the need gives no expected "
+                     "sales figure")
         if self.budget_status == "within":
             return _("within budget")
         if self.budget_status == "above":
@@ -140,19 +149,35 @@ def _shared_ipc(need: Need, declaration: Declaration) -> tuple[list[str], float]
     return [], 0.0
 
 
-def _budget(need: Need, declaration: Declaration) -> tuple[str, int | None, int, float]:
-    """(status, cost over the need's horizon, amount above budget, score). The cost is the licence calculator's
-    with the licence running for the need's horizon and the buyer's expected sales (0 when not given)."""
+def _missing_royalty_base(need: Need, declaration: Declaration) -> str:
+    """The royalty base ("profit" or "net_sales") the listing's fee is computed on and the need gives no figure
+    for, or "" when the cost can be told. A need states expected sales only, never profit."""
+    if declaration.fee_form == FeeForm.LUMP_SUM:
+        return ""
+    if (declaration.royalty_base or RoyaltyBase.NET_SALES) == RoyaltyBase.PROFIT:
+        return RoyaltyBase.PROFIT.value
+    return "" if need.expected_annual_net_sales_fen is not None else RoyaltyBase.NET_SALES.value
+
+
+def _budget(need: Need, declaration: Declaration) -> tuple[str, int | None, int, float, str]:
+    """(status, cost over the need's horizon, amount above budget, score, missing royalty base). The cost is the
+    licence calculator's with the licence running for the need's horizon and the buyer's expected sales. A
+    royalty on a figure the need does not give is not costed (a cost of 0 would read as "within budget"): the
+    status is then "unknown" (or "none" without a budget) and the score neutral."""
+    missing = _missing_royalty_base(need, declaration)
+    if missing:
+        status = "unknown" if need.budget_max_fen is not None else "none"
+        return status, None, 0, NO_BUDGET_SCORE, missing
     over_horizon = copy.copy(declaration)
     over_horizon.duration_years = need.horizon_years or 1
     _, cost = licensee_cost(declaration=over_horizon, annual_net_sales_fen=need.expected_annual_net_sales_fen or 0)
     if need.budget_max_fen is None:
-        return "none", cost, 0, NO_BUDGET_SCORE
+        return "none", cost, 0, NO_BUDGET_SCORE, ""
     if cost <= need.budget_max_fen:
-        return "within", cost, 0, 1.0
+        return "within", cost, 0, 1.0, ""
     over = cost - need.budget_max_fen
     score = max(0.0, 1.0 - over / need.budget_max_fen) if need.budget_max_fen else 0.0
-    return "above", cost, over, score
+    return "above", cost, over, score, ""
 
 
 def _shared_terms(need_vec, decl_vec, terms) -> list[str]:
@@ -165,7 +190,7 @@ def _score(*, need: Need, declaration: Declaration, similarity: float, need_vec,
     patent = declaration.patent
     shared_ipc, ipc_score = _shared_ipc(need, declaration)
     field_match = need.technology_field is not None and need.technology_field == patent.technology_field
-    status, cost, over, budget_score = _budget(need, declaration)
+    status, cost, over, budget_score, missing = _budget(need, declaration)
     life = patent.remaining_life_years
     components = {
         "text": float(similarity),
@@ -177,7 +202,7 @@ def _score(*, need: Need, declaration: Declaration, similarity: float, need_vec,
     score = sum(WEIGHTS[k] * v for k, v in components.items())
     explanation = Explanation(
         shared_terms=_shared_terms(need_vec, decl_vec, terms), shared_ipc=shared_ipc, field_match=field_match,
-        budget_status=status, cost_fen=cost, over_budget_fen=over, grade=patent.grade,
+        budget_status=status, cost_fen=cost, over_budget_fen=over, unknown_base=missing, grade=patent.grade,
         grade_score=patent.grade_score, remaining_life_years=life, components=components)
     return Match(declaration=declaration, need=need, score=round(min(max(score, 0.0), 1.0), 4),
                  explanation=explanation)
@@ -213,8 +238,10 @@ def published_declarations():
 
 def rank_listings_for_need(*, need: Need, limit: int = 20) -> list[Match]:
     """The published listings that best answer a need, best first, each explained. The buyer's own listings
-    are left out."""
-    declarations = list(published_declarations().exclude(holder_id=need.organisation_id).order_by("pk"))
+    and those it already holds a live licence under are left out."""
+    declarations = list(published_declarations().exclude(holder_id=need.organisation_id)
+                        .exclude(pk__in=declarations_licensed_by(organisation_id=need.organisation_id))
+                        .order_by("pk"))
     if not declarations:
         return []
     query, matrix, sims, terms = _similarities(_need_text(need), [_declaration_text(d) for d in declarations])

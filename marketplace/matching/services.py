@@ -24,6 +24,7 @@ from django.db.models import Case, CharField, F, Value, When
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from licensing.licences.selectors import declarations_licensed_by
 from licensing.models import Declaration, DeclarationState
 from marketplace.matching.engine import Explanation, Match, rank_listings_for_need, rank_needs_for_declaration
 from marketplace.models import MatchRefresh, MatchSide, Need, StoredMatch
@@ -233,8 +234,10 @@ def _status(state: MatchRefresh | None) -> tuple[datetime | None, bool, str]:
 
 
 def matches_for_need(*, need: Need) -> StoredMatches:
-    """A need's stored recommendations (still published listings only), best first, with the refresh status."""
+    """A need's stored recommendations (still published listings only, and none the buyer has taken a licence
+    under since the last refresh), best first, with the refresh status."""
     rows = (StoredMatch.objects.filter(side=MatchSide.NEED, need=need, declaration__state=DeclarationState.PUBLISHED)
+            .exclude(declaration_id__in=declarations_licensed_by(organisation_id=need.organisation_id))
             .select_related("declaration__patent", "declaration__holder").order_by("rank"))
     matches = [Match(declaration=r.declaration, need=need, score=r.score,
                      explanation=explanation_from_json(r.explanation)) for r in rows]

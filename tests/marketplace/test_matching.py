@@ -12,6 +12,7 @@ from marketplace.matching import engine as matching
 from marketplace.matching.services import listing_matches_refresh, need_matches_refresh
 from marketplace.models import Need
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_member
+from tests.licensing.fixtures_payments import give_notice
 from tests.parties.factories import IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +156,62 @@ def test_royalties_are_costed_with_the_buyers_sales_over_the_need_horizon(market
     need.save()
     match = next(m for m in matching.rank_listings_for_need(need=need) if m.declaration == declaration)
     assert match.explanation.cost_fen == 40_000_000 and match.explanation.over_budget_fen == 20_000_000
+
+
+def test_a_royalty_on_profit_is_not_judged_against_the_budget_because_the_need_gives_no_profit(client, market):
+    declarations, needs, buyer = market
+    declaration = declarations["bms"]
+    declaration.fee_form, declaration.lump_sum_fen = FeeForm.ROYALTY, None
+    declaration.royalty_base, declaration.royalty_rate, declaration.annual_minimum_fen = "profit", 5, 0
+    declaration.save()
+    need = needs[0][0]  # budget ¥80,000, horizon 3 years, no profit figure (a need never has one)
+
+    match = next(m for m in matching.rank_listings_for_need(need=need) if m.declaration == declaration)
+
+    why = match.explanation
+    assert (why.budget_status, why.cost_fen, why.unknown_base) == ("unknown", None, "profit")
+    assert why.components["budget"] == matching.NO_BUDGET_SCORE
+    need_matches_refresh(need=need, cascade=False)
+    client.force_login(MembershipFactory(organisation=buyer).user)
+    with translation.override("en"):
+        body = client.get(reverse("need_matches", args=[need.pk])).content.decode()
+    section = body.split(LISTINGS["bms"][0])[1].split("</section>")[0]
+    assert "cannot be judged: the royalty is computed on profit, and the need gives no profit figure" in section
+    assert "within budget" not in section and "¥0.00" not in section
+
+
+def test_a_royalty_on_sales_is_not_judged_when_the_need_gives_no_expected_sales(market):
+    declarations, needs, _ = market
+    declaration = declarations["ammonia"]
+    declaration.fee_form, declaration.lump_sum_fen = FeeForm.ROYALTY, None
+    declaration.royalty_base, declaration.royalty_rate, declaration.annual_minimum_fen = "net_sales", 2, 0
+    declaration.save()
+    need = needs[4][0]  # budget ¥200,000, no expected sales
+
+    match = next(m for m in matching.rank_listings_for_need(need=need) if m.declaration == declaration)
+
+    assert (match.explanation.budget_status, match.explanation.unknown_base) == ("unknown", "net_sales")
+    with translation.override("en"):
+        assert "no expected sales figure" in match.explanation.budget_verdict
+
+
+def test_a_listing_the_buyer_already_licenses_is_not_recommended_again(client, market):
+    declarations, needs, buyer = market
+    need, key = needs[0]
+    member = MembershipFactory(organisation=buyer).user
+    need_matches_refresh(need=need, cascade=False)
+    assert matching.rank_listings_for_need(need=need)[0].declaration == declarations[key]
+
+    give_notice(declarations[key], buyer, member)  # a live licence, taken after the stored ranking
+
+    client.force_login(member)
+    with translation.override("en"):
+        body = client.get(reverse("need_matches", args=[need.pk])).content.decode()
+    assert LISTINGS[key][0] not in body and LISTINGS["cathode"][0] in body
+    assert "already holds a licence under are left out" in body
+    assert declarations[key] not in [m.declaration for m in matching.rank_listings_for_need(need=need)]
+    need_matches_refresh(need=need, cascade=False)
+    assert LISTINGS[key][0] not in client.get(reverse("need_matches", args=[need.pk])).content.decode()
 
 
 def test_a_listing_finds_the_company_that_needs_it_and_anonymous_needs_hide_the_name(market):
