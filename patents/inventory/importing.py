@@ -27,9 +27,15 @@ from patents.inventory.term import statutory_expiry_series
 # Canonical column -> accepted headers. "ipc" is the main classification column: IPC for inventions and
 # utility models, Locarno for designs (CNIPA exports put both under 主分类号 / 分类号).
 # Headers match case-, space- and underscore-insensitively.
+# The inventory keys a patent on its application number: it is fixed from filing to expiry, whereas a
+# publication number changes kind code as the patent advances (CN112345678A, then ...B). CNIPA exports carry
+# both, so a publication or grant number column is the key only in a file without an application number;
+# beside one it is ignored (the model keeps one number, and the application number identifies the patent).
+APPLICATION_NUMBER_HEADERS = ("patent_number", "number", "application_number", "专利号", "申请号", "申请号/专利号")
+PUBLICATION_NUMBER_HEADERS = ("publication_number", "grant_publication_number", "公开号", "公告号", "公开（公告）号",
+                              "授权公告号")
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "number": ("patent_number", "number", "application_number", "publication_number", "专利号", "申请号",
-               "公开号", "公告号", "授权公告号"),
+    "number": APPLICATION_NUMBER_HEADERS + PUBLICATION_NUMBER_HEADERS,
     "title": ("title", "专利名称", "发明名称", "名称", "发明创造名称"),
     "kind": ("kind", "patent_type", "type", "专利类型", "类型"),
     "filing_date": ("filing_date", "application_date", "申请日"),
@@ -115,6 +121,7 @@ def _header_key(header) -> str:
 
 
 _ALIAS_LOOKUP = {_header_key(alias): column for column, aliases in HEADER_ALIASES.items() for alias in aliases}
+_PUBLICATION_NUMBER_KEYS = {_header_key(alias) for alias in PUBLICATION_NUMBER_HEADERS}
 
 
 def _decode(raw: bytes) -> str:
@@ -214,12 +221,23 @@ def _xlsx_cell(value):
 
 
 def map_headers(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rename known headers to canonical column names; unknown columns are ignored."""
+    """Rename known headers to canonical column names; unknown columns are ignored.
+
+    Publication and grant number columns are ignored when the file has an application number column,
+    which is then the key (see APPLICATION_NUMBER_HEADERS). Two headers for the same column are refused."""
+    headers = list(frame.columns)
+    if any(_ALIAS_LOOKUP.get(_header_key(h)) == "number" and _header_key(h) not in _PUBLICATION_NUMBER_KEYS
+           for h in headers):
+        headers = [h for h in headers if _header_key(h) not in _PUBLICATION_NUMBER_KEYS]
     renames, seen = {}, {}
-    for header in frame.columns:
+    for header in headers:
         column = _ALIAS_LOOKUP.get(_header_key(header))
         if column is None:
             continue
+        if column in seen and column == "number":
+            raise InventoryFileError(_("Columns '%(a)s' and '%(b)s' are both patent numbers: keep one. Beside an "
+                                       "application number column (申请号), publication and grant number columns "
+                                       "are ignored.") % {"a": seen[column], "b": header}, column=column)
         if column in seen:
             raise InventoryFileError(_("Columns '%(a)s' and '%(b)s' both mean %(column)s.")
                                      % {"a": seen[column], "b": header, "column": column}, column=column)

@@ -1,10 +1,12 @@
 """Reads on the inventory, and who may see which part of it."""
 
 import django_filters
+from django import forms
 from django.db.models import Case, CharField, F, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
@@ -41,6 +43,23 @@ def field_choices() -> list[tuple[int, str]]:
     return [(f.number, f"{f.number}. {f.name_zh if zh else f.name_en}") for f in FIELDS]
 
 
+# A patent runs at most 20 years from filing (inventions; utility models 10, designs 15), plus any term
+# compensation (Patent Law art. 42); 30 years covers every real patent with room to spare, and keeps the year
+# arithmetic far from the limits of `date` (year 9999), which a value like 10000 would overflow.
+MAX_REMAINING_YEARS = 30
+
+
+class WholeYearsFilter(django_filters.NumberFilter):
+    """A whole number of years within [min_value, max_value]: anything else (10000, -2026, 1e20, 'abc') is a
+    form error, hence a 400 naming the parameter in the API. The bounds are declared in the OpenAPI schema."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, min_value: int, max_value: int, **kwargs):
+        super().__init__(*args, min_value=min_value, max_value=max_value, **kwargs)
+        extend_schema_field({"type": "integer", "minimum": min_value, "maximum": max_value})(self)
+
+
 class PortfolioFilter(django_filters.FilterSet):
     """The holder's own list of patents; the same definition serves the page and its exports."""
 
@@ -52,7 +71,8 @@ class PortfolioFilter(django_filters.FilterSet):
     unclassified = django_filters.BooleanFilter(field_name="technology_field", lookup_expr="isnull",
                                                 label=_("IPC maps to no field"))
     tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
-    min_remaining_years = django_filters.NumberFilter(method="filter_remaining", label=_("Remaining life at least (years)"))
+    min_remaining_years = WholeYearsFilter(method="filter_remaining", label=_("Remaining life at least (years)"),
+                                           min_value=0, max_value=MAX_REMAINING_YEARS)
     ordering = django_filters.OrderingFilter(
         fields=(("filing_date", "filing_date"), ("expiry_date", "expiry_date"), ("grade_score", "score"),
                 ("number", "number"), ("title", "title")),
@@ -67,13 +87,12 @@ class PortfolioFilter(django_filters.FilterSet):
         value = value.strip()
         return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value)) if value else queryset
 
-    def filter_remaining(self, queryset, name, value):
+    def filter_remaining(self, queryset, name, value: int):
         today = timezone.localdate()
-        years = int(value)
         try:
-            threshold = today.replace(year=today.year + years)
+            threshold = today.replace(year=today.year + value)
         except ValueError:  # 29 February
-            threshold = today.replace(year=today.year + years, day=28)
+            threshold = today.replace(year=today.year + value, day=28)
         return queryset.filter(expiry_date__gte=threshold)
 
 

@@ -58,14 +58,16 @@ def portfolio(request):
             messages.error(request, _("Select patents and enter a tag."))
         return redirect(f"{reverse('portfolio')}?holder={holder.slug}")
     filterset = selectors.portfolio_list(holder=holder, params=request.GET)
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    valid = filterset.is_valid()
+    # A refused filter lists nothing: the whole portfolio under it would look like the filtered view.
+    page = Paginator(filterset.qs if valid else filterset.qs.none(), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "patents/portfolio.html", {
         "holder": holder, "filter": filterset, "page": page, "query": query.urlencode(), "can_manage": can_manage,
         "summary": selectors.portfolio_summary(holder=holder),
         "holders": selectors.holder_organisations_for(user=request.user), "tag_form": BulkTagForm(),
-    })
+    }, status=200 if valid else 400)
 
 
 @login_required

@@ -286,6 +286,54 @@ def test_patents_filter_like_the_portfolio_page(client, openapi, market, query):
     assert [p["number"] for p in body["results"]] == [p.number for p in page.object_list]
 
 
+@pytest.mark.parametrize("value", ["10000", "8000", "-2026", "1e20", "31", "2.5", "abc"])
+def test_an_out_of_range_remaining_life_is_a_400_naming_the_parameter(client, openapi, market, value):
+    response = api_for(client, openapi, market["holder_a_user"]).get("/api/patents/", {"min_remaining_years": value})
+
+    error = response.json()["error"]
+    assert response.status_code == 400 and error["code"] == "invalid", error
+    assert list(error["fields"]) == ["min_remaining_years"] and "min_remaining_years" in error["message"]
+
+
+@pytest.mark.parametrize(("value", "count"), [("", 3), ("0", 3), ("30", 0)])
+def test_an_empty_or_in_range_remaining_life_filters(client, openapi, market, value, count):
+    response = api_for(client, openapi, market["holder_a_user"]).get("/api/patents/", {"min_remaining_years": value})
+
+    assert response.status_code == 200 and response.json()["count"] == count
+
+
+def test_the_schema_declares_the_bounds_of_the_remaining_life(client):
+    schema = json.loads(client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content)
+    parameters = schema["paths"]["/api/patents/"]["get"]["parameters"]
+    remaining = next(p for p in parameters if p["name"] == "min_remaining_years")
+    assert remaining["schema"] == {"type": "integer", "minimum": 0, "maximum": 30}
+
+
+OVERFLOWING_VALUES = ["10000", "-2026", "1e20", "99999999999999999999999", "-1", "2.5", "NaN", "Infinity", "abc"]
+
+
+@pytest.mark.parametrize("value", OVERFLOWING_VALUES)
+@pytest.mark.parametrize(("path", "parameter", "user"), [
+    ("/api/patents/", "technology_field", "holder_a_user"),
+    ("/api/listings/", "technology_field", None),
+    ("/api/listings/", "page", None),
+    ("/api/listings/", "page_size", None),
+    ("/api/needs/", "technology_field", "licensee_1_user"),
+    ("/api/needs/", "budget_from", "licensee_1_user"),
+    ("/api/needs/", "budget_to", "licensee_1_user"),
+    ("/api/statistics/", "days", "office"),
+    ("/api/statistics/", "technology_field", "office"),
+])
+def test_no_numeric_parameter_answers_500(client, openapi, market, path, parameter, user, value):
+    api = api_for(client, openapi, market[user]) if user else Api(client, openapi)
+
+    response = api.get(path, {parameter: value}, validate=False)
+
+    assert response.status_code in (200, 400, 404), response.content  # 404: a page number that is no page
+    if response.status_code == 400:
+        assert list(response.json()["error"]["fields"]) == [parameter], response.content
+
+
 def test_a_licensee_sees_only_its_own_licences_and_the_ip_office_sees_all(client, openapi, market):
     one, two = market["licence_1"], market["licence_2"]
     licensee = api_for(client, openapi, market["licensee_1_user"])

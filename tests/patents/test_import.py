@@ -161,6 +161,80 @@ def test_unknown_columns_are_ignored(holder):
     assert summary.created == 1
 
 
+# CNIPA's export layout (专利检索及分析 / 审查信息查询): application and publication numbers side by side.
+CNIPA_COLUMNS = ["申请号", "申请日", "公开（公告）号", "公开（公告）日", "发明名称", "专利类型", "主分类号",
+                 "申请（专利权）人", "发明人", "授权公告号", "授权公告日", "法律状态"]
+
+
+def cnipa_row(serial: int, **values) -> dict:
+    """A row of a CNIPA export for a granted invention: published as A, granted as B under the same serial."""
+    publication = f"CN11{serial:07d}"
+    return {"申请号": cn_application_number(serial).removeprefix("CN"), "申请日": "2021.03.15",
+            "公开（公告）号": f"{publication}A", "公开（公告）日": "2021.09.10", "发明名称": f"一种锂离子电池 {serial}",
+            "专利类型": "发明", "主分类号": "H01M 10/0525", "申请（专利权）人": "甲大学", "发明人": "张三;李四",
+            "授权公告号": f"{publication}B", "授权公告日": "2023.06.20", "法律状态": "有效", **values}
+
+
+def test_a_cnipa_export_with_application_and_grant_numbers_is_keyed_on_the_application_number(holder):
+    content = inventory_csv([cnipa_row(1), cnipa_row(2)], headers={}, columns=CNIPA_COLUMNS, encoding="gbk")
+    assert content.decode("gbk").startswith("申请号,申请日,公开（公告）号")
+
+    batch, summary = import_file(content, holder=holder)
+
+    assert (summary.status, summary.created) == (InventoryBatch.Status.SUCCEEDED, 2), batch.errors_preview
+    patent = Patent.objects.get(number=cn_application_number(1))
+    assert patent.number_original == cn_application_number(1).removeprefix("CN")
+    assert (patent.grant_date, patent.legal_status, patent.main_ipc) == (date(2023, 6, 20), "granted", "H01M 10/0525")
+
+
+def test_a_grant_number_beside_the_application_number_is_ignored_even_when_malformed_or_empty(holder):
+    content = inventory_csv([cnipa_row(1, 授权公告号="not a number"), cnipa_row(2, 授权公告号="")],
+                            headers={}, columns=CNIPA_COLUMNS, encoding="gbk")
+
+    batch, summary = import_file(content, holder=holder)
+
+    assert summary.created == 2, batch.errors_preview
+
+
+def test_reimporting_after_the_grant_updates_the_patent_instead_of_adding_one(holder):
+    pending = cnipa_row(1, 授权公告号="", 授权公告日="", 法律状态="实质审查")
+    import_file(inventory_csv([pending], headers={}, columns=CNIPA_COLUMNS, encoding="gbk"), holder=holder)
+
+    batch, summary = import_file(inventory_csv([cnipa_row(1)], headers={}, columns=CNIPA_COLUMNS, encoding="gbk"),
+                                 holder=holder)
+
+    assert (summary.created, summary.updated) == (0, 1), batch.errors_preview
+    assert Patent.objects.get().legal_status == "granted"
+
+
+@pytest.mark.parametrize("header", ["授权公告号", "公开（公告）号", "公开号", "公告号", "publication_number"])
+def test_a_publication_or_grant_number_is_the_key_when_the_file_has_no_application_number(holder, header):
+    content = inventory_csv([{header: "CN113123456B", "title": "一种电池", "kind": "invention",
+                              "filing_date": "2021-03-15"}], headers={}, encoding="gbk")
+
+    batch, summary = import_file(content, holder=holder)
+
+    assert summary.created == 1, batch.errors_preview
+    assert Patent.objects.get().number == "CN113123456B"
+
+
+def test_two_publication_number_columns_without_an_application_number_reject_the_file(holder):
+    content = inventory_csv([{"公开（公告）号": "CN113123456A", "授权公告号": "CN113123456B", "title": "一种电池",
+                              "kind": "invention", "filing_date": "2021-03-15"}], headers={}, encoding="gbk")
+
+    batch, _summary = import_file(content, holder=holder)
+
+    assert_file_rejected(batch, column="number", reason="are both patent numbers")
+
+
+def test_two_application_number_columns_still_reject_the_file(holder):
+    content = inventory_csv([row(1, 申请号=cn_application_number(1))], headers="zh")
+
+    batch, _summary = import_file(content, holder=holder)
+
+    assert_file_rejected(batch, column="number", reason="are both patent numbers")
+
+
 # --------------------------------------------------------------------------- values
 
 

@@ -134,6 +134,31 @@ def test_the_ip_office_reads_a_portfolio_but_cannot_change_it(client, holder_mem
     assert patent.grade_override == ""
 
 
+@pytest.mark.parametrize("value", ["10000", "8000", "-2026", "1e20", "31", "abc"])
+def test_an_out_of_range_remaining_life_shows_a_form_error_instead_of_failing(client, holder_member, value):
+    PatentFactory(holder=holder_member.organisation, title="固态电池电解质")
+    client.force_login(holder_member.user)
+
+    with translation.override("zh-hans"):
+        response = client.get(reverse("portfolio"), {"min_remaining_years": value})
+
+    assert response.status_code == 400
+    assert list(response.context["filter"].errors) == ["min_remaining_years"]
+    page = response.content.decode()
+    assert 'class="errorlist' in page and "固态电池电解质" not in page  # a refused filter lists nothing
+
+
+@pytest.mark.parametrize(("value", "listed"), [("", True), ("0", True), ("30", False)])
+def test_an_empty_or_in_range_remaining_life_filters_the_portfolio(client, holder_member, value, listed):
+    PatentFactory(holder=holder_member.organisation, title="固态电池电解质")
+    client.force_login(holder_member.user)
+
+    response = client.get(reverse("portfolio"), {"min_remaining_years": value})
+
+    assert response.status_code == 200
+    assert ("固态电池电解质" in response.content.decode()) is listed
+
+
 def test_portfolio_filters_by_grade_and_text(client, holder_member):
     PatentFactory(holder=holder_member.organisation, title="固态电池电解质", grade_computed="A")
     PatentFactory(holder=holder_member.organisation, title="风力发电机叶片", grade_computed="D")
