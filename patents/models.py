@@ -265,6 +265,7 @@ class PatentChange(models.Model):
         GRADE_OVERRIDE = "grade_override", _("Grade set by holder")
         GRADE_OVERRIDE_CLEARED = "grade_cleared", _("Holder's grade removed")
         TAGS = "tags", _("Tags changed")
+        ANNUAL_FEES = "annual_fees", _("Annual fees recorded by holder")
 
     patent = models.ForeignKey(Patent, on_delete=models.CASCADE, related_name="changes")
     batch = models.ForeignKey(InventoryBatch, on_delete=models.SET_NULL, null=True, blank=True,

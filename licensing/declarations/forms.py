@@ -78,6 +78,17 @@ class DeclarationForm(forms.Form):
         }
 
 
+class AnnualFeesForm(forms.Form):
+    """The date a patent's annual fees are paid through, asked where publishing refuses for lack of it.
+    One per patent (prefixed with its id) when several are declared at once."""
+    annual_fees_paid_through = forms.DateField(label=_("Annual fees paid through"), required=False,
+                                               widget=forms.DateInput(attrs={"type": "date"}))
+
+    @staticmethod
+    def prefix_for(patent) -> str:
+        return f"fees-{patent.pk}"
+
+
 class ConsentForm(forms.Form):
     kind = forms.ChoiceField(choices=DeclarationConsent.Kind.choices, widget=forms.HiddenInput)
     co_owner = forms.IntegerField(required=False, widget=forms.HiddenInput)

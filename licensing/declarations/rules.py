@@ -21,6 +21,8 @@ PATENT_LAW_14 = "Patent Law art. 14"
 REGS_CONTENT = "Implementing Regulations art. 85"
 REGS_BARS = "Implementing Regulations art. 86"
 CNIPA_FEES_2024 = "CNIPA notice on open-licence fees (2024)"
+# Failures the holder cures by recording the date the annual fees are paid through.
+ANNUAL_FEES_CODES = frozenset({"fees_unknown", "fees_unpaid"})
 
 
 @dataclass(frozen=True)

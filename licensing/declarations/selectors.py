@@ -4,6 +4,7 @@ pricing help and calculators."""
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import django_filters
@@ -178,3 +179,9 @@ def licensing_next_steps(*, membership) -> list:
         steps.append(NextStep(_("Innovation vouchers"), _("Vouchers that pay part of licence fees and royalties."),
                               reverse("voucher_list")))
     return steps
+
+
+def annual_fees_paid(*, patent: Patent, today: date | None = None) -> bool:
+    """Whether the patent's annual fees are recorded as paid through today (the art. 86 rule publishing applies)."""
+    today = today or timezone.localdate()
+    return patent.annual_fees_paid_through is not None and patent.annual_fees_paid_through >= today

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from licensing.declarations import selectors, services
-from licensing.declarations.forms import ConsentForm, CostForm, WithdrawForm, yuan_to_fen
+from licensing.declarations.forms import AnnualFeesForm, ConsentForm, CostForm, WithdrawForm, yuan_to_fen
 from licensing.exceptions import InvalidTransition
 from licensing.models import Declaration, DeclarationConsent, DeclarationState
 from patents.inventory.selectors import user_can_manage_inventory, user_can_view_inventory
@@ -50,6 +50,9 @@ def declaration_detail(request, pk):
         "consent_rows": consent_rows, "consent_form": ConsentForm(),
         "pledgee_consent": declaration.consents.filter(kind=DeclarationConsent.Kind.PLEDGEE).first(),
         "withdraw_form": WithdrawForm(), "cost_form": cost_form, "cost": cost,
+        "fees_form": AnnualFeesForm(initial={"annual_fees_paid_through": patent.annual_fees_paid_through})
+        if is_member and declaration.state == DeclarationState.DRAFT and not selectors.annual_fees_paid(patent=patent)
+        else None,
         "savings": selectors.fee_savings(declaration=declaration) if is_member else None,
         "gazette": declaration.gazette_entries.order_by("announced_at"),
         "licence_count": declaration.licences.filter(state__in=["active", "expired"]).count(),

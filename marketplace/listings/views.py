@@ -12,9 +12,11 @@ from django.views.decorators.http import require_POST
 
 from licensing.declarations import selectors as licensing_selectors
 from licensing.declarations import services as licensing_services
-from licensing.declarations.forms import DeclarationForm, WithdrawForm
+from licensing.declarations.forms import AnnualFeesForm, DeclarationForm, WithdrawForm
+from licensing.declarations.rules import ANNUAL_FEES_CODES
 from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
 from marketplace.listings import services as listings
+from patents.inventory import services as inventory
 
 
 @login_required
@@ -38,21 +40,60 @@ def declare(request):
                 licensing_services.declaration_create(patent=patent, terms=terms, by=request.user, **form.offer())
             messages.success(request, _("%(n)d draft declaration(s) saved.") % {"n": len(patents)})
             return redirect(f"{reverse('declaration_list')}?holder={holder.slug}")
-        try:
-            results = listings.declarations_publish_bulk(patents=patents, terms=terms, by=request.user, **form.offer())
-        except NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
-        return render(request, "licensing/declare_results.html", {"holder": holder, "results": results})
+        if request.POST.get("action") != "edit":
+            fee_forms = _annual_fees_record(request, patents)
+            try:
+                results = listings.declarations_publish_bulk(patents=patents, terms=terms, by=request.user,
+                                                             **form.offer())
+            except NotAllowed as exc:
+                raise PermissionDenied(str(exc)) from exc
+            rows = [(r, fee_forms[r.patent.pk] if ANNUAL_FEES_CODES & {f.code for f in r.failures} else None)
+                    for r in results]
+            return render(request, "licensing/declare_results.html", {
+                "holder": holder, "rows": rows, "form": form, "refused": [r.patent for r in results if not r.published]})
+        # "edit" (change the offer after a refusal) shows the form again as it was filled in.
     fields = sorted({p.technology_field for p in patents if p.technology_field})
     benchmarks = [licensing_selectors.price_benchmark(technology_field=f) for f in fields[:5]]
     return render(request, "licensing/declare.html", {"holder": holder, "patents": patents, "form": form,
                                                       "benchmarks": benchmarks})
 
 
+def _annual_fees_record(request, patents) -> dict:
+    """Record each annual-fees date given on a refusal page (through the audited inventory service); returns
+    every patent's form, bound to what was typed and carrying the error when the date was refused."""
+    forms = {}
+    for patent in patents:
+        prefix = AnnualFeesForm.prefix_for(patent)
+        given = f"{prefix}-annual_fees_paid_through" in request.POST
+        fees = AnnualFeesForm(request.POST if given else None, prefix=prefix,
+                              initial={"annual_fees_paid_through": patent.annual_fees_paid_through})
+        if given and fees.is_valid() and fees.cleaned_data["annual_fees_paid_through"]:
+            try:
+                inventory.patent_annual_fees_record(
+                    patent=patent, paid_through=fees.cleaned_data["annual_fees_paid_through"], by=request.user)
+            except ValidationError as exc:
+                fees.add_error(None, exc)
+        forms[patent.pk] = fees
+    return forms
+
+
 @login_required
 @require_POST
 def declaration_publish(request, pk):
     declaration = licensing_selectors.declaration_managed_by(user=request.user, declaration_id=pk)
+    fees = AnnualFeesForm(request.POST)
+    if "annual_fees_paid_through" in request.POST and fees.is_valid() \
+            and fees.cleaned_data["annual_fees_paid_through"]:
+        try:
+            inventory.patent_annual_fees_record(patent=declaration.patent,
+                                                paid_through=fees.cleaned_data["annual_fees_paid_through"],
+                                                by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("declaration_detail", pk=pk)
+    elif fees.errors:
+        messages.error(request, _("Annual fees paid through: enter a valid date."))
+        return redirect("declaration_detail", pk=pk)
     try:
         listings.declaration_publish(declaration=declaration, by=request.user)
     except DeclarationRefused as exc:

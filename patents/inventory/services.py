@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
@@ -19,6 +19,7 @@ from patents.inventory import bulk, progress
 from patents.inventory.exports import InventoryErrorsExporter
 from patents.inventory.grading import grade_frame
 from patents.inventory.importing import InventoryFileError, map_headers, read_table, validate
+from patents.inventory.selectors import user_can_manage_inventory
 from patents.models import InventoryBatch, Patent, PatentChange, PatentCoOwner
 
 logger = logging.getLogger(__name__)
@@ -371,6 +372,46 @@ def patent_grade_override(*, patent: Patent, grade: str, reason: str, by: User) 
         changes={"grade_override": [old[0], patent.grade_override],
                  "grade_override_reason": [old[1], patent.grade_override_reason]},
     )
+    return patent
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@transaction.atomic
+def patent_annual_fees_record(*, patent: Patent, paid_through: date, by: User, today: date | None = None) -> Patent:
+    """The holder records the date up to which the patent's annual fees are paid (audited), e.g. when its
+    inventory file had no such column. Annual fees are paid a year at a time, so the date lies between the
+    grant (or filing) date and one year from today, and never after the patent's expiry.
+
+    Raises PermissionDenied for anyone but the holder's members, ValidationError naming
+    `annual_fees_paid_through` for an impossible date."""
+    patent = Patent.objects.select_for_update().select_related("holder").get(pk=patent.pk)
+    if not user_can_manage_inventory(user=by, holder=patent.holder):
+        raise PermissionDenied(_("Only members of the patentee may record its annual fees."))
+    today = today or timezone.localdate()
+    start = patent.grant_date or patent.filing_date
+    latest = min(_add_years(today, 1), patent.expiry_date)
+    if paid_through < start:
+        raise ValidationError({"annual_fees_paid_through": _(
+            "Annual fees paid through: the date cannot be before the %(which)s (%(date)s).")
+            % {"which": _("grant date") if patent.grant_date else _("filing date"), "date": start}})
+    if paid_through > latest:
+        raise ValidationError({"annual_fees_paid_through": _(
+            "Annual fees paid through: the date cannot be after %(date)s (fees are paid one year at a time, "
+            "and never beyond the patent's expiry).") % {"date": latest}})
+    old = patent.annual_fees_paid_through
+    if old == paid_through:
+        return patent
+    patent.annual_fees_paid_through = paid_through
+    patent.full_clean(validate_unique=False, validate_constraints=False)
+    patent.save(update_fields=["annual_fees_paid_through", "updated_at"])
+    PatentChange.objects.create(patent=patent, by=by, action=PatentChange.Action.ANNUAL_FEES,
+                                changes={"annual_fees_paid_through": [_jsonable(old), _jsonable(paid_through)]})
     return patent
 
 

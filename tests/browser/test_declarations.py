@@ -292,3 +292,40 @@ def test_a_lump_sum_above_the_fixed_fee_cap_is_refused_naming_the_cap(site, page
                                  "(CNIPA notice on open-licence fees (2024))")
     assert not Declaration.objects.filter(patent=patent).exists()
     assert not GazetteEntry.objects.exists()
+
+
+def test_a_patent_imported_without_its_annual_fees_is_declared_by_giving_the_date_where_it_is_refused(
+        site, page_en, admin):
+    """Issue 20, defect 2: the refusal under Implementing Regulations art. 86 asks for the paid-through date
+    there and then; a date out of range is refused naming the field, and the offer is never retyped."""
+    page = page_en
+    patent = PatentFactory(holder=admin.organisation, annual_fees_paid_through=None)  # as imported without the column
+
+    log_in(page, site, admin.user)
+    declare_from_portfolio(page, [patent])
+    fill_lump_sum(page, 48000)
+    publish(page)
+    row = result_row(page, patent)
+    expect(row).to_have_class(re.compile(r"\brefused\b"))
+    expect(row.locator("ul.failures")).to_contain_text("Record the date up to which the annual fees are paid.")
+    fees = row.locator(f"input[name='fees-{patent.pk}-annual_fees_paid_through']")
+    expect(fees).to_be_visible()
+
+    too_late = timezone.localdate() + timedelta(days=800)
+    fees.fill(too_late.isoformat())
+    publish(page)
+    row = result_row(page, patent)
+    expect(row).to_contain_text("Annual fees paid through: the date cannot be after")
+    expect(row.locator(f"input[name='fees-{patent.pk}-annual_fees_paid_through']")).to_have_value(too_late.isoformat())
+    expect(page.locator("form.declare-again input[name=lump_sum]")).to_have_value("48000")
+
+    paid = timezone.localdate() + timedelta(days=180)
+    row.locator(f"input[name='fees-{patent.pk}-annual_fees_paid_through']").fill(paid.isoformat())
+    publish(page)
+    row = result_row(page, patent)
+    expect(row).to_have_class(re.compile(r"\bok\b"))
+    declaration = Declaration.objects.get(patent=patent)
+    assert declaration.state == DeclarationState.PUBLISHED and declaration.lump_sum_fen == 4_800_000
+    patent.refresh_from_db()
+    assert patent.annual_fees_paid_through == paid
+    assert patent.changes.filter(action="annual_fees", by=admin.user).count() == 1
