@@ -73,4 +73,9 @@ class MembershipFactory(DjangoModelFactory):
     role = MembershipRole.MEMBER
 
 
+def member(organisation, role=MembershipRole.MEMBER, **user):
+    """A new user who belongs to `organisation` with `role`; `user` fields go to the UserFactory."""
+    return MembershipFactory(user=UserFactory(**user), organisation=organisation, role=role).user
+
+
 PASSWORD = "correct-horse-battery-9"
