@@ -11,11 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from licensing.certificates import services as certificates
-from licensing.models import FeeForm
 from licensing.models.licences import Licence, LicenceState
 from marketplace.parties.models import MembershipRole
-from tests.licensing.factories import DeclarationFactory, holder_member
-from tests.parties.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.licensing.factories import DeclarationFactory, LicenceFactory, holder_member
+from tests.parties.factories import OrganisationFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -27,23 +26,18 @@ def make_licence(*, state=LicenceState.ACTIVE, number="OL202600000042", starts_d
     version, a licensee organisation and a certificate number."""
     declaration = DeclarationFactory(lump_sum_fen=LUMP_SUM_FEN)
     terms = declaration.terms_version
-    licensee = OrganisationFactory()
     starts = timezone.localdate() - timedelta(days=starts_days_ago)
     defaults = dict(
-        declaration=declaration, patent=declaration.patent, licensor=declaration.holder, licensee=licensee,
-        state=state, notice_legal_name=licensee.name_zh, notice_uscc=licensee.uscc, notice_contact_name="李四",
-        notice_contact_email="li@example.cn", notice_field_of_use="电池管理系统", notice_submitted_at=timezone.now(),
-        terms_version=terms, terms_text=f"{terms.name_zh}\n{terms.clauses_zh}", terms_sha256=terms.sha256,
-        fee_form=FeeForm.LUMP_SUM, lump_sum_fen=LUMP_SUM_FEN, duration_years=3, first_amount_fen=LUMP_SUM_FEN,
-        starts_on=starts, ends_on=starts + timedelta(days=3 * 365), activated_at=timezone.now(),
-        certificate_number=number,
+        declaration=declaration, state=state, notice_contact_name="李四", notice_field_of_use="电池管理系统",
+        terms_text=f"{terms.name_zh}\n{terms.clauses_zh}", starts_on=starts, ends_on=starts + timedelta(days=3 * 365),
+        activated_at=timezone.now(), certificate_number=number,
     )
     defaults.update(kwargs)
-    return Licence.objects.create(**defaults)
+    return LicenceFactory(**defaults)
 
 
 def member_of(organisation):
-    return MembershipFactory(user=UserFactory(), organisation=organisation, role=MembershipRole.MEMBER).user
+    return member(organisation, MembershipRole.MEMBER)
 
 
 def pdf_text_streams(pdf: bytes) -> bytes:

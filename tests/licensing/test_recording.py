@@ -26,8 +26,8 @@ from licensing.recording.services import (
     recordings_for,
 )
 from patents.models import PatentCoOwner, PatentKind
-from tests.licensing.factories import DeclarationFactory, eligible_patent
-from tests.parties.factories import HolderFactory, IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory
+from tests.licensing.factories import DeclarationFactory, LicenceFactory, eligible_patent
+from tests.parties.factories import HolderFactory, IPOfficeFactory, MembershipFactory, OrganisationFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -46,28 +46,19 @@ def make_licence(*, licensor=None, licensee=None, activated_on=date(2025, 1, 15)
         declaration = DeclarationFactory(patent=patent, state=DeclarationState.PUBLISHED,
                                          announcement_number=f"KF2025{next(_serial):06d}")
     licensee = licensee or OrganisationFactory()
-    terms = declaration.terms_version
     n = next(_serial)
-    fields = dict(
-        declaration=declaration, patent=declaration.patent, licensor=declaration.holder, licensee=licensee, state=state,
-        notice_legal_name=licensee.name_zh, notice_uscc=licensee.uscc or "", notice_contact_name="李经理",
-        notice_contact_email="li@example.cn", notice_field_of_use="动力电池", notice_submitted_at=at_noon(activated_on),
-        terms_version=terms, terms_text=terms.clauses_zh, terms_sha256=terms.sha256, fee_form=declaration.fee_form,
-        lump_sum_fen=declaration.lump_sum_fen, entry_fee_fen=declaration.entry_fee_fen,
-        royalty_base=declaration.royalty_base, royalty_rate=declaration.royalty_rate,
-        annual_minimum_fen=declaration.annual_minimum_fen, duration_years=declaration.duration_years,
-        first_amount_fen=declaration.first_amount_due_fen,
-    )
+    fields = dict(declaration=declaration, licensee=licensee, state=state, notice_field_of_use="动力电池",
+                  notice_submitted_at=at_noon(activated_on))
     if state == LicenceState.ACTIVE:
         fields.update(activated_at=at_noon(activated_on), starts_on=activated_on,
                       ends_on=add_months(activated_on, 12 * declaration.duration_years) - timedelta(days=1),
                       certificate_number=f"OL{activated_on:%Y}{n:08d}")
     fields.update(overrides)
-    return Licence.objects.create(**fields)
+    return LicenceFactory(**fields)
 
 
 def member_of(org):
-    return MembershipFactory(user=UserFactory(), organisation=org).user
+    return member(org)
 
 
 @pytest.fixture

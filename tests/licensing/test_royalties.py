@@ -25,8 +25,8 @@ from licensing.royalties.services import (
     royalty_report_file,
     royalty_report_status,
 )
-from tests.licensing.factories import DeclarationFactory
-from tests.parties.factories import IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory
+from tests.licensing.factories import DeclarationFactory, LicenceFactory, PaymentFactory
+from tests.parties.factories import IPOfficeFactory, OrganisationFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -42,27 +42,19 @@ def royalty_licence(*, fee_form=FeeForm.ROYALTY, rate=Decimal("5.00"), minimum=M
     declaration = DeclarationFactory(fee_form=fee_form, lump_sum_fen=None, royalty_base=RoyaltyBase.NET_SALES,
                                      royalty_rate=rate, annual_minimum_fen=minimum, entry_fee_fen=entry_fee,
                                      duration_years=years)
-    licensee = OrganisationFactory()
-    terms = declaration.terms_version
-    licence = Licence.objects.create(
-        declaration=declaration, patent=declaration.patent, licensor=declaration.holder, licensee=licensee,
-        state=state, notice_legal_name=licensee.name_zh, notice_uscc=licensee.uscc, notice_contact_name="李四",
-        notice_contact_email="li@example.cn", notice_field_of_use="电池管理系统", notice_submitted_at=timezone.now(),
-        terms_version=terms, terms_text=terms.clauses_zh, terms_sha256=terms.sha256, fee_form=fee_form,
-        entry_fee_fen=entry_fee, royalty_base=RoyaltyBase.NET_SALES, royalty_rate=rate, annual_minimum_fen=minimum,
-        duration_years=years, first_amount_fen=declaration.first_amount_due_fen, starts_on=starts_on,
-        ends_on=add_years(starts_on, years) - timedelta(days=1), activated_at=timezone.now())
+    licence = LicenceFactory(declaration=declaration, state=state, notice_contact_name="李四",
+                             notice_field_of_use="电池管理系统", starts_on=starts_on,
+                             ends_on=add_years(starts_on, years) - timedelta(days=1), activated_at=timezone.now())
     licence.certificate_number = f"OL{starts_on:%Y}{licence.pk:08d}"
     licence.save(update_fields=["certificate_number"])
     if first_paid and licence.first_amount_fen:
-        Payment.objects.create(licence=licence, purpose=Payment.Purpose.FIRST_AMOUNT, amount_fen=licence.first_amount_fen,
-                               charge_fen=licence.first_amount_fen, state=Payment.State.SUCCEEDED,
-                               succeeded_at=timezone.now(), due_on=starts_on)
+        # Without a stored fee rate, as this builder has always made it.
+        PaymentFactory(licence=licence, paid=True, platform_fee_rate=None, due_on=starts_on)
     return licence
 
 
 def member_of(organisation):
-    return MembershipFactory(user=UserFactory(), organisation=organisation).user
+    return member(organisation)
 
 
 def file(licence, start, end, base, *, by=None, today=AFTER_TERM):
