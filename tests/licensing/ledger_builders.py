@@ -10,8 +10,9 @@ from django.utils import timezone
 from licensing.ledger import services as ledger
 from licensing.models.licences import Licence, LicenceState, Payment, Voucher, VoucherUse
 from marketplace.parties.models import MembershipRole
-from tests.licensing.factories import DeclarationFactory
-from tests.parties.factories import IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory
+from tests.licensing.factories import DeclarationFactory, LicenceFactory, PaymentFactory, VoucherFactory
+from tests.parties import factories as parties
+from tests.parties.factories import IPOfficeFactory, OrganisationFactory
 
 FEE_RATE_PROVIDER = "tests.licensing.ledger_builders.five_percent"
 
@@ -22,7 +23,7 @@ def five_percent() -> Decimal:
 
 
 def member(organisation, role=MembershipRole.MEMBER):
-    return MembershipFactory(user=UserFactory(), organisation=organisation, role=role).user
+    return parties.member(organisation, role)
 
 
 def ip_officer():
@@ -32,30 +33,20 @@ def ip_officer():
 def licence(*, licensee=None, first_amount_fen=100_000, state=LicenceState.ACTIVE, **kwargs) -> Licence:
     """A licence taken under a lump-sum declaration, built directly (no notice flow)."""
     declaration = DeclarationFactory(lump_sum_fen=first_amount_fen)
-    licensee = licensee or OrganisationFactory()
-    today = timezone.localdate()
-    fields = {
-        "declaration": declaration, "patent": declaration.patent, "licensor": declaration.holder, "licensee": licensee,
-        "state": state, "notice_legal_name": licensee.name_zh, "notice_uscc": licensee.uscc or "",
-        "notice_contact_name": "李经理", "notice_contact_email": "li@example.cn", "notice_field_of_use": "电池制造",
-        "notice_submitted_at": timezone.now(), "terms_version": declaration.terms_version,
-        "terms_text": declaration.terms_version.clauses_zh, "terms_sha256": declaration.terms_version.sha256,
-        "fee_form": declaration.fee_form, "lump_sum_fen": first_amount_fen, "duration_years": 3,
-        "first_amount_fen": first_amount_fen,
-    }
+    fields = {"declaration": declaration, "licensee": licensee or OrganisationFactory(), "state": state}
     if state == LicenceState.ACTIVE:
-        fields.update(starts_on=today, activated_at=timezone.now())
+        fields.update(starts_on=timezone.localdate(), activated_at=timezone.now())
     fields.update(kwargs)
-    created = Licence.objects.create(**fields)
+    created = LicenceFactory(**fields)
     if state == LicenceState.ACTIVE and not created.certificate_number:
-        created.certificate_number = f"OL{today:%Y}{created.pk:08d}"
+        created.certificate_number = f"OL{timezone.localdate():%Y}{created.pk:08d}"
         created.save(update_fields=["certificate_number"])
     return created
 
 
 def voucher(organisation, *, amount_fen=30_000, balance_fen=None, uses=("licence_fees", "royalties"),
             expires_in_days=365, code=None) -> Voucher:
-    return Voucher.objects.create(
+    return VoucherFactory(
         code=code or f"CX2026-T{Voucher.objects.count():05d}", organisation=organisation, amount_fen=amount_fen,
         balance_fen=amount_fen if balance_fen is None else balance_fen, eligible_uses=list(uses),
         expires_on=timezone.localdate() + timedelta(days=expires_in_days))
@@ -75,11 +66,8 @@ def paid_payment(licence_: Licence, *, amount_fen=None, voucher_: Voucher | None
     the rest by card (`intent_id`), with the platform fee rate of the moment stored on it as
     payment_mark_succeeded stores it, posted with ledger.post_payment_received unless post=False."""
     amount_fen = licence_.first_amount_fen if amount_fen is None else amount_fen
-    kwargs.setdefault("platform_fee_rate", ledger.current_platform_fee_rate())
-    payment = Payment.objects.create(
-        licence=licence_, purpose=purpose, state=Payment.State.SUCCEEDED, amount_fen=amount_fen,
-        voucher_fen=voucher_fen, charge_fen=amount_fen - voucher_fen, stripe_payment_intent_id=intent_id,
-        succeeded_at=timezone.now(), due_on=timezone.localdate(), **kwargs)
+    payment = PaymentFactory(licence=licence_, paid=True, purpose=purpose, amount_fen=amount_fen,
+                             voucher_fen=voucher_fen, stripe_payment_intent_id=intent_id, **kwargs)
     if voucher_fen:
         voucher_.balance_fen -= voucher_fen
         voucher_.save(update_fields=["balance_fen"])
