@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from licensing.declarations import services as licensing_services
 from licensing.models import FeeForm, RoyaltyBase
-from licensing.models.licences import Licence, LicenceState, Payment, Voucher
+from licensing.models.licences import LicenceState, Payment
 from licensing.royalties import services as royalties
 from licensing.royalties.services import add_years
 from marketplace.demo.seed import seed_pages
@@ -26,8 +26,15 @@ from marketplace.needs import services as needs
 from marketplace.parties.models import MembershipRole, Notification
 from marketplace.pools import services as pools
 from patents.models import InventoryBatch
-from tests.licensing.factories import DeclarationFactory, LicenceTermsFactory, eligible_patent
-from tests.parties.factories import HolderFactory, IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory
+from tests.licensing.factories import (
+    DeclarationFactory,
+    LicenceFactory,
+    LicenceTermsFactory,
+    PaymentFactory,
+    VoucherFactory,
+    eligible_patent,
+)
+from tests.parties.factories import HolderFactory, IPOfficeFactory, OrganisationFactory, UserFactory, member
 
 ROLES = ("anonymous", "licensee_member", "licensee_admin", "holder_member", "holder_admin", "editor", "ip_office",
          "superuser")
@@ -56,7 +63,7 @@ SECRETS = {
 
 
 def _member(organisation, role=MembershipRole.MEMBER, **user):
-    return MembershipFactory(user=UserFactory(**user), organisation=organisation, role=role).user
+    return member(organisation, role, **user)
 
 
 def _royalty_declaration(holder, terms):
@@ -70,30 +77,20 @@ def _licence(declaration, licensee, *, state=LicenceState.ACTIVE, field_of_use="
              certificate_number=None):
     """A licence as licence_notice_submit and its payment leave it (built with the ORM, as the ledger tests
     do), with its first amount: paid when active, waiting when payment is pending."""
-    terms = declaration.terms_version
     starts = timezone.localdate() - timedelta(days=started_days_ago)
-    fields = {
-        "declaration": declaration, "patent": declaration.patent, "licensor": declaration.holder,
-        "licensee": licensee, "state": state, "notice_legal_name": licensee.name_zh, "notice_uscc": licensee.uscc,
-        "notice_contact_name": "李经理", "notice_contact_email": "li@example.cn", "notice_field_of_use": field_of_use,
-        "notice_submitted_at": timezone.now(), "terms_version": terms, "terms_text": terms.clauses_zh,
-        "terms_sha256": terms.sha256, "fee_form": declaration.fee_form, "lump_sum_fen": declaration.lump_sum_fen,
-        "royalty_base": declaration.royalty_base, "royalty_rate": declaration.royalty_rate,
-        "annual_minimum_fen": declaration.annual_minimum_fen, "duration_years": 3,
-        "first_amount_fen": declaration.first_amount_due_fen or 0,
-    }
+    fields = {"declaration": declaration, "licensee": licensee, "state": state, "notice_field_of_use": field_of_use,
+              "duration_years": 3}
     if state == LicenceState.ACTIVE:
         fields.update(starts_on=starts, ends_on=add_years(starts, 3) - timedelta(days=1), activated_at=timezone.now())
-    licence = Licence.objects.create(**fields)
+    licence = LicenceFactory(**fields)
     if state == LicenceState.ACTIVE:
         licence.certificate_number = certificate_number or f"OL{starts:%Y}{licence.pk:08d}"
         licence.save(update_fields=["certificate_number"])
     if licence.first_amount_fen:
-        paid = state == LicenceState.ACTIVE
-        Payment.objects.create(licence=licence, purpose=Payment.Purpose.FIRST_AMOUNT, amount_fen=licence.first_amount_fen,
-                               charge_fen=licence.first_amount_fen,
-                               state=Payment.State.SUCCEEDED if paid else Payment.State.CREATED,
-                               succeeded_at=timezone.now() if paid else None, due_on=starts)
+        if state == LicenceState.ACTIVE:  # paid; no fee rate stored, as this world always left it
+            PaymentFactory(licence=licence, paid=True, platform_fee_rate=None, due_on=starts)
+        else:
+            PaymentFactory(licence=licence, state=Payment.State.CREATED, due_on=starts)
     return licence
 
 
@@ -107,9 +104,7 @@ def _batch(holder, run_by, filename):
 
 
 def _voucher(organisation, code, amount_fen=10_000_000):
-    return Voucher.objects.create(code=code, organisation=organisation, amount_fen=amount_fen, balance_fen=amount_fen,
-                                  eligible_uses=[Voucher.Use.LICENCE_FEES, Voucher.Use.ROYALTIES],
-                                  expires_on=timezone.localdate() + timedelta(days=365))
+    return VoucherFactory(code=code, organisation=organisation, amount_fen=amount_fen)
 
 
 def _need(organisation, by, title, **fields):
