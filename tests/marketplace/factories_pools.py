@@ -6,8 +6,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from licensing.models import DeclarationState, FeeForm, RoyaltyBase
-from licensing.models.licences import Licence, LicenceState, Payment, RoyaltyReport
-from tests.licensing.factories import DeclarationFactory, eligible_patent
+from licensing.models.licences import LicenceState, Payment
+from tests.licensing.factories import (
+    DeclarationFactory,
+    LicenceFactory,
+    PaymentFactory,
+    RoyaltyReportFactory,
+    eligible_patent,
+)
 from tests.parties.factories import HolderFactory, OrganisationFactory
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -18,21 +24,19 @@ def noon(day: date) -> datetime:
 
 
 def paid(licence, *, amount_fen, on, purpose=Payment.Purpose.FIRST_AMOUNT, due_on=None):
-    return Payment.objects.create(licence=licence, purpose=purpose, amount_fen=amount_fen, charge_fen=amount_fen,
-                                  state=Payment.State.SUCCEEDED, succeeded_at=noon(on), due_on=due_on)
+    return PaymentFactory(licence=licence, paid=True, platform_fee_rate=None, purpose=purpose, amount_fen=amount_fen,
+                          succeeded_at=noon(on), due_on=due_on)
 
 
 def report(licence, *, start, end, base_fen, royalty_fen, due_fen, due_on, paid_on=None):
     """A royalty report and its invoice: paid on ``paid_on``, or still awaiting the card."""
     payment = None
     if due_fen:
-        payment = Payment.objects.create(
-            licence=licence, purpose=Payment.Purpose.ROYALTY, amount_fen=due_fen, charge_fen=due_fen, due_on=due_on,
-            state=Payment.State.SUCCEEDED if paid_on else Payment.State.REQUIRES_PAYMENT,
-            succeeded_at=noon(paid_on) if paid_on else None)
-    return RoyaltyReport.objects.create(licence=licence, period_start=start, period_end=end, base_amount_fen=base_fen,
-                                        royalty_fen=royalty_fen, amount_due_fen=due_fen, due_on=due_on,
-                                        payment=payment)
+        settled = {"paid": True, "platform_fee_rate": None, "succeeded_at": noon(paid_on)} if paid_on else {}
+        payment = PaymentFactory(licence=licence, purpose=Payment.Purpose.ROYALTY, amount_fen=due_fen, due_on=due_on,
+                                 **settled)
+    return RoyaltyReportFactory(licence=licence, period_start=start, period_end=end, base_amount_fen=base_fen,
+                                royalty_fen=royalty_fen, amount_due_fen=due_fen, due_on=due_on, payment=payment)
 
 
 def active_licence(*, holder, licensee, starts_on, ends_on, fee_form=FeeForm.ROYALTY, royalty_rate=None,
@@ -46,12 +50,9 @@ def active_licence(*, holder, licensee, starts_on, ends_on, fee_form=FeeForm.ROY
              "royalty_rate": royalty_rate, "annual_minimum_fen": annual_minimum_fen}
     declaration = DeclarationFactory(patent=patent, holder=holder, state=DeclarationState.PUBLISHED, **offer)
     type(declaration).objects.filter(pk=declaration.pk).update(published_at=noon(starts_on))
-    return Licence.objects.create(
-        declaration=declaration, patent=patent, licensor=holder, licensee=licensee, state=LicenceState.ACTIVE,
-        notice_legal_name=licensee.name_zh, notice_uscc=licensee.uscc or "", notice_contact_name="李经理",
-        notice_contact_email="li@example.cn", notice_field_of_use="储能设备制造", notice_submitted_at=noon(starts_on),
-        terms_version=declaration.terms_version, terms_text=declaration.terms_version.clauses_zh,
-        terms_sha256=declaration.terms_version.sha256, duration_years=ends_on.year - starts_on.year,
+    return LicenceFactory(
+        declaration=declaration, licensee=licensee, state=LicenceState.ACTIVE, notice_field_of_use="储能设备制造",
+        notice_submitted_at=noon(starts_on), duration_years=ends_on.year - starts_on.year,
         first_amount_fen=first_amount_fen, starts_on=starts_on, ends_on=ends_on, activated_at=noon(starts_on),
         certificate_number=f"OL{licensee.pk:04d}{patent.pk:06d}", recorded_on=recorded_on,
         recording_number="2025110000123" if recorded_on else "", **offer)
