@@ -35,7 +35,7 @@ from licensing.models.licences import Licence, LicenceState, Payment
 from marketplace.models import StatisticsSnapshot
 from marketplace.office import statistics
 from marketplace.parties.models import OrganisationKind
-from tests.licensing.factories import DeclarationFactory, eligible_patent
+from tests.licensing.factories import DeclarationFactory, LicenceFactory, PaymentFactory, eligible_patent
 from tests.parties.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,20 +59,13 @@ def declaration(*, field, kind, province, grade, published, withdrawn=None, **of
 
 
 def licence(d, *, active, notice=None, first_amount_fen=0, recorded=None, paid_fen=0, refunded_fen=0):
-    licensee = OrganisationFactory()
-    made = Licence.objects.create(
-        declaration=d, patent=d.patent, licensor=d.holder, licensee=licensee, state=LicenceState.ACTIVE,
-        notice_legal_name=licensee.name_zh, notice_uscc=licensee.uscc, notice_contact_name="李经理",
-        notice_contact_email="li@example.cn", notice_field_of_use="制造", notice_submitted_at=notice or active,
-        terms_version=d.terms_version, terms_text=d.terms_version.clauses_zh, terms_sha256=d.terms_version.sha256,
-        fee_form=d.fee_form, lump_sum_fen=d.lump_sum_fen, duration_years=3, first_amount_fen=first_amount_fen,
-        starts_on=active.date(), activated_at=active, recorded_on=recorded,
-        recording_number="2026990000123" if recorded else "")
+    made = LicenceFactory(
+        declaration=d, state=LicenceState.ACTIVE, notice_field_of_use="制造", notice_submitted_at=notice or active,
+        duration_years=3, first_amount_fen=first_amount_fen, starts_on=active.date(), activated_at=active,
+        recorded_on=recorded, recording_number="2026990000123" if recorded else "")
     if paid_fen:
-        Payment.objects.create(
-            licence=made, purpose=Payment.Purpose.FIRST_AMOUNT, amount_fen=paid_fen, charge_fen=paid_fen,
-            refunded_fen=refunded_fen, succeeded_at=active,
-            state=Payment.State.PARTIALLY_REFUNDED if refunded_fen else Payment.State.SUCCEEDED)
+        PaymentFactory(licence=made, amount_fen=paid_fen, refunded_fen=refunded_fen, succeeded_at=active, due_on=None,
+                       state=Payment.State.PARTIALLY_REFUNDED if refunded_fen else Payment.State.SUCCEEDED)
     return made
 
 
