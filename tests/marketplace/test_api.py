@@ -25,7 +25,8 @@ from tests.licensing import ledger_builders as build
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin
 from tests.marketplace.test_search import publish
 from tests.marketplace.test_statistics import build_market as build_statistics_market
-from tests.parties.factories import IPOfficeFactory, MembershipFactory, OrganisationFactory, UserFactory
+from tests.parties import factories as parties
+from tests.parties.factories import IPOfficeFactory, MembershipFactory, OrganisationFactory
 from tests.worlds import ModuleSettings, module_world
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +78,7 @@ def api_for(client, openapi, user) -> Api:
 
 
 def member(organisation):
-    return MembershipFactory(user=UserFactory(), organisation=organisation).user
+    return parties.member(organisation)
 
 
 @pytest.fixture(scope="module")
