@@ -125,14 +125,6 @@ def listing_queryset() -> QuerySet:
     )
 
 
-def _bucket_filter(buckets, annotation):
-    keys = {b[0] for b in buckets}
-
-    def method(queryset, name, value):
-        return queryset.filter(**{annotation: value}) if value in keys else queryset
-    return method
-
-
 class ListingFilter(django_filters.FilterSet):
     """The one definition of a listing search: the query, every facet and the sort order. ``text_matches`` (the
     search backend's lazy, relevance-ordered queryset) is made once and shared with the FilterSets that compute

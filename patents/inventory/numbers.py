@@ -96,14 +96,6 @@ def _clean(raw: str) -> str:
     return _STRIP_RE.sub("", text)
 
 
-def _clean_series(text: pd.Series) -> pd.Series:
-    """Vectorised twin of :func:`_clean`; ``text`` must be an object Series of str."""
-    out = text.str.normalize("NFKC").str.upper()
-    for lookalike in _DOT_LOOKALIKES:
-        out = out.str.replace(lookalike, ".", regex=False)
-    return out.str.replace(_STRIP_PATTERN, "", regex=True)
-
-
 # --------------------------------------------------------------------------- patterns
 # The same pattern strings drive the scalar parser (re.fullmatch) and the vectorised
 # fast path (Series.str.extract with ^...$), so both see identical matches.
