@@ -70,7 +70,7 @@ def _text_condition(words: str) -> tuple[str, list]:
     """The full-text condition over the listings' search documents' index (migration marketplace 0006)."""
     if connection.vendor == "postgresql":
         return ("p.id IN (SELECT page_id FROM marketplace_listingdocument "
-                "WHERE search_vector @@ plainto_tsquery('simple', %s))", [words])
+                "WHERE search_vector @@ plainto_tsquery('english', %s))", [words])
     match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words.split())
     return ("p.id IN (SELECT rowid FROM marketplace_listingdocument_fts WHERE marketplace_listingdocument_fts MATCH %s)",
             [match])

@@ -4,10 +4,12 @@ SQLite: an FTS5 table reading its text from the documents (external content, row
 by triggers, so that ``bm25()`` ranks a match in the same statement that finds it. PostgreSQL: a stored
 ``tsvector`` column (generated from ``search_text``) with a GIN index: an index on the expression instead makes
 PostgreSQL recompute the vector for every candidate row (measured: p95 14 s against 235 ms at 1M rows), and
-``text_pattern_ops`` btrees so that IPC prefixes use an index under the C.UTF-8 collation. The 'simple'
-configuration keeps every word as written (no stemming), as the Chinese words cut by jieba need, and is what
-the search backend used before. The documents are then built from the listings already there."""
-
+``text_pattern_ops`` btrees so that IPC prefixes use an index under the C.UTF-8 collation. The 'english'
+configuration (English words stemmed, so "batteries" finds "battery"; the Chinese words cut by jieba pass
+through unchanged) is what the search backend used before on a cluster initialised as ours are (C.UTF-8 gives
+English as the default text-search configuration): written out here because a generated column needs an
+immutable expression. (SQLite's FTS5 keeps words as written, as the backend did there.) The documents are then
+built from the listings already there."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -27,7 +29,7 @@ SQLITE_UP = [
 SQLITE_DOWN = [f"DROP TRIGGER IF EXISTS {DOCS}_{t}" for t in ("ai", "ad", "au")] + [f"DROP TABLE IF EXISTS {FTS}"]
 POSTGRESQL_UP = [
     f"ALTER TABLE {DOCS} ADD COLUMN search_vector tsvector "
-    "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, search_text)) STORED",
+    "GENERATED ALWAYS AS (to_tsvector('english'::regconfig, search_text)) STORED",
     f"CREATE INDEX listingdoc_search_vector ON {DOCS} USING gin (search_vector)",
     f"CREATE INDEX listingdoc_ipc_prefix ON {DOCS} (ipc_subclass text_pattern_ops)",
     f"CREATE INDEX listingdoc_main_ipc_prefix ON {DOCS} (main_ipc text_pattern_ops)",
@@ -82,7 +84,7 @@ class Migration(migrations.Migration):
                 ('grade', models.CharField(max_length=1)),
                 ('kind', models.CharField(max_length=20)),
                 ('technology_field', models.PositiveSmallIntegerField(null=True)),
-                ('sector', models.CharField(blank=True, max_length=16)),
+                ('sector', models.CharField(blank=True, max_length=32)),
                 ('ipc_section', models.CharField(blank=True, max_length=1)),
                 ('ipc_subclass', models.CharField(blank=True, max_length=4)),
                 ('main_ipc', models.CharField(blank=True, max_length=20)),

@@ -29,7 +29,7 @@ class ListingDocument(models.Model):
     grade = models.CharField(max_length=1)
     kind = models.CharField(max_length=20)
     technology_field = models.PositiveSmallIntegerField(null=True)
-    sector = models.CharField(max_length=16, blank=True)
+    sector = models.CharField(max_length=32, blank=True)
     ipc_section = models.CharField(max_length=1, blank=True)
     ipc_subclass = models.CharField(max_length=4, blank=True)
     main_ipc = models.CharField(max_length=20, blank=True)

@@ -119,7 +119,7 @@ def _text_condition(words: list[str]):
     """The documents whose text holds every word, as a condition the database evaluates with its full-text
     index: a semi-join on the FTS5 table on SQLite, the GIN-indexed tsvector on PostgreSQL."""
     if connection.vendor == "postgresql":
-        return RawSQL("search_vector @@ plainto_tsquery('simple'::regconfig, %s)", [" ".join(words)],
+        return RawSQL("search_vector @@ plainto_tsquery('english'::regconfig, %s)", [" ".join(words)],
                       output_field=BooleanField())
     return Q(page_id__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",  # noqa: S608, S611
                                 [_fts_match(words)]))
@@ -388,7 +388,7 @@ def _ranked_page(filterset: ListingFilter, *, offset: int, limit: int) -> list[d
     PostgreSQL) and pages in the statement that finds the matches; ties go to the newest."""
     results = filterset.qs.order_by()
     if connection.vendor == "postgresql":
-        rank = RawSQL("ts_rank(search_vector, plainto_tsquery('simple'::regconfig, %s))", [" ".join(filterset.words)],
+        rank = RawSQL("ts_rank(search_vector, plainto_tsquery('english'::regconfig, %s))", [" ".join(filterset.words)],
                       output_field=FloatField())
         return list(results.annotate(rank=rank).order_by("-rank", "-first_published_at", "-page_id")
                     .values(*_HIT_COLUMNS)[offset:offset + limit])
