@@ -5,6 +5,7 @@ granted and ended, patents regraded and holders renamed (the documents follow th
 Relevance order is the one thing allowed to differ (bm25 / ts_rank over one column instead of the search
 backend's weighting), so for it the set of results is compared."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -114,3 +115,13 @@ def test_the_documents_follow_licences_grades_and_holders(generated_market):
     holders_listings = set(ListingDocument.objects.filter(declaration__holder=holder).values_list("page_id", flat=True))
     found = listing_search(data={"q": "量子电池研究院"}, per_page=100)
     assert {hit.pk for hit in found.hits} == holders_listings and found.total == len(holders_listings)
+
+
+def test_search_reindex_rebuilds_lost_documents_with_the_same_answers(generated_market):
+    expected = reference_search({"q": search_bench.query_mix(seed=1)[0]["q"]})
+    ListingDocument.objects.all().delete()
+    out = io.StringIO()
+    call_command("search_reindex", "--no-progress", stdout=out)
+    assert f"{PatentListingPage.objects.live().filter(alias_of__isnull=True).count()} listing(s)" in out.getvalue()
+    assert_same({"q": search_bench.query_mix(seed=1)[0]["q"]})
+    assert expected["total"] > 0
