@@ -23,6 +23,15 @@ def _site_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_listing_pages():
+    """The local-memory cache outlives each test's database: no test is served a listing page another test
+    stored (marketplace.listings.cache)."""
+    from marketplace.listings.cache import listing_cache_invalidate
+
+    listing_cache_invalidate()
+
+
 @pytest.fixture
 def demo_pages(db):
     """The zh-hans home page with its English translation and the guide, made by the demo seeder."""
