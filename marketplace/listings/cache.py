@@ -28,8 +28,13 @@ from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
-from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_cache_control, \
-    patch_vary_headers, set_response_etag
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+    set_response_etag,
+)
 from django.utils.translation import get_language
 
 from licensing.models import Declaration, DeclarationState

@@ -82,8 +82,8 @@ def listing_similar_rows(*, page: PatentListingPage, technology_field: str, inde
             .filter(declaration__state=DeclarationState.PUBLISHED,
                     declaration__patent__technology_field=technology_field)
             .order_by("-declaration__patent__grade_score")
-            .values("slug", "title", "declaration_id", "declaration__patent__grade_override", "declaration__patent__grade_computed")
-            [:SIMILAR_SIZE])
+            .values("slug", "title", "declaration_id", "declaration__patent__grade_override",
+                    "declaration__patent__grade_computed")[:SIMILAR_SIZE])
     # Patent.grade: the holder's override if any, else the computed grade.
     return [SimilarRow(url=f"{index_url}{row['slug']}/", title=row["title"], declaration_id=row["declaration_id"],
                        grade=row["declaration__patent__grade_override"] or row["declaration__patent__grade_computed"])
