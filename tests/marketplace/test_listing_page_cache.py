@@ -173,3 +173,18 @@ def test_the_index_writes_the_fee_as_the_fee_template_does(language, offer):
     with translation.override(language):
         rendered = render_to_string("licensing/_fee.html", {"declaration": declaration})
         assert rendered.strip() == f'<span class="fee">{fee_text(**fields)}</span>'
+
+
+def test_rendering_a_page_takes_as_many_queries_with_more_listings(listing):
+    """The renders the cache stores stay constant in the data size too (one query per list, plain values)."""
+    def rendered_queries():
+        listing_cache_invalidate()
+        return [_get(Client(), url)[1] for url in (INDEX, "/en/listings/", _url(listing), _url(listing, "en"))]
+
+    rendered_queries()  # process-wide caches (content types, sites, locales) filled once
+    few = rendered_queries()
+    for _ in range(5):
+        other = DeclarationFactory()
+        listings.declaration_publish(declaration=other, by=holder_admin(other.holder))
+    assert rendered_queries() == few
+    assert len(PatentListingPage.objects.live()) == 12
