@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.urls import translate_url
 from django.utils.formats import localize
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
@@ -96,7 +97,7 @@ def parent_url(*, page_url: str) -> str:
 
 
 def language_links(*, page: Page, request) -> list[dict]:
-    """The page in each language it exists in, for the language switch of pages that are cached for everyone
+    """The page in each language, for the language switch of pages that are cached for everyone
     (marketplace.listings.cache): links, where the other pages post a form with the visitor's CSRF token.
     Each {"code", "name", "url", "current"}."""
     current = get_language()
@@ -105,8 +106,8 @@ def language_links(*, page: Page, request) -> list[dict]:
     links = []
     for code, _name in settings.LANGUAGES:
         translation = by_code.get(code)
-        if translation is None:
-            continue
-        links.append({"code": code, "name": get_language_info(code)["name_local"], "url": translation.get_url(request),
+        # No page in that language (yet): the same address in it, where the language form would have sent them.
+        url = translation.get_url(request) if translation is not None else translate_url(request.path, code)
+        links.append({"code": code, "name": get_language_info(code)["name_local"], "url": url,
                       "current": code == current})
     return links

@@ -102,6 +102,8 @@ def test_anonymous_pages_are_public_for_a_short_while_with_an_etag_and_answer_30
         cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
         assert cache_control == {"public", "max-age=60"}, attempt
         assert "Cookie" in response["Vary"] and response["ETag"].startswith('"')
+        # The site's security headers are added around the cache, to stored pages as well.
+        assert response.has_header("Content-Security-Policy") and response["X-Frame-Options"] == "DENY"
     not_modified = Client().get(url, HTTP_IF_NONE_MATCH=response["ETag"])
     assert not_modified.status_code == 304 and not_modified.content == b""
     assert not_modified["ETag"] == response["ETag"]
