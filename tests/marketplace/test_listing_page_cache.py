@@ -8,6 +8,7 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import translation
 
 from licensing.models import FeeForm, RoyaltyBase
@@ -190,3 +191,16 @@ def test_rendering_a_page_takes_as_many_queries_with_more_listings(listing):
         listings.declaration_publish(declaration=other, by=holder_admin(other.holder))
     assert rendered_queries() == few
     assert len(PatentListingPage.objects.live()) == 12
+
+
+def test_a_visitor_with_a_message_waiting_gets_it_on_a_fresh_page_that_is_not_stored(listing):
+    url = _url(listing)
+    stored = Client().get(url).content.decode()
+    visitor = Client()
+    visitor.force_login(_buyer())
+    visitor.post(reverse("listing_save", args=[listing.pk]), {"next": url})  # "Listing saved" waits to be shown
+    visitor.post(reverse("logout"))  # anonymous again, the message still waiting in its cookie
+    with_message = visitor.get(url)
+    assert '<ul class="messages">' in with_message.content.decode()
+    assert "private" in with_message["Cache-Control"]
+    assert Client().get(url).content.decode() == stored
