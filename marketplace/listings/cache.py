@@ -45,9 +45,9 @@ INDEX_KEY = "listing-page:version:index"
 PAGE_PREFIX = "listing-page:page:"
 # How long a stored page may be served at most, whatever the invalidation: licence counts and "similar
 # listings" of other pages change without a sync of this page (see listing_cache_invalidate).
-PAGE_SECONDS = getattr(settings, "LISTING_PAGE_CACHE_SECONDS", 600)
+PAGE_SECONDS = settings.LISTING_PAGE_CACHE_SECONDS
 # What browsers and shared caches may keep without asking again: short, because publish and withdraw must show.
-BROWSER_MAX_AGE = getattr(settings, "LISTING_PAGE_MAX_AGE", 60)
+BROWSER_MAX_AGE = settings.LISTING_PAGE_MAX_AGE
 _REQUEST_MARK = "listing_page_cache"
 
 

@@ -111,6 +111,11 @@ CACHES = {
     "progress": env.cache("PROGRESS_CACHE_URL", default=f"filecache://{BASE_DIR / '.cache' / 'progress'}"),
 }
 
+# Anonymous listing pages are served from the default cache (marketplace.listings.cache): at most this long
+# (licence counts and other listings' "similar listings" follow within it), and browsers keep them this long.
+LISTING_PAGE_CACHE_SECONDS = env.int("LISTING_PAGE_CACHE_SECONDS", default=600)
+LISTING_PAGE_MAX_AGE = env.int("LISTING_PAGE_MAX_AGE", default=60)
+
 # Background work (imports, regrading, exports) runs as django-tasks: immediately in dev and tests,
 # through the database queue and `manage.py db_worker` in production.
 TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend")}}
