@@ -338,18 +338,6 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
     _log(f"{len(page_rows)} listing pages")
     del page_rows
 
-    # Index them through the real search backend (as `manage.py update_index` would).
-    from wagtail.search.backends import get_search_backend
-
-    backend = get_search_backend()
-    page_ids = [first_page + k for k in range(len(child_rows))]
-    for lo in range(0, len(page_ids), 2000):
-        batch = list(PatentListingPage.objects.filter(pk__in=page_ids[lo:lo + 2000])
-                     .select_related("declaration__patent", "declaration__holder"))
-        with transaction.atomic():
-            backend.add_bulk(PatentListingPage, batch)
-        if (lo // 2000) % 10 == 0:
-            _log(f"indexed {lo + len(batch)}/{len(page_ids)}")
     del child_rows
 
     # Licences: popular listings draw more licensees; one live licence per licensee and declaration.
@@ -362,6 +350,11 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
     counts["needs"] = _needs(rng, needs=needs, licensee_ids=licensee_ids, provinces=provinces, seed=seed, run=run,
                              today=today, model=Need, load_rows=load_rows, next_id=next_id)
     reset_sequences(Organisation, Patent, PatentCoOwner, Declaration, Page, Licence, Payment, RoyaltyReport, Need)
+    # The listings' search documents, as the product builds them (they also say whether a listing is licensed).
+    from marketplace.search.documents import listing_documents_rebuild
+
+    counts["search_documents"] = listing_documents_rebuild(
+        progress=lambda done, total: _log(f"search documents {done}/{total}") if done % 20_000 < 2000 else None)
     if connection.vendor == "postgresql":
         analyze()
     else:

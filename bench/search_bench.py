@@ -67,24 +67,13 @@ def query_mix(*, seed: int = 0) -> list[dict]:
 # ------------------------------------------------------------------------------------------ the hand-written SQL
 
 def _text_condition(words: str) -> tuple[str, list]:
-    from django.contrib.contenttypes.models import ContentType
-    from modelsearch.conf import get_app_config
-
-    from marketplace.models import PatentListingPage
-
-    entries = get_app_config().get_model("IndexEntry")._meta.db_table  # wagtailsearch_indexentry under Wagtail
-    type_ids = [ContentType.objects.get_for_model(PatentListingPage).pk]
+    """The full-text condition over the listings' search documents' index (migration marketplace 0006)."""
     if connection.vendor == "postgresql":
-        from wagtail.search.backends import get_search_backend
-
-        config = getattr(get_search_backend(), "config", None) or "simple"
-        return (f"p.id IN (SELECT CAST(e.object_id AS bigint) FROM {entries} e WHERE e.content_type_id = %s "  # noqa: S608
-                "AND (e.title @@ plainto_tsquery(%s::regconfig, %s) OR e.body @@ plainto_tsquery(%s::regconfig, %s)))",
-                [type_ids[0], config, words, config, words])
-    match = " AND ".join('"' + w.replace('"', "") + '"' for w in words.split())
-    return (f"p.id IN (SELECT CAST(e.object_id AS integer) FROM {entries} e JOIN {entries}_fts f "  # noqa: S608
-            f"ON f.rowid = e.id WHERE e.content_type_id = %s AND {entries}_fts MATCH %s)",
-            [type_ids[0], match])
+        return ("p.id IN (SELECT page_id FROM marketplace_listingdocument "
+                "WHERE search_vector @@ plainto_tsquery('english', %s))", [words])
+    match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words.split())
+    return ("p.id IN (SELECT rowid FROM marketplace_listingdocument_fts WHERE marketplace_listingdocument_fts MATCH %s)",
+            [match])
 
 
 _FIRST_DUE = ("CASE d.fee_form WHEN 'lump_sum' THEN COALESCE(d.lump_sum_fen, 0) WHEN 'entry_plus_royalty' THEN "

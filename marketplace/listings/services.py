@@ -24,6 +24,7 @@ from marketplace.listings.selectors import listing_similar_rows, parent_url
 from marketplace.matching import services as match_refresh
 from marketplace.models import ListingIndexPage, PatentListingPage, SavedListing
 from marketplace.parties.models import User
+from marketplace.search.documents import listing_documents_sync
 from patents.inventory.selectors import grade_explanation
 from patents.models import Patent
 
@@ -68,6 +69,7 @@ def listing_sync(*, declaration: Declaration) -> PatentListingPage | None:
         if page.live:
             page.unpublish()  # Wagtail unpublishes its aliases with it
         listing_editors_revoke(page=page)
+    listing_documents_sync(declaration_ids=[declaration.pk])
     # Everything, not only this declaration's pages: the indexes and other listings' "similar listings" show it.
     listing_cache_invalidate()
     return page
