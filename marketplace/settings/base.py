@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Anonymous listing pages from the cache, before Wagtail routes them: needs the user and messages above.
+    "marketplace.listings.cache.ListingPageCacheMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, as django-axes asks: it turns a locked-out log-in into our "log-in paused" page.
     "axes.middleware.AxesMiddleware",
@@ -116,6 +118,11 @@ CACHES = {
     # Live progress of background work, shared between the worker and the web process.
     "progress": env.cache("PROGRESS_CACHE_URL", default=f"filecache://{BASE_DIR / '.cache' / 'progress'}"),
 }
+
+# Anonymous listing pages are served from the default cache (marketplace.listings.cache): at most this long
+# (licence counts and other listings' "similar listings" follow within it), and browsers keep them this long.
+LISTING_PAGE_CACHE_SECONDS = env.int("LISTING_PAGE_CACHE_SECONDS", default=600)
+LISTING_PAGE_MAX_AGE = env.int("LISTING_PAGE_MAX_AGE", default=60)
 
 # Background work (imports, regrading, exports) runs as django-tasks: immediately in dev and tests,
 # through the database queue and `manage.py db_worker` in production.
