@@ -14,6 +14,9 @@ cache (marketplace.listings.funnel). Hits are answered here, after the session, 
 middleware and before Wagtail; the page's hook (marketplace/listings/wagtail_hooks.py) marks a render as
 storable with `listing_cache_mark`.
 
+The search page is stored the same way for anonymous visitors, per address including its query string, under
+the search documents' version (marketplace.search.views marks it with `listing_cache_mark_search`).
+
 Invalidation is by version tokens kept in the same cache: one for everything and one per declaration. A stored
 page remembers the tokens it was rendered under and is a miss once either changed. Tokens are random, not
 counters, so a token evicted by the cache server never brings an old page back (a missing token is a miss)."""
@@ -28,6 +31,7 @@ from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils.cache import (
     add_never_cache_headers,
     get_conditional_response,
@@ -90,6 +94,30 @@ def listing_cache_mark(*, request, declaration: Declaration | None = None) -> No
     setattr(request, _REQUEST_MARK, mark)
 
 
+def listing_cache_mark_search(*, request, tokens: dict[str, str]) -> None:
+    """Called by the search page while it renders for an anonymous visitor: this response may be stored under
+    its full address (query string included), for as long as ``tokens`` (cache key -> value read before the
+    search ran; the search documents' version) stay what they are."""
+    setattr(request, _REQUEST_MARK, {"declaration_id": None, "holder_id": None, "tokens": dict(tokens)})
+
+
+def listing_cache_patents_changed(*, patent_ids, fields=()) -> None:
+    """Listener (settings.PATENT_CHANGE_LISTENERS): titles and grades show on listings, their indexes and other
+    listings' "similar listings", so every stored page is renewed."""
+    listing_cache_invalidate()
+
+
+def listing_cache_holders_changed(*, organisation_ids) -> None:
+    """Listener (settings.ORGANISATION_CHANGE_LISTENERS): holders' names show on every kind of listing page."""
+    listing_cache_invalidate()
+
+
+def listing_cache_page_published_or_unpublished(sender, instance, **kwargs) -> None:
+    """Receiver of Wagtail's page_published / page_unpublished for listing pages (an approved holder's revision,
+    an editor taking a listing off the site): that listing's pages and the indexes are renewed."""
+    listing_cache_invalidate(declaration_ids=[instance.declaration_id])
+
+
 def _token(key: str) -> str:
     token = cache.get(key)
     if token is None:
@@ -99,14 +127,16 @@ def _token(key: str) -> str:
 
 
 def _page_key(request) -> str:
-    raw = f"{request.get_host()}|{get_language()}|{request.path}"
+    raw = f"{request.get_host()}|{get_language()}|{request.path}|{request.META.get('QUERY_STRING', '')}"
     return PAGE_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _may_use_cache(request) -> bool:
-    """Only what every anonymous visitor sees alike: GET or HEAD, no query string, not logged in, no
-    messages waiting (they are shown on the page and belong to this visitor)."""
-    return (request.method in ("GET", "HEAD") and not request.META.get("QUERY_STRING")
+    """Only what every anonymous visitor sees alike: GET or HEAD, not logged in, no messages waiting (they are
+    shown on the page and belong to this visitor), and no query string (the listing's cost calculator) except
+    on the search page, where the query string is the search (stored per address)."""
+    return (request.method in ("GET", "HEAD")
+            and (not request.META.get("QUERY_STRING") or request.path == reverse("listing_search"))
             and not request.user.is_authenticated and len(get_messages(request)) == 0)
 
 
