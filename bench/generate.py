@@ -316,24 +316,30 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
     withdrawn = rng.random(m) < 0.05
     published_days = (np.datetime64(today) - np.datetime64("1970-01-01")).astype(int) - rng.integers(1, 3 * 365, m)
     published_at = _aware(published_days, rng.integers(8 * 3600, 18 * 3600, m))
+    duration = rng.choice([1, 3, 5], size=m).tolist()
+    # Whole columns as Python values once; the loop below only picks from them.
+    fee, base, withdrawn_l = fee.tolist(), base.tolist(), withdrawn.tolist()
+    lump, entry, minimum, with_minimum = lump.tolist(), entry.tolist(), minimum.tolist(), with_minimum.tolist()
+    rates = [Decimal(f"{r:.1f}") for r in rate.tolist()]
     decl_rows, pages = [], []
     for i, pid in enumerate(patent_ids.tolist()):
-        holder, field, subclass, expiry = declared[pid]
+        holder = declared[pid][0]
         form = fee[i]
         pk = first_decl + i
-        state = "withdrawn" if withdrawn[i] else "published"
+        gone = withdrawn_l[i]
+        royalty = form != "lump_sum"
         decl_rows.append((
-            pk, pid, holder, version.pk, state, form,
-            int(lump[i]) if form == "lump_sum" else None,
-            int(entry[i]) if form == "entry_plus_royalty" else None,
-            "" if form == "lump_sum" else base[i],
-            None if form == "lump_sum" else Decimal(str(rate[i])),
-            int(minimum[i]) if form != "lump_sum" and with_minimum[i] else None,
-            "CNY", "通过平台在线支付。 / Paid online through the platform.", int(rng.choice([1, 3, 5])), "",
+            pk, pid, holder, version.pk, "withdrawn" if gone else "published", form,
+            None if royalty else lump[i],
+            entry[i] if form == "entry_plus_royalty" else None,
+            base[i] if royalty else "",
+            rates[i] if royalty else None,
+            minimum[i] if royalty and with_minimum[i] else None,
+            "CNY", "通过平台在线支付。 / Paid online through the platform.", duration[i], "",
             "许可联系人", "licensing@bench.test", "", f"KF{pk:012d}", now, published_at[i],
-            published_at[i] + timedelta(days=200) if withdrawn[i] else None,
-            "许可策略调整 / change of licensing strategy" if withdrawn[i] else ""))
-        if not withdrawn[i]:
+            published_at[i] + timedelta(days=200) if gone else None,
+            "许可策略调整 / change of licensing strategy" if gone else ""))
+        if not gone:
             pages.append((pk, pid, published_at[i]))
     with transaction.atomic():
         load_rows(Declaration, [
