@@ -87,16 +87,17 @@ def _tables() -> set[str]:
 
 
 def _match(words: str) -> str:
-    """An FTS5 query: every word, each quoted (a phrase of one token), all required."""
-    return " AND ".join('"' + w.replace('"', "") + '"' for w in words.split())
+    """An FTS5 query: every word quoted as a string (quotes doubled), all required."""
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words.split())
 
 
 def _text_condition(words: str) -> tuple[str, list]:
     """The text part of the hand-written statement: listing page ids whose text matches every word."""
     tables = _tables()
     if connection.vendor == "postgresql" and "marketplace_listingdocument" in tables:
+        # The configuration search_vector is generated with (migration marketplace 0006).
         return ("p.id IN (SELECT page_id FROM marketplace_listingdocument "
-                "WHERE search_vector @@ plainto_tsquery('simple', %s))", [words])
+                "WHERE search_vector @@ plainto_tsquery('english', %s))", [words])
     if connection.vendor != "postgresql" and "marketplace_listingdocument_fts" in tables:
         return ("p.id IN (SELECT rowid FROM marketplace_listingdocument_fts "
                 "WHERE marketplace_listingdocument_fts MATCH %s)", [_match(words)])

@@ -25,6 +25,7 @@ from licensing.models import Declaration, DeclarationState
 from licensing.models.licences import LIVE_LICENCE_STATES, Licence, LicenceState, Payment, ProcessedEvent, Voucher, VoucherUse
 from licensing.payments import gateway as stripe_gateway
 from licensing.vouchers.services import voucher_split
+from marketplace.parties import listeners
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.validators import normalize_uscc
 
@@ -105,6 +106,7 @@ def licence_activate(*, licence: Licence) -> Licence:
     # Numbered only now, never at notice time: a cancelled notice leaves no gap in the certificate numbers.
     licence.certificate_number = certificate_number_allocate(on=today)
     licence.save(update_fields=["state", "activated_at", "starts_on", "ends_on", "certificate_number"])
+    listeners.changed(listeners.LICENCE_CHANGE_LISTENERS, declaration_ids=[licence.declaration_id])
     return licence
 
 

@@ -34,6 +34,7 @@ from licensing.exceptions import LicensingError, NotAllowed
 from licensing.ledger import services as ledger
 from licensing.models.licences import LedgerAccount, LedgerEntry, Licence, LicenceState, Payment, Voucher, VoucherUse
 from licensing.payments import gateway as stripe_gateway
+from marketplace.parties import listeners
 from marketplace.parties.models import User
 from marketplace.parties.selectors import user_is_ip_office, user_is_org_admin
 
@@ -69,6 +70,7 @@ def _terminate(licence: Licence, *, reason: str) -> Licence:
         raise LicensingError(_("A %(state)s licence cannot be terminated.") % {"state": licence.get_state_display()})
     licence.state, licence.terminated_at, licence.termination_reason = LicenceState.TERMINATED, timezone.now(), reason
     licence.save(update_fields=["state", "terminated_at", "termination_reason"])
+    listeners.changed(listeners.LICENCE_CHANGE_LISTENERS, declaration_ids=[licence.declaration_id])
     return licence
 
 

@@ -42,7 +42,7 @@ from marketplace.api.serializers import (
     StatementSummarySerializer,
     StatisticsSerializer,
 )
-from marketplace.models import Need, PatentListingPage
+from marketplace.models import ListingDocument, Need
 from marketplace.needs import services as needs
 from marketplace.office import selectors as office
 from marketplace.office.statistics import DIMENSIONS
@@ -96,7 +96,7 @@ class ListingList(generics.ListAPIView):
     serializer_class = ListingHitSerializer
     pagination_class = ListingPagination
     filterset_class = ListingFilter
-    queryset = PatentListingPage.objects.none()  # the model, for the schema; the selector makes the query
+    queryset = ListingDocument.objects.none()  # the model, for the schema; the selector makes the query
 
     def list(self, request, *args, **kwargs):
         params = request.query_params

@@ -22,6 +22,7 @@ from marketplace.listings.editors import listing_editors_grant, listing_editors_
 from marketplace.matching import services as match_refresh
 from marketplace.models import ListingIndexPage, PatentListingPage, SavedListing
 from marketplace.parties.models import User
+from marketplace.search.documents import listing_documents_sync
 from patents.inventory.selectors import grade_explanation
 from patents.models import Patent
 
@@ -62,11 +63,13 @@ def listing_sync(*, declaration: Declaration) -> PatentListingPage | None:
             _refresh(page, title=declaration.patent.title[:255])
         _ensure_english_alias(page)
         listing_editors_grant(page=page)
+        listing_documents_sync(declaration_ids=[declaration.pk])
         return page
     if page is not None:
         if page.live:
             page.unpublish()  # Wagtail unpublishes its aliases with it
         listing_editors_revoke(page=page)
+    listing_documents_sync(declaration_ids=[declaration.pk])
     return page
 
 

@@ -1,6 +1,7 @@
 """The marketplace's models: the demand side (needs, proposals, saved searches, the funnel, stored matches,
 statistics snapshots) in `demand`, the listing pages (Wagtail) in `listings`, and the IP office's
-securitization pools in `pools`. Everything is importable from `marketplace.models`."""
+securitization pools in `pools`, and the search document of each listing in `search`. Everything is
+importable from `marketplace.models`."""
 
 from marketplace.models.demand import (
     FunnelEvent,
@@ -15,9 +16,10 @@ from marketplace.models.demand import (
 )
 from marketplace.models.listings import ListingIndexPage, PatentListingPage
 from marketplace.models.pools import Pool, PoolExport, PoolExposure
+from marketplace.models.search import ListingDocument
 
 __all__ = [
     "FunnelEvent", "MatchRefresh", "MatchSide", "Need", "Proposal", "SavedListing", "SavedSearch",
     "StatisticsSnapshot", "StoredMatch", "ListingIndexPage", "PatentListingPage", "Pool", "PoolExport",
-    "PoolExposure",
+    "PoolExposure", "ListingDocument",
 ]

@@ -4,6 +4,7 @@ full_clean() inside a transaction, so a failure writes nothing."""
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from marketplace.parties import listeners
 from marketplace.parties.models import Membership, MembershipRole, Organisation, OrganisationKind, User
 
 
@@ -89,6 +90,7 @@ def organisation_update(*, organisation: Organisation, by: User, **fields) -> Or
         setattr(organisation, name, value)
     organisation.full_clean()
     organisation.save()
+    listeners.changed(listeners.ORGANISATION_CHANGE_LISTENERS, organisation_ids=[organisation.pk])
     return organisation
 
 

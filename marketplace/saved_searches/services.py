@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from marketplace.exceptions import NotAllowed
-from marketplace.models import SavedSearch
+from marketplace.models import PatentListingPage, SavedSearch
 from marketplace.search.selectors import bound_listing_filter
 
 MAX_SAVED_SEARCHES_PER_USER = 50
@@ -71,7 +71,7 @@ def saved_search_matches(*, query_string: str):
     """The listing pages matching a saved query string, through the search page's FilterSet (invalid facet
     values are ignored, as on the page)."""
     filterset = bound_listing_filter(QueryDict(clean_query_string(query_string), mutable=True))
-    return filterset.qs
+    return PatentListingPage.objects.filter(pk__in=filterset.qs.order_by().values("page_id"))
 
 
 def _absolute(url: str) -> str:

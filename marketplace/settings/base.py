@@ -101,6 +101,14 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded engine, tuned per connection: WAL lets pages be read while an import or a payment writes;
+    # a 64 MiB page cache and a 256 MiB memory map keep the search documents and their full-text index in
+    # memory (the default cache is 2 MB, so every facet count read them from disk again); temporary B-trees
+    # (facet grouping, sorting) stay in memory.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("init_command", env(
+        "SQLITE_INIT_COMMAND", default="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -249,6 +257,11 @@ STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 # buyer's return), where no marketplace service is on the call stack to pass it in; a setting rather than an
 # import because licensing sits below the marketplace and the CMS.
 PLATFORM_FEE_RATE_PROVIDER = "marketplace.fees.selectors.current_platform_fee_rate"
+# Who hears, inside the same transaction, that patents, licences or organisations changed: the marketplace keeps
+# the listings' search documents (and cached pages) in step with them (marketplace/parties/listeners.py).
+PATENT_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_patents_changed"]
+LICENCE_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_licences_changed"]
+ORGANISATION_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_holders_changed"]
 
 LOGGING = {
     "version": 1,

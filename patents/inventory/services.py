@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from marketplace.parties import listeners
 from marketplace.parties.models import Organisation, User
 from patents.inventory import bulk, progress
 from patents.inventory.exports import InventoryErrorsExporter
@@ -235,6 +236,9 @@ def _write(batch: InventoryBatch, rows: pd.DataFrame, present: set[str], tick, t
     bulk.update_rows(Patent, update_fields, (
         (*[v[f] for f in compared], batch.pk, now, *([v["expiry_date"]] if write_expiry else []), pk)
         for pk, v, _diff in changed))
+    if changed:
+        listeners.changed(listeners.PATENT_CHANGE_LISTENERS, patent_ids=[pk for pk, _v, _diff in changed],
+                          fields=update_fields)
     tick("writing", len(created) + len(changed), len(created) + len(changed))
 
     created_numbers = {v["number"] for v in created}
@@ -351,6 +355,7 @@ def patents_regrade(*, holder: Organisation | None = None, patent_ids: list[int]
             (int(score), grade, factors, now, int(pid))
             for pid, score, grade, factors in zip(frame["id"], graded["score"], graded["grade"], graded["factors"],
                                                   strict=True)))
+        listeners.changed(listeners.PATENT_CHANGE_LISTENERS, patent_ids=ids, fields=["grade_computed"])
         done += len(ids)
         if on_progress:
             on_progress(done, total)
@@ -366,6 +371,7 @@ def patent_grade_override(*, patent: Patent, grade: str, reason: str, by: User) 
     patent.grade_override, patent.grade_override_reason = grade or "", (reason or "").strip() if grade else ""
     patent.full_clean(validate_unique=False, validate_constraints=False)
     patent.save(update_fields=["grade_override", "grade_override_reason", "updated_at"])
+    listeners.changed(listeners.PATENT_CHANGE_LISTENERS, patent_ids=[patent.pk], fields=["grade_override"])
     PatentChange.objects.create(
         patent=patent, by=by,
         action=PatentChange.Action.GRADE_OVERRIDE if grade else PatentChange.Action.GRADE_OVERRIDE_CLEARED,

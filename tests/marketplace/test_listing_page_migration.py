@@ -33,7 +33,7 @@ from django.test.utils import setup_test_environment
 from wagtail.models import Page
 from marketplace.models import ListingIndexPage, PatentListingPage
 from marketplace.parties.models import User
-from marketplace.search.selectors import text_search
+from marketplace.search.selectors import listing_search
 
 setup_test_environment()
 client = Client()
@@ -48,7 +48,8 @@ result = {
         "english alias": client.get(english.url).status_code,
         "index": client.get(index.url).status_code,
     },
-    "found_by_search": listing.pk in set(text_search(listing.declaration.patent.title).values_list("pk", flat=True)),
+    "found_by_search": listing.pk in {hit.pk for hit in listing_search(
+        data={"q": listing.declaration.patent.title, "kind": listing.declaration.patent.kind}, per_page=100).hits},
 }
 client.force_login(User.objects.filter(is_superuser=True).first())
 result["status"]["admin edit"] = client.get(f"/admin/pages/{listing.pk}/edit/").status_code
