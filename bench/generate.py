@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
+import multiprocessing
 import os
 import sys
 import time
@@ -216,11 +218,11 @@ def _money(rng, n, median_yuan, sigma=1.0):
 
 def generate(*, patents: int, licences: int, needs: int | None = None, seed: int = 0, listed_share: float = 0.4,
              today: date | None = None, timings: dict[str, float] | None = None,
-             search_index: bool = True) -> dict[str, int]:
+             search_index: bool = True, workers: int = 1) -> dict[str, int]:
     """Append a market of `patents` patents and `licences` licences (and `needs` buyer needs, default
     patents // 50) to the database. Returns the counts written; `timings`, when given, receives the seconds
     each step took. Needs a migrated database. `search_index=False` leaves the listings out of public search
-    (to time the rest apart)."""
+    (to time the rest apart); `workers` processes write the search documents on PostgreSQL."""
     from django.db import connection, transaction
     from wagtail.models import Page
 
@@ -409,7 +411,8 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
     # Search documents last: a listing's facets include whether it is licensed; and after ANALYZE, so the
     # statements that build them are planned for the real table sizes.
     if search_index:
-        counts["indexed"] = index_listings(page_ids=[first_page + k for k in range(len(pages))])
+        counts["indexed"] = index_listings(page_ids=[first_page + k for k in range(len(pages))],
+                                           declaration_ids=[p[0] for p in pages], workers=workers)
         _analyze(connection, analyze)
     else:
         counts["indexed"] = 0
@@ -426,32 +429,55 @@ def _analyze(connection, analyze) -> None:
             cursor.execute("ANALYZE")
 
 
-def index_listings(*, page_ids: list[int]) -> int:
+DOCUMENT_CHUNK = 10_000
+
+
+def _documents_for(declaration_ids: list[int]) -> int:
+    """One chunk of search documents (also run in a worker process: its own connection, closed after)."""
+    from django.db import connection
+
+    from marketplace.search.documents import listing_documents_rebuild
+
+    try:
+        return listing_documents_rebuild(declaration_ids=declaration_ids)
+    finally:
+        if multiprocessing.parent_process() is not None:
+            connection.close()
+
+
+def index_listings(*, page_ids: list[int], declaration_ids: list[int], workers: int = 1) -> int:
     """Make the new listings findable by public search, the way the product does it.
 
-    When the product has its denormalised search documents (marketplace.search.documents), they are rebuilt
-    for every listing with its own `listing_documents_rebuild` (all of them, not only this run's: the first
-    run of `make bench` writes a tenth, so at most a tenth is done twice, and no long id list is handed over).
-    Otherwise the pages go through Wagtail's search backend, as `manage.py update_index` would. Returns the
-    number of listings indexed (documents written, or pages added to the backend)."""
-    import importlib.util
-
-    from django.db import transaction
+    When the product has its listing search documents (marketplace.search.documents), they are written with
+    its own `listing_documents_rebuild` for this run's declarations only (a run adds to what is there; the
+    earlier runs' documents are already right, since licences only go to a run's own listings), in chunks, each
+    its own transaction, so progress shows and memory stays flat. On PostgreSQL outside a transaction, `workers`
+    processes write chunks side by side (jieba's segmentation is most of the work and uses one core); SQLite
+    takes one writer at a time, so it gets one. Otherwise the pages go through Wagtail's search backend, as
+    `manage.py update_index` would. Returns the number of listings indexed."""
+    from django.db import connection, connections, transaction
 
     from marketplace.models import PatentListingPage
 
     if importlib.util.find_spec("marketplace.search.documents") is not None:
-        from marketplace.search.documents import listing_documents_rebuild
-
-        reported = [0.0]
-
-        def progress(done: int, total: int) -> None:
-            if time.monotonic() - reported[0] >= 30 or done == total:
-                reported[0] = time.monotonic()
-                _log(f"search documents {done}/{total}")
-
-        written = listing_documents_rebuild(declaration_ids=None, progress=progress)
-        _log(f"search documents rebuilt: {written}")
+        chunks = [declaration_ids[lo:lo + DOCUMENT_CHUNK] for lo in range(0, len(declaration_ids), DOCUMENT_CHUNK)]
+        parallel = workers > 1 and len(chunks) > 1 and connection.vendor == "postgresql" \
+            and not connection.in_atomic_block
+        written, reported = 0, time.monotonic()
+        if parallel:
+            connections.close_all()  # the workers are forked: each must open its own connection
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for n in pool.imap_unordered(_documents_for, chunks):
+                    written += n
+                    if time.monotonic() - reported >= 30:
+                        reported = time.monotonic()
+                        _log(f"search documents {written}/{len(page_ids)} ({workers} workers)")
+        else:
+            for chunk in chunks:
+                written += _documents_for(chunk)
+                if time.monotonic() - reported >= 30:
+                    reported = time.monotonic()
+                    _log(f"search documents {written}/{len(page_ids)}")
         return written
 
     from wagtail.search.backends import get_search_backend
@@ -652,6 +678,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--listed-share", type=float, default=0.4,
                         help="share of patents under an open-licence declaration (default 0.4)")
     parser.add_argument("--today", type=date.fromisoformat, default=None)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_GENERATE_WORKERS") or 2),
+                        help="processes writing search documents on PostgreSQL (default 2: the machine's cores)")
     parser.add_argument("--no-search-index", action="store_true",
                         help="leave the listings out of public search (to time the rest of the generation apart)")
     parser.add_argument("--label", default=None,
@@ -665,7 +693,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     counts = generate(patents=args.patents, licences=args.licences, needs=args.needs, seed=args.seed,
                       listed_share=args.listed_share, today=args.today, timings=timings,
-                      search_index=not args.no_search_index)
+                      search_index=not args.no_search_index, workers=args.workers)
     if args.label:
         record(label=args.label, patents_asked=args.patents, counts=counts, timings=timings,
                seconds=time.monotonic() - started)
