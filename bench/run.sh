@@ -13,11 +13,12 @@
 #   BENCH_PATENTS (100000)  BENCH_LICENCES (= patents)  BENCH_NEEDS (patents / 50)  BENCH_SEED (1)
 #   BENCH_BACKENDS ("sqlite postgresql")  BENCH_REPEATS (3)  BENCH_LOAD_SECONDS (10 per round)
 #   BENCH_MATCH_SAMPLE (3 needs)  BENCH_IMPORT_ROWS (= patents)  BENCH_POOL_LICENCES (100000)
+#   BENCH_GENERATE_WORKERS (2: processes writing the search documents while generating, PostgreSQL only)
 #   BENCH_ONLY (all; e.g. "import,search": import,search,matching,dashboard,pool_tape,load,query_counts)
 # Time budgets in seconds, per benchmark and backend (bench/run.py BUDGETS; at the budget a benchmark reports
 # what it measured, and its process is killed at 1.5 x budget + 60 s if a single call runs on):
 #   BENCH_IMPORT_BUDGET (90)  BENCH_SEARCH_BUDGET (150)  BENCH_MATCHING_BUDGET (90)  BENCH_DASHBOARD_BUDGET (45)
-#   BENCH_POOL_TAPE_BUDGET (60)  BENCH_LOAD_BUDGET (120)  BENCH_QUERY_COUNTS_BUDGET (120)
+#   BENCH_POOL_TAPE_BUDGET (60)  BENCH_LOAD_BUDGET (150)  BENCH_QUERY_COUNTS_BUDGET (120)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
