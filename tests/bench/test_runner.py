@@ -44,8 +44,8 @@ def test_a_benchmark_past_its_hard_limit_is_killed_and_its_figures_stay(tmp_path
     monkeypatch.setattr(run, "hard_limit", lambda name: 1)
     monkeypatch.setattr(run, "_command", lambda *a: [sys.executable, "-c", "import time; time.sleep(60)"])
     args = argparse.Namespace(label="killed", phase="full")
-    assert run._spawn("dashboard", args, results) == 1
-    assert run._spawn("search", args, results) == 1
+    assert run._spawn("dashboard", args, results) == 0  # cut, not failed: the run goes on and succeeds
+    assert run._spawn("search", args, results) == 0
     data = json.loads((tmp_path / "killed.tmp").read_text())
     assert data["benchmarks"]["dashboard"]["status"] == "killed at its hard limit (1 s)"
     dashboard, search = data["figures"]
