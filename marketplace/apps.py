@@ -16,12 +16,15 @@ class MarketplaceConfig(AppConfig):
         for module in self.exporter_modules:
             import_module(module)
         # Wagtail publishes and unpublishes listing pages from the admin too (a holder's approved revision, an
-        # editor taking a listing off the site): the search documents follow (marketplace.search.documents).
+        # editor taking a listing off the site): the search documents and the stored pages follow.
         from wagtail.signals import page_published, page_unpublished
 
+        from marketplace.listings.cache import listing_cache_page_published_or_unpublished
         from marketplace.models import PatentListingPage
         from marketplace.search.documents import listing_page_published_or_unpublished
 
         for signal in (page_published, page_unpublished):
             signal.connect(listing_page_published_or_unpublished, sender=PatentListingPage,
                            dispatch_uid=f"listing_document_{signal is page_published}")
+            signal.connect(listing_cache_page_published_or_unpublished, sender=PatentListingPage,
+                           dispatch_uid=f"listing_page_cache_{signal is page_published}")

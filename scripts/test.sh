@@ -69,7 +69,7 @@ step "makemigrations --check" $BIN/python manage.py makemigrations --check --dry
 step "ruff" $BIN/ruff check .
 step "check --deploy (production settings)" env DJANGO_SETTINGS_MODULE=marketplace.settings.production \
   SECRET_KEY="$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
-  ALLOWED_HOSTS=patents.example.cn DATABASE_URL="$PG_URL" \
+  ALLOWED_HOSTS=patents.example.cn DATABASE_URL="$PG_URL" CACHE_URL=redis://127.0.0.1:6379/0 \
   $BIN/python manage.py check --deploy --fail-level WARNING
 step "pytest on SQLite" $BIN/pytest -m "not browser" -p no:cacheprovider --junitxml="$OUT/sqlite.xml" -q
 step "pytest on PostgreSQL" env DATABASE_URL="$PG_URL" $BIN/pytest -m "not browser" -p no:cacheprovider \

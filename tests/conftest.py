@@ -23,6 +23,17 @@ def _site_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_listing_pages():
+    """The local-memory cache outlives each test's database: no test is served a listing page another test
+    stored (marketplace.listings.cache)."""
+    from django.core.cache import cache
+
+    from marketplace.listings.cache import ALL_KEY
+
+    cache.delete(ALL_KEY)  # no token: every stored page is a miss (without the database listing_sync needs)
+
+
 @pytest.fixture
 def demo_pages(db):
     """The zh-hans home page with its English translation and the guide, made by the demo seeder."""

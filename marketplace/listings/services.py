@@ -18,7 +18,9 @@ from licensing.declarations import services as licensing_services
 from licensing.models import Declaration, DeclarationState, LicenceTerms
 from licensing.models.licences import Licence, LicenceState
 from marketplace.listings import funnel
+from marketplace.listings.cache import listing_cache_invalidate, listing_cache_mark
 from marketplace.listings.editors import listing_editors_grant, listing_editors_revoke
+from marketplace.listings.selectors import listing_similar_rows, parent_url
 from marketplace.matching import services as match_refresh
 from marketplace.models import ListingIndexPage, PatentListingPage, SavedListing
 from marketplace.parties.models import User
@@ -63,13 +65,13 @@ def listing_sync(*, declaration: Declaration) -> PatentListingPage | None:
             _refresh(page, title=declaration.patent.title[:255])
         _ensure_english_alias(page)
         listing_editors_grant(page=page)
-        listing_documents_sync(declaration_ids=[declaration.pk])
-        return page
-    if page is not None:
+    elif page is not None:
         if page.live:
             page.unpublish()  # Wagtail unpublishes its aliases with it
         listing_editors_revoke(page=page)
     listing_documents_sync(declaration_ids=[declaration.pk])
+    # Everything, not only this declaration's pages: the indexes and other listings' "similar listings" show it.
+    listing_cache_invalidate()
     return page
 
 
@@ -121,10 +123,13 @@ def declarations_publish_bulk(*, patents: list[Patent], terms: LicenceTerms, by:
 
 def listing_context(*, page: PatentListingPage, request) -> dict:
     """What a listing page shows: facts, grade and why, the offer in plain words with the cost calculator,
-    licences granted, the holder and similar listings."""
+    licences granted, the holder and similar listings (plain values: marketplace.listings.selectors)."""
     from licensing.declarations.forms import CostForm, yuan_to_fen
 
-    declaration = page.declaration
+    declaration = Declaration.objects.select_related("patent", "holder").get(pk=page.declaration_id)
+    page.declaration = declaration
+    # May be kept for anonymous visitors; noted before the rest is read (see listing_cache_mark).
+    listing_cache_mark(request=request, declaration=declaration)
     patent = declaration.patent
     cost_form = CostForm(request.GET or None)
     cost = None
@@ -132,21 +137,18 @@ def listing_context(*, page: PatentListingPage, request) -> dict:
         cost = licensing_selectors.licensee_cost(
             declaration=declaration, annual_net_sales_fen=yuan_to_fen(cost_form.cleaned_data["annual_net_sales"]),
             annual_profit_fen=yuan_to_fen(cost_form.cleaned_data.get("annual_profit")))
-    # Pages in the visitor's language only: each listing also has an alias in the other language.
-    similar = (PatentListingPage.objects.live().public().exclude(translation_key=page.translation_key)
-               .filter(locale_id=page.locale_id, declaration__state=DeclarationState.PUBLISHED,
-                       declaration__patent__technology_field=patent.technology_field)
-               .select_related("declaration__patent").order_by("-declaration__patent__grade_score")[:4]
-               if patent.technology_field else [])
+    index_url = parent_url(page_url=page.get_url(request))
     # Counted here, where the page is rendered for a visitor (not in Wagtail's previews, which don't get here
-    # through serve()), once per visitor and day.
+    # through serve()), once per visitor and day; marketplace.listings.cache counts the views it serves.
     if request.method == "GET" and not getattr(request, "is_preview", False):
         funnel.listing_viewed(declaration=declaration, request=request)
     user = request.user
     saved = user.is_authenticated and SavedListing.objects.filter(user=user, declaration=declaration).exists()
     return {
         "saved": saved, "declaration": declaration, "patent": patent, "factors": grade_explanation(patent=patent),
-        "cost_form": cost_form, "cost": cost, "similar": similar,
+        "cost_form": cost_form, "cost": cost, "index_url": index_url,
+        # Pages in the visitor's language only: each listing also has an alias in the other language.
+        "similar": listing_similar_rows(page=page, technology_field=patent.technology_field, index_url=index_url),
         "licence_count": Licence.objects.filter(declaration=declaration,
                                                 state__in=[LicenceState.ACTIVE, LicenceState.EXPIRED]).count(),
         "open_for_licensing": declaration.state == DeclarationState.PUBLISHED,

@@ -9,10 +9,12 @@ from django.utils.translation import gettext as _
 from wagtail import hooks
 from wagtail.models import Page
 
+from marketplace.listings.cache import listing_cache_mark
 from marketplace.listings.editors import listing_edit_for
+from marketplace.listings.selectors import language_links, listing_index_rows
 from marketplace.listings.services import listing_context
-from marketplace.models import PatentListingPage
-from marketplace.models.listings import LISTING_PAGE_CONTEXT_HOOK
+from marketplace.models import ListingIndexPage, PatentListingPage
+from marketplace.models.listings import LISTING_INDEX_CONTEXT_HOOK, LISTING_PAGE_CONTEXT_HOOK
 
 
 def _is_listing(page: Page) -> bool:
@@ -50,4 +52,13 @@ def refuse_copying_a_listing(request, page):
 @hooks.register(LISTING_PAGE_CONTEXT_HOOK)
 def listing_page_context(*, page: PatentListingPage, request) -> dict:
     """What a listing page shows, and the holder's "Edit this listing" link when the visitor may edit it."""
-    return {**listing_context(page=page, request=request), "listing_edit": listing_edit_for(page=page, user=request.user)}
+    return {**listing_context(page=page, request=request), "listing_edit": listing_edit_for(page=page, user=request.user),
+            "language_links": language_links(page=page, request=request)}
+
+
+@hooks.register(LISTING_INDEX_CONTEXT_HOOK)
+def listing_index_context(*, page: ListingIndexPage, request) -> dict:
+    """The listing index's rows, as plain values, and its language switch; kept for anonymous visitors."""
+    listing_cache_mark(request=request)
+    return {"listings": listing_index_rows(index=page, index_url=page.get_url(request)),
+            "language_links": language_links(page=page, request=request)}

@@ -17,6 +17,8 @@ from marketplace.listings.text import segment
 # The hook through which the listing services give a listing page what it shows (facts, offer, calculator,
 # licences granted, similar listings, the holder's edit link).
 LISTING_PAGE_CONTEXT_HOOK = "marketplace_listing_page_context"
+# And the listing index its rows (marketplace/listings/wagtail_hooks.py).
+LISTING_INDEX_CONTEXT_HOOK = "marketplace_listing_index_context"
 
 
 class ListingIndexPage(Page):
@@ -37,9 +39,8 @@ class ListingIndexPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["listings"] = (PatentListingPage.objects.child_of(self).live().public()
-                               .select_related("declaration__patent", "declaration__holder")
-                               .order_by("-first_published_at")[:50])
+        for provider in hooks.get_hooks(LISTING_INDEX_CONTEXT_HOOK):
+            context.update(provider(page=self, request=request))
         return context
 
 

@@ -52,6 +52,11 @@ class ListingDocument(models.Model):
             models.Index(fields=["ipc_subclass"], name="listingdoc_ipc"),
             models.Index(fields=["main_ipc"], name="listingdoc_main_ipc"),
             models.Index(fields=["region"], name="listingdoc_region"),
+            # Every facet column in one narrow index: counting facets reads it instead of the wide rows (their
+            # text), 2-3x faster on SQLite, whose planner scans a covering index in place of the table; the price
+            # range leads because it is the only range filter.
+            models.Index(fields=["first_due_fen", "expiry_date", "technology_field", "sector", "ipc_section", "grade",
+                                 "kind", "fee_form", "holder_kind", "region", "licensed"], name="listingdoc_facets"),
         ]
 
     def __str__(self) -> str:

@@ -1,10 +1,14 @@
 """The listing search page and the listings API: both parse the query string and call the same selector."""
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
+from django.urls import translate_url
+from django.utils.translation import get_language, get_language_info
 from django.views.decorators.http import require_GET
 
+from marketplace.listings.cache import listing_cache_mark_search
+from marketplace.search.documents import SEARCH_VERSION_KEY, search_version
 from marketplace.search.selectors import listing_search
 
 
@@ -23,8 +27,19 @@ def _toggle_url(params, name, value) -> str:
     return "?" + params.urlencode()
 
 
+def _language_links(request) -> list[dict]:
+    # Links rather than the language form with its CSRF token, so the page can be stored for every anonymous
+    # visitor (marketplace.listings.cache); the search itself (the query string) goes along.
+    current = get_language()
+    return [{"code": code, "name": get_language_info(code)["name_local"], "current": code == current,
+             "url": translate_url(request.get_full_path(), code)} for code, _name in settings.LANGUAGES]
+
+
 @require_GET
 def listing_search_page(request):
+    # Read before searching: a listing changed while this page renders makes the stored copy a miss. (The cache
+    # stores only anonymous visitors' pages and marks the others private.)
+    listing_cache_mark_search(request=request, tokens={SEARCH_VERSION_KEY: search_version()})
     result = _search(request)
     form = result.filterset.form
     facets = [{"name": name, "label": form.fields[name].label,
@@ -34,6 +49,7 @@ def listing_search_page(request):
     params.pop("page", None)
     return render(request, "marketplace/search.html", {
         "result": result, "form": form, "facets": facets, "querystring": params.urlencode(),
+        "language_links": _language_links(request),
     })
 
 

@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Anonymous listing pages from the cache, before Wagtail routes them: needs the user and messages above.
+    "marketplace.listings.cache.ListingPageCacheMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, as django-axes asks: it turns a locked-out log-in into our "log-in paused" page.
     "axes.middleware.AxesMiddleware",
@@ -116,6 +118,11 @@ CACHES = {
     # Live progress of background work, shared between the worker and the web process.
     "progress": env.cache("PROGRESS_CACHE_URL", default=f"filecache://{BASE_DIR / '.cache' / 'progress'}"),
 }
+
+# Anonymous listing pages are served from the default cache (marketplace.listings.cache): at most this long
+# (licence counts and other listings' "similar listings" follow within it), and browsers keep them this long.
+LISTING_PAGE_CACHE_SECONDS = env.int("LISTING_PAGE_CACHE_SECONDS", default=600)
+LISTING_PAGE_MAX_AGE = env.int("LISTING_PAGE_MAX_AGE", default=60)
 
 # Background work (imports, regrading, exports) runs as django-tasks: immediately in dev and tests,
 # through the database queue and `manage.py db_worker` in production.
@@ -259,9 +266,12 @@ STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 PLATFORM_FEE_RATE_PROVIDER = "marketplace.fees.selectors.current_platform_fee_rate"
 # Who hears, inside the same transaction, that patents, licences or organisations changed: the marketplace keeps
 # the listings' search documents (and cached pages) in step with them (marketplace/parties/listeners.py).
-PATENT_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_patents_changed"]
-LICENCE_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_licences_changed"]
-ORGANISATION_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_holders_changed"]
+PATENT_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_patents_changed",
+                           "marketplace.listings.cache.listing_cache_patents_changed"]
+LICENCE_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_licences_changed",
+                            "marketplace.listings.cache.listing_cache_invalidate"]
+ORGANISATION_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_holders_changed",
+                                 "marketplace.listings.cache.listing_cache_holders_changed"]
 
 LOGGING = {
     "version": 1,

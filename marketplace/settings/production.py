@@ -15,6 +15,21 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("dev-", "test-", "django-insec
     )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
+# The default cache holds the anonymous listing pages (marketplace.listings.cache) with their invalidation
+# tokens, and the funnel's once-a-day view keys: it must be one cache shared by every app server, or a listing
+# withdrawn through one server stays on the others. Redis rather than the database cache: a cached page is
+# then one in-memory round trip that takes no connection or row from PostgreSQL, which the pages and search
+# already load; Redis evicts the least used pages by itself (maxmemory-policy allkeys-lru), where Django's
+# database cache counts and culls its table on writes and leaves dead rows to vacuum. Local memory would be
+# per worker process (each its own copy, never invalidated by the others), so production refuses it.
+CACHE_URL = env("CACHE_URL", default="")
+if not CACHE_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(
+        "CACHE_URL must point at the Redis server that every app server shares, e.g. redis://cache:6379/0 "
+        "(the listing pages are cached there; see marketplace/settings/production.py)."
+    )
+CACHES["default"] = env.cache("CACHE_URL")  # noqa: F405
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -179,3 +179,16 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_listings(demo_pa
 def test_the_english_page_finds_english_words_and_links_to_english_listings(client, market):
     body = client.get("/en/search/", {"q": "battery"}).content.decode()
     assert market["battery"].patent.number in body and 'href="/en/' in body
+
+
+@pytest.mark.parametrize("text", [
+    "一种锂电池管理方法，通过监测电芯电压均衡锂电池组。", "Lithium-ion batteries (3.7 V ±0.1) for H01M 10/44",
+    "本发明公开了一种α-粒子探测器；C++ & C# 50% 方法.", "Ⅱ型糖尿病药物 \t\n ＡＢＣ全角１２３", "", "，。！"])
+def test_segmenting_run_by_run_gives_exactly_the_words_jieba_gives_for_the_whole_text(text):
+    import re
+
+    import jieba
+
+    whole = " ".join(w for w in jieba.cut_for_search(text) if re.search(r"\w", w))
+    assert segment(text) == whole
+    assert segment(text) == whole  # and again from the cache

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _django(settings_module, env_extra, *args):
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"))}
+           if not k.startswith(("SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "CACHE_URL"))}
     env.update({"DJANGO_SETTINGS_MODULE": settings_module, **env_extra})
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
@@ -25,9 +25,17 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 def test_production_passes_check_deploy_with_its_environment():
     result = _django("marketplace.settings.production",
-                     {"ALLOWED_HOSTS": "patents.example.cn", "SECRET_KEY": "k" * 30 + "-Zq9!x" * 10},
+                     {"ALLOWED_HOSTS": "patents.example.cn", "SECRET_KEY": "k" * 30 + "-Zq9!x" * 10,
+                      "CACHE_URL": "redis://127.0.0.1:6379/0"},
                      "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_production_refuses_a_cache_its_app_servers_would_not_share():
+    for cache in ({}, {"CACHE_URL": "locmemcache://default"}):  # none given, then one per worker process
+        result = _django("marketplace.settings.production",
+                         {"ALLOWED_HOSTS": "x.cn", "SECRET_KEY": "k" * 30 + "-Zq9!x" * 10, **cache}, "check")
+        assert result.returncode != 0 and "CACHE_URL must point at the Redis server" in result.stderr
 
 
 def test_database_url_selects_the_engine():

@@ -81,7 +81,7 @@ def test_production_cookies_are_secure_and_http_only():
             "'SECURE_HSTS_SECONDS', 'SESSION_COOKIE_SAMESITE', 'AXES_ENABLED']}))")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SECRET_KEY", "DATABASE_URL"))}
     env.update({"DJANGO_SETTINGS_MODULE": "marketplace.settings.production", "ALLOWED_HOSTS": "patents.example.cn",
-                "SECRET_KEY": "p" * 40 + "-Zq9!x" * 10})
+                "SECRET_KEY": "p" * 40 + "-Zq9!x" * 10, "CACHE_URL": "redis://127.0.0.1:6379/0"})
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     values = json.loads(out.stdout)
     assert values == {"SESSION_COOKIE_SECURE": True, "CSRF_COOKIE_SECURE": True, "SESSION_COOKIE_HTTPONLY": True,
