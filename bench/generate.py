@@ -7,8 +7,13 @@ fields spread like a real portfolio, Chinese and English titles and abstracts), 
 `validate` and graded by `grade_frame`, then written with PostgreSQL COPY or SQLite executemany. Around them:
 holders of every kind (a few large universities hold most patents, as in real portfolios), licensees, co-owners,
 open-licence declarations in all three fee forms (some withdrawn), a live Wagtail listing page per published
-declaration indexed by the real search backend, licences in every state with their first payments and yearly
-royalty reports, and buyer needs written from the same technology vocabulary.
+declaration, licences in every state with their first payments and yearly royalty reports, and buyer needs
+written from the same technology vocabulary; last, the listings are made findable by public search the way the
+product does it (`index_listings`).
+
+Rows are built column by column (numpy draws, pandas columns converted whole) and written with bench.loading
+(COPY / large executemany chunks): 1M patents with everything around them in at most 15 minutes per backend on
+2 cores. `--label` records the time taken, step by step, in bench/results/<label>.tmp.
 
 Runs are additive: a second run appends new holders, patents and the rest after what is there (new serials,
 new keys), so a benchmark can measure at a small size and then grow the same database. The same arguments on
@@ -19,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
+import multiprocessing
 import os
 import sys
 import time
@@ -139,9 +146,27 @@ def _none(value):
     return value
 
 
+def _column(series) -> list:
+    """A whole frame column as Python values (dates as `date`, missing values as None), converted at once."""
+    import pandas as pd
+
+    missing = series.isna().to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        values = series.dt.date.to_numpy(dtype=object, copy=True)
+    elif pd.api.types.is_bool_dtype(series.dtype):
+        values = series.to_numpy(dtype=bool).tolist()
+        return [None if m else v for v, m in zip(values, missing, strict=True)] if missing.any() else values
+    else:
+        values = series.to_numpy(dtype=object, na_value=None, copy=True)
+    if missing.any():
+        values[missing] = None
+    return values.tolist()
+
+
 def patent_rows(frame, *, first_id: int, holder_of_row: np.ndarray, today: date, now: datetime):
     """Validated, graded model rows for a synthetic inventory frame (the importer's own checks), plus the
-    co-owners each row names. Raises ValueError if any generated row fails validation (a generator bug)."""
+    co-owners each row names. Raises ValueError if any generated row fails validation (a generator bug).
+    Columns are converted whole (pandas -> Python lists) and rows built with zip: no per-cell Python."""
     from patents.inventory.grading import grade_frame
     from patents.inventory.importing import map_headers, validate
 
@@ -150,30 +175,36 @@ def patent_rows(frame, *, first_id: int, holder_of_row: np.ndarray, today: date,
         raise ValueError(f"generated rows failed validation: {checked.errors.head(5).to_dict('records')}")
     rows = checked.rows.reset_index(drop=True)
     graded = grade_frame(rows, today=today)
-    columns = {name: rows[name].tolist() for name in (
+    n = len(rows)
+    c = {name: _column(rows[name]) for name in (
         "number", "number_original", "country", "kind", "title", "abstract", "claims_count", "main_ipc",
         "ipc_codes", "ipc_subclass", "technology_field", "filing_date", "grant_date", "term_extension_days",
         "expiry_date", "legal_status", "inventors", "family_size", "forward_citations", "evaluation_report",
         "pledged", "co_owners", "locarno_codes")}
-    fees_through = rows["annual_fees_paid_through"].tolist() if "annual_fees_paid_through" in rows else [None] * len(rows)
-    out, owners = [], []
-    for i in range(len(rows)):
-        c = {k: _none(v[i]) for k, v in columns.items()}
-        status, expiry = c["legal_status"], c["expiry_date"]
-        paid = _none(fees_through[i])
-        if paid is None and status == "granted" and expiry and expiry >= today:
+    paid = _column(rows["annual_fees_paid_through"]) if "annual_fees_paid_through" in rows else [None] * n
+    year_ahead = today + timedelta(days=365)
+    for i in range(n):
+        expiry = c["expiry_date"][i]
+        if paid[i] is None and c["legal_status"][i] == "granted" and expiry and expiry >= today:
             # Annual fees run a year ahead for patents in force; eligibility for declaring asks for it.
-            paid = min(today + timedelta(days=365), expiry)
-        pk = first_id + i
-        out.append([pk, int(holder_of_row[i]), c["number"], c["number_original"], c["country"] or "CN", c["kind"],
-                    c["title"][:500], c["abstract"] or "", c["claims_count"], c["main_ipc"] or "", c["ipc_codes"] or [],
-                    c["ipc_subclass"] or "", c["technology_field"], c["filing_date"], c["grant_date"],
-                    c["term_extension_days"] or 0, expiry, status, paid, c["inventors"] or [], c["family_size"],
-                    c["forward_citations"], c["evaluation_report"] or "", bool(c["pledged"]), False, False,
-                    int(graded["score"].iat[i]), graded["grade"].iat[i], graded["factors"].iat[i], now, "", "", now,
-                    now, c["locarno_codes"] or []])  # last, so the positions the market builder reads stay put
-        for name, share in c["co_owners"] or []:
-            owners.append((pk, name[:200], share))
+            paid[i] = min(year_ahead, expiry)
+    scores, grades, factors = graded["score"].astype(int).tolist(), graded["grade"].tolist(), graded["factors"].tolist()
+    out = [
+        [first_id + i, holder, number, number_original, country or "CN", kind, title[:500], abstract or "", claims,
+         main_ipc or "", ipc_codes or [], ipc_subclass or "", field, filing, grant, extension or 0, expiry, status,
+         fees, inventors or [], family, citations, report or "", bool(pledged), False, False, score, grade,
+         factor, now, "", "", now, now, locarno or []]  # locarno last, so the positions the market builder reads stay put
+        for i, (holder, number, number_original, country, kind, title, abstract, claims, main_ipc, ipc_codes,
+                ipc_subclass, field, filing, grant, extension, expiry, status, fees, inventors, family, citations,
+                report, pledged, score, grade, factor, locarno)
+        in enumerate(zip(holder_of_row.tolist(), c["number"], c["number_original"], c["country"], c["kind"],
+                         c["title"], c["abstract"], c["claims_count"], c["main_ipc"], c["ipc_codes"],
+                         c["ipc_subclass"], c["technology_field"], c["filing_date"], c["grant_date"],
+                         c["term_extension_days"], c["expiry_date"], c["legal_status"], paid, c["inventors"],
+                         c["family_size"], c["forward_citations"], c["evaluation_report"], c["pledged"], scores,
+                         grades, factors, c["locarno_codes"], strict=True))]
+    owners = [(first_id + i, name[:200], share) for i, named in enumerate(c["co_owners"]) if named
+              for name, share in named]
     return out, owners
 
 
@@ -186,9 +217,12 @@ def _money(rng, n, median_yuan, sigma=1.0):
 
 
 def generate(*, patents: int, licences: int, needs: int | None = None, seed: int = 0, listed_share: float = 0.4,
-             today: date | None = None) -> dict[str, int]:
+             today: date | None = None, timings: dict[str, float] | None = None,
+             search_index: bool = True, workers: int = 1) -> dict[str, int]:
     """Append a market of `patents` patents and `licences` licences (and `needs` buyer needs, default
-    patents // 50) to the database. Returns the counts written. Needs a migrated database."""
+    patents // 50) to the database. Returns the counts written; `timings`, when given, receives the seconds
+    each step took. Needs a migrated database. `search_index=False` leaves the listings out of public search
+    (to time the rest apart); `workers` processes write the search documents on PostgreSQL."""
     from django.db import connection, transaction
     from wagtail.models import Page
 
@@ -210,6 +244,20 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
     needs = patents // 50 if needs is None else needs
     counts: dict[str, int] = {}
     started = time.monotonic()
+    timings = {} if timings is None else timings
+    last = [started]
+
+    def step(name: str, message: str) -> None:
+        now_ = time.monotonic()
+        timings[name] = round(timings.get(name, 0) + now_ - last[0], 1)
+        last[0] = now_
+        _log(f"{message} ({now_ - started:.0f} s)")
+
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:  # (tests run inside a transaction)
+        with connection.cursor() as cursor:
+            # A throwaway database: no fsync per transaction, and a page cache that holds the indexes being filled.
+            cursor.execute("PRAGMA synchronous = OFF")
+            cursor.execute("PRAGMA cache_size = -262144")
 
     with transaction.atomic():
         if not HomePage.objects.exists():
@@ -228,7 +276,7 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
         holder_ids, holder_names, licensee_ids, provinces, org_kinds = _organisations(
             rng, holders=holders_n, licensees=licensees_n, run=run)
     counts["holders"], counts["licensees"] = len(holder_ids), len(licensee_ids)
-    _log(f"{len(holder_ids)} holders, {len(licensee_ids)} licensees")
+    step("organisations", f"{len(holder_ids)} holders, {len(licensee_ids)} licensees")
 
     # A few big holders own most patents (Zipf-like), as in a city's portfolio.
     weights = 1.0 / np.arange(1, len(holder_ids) + 1) ** 0.9
@@ -255,7 +303,7 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
             load_rows(PatentCoOwner, ["patent", "name", "share_percent"],
                       [(p, name, Decimal(share) if share is not None else None) for p, name, share in
                        {(p, name): (p, name, s) for p, name, s in owners}.values()])
-        _log(f"patents {lo + n}/{patents}")
+        step("patents", f"patents {lo + n}/{patents}")
     counts["patents"], counts["declared"] = patents, len(declared)
 
     # Declarations: all fee forms; 5 % withdrawn again (no live listing), the rest published with a page.
@@ -270,24 +318,30 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
     withdrawn = rng.random(m) < 0.05
     published_days = (np.datetime64(today) - np.datetime64("1970-01-01")).astype(int) - rng.integers(1, 3 * 365, m)
     published_at = _aware(published_days, rng.integers(8 * 3600, 18 * 3600, m))
+    duration = rng.choice([1, 3, 5], size=m).tolist()
+    # Whole columns as Python values once; the loop below only picks from them.
+    fee, base, withdrawn_l = fee.tolist(), base.tolist(), withdrawn.tolist()
+    lump, entry, minimum, with_minimum = lump.tolist(), entry.tolist(), minimum.tolist(), with_minimum.tolist()
+    rates = [Decimal(f"{r:.1f}") for r in rate.tolist()]
     decl_rows, pages = [], []
     for i, pid in enumerate(patent_ids.tolist()):
-        holder, field, subclass, expiry = declared[pid]
+        holder = declared[pid][0]
         form = fee[i]
         pk = first_decl + i
-        state = "withdrawn" if withdrawn[i] else "published"
+        gone = withdrawn_l[i]
+        royalty = form != "lump_sum"
         decl_rows.append((
-            pk, pid, holder, version.pk, state, form,
-            int(lump[i]) if form == "lump_sum" else None,
-            int(entry[i]) if form == "entry_plus_royalty" else None,
-            "" if form == "lump_sum" else base[i],
-            None if form == "lump_sum" else Decimal(str(rate[i])),
-            int(minimum[i]) if form != "lump_sum" and with_minimum[i] else None,
-            "CNY", "通过平台在线支付。 / Paid online through the platform.", int(rng.choice([1, 3, 5])), "",
+            pk, pid, holder, version.pk, "withdrawn" if gone else "published", form,
+            None if royalty else lump[i],
+            entry[i] if form == "entry_plus_royalty" else None,
+            base[i] if royalty else "",
+            rates[i] if royalty else None,
+            minimum[i] if royalty and with_minimum[i] else None,
+            "CNY", "通过平台在线支付。 / Paid online through the platform.", duration[i], "",
             "许可联系人", "licensing@bench.test", "", f"KF{pk:012d}", now, published_at[i],
-            published_at[i] + timedelta(days=200) if withdrawn[i] else None,
-            "许可策略调整 / change of licensing strategy" if withdrawn[i] else ""))
-        if not withdrawn[i]:
+            published_at[i] + timedelta(days=200) if gone else None,
+            "许可策略调整 / change of licensing strategy" if gone else ""))
+        if not gone:
             pages.append((pk, pid, published_at[i]))
     with transaction.atomic():
         load_rows(Declaration, [
@@ -296,10 +350,11 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
             "field_of_use_note", "contact_name", "contact_email", "contact_phone", "announcement_number", "created_at",
             "published_at", "withdrawn_at", "withdrawal_reason"], decl_rows)
         if withdrawn.any():
-            Patent.objects.filter(pk__in=[r[1] for r in decl_rows if r[4] == "withdrawn"]).update(
-                under_open_licence=False)
+            # A subquery, not an id list: at a million patents the list would pass SQLite's parameter limit.
+            Patent.objects.filter(pk__in=Declaration.objects.filter(pk__gte=first_decl, state="withdrawn")
+                                  .values("patent_id")).update(under_open_licence=False)
     counts["declarations"], counts["listings"] = len(decl_rows), len(pages)
-    _log(f"{len(decl_rows)} declarations")
+    step("declarations", f"{len(decl_rows)} declarations")
 
     # Listing pages: Wagtail pages under the listing index, written as Wagtail's tree stores them.
     from django.contrib.contenttypes.models import ContentType
@@ -312,6 +367,7 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
     page_fields = list(Page._meta.local_concrete_fields)
     defaults = {f.attname: getattr(template, f.attname) for f in page_fields}
     first_page = next_id(Page)
+    keys = rng.integers(2**63, size=len(pages)).tolist()
     page_rows, child_rows = [], []
     for lo in range(0, len(pages), 20_000):
         chunk = pages[lo:lo + 20_000]
@@ -327,7 +383,7 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
                           url_path=f"{index.url_path}{slug}/", content_type_id=listing_type.pk, live=True,
                           has_unpublished_changes=False, first_published_at=when, last_published_at=when,
                           latest_revision_created_at=None, live_revision_id=None, latest_revision_id=None,
-                          translation_key=uuid.UUID(int=int(rng.integers(2**63)) << 64 | (first_page + k)),
+                          translation_key=uuid.UUID(int=keys[k] << 64 | (first_page + k)),
                           locale_id=index.locale_id, alias_of_id=None, owner_id=None)
             page_rows.append(tuple(values[f.attname] for f in page_fields))
             child_rows.append((first_page + k, decl, "", "[]"))
@@ -335,33 +391,106 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
         load_rows(Page, [f.name for f in page_fields], page_rows)
         load_rows(PatentListingPage, ["page_ptr", "declaration", "summary", "body"], child_rows)
         Page.objects.filter(pk=index.pk).update(numchild=index.numchild + len(page_rows))
-    _log(f"{len(page_rows)} listing pages")
-    del page_rows
-
-    del child_rows
+    step("listing pages", f"{len(page_rows)} listing pages")
+    del page_rows, child_rows
 
     # Licences: popular listings draw more licensees; one live licence per licensee and declaration.
     live = [r for r in decl_rows if r[4] == "published"]
     counts.update(_licences(rng, licences=licences, declarations=live, licensee_ids=licensee_ids,
                             provinces=provinces, version=version, today=today, now=now,
                             models=(Licence, Payment, RoyaltyReport), load_rows=load_rows, next_id=next_id))
-    _log(f"{counts['licences']} licences, {counts['payments']} payments, {counts['royalty_reports']} royalty reports")
+    step("licences", f"{counts['licences']} licences, {counts['payments']} payments, "
+                     f"{counts['royalty_reports']} royalty reports")
 
     counts["needs"] = _needs(rng, needs=needs, licensee_ids=licensee_ids, provinces=provinces, seed=seed, run=run,
                              today=today, model=Need, load_rows=load_rows, next_id=next_id)
     reset_sequences(Organisation, Patent, PatentCoOwner, Declaration, Page, Licence, Payment, RoyaltyReport, Need)
-    # The listings' search documents, as the product builds them (they also say whether a listing is licensed).
-    from marketplace.search.documents import listing_documents_rebuild
+    _analyze(connection, analyze)
+    step("needs", f"{counts['needs']} needs; planner statistics")
 
-    counts["search_documents"] = listing_documents_rebuild(
-        progress=lambda done, total: _log(f"search documents {done}/{total}") if done % 20_000 < 2000 else None)
+    # Search documents last: a listing's facets include whether it is licensed; and after ANALYZE, so the
+    # statements that build them are planned for the real table sizes.
+    if search_index:
+        counts["indexed"] = index_listings(page_ids=[first_page + k for k in range(len(pages))],
+                                           declaration_ids=[p[0] for p in pages], workers=workers)
+        _analyze(connection, analyze)
+    else:
+        counts["indexed"] = 0
+    step("search index", f"{counts['indexed']} listings indexed for search")
+    _log(f"done in {time.monotonic() - started:.0f} s: {counts}")
+    return counts
+
+
+def _analyze(connection, analyze) -> None:
     if connection.vendor == "postgresql":
         analyze()
     else:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    _log(f"done in {time.monotonic() - started:.0f} s: {counts}")
-    return counts
+
+
+DOCUMENT_CHUNK = 10_000
+
+
+def _documents_for(declaration_ids: list[int]) -> int:
+    """One chunk of search documents (also run in a worker process: its own connection, closed after)."""
+    from django.db import connection
+
+    from marketplace.search.documents import listing_documents_rebuild
+
+    try:
+        return listing_documents_rebuild(declaration_ids=declaration_ids)
+    finally:
+        if multiprocessing.parent_process() is not None:
+            connection.close()
+
+
+def index_listings(*, page_ids: list[int], declaration_ids: list[int], workers: int = 1) -> int:
+    """Make the new listings findable by public search, the way the product does it.
+
+    When the product has its listing search documents (marketplace.search.documents), they are written with
+    its own `listing_documents_rebuild` for this run's declarations only (a run adds to what is there; the
+    earlier runs' documents are already right, since licences only go to a run's own listings), in chunks, each
+    its own transaction, so progress shows and memory stays flat. On PostgreSQL outside a transaction, `workers`
+    processes write chunks side by side (jieba's segmentation is most of the work and uses one core); SQLite
+    takes one writer at a time, so it gets one. Otherwise the pages go through Wagtail's search backend, as
+    `manage.py update_index` would. Returns the number of listings indexed."""
+    from django.db import connection, connections, transaction
+
+    from marketplace.models import PatentListingPage
+
+    if importlib.util.find_spec("marketplace.search.documents") is not None:
+        chunks = [declaration_ids[lo:lo + DOCUMENT_CHUNK] for lo in range(0, len(declaration_ids), DOCUMENT_CHUNK)]
+        parallel = workers > 1 and len(chunks) > 1 and connection.vendor == "postgresql" \
+            and not connection.in_atomic_block
+        written, reported = 0, time.monotonic()
+        if parallel:
+            connections.close_all()  # the workers are forked: each must open its own connection
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for n in pool.imap_unordered(_documents_for, chunks):
+                    written += n
+                    if time.monotonic() - reported >= 30:
+                        reported = time.monotonic()
+                        _log(f"search documents {written}/{len(page_ids)} ({workers} workers)")
+        else:
+            for chunk in chunks:
+                written += _documents_for(chunk)
+                if time.monotonic() - reported >= 30:
+                    reported = time.monotonic()
+                    _log(f"search documents {written}/{len(page_ids)}")
+        return written
+
+    from wagtail.search.backends import get_search_backend
+
+    backend = get_search_backend()
+    for lo in range(0, len(page_ids), 2000):
+        batch = list(PatentListingPage.objects.filter(pk__in=page_ids[lo:lo + 2000])
+                     .select_related("declaration__patent", "declaration__holder"))
+        with transaction.atomic():
+            backend.add_bulk(PatentListingPage, batch)
+        if (lo // 2000) % 10 == 0:
+            _log(f"indexed {lo + len(batch)}/{len(page_ids)} (Wagtail search backend)")
+    return len(page_ids)
 
 
 def _licences(rng, *, licences, declarations, licensee_ids, provinces, version, today, now, models, load_rows,
@@ -384,6 +513,18 @@ def _licences(rng, *, licences, declarations, licensee_ids, provinces, version, 
     terms_text = f"{version.clauses_zh}\n\n{version.clauses_en}"
     sha = version.sha256 or hashlib.sha256(terms_text.encode()).hexdigest()
     first_l, first_p, first_r = next_id(Licence), next_id(Payment), next_id(RoyaltyReport)
+    # Every random draw made at once (numpy), not per row: at a million licences per-row draws cost minutes.
+    notice_share, notice_seconds = rng.random(n), rng.integers(0, 36000, n)
+    quick, delay_minutes, delay_days = rng.random(n) < 0.8, rng.integers(1, 30, n), rng.integers(1, 40, n)
+    terminated_after = rng.integers(30, 300, n)
+    years_max = 5 * n  # at most one royalty report a year of a licence of at most five years
+    sales_all = np.exp(rng.normal(np.log(2_000_000), 1.0, years_max)).astype(np.int64) * 100
+    paid_after = rng.integers(1, 25, years_max)
+    notice_share, notice_seconds, quick = notice_share.tolist(), notice_seconds.tolist(), quick.tolist()
+    delay_minutes, delay_days, terminated_after = delay_minutes.tolist(), delay_days.tolist(), terminated_after.tolist()
+    states = states.tolist()
+    drawn = 0
+    last_notice, last_activation = now - timedelta(hours=1), now - timedelta(minutes=1)
     lic_rows, pay_rows, report_rows = [], [], []
     for i, (d, lic) in enumerate(pairs):
         decl = declarations[d]
@@ -393,16 +534,15 @@ def _licences(rng, *, licences, declarations, licensee_ids, provinces, version, 
         state = states[i]
         pk = first_l + i
         age_days = max(1, (now - published).days)
-        notice = min(published + timedelta(days=int(rng.integers(0, age_days)), seconds=int(rng.integers(0, 36000))),
-                     now - timedelta(hours=1))
+        notice = min(published + timedelta(days=int(notice_share[i] * age_days), seconds=notice_seconds[i]),
+                     last_notice)
         first_amount = lump if form == "lump_sum" else entry if form == "entry_plus_royalty" else (minimum or 0)
         activated = starts = ends = certificate = terminated = None
         duration = decl[13]
         if state in ("active", "expired", "terminated"):
             # Most licences are taken within minutes of the notice (the quick-licence figure), some later.
-            delay = timedelta(minutes=int(rng.integers(1, 30))) if rng.random() < 0.8 else \
-                timedelta(days=int(rng.integers(1, 40)))
-            activated = min(notice + delay, now - timedelta(minutes=1))  # nothing happens in the future
+            delay = timedelta(minutes=delay_minutes[i]) if quick[i] else timedelta(days=delay_days[i])
+            activated = min(notice + delay, last_activation)  # nothing happens in the future
             starts = activated.date()
             ends = starts + timedelta(days=365 * duration)
             if state == "expired":
@@ -410,7 +550,7 @@ def _licences(rng, *, licences, declarations, licensee_ids, provinces, version, 
                 ends = min(starts + timedelta(days=365 * duration), today - timedelta(days=1))
             certificate = f"OL{pk:012d}"
             if state == "terminated":
-                terminated = min(activated + timedelta(days=int(rng.integers(30, 300))), now)
+                terminated = min(activated + timedelta(days=terminated_after[i]), now)
         lic_rows.append((
             pk, pk_d, patent, holder, licensee, state, f"被许可企业{licensee}", "", "联系人", f"licensee{licensee}@bench.test",
             "", "产品开发 / product development", notice, version.pk, terms_text, sha, form, lump, entry, base, rate,
@@ -428,7 +568,7 @@ def _licences(rng, *, licences, declarations, licensee_ids, provinces, version, 
             for y in range(years):
                 period_start = starts + timedelta(days=365 * y)
                 period_end = period_start + timedelta(days=364)
-                sales = int(np.exp(rng.normal(np.log(2_000_000), 1.0))) * 100
+                sales = int(sales_all[drawn])
                 royalty = int(sales * float(rate) / 100)
                 topup = max(0, (minimum or 0) - royalty)
                 due = royalty + topup
@@ -438,9 +578,10 @@ def _licences(rng, *, licences, declarations, licensee_ids, provinces, version, 
                 pay_pk = None
                 if due:
                     pay_pk = first_p + len(pay_rows)
-                    paid_on = min(submitted + timedelta(days=int(rng.integers(1, 25))), now)
+                    paid_on = min(submitted + timedelta(days=int(paid_after[drawn])), now)
                     pay_rows.append((pay_pk, pk, "royalty", "succeeded", due, 0, due, 0, "CNY", "", due_on, paid_on,
                                      submitted))
+                drawn += 1
                 report_rows.append((first_r + len(report_rows), pk, period_start, period_end, sales, royalty, topup,
                                     due, due_on, pay_pk, None, submitted))
     with transaction.atomic():
@@ -499,6 +640,35 @@ def _needs(rng, *, needs, licensee_ids, provinces, seed, run, today, model, load
     return len(out)
 
 
+GOAL_SECONDS_PER_MILLION = 15 * 60
+
+
+def record(*, label: str, patents_asked: int, counts: dict, timings: dict, seconds: float) -> None:
+    """Add this run to bench/results/<label>.tmp at once: its step times under "generation", and the figure
+    "generating the market" (every run of the backend so far together, judged per million patents)."""
+    from bench.common import Figure
+    from bench.run import RESULTS, Results
+
+    results = Results(RESULTS / f"{label}.tmp")
+    runs = results.data.setdefault("generation", [])
+    runs.append({"patents": patents_asked, "seconds": round(seconds, 1), "steps": timings, "counts": counts})
+    patents = sum(r["patents"] for r in runs)
+    total = sum(r["seconds"] for r in runs)
+    per_million = total * 1_000_000 / max(patents, 1)
+    steps: dict[str, float] = {}
+    for r in runs:
+        for name, value in r["steps"].items():
+            steps[name] = round(steps.get(name, 0) + value, 1)
+    figure = Figure(
+        name="generating the market (patents, declarations, listings, licences, payments, search index)", unit="s",
+        value=round(total, 1), baseline=None, baseline_label="", ratio=None,
+        goal="<= 15 min per 1M patents", met=per_million <= GOAL_SECONDS_PER_MILLION, samples=len(runs),
+        note=f"{patents:,} patents in {len(runs)} run(s); {per_million / 60:.1f} min per million patents",
+        details={"benchmark": "generate", "per_million_s": round(per_million), "steps_s": steps})
+    results.data["figures"] = [f for f in results.data["figures"] if f["name"] != figure.name] + [figure.as_dict()]
+    results.save()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--patents", type=int, required=True)
@@ -508,13 +678,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--listed-share", type=float, default=0.4,
                         help="share of patents under an open-licence declaration (default 0.4)")
     parser.add_argument("--today", type=date.fromisoformat, default=None)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_GENERATE_WORKERS") or 2),
+                        help="processes writing search documents on PostgreSQL (default 2: the machine's cores)")
+    parser.add_argument("--no-search-index", action="store_true",
+                        help="leave the listings out of public search (to time the rest of the generation apart)")
+    parser.add_argument("--label", default=None,
+                        help="record the time taken in bench/results/<label>.tmp (what bench/run.sh does)")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
     django.setup()
-    generate(patents=args.patents, licences=args.licences, needs=args.needs, seed=args.seed,
-             listed_share=args.listed_share, today=args.today)
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    counts = generate(patents=args.patents, licences=args.licences, needs=args.needs, seed=args.seed,
+                      listed_share=args.listed_share, today=args.today, timings=timings,
+                      search_index=not args.no_search_index, workers=args.workers)
+    if args.label:
+        record(label=args.label, patents_asked=args.patents, counts=counts, timings=timings,
+               seconds=time.monotonic() - started)
 
 
 if __name__ == "__main__":

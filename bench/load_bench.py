@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import Figure, median, ratio
@@ -129,14 +130,48 @@ def drain(port: int, *, limit: float = 300) -> float:
     return time.monotonic() - start
 
 
-def benchmark(*, seconds: int = 10, rounds: int = 3, log: Path) -> list[Figure]:
+def _figures(results: dict, *, pages: dict, rounds: int, seconds: int, tool: str, profiles: dict,
+             note: str) -> list[Figure]:
+    bare = median([r["rps"] for r in results["bare"]]) if results["bare"] else None
+    figures = []
+    for name in ("listing index", "listing", "search"):
+        measured = results[name]
+        if not measured:
+            continue
+        rps = median([r["rps"] for r in measured])
+        errors = sum(r["errors"] for r in measured) + sum(r["errors"] for r in results["bare"])
+        r = ratio(rps, bare)
+        figures.append(Figure(
+            name=f"{name} page under load", unit="req/s", value=round(rps, 1),
+            baseline=round(bare, 1) if bare is not None else None,
+            baseline_label="bare Django view, fixed 2 KB body, same gunicorn", ratio=round(r, 4) if r is not None else None,
+            goal=">= 0.5 x baseline req/s, 0 errors", met=bool(r is not None and r >= 0.5 and errors == 0),
+            samples=len(measured), note=note,
+            details={"url": pages[name], "errors": errors, "tool": tool, "workers": WORKERS,
+                     "connections": CONNECTIONS, "seconds_per_round": seconds,
+                     "rounds_rps": [round(x["rps"], 1) for x in measured],
+                     "bare_rounds_rps": [round(x["rps"], 1) for x in results["bare"]],
+                     "drained_s": [x["drained_s"] for x in measured],
+                     "profile_in_process": profiles.get(name) if not (r and r >= 0.5) else None}))
+    return figures
+
+
+def benchmark(*, seconds: int = 10, rounds: int = 3, log: Path, budget_seconds: float | None = None,
+              emit: Callable[[Figure], None] | None = None) -> list[Figure]:
+    """Requests per second of each page over `rounds` rounds against the bare view. Within `budget_seconds`: no
+    new round starts when the last one's length would pass it (the note says how many ran), and the in-process
+    profiles of pages that miss their goal are taken only while time is left. `emit` receives every page's
+    figure after every round."""
     from marketplace.models import PatentListingPage
 
+    deadline = time.monotonic() + budget_seconds if budget_seconds is not None else float("inf")
     listing = PatentListingPage.objects.live().filter(alias_of__isnull=True).order_by("pk").first()
     pages = {"bare": "/bench/bare/", "listing index": "/zh-hans/listings/",
              "listing": listing.url if listing else "/zh-hans/listings/",
              "search": "/zh-hans/search/?q=%E7%94%B5%E6%B1%A0"}
     results: dict[str, list[dict]] = {name: [] for name in pages}
+    tool = "wrk" if shutil.which("wrk") else "python threads"
+    note = ""
     with Server(log=log) as server:
         for path in pages.values():  # warm both workers (imports, jieba, template caches)
             for _ in range(2):
@@ -144,11 +179,20 @@ def benchmark(*, seconds: int = 10, rounds: int = 3, log: Path) -> list[Figure]:
                     get(server.port, path)
                 except OSError:  # a page slower than gunicorn's timeout; measured (as errors) below
                     drain(server.port)
-        for _ in range(rounds):
+        round_s = 0.0
+        for n in range(rounds):
+            if n and time.monotonic() + round_s > deadline:
+                note = f"{n} of {rounds} rounds within the budget ({budget_seconds:.0f} s, BENCH_LOAD_BUDGET)"
+                break
+            started = time.monotonic()
             for name, path in pages.items():
                 results[name].append(load(server.port, path, seconds))
                 results[name][-1]["drained_s"] = round(drain(server.port), 1)
-    tool = "wrk" if shutil.which("wrk") else "python threads"
+            round_s = max(round_s, time.monotonic() - started)
+            if emit is not None:
+                for figure in _figures(results, pages=pages, rounds=rounds, seconds=seconds, tool=tool, profiles={},
+                                       note=f"provisional: {n + 1} of {rounds} rounds"):
+                    emit(figure)
     from django.test import Client
 
     from bench.profiling import profile
@@ -156,22 +200,8 @@ def benchmark(*, seconds: int = 10, rounds: int = 3, log: Path) -> list[Figure]:
     client = Client()
     profiles = {}
     for name in ("listing index", "listing", "search"):
+        if time.monotonic() > deadline:
+            break
         client.get(pages[name])
         profiles[name] = profile(lambda name=name: client.get(pages[name]))
-    bare = median([r["rps"] for r in results["bare"]])
-    figures = []
-    for name in ("listing index", "listing", "search"):
-        rps = median([r["rps"] for r in results[name]])
-        errors = sum(r["errors"] for r in results[name]) + sum(r["errors"] for r in results["bare"])
-        r = ratio(rps, bare)
-        figures.append(Figure(
-            name=f"{name} page under load", unit="req/s", value=round(rps, 1), baseline=round(bare, 1),
-            baseline_label="bare Django view, fixed 2 KB body, same gunicorn", ratio=round(r, 4) if r is not None else None,
-            goal=">= 0.5 x baseline req/s, 0 errors", met=bool(r is not None and r >= 0.5 and errors == 0), samples=rounds,
-            details={"url": pages[name], "errors": errors, "tool": tool, "workers": WORKERS,
-                     "connections": CONNECTIONS, "seconds_per_round": seconds,
-                     "rounds_rps": [round(x["rps"], 1) for x in results[name]],
-                     "bare_rounds_rps": [round(x["rps"], 1) for x in results["bare"]],
-                     "drained_s": [x["drained_s"] for x in results[name]],
-                     "profile_in_process": profiles[name] if not (r and r >= 0.5) else None}))
-    return figures
+    return _figures(results, pages=pages, rounds=rounds, seconds=seconds, tool=tool, profiles=profiles, note=note)

@@ -39,27 +39,43 @@ def _profile_lines(profile: dict | None) -> list[str]:
     return lines
 
 
+def _progress(run: dict) -> list[str]:
+    """How far a run got: whether it finished, and each benchmark that was cut (budget or hard limit)."""
+    lines = []
+    if run.get("started_at") and not run.get("finished_at"):
+        lines.append("**This run did not finish**: the figures below are those measured before it stopped.")
+    elif not run.get("started_at"):
+        lines.append("**The benchmarks did not start** (only what was measured before them is below).")
+    for name, b in run.get("benchmarks", {}).items():
+        if b.get("status") != "finished":
+            lines.append(f"- {name}: {b.get('status')} after {b.get('seconds')} s (budget {b.get('budget_s')} s)")
+    return [*lines, ""] if lines else []
+
+
 def markdown(runs: list[dict]) -> str:
     out = ["# Benchmark results", "",
            f"Written by `make bench` (bench/report.py) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Every figure is "
            "a median over repeated runs and comes with a baseline measured in the same run on the same machine; "
            "the ratio is figure / baseline in the figure's unit.", ""]
-    if runs:
+    if runs and runs[0].get("machine"):
         m = runs[0]["machine"]
         out += [f"**Machine**: {m.get('cpu') or 'unknown CPU'}, {m.get('cores')} cores, {m.get('memory')}, "
                 f"{m.get('os')}, Python {m.get('python')} (shared with other work while measuring).", ""]
     for run in runs:
         s, db = run.get("scale", {}), run.get("database", {})
-        out += [f"## {run['label']} ({db.get('vendor')} {db.get('version')})", "",
+        out += [f"## {run.get('label', '?')} ({db.get('vendor')} {db.get('version')})", "",
                 f"Scale: {s.get('patents', 0):,} patents, {s.get('listings', 0):,} live listings, "
                 f"{s.get('declarations', 0):,} declarations, {s.get('licences', 0):,} licences, "
                 f"{s.get('payments', 0):,} payments, {s.get('royalty_reports', 0):,} royalty reports, "
                 f"{s.get('needs', 0):,} needs.", "",
+                *_progress(run),
                 "| figure | value | baseline | ratio | goal | verdict | runs |", "|---|---|---|---|---|---|---|"]
         for f in run.get("figures", []):
-            out.append(f"| {f['name']} | {_num(f['value'], f['unit'])} | {_num(f['baseline'], f['unit'])} "
-                       f"({f['baseline_label']}) | {_num(f['ratio'])} | {f['goal']} | {_verdict(f['met'])} "
-                       f"| {f['samples']} |")
+            unit = f.get("unit", "")
+            baseline = f"{_num(f.get('baseline'), unit)} ({f['baseline_label']})" if f.get("baseline_label") else \
+                _num(f.get("baseline"), unit)
+            out.append(f"| {f.get('name', '?')} | {_num(f.get('value'), unit)} | {baseline} | {_num(f.get('ratio'))} "
+                       f"| {f.get('goal', '')} | {_verdict(f.get('met'))} | {f.get('samples', 0)} |")
         out.append("")
         notes = []
         for f in run.get("figures", []):
@@ -67,13 +83,18 @@ def markdown(runs: list[dict]) -> str:
             extra = []
             if f.get("note"):
                 extra.append(f["note"])
+            if "cold_p95_ms" in d:
+                extra.append(f"cold (first pass) p95 {d['cold_p95_ms']} ms over {d['cold_samples']}, warm p95 "
+                             f"{d['warm_p95_ms']} ms over {d['warm_samples']}")
             if "p50_ms" in d:
                 extra.append(f"p50 {d['p50_ms']} ms (baseline p50 {d['baseline_p50_ms']} ms); slowest: "
                              + "; ".join(f"{w['ms']} ms {json.dumps(w['query'], ensure_ascii=False)}"
                                          for w in d.get("slowest", [])[:3]))
-            if "seconds_per_need" in d:
+            if "seconds_per_need" in d and "listings" in d:
                 extra.append(f"seconds per need {d['seconds_per_need']} over {d['listings']:,} listings; baseline "
                              f"vectorising {d['vectorise_s']} s + product {d['product_s']} s")
+            if "steps_s" in d:
+                extra.append("steps: " + ", ".join(f"{k} {v} s" for k, v in d["steps_s"].items()))
             if "service_s" in d:
                 extra.append(f"{d['rows']:,} rows ({d['file_mb']} MB): service {d['service_s']} s, baseline "
                              f"{d['baseline_s']} s")
@@ -86,14 +107,14 @@ def markdown(runs: list[dict]) -> str:
             profile = d.get("profile") or d.get("profile_of_slowest") or d.get("profile_of_one_need") or \
                 d.get("profile_in_process")
             if extra or profile:
-                notes.append(f"- **{f['name']}**: " + " · ".join(extra))
+                notes.append(f"- **{f.get('name', '?')}**: " + " · ".join(extra))
                 notes += _profile_lines(profile)
         out += notes + [""]
         counts = run.get("query_counts", {})
-        if counts:
-            sizes = [k for k in ("small", "full") if k in counts]
+        sizes = [k for k in ("small", "full") if isinstance(counts.get(k), dict) and counts[k].get("pages")]
+        if sizes:
             out += ["Database queries per page (second visit, same user):", "",
-                    "| page | " + " | ".join(f"{counts[k]['scale']['patents']:,} patents" for k in sizes)
+                    "| page | " + " | ".join(f"{counts[k].get('scale', {}).get('patents', 0):,} patents" for k in sizes)
                     + " | constant |", "|---|" + "---|" * (len(sizes) + 1)]
             for page in counts[sizes[0]]["pages"]:
                 values = [counts[k]["pages"].get(page, {}).get("queries") for k in sizes]
@@ -136,10 +157,16 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for label in args.labels:
         path = RESULTS / f"{label}.tmp"
-        if path.exists():
-            runs.append(json.loads(path.read_text()))
-        else:
+        try:
+            run = json.loads(path.read_text())
+        except FileNotFoundError:
             print(f"no results for {label} ({path})", file=sys.stderr)
+            continue
+        except ValueError as exc:  # only files written before saves were atomic could be cut mid-way
+            print(f"unreadable results for {label} ({path}): {exc}", file=sys.stderr)
+            continue
+        run.setdefault("label", label)
+        runs.append(run)
     if args.readme_rows:
         print(readme_rows(runs))
         return 0

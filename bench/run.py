@@ -3,9 +3,16 @@
     python -m bench.run --label sqlite --phase small   # query counts only, at the small size
     python -m bench.run --label sqlite --phase full    # every figure, at the full size
 
-Results accumulate in bench/results/<label>.tmp (JSON); `python -m bench.report` turns every label's results
-into bench/results/latest.json and latest.md. Environment knobs: BENCH_REPEATS (3), BENCH_IMPORT_ROWS (the
-patents in the database), BENCH_MATCH_SAMPLE (3 needs), BENCH_LOAD_SECONDS (10), BENCH_SEARCH_BUDGET (600 s),
+Results accumulate in bench/results/<label>.tmp (JSON), rewritten whole (temporary file, then rename) the moment
+each figure is measured, so a run cut short keeps everything it measured; `python -m bench.report` turns every
+label's results into bench/results/latest.json and latest.md.
+
+Every benchmark has a time budget, BENCH_<NAME>_BUDGET seconds (BUDGETS below): it stops measuring when the
+budget is spent and reports what it measured so far (its note says so). A single call can outlast the budget
+(one search, one import, one need), so each benchmark also runs in its own process, killed with everything it
+started at its hard limit (1.5 x budget + 60 s); the figures it had written stay, and a benchmark that wrote
+none gets a figure saying it was cut. Other knobs: BENCH_REPEATS (3), BENCH_IMPORT_ROWS (the patents in the
+database), BENCH_MATCH_SAMPLE (3 needs), BENCH_LOAD_SECONDS (10), BENCH_POOL_LICENCES (100000),
 BENCH_ONLY (comma-separated: import,search,matching,dashboard,pool_tape,load,query_counts)."""
 
 from __future__ import annotations
@@ -16,18 +23,34 @@ import importlib.util
 import json
 import os
 import platform
+import signal
+import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ALL = ("import", "search", "matching", "dashboard", "pool_tape", "load", "query_counts")
+# Seconds per benchmark and backend: together under 10 minutes, so that `make bench` at 100k patents (generation
+# and the small size included) takes about half an hour for both backends.
+BUDGETS = {"import": 90, "search": 150, "matching": 90, "dashboard": 45, "pool_tape": 60, "load": 150,
+           "query_counts": 120}
 
 
 def _log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S', time.gmtime())}] {message}", file=sys.stderr, flush=True)
+
+
+def budget(name: str) -> float:
+    """The time budget of benchmark `name` in seconds (BENCH_<NAME>_BUDGET, else BUDGETS)."""
+    return float(os.environ.get(f"BENCH_{name.upper()}_BUDGET") or BUDGETS[name])
+
+
+def hard_limit(name: str) -> float:
+    return 1.5 * budget(name) + 60
 
 
 def machine() -> dict:
@@ -72,6 +95,41 @@ def scale() -> dict:
             "organisations": Organisation.objects.count()}
 
 
+class Results:
+    """One backend's results file (bench/results/<label>.tmp), saved whole after every change: written to a
+    temporary file and renamed over the old one, so a process killed while saving leaves the previous version."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.data: dict = {}
+        self.load()
+
+    def load(self) -> dict:
+        try:
+            self.data = json.loads(self.path.read_text()) if self.path.exists() else {}
+        except ValueError:  # never expected (saves are atomic), but a broken file must not stop the run
+            self.data = {}
+        self.data.setdefault("figures", [])
+        self.data.setdefault("benchmarks", {})
+        self.data.setdefault("query_counts", {})
+        return self.data
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        part = self.path.with_name(self.path.name + ".part")
+        part.write_text(json.dumps(self.data, ensure_ascii=False, indent=1, default=str))
+        os.replace(part, self.path)
+
+    def figure(self, figure, *, benchmark: str, started: float) -> None:
+        """Record (or replace, by name) one figure of `benchmark` and save at once."""
+        figure.details["seconds_taken"] = round(time.monotonic() - started, 1)
+        figure.details["benchmark"] = benchmark
+        self.data["figures"] = [f for f in self.data["figures"] if f["name"] != figure.name] + [figure.as_dict()]
+        self.save()
+        _log(f"  {figure.name}: {figure.value} {figure.unit} vs {figure.baseline} (ratio {figure.ratio})"
+             + (f" [{figure.note}]" if figure.note else ""))
+
+
 def pool_tape_module():
     """bench/pool_tape.py, written alongside this runner, when it is there: it offers `benchmark(repeats=...)`
     returning a Figure (or a list of them)."""
@@ -81,35 +139,153 @@ def pool_tape_module():
     return importlib.import_module("bench.pool_tape")
 
 
-def _run_one(name: str, label: str) -> list:
+def _run_one(name: str, label: str, emit: Callable | None = None) -> list:
+    """Run benchmark `name` within its budget. `emit(figure)` is called whenever a figure is measured (also
+    provisional ones, replaced by name later); the final figures are returned."""
     from bench import dashboard_bench, import_bench, load_bench, match_bench, search_bench
     from bench.common import Figure
 
     repeats = int(os.environ.get("BENCH_REPEATS", "3"))
+    seconds = budget(name)
     if name == "import":
         from patents.models import Patent
 
         rows = int(os.environ.get("BENCH_IMPORT_ROWS") or Patent.objects.count() or 1000)
-        return [import_bench.benchmark(rows=rows, repeats=repeats)]
+        return [import_bench.benchmark(rows=rows, repeats=repeats, budget_seconds=seconds, emit=emit)]
     if name == "search":
-        return [search_bench.benchmark(repeats=repeats,
-                                       budget_seconds=float(os.environ.get("BENCH_SEARCH_BUDGET", "600")))]
+        return [search_bench.benchmark(repeats=repeats, budget_seconds=seconds, emit=emit)]
     if name == "matching":
-        return [match_bench.benchmark(sample=int(os.environ.get("BENCH_MATCH_SAMPLE", "3")))]
+        return [match_bench.benchmark(sample=int(os.environ.get("BENCH_MATCH_SAMPLE", "3")), budget_seconds=seconds,
+                                      emit=emit)]
     if name == "dashboard":
-        return [dashboard_bench.benchmark(repeats=max(repeats, 3))]
+        return [dashboard_bench.benchmark(repeats=max(repeats, 3), budget_seconds=seconds, emit=emit)]
     if name == "pool_tape":
         module = pool_tape_module()
         if module is None or not hasattr(module, "benchmark"):
             return [Figure(name="pool tape to Parquet", unit="s", value=None, baseline=None, baseline_label="",
                            ratio=None, goal="<= 30 s for 100k licences", met=None,
                            note="bench/pool_tape.py is not there yet (another helper writes it)")]
-        result = module.benchmark(repeats=repeats)
+        result = module.benchmark(repeats=repeats, budget_seconds=seconds)
         return list(result) if isinstance(result, list | tuple) else [result]
     if name == "load":
-        return load_bench.benchmark(seconds=int(os.environ.get("BENCH_LOAD_SECONDS", "10")),
-                                    rounds=repeats, log=RESULTS / f"gunicorn-{label}.tmp")
+        return load_bench.benchmark(seconds=int(os.environ.get("BENCH_LOAD_SECONDS", "10")), rounds=repeats,
+                                    log=RESULTS / f"gunicorn-{label}.tmp", budget_seconds=seconds, emit=emit)
     raise ValueError(name)
+
+
+def _child(args) -> int:
+    """One benchmark in this process (started by `main`), its figures saved as they come."""
+    results = Results(args.out)
+    started = time.monotonic()
+    name = args.benchmark
+    if name == "query_counts":
+        from bench.query_counts import page_query_counts
+
+        results.data["query_counts"][args.phase] = {"scale": scale(), "pages": page_query_counts()}
+        results.save()
+        return 0
+    emitted: list[str] = []
+
+    def emit(figure) -> None:
+        results.figure(figure, benchmark=name, started=started)
+        emitted.append(figure.name)
+
+    try:
+        figures = _run_one(name, args.label, emit=emit)
+    except Exception as exc:  # one broken benchmark must not lose the others' figures
+        traceback.print_exc()
+        from bench.common import Figure
+
+        figures = [Figure(name=name, unit="", value=None, baseline=None, baseline_label="", ratio=None,
+                          goal="", met=False, note=f"failed: {type(exc).__name__}: {exc}"[:500])]
+        for stale in emitted:  # provisional figures stay, marked as such
+            figure = next((f for f in results.data["figures"] if f["name"] == stale), None)
+            if figure is not None:
+                figure["note"] = (figure.get("note", "") + f" (then failed: {type(exc).__name__})").strip()
+        results.figure(figures[0], benchmark=name, started=started)
+        return 1
+    for figure in figures:
+        results.figure(figure, benchmark=name, started=started)
+    return 0
+
+
+def _terminate_backends(application_name: str) -> None:
+    """PostgreSQL keeps running a killed client's statement: end the sessions of a benchmark's process."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with contextlib.suppress(Exception), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s "
+                       "AND pid <> pg_backend_pid()", [application_name])
+    connection.close()
+
+
+def _command(name: str, args, results: Results) -> list[str]:
+    return [sys.executable, "-m", "bench.run", "--label", args.label, "--phase", args.phase,
+            "--out", str(results.path), "--benchmark", name]
+
+
+def _stop(child: subprocess.Popen) -> None:
+    """End a benchmark's process group (the process and what it started), politely first."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGTERM)
+    try:
+        child.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+
+
+def _spawn(name: str, args, results: Results) -> int:
+    """Run benchmark `name` in a child process under its hard limit. Returns 1 when it failed (an error, not
+    a cut), else 0."""
+    from django.db import connection
+
+    connection.close()  # the child opens its own; nothing here holds a lock meanwhile
+    limit = hard_limit(name)
+    application = f"bench-{args.label}-{name}"
+    env = dict(os.environ, PGAPPNAME=application)
+    command = _command(name, args, results)
+    started = time.monotonic()
+    # Its own session: at the hard limit the whole group goes (gunicorn and its workers included), nothing else.
+    child = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603 - our own module
+    status = "finished"
+    try:
+        code = child.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        status = f"killed at its hard limit ({limit:.0f} s)"
+        _stop(child)
+        code = -1
+        _terminate_backends(application)
+    except BaseException:  # this runner is being stopped (Ctrl-C, `timeout`): the child's session goes too
+        _stop(child)
+        _terminate_backends(application)
+        raise
+    if code > 0 and status == "finished":
+        status = "failed"
+    elif code < 0 and status == "finished":  # killed from outside (out of memory, say)
+        status = f"failed (signal {-code})"
+    seconds = round(time.monotonic() - started, 1)
+    data = results.load()
+    data["benchmarks"][name] = {"status": status, "seconds": seconds, "budget_s": budget(name),
+                                "hard_limit_s": limit, "phase": args.phase}
+    written = [f for f in data["figures"] if f.get("details", {}).get("benchmark") == name]
+    if code < 0:
+        for figure in written:  # provisional figures stay: they are what was measured
+            figure["note"] = "; ".join(n for n in (figure.get("note"), f"then {status}") if n)
+    if code < 0 and name != "query_counts" and not written:
+        from bench.common import Figure
+
+        data["figures"].append(Figure(
+            name=name, unit="", value=None, baseline=None, baseline_label="", ratio=None, goal="", met=None,
+            note=f"cut: no figure within {seconds:.0f} s (budget BENCH_{name.upper()}_BUDGET={budget(name):.0f} s)",
+            details={"benchmark": name, "seconds_taken": seconds}).as_dict())
+    results.save()
+    _log(f"{args.label}: {name} {status} after {seconds:.0f} s")
+    # Cut at the hard limit is the budget doing its job (the figure says so); only a failure fails the run.
+    return 1 if status.startswith("failed") else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,46 +293,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", required=True, help="e.g. sqlite or postgresql")
     parser.add_argument("--phase", choices=["small", "full"], default="full")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--benchmark", choices=ALL, default=None,
+                        help="run this one benchmark in this process (what `main` starts for each)")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
     django.setup()
-    from bench.query_counts import page_query_counts
-
     RESULTS.mkdir(exist_ok=True)
-    out = args.out or RESULTS / f"{args.label}.tmp"
-    data = json.loads(out.read_text()) if out.exists() else {}  # bench/run.sh starts each backend afresh
-    data.update(label=args.label, machine=machine(), database=database())
-    data.setdefault("query_counts", {})
+    args.out = args.out or RESULTS / f"{args.label}.tmp"
+    if args.benchmark:
+        return _child(args)
+
+    # Stopped from outside (bench/run.sh's `timeout`, Ctrl-C): unwind, so that _spawn ends the benchmark's process.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    results = Results(args.out)  # bench/run.sh starts each backend afresh
     size = scale()
+    results.data.update(label=args.label, machine=machine(), database=database())
     only = [n for n in os.environ.get("BENCH_ONLY", "").split(",") if n] or list(ALL)
+    if args.phase == "full":
+        results.data.update(scale=size, started_at=datetime.now(UTC).isoformat())
+    results.save()
     failed = 0
     if "query_counts" in only:
         _log(f"{args.label}: query counts at {size['patents']:,} patents")
-        data["query_counts"][args.phase] = {"scale": size, "pages": page_query_counts()}
+        failed += _spawn("query_counts", args, results)
     if args.phase == "full":
-        data.update(scale=size, started_at=datetime.now(UTC).isoformat(), figures=data.get("figures", []))
         for name in only:
             if name == "query_counts":
                 continue
-            _log(f"{args.label}: {name}")
-            started = time.monotonic()
-            try:
-                figures = _run_one(name, args.label)
-            except Exception as exc:  # one broken benchmark must not lose the others' figures
-                traceback.print_exc()
-                failed += 1
-                from bench.common import Figure
-
-                figures = [Figure(name=name, unit="", value=None, baseline=None, baseline_label="", ratio=None,
-                                  goal="", met=False, note=f"failed: {type(exc).__name__}: {exc}"[:500])]
-            for figure in figures:
-                figure.details["seconds_taken"] = round(time.monotonic() - started, 1)
-                data["figures"] = [f for f in data["figures"] if f["name"] != figure.name] + [figure.as_dict()]
-                _log(f"  {figure.name}: {figure.value} {figure.unit} vs {figure.baseline} (ratio {figure.ratio})")
-            out.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str))
-    out.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str))
+            _log(f"{args.label}: {name} (budget {budget(name):.0f} s)")
+            failed += _spawn(name, args, results)
+        results.load()
+        results.data["finished_at"] = datetime.now(UTC).isoformat()
+        results.save()
     return 1 if failed else 0
 
 

@@ -158,3 +158,58 @@ def test_pool_tape_benchmark_times_the_tape_and_its_baseline():
     figure = pool_tape.benchmark(repeats=1, licences=300)
     assert figure.value > 0 and figure.baseline > 0 and figure.details["exposures"] > 0
     assert figure.details["cash_flow_rows"] >= figure.details["exposures"]
+
+
+def test_the_query_mix_covers_both_languages_facets_alone_and_combined_and_every_sort_order(tiny_market):
+    import re
+
+    queries = search_bench.query_mix(seed=0)
+    assert len(queries) == 50
+    words = [q["q"] for q in queries if "q" in q]
+    assert any(re.search(r"[\u4e00-\u9fff]", w) for w in words) and any(re.fullmatch(r"[a-z ]+", w) for w in words)
+    facets = [set(q) - {"q", "sort"} for q in queries]
+    assert any(len(f) == 1 and "q" not in q for f, q in zip(facets, queries, strict=True))
+    assert any(len(f) >= 2 and "q" not in q for f, q in zip(facets, queries, strict=True))
+    assert {q.get("sort") for q in queries} >= {None, "newest", "price", "life"}
+    assert any("q" in q and "sort" not in q for q in queries)  # relevance, the default with words
+
+
+@pytest.mark.parametrize("sort", ["newest", "price", "life"])
+def test_the_hand_written_statement_orders_hits_like_the_selector(tiny_market, sort):
+    from marketplace.search.selectors import listing_search
+
+    query = {"fee_form": "lump_sum", "sort": sort}
+    assert [row[1] for row in search_bench.run_hand_sql(query)] == \
+        [hit.number for hit in listing_search(data=query).hits][:20]
+
+
+def test_search_benchmark_reports_cold_and_warm_apart_and_emits_every_pass(tiny_market):
+    emitted = []
+    figure = search_bench.benchmark(repeats=2, queries=6, emit=emitted.append)
+    assert figure.samples == 12 and not figure.note
+    assert figure.details["cold_samples"] == 6 and figure.details["warm_samples"] == 6
+    assert figure.details["cold_p95_ms"] > 0 and figure.details["warm_p95_ms"] > 0
+    assert emitted[0].note == "provisional: 1 of 2 passes" and emitted[0].samples == 6
+
+
+def test_search_benchmark_stops_at_its_budget_with_what_it_measured(tiny_market):
+    figure = search_bench.benchmark(repeats=3, queries=10, budget_seconds=0)
+    assert figure.samples == 1 and figure.value > 0
+    assert figure.note == "stopped at the budget (0 s): 1 of 30 timed searches"
+
+
+def test_dashboard_and_matching_stop_at_their_budgets(tiny_market):
+    board = dashboard_bench.benchmark(repeats=5, budget_seconds=0)
+    assert board.samples == 1 and board.value > 0 and "within the budget" in board.note
+    matching = match_bench.benchmark(sample=3, budget_seconds=0)
+    assert matching.samples == 1 and "1 of 3 needs" in matching.note and matching.baseline > 0
+
+
+def test_import_benchmark_measures_a_smaller_file_when_the_asked_one_does_not_fit(tiny_market, monkeypatch):
+    from patents.models import Patent
+
+    monkeypatch.setattr(import_bench, "PILOT_ROWS", 50)
+    figure = import_bench.benchmark(rows=100_000_000, repeats=2, budget_seconds=5)
+    assert figure.details["rows_wanted"] == 100_000_000 and figure.details["rows"] < 100_000_000
+    assert figure.note.startswith(f"measured on {figure.details['rows']:,} rows, not 100,000,000")
+    assert figure.value > 0 and Patent.objects.count() == 300
