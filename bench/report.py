@@ -113,12 +113,15 @@ def markdown(runs: list[dict]) -> str:
         counts = run.get("query_counts", {})
         sizes = [k for k in ("small", "full") if isinstance(counts.get(k), dict) and counts[k].get("pages")]
         if sizes:
-            out += ["Database queries per page (second visit, same user):", "",
+            out += ["Database queries per page (second visit, same user, rendered: stored pages and counts forgotten "
+                    "first; in brackets the visit after it, served from the cache):", "",
                     "| page | " + " | ".join(f"{counts[k].get('scale', {}).get('patents', 0):,} patents" for k in sizes)
                     + " | constant |", "|---|" + "---|" * (len(sizes) + 1)]
             for page in counts[sizes[0]]["pages"]:
                 values = [counts[k]["pages"].get(page, {}).get("queries") for k in sizes]
-                out.append(f"| {page} | " + " | ".join(str(v) for v in values)
+                cached = [counts[k]["pages"].get(page, {}).get("queries_from_cache") for k in sizes]
+                out.append(f"| {page} | " + " | ".join(str(v) + (f" ({c})" if c is not None else "")
+                                                        for v, c in zip(values, cached, strict=True))
                            + f" | {'yes' if len(set(values)) == 1 else '**no**'} |")
             out.append("")
     if FINDINGS.exists():
