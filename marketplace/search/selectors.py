@@ -295,20 +295,22 @@ def _grouped_counts(queryset: QuerySet, names: list[str], *, with_total: bool) -
     SETS on PostgreSQL (one pass over the matches); on SQLite, which has no grouping sets, one materialised scan
     of the matches grouped once per facet (UNION ALL)."""
     columns = sorted({_FACET_GROUP[n] for n in names})
+    if not columns:  # every facet in use: only the total is asked for
+        return {}, queryset.order_by().count() if with_total else None
     inner = queryset.order_by().annotate(**{c: e for c, e in _bucket_columns(_today()).items() if c in columns})
-    sql, params = inner.values(*columns).query.sql_with_params() if columns else inner.values("pk").query.sql_with_params()
+    sql, params = inner.values(*columns).query.sql_with_params()
     counts: dict[str, dict] = {c: {} for c in columns}
     total = None
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             sets = ", ".join([f"({c})" for c in columns] + (["()"] if with_total else []))
-            listed = ", ".join(columns) or "1"
+            listed = ", ".join(columns)
             cursor.execute(f"SELECT GROUPING({listed}), {listed}, COUNT(*) FROM ({sql}) m "  # noqa: S608
                            f"GROUP BY GROUPING SETS ({sets})", params)
             full = (1 << len(columns)) - 1
             for row in cursor.fetchall():
                 mask, values, n = row[0], row[1:-1], row[-1]
-                if mask == full or not columns:
+                if mask == full:
                     total = n
                     continue
                 i = next(i for i in range(len(columns)) if not mask & (1 << (len(columns) - 1 - i)))

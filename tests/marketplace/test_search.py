@@ -192,3 +192,17 @@ def test_segmenting_run_by_run_gives_exactly_the_words_jieba_gives_for_the_whole
     whole = " ".join(w for w in jieba.cut_for_search(text) if re.search(r"\w", w))
     assert segment(text) == whole
     assert segment(text) == whole  # and again from the cache
+
+
+def test_a_search_with_every_facet_in_use_still_counts(market):
+    battery = market["battery"]
+    query = {"technology_field": battery.patent.technology_field, "sector": "", "ipc": battery.patent.ipc_subclass,
+             "grade": battery.patent.grade_computed, "kind": battery.patent.kind, "fee_form": "lump_sum",
+             "price": "10k-100k", "life": "10+", "holder_kind": battery.holder.kind, "region": "广东省",
+             "licensed": "no"}
+    from patents.inventory.fields import FIELDS_BY_NUMBER
+
+    query["sector"] = FIELDS_BY_NUMBER[battery.patent.technology_field].sector.key
+    result = listing_search(data=query)
+    assert numbers(result) == [battery.patent.number] and result.total == 1
+    assert all(any(v.selected for v in result.facets[name]) for name in FACETS)
