@@ -67,12 +67,23 @@ def _retire_cached_counts() -> None:
     transaction.on_commit(_bump_version)
 
 
+def _licensed() -> Exists:
+    """Whether the row's declaration (its ``declaration_id``) has a licence granted and not ended."""
+    return Exists(Licence.objects.filter(declaration=OuterRef("declaration_id"),
+                                         state__in=[LicenceState.ACTIVE, LicenceState.EXPIRED]))
+
+
+def _chunks(ids: Iterable[int], size: int = 500):
+    # Bounded parameter lists: SQLite refuses more than 32,766.
+    ids = sorted(set(ids))
+    for lo in range(0, len(ids), size):
+        yield ids[lo:lo + size]
+
+
 def _listed_pages():
-    licensed = Licence.objects.filter(declaration=OuterRef("declaration_id"),
-                                      state__in=[LicenceState.ACTIVE, LicenceState.EXPIRED])
     return (PatentListingPage.objects.live().public()
             .filter(alias_of__isnull=True, declaration__state=DeclarationState.PUBLISHED)
-            .annotate(licensed=Exists(licensed)))
+            .annotate(licensed=_licensed()))
 
 
 def first_due_fen(fee_form: str, lump_sum_fen: int | None, entry_fee_fen: int | None,
@@ -124,10 +135,8 @@ def listing_documents_sync(*, declaration_ids: Iterable[int]) -> int:
     """Bring the documents of these declarations' listings in step with the listings, in the caller's
     transaction: a listing that is no longer live (or whose declaration is no longer published) loses its
     document. Returns the number of documents written."""
-    ids = sorted(set(declaration_ids))
     written = 0
-    for lo in range(0, len(ids), 500):  # bounded parameter lists (SQLite refuses more than 32,766)
-        chunk = ids[lo:lo + 500]
+    for chunk in _chunks(declaration_ids):
         ListingDocument.objects.filter(declaration_id__in=chunk).delete()
         written += _write(_listed_pages().filter(declaration_id__in=chunk))
     _retire_cached_counts()
@@ -154,12 +163,6 @@ def listing_documents_rebuild(*, declaration_ids: Iterable[int] | None = None,
 _GRADE_ONLY = {"grade_computed", "grade_override"}
 
 
-def _chunks(ids: Iterable[int], size: int = 500):
-    ids = sorted(set(ids))
-    for lo in range(0, len(ids), size):
-        yield ids[lo:lo + size]
-
-
 def listing_documents_patents_changed(*, patent_ids: Iterable[int], fields: Iterable[str] = ()) -> None:
     """Listener (settings.PATENT_CHANGE_LISTENERS): patents were edited, imported again or regraded."""
     grade_only = bool(fields) and set(fields) <= _GRADE_ONLY
@@ -184,11 +187,9 @@ def listing_documents_patents_changed(*, patent_ids: Iterable[int], fields: Iter
 def listing_documents_licences_changed(*, declaration_ids: Iterable[int]) -> None:
     """Listener (settings.LICENCE_CHANGE_LISTENERS): a licence was granted or ended, so a listing may have become
     (or stopped being) licensed."""
-    licensed = Licence.objects.filter(declaration=OuterRef("declaration_id"),
-                                      state__in=[LicenceState.ACTIVE, LicenceState.EXPIRED])
     touched = 0
     for chunk in _chunks(declaration_ids):
-        touched += ListingDocument.objects.filter(declaration_id__in=chunk).update(licensed=Exists(licensed))
+        touched += ListingDocument.objects.filter(declaration_id__in=chunk).update(licensed=_licensed())
     if touched:
         _retire_cached_counts()
 
