@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import django_filters
+import numpy as np
 from dateutil.relativedelta import relativedelta
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Case, CharField, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, F, FloatField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +33,7 @@ from marketplace.listings.text import segment
 from marketplace.models import ListingDocument
 from marketplace.parties.models import OrganisationKind
 from marketplace.search.documents import search_version
+from marketplace.search.facets import Coded, FacetColumns, facet_columns
 from patents.inventory.fields import FIELDS, SECTORS
 from patents.models import Grade, PatentKind
 
@@ -200,22 +202,13 @@ class ListingFilter(django_filters.FilterSet):
         return queryset
 
 
-# What each facet counts by: a document column, or a bucket computed from one (see _bucket_columns).
+# What each facet counts by: a document column, or a bucket computed from one (see _bucket_codes).
 _FACET_GROUP = {
     "technology_field": "technology_field", "sector": "sector", "ipc": "ipc_section", "grade": "grade",
     "kind": "kind", "fee_form": "fee_form", "price": "price_bucket", "life": "life_bucket",
     "holder_kind": "holder_kind", "region": "region", "licensed": "licensed",
 }
 FACET_CACHE_SECONDS = 3600
-
-
-def _bucket_columns(today: date) -> dict:
-    return {
-        "price_bucket": Case(*[When(_price_q(key), then=Value(key)) for key, *_r in PRICE_BUCKETS],
-                             output_field=CharField()),
-        "life_bucket": Case(*[When(_life_q(key, today), then=Value(key)) for key, *_r in LIFE_BUCKETS],
-                            output_field=CharField()),
-    }
 
 
 @dataclass
@@ -290,46 +283,6 @@ def _facet_key(name: str, value) -> str:
     return "" if value is None else str(value)
 
 
-def _grouped_counts(queryset: QuerySet, names: list[str], *, with_total: bool) -> tuple[dict, int | None]:
-    """Counts per value of each facet in ``names`` over ``queryset``, and its total, in one statement: GROUPING
-    SETS on PostgreSQL (one pass over the matches); on SQLite, which has no grouping sets, one materialised scan
-    of the matches grouped once per facet (UNION ALL)."""
-    columns = sorted({_FACET_GROUP[n] for n in names})
-    if not columns:  # every facet in use: only the total is asked for
-        return {}, queryset.order_by().count() if with_total else None
-    inner = queryset.order_by().annotate(**{c: e for c, e in _bucket_columns(_today()).items() if c in columns})
-    sql, params = inner.values(*columns).query.sql_with_params()
-    counts: dict[str, dict] = {c: {} for c in columns}
-    total = None
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            sets = ", ".join([f"({c})" for c in columns] + (["()"] if with_total else []))
-            listed = ", ".join(columns)
-            cursor.execute(f"SELECT GROUPING({listed}), {listed}, COUNT(*) FROM ({sql}) m "  # noqa: S608
-                           f"GROUP BY GROUPING SETS ({sets})", params)
-            full = (1 << len(columns)) - 1
-            for row in cursor.fetchall():
-                mask, values, n = row[0], row[1:-1], row[-1]
-                if mask == full:
-                    total = n
-                    continue
-                i = next(i for i in range(len(columns)) if not mask & (1 << (len(columns) - 1 - i)))
-                counts[columns[i]][values[i]] = n
-        else:
-            # Column names come from _FACET_GROUP, never from the request.
-            branches = [f"SELECT {i}, {c}, COUNT(*) FROM m GROUP BY {c}" for i, c in enumerate(columns)]  # noqa: S608
-            if with_total:
-                branches.append(f"SELECT {len(columns)}, NULL, COUNT(*) FROM m")  # noqa: S608
-            cursor.execute(f"WITH m AS MATERIALIZED ({sql}) " + " UNION ALL ".join(branches), params)  # noqa: S608
-            for i, value, n in cursor.fetchall():
-                if i == len(columns):
-                    total = n
-                else:
-                    counts[columns[i]][value] = n
-    by_facet = {name: {_facet_key(name, v): n for v, n in counts[_FACET_GROUP[name]].items()} for name in names}
-    return by_facet, total
-
-
 def _normalised(cleaned: dict) -> str:
     """The facet-relevant part of a search, written the same way whatever the order or spelling of the query
     string: the cache key of its counts."""
@@ -341,28 +294,82 @@ def _normalised(cleaned: dict) -> str:
                       default=str)
 
 
-def _counts(*, filterset: ListingFilter, data) -> tuple[dict[str, dict[str, int]], int]:
+def _masks(columns: FacetColumns, cleaned: dict, words: list[str]) -> dict[str, np.ndarray]:
+    """One mask over the documents per filter in use (the name "q" for the words), with the same meaning as
+    ListingFilter's filters in SQL."""
+    masks: dict[str, np.ndarray] = {}
+    if words:
+        masks["q"] = columns.positions(
+            ListingDocument.objects.filter(_text_condition(words)).values_list("page_id", flat=True).iterator(
+                chunk_size=20_000))
+    for name in ("technology_field", "sector", "grade", "kind", "fee_form", "holder_kind", "region"):
+        value = cleaned.get(name)
+        if value not in (None, ""):
+            masks[name] = columns.coded[name].equal(value)
+    prefix = re.sub(r"\s+", "", cleaned.get("ipc") or "").upper()
+    if prefix:
+        if len(prefix) <= 4:
+            masks["ipc"] = columns.coded["ipc_subclass"].where(lambda v: v.startswith(prefix))
+        else:
+            spaced = prefix[:4] + " " + prefix[4:]
+            masks["ipc"] = columns.coded["main_ipc"].where(lambda v: v.startswith((spaced, prefix)))
+    if cleaned.get("price"):
+        _key, _label, lo, hi = next(b for b in PRICE_BUCKETS if b[0] == cleaned["price"])
+        masks["price"] = columns.fee_between(None if lo is None else _fen(lo), None if hi is None else _fen(hi))
+    if cleaned.get("life"):
+        _key, _label, lo, hi = next(b for b in LIFE_BUCKETS if b[0] == cleaned["life"])
+        masks["life"] = columns.expiry_between(_today(), lo, hi)
+    if cleaned.get("licensed") in ("yes", "no"):
+        masks["licensed"] = columns.coded["licensed"].where(lambda v: bool(v) == (cleaned["licensed"] == "yes"))
+    return masks
+
+
+def _all(masks, length: int, *, but: str | None = None) -> np.ndarray:
+    mask = np.ones(length, dtype=bool)
+    for name, each in masks.items():
+        if name != but:
+            mask &= each
+    return mask
+
+
+def _bucket_codes(columns: FacetColumns) -> dict[str, Coded]:
+    """The price and remaining-life buckets of every document, as codes (the first bucket that holds it, none
+    for a patent without an expiry date)."""
+    buckets = {}
+    for column, bounds, mask_of in (
+            ("price_bucket", PRICE_BUCKETS,
+             lambda lo, hi: columns.fee_between(None if lo is None else _fen(lo), None if hi is None else _fen(hi))),
+            ("life_bucket", LIFE_BUCKETS, lambda lo, hi: columns.expiry_between(_today(), lo, hi))):
+        codes = np.full(len(columns), len(bounds), dtype=np.int16)  # the last code: no bucket
+        for i, (_key, _label, lo, hi) in reversed(list(enumerate(bounds))):
+            codes[mask_of(lo, hi)] = i  # reversed, so the first bucket that holds a document wins, as in CASE
+        buckets[column] = Coded(codes, [key for key, *_r in bounds] + [None])
+    return buckets
+
+
+def _counted(coded: Coded, mask: np.ndarray, name: str) -> dict[str, int]:
+    counts = np.bincount(coded.codes[mask], minlength=len(coded.values))
+    return {_facet_key(name, value): int(n) for value, n in zip(coded.values, counts, strict=True) if n}
+
+
+def _counts(*, filterset: ListingFilter, columns: FacetColumns, masks: dict) -> tuple[dict[str, dict[str, int]], int]:
     """Every facet's counts (each over the results filtered by everything except that facet, so a facet's
-    counts add up to what the visitor would see with it cleared) and the number of results. Computed in one
-    statement for the facets not in use plus one per facet in use, and cached per normalised query until a
-    search document changes (the version bumped by marketplace.search.documents) or the day changes (the
-    remaining-life buckets move with it)."""
+    counts add up to what the visitor would see with it cleared) and the number of results, counted over the
+    facet columns in memory (marketplace.search.facets), cached per normalised query until a search document
+    changes (the version bumped by marketplace.search.documents) or the day changes (the remaining-life buckets
+    move with it)."""
     cleaned = filterset.form.cleaned_data
     key = "marketplace:search:counts:" + hashlib.sha256(
-        f"{search_version()}|{_today().isoformat()}|{_normalised(cleaned)}".encode()).hexdigest()
+        f"{columns.version}|{_today().isoformat()}|{_normalised(cleaned)}".encode()).hexdigest()
     cached = cache.get(key)
     if cached is not None:
         return cached
-    selected = [name for name in FACETS if cleaned.get(name) not in (None, "")]
-    unselected = [name for name in FACETS if name not in selected]
-    counts, total = _grouped_counts(filterset.qs, unselected, with_total=True)
-    for name in selected:
-        others = data.copy()
-        others.pop(name, None)
-        others.pop("sort", None)
-        without = ListingFilter(others, queryset=listing_queryset())
-        facet_counts, _total = _grouped_counts(without.qs, [name], with_total=False)
-        counts.update(facet_counts)
+    coded = {**columns.coded, **_bucket_codes(columns)}
+    counts = {}
+    for name in FACETS:
+        mask = _all(masks, len(columns), but=name)
+        counts[name] = _counted(coded[_FACET_GROUP[name]], mask, name)
+    total = int(_all(masks, len(columns)).sum())
     cache.set(key, (counts, total), FACET_CACHE_SECONDS)
     return counts, total
 
@@ -432,12 +439,14 @@ def listing_search(*, data, language: str = "zh-hans", page: int | str = 1, per_
     filterset = bound_listing_filter(data)  # drops invalid values from `data`, which the facet counts reuse
     cleaned = filterset.form.cleaned_data
     query = (cleaned.get("q") or "").strip()
-    results = filterset.qs  # also cuts the query into words
+    filterset.qs  # noqa: B018 - evaluating the filters also cuts the query into words (filter_q)
     sort = cleaned.get("sort") or ("relevance" if query else "newest")
     if sort == "relevance" and not filterset.words:  # no query, or one of punctuation only
         sort = "newest"
 
-    counts, total = _counts(filterset=filterset, data=data)
+    columns = facet_columns(search_version())
+    masks = _masks(columns, cleaned, filterset.words)
+    counts, total = _counts(filterset=filterset, columns=columns, masks=masks)
     num_pages = max(1, -(-total // per_page))
     try:
         number = int(page)
@@ -448,7 +457,9 @@ def listing_search(*, data, language: str = "zh-hans", page: int | str = 1, per_
     if sort == "relevance":
         rows = _ranked_page(filterset, data=data, offset=offset, limit=per_page)
     else:
-        rows = list(results.values(*_HIT_COLUMNS)[offset:offset + per_page])
+        order = columns.page(sort, _all(masks, len(columns)), offset, per_page)
+        found = {row["page_id"]: row for row in ListingDocument.objects.filter(page_id__in=order).values(*_HIT_COLUMNS)}
+        rows = [found[pk] for pk in order if pk in found]
 
     selected = {name: cleaned.get(name) for name in FACETS}
     return ListingSearch(filterset=filterset, total=total, hits=_hits(rows, language),

@@ -1,0 +1,75 @@
+"""The facet columns held in memory (marketplace.search.facets) answer what the same filters answer in SQL: for
+every value of every facet, the number of results and the order of each sort equal ListingFilter's queryset over
+the search documents; and a copy read before a change is never used after it."""
+
+import pytest
+from django.http import QueryDict
+
+from bench import search_bench
+from bench.generate import generate
+from marketplace.models import ListingDocument
+from marketplace.search.documents import search_version
+from marketplace.search.facets import facet_columns
+from marketplace.search.selectors import FACETS, bound_listing_filter, listing_search
+
+pytestmark = pytest.mark.django_db
+
+SORTS = ("newest", "price", "life")
+
+
+@pytest.fixture
+def generated():
+    return generate(patents=300, licences=150, needs=0, seed=11)
+
+
+def sql(query: dict, sort: str) -> list[int]:
+    data = QueryDict(mutable=True)
+    data.update({**query, "sort": sort})
+    return list(bound_listing_filter(data).qs.values_list("page_id", flat=True))
+
+
+def test_every_facet_value_alone_and_with_another_counts_and_orders_as_sql_does(generated):
+    everything = listing_search(data={})
+    assert everything.total == ListingDocument.objects.count() > 50
+    queries = []
+    for name in FACETS:
+        for value in everything.facets[name]:
+            queries.append({name: value.value})
+    queries += [{"ipc": "H01"}, {"ipc": "G06F"}, {"kind": "design", "licensed": "no"},
+                {"price": "100k-1m", "life": "10+", "fee_form": "lump_sum"}]
+    assert len(queries) > 40
+    for query in queries:
+        for sort in SORTS:
+            expected = sql(query, sort)
+            result = listing_search(data={**query, "sort": sort}, per_page=1000)
+            assert result.total == len(expected), (query, sort)
+            assert [hit.pk for hit in result.hits] == expected, (query, sort)
+        # a facet's own counts are over the results without it: its value's count is the total with it
+        name, value = next(iter(query.items()))
+        counts = {v.value: v.count for v in listing_search(data=query).facets[name]}
+        if name in everything.facets and value in counts:
+            assert counts[value] == listing_search(data=query).total
+
+
+def test_a_words_query_narrows_the_columns_as_the_full_text_index_does(generated):
+    words = [q["q"] for q in search_bench.query_mix(seed=1) if set(q) == {"q"}]
+    found = 0
+    for word in words:
+        for facet in ({}, {"licensed": "no"}):
+            expected = sql({"q": word, **facet}, "price")
+            result = listing_search(data={"q": word, "sort": "price", **facet}, per_page=1000)
+            assert [hit.pk for hit in result.hits] == expected, word
+            found += len(expected)
+    assert found
+
+
+def test_a_change_is_counted_by_the_next_search_never_from_the_copy_read_before_it(generated):
+    before = listing_search(data={"licensed": "no"}).total
+    copy = facet_columns(search_version())
+    document = ListingDocument.objects.filter(licensed=False).first()
+    from marketplace.search.documents import listing_documents_sync
+
+    document.page.unpublish()
+    listing_documents_sync(declaration_ids=[document.declaration_id])
+    assert facet_columns(search_version()) is not copy
+    assert listing_search(data={"licensed": "no"}).total == before - 1
