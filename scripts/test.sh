@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite, as `make test` runs it: installs what is missing (apt: postgresql, chromium; pip into
 # .venv), starts a throwaway PostgreSQL cluster on 127.0.0.1, then runs in order: check,
-# makemigrations --check, ruff, check --deploy on production settings, pytest on SQLite, pytest on
-# PostgreSQL, browser tests in headless Chromium (on PostgreSQL). Prints each step's wall time and the
+# makemigrations --check, ruff, check --deploy on production settings, pytest on SQLite and pytest on
+# PostgreSQL (side by side), browser tests in headless Chromium (on PostgreSQL). Prints each step's wall time and the
 # total. Stops what it started, even on failure; exits non-zero if any step failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -71,9 +71,32 @@ step "check --deploy (production settings)" env DJANGO_SETTINGS_MODULE=marketpla
   SECRET_KEY="$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
   ALLOWED_HOSTS=patents.example.cn DATABASE_URL="$PG_URL" CACHE_URL=redis://127.0.0.1:6379/0 \
   $BIN/python manage.py check --deploy --fail-level WARNING
-step "pytest on SQLite" $BIN/pytest -m "not browser" -p no:cacheprovider --junitxml="$OUT/sqlite.xml" -q
-step "pytest on PostgreSQL" env DATABASE_URL="$PG_URL" $BIN/pytest -m "not browser" -p no:cacheprovider \
+# The SQLite and PostgreSQL runs are independent processes (each starts its own localstripe, has its own test
+# database and its own media folders), so they run side by side, one per core: the suite's two longest steps
+# then take about as long as the longer of them instead of their sum. Each one's output follows when both end.
+side_by_side() {  # side_by_side NAME LOG COMMAND...  (in the background; its wall time and status in LOG.*)
+  local name=$1 log=$2; shift 2
+  ( began=$SECONDS; "$@" >"$log" 2>&1; rc=$?; echo $((SECONDS - began)) >"$log.seconds"; exit $rc ) &
+}
+collect() {  # collect NAME LOG PID
+  local name=$1 log=$2 pid=$3
+  wait "$pid"; local rc=$?
+  echo "== $name"
+  cat "$log"
+  local result="ok    "; [ $rc -eq 0 ] || { result="FAILED"; failed+=("$name"); }
+  summary+=("$(printf '%s  %8s  %s' "$result" "$(duration "$(cat "$log.seconds" 2>/dev/null || echo 0)")" "$name")")
+}
+echo "== pytest on SQLite and on PostgreSQL, side by side"
+side_by_side "pytest on SQLite" "$OUT/sqlite.log" env MEDIA_ROOT="$TMP/media-sqlite" \
+  PRIVATE_MEDIA_ROOT="$TMP/private-media-sqlite" $BIN/pytest -m "not browser" -p no:cacheprovider \
+  --junitxml="$OUT/sqlite.xml" -q
+sqlite_pid=$!
+side_by_side "pytest on PostgreSQL" "$OUT/postgresql.log" env DATABASE_URL="$PG_URL" MEDIA_ROOT="$TMP/media-pg" \
+  PRIVATE_MEDIA_ROOT="$TMP/private-media-pg" $BIN/pytest -m "not browser" -p no:cacheprovider \
   --junitxml="$OUT/postgresql.xml" -q
+postgresql_pid=$!
+collect "pytest on SQLite" "$OUT/sqlite.log" $sqlite_pid
+collect "pytest on PostgreSQL" "$OUT/postgresql.log" $postgresql_pid
 # The browser tests run against PostgreSQL: their live server answers from its own thread while the test
 # writes, which SQLite's single writer turns into "database table is locked" under load.
 step "browser tests (headless Chromium, PostgreSQL)" env DATABASE_URL="$PG_URL" $BIN/pytest -m browser \
