@@ -3,6 +3,7 @@ every value of every facet, the number of results and the order of each sort equ
 the search documents; and a copy read before a change is never used after it."""
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 
 from bench import search_bench
@@ -73,3 +74,19 @@ def test_a_change_is_counted_by_the_next_search_never_from_the_copy_read_before_
     listing_documents_sync(declaration_ids=[document.declaration_id])
     assert facet_columns(search_version()) is not copy
     assert listing_search(data={"licensed": "no"}).total == before - 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL ranks a bounded set")
+def test_postgresql_ranks_the_newest_matches_and_lists_the_rest_after_them_newest_first(generated, monkeypatch):
+    from marketplace.search import selectors
+
+    word = next(w for w in (q["q"] for q in search_bench.query_mix(seed=1) if set(q) == {"q"})
+                if len(sql({"q": w}, "newest")) >= 5)
+    newest = sql({"q": word}, "newest")
+    monkeypatch.setattr(selectors, "RANK_CANDIDATES", 3)
+    every = listing_search(data={"q": word}, per_page=1000)
+    ids = [hit.pk for hit in every.hits]
+    assert every.sort == "relevance" and sorted(ids) == sorted(newest) and every.total == len(newest)
+    assert set(ids[:3]) == set(newest[:3]) and ids[3:] == newest[3:]
+    paged = [hit.pk for n in (1, 2, 3) for hit in listing_search(data={"q": word}, per_page=2, page=n).hits]
+    assert paged == ids[:6]
