@@ -7,12 +7,14 @@ granted and ended, patents and holders edited reach it through the listeners dec
 those rules live in layers that do not import the marketplace). ``listing_documents_rebuild`` rebuilds
 everything (a migration, ``manage.py search_reindex``, the benchmark generator).
 
-After a change commits, the search version is bumped, which retires the facet counts cached for every query
-(marketplace.search.selectors)."""
+With every change (at once, and again after commit) the search version is bumped, which retires the facet
+counts cached for every query (marketplace.search.selectors), and the declarations whose documents changed are
+recorded with it, so that each process brings its facet columns (marketplace.search.facets) up to date by
+reading only those documents again."""
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
@@ -26,6 +28,10 @@ from marketplace.models import ListingDocument, PatentListingPage
 from patents.inventory.fields import FIELDS_BY_NUMBER
 
 SEARCH_VERSION_KEY = "marketplace:search:version"
+SEARCH_CHANGES_KEY = "marketplace:search:changes:{}"
+EVERYTHING = "everything"
+CHANGES_KEPT_SECONDS = 3600
+CHANGES_READ_AT_MOST = 500  # versions apart; beyond that a process reads every document again
 BATCH = 2000
 
 _COLUMNS = (
@@ -41,18 +47,39 @@ _COLUMNS = (
 )
 
 
-def search_version() -> str:
-    """A token that changes whenever any search document changes (after commit)."""
+def search_version() -> int:
+    """A number that grows whenever any search document changes (at once and after commit)."""
     version = cache.get(SEARCH_VERSION_KEY)
     if version is None:
-        version = uuid.uuid4().hex
-        cache.add(SEARCH_VERSION_KEY, version, timeout=None)
-        version = cache.get(SEARCH_VERSION_KEY, version)
+        # A random start: a counter lost with the cache (cleared, evicted) must never start again at a number
+        # that a process still holds facet columns for (marketplace.search.facets).
+        cache.add(SEARCH_VERSION_KEY, secrets.randbits(40) << 20, timeout=None)
+        version = cache.get(SEARCH_VERSION_KEY)
     return version
 
 
-def _bump_version() -> None:
-    cache.set(SEARCH_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+def _bump_version(declaration_ids: Iterable[int] | None = None) -> None:
+    """A new version, and what changed with it (the declarations whose documents changed, or "everything"),
+    kept for CHANGES_KEPT_SECONDS so that a process can bring its facet columns up to date by reading those
+    documents again instead of all of them."""
+    try:
+        version = cache.incr(SEARCH_VERSION_KEY)
+    except ValueError:  # the counter is not there (yet, or no more)
+        search_version()
+        version = cache.incr(SEARCH_VERSION_KEY)
+    changed = EVERYTHING if declaration_ids is None else sorted(set(declaration_ids))
+    cache.set(SEARCH_CHANGES_KEY.format(version), changed, timeout=CHANGES_KEPT_SECONDS)
+
+
+def search_changes(since: int, until: int) -> set[int] | None:
+    """The declarations whose documents changed after version ``since`` up to ``until``, or None when that is
+    not known (a change of everything, a record expired or evicted, too many versions apart)."""
+    if not (isinstance(since, int) and isinstance(until, int)) or not 0 < until - since <= CHANGES_READ_AT_MOST:
+        return None
+    records = cache.get_many([SEARCH_CHANGES_KEY.format(v) for v in range(since + 1, until + 1)])
+    if len(records) != until - since or any(r == EVERYTHING for r in records.values()):
+        return None
+    return {declaration_id for record in records.values() for declaration_id in record}
 
 
 def search_counts_forget() -> None:
@@ -60,11 +87,12 @@ def search_counts_forget() -> None:
     _bump_version()
 
 
-def _retire_cached_counts() -> None:
+def _retire_cached_counts(declaration_ids: Iterable[int] | None = None) -> None:
     # Now, so that this transaction's own later searches see its change, and again after commit, because a
-    # search in another transaction may meanwhile have cached counts that do not include it yet.
-    _bump_version()
-    transaction.on_commit(_bump_version)
+    # search in another transaction may meanwhile have cached counts (or read facet columns) without it.
+    declaration_ids = None if declaration_ids is None else sorted(set(declaration_ids))
+    _bump_version(declaration_ids)
+    transaction.on_commit(lambda: _bump_version(declaration_ids))
 
 
 def _licensed() -> Exists:
@@ -136,10 +164,11 @@ def listing_documents_sync(*, declaration_ids: Iterable[int]) -> int:
     transaction: a listing that is no longer live (or whose declaration is no longer published) loses its
     document. Returns the number of documents written."""
     written = 0
+    declaration_ids = sorted(set(declaration_ids))
     for chunk in _chunks(declaration_ids):
         ListingDocument.objects.filter(declaration_id__in=chunk).delete()
         written += _write(_listed_pages().filter(declaration_id__in=chunk))
-    _retire_cached_counts()
+    _retire_cached_counts(declaration_ids)
     return written
 
 
@@ -166,7 +195,7 @@ _GRADE_ONLY = {"grade_computed", "grade_override"}
 def listing_documents_patents_changed(*, patent_ids: Iterable[int], fields: Iterable[str] = ()) -> None:
     """Listener (settings.PATENT_CHANGE_LISTENERS): patents were edited, imported again or regraded."""
     grade_only = bool(fields) and set(fields) <= _GRADE_ONLY
-    touched = 0
+    touched, regraded = 0, []
     for chunk in _chunks(patent_ids):
         listed = ListingDocument.objects.filter(declaration__patent_id__in=chunk)
         if not grade_only:
@@ -175,23 +204,26 @@ def listing_documents_patents_changed(*, patent_ids: Iterable[int], fields: Iter
                 listing_documents_sync(declaration_ids=declaration_ids)
             continue
         by_grade: dict[str, list[int]] = {}
-        for page_id, override, computed in listed.values_list(
-                "page_id", "declaration__patent__grade_override", "declaration__patent__grade_computed"):
+        for page_id, declaration_id, override, computed in listed.values_list(
+                "page_id", "declaration_id", "declaration__patent__grade_override",
+                "declaration__patent__grade_computed"):
             by_grade.setdefault(override or computed, []).append(page_id)
+            regraded.append(declaration_id)
         for grade, page_ids in by_grade.items():  # at most four statements (A-D) per chunk
             touched += ListingDocument.objects.filter(page_id__in=page_ids).exclude(grade=grade).update(grade=grade)
     if touched:
-        _retire_cached_counts()
+        _retire_cached_counts(regraded)
 
 
 def listing_documents_licences_changed(*, declaration_ids: Iterable[int]) -> None:
     """Listener (settings.LICENCE_CHANGE_LISTENERS): a licence was granted or ended, so a listing may have become
     (or stopped being) licensed."""
     touched = 0
+    declaration_ids = sorted(set(declaration_ids))
     for chunk in _chunks(declaration_ids):
         touched += ListingDocument.objects.filter(declaration_id__in=chunk).update(licensed=_licensed())
     if touched:
-        _retire_cached_counts()
+        _retire_cached_counts(declaration_ids)
 
 
 def listing_documents_holders_changed(*, organisation_ids: Iterable[int]) -> None:

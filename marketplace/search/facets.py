@@ -30,6 +30,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import connection
 
 from marketplace.models import ListingDocument
+from marketplace.search.documents import search_changes
 
 _EPOCH = date(1970, 1, 1)
 # Columns held as codes (an int per document, the values in a list); "ipc" is counted by section.
@@ -50,19 +51,22 @@ class Coded:
 
 
 TEXT_MASKS_KEPT = 256
+# Declarations changed since a copy was read, beyond which reading every document is the cheaper way.
+UPDATE_AT_MOST = 5000
 _NO_EXPIRY = -(2 ** 31)  # days since 1970 standing for NULL: below every real date, so last in a descending order
 
 
 def _coded(column) -> Coded:
     codes, values = pd.factorize(np.array(column, dtype=object), use_na_sentinel=False)  # NULL: a value (None)
     dtype = np.int16 if len(values) < 2 ** 15 else np.int32
-    return Coded(codes.astype(dtype), [None if v is None or v is np.nan else v for v in values])
+    return Coded(codes.astype(dtype), [None if pd.isna(v) else v for v in values])  # factorize gives NULL as NaN
 
 
-def _read(table: str) -> tuple[dict[str, np.ndarray], dict[str, Coded]]:
-    """The columns, in page_id order: one SELECT, transposed once and converted column by column (numpy, pandas
-    factorize), never value by value in Python. (COPY to CSV, or one array per column, were tried: psycopg
-    hands COPY over one row at a time and the arrays took PostgreSQL longer to build; neither was faster.)"""
+def _read(declaration_ids: list[int] | None = None) -> tuple[dict[str, np.ndarray], dict[str, Coded]]:
+    """The columns of every document (or of these declarations' documents): one SELECT, transposed once and
+    converted column by column (numpy, pandas factorize), never value by value in Python. (COPY to CSV, or one
+    array per column, were tried: psycopg hands COPY over one row at a time and the arrays took PostgreSQL
+    longer to build; neither was faster.)"""
     if connection.vendor == "postgresql":
         days = "expiry_date - DATE '1970-01-01'"
         # microseconds since 1970; NULL read as the largest, so first in a descending order, as PostgreSQL has it
@@ -70,44 +74,78 @@ def _read(table: str) -> tuple[dict[str, np.ndarray], dict[str, Coded]]:
     else:
         days = "CAST(julianday(expiry_date) - 2440587.5 AS INTEGER)"
         published = "first_published_at"  # text that sorts as the time does, which is how SQLite sorts it
+    where, params = "", []
+    if declaration_ids is not None:
+        where, params = f"WHERE declaration_id IN ({', '.join(['%s'] * len(declaration_ids))})", list(declaration_ids)
     with connection.cursor() as cursor:
         # Table and column names are ours, never the request's.
-        cursor.execute(f"SELECT page_id, first_due_fen, COALESCE({days}, {_NO_EXPIRY}), {published}, "  # noqa: S608
-                       f"{', '.join(_CODED)} FROM {table} ORDER BY page_id")
+        cursor.execute(f"SELECT page_id, declaration_id, first_due_fen, COALESCE({days}, {_NO_EXPIRY}), "  # noqa: S608
+                       f"{published}, {', '.join(_CODED)} FROM {ListingDocument._meta.db_table} {where}", params)
         rows = cursor.fetchall()
-    fields = list(zip(*rows, strict=True)) if rows else [()] * (4 + len(_CODED))
+    fields = list(zip(*rows, strict=True)) if rows else [()] * (5 + len(_CODED))
     del rows
-    if connection.vendor == "postgresql":
-        published_key = np.array(fields[3], dtype=np.int64)
-    else:  # rank in ascending order; NULL -1, so last in a descending order, as SQLite puts it
-        published_key = pd.factorize(np.array(fields[3], dtype=object), sort=True)[0].astype(np.int64)
-    numbers = {"page_id": np.array(fields[0], dtype=np.int64), "fen": np.array(fields[1], dtype=np.int64),
-               "days": np.array(fields[2], dtype=np.int64), "published": published_key}
-    return numbers, {name: _coded(fields[4 + i]) for i, name in enumerate(_CODED)}
+    postgresql = connection.vendor == "postgresql"
+    numbers = {"page_id": np.array(fields[0], dtype=np.int64), "declaration_id": np.array(fields[1], dtype=np.int64),
+               "fen": np.array(fields[2], dtype=np.int64), "days": np.array(fields[3], dtype=np.int64),
+               "published": np.array(fields[4], dtype=np.int64 if postgresql else object)}
+    return numbers, {name: _coded(fields[5 + i]) for i, name in enumerate(_CODED)}
+
+
+def _merged(old: Coded, keep: np.ndarray, new: Coded) -> Coded:
+    """``old``'s codes where ``keep``, followed by ``new``'s rows coded in ``old``'s values (extended)."""
+    values = list(old.values)
+    lookup = {v: i for i, v in enumerate(values)}
+    translate = np.array([lookup.setdefault(v, len(lookup)) for v in new.values], dtype=np.int64)
+    values += list(lookup)[len(values):]
+    dtype = np.int16 if len(values) < 2 ** 15 else np.int32
+    codes = np.concatenate([old.codes[keep].astype(dtype),
+                            translate[new.codes].astype(dtype) if len(new.codes) else np.zeros(0, dtype)])
+    return Coded(codes, values)
 
 
 class FacetColumns:
     """Every document's facet values as arrays in ``page_id`` order, and the positions of the documents in each
-    sort order. Built by ``facet_columns()``; never changed after that (a new version builds a new one)."""
+    sort order. Built by ``facet_columns()``; never changed after that (a new version builds a new one, from the
+    database or from the one before and the documents that changed)."""
 
-    def __init__(self, version: str):
+    def __init__(self, version: int, numbers: dict[str, np.ndarray] | None = None,
+                 coded: dict[str, Coded] | None = None):
+        if numbers is None:
+            numbers, coded = _read()
+        by_page = np.argsort(numbers["page_id"], kind="stable")
         self.version = version
-        table = ListingDocument._meta.db_table
-        numbers, self.coded = _read(table)
+        self.updated_from: int | None = None  # the version of the copy this one was brought up to date from
+        self.numbers = {name: column[by_page] for name, column in numbers.items()}
+        self.coded = {name: Coded(c.codes[by_page], c.values) for name, c in coded.items()}
         self._words: OrderedDict[str, np.ndarray] = OrderedDict()
-        self.page_id = numbers["page_id"]
-        self.first_due_fen = numbers["fen"]
-        self.has_expiry = numbers["days"] != _NO_EXPIRY
-        self.expiry_days = np.where(self.has_expiry, numbers["days"], 0).astype(np.int32)
+        self.page_id = self.numbers["page_id"]
+        self.first_due_fen = self.numbers["fen"]
+        days = self.numbers["days"]
+        self.has_expiry = days != _NO_EXPIRY
+        self.expiry_days = np.where(self.has_expiry, days, 0).astype(np.int32)
+        published = self.numbers["published"]
+        if published.dtype == object:  # SQLite's text: its rank, NULL -1 (last in a descending order, as SQLite)
+            published = pd.factorize(published, sort=True)[0].astype(np.int64)
         # The sort orders exactly as SQL gives them (selectors.ListingFilter.filter_sort; NULLs as _read says;
         # remaining life says NULLS LAST itself). np.lexsort sorts by its last key first, each ascending:
         # descending keys are negated.
-        published, days = numbers["published"], numbers["days"]
         self.orders = {
             "newest": np.lexsort((-self.page_id, -published)).astype(np.int32),
             "price": np.lexsort((-self.page_id, -published, self.first_due_fen)).astype(np.int32),
             "life": np.lexsort((-self.page_id, -days)).astype(np.int32),
         }
+
+    def updated(self, version: int, declaration_ids: set[int]) -> FacetColumns:
+        """These columns with the documents of ``declaration_ids`` read again (added, changed or gone)."""
+        ids = sorted(declaration_ids)
+        numbers, coded = _read(ids)
+        keep = ~np.isin(self.numbers["declaration_id"], np.array(ids, dtype=np.int64))
+        merged = {name: np.concatenate([column[keep], numbers[name].astype(column.dtype)])
+                  for name, column in self.numbers.items()}
+        columns = FacetColumns(version, merged, {name: _merged(self.coded[name], keep, coded[name])
+                                                 for name in self.coded})
+        columns.updated_from = self.version
+        return columns
 
     def words_mask(self, words: list[str], page_ids) -> np.ndarray:
         """The documents holding ``words``: ``page_ids()`` (the full-text index's answer) the first time, then
@@ -166,16 +204,23 @@ _lock = threading.Lock()
 _current: FacetColumns | None = None
 
 
-def facet_columns(version: str) -> FacetColumns:
-    """The columns as of search ``version``: this process's copy, read again from the database when the
-    version has moved since it was read."""
+def facet_columns(version: int) -> FacetColumns:
+    """The columns as of search ``version``: this process's copy; when the version has moved since, the copy
+    brought up to date by reading again the documents of the declarations that changed meanwhile (recorded
+    with each version: marketplace.search.documents.search_changes), or all documents when that is not known
+    or too many changed."""
     global _current
     columns = _current
     if columns is not None and columns.version == version:
         return columns
     with _lock:
-        if _current is None or _current.version != version:
-            _current = FacetColumns(version)
+        current = _current
+        if current is None or current.version != version:
+            changed = search_changes(current.version, version) if current is not None else None
+            if changed is not None and len(changed) <= UPDATE_AT_MOST:
+                _current = current.updated(version, changed)
+            else:
+                _current = FacetColumns(version)
         return _current
 
 
