@@ -6,7 +6,9 @@ is converted once with the backend's own adapters, then rows go to the driver in
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 from itertools import islice, repeat
+from json.encoder import encode_basestring
 
 import numpy as np
 import pandas as pd
@@ -93,6 +95,13 @@ def json_texts(values: Iterable) -> list[str | None]:
     return [None if v is None else encode(v) for v in values]
 
 
+def json_text_lists(values: Iterable[list[str]]) -> list[str]:
+    """JSON text of each list of strings (IPC codes, inventors): the same text json_texts gives, built from
+    the C string encoder alone (json's per-call set-up cost more than the encoding)."""
+    quote = encode_basestring
+    return ["[" + ", ".join(map(quote, v)) + "]" if v else "[]" for v in values]
+
+
 def date_texts(series: pd.Series) -> list[str | None]:
     """A datetime64 column as ISO dates ("2021-03-15"), NaT as None: both backends read that text as a date."""
     days = pd.to_datetime(series).to_numpy(dtype="datetime64[D]")
@@ -164,6 +173,24 @@ def write_columns(model: type[models.Model], columns: dict[str, Sequence | objec
     return rows
 
 
+@contextmanager
+def page_cache(mebibytes: int = 256):
+    """On SQLite, a larger page cache for this connection while a bulk write fills the table's indexes (the
+    default 2 MB made each 50k-row insert re-read index pages from the OS); the old size is restored after.
+    PRAGMA, hand-written: Django has no API for it. Nothing elsewhere."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        before = cursor.execute("PRAGMA cache_size").fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = {-1024 * int(mebibytes)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+
+
 def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
     """`count` primary keys drawn from the table's sequence (PostgreSQL), so rows written by COPY can be
     referred to (audit entries, co-owners) without reading them back; None elsewhere (SQLite assigns them)."""
@@ -176,11 +203,31 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
         return [r[0] for r in cursor.fetchall()]
 
 
+def last_ids(model: type[models.Model], count: int, *, field: str, first, last) -> list[int] | None:
+    """On SQLite, right after `write_columns` inserted `count` rows without keys: their keys, in the order
+    written. Django's SQLite tables use AUTOINCREMENT, so each new row's key is larger than any before, and
+    the transaction holds the write lock from its first insert, so the `count` largest keys are those rows.
+    Checked against `field` of the first and last row written; None when they do not match (the caller then
+    reads the keys back by a unique field)."""
+    if connection.vendor != "sqlite" or not count:
+        return None
+    pk = model._meta.pk.attname
+    ids = sorted(model._base_manager.order_by(f"-{pk}").values_list(pk, flat=True)[:count])
+    if len(ids) != count:
+        return None
+    ends = dict(model._base_manager.filter(pk__in=[ids[0], ids[-1]]).values_list(pk, field))
+    return ids if ends == {ids[0]: first, ids[-1]: last} else None
+
+
 def in_values(values: list) -> RawSQL:
     """A subquery yielding `values`, for `filter(field__in=in_values([...]))` (a non-empty list): one parameter
     for the whole list. Hand-written because Django's `__in` with a list sends one parameter per value and
     prepares each (batch_process_rhs showed in the import's profile); an array (PostgreSQL) or a JSON array
     read by json_each (SQLite) is one value however long."""
+    values = list(values)
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s)", (list(values),))
-    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(values)),))
+        # The array literal needs its type; values are always one parameter.
+        if isinstance(values[0], int):
+            return RawSQL("SELECT unnest(%s::bigint[])", (values,))
+        return RawSQL("SELECT unnest(%s::text[])", (values,))
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(values),))

@@ -140,7 +140,7 @@ def _import(batch: InventoryBatch, file, *, size: int, max_bytes: int, today: da
     seen_numbers: dict[str, int] = {}
     total, file_error, writer = 0, None, None
     tick("validating", 0, table.estimated_rows)
-    with transaction.atomic(), closing(table.chunks):
+    with bulk.page_cache(), transaction.atomic(), closing(table.chunks):
         try:
             for raw in table.chunks:
                 checked = validate(map_headers(raw), today=today, seen_numbers=seen_numbers)
@@ -283,15 +283,17 @@ class _ChunkWriter:
             "grade_override": "", "grade_override_reason": "", "under_open_licence": False, "number": numbers,
             "number_original": bulk.text_values(rows["number_original"]), "country": bulk.text_values(rows["country"]),
             "expiry_date": bulk.date_texts(rows["expiry_date"]), **self.defaults,
-            **{f: bulk.json_texts(rows[f].tolist()) if f in JSON_FIELDS else _column(rows, f) for f in self.fields},
+            **{f: bulk.json_text_lists(rows[f].tolist()) if f in JSON_FIELDS else _column(rows, f) for f in self.fields},
         }
         ids = bulk.reserve_ids(Patent, n)
         if ids is not None:
             columns = {"id": ids, **columns}
         bulk.write_columns(Patent, columns, rows=n)
-        if ids is None:  # SQLite numbered them: read the keys back, one query for the chunk
-            id_of = dict(Patent.objects.filter(number__in=bulk.in_values(numbers)).values_list("number", "id"))
-            ids = [id_of[number] for number in numbers]
+        if ids is None:  # SQLite numbered them
+            ids = bulk.last_ids(Patent, n, field="number", first=numbers[0], last=numbers[-1])
+            if ids is None:
+                id_of = dict(Patent.objects.filter(number__in=bulk.in_values(numbers)).values_list("number", "id"))
+                ids = [id_of[number] for number in numbers]
         bulk.write_columns(PatentChange, {
             "patent": ids, "batch": batch.pk, "action": PatentChange.Action.IMPORT_CREATE.value, "changes": "{}",
             "by": batch.run_by_id, "at": self.now_db}, rows=n)
