@@ -143,34 +143,39 @@ def _columns_sql(model: type[models.Model], names: Sequence[str]) -> tuple[str, 
 def write_columns(model: type[models.Model], columns: dict[str, Sequence | object], *, rows: int) -> int:
     """INSERT `rows` rows given column by column: {model field name: a sequence of `rows` values, or one value
     for every row}. Values must already be what the database stores: text for JSON (json_texts), ISO text or
-    `date` for dates, Python int/str/bool/None, datetimes adapted by connection.ops. Returns the row count.
-
-    PostgreSQL: COPY ... FROM STDIN (psycopg 3's cursor.copy), the fastest bulk path there is; SQLite:
-    executemany on sqlite3's own cursor in large chunks. Hand-written because Django's bulk_create builds a
-    model instance per row and adapts every value field by field (the import spent most of its time there)."""
+    `date` for dates, Python int/str/bool/None, datetimes adapted by connection.ops. Returns the row count."""
     if not rows:
         return 0
-    names = list(columns)
     # One value for every row: repeated lazily, so constants cost no list of their own.
     parts = [c if isinstance(c, list | tuple | np.ndarray) else repeat(c, rows) for c in columns.values()]
-    for name, part in zip(names, parts, strict=True):
+    for name, part in zip(columns, parts, strict=True):
         if not isinstance(part, repeat) and len(part) != rows:
             raise ValueError(f"column {name} has {len(part)} values for {rows} rows")
+    write_rows(model, list(columns), zip(*parts))  # noqa: B905 - constants are endless repeats
+    return rows
+
+
+def write_rows(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """INSERT rows (tuples in the order of `names`, model field names) whose values are already what the
+    database stores (see write_columns). PostgreSQL: COPY ... FROM STDIN (psycopg 3's cursor.copy), the
+    fastest bulk path there is; SQLite: executemany on sqlite3's own cursor in large chunks.
+
+    Hand-written because Django's bulk_create builds a model instance per row and adapts every value field by
+    field (the import spent most of its time there). The import and the bench generator both write here."""
     table, quoted = _columns_sql(model, names)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Identifiers come from model metadata and are quoted; values go through COPY's own encoding.
             with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:  # noqa: S608
                 write = copy.write_row
-                for row in zip(*parts):  # noqa: B905 - constants are endless repeats
+                for row in rows:
                     write(row)
         else:
             # sqlite3's own cursor: Django's wrapper would rewrite the statement (%s -> ?) for every chunk.
             sql = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['?'] * len(names))})"  # noqa: S608
-            raw, tuples = cursor.cursor, zip(*parts)  # noqa: B905
-            while chunk := list(islice(tuples, SQLITE_CHUNK)):
+            raw, rows = cursor.cursor, iter(rows)
+            while chunk := list(islice(rows, SQLITE_CHUNK)):
                 raw.executemany(sql, chunk)
-    return rows
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
 import numpy as np
+import openpyxl
 import pandas as pd
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -271,22 +272,81 @@ def _open_xlsx(file: BinaryIO, *, size: int, chunk_rows: int) -> InventoryTable:
             if "xl/workbook.xml" not in archive.namelist():
                 raise InventoryFileError(_("This zip file is not an XLSX workbook."))
         file.seek(0)
-        frame = pd.read_excel(file, engine="openpyxl", dtype=object, sheet_name=0)
+        # Read-only mode streams the sheet's XML row by row: memory stays flat whatever the sheet's length.
+        workbook = openpyxl.load_workbook(file, read_only=True, data_only=True, keep_links=False)
     except InventoryFileError:
         raise
     except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
         raise InventoryFileError(_("The XLSX file cannot be read: %(error)s") % {"error": exc}) from exc
-    if frame.shape[1] > MAX_COLUMNS:
+    sheet = workbook.worksheets[0]
+    estimated = max((sheet.max_row or 1) - 1, 0)
+    sheet.reset_dimensions()  # declared dimensions can be wrong: read to the real end
+    rows = sheet.iter_rows()
+    header: list = []
+    for cells in rows:  # blank rows above the header are skipped
+        header = [_xlsx_value(c) for c in cells]
+        while header and header[-1] == "":
+            header.pop()
+        if header:
+            break
+    if len(header) > MAX_COLUMNS:
+        workbook.close()
         raise InventoryFileError(_("The file has %(n)d columns; at most %(max)d are read.")
-                                 % {"n": frame.shape[1], "max": MAX_COLUMNS})
-    frame = frame.dropna(how="all")
-    # Excel gives numbers and dates as objects; keep dates, turn everything else into trimmed text.
-    for col in frame.columns:
-        frame[col] = frame[col].map(_xlsx_cell)
-    if frame.empty:
+                                 % {"n": len(header), "max": MAX_COLUMNS})
+    return InventoryTable(estimated_rows=estimated,
+                          chunks=_xlsx_chunks(workbook, rows, _column_names(header), chunk_rows))
+
+
+# Cell texts pandas' readers take for "missing" (its default na_values); an XLSX cell holding one reads as empty.
+_NA_TEXTS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                       "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
+
+
+def _xlsx_value(cell):
+    """One openpyxl cell as the text (or date) the importer reads; error cells (#N/A...) and empty ones as ""."""
+    value = cell.value
+    if value is None or cell.data_type == "e" or (isinstance(value, str) and value in _NA_TEXTS):
+        return ""
+    return _xlsx_cell(value)
+
+
+def _column_names(header: list) -> list:
+    """Header cells as column names: an empty one is "Unnamed: i", a repeated one gets ".1", ".2"..."""
+    names, seen = [], {}
+    for i, value in enumerate(header):
+        name = f"Unnamed: {i}" if value == "" else value
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        names.append(name)
+    return names
+
+
+def _xlsx_chunks(workbook, rows, names: list, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    width, data_rows = len(names), 0
+    positions: list[int] = []
+    values: list[list] = []
+    try:
+        for position, cells in enumerate(rows):
+            row = [_xlsx_value(c) for c in cells[:width]]
+            if any(v != "" for v in row):  # blank rows are dropped but still counted
+                positions.append(position)
+                values.append(row + [""] * (width - len(row)))
+            if len(values) >= chunk_rows:
+                data_rows += len(values)
+                yield pd.DataFrame(values, columns=names, index=positions, dtype=object)
+                positions, values = [], []
+    except (ValueError, KeyError, OSError) as exc:
+        raise InventoryFileError(_("The XLSX file cannot be read: %(error)s") % {"error": exc}) from exc
+    finally:
+        workbook.close()
+    if values:
+        data_rows += len(values)
+        yield pd.DataFrame(values, columns=names, index=positions, dtype=object)
+    if not data_rows:
         raise InventoryFileError(_("The file has a header but no data rows."))
-    return InventoryTable(estimated_rows=len(frame),
-                          chunks=(frame.iloc[lo:lo + chunk_rows] for lo in range(0, len(frame), chunk_rows)))
 
 
 def _xlsx_cell(value):
