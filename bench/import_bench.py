@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -162,3 +167,70 @@ def benchmark(*, rows: int, repeats: int = 3, seed: int = 0, budget_seconds: flo
 
         figure.details["profile"] = profile(lambda: import_once(content, repeats))
     return figure
+
+
+# ------------------------------------------------------------------------------------------- peak memory
+#   python -m bench.import_bench --peak-memory 1000000 [--seed 0]
+# Peak resident memory of one import of a file of that many rows, through the real service, in a process of
+# its own: a first process writes the file to disk (generating it takes memory of its own), a second creates
+# the batch from the file on disk and imports it, then reports its getrusage maxrss. Needs a migrated
+# database (DATABASE_URL, DJANGO_SETTINGS_MODULE=bench.settings); what the import wrote is removed again.
+
+def _write_csv(path: str, rows: int, seed: int) -> None:
+    with open(path, "wb") as f:
+        f.write(inventory_csv(rows, seed=seed))
+
+
+def _import_file(path: str) -> dict:
+    import resource
+
+    from django.core.files import File
+
+    from patents.inventory.services import inventory_batch_create, inventory_batch_run
+
+    holder = _holder(0)
+    try:
+        with open(path, "rb") as f:
+            batch = inventory_batch_create(holder=holder, run_by=None, source="cli", filename="bench-inventory.csv",
+                                           content=File(f))
+        start = time.perf_counter()
+        summary = inventory_batch_run(batch=batch, max_bytes=os.path.getsize(path) + 1)
+        seconds = time.perf_counter() - start
+    finally:
+        _remove(holder)
+    return {"backend": connection.vendor, "status": str(summary.status), "created": summary.created,
+            "seconds": round(seconds, 1), "rows_per_s": round(summary.created / seconds),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def peak_memory(rows: int, *, seed: int = 0) -> dict:
+    """Peak resident memory (MiB) of one import of a `rows`-row file, each step in a fresh process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "inventory.csv")
+        own = [sys.executable, "-m", "bench.import_bench"]
+        subprocess.run([*own, "--write-csv", path, str(rows), str(seed)], check=True)  # noqa: S603 - our own module
+        out = subprocess.run([*own, "--import-file", path], check=True,  # noqa: S603 - our own module
+                             capture_output=True, text=True).stdout
+        result = json.loads(out.strip().splitlines()[-1])
+        result.update(rows=rows, file_mb=round(os.path.getsize(path) / 1e6, 1))
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    import django
+
+    django.setup()
+    args = sys.argv[1:] if argv is None else argv
+    if args[0] == "--write-csv":
+        _write_csv(args[1], int(args[2]), int(args[3]))
+    elif args[0] == "--import-file":
+        print(json.dumps(_import_file(args[1])))
+    elif args[0] == "--peak-memory":
+        seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 0
+        print(json.dumps(peak_memory(int(args[1]), seed=seed)))
+    else:
+        raise SystemExit("usage: python -m bench.import_bench --peak-memory ROWS [--seed N]")
+
+
+if __name__ == "__main__":
+    main()

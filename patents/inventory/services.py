@@ -10,7 +10,7 @@ from functools import partial
 import pandas as pd
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -68,14 +68,17 @@ class ImportSummary:
 
 
 def inventory_batch_create(*, holder: Organisation, run_by: User | None, source: str, filename: str,
-                           content: bytes, partial: bool = False, language: str | None = None) -> InventoryBatch:
-    """Record an uploaded or given inventory file as a queued batch (the file is kept with it)."""
+                           content: bytes | File, partial: bool = False,
+                           language: str | None = None) -> InventoryBatch:
+    """Record an uploaded or given inventory file as a queued batch (the file is kept with it). `content` is
+    the file's bytes or an open File (copied to storage in chunks, never whole in memory)."""
     if not holder.is_holder:
         raise ValidationError({"holder": "This organisation does not act as a patent holder."})
     batch = InventoryBatch(holder=holder, run_by=run_by, source=source, original_filename=filename[:255],
                            partial=partial, language=language or translation.get_language() or settings.LANGUAGE_CODE)
     batch.full_clean(exclude=["file", "error_report"])
-    batch.file.save(f"batch-{timezone.now():%Y%m%d%H%M%S}-{filename[-80:]}", ContentFile(content), save=False)
+    batch.file.save(f"batch-{timezone.now():%Y%m%d%H%M%S}-{filename[-80:]}",
+                    content if isinstance(content, File) else ContentFile(content), save=False)
     batch.save()
     return batch
 
