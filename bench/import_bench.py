@@ -125,24 +125,29 @@ def _figure(*, rows: int, wanted: int, content: bytes, service: list, base: list
 
 def benchmark(*, rows: int, repeats: int = 3, seed: int = 0, budget_seconds: float | None = None,
               emit: Callable[[Figure], None] | None = None) -> Figure:
-    """Rows per second of `repeats` imports of a `rows`-row file, against the baseline. With a budget, a pilot
-    import of a small file first predicts how long one import takes; when `repeats` of them would not fit, the
+    """Rows per second of `repeats` imports of a `rows`-row file, against the baseline. With a budget, pilot
+    imports of two small files first predict how long one import takes; when `repeats` of them would not fit, the
     figure is measured on the largest file that fits (details: rows, rows_wanted) and with fewer repeats, and
     the note says so. `emit` receives the figure after every repeat."""
     deadline = time.monotonic() + budget_seconds if budget_seconds is not None else float("inf")
     wanted = rows
     note = ""
     if budget_seconds is not None and rows > PILOT_ROWS:
-        pilot = inventory_csv(PILOT_ROWS, seed=seed + 1)
-        pilot_s, _outcome = import_once(pilot, 99)
-        # Rows per second fall as files grow (measured: 4,100 at 3k rows, 835 at 100k on SQLite): 4x margin,
-        # and room for every repeat (each with its baseline) in four fifths of what is left.
-        per_row = 4 * pilot_s / PILOT_ROWS
-        fits = int((deadline - time.monotonic()) * 0.8 / (per_row * repeats))
+        # Two pilots, of PILOT_ROWS and 4 x PILOT_ROWS rows, split one import's time into a fixed part and a
+        # part per row: the chunked import has a fixed cost (a second or so) that a single small pilot would
+        # spread over its few rows, predicting far more than a large file takes. A 1.5x margin (rows per second
+        # still fall a little as the table's indexes grow), and room for every repeat (each with its
+        # baseline) in four fifths of what is left.
+        small_s, _outcome = import_once(inventory_csv(PILOT_ROWS, seed=seed + 1), 98)
+        large_s, _outcome = import_once(inventory_csv(4 * PILOT_ROWS, seed=seed + 2), 99)
+        per_row = max((large_s - small_s) / (3 * PILOT_ROWS), large_s / (16 * PILOT_ROWS))
+        fixed = max(small_s - per_row * PILOT_ROWS, 0.0)
+        room = (deadline - time.monotonic()) * 0.8 / repeats / 1.5
+        fits = int((room - fixed) / per_row)
         if fits < rows:
             rows = max(PILOT_ROWS, fits // 1000 * 1000)
             note = (f"measured on {rows:,} rows, not {wanted:,}: {repeats} imports of {wanted:,} would take about "
-                    f"{per_row * wanted * repeats:.0f} s, over the budget of {budget_seconds:.0f} s "
+                    f"{1.5 * (fixed + per_row * wanted) * repeats:.0f} s, over the budget of {budget_seconds:.0f} s "
                     f"(BENCH_IMPORT_BUDGET)")
     content = inventory_csv(rows, seed=seed)
     service, outcomes, base = [], [], []
