@@ -174,7 +174,7 @@ def patent_rows(frame, *, first_id: int, holder_of_row: np.ndarray, today: date,
     if not checked.errors.empty:
         raise ValueError(f"generated rows failed validation: {checked.errors.head(5).to_dict('records')}")
     rows = checked.rows.reset_index(drop=True)
-    graded = grade_frame(rows, today=today)
+    graded = grade_frame(rows, today=today, factors_as_json=True)  # JSON text, as the importer writes it
     n = len(rows)
     c = {name: _column(rows[name]) for name in (
         "number", "number_original", "country", "kind", "title", "abstract", "claims_count", "main_ipc",

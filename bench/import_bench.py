@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -120,24 +125,29 @@ def _figure(*, rows: int, wanted: int, content: bytes, service: list, base: list
 
 def benchmark(*, rows: int, repeats: int = 3, seed: int = 0, budget_seconds: float | None = None,
               emit: Callable[[Figure], None] | None = None) -> Figure:
-    """Rows per second of `repeats` imports of a `rows`-row file, against the baseline. With a budget, a pilot
-    import of a small file first predicts how long one import takes; when `repeats` of them would not fit, the
+    """Rows per second of `repeats` imports of a `rows`-row file, against the baseline. With a budget, pilot
+    imports of two small files first predict how long one import takes; when `repeats` of them would not fit, the
     figure is measured on the largest file that fits (details: rows, rows_wanted) and with fewer repeats, and
     the note says so. `emit` receives the figure after every repeat."""
     deadline = time.monotonic() + budget_seconds if budget_seconds is not None else float("inf")
     wanted = rows
     note = ""
     if budget_seconds is not None and rows > PILOT_ROWS:
-        pilot = inventory_csv(PILOT_ROWS, seed=seed + 1)
-        pilot_s, _outcome = import_once(pilot, 99)
-        # Rows per second fall as files grow (measured: 4,100 at 3k rows, 835 at 100k on SQLite): 4x margin,
-        # and room for every repeat (each with its baseline) in four fifths of what is left.
-        per_row = 4 * pilot_s / PILOT_ROWS
-        fits = int((deadline - time.monotonic()) * 0.8 / (per_row * repeats))
+        # Two pilots, of PILOT_ROWS and 4 x PILOT_ROWS rows, split one import's time into a fixed part and a
+        # part per row: the chunked import has a fixed cost (a second or so) that a single small pilot would
+        # spread over its few rows, predicting far more than a large file takes. A 1.5x margin (rows per second
+        # still fall a little as the table's indexes grow), and room for every repeat (each with its
+        # baseline) in four fifths of what is left.
+        small_s, _outcome = import_once(inventory_csv(PILOT_ROWS, seed=seed + 1), 98)
+        large_s, _outcome = import_once(inventory_csv(4 * PILOT_ROWS, seed=seed + 2), 99)
+        per_row = max((large_s - small_s) / (3 * PILOT_ROWS), large_s / (16 * PILOT_ROWS))
+        fixed = max(small_s - per_row * PILOT_ROWS, 0.0)
+        room = (deadline - time.monotonic()) * 0.8 / repeats / 1.5
+        fits = int((room - fixed) / per_row)
         if fits < rows:
             rows = max(PILOT_ROWS, fits // 1000 * 1000)
             note = (f"measured on {rows:,} rows, not {wanted:,}: {repeats} imports of {wanted:,} would take about "
-                    f"{per_row * wanted * repeats:.0f} s, over the budget of {budget_seconds:.0f} s "
+                    f"{1.5 * (fixed + per_row * wanted) * repeats:.0f} s, over the budget of {budget_seconds:.0f} s "
                     f"(BENCH_IMPORT_BUDGET)")
     content = inventory_csv(rows, seed=seed)
     service, outcomes, base = [], [], []
@@ -162,3 +172,70 @@ def benchmark(*, rows: int, repeats: int = 3, seed: int = 0, budget_seconds: flo
 
         figure.details["profile"] = profile(lambda: import_once(content, repeats))
     return figure
+
+
+# ------------------------------------------------------------------------------------------- peak memory
+#   python -m bench.import_bench --peak-memory 1000000 [--seed 0]
+# Peak resident memory of one import of a file of that many rows, through the real service, in a process of
+# its own: a first process writes the file to disk (generating it takes memory of its own), a second creates
+# the batch from the file on disk and imports it, then reports its getrusage maxrss. Needs a migrated
+# database (DATABASE_URL, DJANGO_SETTINGS_MODULE=bench.settings); what the import wrote is removed again.
+
+def _write_csv(path: str, rows: int, seed: int) -> None:
+    with open(path, "wb") as f:
+        f.write(inventory_csv(rows, seed=seed))
+
+
+def _import_file(path: str) -> dict:
+    import resource
+
+    from django.core.files import File
+
+    from patents.inventory.services import inventory_batch_create, inventory_batch_run
+
+    holder = _holder(0)
+    try:
+        with open(path, "rb") as f:
+            batch = inventory_batch_create(holder=holder, run_by=None, source="cli", filename="bench-inventory.csv",
+                                           content=File(f))
+        start = time.perf_counter()
+        summary = inventory_batch_run(batch=batch, max_bytes=os.path.getsize(path) + 1)
+        seconds = time.perf_counter() - start
+    finally:
+        _remove(holder)
+    return {"backend": connection.vendor, "status": str(summary.status), "created": summary.created,
+            "seconds": round(seconds, 1), "rows_per_s": round(summary.created / seconds),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def peak_memory(rows: int, *, seed: int = 0) -> dict:
+    """Peak resident memory (MiB) of one import of a `rows`-row file, each step in a fresh process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "inventory.csv")
+        own = [sys.executable, "-m", "bench.import_bench"]
+        subprocess.run([*own, "--write-csv", path, str(rows), str(seed)], check=True)  # noqa: S603 - our own module
+        out = subprocess.run([*own, "--import-file", path], check=True,  # noqa: S603 - our own module
+                             capture_output=True, text=True).stdout
+        result = json.loads(out.strip().splitlines()[-1])
+        result.update(rows=rows, file_mb=round(os.path.getsize(path) / 1e6, 1))
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    import django
+
+    django.setup()
+    args = sys.argv[1:] if argv is None else argv
+    if args[0] == "--write-csv":
+        _write_csv(args[1], int(args[2]), int(args[3]))
+    elif args[0] == "--import-file":
+        print(json.dumps(_import_file(args[1])))
+    elif args[0] == "--peak-memory":
+        seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 0
+        print(json.dumps(peak_memory(int(args[1]), seed=seed)))
+    else:
+        raise SystemExit("usage: python -m bench.import_bench --peak-memory ROWS [--seed N]")
+
+
+if __name__ == "__main__":
+    main()

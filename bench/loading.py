@@ -1,4 +1,5 @@
-"""Bench-only bulk loading into the real schema: PostgreSQL COPY through psycopg, executemany on SQLite.
+"""Bench-only bulk loading into the real schema: PostgreSQL COPY through psycopg, executemany on SQLite, both
+through the inventory import's own writer (patents.inventory.bulk.write_rows).
 
 These skip the services on purpose (they are what the benchmarks measure); they are fixtures, never a way
 to write production data. Rows carry explicit primary keys so related rows can be built before any is
@@ -17,7 +18,7 @@ from decimal import Decimal
 import numpy as np
 from django.db import connection, models
 
-SQLITE_CHUNK = 50_000
+from patents.inventory.bulk import write_rows
 
 
 def next_id(model: type[models.Model]) -> int:
@@ -34,22 +35,23 @@ def _json_columns(model, names: Sequence[str]) -> list[int]:
 
 def load_rows(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence]) -> int:
     """Write `rows` (tuples in the order of `names`, model field names, Python values) into `model`'s table
-    as fast as the backend allows. Returns the row count."""
+    as fast as the backend allows, through the product's own bulk writer (patents.inventory.bulk.write_rows:
+    COPY / large executemany chunks). Returns the row count."""
     if connection.vendor != "postgresql":
         return _sqlite_rows(model, names, rows)
-    fields = [model._meta.get_field(n) for n in names]
     json_at = set(_json_columns(model, names))
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     count = 0
-    # Identifiers come from model metadata; values go through COPY's own encoding.
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+
+    def counted():
+        nonlocal count
         for row in rows:
             if json_at:
                 row = tuple(json.dumps(v, ensure_ascii=False) if i in json_at and not isinstance(v, str) and
                             v is not None else v for i, v in enumerate(row))
-            copy.write_row(row)
             count += 1
+            yield row
+
+    write_rows(model, names, counted())
     return count
 
 
@@ -96,14 +98,7 @@ def _sqlite_rows(model: type[models.Model], names: Sequence[str], rows: Iterable
         columns = list(zip(*rows, strict=True))
         columns = [col if a is None else list(map(a, col)) for a, col in zip(adapters, columns, strict=True)]
         rows = list(zip(*columns, strict=True))
-    quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    # Identifiers come from model metadata and are quoted; values are always parameters.
-    sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({quoted}) "  # noqa: S608
-           f"VALUES ({', '.join(['?'] * len(fields))})")
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # sqlite3's own cursor: Django's wrapper would rewrite the statement for every chunk
-        for lo in range(0, len(rows), SQLITE_CHUNK):
-            raw.executemany(sql, rows[lo:lo + SQLITE_CHUNK])
+    write_rows(model, names, rows)
     return len(rows)
 
 

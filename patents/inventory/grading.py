@@ -54,10 +54,13 @@ def grade_for_score(score: int) -> str:
     return "D"
 
 
-def grade_frame(df: pd.DataFrame, *, today: date, demand_by_field: dict[int, float] | None = None) -> pd.DataFrame:
+def grade_frame(df: pd.DataFrame, *, today: date, demand_by_field: dict[int, float] | None = None,
+                factors_as_json: bool = False) -> pd.DataFrame:
     """Grade every row of `df` (columns: kind, legal_status, expiry_date, claims_count, forward_citations,
     family_size, evaluation_report, technology_field). Returns a frame with score (int 0-100), grade (A-D)
-    and factors (dict per row: {factor: {"value": 0..1, "points": float, "weight": int}}), same index."""
+    and factors (dict per row: {factor: {"value": 0..1, "points": float, "weight": int}}), same index.
+    With `factors_as_json`, factors is each dict's JSON text instead (what a bulk write stores), formatted
+    from whole columns: the same text json.dumps gives, without building a dict per row."""
     n = len(df)
     expiry = pd.to_datetime(df["expiry_date"]).to_numpy(dtype="datetime64[D]")
     remaining_years = np.clip((expiry - np.datetime64(today, "D")).astype("int64") / 365.25, 0, None)
@@ -89,11 +92,20 @@ def grade_frame(df: pd.DataFrame, *, today: date, demand_by_field: dict[int, flo
     keys = list(weights)
     value_cols = [np.round(values[k], 3) for k in keys]
     point_cols = [np.round(points[k], 1) for k in keys]
-    factors = [
-        {k: {"value": float(value_cols[i][r]), "points": float(point_cols[i][r]), "weight": round(weights[k] * scale, 1)}
-         for i, k in enumerate(keys)}
-        for r in range(n)
-    ]
+    if factors_as_json:
+        # float repr is what json.dumps writes for a float; the keys are fixed identifiers (no escaping).
+        template = "{" + ", ".join(f'"{k}": {{"value": %r, "points": %r, "weight": {round(weights[k] * scale, 1)!r}}}'
+                                   for k in keys) + "}"
+        columns = [c for i in range(len(keys)) for c in (np.asarray(value_cols[i], dtype=float).tolist(),
+                                                          np.asarray(point_cols[i], dtype=float).tolist())]
+        factors = [template % row for row in zip(*columns, strict=True)]
+    else:
+        factors = [
+            {k: {"value": float(value_cols[i][r]), "points": float(point_cols[i][r]),
+                 "weight": round(weights[k] * scale, 1)}
+             for i, k in enumerate(keys)}
+            for r in range(n)
+        ]
     return pd.DataFrame({"score": score, "grade": np.asarray(grades), "factors": factors}, index=df.index)
 
 

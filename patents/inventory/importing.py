@@ -5,21 +5,25 @@ values ready to write, plus a frame of errors naming row, column, value and reas
 patents.inventory.services.inventory_import's job. The header mapping is documented in docs/inventory-import.md.
 """
 
+import codecs
 import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
 
 import numpy as np
+import openpyxl
 import pandas as pd
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from patents.inventory.fields import classify_locarno_series, classify_series
-from patents.inventory.ipc import IPCError, ipc_subclass, normalize_ipc_series, parse_ipc_list
+from patents.inventory.ipc import IPCError, normalize_ipc_series, parse_ipc_list
 from patents.inventory.locarno import LocarnoError, normalize_locarno_series, parse_locarno_list
 from patents.inventory.numbers import normalize_series
 from patents.inventory.term import statutory_expiry_series
@@ -124,51 +128,94 @@ _ALIAS_LOOKUP = {_header_key(alias): column for column, aliases in HEADER_ALIASE
 _PUBLICATION_NUMBER_KEYS = {_header_key(alias) for alias in PUBLICATION_NUMBER_HEADERS}
 
 
-def _decode(raw: bytes) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        # GB18030 is a superset of GBK and GB2312: what Chinese Excel writes as "CSV".
-        return raw.decode("gb18030")
-    except UnicodeDecodeError as exc:
+BLOCK_BYTES = 16 * 1024 * 1024
+CHUNK_ROWS = 50_000
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class InventoryTable:
+    """An opened inventory file: its data rows come in frames of strings (XLSX dates stay dates), each
+    indexed by its data rows' positions after the header, so blank rows (dropped) still count. Only frames
+    with at least one non-blank row are yielded; iterating raises InventoryFileError for a file that turns
+    out unreadable further down (and for a header without data rows)."""
+
+    estimated_rows: int
+    chunks: Iterator[pd.DataFrame]
+
+
+def _blocks(file: BinaryIO, start: int = 0) -> Iterator[bytes]:
+    file.seek(start)
+    while block := file.read(BLOCK_BYTES):
+        yield block
+
+
+def _encoding(file: BinaryIO, head: bytes) -> tuple[str, int]:
+    """The file's text encoding ("utf-8-sig", "utf-8" or "gb18030"), checked over the whole file block by
+    block (memory stays flat), and its line count. Raises InventoryFileError for undecodable bytes."""
+    candidates = ("utf-8-sig",) if head.startswith(_BOM) else ("utf-8", "gb18030")
+    for encoding in candidates:
+        decoder, offset, lines = codecs.getincrementaldecoder(encoding)(), 0, 0
+        try:
+            for block in _blocks(file):
+                decoder.decode(block)
+                offset += len(block)
+                lines += block.count(b"\n")
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            if encoding != candidates[-1]:
+                continue
+            # GB18030 is a superset of GBK and GB2312: what Chinese Excel writes as "CSV".
+            raise InventoryFileError(
+                _("The file is neither UTF-8 nor GBK/GB18030 text (undecodable bytes at offset %(offset)d).")
+                % {"offset": offset + max(exc.start, 0)}
+            ) from exc
+        return encoding, lines
+    raise AssertionError("unreachable")
+
+
+def open_table(file: BinaryIO, *, size: int, max_bytes: int, chunk_rows: int = CHUNK_ROWS) -> InventoryTable:
+    """A seekable binary file of `size` bytes -> InventoryTable read `chunk_rows` rows at a time (CSV: pandas'
+    C parser; XLSX: openpyxl in read-only mode). Checks what can be checked before reading (size, kind of file,
+    encoding, header); raises InventoryFileError."""
+    file.seek(0)
+    head = file.read(65536)
+    if not head.strip() and not any(block.strip() for block in _blocks(file)):
+        raise InventoryFileError(_("The file is empty."))
+    if size > max_bytes:
         raise InventoryFileError(
-            _("The file is neither UTF-8 nor GBK/GB18030 text (undecodable bytes at offset %(offset)d).")
-            % {"offset": exc.start}
-        ) from exc
+            _("The file is %(size).1f MB, over the limit of %(limit).0f MB; split it into several files.")
+            % {"size": size / 1_048_576, "limit": max_bytes / 1_048_576}
+        )
+    if head.startswith(b"PK\x03\x04"):
+        return _open_xlsx(file, size=size, chunk_rows=chunk_rows)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InventoryFileError(_("Old Excel .xls files are not supported; save the sheet as .xlsx or CSV."))
+    if b"\x00" in head:
+        raise InventoryFileError(_("This is not a spreadsheet: the file contains binary data. Upload CSV or XLSX."))
+    encoding, lines = _encoding(file, head)
+    return _open_csv(file, encoding=encoding, lines=lines, chunk_rows=chunk_rows)
 
 
 def read_table(raw: bytes, *, filename: str = "", max_bytes: int) -> pd.DataFrame:
-    """Bytes of an uploaded file -> frame of strings (XLSX dates stay dates), indexed by each data row's
+    """Bytes of an uploaded file -> one frame of strings (XLSX dates stay dates), indexed by each data row's
     position after the header (blank rows are dropped but still counted). Raises InventoryFileError."""
-    if not raw.strip():
-        raise InventoryFileError(_("The file is empty."))
-    if len(raw) > max_bytes:
-        raise InventoryFileError(
-            _("The file is %(size).1f MB, over the limit of %(limit).0f MB; split it into several files.")
-            % {"size": len(raw) / 1_048_576, "limit": max_bytes / 1_048_576}
-        )
-    if raw.startswith(b"PK\x03\x04"):
-        frame = _read_xlsx(raw)
-    elif raw.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InventoryFileError(_("Old Excel .xls files are not supported; save the sheet as .xlsx or CSV."))
-    else:
-        if b"\x00" in raw[:65536]:
-            raise InventoryFileError(_("This is not a spreadsheet: the file contains binary data. Upload CSV or XLSX."))
-        frame = _read_csv(_decode(raw))
-    if frame.shape[1] > MAX_COLUMNS:
-        raise InventoryFileError(_("The file has %(n)d columns; at most %(max)d are read.")
-                                 % {"n": frame.shape[1], "max": MAX_COLUMNS})
-    if frame.empty:
-        raise InventoryFileError(_("The file has a header but no data rows."))
-    return frame
+    table = open_table(io.BytesIO(raw), size=len(raw), max_bytes=max_bytes)
+    return pd.concat(list(table.chunks))
 
 
-def _read_csv(text: str) -> pd.DataFrame:
-    first_line = text.split("\n", 1)[0]
+def _first_line(file: BinaryIO, encoding: str) -> str:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    text = ""
+    for block in _blocks(file):
+        text += decoder.decode(block[:1_100_000])
+        if "\n" in text or len(text) > 1_000_000 or len(block) > 1_100_000:
+            break
+    return text.split("\n", 1)[0]
+
+
+def _open_csv(file: BinaryIO, *, encoding: str, lines: int, chunk_rows: int) -> InventoryTable:
+    first_line = _first_line(file, encoding)
     if first_line.count(",") + first_line.count(";") + first_line.count("\t") + first_line.count("，") == 0 \
             and len(first_line) > 0 and _header_key(first_line) not in _ALIAS_LOOKUP:
         raise InventoryFileError(_("This is not a spreadsheet: no column separator in the first line."))
@@ -178,36 +225,128 @@ def _read_csv(text: str) -> pd.DataFrame:
     try:
         # Only the header row is checked for width first: a 10k-column row fails fast and clearly.
         header_cells = next(csv.reader([first_line], delimiter=delimiter))
-        if len(header_cells) > MAX_COLUMNS:
-            raise InventoryFileError(_("The file has %(n)d columns; at most %(max)d are read.")
-                                     % {"n": len(header_cells), "max": MAX_COLUMNS})
+    except csv.Error as exc:
+        raise InventoryFileError(_("The CSV cannot be parsed: %(error)s") % {"error": exc}) from exc
+    if len(header_cells) > MAX_COLUMNS:
+        raise InventoryFileError(_("The file has %(n)d columns; at most %(max)d are read.")
+                                 % {"n": len(header_cells), "max": MAX_COLUMNS})
+    file.seek(0)
+    try:
         # Blank lines are read and then dropped, so the index keeps each record's position: error reports
         # must name the row the user sees in Excel, also after an empty line (or a line of bare separators).
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
-                            skip_blank_lines=False, engine="c")
-    except (pd.errors.ParserError, csv.Error) as exc:
+        reader = pd.read_csv(file, sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
+                             skip_blank_lines=False, engine="c", encoding=encoding, chunksize=chunk_rows)
+    except (pd.errors.ParserError, csv.Error, UnicodeDecodeError) as exc:
         raise InventoryFileError(_("The CSV cannot be parsed: %(error)s") % {"error": exc}) from exc
-    return frame[frame.ne("").any(axis=1)]
+    return InventoryTable(estimated_rows=max(lines - 1, 0), chunks=_csv_chunks(reader))
 
 
-def _read_xlsx(raw: bytes) -> pd.DataFrame:
+def _csv_chunks(reader) -> Iterator[pd.DataFrame]:
+    data_rows = 0
+    with reader:
+        while True:
+            try:
+                frame = next(reader)
+            except StopIteration:
+                break
+            except (pd.errors.ParserError, csv.Error, UnicodeDecodeError) as exc:
+                raise InventoryFileError(_("The CSV cannot be parsed: %(error)s") % {"error": exc}) from exc
+            if frame.shape[1] > MAX_COLUMNS:
+                raise InventoryFileError(_("The file has %(n)d columns; at most %(max)d are read.")
+                                         % {"n": frame.shape[1], "max": MAX_COLUMNS})
+            frame = frame[frame.ne("").any(axis=1)]
+            if not frame.empty:
+                data_rows += len(frame)
+                yield frame
+    if not data_rows:
+        raise InventoryFileError(_("The file has a header but no data rows."))
+
+
+def _open_xlsx(file: BinaryIO, *, size: int, chunk_rows: int) -> InventoryTable:
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        file.seek(0)
+        with zipfile.ZipFile(file) as archive:
             expanded = sum(info.file_size for info in archive.infolist())
-            if expanded > MAX_XLSX_EXPANDED_BYTES or expanded > MAX_XLSX_RATIO * max(len(raw), 1):
+            if expanded > MAX_XLSX_EXPANDED_BYTES or expanded > MAX_XLSX_RATIO * max(size, 1):
                 raise InventoryFileError(_("The XLSX file expands to an unreasonable size (a zip bomb?); refused."))
             if "xl/workbook.xml" not in archive.namelist():
                 raise InventoryFileError(_("This zip file is not an XLSX workbook."))
-        frame = pd.read_excel(io.BytesIO(raw), engine="openpyxl", dtype=object, sheet_name=0)
+        file.seek(0)
+        # Read-only mode streams the sheet's XML row by row: memory stays flat whatever the sheet's length.
+        workbook = openpyxl.load_workbook(file, read_only=True, data_only=True, keep_links=False)
     except InventoryFileError:
         raise
     except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
         raise InventoryFileError(_("The XLSX file cannot be read: %(error)s") % {"error": exc}) from exc
-    frame = frame.dropna(how="all")
-    # Excel gives numbers and dates as objects; keep dates, turn everything else into trimmed text.
-    for col in frame.columns:
-        frame[col] = frame[col].map(_xlsx_cell)
-    return frame
+    sheet = workbook.worksheets[0]
+    estimated = max((sheet.max_row or 1) - 1, 0)
+    sheet.reset_dimensions()  # declared dimensions can be wrong: read to the real end
+    rows = sheet.iter_rows()
+    header: list = []
+    for cells in rows:  # blank rows above the header are skipped
+        header = [_xlsx_value(c) for c in cells]
+        while header and header[-1] == "":
+            header.pop()
+        if header:
+            break
+    if len(header) > MAX_COLUMNS:
+        workbook.close()
+        raise InventoryFileError(_("The file has %(n)d columns; at most %(max)d are read.")
+                                 % {"n": len(header), "max": MAX_COLUMNS})
+    return InventoryTable(estimated_rows=estimated,
+                          chunks=_xlsx_chunks(workbook, rows, _column_names(header), chunk_rows))
+
+
+# Cell texts pandas' readers take for "missing" (its default na_values); an XLSX cell holding one reads as empty.
+_NA_TEXTS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                       "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
+
+
+def _xlsx_value(cell):
+    """One openpyxl cell as the text (or date) the importer reads; error cells (#N/A...) and empty ones as ""."""
+    value = cell.value
+    if value is None or cell.data_type == "e" or (isinstance(value, str) and value in _NA_TEXTS):
+        return ""
+    return _xlsx_cell(value)
+
+
+def _column_names(header: list) -> list:
+    """Header cells as column names: an empty one is "Unnamed: i", a repeated one gets ".1", ".2"..."""
+    names, seen = [], {}
+    for i, value in enumerate(header):
+        name = f"Unnamed: {i}" if value == "" else value
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        names.append(name)
+    return names
+
+
+def _xlsx_chunks(workbook, rows, names: list, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    width, data_rows = len(names), 0
+    positions: list[int] = []
+    values: list[list] = []
+    try:
+        for position, cells in enumerate(rows):
+            row = [_xlsx_value(c) for c in cells[:width]]
+            if any(v != "" for v in row):  # blank rows are dropped but still counted
+                positions.append(position)
+                values.append(row + [""] * (width - len(row)))
+            if len(values) >= chunk_rows:
+                data_rows += len(values)
+                yield pd.DataFrame(values, columns=names, index=positions, dtype=object)
+                positions, values = [], []
+    except (ValueError, KeyError, OSError) as exc:
+        raise InventoryFileError(_("The XLSX file cannot be read: %(error)s") % {"error": exc}) from exc
+    finally:
+        workbook.close()
+    if values:
+        data_rows += len(values)
+        yield pd.DataFrame(values, columns=names, index=positions, dtype=object)
+    if not data_rows:
+        raise InventoryFileError(_("The file has a header but no data rows."))
 
 
 def _xlsx_cell(value):
@@ -284,7 +423,12 @@ class _Errors:
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame:
         return pd.Series("", index=frame.index, dtype=object)
-    return frame[column].map(lambda v: v if isinstance(v, pd.Timestamp) else str(v).strip())
+    cells = frame[column]
+    if pd.api.types.is_string_dtype(cells.dtype) and cells.dtype != object:
+        # A CSV column: one vectorised strip (Arrow trims the same characters as str.strip); a missing cell
+        # (a short line) reads as "nan", as str() of it always did.
+        return (cells.fillna("nan") if cells.hasnans else cells).str.strip()
+    return cells.map(lambda v: v if isinstance(v, pd.Timestamp) else str(v).strip())
 
 
 def _key(series: pd.Series) -> pd.Series:
@@ -294,7 +438,10 @@ def _key(series: pd.Series) -> pd.Series:
 def parse_dates(series: pd.Series) -> pd.Series:
     """Vectorised: YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYYMMDD, or Excel date cells -> Timestamp/NaT."""
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
-    is_ts = series.map(lambda v: isinstance(v, pd.Timestamp)).to_numpy(dtype=bool)
+    if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+        is_ts = np.zeros(len(series), dtype=bool)  # text only (CSV): no date cells to look for
+    else:
+        is_ts = series.map(lambda v: isinstance(v, pd.Timestamp)).to_numpy(dtype=bool)
     if is_ts.any():
         out[is_ts] = pd.to_datetime(series[is_ts]).dt.normalize()
     text = series[~is_ts].astype(str).str.strip().str.slice(0, 10)
@@ -357,8 +504,11 @@ def _is_ipc(text) -> bool:
         return False
 
 
-def validate(frame: pd.DataFrame, *, today: date) -> ValidatedInventory:
-    """Check every row; return clean values of the valid rows and the errors of the others."""
+def validate(frame: pd.DataFrame, *, today: date, seen_numbers: dict[str, int] | None = None) -> ValidatedInventory:
+    """Check every row; return clean values of the valid rows and the errors of the others.
+
+    A file read in chunks passes the same `seen_numbers` dict with every chunk: it maps each number met so
+    far to the row it was first met on, so a number repeated in a later chunk is a duplicate of that row."""
     frame = frame.copy()
     # Spreadsheet row numbers: the header is row 1 and read_table's index is each data row's position.
     frame.index = pd.Index(np.asarray(frame.index, dtype=np.int64) + 2)
@@ -373,9 +523,7 @@ def validate(frame: pd.DataFrame, *, today: date) -> ValidatedInventory:
         if not (cells.dtype == object or pd.api.types.is_string_dtype(cells)):
             continue
         text = cells.astype(str)
-        if not _CONTROL_RE.search("\n".join(text)):  # one C-speed scan; most files have none
-            continue
-        bad = text.str.contains(_CONTROL, regex=True).to_numpy(dtype=bool)
+        bad = text.str.contains(_CONTROL, regex=True, na=False).to_numpy(dtype=bool)  # one vectorised scan
         if bad.any():
             shown = text.str.replace(_CONTROL, lambda m: f"\\x{ord(m.group()):02x}", regex=True)
             errors.add(bad, rows, column, shown, _("contains a control character (shown as \\xNN); remove it"))
@@ -389,6 +537,14 @@ def validate(frame: pd.DataFrame, *, today: date) -> ValidatedInventory:
     out["country"] = numbers["country"].fillna("CN")
     first_row = pd.Series(rows, index=rows).groupby(out["number"].to_numpy()).transform("min")
     duplicate = out["number"].notna() & out["number"].duplicated(keep="first")
+    if seen_numbers is not None:
+        known = seen_numbers.get
+        earlier = pd.Series([known(n) for n in out["number"].tolist()], index=rows, dtype="Int64")
+        in_earlier_chunk = earlier.notna() & out["number"].notna()
+        first_row = first_row.where(~in_earlier_chunk, earlier)
+        remember = out["number"].notna() & ~duplicate & ~in_earlier_chunk
+        seen_numbers.update(zip(out["number"][remember].tolist(), rows[remember.to_numpy()].tolist(), strict=True))
+        duplicate = duplicate | in_earlier_chunk
     errors.add(duplicate, rows, "number", raw_number,
                _per_row(first_row.astype("Int64").astype(str), lambda r: _("duplicate of row %(row)s") % {"row": r}))
 
@@ -452,7 +608,8 @@ def validate(frame: pd.DataFrame, *, today: date) -> ValidatedInventory:
                         lambda e: _("malformed Locarno class: %(error)s") % {"error": e}))
     out["main_ipc"] = ipc["main_ipc"].fillna("")
     out["ipc_codes"] = ipc["ipc_codes"].map(lambda v: v if isinstance(v, list) else [])
-    out["ipc_subclass"] = out["main_ipc"].map(lambda c: ipc_subclass(c) if c else "")
+    # main_ipc is canonical already: its subclass is its first four characters (ipc_subclass's answer).
+    out["ipc_subclass"] = out["main_ipc"].str.slice(0, 4)
     out["locarno_codes"] = locarno["locarno_codes"].map(lambda v: v if isinstance(v, list) else [])
     out["technology_field"] = classify_series(ipc["main_ipc"]).where(
         ~is_design, classify_locarno_series(locarno["main_locarno"]))
@@ -494,18 +651,20 @@ def validate(frame: pd.DataFrame, *, today: date) -> ValidatedInventory:
         errors.add(value.isna(), rows, column, raw, _("use yes/no (是/否)"))
         out[column] = value.fillna(False).astype(bool)
 
-    out["inventors"] = _text(frame, "inventors").map(
-        lambda t: [p[:100] for p in _LIST_SPLIT.split(t) if p][:100] if t else [])
+    split = _LIST_SPLIT.split
+    out["inventors"] = pd.Series([[p[:100] for p in split(t) if p][:100] if t else []
+                                  for t in _text(frame, "inventors").tolist()], index=rows, dtype=object)
     co_owner_text = _text(frame, "co_owners")
-    co_owner_error = pd.Series(None, index=rows, dtype=object)
-    parsed_owners = pd.Series([[] for _ in rows], index=rows, dtype=object)
-    for row in co_owner_text.index[co_owner_text != ""]:
-        try:
-            parsed_owners[row] = parse_co_owners(co_owner_text[row])
-        except ValueError as exc:
-            co_owner_error[row] = str(exc)
+    owners, owner_errors = [[] for _ in range(len(rows))], [None] * len(rows)
+    for i, text in enumerate(co_owner_text.tolist()):
+        if text:
+            try:
+                owners[i] = parse_co_owners(text)
+            except ValueError as exc:
+                owner_errors[i] = str(exc)
+    co_owner_error = pd.Series(owner_errors, index=rows, dtype=object)
     errors.add(co_owner_error.notna(), rows, "co_owners", co_owner_text, co_owner_error.to_numpy(dtype=object))
-    out["co_owners"] = parsed_owners
+    out["co_owners"] = pd.Series(owners, index=rows, dtype=object)
 
     error_frame = errors.frame()
     bad_rows = set(error_frame["row"])

@@ -2,15 +2,16 @@
 
 import logging
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
-import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.db import transaction
+from django.core.files.base import ContentFile, File
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -19,14 +20,16 @@ from marketplace.parties.models import Organisation, User
 from patents.inventory import bulk, progress
 from patents.inventory.exports import InventoryErrorsExporter
 from patents.inventory.grading import grade_frame
-from patents.inventory.importing import InventoryFileError, map_headers, read_table, validate
+from patents.inventory.importing import InventoryFileError, map_headers, open_table, validate
 from patents.inventory.selectors import user_can_manage_inventory
 from patents.models import InventoryBatch, Patent, PatentChange, PatentCoOwner
 
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
-WRITE_CHUNK = 2000
+# Rows read, checked and written at a time: large enough that per-chunk costs vanish, small enough that
+# memory stays flat (a chunk of the bench's inventory file is ~25 MB of text).
+CHUNK_ROWS = 50_000
 
 # File column -> model fields it sets. A column absent from the file leaves those fields alone on update.
 FIELDS_BY_COLUMN = {
@@ -65,32 +68,37 @@ class ImportSummary:
 
 
 def inventory_batch_create(*, holder: Organisation, run_by: User | None, source: str, filename: str,
-                           content: bytes, partial: bool = False, language: str | None = None) -> InventoryBatch:
-    """Record an uploaded or given inventory file as a queued batch (the file is kept with it)."""
+                           content: bytes | File, partial: bool = False,
+                           language: str | None = None) -> InventoryBatch:
+    """Record an uploaded or given inventory file as a queued batch (the file is kept with it). `content` is
+    the file's bytes or an open File (copied to storage in chunks, never whole in memory)."""
     if not holder.is_holder:
         raise ValidationError({"holder": "This organisation does not act as a patent holder."})
     batch = InventoryBatch(holder=holder, run_by=run_by, source=source, original_filename=filename[:255],
                            partial=partial, language=language or translation.get_language() or settings.LANGUAGE_CODE)
     batch.full_clean(exclude=["file", "error_report"])
-    batch.file.save(f"batch-{timezone.now():%Y%m%d%H%M%S}-{filename[-80:]}", ContentFile(content), save=False)
+    batch.file.save(f"batch-{timezone.now():%Y%m%d%H%M%S}-{filename[-80:]}",
+                    content if isinstance(content, File) else ContentFile(content), save=False)
     batch.save()
     return batch
 
 
 def inventory_batch_run(*, batch: InventoryBatch, on_progress: ProgressCallback | None = None,
-                        max_bytes: int | None = None, today: date | None = None) -> ImportSummary:
+                        max_bytes: int | None = None, today: date | None = None,
+                        chunk_rows: int = CHUNK_ROWS) -> ImportSummary:
     """Import a batch's file for its holder.
 
     All or nothing by default: one invalid row rejects the batch and writes no patent. With
     `batch.partial`, valid rows are imported and invalid ones reported. Upserts by canonical number;
     records an audit entry per created or changed patent; regrades what it wrote. Never raises for bad
-    input: the outcome, counts and error report are on the batch."""
+    input: the outcome, counts and error report are on the batch. The file is read, checked and written
+    `chunk_rows` rows at a time inside one transaction (memory stays flat; all or nothing still holds)."""
     with translation.override(batch.language):
         return _run(batch, on_progress, max_bytes or settings.INVENTORY_MAX_FILE_MB * 1024 * 1024,
-                    today or timezone.localdate())
+                    today or timezone.localdate(), chunk_rows)
 
 
-def _run(batch: InventoryBatch, on_progress, max_bytes: int, today: date) -> ImportSummary:
+def _run(batch: InventoryBatch, on_progress, max_bytes: int, today: date, chunk_rows: int) -> ImportSummary:
 
     def tick(stage: str, done: int, total: int) -> None:
         progress.report("inventory", batch.pk, stage=stage, done=done, total=total)
@@ -102,28 +110,10 @@ def _run(batch: InventoryBatch, on_progress, max_bytes: int, today: date) -> Imp
     try:
         tick("reading", 0, 0)
         with batch.file.open("rb") as f:
-            raw = f.read()
-        try:
-            frame = map_headers(read_table(raw, filename=batch.original_filename, max_bytes=max_bytes))
-        except InventoryFileError as exc:
-            errors = pd.DataFrame([{"row": 0, "column": exc.column, "value": "", "reason": exc.reason}])
-            return _finish_rejected(batch, errors, total=0, message=exc.reason)
-        batch.total_rows = len(frame)
-        batch.save(update_fields=["total_rows"])
-        tick("validating", 0, len(frame))
-        checked = validate(frame, today=today)
-        errors = _ownership_errors(checked.rows, batch.holder)
-        if not errors.empty:
-            checked.rows = checked.rows.drop(index=errors["row"].unique())
-            checked.errors = pd.concat([checked.errors, errors], ignore_index=True).sort_values(["row", "column"])
-        tick("validating", len(frame), len(frame))
-        if not checked.errors.empty and not batch.partial:
-            rows = len(checked.rejected_row_numbers)
-            return _finish_rejected(batch, checked.errors, total=checked.total_rows,
-                                    message=_("%(n)d row(s) have errors; nothing was imported.") % {"n": rows})
-        with transaction.atomic():
-            counts = _write(batch, checked.rows, checked.present_columns, tick, today)
-        return _finish(batch, counts, checked.errors, checked.total_rows)
+            # The storage's own file, not the FieldFile proxy: pandas reads a proxy without a `mode` as text
+            # in UTF-8, whatever encoding it is told.
+            return _import(batch, f.file, size=batch.file.size, max_bytes=max_bytes, today=today, tick=tick,
+                           chunk_rows=chunk_rows)
     except Exception as exc:
         logger.exception("inventory batch %s failed", batch.pk)
         batch.status, batch.message, batch.finished_at = InventoryBatch.Status.FAILED, str(exc)[:2000], timezone.now()
@@ -133,18 +123,69 @@ def _run(batch: InventoryBatch, on_progress, max_bytes: int, today: date) -> Imp
         progress.clear("inventory", batch.pk)
 
 
-def _ownership_errors(rows: pd.DataFrame, holder: Organisation) -> pd.DataFrame:
+def _file_rejected(batch: InventoryBatch, exc: InventoryFileError) -> ImportSummary:
+    errors = pd.DataFrame([{"row": 0, "column": exc.column, "value": "", "reason": exc.reason}])
+    batch.total_rows = 0
+    return _finish_rejected(batch, errors, total=0, message=exc.reason)
+
+
+def _import(batch: InventoryBatch, file, *, size: int, max_bytes: int, today: date, tick,
+            chunk_rows: int) -> ImportSummary:
+    """Read, check and write the file chunk by chunk inside one transaction: memory stays flat however long
+    the file, and a bad row in any chunk still writes nothing (the transaction is rolled back; the remaining
+    chunks are still checked so that every bad row is reported). With `batch.partial`, the valid rows of
+    every chunk are written and the bad ones reported."""
+    try:
+        table = open_table(file, size=size, max_bytes=max_bytes, chunk_rows=chunk_rows)
+    except InventoryFileError as exc:
+        return _file_rejected(batch, exc)
+    error_parts: list[pd.DataFrame] = []
+    seen_numbers: dict[str, int] = {}
+    total, file_error, writer = 0, None, None
+    tick("validating", 0, table.estimated_rows)
+    with bulk.page_cache(), transaction.atomic(), closing(table.chunks):
+        try:
+            for raw in table.chunks:
+                checked = validate(map_headers(raw), today=today, seen_numbers=seen_numbers)
+                total += checked.total_rows
+                # Every stage reports the rows checked so far against the whole file: one bar, in rows/s.
+                estimate = max(table.estimated_rows, total)
+                tick("validating", total, estimate)
+                writer = writer or _ChunkWriter(batch, present=checked.present_columns, today=today)
+                found = writer.lookup(checked.rows["number"].tolist())
+                errors = _ownership_errors(checked.rows, found, batch.holder)
+                if not errors.empty:
+                    checked.rows = checked.rows.drop(index=errors["row"].unique())
+                    checked.errors = pd.concat([checked.errors, errors], ignore_index=True).sort_values(
+                        ["row", "column"], kind="stable")
+                if not checked.errors.empty:
+                    error_parts.append(checked.errors)
+                if batch.partial or not error_parts:
+                    writer.write(checked.rows, stage=partial(tick, done=total, total=estimate))
+        except InventoryFileError as exc:
+            file_error = exc
+        rejected = file_error is not None or (bool(error_parts) and not batch.partial)
+        if rejected:
+            transaction.set_rollback(True)  # nothing of this file is kept
+        elif writer is not None:
+            writer.finish(tick)
+    if file_error is not None:
+        return _file_rejected(batch, file_error)
+    errors = (pd.concat(error_parts, ignore_index=True) if error_parts
+              else pd.DataFrame(columns=["row", "column", "value", "reason"]))
+    batch.total_rows = total
+    if rejected:
+        rows = len(set(errors["row"].astype(int)) - {0})
+        return _finish_rejected(batch, errors, total=total,
+                                message=_("%(n)d row(s) have errors; nothing was imported.") % {"n": rows})
+    return _finish(batch, writer.counts(), errors, total)
+
+
+def _ownership_errors(rows: pd.DataFrame, found: pd.DataFrame, holder: Organisation) -> pd.DataFrame:
     """Rows the database forbids: numbers already inventoried by another holder, and an exclusive licence
-    on a patent under open licence (Patent Law art. 51). One query per chunk of numbers, never per row."""
-    numbers = rows["number"].tolist()
-    foreign, open_licensed = set(), set()
-    for lo in range(0, len(numbers), 5000):
-        for number, holder_id, under_open in Patent.objects.filter(number__in=numbers[lo:lo + 5000]).values_list(
-                "number", "holder_id", "under_open_licence"):
-            if holder_id != holder.pk:
-                foreign.add(number)
-            elif under_open:
-                open_licensed.add(number)
+    on a patent under open licence (Patent Law art. 51). `found` is the chunk's patents already stored."""
+    foreign = found.loc[found["holder_id"] != holder.pk, "number"]
+    open_licensed = found.loc[(found["holder_id"] == holder.pk) & found["under_open_licence"].astype(bool), "number"]
     foreign_mask = rows["number"].isin(foreign)
     exclusive_mask = rows["number"].isin(open_licensed) & rows["exclusive_licence_in_force"].astype(bool)
     return pd.concat([
@@ -158,102 +199,172 @@ def _ownership_errors(rows: pd.DataFrame, holder: Organisation) -> pd.DataFrame:
     ], ignore_index=True)
 
 
-def _py(value, field: str):
-    """pandas cell -> the Python value the model field stores (None for missing)."""
-    if isinstance(value, list):
-        return value
-    if value is None or value is pd.NaT or (not isinstance(value, str | bool) and pd.isna(value)):
-        return None if field not in {"main_ipc", "ipc_subclass", "abstract", "evaluation_report"} else ""
+# Model fields the import writes, by type: each column of a chunk is converted once, as a whole.
+TEXT_FIELDS_BLANK = {"main_ipc", "ipc_subclass", "abstract", "evaluation_report"}
+JSON_FIELDS = {"ipc_codes", "locarno_codes", "inventors"}
+INT_FIELDS = {"claims_count", "technology_field", "term_extension_days", "family_size", "forward_citations"}
+BOOL_FIELDS = {"pledged", "exclusive_licence_in_force"}
+
+
+def _column(rows: pd.DataFrame, field: str) -> list:
+    """One validated column as the values compared on update (JSON fields stay Python lists; dates are ISO
+    text, which both databases read as a date)."""
+    series = rows[field]
     if field in DATE_FIELDS or field == "expiry_date":
-        return pd.Timestamp(value).date()
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
+        return bulk.date_texts(series)
+    if field in JSON_FIELDS:
+        return series.tolist()
+    if field in INT_FIELDS:
+        return bulk.int_values(series)
+    if field in BOOL_FIELDS:
+        return bulk.bool_values(series)
+    return bulk.text_values(series, missing="" if field in TEXT_FIELDS_BLANK else None)
 
 
-def _write(batch: InventoryBatch, rows: pd.DataFrame, present: set[str], tick, today: date) -> dict[str, int]:
-    holder = batch.holder
-    fields = [f for column, fs in FIELDS_BY_COLUMN.items() if column in present or column == "kind" for f in fs]
-    if "legal_status" not in fields:
-        fields.append("legal_status")  # derived from the grant date when the file has no status column
-    # On update a column absent from the file leaves its fields alone: that includes the derived status.
-    compared = [f for f in fields if f != "legal_status" or "legal_status" in present]
-    write_expiry = bool({"kind", "filing_date", "term_extension_days"} & set(fields))
-    existing = {}
-    numbers = rows["number"].tolist()
-    for lo in range(0, len(numbers), 5000):
-        existing.update({p["number"]: p for p in Patent.objects.filter(holder=holder, number__in=numbers[lo:lo + 5000])
-                        .values("id", "number", *fields)})
-    owners_now = _co_owners_of([p["id"] for p in existing.values()]) if "co_owners" in present else {}
-    records = rows.to_dict("records")
-    org_by_name = _organisations_by_name()
-    now = timezone.now()
-    created, changed, unchanged = [], [], 0
-    co_owner_rows: list[tuple[str, list]] = []
-    for done, record in enumerate(records, start=1):
-        values = {f: _py(record[f], f) for f in fields}
-        values["expiry_date"] = _py(record["expiry_date"], "expiry_date")
-        old = existing.get(record["number"])
-        if old is None:
-            values.update(number=record["number"], number_original=record["number_original"], country=record["country"])
-            created.append(values)
-            co_owner_rows.append((record["number"], record["co_owners"]))
-        else:
-            diff = {f: [_jsonable(old[f]), _jsonable(values[f])] for f in compared if old[f] != values[f]}
-            new_owners = sorted(record["co_owners"], key=_owner_key)
-            owners_changed = "co_owners" in present and owners_now.get(old["id"], []) != new_owners
-            if diff or owners_changed:
-                if owners_changed:
-                    diff["co_owners"] = [None, [[n, str(s) if s is not None else None] for n, s in record["co_owners"]]]
-                    co_owner_rows.append((record["number"], record["co_owners"]))
-                changed.append((old["id"], values, diff))
-            else:
-                unchanged += 1
-        if done % WRITE_CHUNK == 0:
-            tick("comparing", done, len(records))
+def _stored(value):
+    """A value read from the database in the form _column gives (for comparing on update)."""
+    return value.isoformat() if isinstance(value, date) else value
 
-    if created:
-        tick("grading", 0, len(created))
-        graded = grade_frame(pd.DataFrame.from_records(created, columns=GRADE_INPUT_FIELDS[1:]), today=today)
-        tick("grading", len(created), len(created))
-    tick("writing", 0, len(created) + len(changed))
-    if created:
-        names = ["holder", "last_batch", "created_at", "updated_at", "graded_at", "grade_score", "grade_computed",
-                 "grade_factors", "grade_override", "grade_override_reason", "under_open_licence", "number",
-                 "number_original", "country", "expiry_date", *[f for f in Patent.DEFAULTS_ON_CREATE if f not in fields],
-                 *fields]
-        defaults = {f: Patent._meta.get_field(f).get_default() for f in Patent.DEFAULTS_ON_CREATE}
-        bulk.insert_rows(Patent, names, (
-            (holder.pk, batch.pk, now, now, now, int(score), grade, factors, "", "", False, v["number"],
-             v["number_original"], v["country"], v["expiry_date"],
-             *[defaults[f] for f in Patent.DEFAULTS_ON_CREATE if f not in fields], *[v[f] for f in fields])
-            for v, score, grade, factors in zip(created, graded["score"], graded["grade"], graded["factors"], strict=True)
-        ))
-        tick("writing", len(created), len(created) + len(changed))
-    update_fields = compared + ["last_batch", "updated_at"] + (["expiry_date"] if write_expiry else [])
-    bulk.update_rows(Patent, update_fields, (
-        (*[v[f] for f in compared], batch.pk, now, *([v["expiry_date"]] if write_expiry else []), pk)
-        for pk, v, _diff in changed))
-    if changed:
-        listeners.changed(listeners.PATENT_CHANGE_LISTENERS, patent_ids=[pk for pk, _v, _diff in changed],
-                          fields=update_fields)
-    tick("writing", len(created) + len(changed), len(created) + len(changed))
 
-    created_numbers = {v["number"] for v in created}
-    ids = {n: i for n, i in Patent.objects.filter(holder=holder, last_batch=batch).values_list("number", "id")
-           if n in created_numbers}
-    ids.update({number: existing[number]["id"] for number, _ in co_owner_rows if number in existing})
-    _replace_co_owners(co_owner_rows, ids, org_by_name)
-    by = batch.run_by_id
-    bulk.insert_rows(PatentChange, ["patent", "batch", "action", "changes", "by", "at"], [
-        *((ids[v["number"]], batch.pk, PatentChange.Action.IMPORT_CREATE, {}, by, now) for v in created),
-        *((pk, batch.pk, PatentChange.Action.IMPORT_UPDATE, diff, by, now) for pk, _v, diff in changed),
-    ])
-    patents_regrade(patent_ids=[pk for pk, _v, _d in changed], today=today,
-                    on_progress=lambda d, t: tick("grading", d, t))
-    return {"created": len(created), "updated": len(changed), "unchanged": unchanged}
+class _ChunkWriter:
+    """Writes one import's chunks: creates new patents with COPY / executemany, updates the changed ones,
+    audits both, replaces co-owners; `finish` regrades what changed and tells the listeners."""
+
+    def __init__(self, batch: InventoryBatch, *, present: set[str], today: date):
+        self.batch, self.holder, self.present, self.today = batch, batch.holder, present, today
+        fields = [f for column, fs in FIELDS_BY_COLUMN.items() if column in present or column == "kind" for f in fs]
+        if "legal_status" not in fields:
+            fields.append("legal_status")  # derived from the grant date when the file has no status column
+        self.fields = fields
+        # On update a column absent from the file leaves its fields alone: that includes the derived status.
+        self.compared = [f for f in fields if f != "legal_status" or "legal_status" in present]
+        self.write_expiry = bool({"kind", "filing_date", "term_extension_days"} & set(fields))
+        self.update_fields = self.compared + ["last_batch", "updated_at"] + (
+            ["expiry_date"] if self.write_expiry else [])
+        self.now = timezone.now()
+        self.now_db = connection.ops.adapt_datetimefield_value(self.now)
+        defaults = {f: Patent._meta.get_field(f).get_default() for f in Patent.DEFAULTS_ON_CREATE if f not in fields}
+        self.defaults = {f: bulk.json_texts([v])[0] if f in JSON_FIELDS else v for f, v in defaults.items()}
+        self._org_by_name = None
+        self.created = self.unchanged = 0
+        self.changed_ids: list[int] = []
+
+    @property
+    def org_by_name(self) -> dict[str, int]:
+        if self._org_by_name is None:
+            self._org_by_name = _organisations_by_name()
+        return self._org_by_name
+
+    def lookup(self, numbers: list[str]) -> pd.DataFrame:
+        """The stored patents (of any holder) among `numbers`: one query for the whole chunk. Returns their
+        number, holder_id and under_open_licence; the holder's own are kept as records for `write`."""
+        records = list(Patent.objects.filter(number__in=bulk.in_values(numbers)).values(
+            "id", "number", "holder_id", "under_open_licence", *self.fields)) if numbers else []
+        self._own = {r["number"]: r for r in records if r["holder_id"] == self.holder.pk}
+        return pd.DataFrame.from_records(records, columns=["number", "holder_id", "under_open_licence"])
+
+    def write(self, rows: pd.DataFrame, *, stage: Callable[[str], None]) -> None:
+        """Write a checked chunk (after `lookup` of its numbers): create the new patents, update the changed.
+        `stage` is told each stage as it begins."""
+        is_new = ~rows["number"].isin(list(self._own)).to_numpy()
+        if is_new.any():
+            self._create(rows[is_new], stage)
+        if not is_new.all():
+            stage("comparing")
+            self._update(rows[~is_new])
+        stage("writing")
+
+    def _create(self, rows: pd.DataFrame, stage: Callable[[str], None]) -> None:
+        n, batch = len(rows), self.batch
+        graded = grade_frame(rows, today=self.today, factors_as_json=True)
+        stage("grading")
+        numbers = bulk.text_values(rows["number"])
+        columns = {
+            "holder": self.holder.pk, "last_batch": batch.pk, "created_at": self.now_db, "updated_at": self.now_db,
+            "graded_at": self.now_db, "grade_score": bulk.int_values(graded["score"]),
+            "grade_computed": graded["grade"].tolist(), "grade_factors": graded["factors"].tolist(),
+            "grade_override": "", "grade_override_reason": "", "under_open_licence": False, "number": numbers,
+            "number_original": bulk.text_values(rows["number_original"]), "country": bulk.text_values(rows["country"]),
+            "expiry_date": bulk.date_texts(rows["expiry_date"]), **self.defaults,
+            **{f: bulk.json_text_lists(rows[f].tolist()) if f in JSON_FIELDS else _column(rows, f) for f in self.fields},
+        }
+        ids = bulk.reserve_ids(Patent, n)
+        if ids is not None:
+            columns = {"id": ids, **columns}
+        bulk.write_columns(Patent, columns, rows=n)
+        if ids is None:  # SQLite numbered them
+            ids = bulk.last_ids(Patent, n, field="number", first=numbers[0], last=numbers[-1])
+            if ids is None:
+                id_of = dict(Patent.objects.filter(number__in=bulk.in_values(numbers)).values_list("number", "id"))
+                ids = [id_of[number] for number in numbers]
+        bulk.write_columns(PatentChange, {
+            "patent": ids, "batch": batch.pk, "action": PatentChange.Action.IMPORT_CREATE.value, "changes": "{}",
+            "by": batch.run_by_id, "at": self.now_db}, rows=n)
+        if "co_owners" in rows:
+            self._write_co_owners(ids, rows["co_owners"].tolist())
+        self.created += n
+
+    def _update(self, rows: pd.DataFrame) -> None:
+        """Patents of this holder already stored: compare field by field (whole columns), write and audit the
+        changed ones."""
+        old = [self._own[number] for number in rows["number"].tolist()]
+        ids = [r["id"] for r in old]
+        new = {f: _column(rows, f) for f in self.compared}
+        diffs: list[dict] = [{} for _ in ids]
+        for f in self.compared:
+            for i, (was, now) in enumerate(zip((_stored(r[f]) for r in old), new[f], strict=True)):
+                if was != now:
+                    diffs[i][f] = [was, now]
+        owners_changed = [False] * len(ids)
+        if "co_owners" in self.present:
+            owners_now = _co_owners_of(ids)
+            for i, (pid, owners) in enumerate(zip(ids, rows["co_owners"].tolist(), strict=True)):
+                if owners_now.get(pid, []) != sorted(owners, key=_owner_key):
+                    owners_changed[i] = True
+                    diffs[i]["co_owners"] = [None, [[n, str(s) if s is not None else None] for n, s in owners]]
+        changed = [i for i, diff in enumerate(diffs) if diff]
+        self.unchanged += len(ids) - len(changed)
+        if not changed:
+            return
+        expiry = _column(rows, "expiry_date")
+        as_date = {f for f in self.compared if f in DATE_FIELDS}
+        bulk.update_rows(Patent, self.update_fields, (
+            (*[_date(new[f][i]) if f in as_date else new[f][i] for f in self.compared], self.batch.pk, self.now,
+             *([_date(expiry[i])] if self.write_expiry else []), ids[i])
+            for i in changed))
+        owner_rows = [i for i in changed if owners_changed[i]]
+        if owner_rows:
+            PatentCoOwner.objects.filter(patent_id__in=bulk.in_values([ids[i] for i in owner_rows])).delete()
+            owners = rows["co_owners"].tolist()
+            self._write_co_owners([ids[i] for i in owner_rows], [owners[i] for i in owner_rows])
+        bulk.write_columns(PatentChange, {
+            "patent": [ids[i] for i in changed], "batch": self.batch.pk,
+            "action": PatentChange.Action.IMPORT_UPDATE.value, "changes": bulk.json_texts(diffs[i] for i in changed),
+            "by": self.batch.run_by_id, "at": self.now_db}, rows=len(changed))
+        self.changed_ids.extend(ids[i] for i in changed)
+
+    def _write_co_owners(self, ids: list[int], owners: list[list]) -> None:
+        org = self.org_by_name if any(owners) else {}
+        rows = [(pid, name, str(share) if share is not None else None, org.get(name) or org.get(name.lower()))
+                for pid, named in zip(ids, owners, strict=True) if named for name, share in named]
+        if rows:
+            patent, name, share, organisation = (list(c) for c in zip(*rows, strict=True))
+            bulk.write_columns(PatentCoOwner, {"patent": patent, "name": name, "share_percent": share,
+                                               "organisation": organisation}, rows=len(rows))
+
+    def finish(self, tick) -> None:
+        if self.changed_ids:
+            listeners.changed(listeners.PATENT_CHANGE_LISTENERS, patent_ids=self.changed_ids,
+                              fields=self.update_fields)
+            patents_regrade(patent_ids=self.changed_ids, today=self.today,
+                            on_progress=lambda d, t: tick("grading", d, t))
+
+    def counts(self) -> dict[str, int]:
+        return {"created": self.created, "updated": len(self.changed_ids), "unchanged": self.unchanged}
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 def _owner_key(owner):
@@ -261,10 +372,10 @@ def _owner_key(owner):
 
 
 def _co_owners_of(patent_ids: list[int]) -> dict[int, list]:
-    """Current co-owners of many patents, in one query per chunk (compared on re-import)."""
+    """Current co-owners of many patents, in one query (compared on re-import)."""
     owners: dict[int, list] = {}
-    for lo in range(0, len(patent_ids), 5000):
-        for pid, name, share in PatentCoOwner.objects.filter(patent_id__in=patent_ids[lo:lo + 5000]).values_list(
+    if patent_ids:
+        for pid, name, share in PatentCoOwner.objects.filter(patent_id__in=bulk.in_values(patent_ids)).values_list(
                 "patent_id", "name", "share_percent"):
             owners.setdefault(pid, []).append((name, share))
     return {pid: sorted(items, key=_owner_key) for pid, items in owners.items()}
@@ -281,17 +392,6 @@ def _organisations_by_name() -> dict[str, int]:
         if en:
             lookup[en.lower()] = pk
     return lookup
-
-
-def _replace_co_owners(rows: list[tuple[str, list]], ids: dict[str, int], org_by_name: dict[str, int]) -> None:
-    patent_ids = [ids[n] for n, _ in rows if n in ids]
-    PatentCoOwner.objects.filter(patent_id__in=patent_ids).delete()
-    PatentCoOwner.objects.bulk_create(
-        [PatentCoOwner(patent_id=ids[number], name=name, share_percent=share,
-                       organisation_id=org_by_name.get(name) or org_by_name.get(name.lower()))
-         for number, owners in rows if number in ids for name, share in owners],
-        batch_size=WRITE_CHUNK,
-    )
 
 
 def _error_report(batch: InventoryBatch, errors: pd.DataFrame) -> None:
