@@ -24,6 +24,7 @@ from decimal import Decimal
 import jieba
 import numpy as np
 from django.db.models import Case, CharField, F, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
@@ -54,6 +55,9 @@ IPC_SUBCLASS_ONLY = 0.7
 NO_BUDGET_SCORE = 0.5
 FULL_LIFE_YEARS = 10
 SHARED_TERMS_SHOWN = 5
+# The listings of a need's candidates that get the cost and budget rules (and are read from the database): the
+# best by the rest of the score. A listing further down could gain at most WEIGHTS["budget"] from its budget.
+SCORED = 50
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[a-z0-9]{2,}")
@@ -186,26 +190,36 @@ def _shared_terms(need_vec, decl_vec, terms) -> list[str]:
     return [str(terms[both.col[i]]) for i in order]
 
 
-def _score(*, need: Need, declaration: Declaration, similarity: float, need_vec, decl_vec, terms) -> Match:
+def _components(*, need: Need, declaration: Declaration, similarity: float):
     patent = declaration.patent
     shared_ipc, ipc_score = _shared_ipc(need, declaration)
     field_match = need.technology_field is not None and need.technology_field == patent.technology_field
-    status, cost, over, budget_score, missing = _budget(need, declaration)
-    life = patent.remaining_life_years
+    budget = _budget(need, declaration)
     components = {
         "text": float(similarity),
         "field_ipc": 0.5 * float(field_match) + 0.5 * ipc_score,
-        "budget": budget_score,
+        "budget": budget[3],
         "grade": min(patent.grade_score, 100) / 100,
-        "life": min(float(life) / FULL_LIFE_YEARS, 1.0),
+        "life": min(float(patent.remaining_life_years) / FULL_LIFE_YEARS, 1.0),
     }
-    score = sum(WEIGHTS[k] * v for k, v in components.items())
+    score = round(min(max(sum(WEIGHTS[k] * v for k, v in components.items()), 0.0), 1.0), 4)
+    return score, components, shared_ipc, field_match, budget
+
+
+def _match(*, need: Need, declaration: Declaration, scored, shared_terms: list[str]) -> Match:
+    score, components, shared_ipc, field_match, (status, cost, over, _, missing) = scored
+    patent = declaration.patent
     explanation = Explanation(
-        shared_terms=_shared_terms(need_vec, decl_vec, terms), shared_ipc=shared_ipc, field_match=field_match,
-        budget_status=status, cost_fen=cost, over_budget_fen=over, unknown_base=missing, grade=patent.grade,
-        grade_score=patent.grade_score, remaining_life_years=life, components=components)
-    return Match(declaration=declaration, need=need, score=round(min(max(score, 0.0), 1.0), 4),
-                 explanation=explanation)
+        shared_terms=shared_terms, shared_ipc=shared_ipc, field_match=field_match, budget_status=status,
+        cost_fen=cost, over_budget_fen=over, unknown_base=missing, grade=patent.grade,
+        grade_score=patent.grade_score, remaining_life_years=patent.remaining_life_years, components=components)
+    return Match(declaration=declaration, need=need, score=score, explanation=explanation)
+
+
+def _score(*, need: Need, declaration: Declaration, similarity: float, need_vec, decl_vec, terms) -> Match:
+    return _match(need=need, declaration=declaration,
+                  scored=_components(need=need, declaration=declaration, similarity=similarity),
+                  shared_terms=_shared_terms(need_vec, decl_vec, terms))
 
 
 def _similarities(query_text: str, texts: list[str]):
@@ -238,23 +252,94 @@ def published_declarations():
 
 def rank_listings_for_need(*, need: Need, limit: int = 20) -> list[Match]:
     """The published listings that best answer a need, best first, each explained. The buyer's own listings
-    and those it already holds a live licence under are left out."""
-    declarations = list(published_declarations().exclude(holder_id=need.organisation_id)
-                        .exclude(pk__in=declarations_licensed_by(organisation_id=need.organisation_id))
-                        .order_by("pk"))
-    if not declarations:
-        return []
-    query, matrix, sims, terms = _similarities(_need_text(need), [_declaration_text(d) for d in declarations])
-    subclass = _norm_ipc(need.ipc_prefix)[:4]
-    in_block = [(need.technology_field is not None and d.patent.technology_field == need.technology_field)
-                or (bool(subclass) and d.patent.ipc_subclass.upper() == subclass) for d in declarations]
-    matches = [_score(need=need, declaration=declarations[i], similarity=sims[i], need_vec=query,
-                      decl_vec=matrix[i] if matrix is not None else None, terms=terms)
-               if matrix is not None else
-               _score_without_text(need=need, declaration=declarations[i])
-               for i in _blocked(in_block, sims, limit)]
-    matches.sort(key=lambda m: (-m.score, m.declaration.pk))
-    return matches[:limit]
+    and those it already holds a live licence under are left out. Reads the stored index (one product over the
+    need's words) and loads only the listings it scores."""
+    return rank_listings_for_needs(needs=[need], limit=limit)[0]
+
+
+def _licensed_by(organisation_ids: set[int]) -> dict[int, set[int]]:
+    licensed: dict[int, set[int]] = {}
+    for org in organisation_ids:
+        licensed[org] = set(declarations_licensed_by(organisation_id=org).values_list("declaration_id", flat=True))
+    return licensed
+
+
+def _candidates(*, market, need: Need, sims: np.ndarray, excluded: np.ndarray, limit: int,
+                life: np.ndarray) -> np.ndarray:
+    """Rows to score, best first by the score without its budget part, at most ``SCORED``: the field/IPC block
+    (plus the best text matches outside it when the block is smaller than ``limit``), as before."""
+    usable = market.alive & ~excluded
+    in_block = np.zeros(market.size, bool)
+    if need.technology_field is not None:
+        in_block |= market.fields == need.technology_field
+    prefix = _norm_ipc(need.ipc_prefix)
+    if prefix:
+        sub_id = market.subclass_ids.get(prefix[:4])
+        if sub_id is not None:
+            in_block |= market.main_subclass == sub_id
+    chosen = np.flatnonzero(usable & in_block)
+    if len(chosen) < limit:
+        rest = np.flatnonzero(usable & ~in_block & (sims > 0))
+        rest = rest[np.lexsort((market.declaration_ids[rest], -sims[rest]))][:limit - len(chosen)]
+        chosen = np.concatenate([chosen, rest])
+    if len(chosen) <= SCORED:
+        return chosen
+    field_eq = (market.fields[chosen] == need.technology_field) if need.technology_field is not None else 0.0
+    ipc_bound = market.subclass_match(prefix)[chosen] if prefix else 0.0
+    budget = NO_BUDGET_SCORE if need.budget_max_fen is None else 1.0
+    partial = (WEIGHTS["text"] * sims[chosen] + WEIGHTS["field_ipc"] * (0.5 * field_eq + 0.5 * ipc_bound)
+               + WEIGHTS["grade"] * market.grade[chosen] + WEIGHTS["life"] * np.minimum(life[chosen] / FULL_LIFE_YEARS, 1)
+               + WEIGHTS["budget"] * budget)
+    top = np.argpartition(-partial, SCORED - 1)[:SCORED]
+    top = top[np.lexsort((market.declaration_ids[chosen][top], -partial[top]))]
+    return chosen[top]
+
+
+def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | None = None,
+                            loaded: dict[int, Declaration] | None = None) -> list[list[Match]]:
+    """``rank_listings_for_need`` for a batch of needs (one list per need, in order): one sparse product per
+    chunk of needs, then the cost and budget rules on each need's best ``SCORED`` candidates only. ``loaded``
+    keeps the declarations read between calls (a refresh of many needs reads each listing once)."""
+    from marketplace.matching.index import market_matrix
+
+    market = market_matrix()
+    results: list[list[Match]] = [[] for _ in needs]
+    if not needs or market.size == 0:
+        return results
+    loaded = {} if loaded is None else loaded
+    licensed = _licensed_by({n.organisation_id for n in needs})
+    vectors = market.need_vectors([_need_text(n) for n in needs])
+    life = market.remaining_life(timezone.localdate())
+    # Chunks keep the dense similarities under ~20M cells.
+    chunk = chunk or max(1, 20_000_000 // max(market.size, 1))
+    for lo in range(0, len(needs), chunk):
+        sims = market.similarities(vectors.matrix[lo:lo + chunk])
+        picked = []
+        for i in range(lo, min(lo + chunk, len(needs))):
+            need = needs[i]
+            excluded = market.holder_ids == need.organisation_id
+            gone = licensed[need.organisation_id]
+            if gone:
+                excluded = excluded | np.isin(market.declaration_ids, list(gone))
+            picked.append(_candidates(market=market, need=need, sims=sims[i - lo], excluded=excluded, limit=limit,
+                                      life=life))
+        missing = {int(market.declaration_ids[r]) for rows in picked for r in rows} - loaded.keys()
+        if missing:
+            loaded.update(published_declarations().in_bulk(sorted(missing)))
+        for i, rows in zip(range(lo, lo + len(picked)), picked, strict=True):
+            need, scored = needs[i], []
+            values = market.term_weights(vectors.rows[i], rows)
+            exact = market.exact_similarities(vectors.rows[i], rows, sims[i - lo][rows], values)
+            for k, row in enumerate(rows):
+                declaration = loaded.get(int(market.declaration_ids[row]))
+                if declaration is not None:  # withdrawn since the index was read
+                    scored.append((k, declaration,
+                                   _components(need=need, declaration=declaration, similarity=exact[k])))
+            scored.sort(key=lambda item: (-item[2][0], item[1].pk))
+            results[i] = [_match(need=need, declaration=declaration, scored=parts,
+                                 shared_terms=market.shared_terms(vectors.rows[i], values[k], SHARED_TERMS_SHOWN))
+                          for k, declaration, parts in scored[:limit]]
+    return results
 
 
 def rank_needs_for_declaration(*, declaration: Declaration, limit: int = 20) -> list[Match]:
@@ -291,4 +376,5 @@ def _score_without_text(*, need: Need, declaration: Declaration) -> Match:
                   terms=np.array([""]))
 
 
-__all__ = ["WEIGHTS", "Explanation", "Match", "rank_listings_for_need", "rank_needs_for_declaration", "tokenize"]
+__all__ = ["WEIGHTS", "Explanation", "Match", "rank_listings_for_need", "rank_listings_for_needs",
+           "rank_needs_for_declaration", "tokenize"]
