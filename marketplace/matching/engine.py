@@ -163,18 +163,30 @@ def _missing_royalty_base(need: Need, declaration: Declaration) -> str:
     return "" if need.expected_annual_net_sales_fen is not None else RoyaltyBase.NET_SALES.value
 
 
-def _budget(need: Need, declaration: Declaration) -> tuple[str, int | None, int, float, str]:
+def _cost(need: Need, declaration: Declaration) -> int:
+    over_horizon = copy.copy(declaration)
+    over_horizon.duration_years = need.horizon_years or 1
+    _, cost = licensee_cost(declaration=over_horizon, annual_net_sales_fen=need.expected_annual_net_sales_fen or 0)
+    return cost
+
+
+def _budget(need: Need, declaration: Declaration, memo: dict | None = None) -> tuple[str, int | None, int, float, str]:
     """(status, cost over the need's horizon, amount above budget, score, missing royalty base). The cost is the
     licence calculator's with the licence running for the need's horizon and the buyer's expected sales. A
     royalty on a figure the need does not give is not costed (a cost of 0 would read as "within budget"): the
-    status is then "unknown" (or "none" without a budget) and the score neutral."""
+    status is then "unknown" (or "none" without a budget) and the score neutral. ``memo`` keeps costs by
+    listing, horizon and sales (needs in a batch share them)."""
     missing = _missing_royalty_base(need, declaration)
     if missing:
         status = "unknown" if need.budget_max_fen is not None else "none"
         return status, None, 0, NO_BUDGET_SCORE, missing
-    over_horizon = copy.copy(declaration)
-    over_horizon.duration_years = need.horizon_years or 1
-    _, cost = licensee_cost(declaration=over_horizon, annual_net_sales_fen=need.expected_annual_net_sales_fen or 0)
+    if memo is None:
+        cost = _cost(need, declaration)
+    else:
+        key = ("cost", declaration.pk, need.horizon_years or 1, need.expected_annual_net_sales_fen or 0)
+        cost = memo.get(key)
+        if cost is None:
+            cost = memo[key] = _cost(need, declaration)
     if need.budget_max_fen is None:
         return "none", cost, 0, NO_BUDGET_SCORE, ""
     if cost <= need.budget_max_fen:
@@ -190,29 +202,51 @@ def _shared_terms(need_vec, decl_vec, terms) -> list[str]:
     return [str(terms[both.col[i]]) for i in order]
 
 
-def _components(*, need: Need, declaration: Declaration, similarity: float):
+def _listing_facts(declaration: Declaration, memo: dict | None) -> tuple[Decimal, float, float]:
+    """(remaining life in years, life component, grade component): the same for every need."""
+    facts = memo.get(declaration.pk) if memo is not None else None
+    if facts is None:
+        patent = declaration.patent
+        life = patent.remaining_life_years
+        facts = (life, min(float(life) / FULL_LIFE_YEARS, 1.0), min(patent.grade_score, 100) / 100)
+        if memo is not None:
+            memo[declaration.pk] = facts
+    return facts
+
+
+def _components(*, need: Need, declaration: Declaration, similarity: float, memo: dict | None = None):
+    """The score and what explains it. ``memo`` keeps what does not depend on the need (or depends only on its
+    IPC prefix, horizon and sales) between the needs of a batch."""
     patent = declaration.patent
-    shared_ipc, ipc_score = _shared_ipc(need, declaration)
+    if memo is None:
+        shared_ipc, ipc_score = _shared_ipc(need, declaration)
+    else:
+        key = ("ipc", declaration.pk, need.ipc_prefix)
+        if key not in memo:
+            memo[key] = _shared_ipc(need, declaration)
+        shared_ipc, ipc_score = memo[key]
+        shared_ipc = list(shared_ipc)
     field_match = need.technology_field is not None and need.technology_field == patent.technology_field
-    budget = _budget(need, declaration)
+    budget = _budget(need, declaration, memo)
+    life, life_score, grade_score = _listing_facts(declaration, memo)
     components = {
         "text": float(similarity),
         "field_ipc": 0.5 * float(field_match) + 0.5 * ipc_score,
         "budget": budget[3],
-        "grade": min(patent.grade_score, 100) / 100,
-        "life": min(float(patent.remaining_life_years) / FULL_LIFE_YEARS, 1.0),
+        "grade": grade_score,
+        "life": life_score,
     }
     score = round(min(max(sum(WEIGHTS[k] * v for k, v in components.items()), 0.0), 1.0), 4)
-    return score, components, shared_ipc, field_match, budget
+    return score, components, shared_ipc, field_match, budget, life
 
 
 def _match(*, need: Need, declaration: Declaration, scored, shared_terms: list[str]) -> Match:
-    score, components, shared_ipc, field_match, (status, cost, over, _, missing) = scored
+    score, components, shared_ipc, field_match, (status, cost, over, _, missing), life = scored
     patent = declaration.patent
     explanation = Explanation(
         shared_terms=shared_terms, shared_ipc=shared_ipc, field_match=field_match, budget_status=status,
         cost_fen=cost, over_budget_fen=over, unknown_base=missing, grade=patent.grade,
-        grade_score=patent.grade_score, remaining_life_years=patent.remaining_life_years, components=components)
+        grade_score=patent.grade_score, remaining_life_years=life, components=components)
     return Match(declaration=declaration, need=need, score=score, explanation=explanation)
 
 
@@ -266,20 +300,24 @@ def _licensed_by(organisation_ids: set[int]) -> dict[int, set[int]]:
 
 def _candidates(*, market, need: Need, sims: np.ndarray, excluded: np.ndarray, limit: int,
                 life: np.ndarray) -> np.ndarray:
+    # ``excluded``: rows of the buyer's own and licensed listings.
     """Rows to score, best first by the score without its budget part, at most ``SCORED``: the field/IPC block
     (plus the best text matches outside it when the block is smaller than ``limit``), as before."""
-    usable = market.alive & ~excluded
-    in_block = np.zeros(market.size, bool)
+    parts = []
     if need.technology_field is not None:
-        in_block |= market.fields == need.technology_field
+        parts.append(market.rows_where("fields", need.technology_field))
     prefix = _norm_ipc(need.ipc_prefix)
     if prefix:
         sub_id = market.subclass_ids.get(prefix[:4])
         if sub_id is not None:
-            in_block |= market.main_subclass == sub_id
-    chosen = np.flatnonzero(usable & in_block)
+            parts.append(market.rows_where("main_subclass", sub_id))
+    chosen = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+    chosen = chosen[market.alive[chosen] & ~np.isin(chosen, excluded)]
     if len(chosen) < limit:
-        rest = np.flatnonzero(usable & ~in_block & (sims > 0))
+        outside = np.ones(market.size, bool)
+        outside[chosen] = False
+        outside[excluded] = False
+        rest = np.flatnonzero(market.alive & outside & (sims > 0))
         rest = rest[np.lexsort((market.declaration_ids[rest], -sims[rest]))][:limit - len(chosen)]
         chosen = np.concatenate([chosen, rest])
     if len(chosen) <= SCORED:
@@ -296,10 +334,11 @@ def _candidates(*, market, need: Need, sims: np.ndarray, excluded: np.ndarray, l
 
 
 def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | None = None,
-                            loaded: dict[int, Declaration] | None = None) -> list[list[Match]]:
+                            loaded: dict[int, Declaration] | None = None, memo: dict | None = None) -> list[list[Match]]:
     """``rank_listings_for_need`` for a batch of needs (one list per need, in order): one sparse product per
     chunk of needs, then the cost and budget rules on each need's best ``SCORED`` candidates only. ``loaded``
-    keeps the declarations read between calls (a refresh of many needs reads each listing once)."""
+    keeps the declarations read between calls (a refresh of many needs reads each listing once), ``memo`` their
+    costs and facts (pass a fresh one when listings may have changed)."""
     from marketplace.matching.index import market_matrix
 
     market = market_matrix()
@@ -307,6 +346,7 @@ def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | 
     if not needs or market.size == 0:
         return results
     loaded = {} if loaded is None else loaded
+    memo = {} if memo is None else memo
     licensed = _licensed_by({n.organisation_id for n in needs})
     vectors = market.need_vectors([_need_text(n) for n in needs])
     life = market.remaining_life(timezone.localdate())
@@ -317,10 +357,11 @@ def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | 
         picked = []
         for i in range(lo, min(lo + chunk, len(needs))):
             need = needs[i]
-            excluded = market.holder_ids == need.organisation_id
+            excluded = market.rows_where("holder_ids", need.organisation_id)
             gone = licensed[need.organisation_id]
             if gone:
-                excluded = excluded | np.isin(market.declaration_ids, list(gone))
+                excluded = np.concatenate([excluded, [market.row_of[pk] for pk in gone if pk in market.row_of]])
+            excluded = excluded.astype(np.int64)
             picked.append(_candidates(market=market, need=need, sims=sims[i - lo], excluded=excluded, limit=limit,
                                       life=life))
         missing = {int(market.declaration_ids[r]) for rows in picked for r in rows} - loaded.keys()
@@ -334,7 +375,7 @@ def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | 
                 declaration = loaded.get(int(market.declaration_ids[row]))
                 if declaration is not None:  # withdrawn since the index was read
                     scored.append((k, declaration,
-                                   _components(need=need, declaration=declaration, similarity=exact[k])))
+                                   _components(need=need, declaration=declaration, similarity=exact[k], memo=memo)))
             scored.sort(key=lambda item: (-item[2][0], item[1].pk))
             results[i] = [_match(need=need, declaration=declaration, scored=parts,
                                  shared_terms=market.shared_terms(vectors.rows[i], values[k], SHARED_TERMS_SHOWN))

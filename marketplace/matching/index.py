@@ -255,6 +255,8 @@ class MarketMatrix:
     row_of: dict[int, int] = field(default_factory=dict)
     idf_listing: np.ndarray = field(default_factory=lambda: np.zeros(0))
     idf_need: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    _subclass_hits: dict = field(default_factory=dict)
+    _groups: dict = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -389,16 +391,15 @@ class MarketMatrix:
         for block in self.blocks:
             height = block.shape[0]
             inside = (rows >= base) & (rows < base + height)
-            if inside.any():
+            known = ids[ids < block.shape[1]]
+            if inside.any() and len(known):
                 local, where = rows[inside] - base, np.flatnonzero(inside)
-                for j, term in enumerate(ids):
-                    if term >= block.shape[1]:
-                        continue
-                    lo, hi = block.indptr[term], block.indptr[term + 1]
+                bounds = zip(block.indptr[known].tolist(), block.indptr[known + 1].tolist(), strict=True)
+                for j, (lo, hi) in enumerate(bounds):
                     postings = block.indices[lo:hi]
                     at = np.searchsorted(postings, local)
-                    hit = at < len(postings)
-                    hit[hit] = postings[at[hit]] == local[hit]
+                    np.minimum(at, len(postings) - 1, out=at)
+                    hit = postings[at] == local if hi > lo else np.zeros(len(local), bool)
                     values[where[hit], j] = block.data[lo + at[hit]]
             base += height
         return values
@@ -418,14 +419,26 @@ class MarketMatrix:
         """The words the need and the listing share, heaviest in the product first; words of equal weight (to
         nine digits: the per-need fit split such ties by rounding noise) in sorted order."""
         ids, weights = need
-        products = weights * values
-        hit = np.flatnonzero(products)
-        if not len(hit):
+        products = (weights * values).tolist()
+        heaviest = max(products, default=0.0)
+        if not heaviest:
             return []
-        words = [self.terms[ids[j]] for j in hit]
-        heaviest = products[hit].max()
-        order = sorted(range(len(hit)), key=lambda k: (-round(products[hit[k]] / heaviest, 9), words[k]))
-        return [words[k] for k in order[:shown]]
+        terms, ids = self.terms, ids.tolist()
+        ranked = sorted((-round(p / heaviest, 9), terms[ids[j]]) for j, p in enumerate(products) if p)
+        return [word for _, word in ranked[:shown]]
+
+    def rows_where(self, column: str, value: int) -> np.ndarray:
+        """Rows (live or dead) whose ``column`` (fields, main_subclass, holder_ids) equals ``value``, from a
+        grouping made once per change of the matrix: a need's block costs its own size, not the market's."""
+        groups = self._groups.get(column)
+        if groups is None or groups[0] != self.size:
+            values = getattr(self, column)
+            order = np.argsort(values, kind="stable")
+            keys, starts = np.unique(values[order], return_index=True)
+            ends = np.append(starts[1:], len(order))
+            groups = (self.size, {int(k): order[a:b] for k, a, b in zip(keys, starts, ends, strict=True)})
+            self._groups[column] = groups
+        return groups[1].get(int(value), np.zeros(0, np.int64))
 
     def remaining_life(self, today: date) -> np.ndarray:
         days = np.maximum(self.expiry - today.toordinal(), 0)
@@ -434,12 +447,16 @@ class MarketMatrix:
     def subclass_match(self, prefix: str) -> np.ndarray:
         """Rows with an IPC code in the subclass of ``prefix`` (or, for a prefix shorter than a subclass, under
         it): an upper bound of the IPC part of the score."""
-        hit = np.zeros(self.size, bool)
-        if not prefix:
-            return hit
-        for sub, sub_id in self.subclass_ids.items():
-            if sub == prefix[:4] or (len(prefix) < 4 and sub.startswith(prefix)):
-                hit[self.subclass_rows.get(sub_id, [])] = True
+        key = (prefix[:4], self.size)
+        hit = self._subclass_hits.get(key)
+        if hit is None:
+            hit = np.zeros(self.size, bool)
+            for sub, sub_id in self.subclass_ids.items():
+                if prefix and (sub == prefix[:4] or (len(prefix) < 4 and sub.startswith(prefix))):
+                    hit[self.subclass_rows.get(sub_id, [])] = True
+            if len(self._subclass_hits) > 1000:  # a batch sees a few hundred subclasses at most
+                self._subclass_hits.clear()
+            self._subclass_hits[key] = hit
         return hit
 
 

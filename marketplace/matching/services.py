@@ -229,11 +229,12 @@ def needs_matches_refresh(*, need_ids: list[int], batch: int = 500,
     listing read once. Returns (matches stored, alerts sent); ``progress(n)`` after each need."""
     stored = alerted = 0
     loaded: dict = {}
+    memo: dict = {}
     for lo in range(0, len(need_ids), batch):
         needs = list(Need.objects.filter(pk__in=need_ids[lo:lo + batch]).order_by("pk"))
         open_needs = [n for n in needs if n.state == Need.State.OPEN]
         ranked = dict(zip([n.pk for n in open_needs],
-                          rank_listings_for_needs(needs=open_needs, limit=LIMIT, loaded=loaded), strict=True))
+                          rank_listings_for_needs(needs=open_needs, limit=LIMIT, loaded=loaded, memo=memo), strict=True))
         for need in needs:
             result = need_matches_refresh(need=need, cascade=False, ranked=ranked.get(need.pk, []))
             stored, alerted = stored + result.stored, alerted + result.alerted
