@@ -22,7 +22,6 @@ from marketplace.listings.cache import listing_cache_invalidate, listing_cache_m
 from marketplace.listings.editors import listing_editors_grant, listing_editors_revoke
 from marketplace.listings.selectors import listing_similar_rows, parent_url
 from marketplace.matching import services as match_refresh
-from marketplace.matching.index import matching_index_fold
 from marketplace.models import ListingIndexPage, PatentListingPage, SavedListing
 from marketplace.parties.models import User
 from marketplace.search.documents import listing_documents_sync
@@ -71,7 +70,7 @@ def listing_sync(*, declaration: Declaration) -> PatentListingPage | None:
             page.unpublish()  # Wagtail unpublishes its aliases with it
         listing_editors_revoke(page=page)
     listing_documents_sync(declaration_ids=[declaration.pk])
-    matching_index_fold(declaration_ids=[declaration.pk])
+    match_refresh.matching_index_sync(declaration_ids=[declaration.pk])
     # Everything, not only this declaration's pages: the indexes and other listings' "similar listings" show it.
     listing_cache_invalidate()
     return page

@@ -4,37 +4,43 @@ Reads only. For a need, the ranked listings (``rank_listings_for_need``); for a 
 needs (``rank_needs_for_declaration``). Each ``Match`` carries its score (0–1) and an ``Explanation``: the shared
 terms, the shared IPC, whether the technology field matches, the budget verdict and the grade.
 
-Text similarity is scikit-learn's TF-IDF (``TfidfVectorizer``) over title + abstract (need: title + description)
-with cosine similarity. Tokens: Chinese runs cut by jieba's search mode (so "锂电池" also yields "电池"), other
-text as lowercase words; English stop words and boilerplate patent words are dropped.
+Text similarity is TF-IDF over title + abstract (need: title + description) with cosine similarity. Tokens:
+Chinese runs cut by jieba's search mode (so "锂电池" also yields "电池"), other text as lowercase words; English
+stop words and boilerplate patent words are dropped.
+
+Listings → need: the listings' vectors come from the stored matching index (marketplace.matching.index), fitted
+once and folded as listings change; a need is segmented alone and compared with every listing in one sparse
+product (a batch of needs in one product per chunk). The similarities equal those of scikit-learn's
+``TfidfVectorizer`` fitted on the need and the market, as this module computed them per need before (see the
+index's docstring for what differs by construction). Need → listings (``rank_needs_for_declaration``) still fits
+over the open needs per listing: they are few.
 
 Blocking keeps the expensive per-candidate work (the licensee cost calculator) small: candidates are those in
 the same technology field or sharing the IPC subclass, topped up with the best text matches among the rest when
-there are fewer than ``limit``.
+there are fewer than ``limit``; of those, the best ``SCORED`` by the rest of the score get the cost and budget
+rules and are read from the database.
 """
 
 from __future__ import annotations
 
 import copy
-import logging
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
-import jieba
 import numpy as np
 from django.db.models import Case, CharField, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from licensing.declarations.selectors import licensee_cost
 from licensing.licences.selectors import declarations_licensed_by
 from licensing.models import Declaration, DeclarationState, FeeForm, RoyaltyBase
+from marketplace.matching.index import market_matrix, tokenize
 from marketplace.models import Need
-
-jieba.setLogLevel(logging.WARNING)
 
 # How the score (0–1) is made; the weights sum to 1 and each component is itself 0–1.
 WEIGHTS: dict[str, float] = {
@@ -58,25 +64,6 @@ SHARED_TERMS_SHOWN = 5
 # The listings of a need's candidates that get the cost and budget rules (and are read from the database): the
 # best by the rest of the score. A listing further down could gain at most WEIGHTS["budget"] from its budget.
 SCORED = 50
-
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-_WORD = re.compile(r"[a-z0-9]{2,}")
-_STOP_ZH = {"一种", "本发明", "发明", "公开", "提供", "方法", "及其", "制备", "制备方法", "装置", "系统", "所述",
-            "包括", "用于", "我们", "需要", "技术", "产品", "一个", "进行", "通过", "可以", "以及", "实现"}
-_STOP_EN = set(ENGLISH_STOP_WORDS) | {"method", "methods", "invention", "discloses", "disclosed", "provides",
-                                      "thereof", "need", "needs", "looking", "product", "products", "using", "used",
-                                      "based", "device", "system", "technology", "preparation"}
-
-
-def tokenize(text: str) -> list[str]:
-    """Tokens for TF-IDF: jieba words (two characters or more) for Chinese, lowercase words for the rest."""
-    text = (text or "").lower()
-    tokens = [w for run in _CJK_RUN.findall(text) for w in jieba.cut_for_search(run)
-              if len(w) >= 2 and w not in _STOP_ZH]
-    latin = _CJK_RUN.sub(" ", text)
-    tokens += [w for w in _WORD.findall(latin) if w not in _STOP_EN and not w.isdigit()]
-    return tokens
-
 
 @dataclass
 class Explanation:
@@ -299,10 +286,11 @@ def _licensed_by(organisation_ids: set[int]) -> dict[int, set[int]]:
 
 
 def _candidates(*, market, need: Need, sims: np.ndarray, excluded: np.ndarray, limit: int,
-                life: np.ndarray) -> np.ndarray:
-    # ``excluded``: rows of the buyer's own and licensed listings.
+                today: date) -> np.ndarray:
     """Rows to score, best first by the score without its budget part, at most ``SCORED``: the field/IPC block
-    (plus the best text matches outside it when the block is smaller than ``limit``), as before."""
+    (plus the best text matches outside it when the block is smaller than ``limit``), as before; ``excluded``
+    are the rows of the buyer's own and licensed listings. The IPC part is bounded by the subclass here (the
+    exact IPC score needs the codes, read with the declaration)."""
     parts = []
     if need.technology_field is not None:
         parts.append(market.rows_where("fields", need.technology_field))
@@ -326,7 +314,8 @@ def _candidates(*, market, need: Need, sims: np.ndarray, excluded: np.ndarray, l
     ipc_bound = market.subclass_match(prefix)[chosen] if prefix else 0.0
     budget = NO_BUDGET_SCORE if need.budget_max_fen is None else 1.0
     partial = (WEIGHTS["text"] * sims[chosen] + WEIGHTS["field_ipc"] * (0.5 * field_eq + 0.5 * ipc_bound)
-               + WEIGHTS["grade"] * market.grade[chosen] + WEIGHTS["life"] * np.minimum(life[chosen] / FULL_LIFE_YEARS, 1)
+               + WEIGHTS["grade"] * market.grade[chosen]
+               + WEIGHTS["life"] * np.minimum(market.remaining_life(today, chosen) / FULL_LIFE_YEARS, 1)
                + WEIGHTS["budget"] * budget)
     top = np.argpartition(-partial, SCORED - 1)[:SCORED]
     top = top[np.lexsort((market.declaration_ids[chosen][top], -partial[top]))]
@@ -339,8 +328,6 @@ def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | 
     chunk of needs, then the cost and budget rules on each need's best ``SCORED`` candidates only. ``loaded``
     keeps the declarations read between calls (a refresh of many needs reads each listing once), ``memo`` their
     costs and facts (pass a fresh one when listings may have changed)."""
-    from marketplace.matching.index import market_matrix
-
     market = market_matrix()
     results: list[list[Match]] = [[] for _ in needs]
     if not needs or market.size == 0:
@@ -349,7 +336,7 @@ def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | 
     memo = {} if memo is None else memo
     licensed = _licensed_by({n.organisation_id for n in needs})
     vectors = market.need_vectors([_need_text(n) for n in needs])
-    life = market.remaining_life(timezone.localdate())
+    today = timezone.localdate()
     # Chunks keep the dense similarities under ~20M cells.
     chunk = chunk or max(1, 20_000_000 // max(market.size, 1))
     for lo in range(0, len(needs), chunk):
@@ -363,7 +350,7 @@ def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | 
                 excluded = np.concatenate([excluded, [market.row_of[pk] for pk in gone if pk in market.row_of]])
             excluded = excluded.astype(np.int64)
             picked.append(_candidates(market=market, need=need, sims=sims[i - lo], excluded=excluded, limit=limit,
-                                      life=life))
+                                      today=today))
         missing = {int(market.declaration_ids[r]) for rows in picked for r in rows} - loaded.keys()
         if missing:
             loaded.update(published_declarations().in_bulk(sorted(missing)))

@@ -1,16 +1,20 @@
 """The stored matching index: the listings' TF-IDF fitted once, kept in step with the listings, and held in
 memory by every process as one sparse matrix (models: marketplace.models.matching).
 
-Fit: term counts of every published listing (jieba, ``engine.tokenize``) are stored per listing
-(``ListingTerms``); the fit (``MatchingIndex``) is the append-only vocabulary and the document frequencies
-over the listings. ``matching_index_rebuild`` re-segments only listings whose text hash changed, then refits;
+Tokens (``tokenize``): Chinese runs cut by jieba's search mode, other text as lowercase words, stop words
+dropped. This module is the one place that turns text into the matching's vectors (#23 extends it).
+
+Fit: term counts of every published listing are stored per listing (``ListingTerms``); the fit
+(``MatchingIndex``) is the append-only vocabulary and the document frequencies over the listings.
+``matching_index_rebuild`` re-segments only listings whose text hash changed, then refits;
 ``matching_index_refit`` recomputes the frequencies from the stored counts (no jieba).
 
 Fold: publishing, editing or withdrawing a listing (``listing_sync``) and editing a patent (the patent-change
 listener) rewrite that listing's row with the stored vocabulary (new words are appended with frequency 0) in
-the same transaction. Refit rule: once the listings folded since the fit exceed ``REFIT_SHARE`` of those fitted
-on, or the words added since the fit exceed ``REFIT_SHARE`` of the fitted vocabulary, a refit is enqueued
-after the commit (it is also run by ``manage.py build_matching_index``).
+the same transaction (marketplace.matching.services.matching_index_sync). Refit rule: once the listings folded
+since the fit exceed ``REFIT_SHARE`` of those fitted on, or the words added since the fit exceed
+``REFIT_SHARE`` of the fitted vocabulary, a refit is enqueued after the commit (``manage.py
+build_matching_index`` and ``refresh_matches`` fit anew every time).
 
 Weights, as scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` fitted on the listings *and the need* would
 give them, which is what the engine did per need before: with n listings in the fit, a listing's weight of term
@@ -24,25 +28,50 @@ need's words one document more frequent (and without the buyer's own or licensed
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+import jieba
 import numpy as np
 from django.db import transaction
 from django.utils import timezone
 from scipy import sparse
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from licensing.models import Declaration, DeclarationState
 from marketplace.models import ListingTerms, MatchingIndex
+
+jieba.setLogLevel(logging.WARNING)
 
 REFIT_SHARE = 0.05
 # Rows loaded into memory as a separate block before the blocks are merged again into one matrix.
 MERGE_SHARE = 0.05
 _CHUNK = 2000
+
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_WORD = re.compile(r"[a-z0-9]{2,}")
+_STOP_ZH = {"一种", "本发明", "发明", "公开", "提供", "方法", "及其", "制备", "制备方法", "装置", "系统", "所述",
+            "包括", "用于", "我们", "需要", "技术", "产品", "一个", "进行", "通过", "可以", "以及", "实现"}
+_STOP_EN = set(ENGLISH_STOP_WORDS) | {"method", "methods", "invention", "discloses", "disclosed", "provides",
+                                      "thereof", "need", "needs", "looking", "product", "products", "using", "used",
+                                      "based", "device", "system", "technology", "preparation"}
+
+
+def tokenize(text: str) -> list[str]:
+    """Tokens for TF-IDF: jieba words (two characters or more) for Chinese, lowercase words for the rest."""
+    text = (text or "").lower()
+    tokens = [w for run in _CJK_RUN.findall(text) for w in jieba.cut_for_search(run)
+              if len(w) >= 2 and w not in _STOP_ZH]
+    latin = _CJK_RUN.sub(" ", text)
+    tokens += [w for w in _WORD.findall(latin) if w not in _STOP_EN and not w.isdigit()]
+    return tokens
 
 
 def listing_text(title: str, abstract: str) -> str:
@@ -84,8 +113,6 @@ def _counts(tokens: list[str], vocabulary: dict[str, int], terms: list[str]) -> 
 
 
 def _row(values: tuple, *, vocabulary, terms, version: int, reuse: dict | None = None) -> ListingTerms:
-    from marketplace.matching.engine import tokenize
-
     pk, holder_id, title, abstract, tech_field, ipc_subclass, ipc_codes, grade_score, expiry = values
     text = listing_text(title, abstract)
     digest = _text_hash(text)
@@ -133,22 +160,25 @@ def matching_index_rebuild(*, progress: Callable[[int, int], None] | None = None
                               version=0)
     terms = list(index.terms)
     vocabulary = {t: i for i, t in enumerate(terms)}
-    reuse = {pk: (digest, bytes(ids), bytes(counts)) for pk, digest, ids, counts in
-             ListingTerms.objects.values_list("pk", "text_hash", "term_ids", "term_counts").iterator(chunk_size=_CHUNK)}
     version = index.version + 1
     published = _published().order_by("pk").values_list(*_FIELDS)
     total = published.count() if progress else 0
-    ListingTerms.objects.all().delete()
     done = last = 0
-    while True:
+    while True:  # chunk by chunk, so that memory stays bounded at a million listings
         chunk = list(published.filter(pk__gt=last)[:_CHUNK])
         if not chunk:
             break
+        pks = [values[0] for values in chunk]
+        stored = ListingTerms.objects.filter(pk__in=pks)
+        reuse = {pk: (digest, bytes(ids), bytes(counts)) for pk, digest, ids, counts in
+                 stored.values_list("pk", "text_hash", "term_ids", "term_counts")}
+        stored.delete()
         ListingTerms.objects.bulk_create(
             [_row(v, vocabulary=vocabulary, terms=terms, version=version, reuse=reuse) for v in chunk])
-        last, done = chunk[-1][0], done + len(chunk)
+        last, done = pks[-1], done + len(chunk)
         if progress:
             progress(done, total)
+    ListingTerms.objects.filter(changed_in__lt=version).delete()  # no longer published
     index.terms, index.version = terms, version
     _fit(index)
     index.save()
@@ -178,8 +208,8 @@ def refit_due(index: MatchingIndex) -> bool:
 def matching_index_fold(*, declaration_ids: Iterable[int]) -> int:
     """Fold these declarations into the stored index in the caller's transaction: a published one gets its terms
     (with the stored vocabulary) and facts rewritten, any other is marked as no longer listed. Nothing happens
-    before the index is first built (its build reads every listing anyway). Returns the rows written; enqueues a
-    refit after the commit when the refit rule says so."""
+    before the index is first built (its build reads every listing anyway). Returns the rows written
+    (marketplace.matching.services.matching_index_sync also enqueues the refit the rule asks for)."""
     ids = sorted(set(declaration_ids))
     index = MatchingIndex.objects.select_for_update().first() if ids else None
     if index is None:
@@ -199,20 +229,12 @@ def matching_index_fold(*, declaration_ids: Iterable[int]) -> int:
     index.terms, index.version = terms, version
     index.folded_since_fit += len(rows) + gone
     index.save(update_fields=["terms", "version", "folded_since_fit"])
-    if refit_due(index):
-        from marketplace.matching import tasks
-
-        transaction.on_commit(lambda: tasks.refit_matching_index.enqueue())
     return len(rows) + gone
 
 
-def matching_index_patents_changed(*, patent_ids: Iterable[int], fields: Iterable[str] = ()) -> None:
-    """Listener (settings.PATENT_CHANGE_LISTENERS): a listed patent's text, IPC, field, grade or term changed."""
-    ids = list(patent_ids)
-    for lo in range(0, len(ids), 500):
-        declaration_ids = list(ListingTerms.objects.filter(declaration__patent_id__in=ids[lo:lo + 500])
-                               .values_list("declaration_id", flat=True))
-        matching_index_fold(declaration_ids=declaration_ids)
+def matching_index_refit_due() -> bool:
+    index = MatchingIndex.objects.only("terms", "fitted_terms", "fitted_listings", "folded_since_fit").first()
+    return index is not None and refit_due(index)
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -325,8 +347,6 @@ class MarketMatrix:
 
     def need_vectors(self, texts: list[str]) -> NeedVectors:
         """The needs' vectors (see the module's docstring for the weights)."""
-        from marketplace.matching.engine import tokenize
-
         oov_idf = math.log((self.listings + 2) / 2.0) + 1.0
         data, indices, indptr, rows = [], [], [0], []
         for text in texts:
@@ -440,9 +460,11 @@ class MarketMatrix:
             self._groups[column] = groups
         return groups[1].get(int(value), np.zeros(0, np.int64))
 
-    def remaining_life(self, today: date) -> np.ndarray:
-        days = np.maximum(self.expiry - today.toordinal(), 0)
-        return np.where(self.expiry > 0, np.round(days / 365.25, 1), 0.0)
+    def remaining_life(self, today: date, rows: np.ndarray) -> np.ndarray:
+        """Years of protection left (as Patent.remaining_life_years, from the stored expiry) of these rows."""
+        expiry = self.expiry[rows]
+        days = np.maximum(expiry - today.toordinal(), 0)
+        return np.where(expiry > 0, np.round(days / 365.25, 1), 0.0)
 
     def subclass_match(self, prefix: str) -> np.ndarray:
         """Rows with an IPC code in the subclass of ``prefix`` (or, for a prefix shorter than a subclass, under

@@ -15,7 +15,7 @@ holders hear of a new need and the buyers of a new listing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -34,7 +34,8 @@ from marketplace.matching.engine import (
     rank_listings_for_needs,
     rank_needs_for_declaration,
 )
-from marketplace.models import MatchRefresh, MatchSide, Need, StoredMatch
+from marketplace.matching.index import matching_index_fold, matching_index_refit_due
+from marketplace.models import ListingTerms, MatchRefresh, MatchSide, Need, StoredMatch
 from marketplace.parties.models import Membership
 from marketplace.parties.notifications import notify
 
@@ -103,6 +104,30 @@ def matches_forget_declaration(*, declaration: Declaration) -> None:
     """A withdrawn listing's own list of needs goes; needs keep the record that it was recommended to them
     (pages show published listings only)."""
     StoredMatch.objects.filter(side=MatchSide.LISTING, declaration=declaration).delete()
+
+
+# ------------------------------------------------------------------------------------------- matching index
+
+
+def matching_index_sync(*, declaration_ids: Iterable[int]) -> int:
+    """Fold these listings into the stored matching index in the caller's transaction (called by the listing
+    sync: publish, edit, withdraw) and, when the refit rule says so, enqueue a refit once it commits."""
+    from marketplace.matching import tasks  # the justified cycle, as in matches_refresh_request
+
+    written = matching_index_fold(declaration_ids=declaration_ids)
+    if written and matching_index_refit_due():
+        transaction.on_commit(lambda: tasks.refit_matching_index.enqueue())
+    return written
+
+
+def matching_index_patents_changed(*, patent_ids: Iterable[int], fields: Iterable[str] = ()) -> None:
+    """Listener (settings.PATENT_CHANGE_LISTENERS): a listed patent's text, IPC, field, grade or term changed."""
+    ids = list(patent_ids)
+    for lo in range(0, len(ids), 500):
+        declaration_ids = list(ListingTerms.objects.filter(declaration__patent_id__in=ids[lo:lo + 500])
+                               .values_list("declaration_id", flat=True))
+        if declaration_ids:
+            matching_index_sync(declaration_ids=declaration_ids)
 
 
 # ----------------------------------------------------------------------------------------------- refreshes
