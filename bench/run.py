@@ -155,8 +155,8 @@ def _run_one(name: str, label: str, emit: Callable | None = None) -> list:
     if name == "search":
         return [search_bench.benchmark(repeats=repeats, budget_seconds=seconds, emit=emit)]
     if name == "matching":
-        return [match_bench.benchmark(sample=int(os.environ.get("BENCH_MATCH_SAMPLE", "3")), budget_seconds=seconds,
-                                      emit=emit)]
+        return match_bench.benchmark(sample=int(os.environ.get("BENCH_MATCH_SAMPLE", "20")), budget_seconds=seconds,
+                                     emit=emit)
     if name == "dashboard":
         return [dashboard_bench.benchmark(repeats=max(repeats, 3), budget_seconds=seconds, emit=emit)]
     if name == "pool_tape":

@@ -12,7 +12,7 @@
 #
 #   BENCH_PATENTS (100000)  BENCH_LICENCES (= patents)  BENCH_NEEDS (patents / 50)  BENCH_SEED (1)
 #   BENCH_BACKENDS ("sqlite postgresql")  BENCH_REPEATS (3)  BENCH_LOAD_SECONDS (10 per round)
-#   BENCH_MATCH_SAMPLE (3 needs)  BENCH_IMPORT_ROWS (= patents)  BENCH_POOL_LICENCES (100000)
+#   BENCH_MATCH_SAMPLE (20 needs online)  BENCH_IMPORT_ROWS (= patents)  BENCH_POOL_LICENCES (100000)
 #   BENCH_GENERATE_WORKERS (2: processes writing the search documents while generating, PostgreSQL only)
 #   BENCH_ONLY (all; e.g. "import,search": import,search,matching,dashboard,pool_tape,load,query_counts)
 # Time budgets in seconds, per benchmark and backend (bench/run.py BUDGETS; at the budget a benchmark reports

@@ -70,6 +70,7 @@ def listing_sync(*, declaration: Declaration) -> PatentListingPage | None:
             page.unpublish()  # Wagtail unpublishes its aliases with it
         listing_editors_revoke(page=page)
     listing_documents_sync(declaration_ids=[declaration.pk])
+    match_refresh.matching_index_sync(declaration_ids=[declaration.pk])
     # Everything, not only this declaration's pages: the indexes and other listings' "similar listings" show it.
     listing_cache_invalidate()
     return page

@@ -4,36 +4,43 @@ Reads only. For a need, the ranked listings (``rank_listings_for_need``); for a 
 needs (``rank_needs_for_declaration``). Each ``Match`` carries its score (0–1) and an ``Explanation``: the shared
 terms, the shared IPC, whether the technology field matches, the budget verdict and the grade.
 
-Text similarity is scikit-learn's TF-IDF (``TfidfVectorizer``) over title + abstract (need: title + description)
-with cosine similarity. Tokens: Chinese runs cut by jieba's search mode (so "锂电池" also yields "电池"), other
-text as lowercase words; English stop words and boilerplate patent words are dropped.
+Text similarity is TF-IDF over title + abstract (need: title + description) with cosine similarity. Tokens:
+Chinese runs cut by jieba's search mode (so "锂电池" also yields "电池"), other text as lowercase words; English
+stop words and boilerplate patent words are dropped.
+
+Listings → need: the listings' vectors come from the stored matching index (marketplace.matching.index), fitted
+once and folded as listings change; a need is segmented alone and compared with every listing in one sparse
+product (a batch of needs in one product per chunk). The similarities equal those of scikit-learn's
+``TfidfVectorizer`` fitted on the need and the market, as this module computed them per need before (see the
+index's docstring for what differs by construction). Need → listings (``rank_needs_for_declaration``) still fits
+over the open needs per listing: they are few.
 
 Blocking keeps the expensive per-candidate work (the licensee cost calculator) small: candidates are those in
 the same technology field or sharing the IPC subclass, topped up with the best text matches among the rest when
-there are fewer than ``limit``.
+there are fewer than ``limit``; of those, the best ``SCORED`` by the rest of the score get the cost and budget
+rules and are read from the database.
 """
 
 from __future__ import annotations
 
 import copy
-import logging
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
-import jieba
 import numpy as np
 from django.db.models import Case, CharField, F, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from licensing.declarations.selectors import licensee_cost
 from licensing.licences.selectors import declarations_licensed_by
 from licensing.models import Declaration, DeclarationState, FeeForm, RoyaltyBase
+from marketplace.matching.index import market_matrix, tokenize
 from marketplace.models import Need
-
-jieba.setLogLevel(logging.WARNING)
 
 # How the score (0–1) is made; the weights sum to 1 and each component is itself 0–1.
 WEIGHTS: dict[str, float] = {
@@ -54,25 +61,9 @@ IPC_SUBCLASS_ONLY = 0.7
 NO_BUDGET_SCORE = 0.5
 FULL_LIFE_YEARS = 10
 SHARED_TERMS_SHOWN = 5
-
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-_WORD = re.compile(r"[a-z0-9]{2,}")
-_STOP_ZH = {"一种", "本发明", "发明", "公开", "提供", "方法", "及其", "制备", "制备方法", "装置", "系统", "所述",
-            "包括", "用于", "我们", "需要", "技术", "产品", "一个", "进行", "通过", "可以", "以及", "实现"}
-_STOP_EN = set(ENGLISH_STOP_WORDS) | {"method", "methods", "invention", "discloses", "disclosed", "provides",
-                                      "thereof", "need", "needs", "looking", "product", "products", "using", "used",
-                                      "based", "device", "system", "technology", "preparation"}
-
-
-def tokenize(text: str) -> list[str]:
-    """Tokens for TF-IDF: jieba words (two characters or more) for Chinese, lowercase words for the rest."""
-    text = (text or "").lower()
-    tokens = [w for run in _CJK_RUN.findall(text) for w in jieba.cut_for_search(run)
-              if len(w) >= 2 and w not in _STOP_ZH]
-    latin = _CJK_RUN.sub(" ", text)
-    tokens += [w for w in _WORD.findall(latin) if w not in _STOP_EN and not w.isdigit()]
-    return tokens
-
+# The listings of a need's candidates that get the cost and budget rules (and are read from the database): the
+# best by the rest of the score. A listing further down could gain at most WEIGHTS["budget"] from its budget.
+SCORED = 50
 
 @dataclass
 class Explanation:
@@ -159,18 +150,30 @@ def _missing_royalty_base(need: Need, declaration: Declaration) -> str:
     return "" if need.expected_annual_net_sales_fen is not None else RoyaltyBase.NET_SALES.value
 
 
-def _budget(need: Need, declaration: Declaration) -> tuple[str, int | None, int, float, str]:
+def _cost(need: Need, declaration: Declaration) -> int:
+    over_horizon = copy.copy(declaration)
+    over_horizon.duration_years = need.horizon_years or 1
+    _, cost = licensee_cost(declaration=over_horizon, annual_net_sales_fen=need.expected_annual_net_sales_fen or 0)
+    return cost
+
+
+def _budget(need: Need, declaration: Declaration, memo: dict | None = None) -> tuple[str, int | None, int, float, str]:
     """(status, cost over the need's horizon, amount above budget, score, missing royalty base). The cost is the
     licence calculator's with the licence running for the need's horizon and the buyer's expected sales. A
     royalty on a figure the need does not give is not costed (a cost of 0 would read as "within budget"): the
-    status is then "unknown" (or "none" without a budget) and the score neutral."""
+    status is then "unknown" (or "none" without a budget) and the score neutral. ``memo`` keeps costs by
+    listing, horizon and sales (needs in a batch share them)."""
     missing = _missing_royalty_base(need, declaration)
     if missing:
         status = "unknown" if need.budget_max_fen is not None else "none"
         return status, None, 0, NO_BUDGET_SCORE, missing
-    over_horizon = copy.copy(declaration)
-    over_horizon.duration_years = need.horizon_years or 1
-    _, cost = licensee_cost(declaration=over_horizon, annual_net_sales_fen=need.expected_annual_net_sales_fen or 0)
+    if memo is None:
+        cost = _cost(need, declaration)
+    else:
+        key = ("cost", declaration.pk, need.horizon_years or 1, need.expected_annual_net_sales_fen or 0)
+        cost = memo.get(key)
+        if cost is None:
+            cost = memo[key] = _cost(need, declaration)
     if need.budget_max_fen is None:
         return "none", cost, 0, NO_BUDGET_SCORE, ""
     if cost <= need.budget_max_fen:
@@ -186,26 +189,58 @@ def _shared_terms(need_vec, decl_vec, terms) -> list[str]:
     return [str(terms[both.col[i]]) for i in order]
 
 
-def _score(*, need: Need, declaration: Declaration, similarity: float, need_vec, decl_vec, terms) -> Match:
+def _listing_facts(declaration: Declaration, memo: dict | None) -> tuple[Decimal, float, float]:
+    """(remaining life in years, life component, grade component): the same for every need."""
+    facts = memo.get(declaration.pk) if memo is not None else None
+    if facts is None:
+        patent = declaration.patent
+        life = patent.remaining_life_years
+        facts = (life, min(float(life) / FULL_LIFE_YEARS, 1.0), min(patent.grade_score, 100) / 100)
+        if memo is not None:
+            memo[declaration.pk] = facts
+    return facts
+
+
+def _components(*, need: Need, declaration: Declaration, similarity: float, memo: dict | None = None):
+    """The score and what explains it. ``memo`` keeps what does not depend on the need (or depends only on its
+    IPC prefix, horizon and sales) between the needs of a batch."""
     patent = declaration.patent
-    shared_ipc, ipc_score = _shared_ipc(need, declaration)
+    if memo is None:
+        shared_ipc, ipc_score = _shared_ipc(need, declaration)
+    else:
+        key = ("ipc", declaration.pk, need.ipc_prefix)
+        if key not in memo:
+            memo[key] = _shared_ipc(need, declaration)
+        shared_ipc, ipc_score = memo[key]
+        shared_ipc = list(shared_ipc)
     field_match = need.technology_field is not None and need.technology_field == patent.technology_field
-    status, cost, over, budget_score, missing = _budget(need, declaration)
-    life = patent.remaining_life_years
+    budget = _budget(need, declaration, memo)
+    life, life_score, grade_score = _listing_facts(declaration, memo)
     components = {
         "text": float(similarity),
         "field_ipc": 0.5 * float(field_match) + 0.5 * ipc_score,
-        "budget": budget_score,
-        "grade": min(patent.grade_score, 100) / 100,
-        "life": min(float(life) / FULL_LIFE_YEARS, 1.0),
+        "budget": budget[3],
+        "grade": grade_score,
+        "life": life_score,
     }
-    score = sum(WEIGHTS[k] * v for k, v in components.items())
+    score = round(min(max(sum(WEIGHTS[k] * v for k, v in components.items()), 0.0), 1.0), 4)
+    return score, components, shared_ipc, field_match, budget, life
+
+
+def _match(*, need: Need, declaration: Declaration, scored, shared_terms: list[str]) -> Match:
+    score, components, shared_ipc, field_match, (status, cost, over, _, missing), life = scored
+    patent = declaration.patent
     explanation = Explanation(
-        shared_terms=_shared_terms(need_vec, decl_vec, terms), shared_ipc=shared_ipc, field_match=field_match,
-        budget_status=status, cost_fen=cost, over_budget_fen=over, unknown_base=missing, grade=patent.grade,
+        shared_terms=shared_terms, shared_ipc=shared_ipc, field_match=field_match, budget_status=status,
+        cost_fen=cost, over_budget_fen=over, unknown_base=missing, grade=patent.grade,
         grade_score=patent.grade_score, remaining_life_years=life, components=components)
-    return Match(declaration=declaration, need=need, score=round(min(max(score, 0.0), 1.0), 4),
-                 explanation=explanation)
+    return Match(declaration=declaration, need=need, score=score, explanation=explanation)
+
+
+def _score(*, need: Need, declaration: Declaration, similarity: float, need_vec, decl_vec, terms) -> Match:
+    return _match(need=need, declaration=declaration,
+                  scored=_components(need=need, declaration=declaration, similarity=similarity),
+                  shared_terms=_shared_terms(need_vec, decl_vec, terms))
 
 
 def _similarities(query_text: str, texts: list[str]):
@@ -238,23 +273,101 @@ def published_declarations():
 
 def rank_listings_for_need(*, need: Need, limit: int = 20) -> list[Match]:
     """The published listings that best answer a need, best first, each explained. The buyer's own listings
-    and those it already holds a live licence under are left out."""
-    declarations = list(published_declarations().exclude(holder_id=need.organisation_id)
-                        .exclude(pk__in=declarations_licensed_by(organisation_id=need.organisation_id))
-                        .order_by("pk"))
-    if not declarations:
-        return []
-    query, matrix, sims, terms = _similarities(_need_text(need), [_declaration_text(d) for d in declarations])
-    subclass = _norm_ipc(need.ipc_prefix)[:4]
-    in_block = [(need.technology_field is not None and d.patent.technology_field == need.technology_field)
-                or (bool(subclass) and d.patent.ipc_subclass.upper() == subclass) for d in declarations]
-    matches = [_score(need=need, declaration=declarations[i], similarity=sims[i], need_vec=query,
-                      decl_vec=matrix[i] if matrix is not None else None, terms=terms)
-               if matrix is not None else
-               _score_without_text(need=need, declaration=declarations[i])
-               for i in _blocked(in_block, sims, limit)]
-    matches.sort(key=lambda m: (-m.score, m.declaration.pk))
-    return matches[:limit]
+    and those it already holds a live licence under are left out. Reads the stored index (one product over the
+    need's words) and loads only the listings it scores."""
+    return rank_listings_for_needs(needs=[need], limit=limit)[0]
+
+
+def _licensed_by(organisation_ids: set[int]) -> dict[int, set[int]]:
+    licensed: dict[int, set[int]] = {}
+    for org in organisation_ids:
+        licensed[org] = set(declarations_licensed_by(organisation_id=org).values_list("declaration_id", flat=True))
+    return licensed
+
+
+def _candidates(*, market, need: Need, sims: np.ndarray, excluded: np.ndarray, limit: int,
+                today: date) -> np.ndarray:
+    """Rows to score, best first by the score without its budget part, at most ``SCORED``: the field/IPC block
+    (plus the best text matches outside it when the block is smaller than ``limit``), as before; ``excluded``
+    are the rows of the buyer's own and licensed listings. The IPC part is bounded by the subclass here (the
+    exact IPC score needs the codes, read with the declaration)."""
+    parts = []
+    if need.technology_field is not None:
+        parts.append(market.rows_where("fields", need.technology_field))
+    prefix = _norm_ipc(need.ipc_prefix)
+    if prefix:
+        sub_id = market.subclass_ids.get(prefix[:4])
+        if sub_id is not None:
+            parts.append(market.rows_where("main_subclass", sub_id))
+    chosen = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+    chosen = chosen[market.alive[chosen] & ~np.isin(chosen, excluded)]
+    if len(chosen) < limit:
+        outside = np.ones(market.size, bool)
+        outside[chosen] = False
+        outside[excluded] = False
+        rest = np.flatnonzero(market.alive & outside & (sims > 0))
+        rest = rest[np.lexsort((market.declaration_ids[rest], -sims[rest]))][:limit - len(chosen)]
+        chosen = np.concatenate([chosen, rest])
+    if len(chosen) <= SCORED:
+        return chosen
+    field_eq = (market.fields[chosen] == need.technology_field) if need.technology_field is not None else 0.0
+    ipc_bound = market.subclass_match(prefix)[chosen] if prefix else 0.0
+    budget = NO_BUDGET_SCORE if need.budget_max_fen is None else 1.0
+    partial = (WEIGHTS["text"] * sims[chosen] + WEIGHTS["field_ipc"] * (0.5 * field_eq + 0.5 * ipc_bound)
+               + WEIGHTS["grade"] * market.grade[chosen]
+               + WEIGHTS["life"] * np.minimum(market.remaining_life(today, chosen) / FULL_LIFE_YEARS, 1)
+               + WEIGHTS["budget"] * budget)
+    top = np.argpartition(-partial, SCORED - 1)[:SCORED]
+    top = top[np.lexsort((market.declaration_ids[chosen][top], -partial[top]))]
+    return chosen[top]
+
+
+def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | None = None,
+                            loaded: dict[int, Declaration] | None = None, memo: dict | None = None) -> list[list[Match]]:
+    """``rank_listings_for_need`` for a batch of needs (one list per need, in order): one sparse product per
+    chunk of needs, then the cost and budget rules on each need's best ``SCORED`` candidates only. ``loaded``
+    keeps the declarations read between calls (a refresh of many needs reads each listing once), ``memo`` their
+    costs and facts (pass a fresh one when listings may have changed)."""
+    market = market_matrix()
+    results: list[list[Match]] = [[] for _ in needs]
+    if not needs or market.size == 0:
+        return results
+    loaded = {} if loaded is None else loaded
+    memo = {} if memo is None else memo
+    licensed = _licensed_by({n.organisation_id for n in needs})
+    vectors = market.need_vectors([_need_text(n) for n in needs])
+    today = timezone.localdate()
+    # Chunks keep the dense similarities under ~20M cells.
+    chunk = chunk or max(1, 20_000_000 // max(market.size, 1))
+    for lo in range(0, len(needs), chunk):
+        sims = market.similarities(vectors.matrix[lo:lo + chunk])
+        picked = []
+        for i in range(lo, min(lo + chunk, len(needs))):
+            need = needs[i]
+            excluded = market.rows_where("holder_ids", need.organisation_id)
+            gone = licensed[need.organisation_id]
+            if gone:
+                excluded = np.concatenate([excluded, [market.row_of[pk] for pk in gone if pk in market.row_of]])
+            excluded = excluded.astype(np.int64)
+            picked.append(_candidates(market=market, need=need, sims=sims[i - lo], excluded=excluded, limit=limit,
+                                      today=today))
+        missing = {int(market.declaration_ids[r]) for rows in picked for r in rows} - loaded.keys()
+        if missing:
+            loaded.update(published_declarations().in_bulk(sorted(missing)))
+        for i, rows in zip(range(lo, lo + len(picked)), picked, strict=True):
+            need, scored = needs[i], []
+            values = market.term_weights(vectors.rows[i], rows)
+            exact = market.exact_similarities(vectors.rows[i], rows, sims[i - lo][rows], values)
+            for k, row in enumerate(rows):
+                declaration = loaded.get(int(market.declaration_ids[row]))
+                if declaration is not None:  # withdrawn since the index was read
+                    scored.append((k, declaration,
+                                   _components(need=need, declaration=declaration, similarity=exact[k], memo=memo)))
+            scored.sort(key=lambda item: (-item[2][0], item[1].pk))
+            results[i] = [_match(need=need, declaration=declaration, scored=parts,
+                                 shared_terms=market.shared_terms(vectors.rows[i], values[k], SHARED_TERMS_SHOWN))
+                          for k, declaration, parts in scored[:limit]]
+    return results
 
 
 def rank_needs_for_declaration(*, declaration: Declaration, limit: int = 20) -> list[Match]:
@@ -291,4 +404,5 @@ def _score_without_text(*, need: Need, declaration: Declaration) -> Match:
                   terms=np.array([""]))
 
 
-__all__ = ["WEIGHTS", "Explanation", "Match", "rank_listings_for_need", "rank_needs_for_declaration", "tokenize"]
+__all__ = ["WEIGHTS", "Explanation", "Match", "rank_listings_for_need", "rank_listings_for_needs",
+           "rank_needs_for_declaration", "tokenize"]

@@ -15,6 +15,7 @@ holders hear of a new need and the buyers of a new listing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -26,8 +27,15 @@ from django.utils import timezone, translation
 
 from licensing.licences.selectors import declarations_licensed_by
 from licensing.models import Declaration, DeclarationState
-from marketplace.matching.engine import Explanation, Match, rank_listings_for_need, rank_needs_for_declaration
-from marketplace.models import MatchRefresh, MatchSide, Need, StoredMatch
+from marketplace.matching.engine import (
+    Explanation,
+    Match,
+    rank_listings_for_need,
+    rank_listings_for_needs,
+    rank_needs_for_declaration,
+)
+from marketplace.matching.index import matching_index_fold, matching_index_refit_due
+from marketplace.models import ListingTerms, MatchRefresh, MatchSide, Need, StoredMatch
 from marketplace.parties.models import Membership
 from marketplace.parties.notifications import notify
 
@@ -96,6 +104,30 @@ def matches_forget_declaration(*, declaration: Declaration) -> None:
     """A withdrawn listing's own list of needs goes; needs keep the record that it was recommended to them
     (pages show published listings only)."""
     StoredMatch.objects.filter(side=MatchSide.LISTING, declaration=declaration).delete()
+
+
+# ------------------------------------------------------------------------------------------- matching index
+
+
+def matching_index_sync(*, declaration_ids: Iterable[int]) -> int:
+    """Fold these listings into the stored matching index in the caller's transaction (called by the listing
+    sync: publish, edit, withdraw) and, when the refit rule says so, enqueue a refit once it commits."""
+    from marketplace.matching import tasks  # the justified cycle, as in matches_refresh_request
+
+    written = matching_index_fold(declaration_ids=declaration_ids)
+    if written and matching_index_refit_due():
+        transaction.on_commit(lambda: tasks.refit_matching_index.enqueue())
+    return written
+
+
+def matching_index_patents_changed(*, patent_ids: Iterable[int], fields: Iterable[str] = ()) -> None:
+    """Listener (settings.PATENT_CHANGE_LISTENERS): a listed patent's text, IPC, field, grade or term changed."""
+    ids = list(patent_ids)
+    for lo in range(0, len(ids), 500):
+        declaration_ids = list(ListingTerms.objects.filter(declaration__patent_id__in=ids[lo:lo + 500])
+                               .values_list("declaration_id", flat=True))
+        if declaration_ids:
+            matching_index_sync(declaration_ids=declaration_ids)
 
 
 # ----------------------------------------------------------------------------------------------- refreshes
@@ -168,14 +200,19 @@ def _alert_new(*, side: str, matches: list[Match], previous: dict, first: bool, 
 
 
 @transaction.atomic
-def need_matches_refresh(*, need: Need, cascade: bool = True, now: datetime | None = None) -> RefreshResult:
+def need_matches_refresh(*, need: Need, cascade: bool = True, now: datetime | None = None,
+                         ranked: list[Match] | None = None) -> RefreshResult:
     """Rank the listings for a need and store them; alert the buyer of strong new ones. With ``cascade``, also
-    refresh the listing side of its strong matches so their holders hear of the need."""
+    refresh the listing side of its strong matches so their holders hear of the need. ``ranked``: the ranking
+    already made for it in a batch (``needs_matches_refresh``)."""
     now = now or timezone.now()
     need = Need.objects.select_related("organisation").get(pk=need.pk)
     state, first = _refresh_state(need=need)
     previous = {m.declaration_id: m for m in StoredMatch.objects.filter(side=MatchSide.NEED, need=need)}
-    matches = rank_listings_for_need(need=need, limit=LIMIT) if need.state == Need.State.OPEN else []
+    if need.state != Need.State.OPEN:
+        matches = []
+    else:
+        matches = ranked if ranked is not None else rank_listings_for_need(need=need, limit=LIMIT)
     _store(side=MatchSide.NEED, matches=matches, previous=previous, now=now, need=need)
     new_strong, alerted = _alert_new(side=MatchSide.NEED, matches=matches, previous=previous, first=first, now=now)
     state.refreshed_at, state.error = now, ""
@@ -208,6 +245,27 @@ def listing_matches_refresh(*, declaration: Declaration, cascade: bool = True,
             if match.score >= STRONG_MATCH_SCORE:
                 matches_refresh_request(need=match.need, cascade=False)
     return RefreshResult(side=MatchSide.LISTING, stored=len(matches), new_strong=new_strong, alerted=alerted)
+
+
+def needs_matches_refresh(*, need_ids: list[int], batch: int = 500,
+                          progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Refresh many needs without cascading (a scheduled refresh goes over both sides anyway): their rankings
+    are made ``batch`` needs at a time with one sparse product each (``rank_listings_for_needs``), every
+    listing read once. Returns (matches stored, alerts sent); ``progress(n)`` after each need."""
+    stored = alerted = 0
+    loaded: dict = {}
+    memo: dict = {}
+    for lo in range(0, len(need_ids), batch):
+        needs = list(Need.objects.filter(pk__in=need_ids[lo:lo + batch]).order_by("pk"))
+        open_needs = [n for n in needs if n.state == Need.State.OPEN]
+        ranked = dict(zip([n.pk for n in open_needs],
+                          rank_listings_for_needs(needs=open_needs, limit=LIMIT, loaded=loaded, memo=memo), strict=True))
+        for need in needs:
+            result = need_matches_refresh(need=need, cascade=False, ranked=ranked.get(need.pk, []))
+            stored, alerted = stored + result.stored, alerted + result.alerted
+            if progress:
+                progress(1)
+    return stored, alerted
 
 
 def refresh_failed(*, need_id: int | None = None, declaration_id: int | None = None, error: str) -> None:

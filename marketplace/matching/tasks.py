@@ -30,3 +30,11 @@ def refresh_listing_matches(declaration_id: int, cascade: bool = True) -> int:
         match_refresh.refresh_failed(declaration_id=declaration_id, error=repr(exc))
         raise
 
+
+
+@task()
+def refit_matching_index() -> int:
+    from marketplace.matching.index import matching_index_refit
+
+    index = matching_index_refit()
+    return index.fitted_listings if index is not None else 0

@@ -125,8 +125,9 @@ class SavedListing(models.Model):
 
 class MatchSide(models.TextChoices):
     # Each side is ranked and stored on its own: a need's best listings, and a listing's best needs. The
-    # text similarity is fitted on each side's candidates, so one pair may score a little differently seen
-    # from the two sides; each page shows its own side's ranking.
+    # text similarity is fitted on each side's corpus (the market's listings with the need; the open needs
+    # with the listing), so one pair may score a little differently seen from the two sides; each page shows
+    # its own side's ranking.
     NEED = "need", _("Listings recommended for a need")
     LISTING = "listing", _("Needs a listing answers")
 

@@ -267,7 +267,8 @@ PLATFORM_FEE_RATE_PROVIDER = "marketplace.fees.selectors.current_platform_fee_ra
 # Who hears, inside the same transaction, that patents, licences or organisations changed: the marketplace keeps
 # the listings' search documents (and cached pages) in step with them (marketplace/parties/listeners.py).
 PATENT_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_patents_changed",
-                           "marketplace.listings.cache.listing_cache_patents_changed"]
+                           "marketplace.listings.cache.listing_cache_patents_changed",
+                           "marketplace.matching.services.matching_index_patents_changed"]
 LICENCE_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_licences_changed",
                             "marketplace.listings.cache.listing_cache_invalidate"]
 ORGANISATION_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_holders_changed",

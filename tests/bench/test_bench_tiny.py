@@ -71,10 +71,15 @@ def test_import_benchmark_imports_through_the_service_and_cleans_up(tiny_market)
     assert Patent.objects.count() == 300  # the imported rows were removed again
 
 
-def test_matching_benchmark_times_the_selector_and_the_bare_product(tiny_market):
-    figure = match_bench.benchmark(sample=1)
-    assert len(figure.details["seconds_per_need"]) == 1
-    assert figure.details["needs"] == match_bench.NEEDS_GOAL and figure.baseline > 0
+def test_matching_benchmark_times_the_batch_and_one_need_online_against_the_bare_product(tiny_market):
+    from marketplace.models import MatchingIndex
+
+    batch, online = match_bench.benchmark(sample=3)
+    assert batch.details["needs_timed"] == match_bench.NEEDS_GOAL
+    assert len(batch.details["seconds_per_need"]) == match_bench.NEEDS_GOAL // match_bench.BATCH
+    assert batch.details["needs"] == match_bench.NEEDS_GOAL and batch.baseline > 0 and batch.value > 0
+    assert batch.details["index_listings"] == MatchingIndex.objects.get().fitted_listings > 0
+    assert len(online.details["ms_per_need"]) == 3 and online.value > 0 and online.unit == "ms"
 
 
 def test_dashboard_benchmark_agrees_with_the_page_on_the_deal_rate(tiny_market):
@@ -201,8 +206,9 @@ def test_search_benchmark_stops_at_its_budget_with_what_it_measured(tiny_market)
 def test_dashboard_and_matching_stop_at_their_budgets(tiny_market):
     board = dashboard_bench.benchmark(repeats=5, budget_seconds=0)
     assert board.samples == 1 and board.value > 0 and "within the budget" in board.note
-    matching = match_bench.benchmark(sample=3, budget_seconds=0)
-    assert matching.samples == 1 and "1 of 3 needs" in matching.note and matching.baseline > 0
+    batch, online = match_bench.benchmark(sample=3, budget_seconds=0)
+    assert batch.samples == 1 and f"{match_bench.BATCH:,} of 10,000 needs" in batch.note and batch.baseline > 0
+    assert online.samples == 1 and "1 of 3 needs" in online.note
 
 
 def test_import_benchmark_measures_a_smaller_file_when_the_asked_one_does_not_fit(tiny_market, monkeypatch):

@@ -287,3 +287,112 @@ def test_companies_that_need_this_is_for_the_holders_members_and_the_ip_office(c
     assert client.get(url).status_code == 200
     type(declaration).objects.filter(pk=declaration.pk).update(state=DeclarationState.DRAFT)
     assert client.get(url).status_code == 404
+
+
+# ------------------------------------------------------------------------------------------ the stored index
+
+
+def _same_words_up_to_ties(shown: list[str], weights: dict[str, float]) -> bool:
+    """The shown words are the heaviest of the reference's product, heaviest first; among words of equal
+    weight any may be shown first (the per-need fit split exact ties by rounding noise)."""
+    ranked = sorted(weights.values(), reverse=True)
+    if len(shown) != min(len(ranked), matching.SHARED_TERMS_SHOWN):
+        return False
+    got = [weights.get(word) for word in shown]
+    return all(g is not None and abs(g - r) <= 1e-9 * ranked[0] for g, r in zip(got, ranked, strict=False))
+
+
+def test_the_stored_index_ranks_scores_and_explains_as_the_per_need_fit_did(market):
+    from tests.marketplace.matching_reference import rank_listings_for_need_refitted
+
+    _, needs, _ = market
+    for need, _key in needs:
+        stored = matching.rank_listings_for_need(need=need, limit=20)
+        refitted = rank_listings_for_need_refitted(need=need, limit=20)
+        assert [(m.declaration.pk, m.score) for m in stored] == [(m.declaration.pk, m.score) for m in refitted]
+        for new, old in zip(stored, refitted, strict=True):
+            assert new.explanation.components == pytest.approx(old.explanation.components, abs=1e-6)
+            assert _same_words_up_to_ties(new.explanation.shared_terms, old.term_weights), (
+                new.explanation.shared_terms, old.explanation.shared_terms)
+            new.explanation.shared_terms = old.explanation.shared_terms = []
+            new.explanation.components = old.explanation.components = {}
+            assert new.explanation == old.explanation
+
+
+def test_a_batch_of_needs_ranks_as_each_need_alone(market):
+    _, needs, _ = market
+    batch = matching.rank_listings_for_needs(needs=[n for n, _ in needs], limit=5, chunk=2)
+    alone = [matching.rank_listings_for_need(need=n, limit=5) for n, _ in needs]
+    assert [[(m.declaration.pk, m.score, m.explanation.shared_terms) for m in ms] for ms in batch] == \
+        [[(m.declaration.pk, m.score, m.explanation.shared_terms) for m in ms] for ms in alone]
+
+
+def test_published_edited_and_withdrawn_listings_are_folded_into_the_stored_index(
+        market, django_capture_on_commit_callbacks):
+    from marketplace.listings.services import listing_sync
+    from marketplace.matching.index import market_matrix
+    from marketplace.models import ListingTerms, MatchingIndex
+
+    declarations, needs, _ = market
+    need = needs[0][0]
+    assert matching.rank_listings_for_need(need=need)[0].declaration == declarations["bms"]  # builds the index
+    fitted = MatchingIndex.objects.get()
+    key, version = fitted.key, fitted.version
+
+    # A new listing about the need's words is found without a rebuild.
+    patent = eligible_patent(title="集装箱储能电池热管理与温度控制系统",
+                             abstract="储能电池组热失控防止方案，锂离子电池组温度控制。",
+                             main_ipc="H01M 10/613", ipc_codes=["H01M 10/613"], ipc_subclass="H01M",
+                             technology_field=1, grade_score=90, filing_date=date(2023, 5, 1))
+    newcomer = DeclarationFactory(patent=patent, state=DeclarationState.PUBLISHED)
+    listing_sync(declaration=newcomer)
+    index = MatchingIndex.objects.get()
+    assert index.version == version + 1 and ListingTerms.objects.get(pk=newcomer.pk).listed
+    top = [m.declaration for m in matching.rank_listings_for_need(need=need, limit=3)]
+    assert newcomer in top and market_matrix().version == index.version
+
+    # Edited text: the listing's words change in place.
+    newcomer.patent.title, newcomer.patent.abstract = "Quadcopter propeller guard", "A foldable propeller guard."
+    newcomer.patent.save()
+    listing_sync(declaration=newcomer)
+    assert newcomer not in [m.declaration for m in matching.rank_listings_for_need(need=need, limit=3)]
+
+    # Withdrawn: gone from the matrix and marked so.
+    type(newcomer).objects.filter(pk=newcomer.pk).update(state=DeclarationState.WITHDRAWN, withdrawal_reason="转让")
+    with django_capture_on_commit_callbacks(execute=True):
+        listing_sync(declaration=newcomer)
+    assert not ListingTerms.objects.get(pk=newcomer.pk).listed
+    assert newcomer.pk not in [m.declaration.pk for m in matching.rank_listings_for_need(need=need, limit=30)]
+    # Three folds over 24 fitted listings pass the refit share: the refit ran after the commit.
+    refitted = MatchingIndex.objects.get()
+    assert refitted.key != key and refitted.fitted_listings == len(LISTINGS) and refitted.folded_since_fit == 0
+
+
+def test_the_refit_rule_waits_for_enough_folds(market):
+    from marketplace.matching.index import REFIT_SHARE, matching_index_rebuild, refit_due
+
+    index = matching_index_rebuild()
+    assert not refit_due(index)
+    index.folded_since_fit = int(REFIT_SHARE * index.fitted_listings) + 1
+    assert refit_due(index)
+    index.folded_since_fit, index.terms = 0, index.terms + ["新词"] * (int(REFIT_SHARE * index.fitted_terms) + 1)
+    assert refit_due(index)
+
+
+def test_the_build_command_fits_once_and_reuses_the_stored_words(market):
+    import io
+
+    from django.core.management import call_command
+
+    from marketplace.models import ListingTerms, MatchingIndex
+
+    out = io.StringIO()
+    call_command("build_matching_index", "--no-progress", stdout=out)
+    first = MatchingIndex.objects.get()
+    assert first.fitted_listings == len(LISTINGS) and "24 listings" in out.getvalue()
+    words = dict(ListingTerms.objects.values_list("pk", "term_ids"))
+    call_command("build_matching_index", "--no-progress", stdout=io.StringIO())
+    again = MatchingIndex.objects.get()
+    assert again.key != first.key and again.content_hash == first.content_hash and again.terms == first.terms
+    assert {pk: bytes(ids) for pk, ids in ListingTerms.objects.values_list("pk", "term_ids")} == \
+        {pk: bytes(ids) for pk, ids in words.items()}

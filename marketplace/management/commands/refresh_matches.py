@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from licensing.models import Declaration
-from marketplace.matching.services import listing_matches_refresh, need_matches_refresh, stale_subjects
-from marketplace.models import Need
+from marketplace.matching.index import matching_index_rebuild
+from marketplace.matching.services import listing_matches_refresh, needs_matches_refresh, stale_subjects
 
 
 class Command(BaseCommand):
@@ -17,14 +17,19 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
 
     def handle(self, *args, **options):
+        # The matching index is fitted once per refresh (listings whose text is unchanged are not segmented
+        # again); the needs are then ranked in batches against it.
+        with tqdm(unit="listing", desc="matching index", disable=options["no_progress"], file=self.stderr) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            matching_index_rebuild(progress=progress)
         need_ids, declaration_ids = stale_subjects()
-        alerted = stored = 0
         # Each side refreshes on its own (no cascade): this command goes over both sides anyway.
         with tqdm(total=len(need_ids) + len(declaration_ids), unit="item", desc="matches",
                   disable=options["no_progress"], file=self.stderr) as bar:
-            for pk in need_ids:
-                result = need_matches_refresh(need=Need.objects.get(pk=pk), cascade=False)
-                stored, alerted, _ = stored + result.stored, alerted + result.alerted, bar.update()
+            stored, alerted = needs_matches_refresh(need_ids=need_ids, progress=bar.update)
             for pk in declaration_ids:
                 result = listing_matches_refresh(declaration=Declaration.objects.get(pk=pk), cascade=False)
                 stored, alerted, _ = stored + result.stored, alerted + result.alerted, bar.update()

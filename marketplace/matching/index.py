@@ -1,0 +1,543 @@
+"""The stored matching index: the listings' TF-IDF fitted once, kept in step with the listings, and held in
+memory by every process as one sparse matrix (models: marketplace.models.matching).
+
+Tokens (``tokenize``): Chinese runs cut by jieba's search mode, other text as lowercase words, stop words
+dropped. This module is the one place that turns text into the matching's vectors (#23 extends it).
+
+Fit: term counts of every published listing are stored per listing (``ListingTerms``); the fit
+(``MatchingIndex``) is the append-only vocabulary and the document frequencies over the listings.
+``matching_index_rebuild`` re-segments only listings whose text hash changed, then refits;
+``matching_index_refit`` recomputes the frequencies from the stored counts (no jieba).
+
+Fold: publishing, editing or withdrawing a listing (``listing_sync``) and editing a patent (the patent-change
+listener) rewrite that listing's row with the stored vocabulary (new words are appended with frequency 0) in
+the same transaction (marketplace.matching.services.matching_index_sync). Refit rule: once the listings folded
+since the fit exceed ``REFIT_SHARE`` of those fitted on, or the words added since the fit exceed
+``REFIT_SHARE`` of the fitted vocabulary, a refit is enqueued after the commit (``manage.py
+build_matching_index`` and ``refresh_matches`` fit anew every time).
+
+Weights, as scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` fitted on the listings *and the need* would
+give them, which is what the engine did per need before: with n listings in the fit, a listing's weight of term
+t is (1 + ln tf) · (ln((n+2)/(df+1)) + 1), L2-normalised; a need's weight is (1 + ln tf) · (ln((n+2)/(df+2)) + 1)
+(the need itself counts in df), normalised over all of its words (also those no listing has). The need's
+vector is multiplied by idf_need/idf_listing term by term, so that the one product gives exactly the old dot
+product's numerator; what differs by construction is a listing's norm, which the old fit computed with the
+need's words one document more frequent (and without the buyer's own or licensed listings in the corpus).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import jieba
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+from scipy import sparse
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from licensing.models import Declaration, DeclarationState
+from marketplace.models import ListingTerms, MatchingIndex
+
+jieba.setLogLevel(logging.WARNING)
+
+REFIT_SHARE = 0.05
+# Rows loaded into memory as a separate block before the blocks are merged again into one matrix.
+MERGE_SHARE = 0.05
+_CHUNK = 2000
+
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_WORD = re.compile(r"[a-z0-9]{2,}")
+_STOP_ZH = {"一种", "本发明", "发明", "公开", "提供", "方法", "及其", "制备", "制备方法", "装置", "系统", "所述",
+            "包括", "用于", "我们", "需要", "技术", "产品", "一个", "进行", "通过", "可以", "以及", "实现"}
+_STOP_EN = set(ENGLISH_STOP_WORDS) | {"method", "methods", "invention", "discloses", "disclosed", "provides",
+                                      "thereof", "need", "needs", "looking", "product", "products", "using", "used",
+                                      "based", "device", "system", "technology", "preparation"}
+
+
+def tokenize(text: str) -> list[str]:
+    """Tokens for TF-IDF: jieba words (two characters or more) for Chinese, lowercase words for the rest."""
+    text = (text or "").lower()
+    tokens = [w for run in _CJK_RUN.findall(text) for w in jieba.cut_for_search(run)
+              if len(w) >= 2 and w not in _STOP_ZH]
+    latin = _CJK_RUN.sub(" ", text)
+    tokens += [w for w in _WORD.findall(latin) if w not in _STOP_EN and not w.isdigit()]
+    return tokens
+
+
+def listing_text(title: str, abstract: str) -> str:
+    return f"{title} {abstract}"
+
+
+def _norm_ipc(code: str) -> str:
+    return "".join((code or "").split()).upper()
+
+
+def _subclasses(ipc_subclass: str, ipc_codes) -> list[str]:
+    subs = {_norm_ipc(c)[:4] for c in (ipc_codes or []) if c}
+    if ipc_subclass:
+        subs.add(ipc_subclass.upper())
+    return sorted(s for s in subs if s)
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+_FIELDS = ("pk", "holder_id", "patent__title", "patent__abstract", "patent__technology_field",
+           "patent__ipc_subclass", "patent__ipc_codes", "patent__grade_score", "patent__expiry_date")
+
+
+def _counts(tokens: list[str], vocabulary: dict[str, int], terms: list[str]) -> tuple[bytes, bytes]:
+    counted: dict[int, int] = {}
+    for token in tokens:
+        term = vocabulary.get(token)
+        if term is None:
+            term = vocabulary[token] = len(terms)
+            terms.append(token)
+        counted[term] = counted.get(term, 0) + 1
+    ids = np.fromiter(counted.keys(), dtype="<i4", count=len(counted))
+    counts = np.fromiter((min(c, 65535) for c in counted.values()), dtype="<u2", count=len(counted))
+    return ids.tobytes(), counts.tobytes()
+
+
+def _row(values: tuple, *, vocabulary, terms, version: int, reuse: dict | None = None) -> ListingTerms:
+    pk, holder_id, title, abstract, tech_field, ipc_subclass, ipc_codes, grade_score, expiry = values
+    text = listing_text(title, abstract)
+    digest = _text_hash(text)
+    old = (reuse or {}).get(pk)
+    if old is not None and old[0] == digest:  # same text: the counts (term ids of the append-only vocabulary) hold
+        ids, counts = old[1], old[2]
+    else:
+        ids, counts = _counts(tokenize(text), vocabulary, terms)
+    return ListingTerms(declaration_id=pk, listed=True, text_hash=digest, term_ids=ids, term_counts=counts,
+                        holder_id=holder_id, technology_field=tech_field, ipc_subclass=(ipc_subclass or "").upper(),
+                        ipc_subclasses=_subclasses(ipc_subclass, ipc_codes), grade_score=grade_score or 0,
+                        expiry_date=expiry, changed_in=version)
+
+
+def _published():
+    return Declaration.objects.filter(state=DeclarationState.PUBLISHED)
+
+
+def _fit(index: MatchingIndex) -> None:
+    """Document frequencies over the listed rows' stored counts; no segmentation."""
+    df = np.zeros(len(index.terms), dtype=np.int64)
+    listed, pairs = 0, []
+    rows = ListingTerms.objects.filter(listed=True).order_by("pk").values_list("pk", "text_hash", "term_ids")
+    for pk, digest, ids in rows.iterator(chunk_size=_CHUNK):
+        df[np.frombuffer(bytes(ids), dtype="<i4")] += 1
+        listed += 1
+        pairs.append(f"{pk}:{digest}")
+    index.document_frequencies = df.astype("<i4").tobytes()
+    index.fitted_terms = len(index.terms)
+    index.fitted_listings = listed
+    index.content_hash = _text_hash("\n".join(pairs))
+    index.fitted_at = timezone.now()
+    index.key = uuid.uuid4()
+    index.folded_since_fit = 0
+
+
+@transaction.atomic
+def matching_index_rebuild(*, progress: Callable[[int, int], None] | None = None) -> MatchingIndex:
+    """Bring every published listing's terms in step (re-segmenting only those whose text changed since they
+    were stored) and fit the index on them. One transaction: matching goes on reading the old index until it
+    commits. ``progress(done, total)`` is called after each chunk of listings."""
+    index = MatchingIndex.objects.select_for_update().first()
+    if index is None:
+        index = MatchingIndex(terms=[], document_frequencies=b"", content_hash="", fitted_at=timezone.now(),
+                              version=0)
+    terms = list(index.terms)
+    vocabulary = {t: i for i, t in enumerate(terms)}
+    version = index.version + 1
+    published = _published().order_by("pk").values_list(*_FIELDS)
+    total = published.count() if progress else 0
+    done = last = 0
+    while True:  # chunk by chunk, so that memory stays bounded at a million listings
+        chunk = list(published.filter(pk__gt=last)[:_CHUNK])
+        if not chunk:
+            break
+        pks = [values[0] for values in chunk]
+        stored = ListingTerms.objects.filter(pk__in=pks)
+        reuse = {pk: (digest, bytes(ids), bytes(counts)) for pk, digest, ids, counts in
+                 stored.values_list("pk", "text_hash", "term_ids", "term_counts")}
+        stored.delete()
+        ListingTerms.objects.bulk_create(
+            [_row(v, vocabulary=vocabulary, terms=terms, version=version, reuse=reuse) for v in chunk])
+        last, done = pks[-1], done + len(chunk)
+        if progress:
+            progress(done, total)
+    ListingTerms.objects.filter(changed_in__lt=version).delete()  # no longer published
+    index.terms, index.version = terms, version
+    _fit(index)
+    index.save()
+    return index
+
+
+@transaction.atomic
+def matching_index_refit() -> MatchingIndex | None:
+    """Fit the document frequencies again over the listings now stored (after many folds). No segmentation."""
+    index = MatchingIndex.objects.select_for_update().first()
+    if index is None:
+        return None
+    _fit(index)  # a new key: every process loads the refitted matrix whole
+    index.version += 1
+    index.save()
+    return index
+
+
+def refit_due(index: MatchingIndex) -> bool:
+    """The refit rule (see the module's docstring)."""
+    added_terms = len(index.terms) - index.fitted_terms
+    return (index.folded_since_fit > REFIT_SHARE * max(index.fitted_listings, 1)
+            or added_terms > REFIT_SHARE * max(index.fitted_terms, 1))
+
+
+@transaction.atomic
+def matching_index_fold(*, declaration_ids: Iterable[int]) -> int:
+    """Fold these declarations into the stored index in the caller's transaction: a published one gets its terms
+    (with the stored vocabulary) and facts rewritten, any other is marked as no longer listed. Nothing happens
+    before the index is first built (its build reads every listing anyway). Returns the rows written
+    (marketplace.matching.services.matching_index_sync also enqueues the refit the rule asks for)."""
+    ids = sorted(set(declaration_ids))
+    index = MatchingIndex.objects.select_for_update().first() if ids else None
+    if index is None:
+        return 0
+    terms = list(index.terms)
+    vocabulary = {t: i for i, t in enumerate(terms)}
+    version = index.version + 1
+    rows = [_row(v, vocabulary=vocabulary, terms=terms, version=version)
+            for v in _published().filter(pk__in=ids).order_by("pk").values_list(*_FIELDS)]
+    listed = {r.declaration_id for r in rows}
+    ListingTerms.objects.filter(pk__in=listed).delete()
+    ListingTerms.objects.bulk_create(rows)
+    gone = ListingTerms.objects.filter(pk__in=[i for i in ids if i not in listed], listed=True).update(
+        listed=False, changed_in=version)
+    if not rows and not gone:
+        return 0
+    index.terms, index.version = terms, version
+    index.folded_since_fit += len(rows) + gone
+    index.save(update_fields=["terms", "version", "folded_since_fit"])
+    return len(rows) + gone
+
+
+def matching_index_refit_due() -> bool:
+    index = MatchingIndex.objects.only("terms", "fitted_terms", "fitted_listings", "folded_since_fit").first()
+    return index is not None and refit_due(index)
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def _idf(df: np.ndarray, n: int, *, with_need: bool) -> np.ndarray:
+    return np.log((n + 2) / (df + (2.0 if with_need else 1.0))) + 1.0
+
+
+@dataclass
+class NeedVectors:
+    """A batch of needs in the market's term space: ``matrix`` (needs x terms) multiplied by the listing matrix
+    gives the cosine similarities; ``ids``/``weights`` per need for the shared terms."""
+
+    matrix: sparse.csr_matrix
+    rows: list[tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class MarketMatrix:
+    """The listings' TF-IDF as one process holds it (``market_matrix()``), with the per-row facts that choose
+    candidates. Rows are appended as listings are folded; a replaced or withdrawn listing's old row is dead."""
+
+    key: str
+    version: int
+    listings: int
+    terms: list[str]
+    vocabulary: dict[str, int]
+    df: np.ndarray
+    blocks: list[sparse.csc_matrix] = field(default_factory=list)
+    declaration_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    holder_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    fields: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    main_subclass: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    grade: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    expiry: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    alive: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    subclass_ids: dict[str, int] = field(default_factory=dict)
+    subclass_rows: dict[int, list[int]] = field(default_factory=dict)
+    row_of: dict[int, int] = field(default_factory=dict)
+    idf_listing: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    idf_need: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    _subclass_hits: dict = field(default_factory=dict)
+    _groups: dict = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.declaration_ids)
+
+    def _extend_idf(self) -> None:
+        df = np.zeros(len(self.terms), dtype=np.float64)
+        df[:len(self.df)] = self.df
+        self.idf_listing = _idf(df, self.listings, with_need=False)
+        self.idf_need = _idf(df, self.listings, with_need=True)
+
+    def _append(self, rows: list[tuple]) -> None:
+        """Append listed rows (as loaded) as one new block; earlier rows of the same listings die."""
+        if not rows:
+            return
+        start = self.size
+        data, indices, indptr = [], [], [0]
+        meta = {"decl": [], "holder": [], "field": [], "main": [], "grade": [], "expiry": []}
+        for offset, (pk, ids, counts, holder, tech_field, main, subs, grade, expiry) in enumerate(rows):
+            term_ids = np.frombuffer(bytes(ids), dtype="<i4")
+            tf = np.frombuffer(bytes(counts), dtype="<u2").astype(np.float64)
+            weights = (1.0 + np.log(tf)) * self.idf_listing[term_ids]
+            norm = math.sqrt(float(weights @ weights)) or 1.0
+            order = np.argsort(term_ids)
+            indices.append(term_ids[order])
+            data.append((weights / norm)[order])
+            indptr.append(indptr[-1] + len(term_ids))
+            old = self.row_of.get(pk)
+            if old is not None:
+                self.alive[old] = False
+            self.row_of[pk] = start + offset
+            meta["decl"].append(pk)
+            meta["holder"].append(holder)
+            meta["field"].append(-1 if tech_field is None else tech_field)
+            meta["main"].append(self._subclass_id(main) if main else -1)
+            meta["grade"].append(min(grade, 100) / 100)
+            meta["expiry"].append(expiry.toordinal() if expiry else 0)
+            for sub in subs:
+                self.subclass_rows.setdefault(self._subclass_id(sub), []).append(start + offset)
+        block = sparse.csr_matrix(
+            (np.concatenate(data).astype(np.float32) if data else np.zeros(0, np.float32),
+             np.concatenate(indices) if indices else np.zeros(0, np.int32), np.array(indptr, dtype=np.int64)),
+            shape=(len(rows), len(self.terms))).tocsc()
+        block.sort_indices()
+        self.blocks.append(block)
+        self.declaration_ids = np.concatenate([self.declaration_ids, np.array(meta["decl"], np.int64)])
+        self.holder_ids = np.concatenate([self.holder_ids, np.array(meta["holder"], np.int64)])
+        self.fields = np.concatenate([self.fields, np.array(meta["field"], np.int16)])
+        self.main_subclass = np.concatenate([self.main_subclass, np.array(meta["main"], np.int32)])
+        self.grade = np.concatenate([self.grade, np.array(meta["grade"], np.float64)])
+        self.expiry = np.concatenate([self.expiry, np.array(meta["expiry"], np.int64)])
+        self.alive = np.concatenate([self.alive, np.ones(len(rows), bool)])
+
+    def _subclass_id(self, subclass: str) -> int:
+        return self.subclass_ids.setdefault(subclass, len(self.subclass_ids))
+
+    def _merge(self) -> None:
+        if len(self.blocks) > 1:
+            width = len(self.terms)
+            for block in self.blocks:
+                block.resize((block.shape[0], width))  # earlier blocks predate the words appended since
+            self.blocks = [sparse.vstack(self.blocks, format="csc")]
+            self.blocks[0].sort_indices()
+
+    # --------------------------------------------------------------------- needs
+
+    def need_vectors(self, texts: list[str]) -> NeedVectors:
+        """The needs' vectors (see the module's docstring for the weights)."""
+        oov_idf = math.log((self.listings + 2) / 2.0) + 1.0
+        data, indices, indptr, rows = [], [], [0], []
+        for text in texts:
+            counted: dict[str, int] = {}
+            for token in tokenize(text):
+                counted[token] = counted.get(token, 0) + 1
+            known_ids, known_tf, norm2 = [], [], 0.0
+            for token, tf in counted.items():
+                term = self.vocabulary.get(token)
+                sub = 1.0 + math.log(tf)
+                if term is None:
+                    norm2 += (sub * oov_idf) ** 2
+                else:
+                    known_ids.append(term)
+                    known_tf.append(sub)
+            ids = np.array(known_ids, dtype=np.int64)
+            if len(ids):
+                order = np.argsort(ids)
+                ids = ids[order]
+                idf_q = self.idf_need[ids]
+                weights = np.array(known_tf, np.float64)[order] * idf_q
+                norm2 += float(weights @ weights)
+                weights = weights * idf_q / self.idf_listing[ids] / math.sqrt(norm2)
+            else:
+                weights = np.zeros(0)
+            rows.append((ids, weights))
+            indices.append(ids)
+            data.append(weights)
+            indptr.append(indptr[-1] + len(ids))
+        matrix = sparse.csr_matrix((np.concatenate(data) if data else np.zeros(0),
+                                    np.concatenate(indices) if indices else np.zeros(0, np.int64), indptr),
+                                   shape=(len(texts), len(self.terms)))
+        return NeedVectors(matrix=matrix, rows=rows)
+
+    def similarities(self, needs: sparse.csr_matrix) -> np.ndarray:
+        """Cosine similarity of each need (rows of ``needs``) with every row of the market: one sparse product
+        per block (one block almost always)."""
+        parts = []
+        for block in self.blocks:
+            width = block.shape[1]
+            parts.append((needs[:, :width] @ block.T).toarray() if needs.shape[0] > 1 else
+                         self._one(needs, block, width))
+        if not parts:
+            return np.zeros((needs.shape[0], 0))
+        return np.hstack(parts) if len(parts) > 1 else parts[0]
+
+    @staticmethod
+    def _one(need: sparse.csr_matrix, block: sparse.csc_matrix, width: int) -> np.ndarray:
+        # One need: only the columns of its words are read (their posting lists).
+        ids, weights = need.indices, need.data
+        keep = ids < width
+        ids, weights = ids[keep], weights[keep]
+        if not len(ids):
+            return np.zeros((1, block.shape[0]))
+        return np.asarray(block[:, ids] @ weights, dtype=np.float64).reshape(1, -1)
+
+    def term_weights(self, need: tuple[np.ndarray, np.ndarray], rows: np.ndarray) -> np.ndarray:
+        """The listing weights of the need's words in these rows (len(rows) x the need's known words)."""
+        ids = need[0]
+        values = np.zeros((len(rows), len(ids)))
+        base = 0
+        for block in self.blocks:
+            height = block.shape[0]
+            inside = (rows >= base) & (rows < base + height)
+            known = ids[ids < block.shape[1]]
+            if inside.any() and len(known):
+                local, where = rows[inside] - base, np.flatnonzero(inside)
+                bounds = zip(block.indptr[known].tolist(), block.indptr[known + 1].tolist(), strict=True)
+                for j, (lo, hi) in enumerate(bounds):
+                    postings = block.indices[lo:hi]
+                    at = np.searchsorted(postings, local)
+                    np.minimum(at, len(postings) - 1, out=at)
+                    hit = postings[at] == local if hi > lo else np.zeros(len(local), bool)
+                    values[where[hit], j] = block.data[lo + at[hit]]
+            base += height
+        return values
+
+    def exact_similarities(self, need: tuple[np.ndarray, np.ndarray], rows: np.ndarray, sims: np.ndarray,
+                           values: np.ndarray) -> np.ndarray:
+        """The similarities of these rows as the per-need fit gave them: the stored rows are normalised with the
+        listings-only IDF; the need's words are one document more frequent in a fit that includes the need,
+        which changes each row's norm by the words it shares with the need only (see the module docstring)."""
+        ids = need[0]
+        if not len(ids):
+            return sims
+        stretch = (self.idf_need[ids] / self.idf_listing[ids]) ** 2 - 1.0
+        return sims / np.sqrt(1.0 + (values ** 2) @ stretch)
+
+    def shared_terms(self, need: tuple[np.ndarray, np.ndarray], values: np.ndarray, shown: int) -> list[str]:
+        """The words the need and the listing share, heaviest in the product first; words of equal weight (to
+        nine digits: the per-need fit split such ties by rounding noise) in sorted order."""
+        ids, weights = need
+        products = (weights * values).tolist()
+        heaviest = max(products, default=0.0)
+        if not heaviest:
+            return []
+        terms, ids = self.terms, ids.tolist()
+        ranked = sorted((-round(p / heaviest, 9), terms[ids[j]]) for j, p in enumerate(products) if p)
+        return [word for _, word in ranked[:shown]]
+
+    def rows_where(self, column: str, value: int) -> np.ndarray:
+        """Rows (live or dead) whose ``column`` (fields, main_subclass, holder_ids) equals ``value``, from a
+        grouping made once per change of the matrix: a need's block costs its own size, not the market's."""
+        groups = self._groups.get(column)
+        if groups is None or groups[0] != self.size:
+            values = getattr(self, column)
+            order = np.argsort(values, kind="stable")
+            keys, starts = np.unique(values[order], return_index=True)
+            ends = np.append(starts[1:], len(order))
+            groups = (self.size, {int(k): order[a:b] for k, a, b in zip(keys, starts, ends, strict=True)})
+            self._groups[column] = groups
+        return groups[1].get(int(value), np.zeros(0, np.int64))
+
+    def remaining_life(self, today: date, rows: np.ndarray) -> np.ndarray:
+        """Years of protection left (as Patent.remaining_life_years, from the stored expiry) of these rows."""
+        expiry = self.expiry[rows]
+        days = np.maximum(expiry - today.toordinal(), 0)
+        return np.where(expiry > 0, np.round(days / 365.25, 1), 0.0)
+
+    def subclass_match(self, prefix: str) -> np.ndarray:
+        """Rows with an IPC code in the subclass of ``prefix`` (or, for a prefix shorter than a subclass, under
+        it): an upper bound of the IPC part of the score."""
+        key = (prefix[:4], self.size)
+        hit = self._subclass_hits.get(key)
+        if hit is None:
+            hit = np.zeros(self.size, bool)
+            for sub, sub_id in self.subclass_ids.items():
+                if prefix and (sub == prefix[:4] or (len(prefix) < 4 and sub.startswith(prefix))):
+                    hit[self.subclass_rows.get(sub_id, [])] = True
+            if len(self._subclass_hits) > 1000:  # a batch sees a few hundred subclasses at most
+                self._subclass_hits.clear()
+            self._subclass_hits[key] = hit
+        return hit
+
+
+_LOADED: dict[str, MarketMatrix] = {}
+_LOCK = threading.Lock()
+_ROW_FIELDS = ("pk", "term_ids", "term_counts", "holder_id", "technology_field", "ipc_subclass", "ipc_subclasses",
+               "grade_score", "expiry_date")
+
+
+def _load(index: MatchingIndex) -> MarketMatrix:
+    market = MarketMatrix(key=str(index.key), version=index.version, listings=index.fitted_listings,
+                          terms=list(index.terms), vocabulary={t: i for i, t in enumerate(index.terms)},
+                          df=np.frombuffer(bytes(index.document_frequencies), dtype="<i4").astype(np.float64))
+    market._extend_idf()
+    rows = ListingTerms.objects.filter(listed=True).order_by("pk").values_list(*_ROW_FIELDS)
+    batch: list[tuple] = []
+    for row in rows.iterator(chunk_size=_CHUNK):
+        batch.append(row)
+    market._append(batch)
+    return market
+
+
+def _catch_up(market: MarketMatrix, index_version: int) -> None:
+    """Apply the rows folded since the market's version: new rows appended, old ones dead."""
+    changed = list(ListingTerms.objects.filter(changed_in__gt=market.version).order_by("pk")
+                   .values_list("listed", *_ROW_FIELDS))
+    if any(np.frombuffer(bytes(r[2]), dtype="<i4").max(initial=-1) >= len(market.terms) for r in changed if r[0]):
+        terms = MatchingIndex.objects.values_list("terms", flat=True).first() or []
+        for t in terms[len(market.terms):]:
+            market.vocabulary[t] = len(market.terms)
+            market.terms.append(t)
+        market._extend_idf()
+    for listed, pk, *_ in changed:
+        if not listed and pk in market.row_of:
+            market.alive[market.row_of.pop(pk)] = False
+    market._append([r[1:] for r in changed if r[0]])
+    if sum(b.shape[0] for b in market.blocks[1:]) > MERGE_SHARE * max(market.size, 1):
+        market._merge()
+    market.version = index_version
+
+
+def market_matrix() -> MarketMatrix:
+    """The current index in memory: built on first use when none is stored yet, loaded once per process and
+    fit, and brought up to date with the rows folded since (one small query when nothing changed)."""
+    state = MatchingIndex.objects.values_list("key", "version").first()
+    if state is None:
+        matching_index_rebuild()
+        state = MatchingIndex.objects.values_list("key", "version").first()
+    key, version = str(state[0]), state[1]
+    with _LOCK:
+        market = _LOADED.get("market")
+        if market is None or market.key != key or market.version > version:
+            market = _LOADED["market"] = _load(MatchingIndex.objects.get())
+        elif market.version < version:
+            _catch_up(market, version)
+        return market
+
+
+def market_matrix_forget() -> None:
+    """Drop this process's copy (tests, and the bench between databases)."""
+    with _LOCK:
+        _LOADED.clear()
