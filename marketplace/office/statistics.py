@@ -41,8 +41,8 @@ import pandas as pd
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import F, Q, TextField, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from licensing.models import Declaration
@@ -114,11 +114,13 @@ def _day(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, format="ISO8601")
 
 
-def read_frame(queryset, columns: list[str]) -> pd.DataFrame:
-    """The rows of a ``values()`` queryset in one statement, straight from the cursor into a frame named
-    ``columns``: no model instances and no
-    per-value converters, which were most of the dashboard's time (bench/findings.md §3)."""
-    query = queryset.query
+def read_frame(queryset, columns: dict) -> pd.DataFrame:
+    """``columns`` ({name: field path or expression}) of ``queryset``'s rows in one statement, straight from the
+    cursor into a frame: no model instances and no per-value converters, which were most of the dashboard's time
+    (bench/findings.md §3)."""
+    aliases = {f"c{i}": name for i, name in enumerate(columns)}
+    query = queryset.values(**{alias: F(columns[name]) if isinstance(columns[name], str) else columns[name]
+                               for alias, name in aliases.items()}).query
     # As ValuesIterable names the row's values (Django 5.2 selects them in the order values() was given).
     selected = list(query.selected) if query.selected else [
         *query.extra_select, *query.values_select, *query.annotation_select]
@@ -126,19 +128,19 @@ def read_frame(queryset, columns: list[str]) -> pd.DataFrame:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return pd.DataFrame.from_records(rows, columns=selected, coerce_float=False)[columns]
+    frame = pd.DataFrame.from_records(rows, columns=selected, coerce_float=False)
+    return frame.rename(columns=aliases)[list(columns)]
 
 
-def _grade(prefix: str = ""):
-    return Coalesce(NullIf(f"{prefix}patent__grade_override", Value("")), f"{prefix}patent__grade_computed")
+def _moment(path: str):
+    """A date or time column as SQLite stores it (ISO text, UTC), which pandas parses at once, rather than
+    through the sqlite3 module's per-value converter; PostgreSQL's driver converts natively."""
+    return Cast(path, TextField()) if connection.vendor == "sqlite" else F(path)
 
 
-DECLARATION_COLUMNS = ["pk", "patent_id", "published_at", "withdrawn_at", "fee_form", "grade", "technology_field",
-                       "holder_kind", "region"]
-LICENCE_COLUMNS = ["pk", "patent_id", "declaration_id", "activated_at", "notice_submitted_at", "first_amount_fen",
-                   "starts_on", "recorded_on", "grade", "fee_form", "technology_field", "holder_kind", "region"]
-PAYMENT_COLUMNS = ["pk", "succeeded_at", "amount_fen", "refunded_fen", "grade", "declaration_id", "fee_form",
-                   "technology_field", "holder_kind", "region"]
+def _grade(patent: str = "patent__"):
+    """Patent.grade in SQL: the override, else the computed grade."""
+    return Coalesce(NullIf(f"{patent}grade_override", Value("")), f"{patent}grade_computed")
 
 
 def declaration_frame(*, published_before: datetime | None = None, declarations=None) -> pd.DataFrame:
@@ -149,52 +151,71 @@ def declaration_frame(*, published_before: datetime | None = None, declarations=
         rows = rows.filter(published_at__lt=published_before)
     if declarations is not None:
         rows = rows.filter(pk__in=declarations.values("pk"))
-    frame = read_frame(rows.annotate(grade=_grade()).values(
-        "pk", "patent_id", "published_at", "withdrawn_at", "fee_form", "grade",
-        technology_field=F("patent__technology_field"), holder_kind=F("holder__kind"), region=F("holder__province")),
-        DECLARATION_COLUMNS)
+    frame = read_frame(rows, {
+        "pk": "pk", "patent_id": "patent_id", "published_at": _moment("published_at"),
+        "withdrawn_at": _moment("withdrawn_at"), "fee_form": "fee_form", "grade": _grade(),
+        "technology_field": "patent__technology_field", "holder_kind": "holder__kind", "region": "holder__province"})
     for column in ("published_at", "withdrawn_at"):
         frame[column] = _utc(frame[column])
     return _dimensions(frame)
 
 
 def licence_frame(*, period: Period | None = None, declarations=None) -> pd.DataFrame:
-    """One row per licence taken (activated), with its declaration's dimensions: with ``period``, only those
-    activated in it and those of the declarations published in it (every licence of the period's cohort)."""
+    """One row per licence taken (activated), without its dimensions (Frames adds them): with ``period``, those
+    activated in it, every licence of the declarations published in it (the cohort) and the licences of the
+    payments succeeded in it. No join: a licence row is wide (the terms text), so reading it twice costs."""
     rows = Licence.objects.filter(activated_at__isnull=False)
     if declarations is not None:
         rows = rows.filter(declaration_id__in=declarations.values("pk"))
     if period is not None:
         cohort = Declaration.objects.filter(published_at__gte=period.start, published_at__lt=period.end)
+        paid = _paid_payments(period).values("licence_id")
         rows = rows.filter(Q(activated_at__gte=period.start, activated_at__lt=period.end)
-                           | Q(declaration_id__in=cohort.values("pk")))
-    frame = read_frame(rows.annotate(grade=_grade()).values(
-        "pk", "patent_id", "declaration_id", "activated_at", "notice_submitted_at", "first_amount_fen", "starts_on",
-        "recorded_on", "grade", "fee_form", technology_field=F("patent__technology_field"),
-        holder_kind=F("licensor__kind"), region=F("licensor__province")), LICENCE_COLUMNS)
+                           | Q(declaration_id__in=cohort.values("pk")) | Q(pk__in=paid))
+    frame = read_frame(rows.order_by(), {
+        "pk": "pk", "patent_id": "patent_id", "licensor_id": "licensor_id", "declaration_id": "declaration_id",
+        "activated_at": _moment("activated_at"), "notice_submitted_at": _moment("notice_submitted_at"),
+        "first_amount_fen": "first_amount_fen", "starts_on": _moment("starts_on"),
+        "recorded_on": _moment("recorded_on"), "fee_form": "fee_form"})
     for column in ("activated_at", "notice_submitted_at"):
         frame[column] = _utc(frame[column])
     for column in ("starts_on", "recorded_on"):
         frame[column] = _day(frame[column])
     frame["first_amount_fen"] = frame["first_amount_fen"].astype("int64")
-    return _dimensions(frame)
+    return frame
 
 
-def payment_frame(*, period: Period | None = None, declarations=None) -> pd.DataFrame:
-    """One row per paid payment (net of refunds; succeeded in ``period``), with the licence's dimensions."""
+def _paid_payments(period: Period | None):
     rows = Payment.objects.filter(state__in=PAID_PAYMENT_STATES, succeeded_at__isnull=False)
-    if declarations is not None:
-        rows = rows.filter(licence__declaration_id__in=declarations.values("pk"))
     if period is not None:
         rows = rows.filter(succeeded_at__gte=period.start, succeeded_at__lt=period.end)
-    frame = read_frame(rows.annotate(grade=_grade("licence__")).values(
-        "pk", "succeeded_at", "amount_fen", "refunded_fen", "grade", declaration_id=F("licence__declaration_id"),
-        fee_form=F("licence__fee_form"), technology_field=F("licence__patent__technology_field"),
-        holder_kind=F("licence__licensor__kind"), region=F("licence__licensor__province")), PAYMENT_COLUMNS)
+    return rows
+
+
+def payment_frame(*, period: Period | None = None) -> pd.DataFrame:
+    """One row per paid payment (net of refunds; succeeded in ``period``), without its licence's dimensions."""
+    frame = read_frame(_paid_payments(period).order_by(), {
+        "licence_id": "licence_id", "succeeded_at": _moment("succeeded_at"), "amount_fen": "amount_fen",
+        "refunded_fen": "refunded_fen"})
     frame["succeeded_at"] = _utc(frame["succeeded_at"])
     for column in ("amount_fen", "refunded_fen"):
         frame[column] = frame[column].astype("int64")
-    return _dimensions(frame)
+    return frame
+
+
+def organisation_frame() -> pd.DataFrame:
+    """Every organisation's kind and region (a narrow table: the licensors' dimensions)."""
+    from marketplace.parties.models import Organisation
+
+    return read_frame(Organisation.objects.order_by(), {"pk": "pk", "holder_kind": "kind", "region": "province"})
+
+
+def patent_dimensions(patent_ids) -> pd.DataFrame:
+    """Technology field and grade of these patents (those no declaration of the frame already carries)."""
+    from patents.models import Patent
+
+    return read_frame(Patent.objects.filter(pk__in=list(patent_ids)).order_by(), {
+        "patent_id": "pk", "technology_field": "technology_field", "grade": _grade("")})
 
 
 @dataclass
@@ -205,18 +226,33 @@ class Frames:
 
     @classmethod
     def load(cls, *, period: Period | None = None, declarations=None) -> Frames:
-        """Three statements, one per table. With ``period``, only the rows the period's figures (and those of
-        its months) need: declarations published before its end, licences activated in it or belonging to
-        its cohort, payments succeeded in it. ``declarations``: a queryset narrowing everything to them (a
-        FilterSet's result), applied in the same statements."""
+        """One statement per table (declarations with their patent and holder, licences, payments,
+        organisations). With ``period``, only the rows the period's figures (and those of its months) need:
+        declarations published before its end, licences activated in it, of its cohort or paid in it,
+        payments succeeded in it. ``declarations``: a queryset narrowing everything to them (a FilterSet's
+        result), applied in the same statements. A licence's dimensions are those of its own patent, licensor
+        and fee form (as a join would give them); a payment's those of its licence."""
         end = period.end if period is not None else None
-        frames = cls(declaration_frame(published_before=end, declarations=declarations),
-                     licence_frame(period=period, declarations=declarations),
-                     payment_frame(period=period, declarations=declarations))
-        first = frames.licences.groupby("declaration_id")["activated_at"].min()
-        frames.declarations["first_licence_at"] = pd.to_datetime(
-            first.reindex(frames.declarations["pk"].to_numpy()).to_numpy(), utc=True)
-        return frames
+        d = declaration_frame(published_before=end, declarations=declarations)
+        lic = licence_frame(period=period, declarations=declarations)
+        pay = payment_frame(period=period)
+        # The licence's patent is its declaration's, published before the licence was taken: the declarations
+        # read already carry its field and grade; any other patent is read (normally none).
+        patents = d[["patent_id", "technology_field", "grade"]].drop_duplicates("patent_id")
+        missing = set(lic["patent_id"].unique()) - set(patents["patent_id"])
+        if missing:
+            patents = pd.concat([patents, patent_dimensions(missing)], ignore_index=True)
+        lic = lic.merge(patents, on="patent_id", how="left", validate="many_to_one")
+        organisations = organisation_frame()
+        lic = lic.merge(organisations.rename(columns={"pk": "licensor_id"}), on="licensor_id", how="left",
+                        validate="many_to_one")
+        lic = _dimensions(lic)
+        pay = pay.merge(lic[["pk", "declaration_id", "fee_form", "grade", "technology_field", "sector", "holder_kind",
+                             "region"]].rename(columns={"pk": "licence_id"}), on="licence_id", how="inner",
+                        validate="many_to_one")
+        first = lic.groupby("declaration_id")["activated_at"].min()
+        d["first_licence_at"] = pd.to_datetime(first.reindex(d["pk"].to_numpy()).to_numpy(), utc=True)
+        return cls(d, lic, pay)
 
     def restricted(self, declaration_ids) -> Frames:
         """Only these declarations, their licences and their payments (a FilterSet's result)."""
@@ -232,7 +268,6 @@ class Frames:
                 return frame[column == int(value)] if str(value).isdigit() else frame[column.isna()]
             return frame[column == value]
         return Frames(pick(self.declarations), pick(self.licences), pick(self.payments))
-
 
 # --------------------------------------------------------------------------------------------- indicators
 
