@@ -19,9 +19,13 @@ from marketplace.pools.services import (
     SUMMARY_COLUMNS,
     TAPE_COLUMNS,
     Tape,
+    frame,
+    summary_rows,
 )
 from patents.exports import (
     CSV_CONTENT_TYPE,
+    FORMULA_PREFIXES,
+    NEGATIVE_NUMBER,
     XLSX_CONTENT_TYPE,
     ZIP_CONTENT_TYPE,
     Exporter,
@@ -55,9 +59,31 @@ def _member(name: str, compress: int) -> zipfile.ZipInfo:
     return info
 
 
-def _chunks(frame_: pd.DataFrame):
-    for start in range(0, max(len(frame_), 1), CHUNK_ROWS):
-        yield frame_.iloc[start:start + CHUNK_ROWS]
+def _chunks(table):
+    for start in range(0, max(table.num_rows, 1), CHUNK_ROWS):
+        yield table.slice(start, CHUNK_ROWS)
+
+
+# patents.exports.neutralise's rule in Arrow (RE2's \p{Nd} is Python's \d): the pool tape has millions of cells.
+_NEGATIVE_NUMBER = "^(?:" + NEGATIVE_NUMBER.pattern.replace(r"\d", r"\p{Nd}") + ")$"
+
+
+def _neutralised(table, names: list[str]):
+    """``table`` with the formula guard applied to the text columns ``names``."""
+    import pyarrow.compute as pc
+
+    for name in names:
+        index = table.schema.get_field_index(name)
+        column = table.column(index)
+        starts = None
+        for prefix in FORMULA_PREFIXES:
+            match = pc.starts_with(column, prefix)
+            starts = match if starts is None else pc.or_(starts, match)
+        flagged = pc.fill_null(pc.and_(starts, pc.invert(pc.match_substring_regex(column, _NEGATIVE_NUMBER))), False)
+        if pc.any(flagged).as_py():
+            table = table.set_column(index, table.schema.field(index),
+                                     pc.if_else(flagged, pc.binary_join_element_wise("'", column, ""), column))
+    return table
 
 
 @register
@@ -79,9 +105,25 @@ class PoolTapeExporter(Exporter):
                      "tape_csv": CSV_CONTENT_TYPE}
 
     def __init__(self, tape: Tape):
+        import pyarrow as pa
+
         self.tape = tape
-        self.frames = tape.frames()
-        self.total_rows = sum(len(f) for f in self.frames.values())
+        rows = {"tape": lambda: tape.tape, "cash_flows": lambda: tape.schedule, "summary": lambda: summary_rows(tape)}
+        # A frozen pool brings its tables read by Arrow from the stored JSON; a draft's rows become frames first.
+        self.tables = {part: (tape.tables or {}).get(part) or pa.Table.from_pandas(
+            frame(rows[part](), SPECS[part]), schema=self._arrow_schema(part), preserve_index=False) for part in PARTS}
+        self.total_rows = sum(t.num_rows for t in self.tables.values())
+        self._frames = None
+
+    @property
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The three tables as pandas frames (the workbook; int64 nullable, dates as dates)."""
+        if self._frames is None:
+            import pyarrow as pa
+
+            self._frames = {part: table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+                            for part, table in self.tables.items()}
+        return self._frames
 
     def filename(self, fmt: str) -> str:
         return tape_filename(self.tape.pool_code, self.tape.content_sha256, fmt)
@@ -115,14 +157,13 @@ class PoolTapeExporter(Exporter):
 
         schema = self._arrow_schema(part)
         stream.write("\ufeff".encode())  # BOM, as patents.exports.write_csv: Excel reads UTF-8
-        for i, chunk in enumerate(_chunks(self.frames[part])):
+        for i, chunk in enumerate(_chunks(self.tables[part])):
             # pyarrow's writer: three times pandas' to_csv on a 100k pool (bench/pool_tape.py).
-            table = pa.Table.from_pandas(neutralise_frame(chunk, TEXT_COLUMNS[part]), schema=schema,
-                                         preserve_index=False)
+            table = _neutralised(chunk.cast(schema), TEXT_COLUMNS[part])
             sink = pa.BufferOutputStream()  # one write per chunk, not one per batch
             pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=i == 0, quoting_style="needed"))
             stream.write(sink.getvalue().to_pybytes())
-            advance(len(chunk))
+            advance(chunk.num_rows)
 
     def _arrow_schema(self, part: str, *, typed: bool = False):
         """The part's Arrow schema: decimals as their exact strings (CSV), or ``typed`` as decimal(p, s) of
@@ -150,7 +191,6 @@ class PoolTapeExporter(Exporter):
         return table
 
     def _write_parquet(self, out, advance) -> None:
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         with zipfile.ZipFile(out, "w") as archive:
@@ -159,10 +199,9 @@ class PoolTapeExporter(Exporter):
                 buffer = io.BytesIO()
                 with pq.ParquetWriter(buffer, self._arrow_schema(part, typed=True), compression="zstd",
                                       write_statistics=True) as writer:
-                    for chunk in _chunks(self.frames[part]):
-                        table = pa.Table.from_pandas(chunk, schema=schema, preserve_index=False)
-                        writer.write_table(self._typed(part, table.replace_schema_metadata(None)))
-                        advance(len(chunk))
+                    for chunk in _chunks(self.tables[part]):
+                        writer.write_table(self._typed(part, chunk.cast(schema).replace_schema_metadata(None)))
+                        advance(chunk.num_rows)
                 # Parquet is compressed already; stored as is.
                 archive.writestr(_member(f"{part}.parquet", zipfile.ZIP_STORED), buffer.getvalue())
 
@@ -176,7 +215,9 @@ class PoolTapeExporter(Exporter):
         for part in PARTS:
             sheet = workbook.create_sheet(part)
             sheet.append([name for name, _kind in SPECS[part]])
-            for chunk in _chunks(self.frames[part]):
+            whole = self.frames[part]
+            for start in range(0, max(len(whole), 1), CHUNK_ROWS):
+                chunk = whole.iloc[start:start + CHUNK_ROWS]
                 neutral = neutralise_frame(chunk, TEXT_COLUMNS[part])
                 for values in neutral.itertuples(index=False, name=None):
                     sheet.append([None if v is pd.NA else v for v in values])
