@@ -308,11 +308,12 @@ def benchmark(repeats: int = 3, licences: int | None = None, budget_seconds: flo
             figures.append(Figure(
                 name=f"export_pool of a frozen pool of {n:,} licences to {kind}", unit="s", value=round(seconds, 2),
                 baseline=round(base_s, 2), baseline_label="pyarrow writing prebuilt frames of the same shape",
-                ratio=ratio(seconds, base_s), goal=f"<= {EXPORT_GOALS_S[fmt]} s for 100k licences",
+                ratio=round(ratio(seconds, base_s), 1), goal=f"<= {EXPORT_GOALS_S[fmt]} s for 100k licences",
                 met=seconds <= goal_s, samples=len(counted),
-                note=("" if len(counted) == repeats else f"{len(counted)} of {repeats} exports within the budget "
-                      f"({budget_seconds:.0f} s, BENCH_POOL_TAPE_BUDGET)")
-                + (f"; the tape alone as one CSV file: {single_s:.2f} s" if fmt == "csv" else ""),
+                note="; ".join(filter(None, [
+                    "" if len(counted) == repeats else (f"{len(counted)} of {repeats} exports within the budget "
+                                                        f"({budget_seconds:.0f} s, BENCH_POOL_TAPE_BUDGET)"),
+                    f"the tape alone as one CSV file: {single_s:.2f} s" if fmt == "csv" else ""])),
                 details=details))
     pool.delete()  # its synthetic exposures point at no licence: leave nothing behind
     return figures
