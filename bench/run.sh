@@ -18,7 +18,7 @@
 # Time budgets in seconds, per benchmark and backend (bench/run.py BUDGETS; at the budget a benchmark reports
 # what it measured, and its process is killed at 1.5 x budget + 60 s if a single call runs on):
 #   BENCH_IMPORT_BUDGET (90)  BENCH_SEARCH_BUDGET (150)  BENCH_MATCHING_BUDGET (90)  BENCH_DASHBOARD_BUDGET (45)
-#   BENCH_POOL_TAPE_BUDGET (60)  BENCH_LOAD_BUDGET (150)  BENCH_QUERY_COUNTS_BUDGET (120)
+#   BENCH_POOL_TAPE_BUDGET (180)  BENCH_LOAD_BUDGET (150)  BENCH_QUERY_COUNTS_BUDGET (120)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

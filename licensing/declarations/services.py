@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from licensing.declarations.rules import RuleFailure, declaration_eligibility
 from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
 from licensing.models import Declaration, DeclarationConsent, DeclarationState, GazetteEntry, LicenceTerms, LicenceTermsVersion
+from marketplace.parties import listeners
 from marketplace.parties.models import Membership, MembershipRole, User
 from patents.models import Patent
 
@@ -101,6 +102,7 @@ def declaration_publish(*, declaration: Declaration, by: User, today: date | Non
     declaration.announcement_number = entry.announcement_number
     declaration.save(update_fields=["announcement_number"])
     Patent.objects.filter(pk=declaration.patent_id).update(under_open_licence=True)
+    listeners.changed(listeners.DECLARATION_CHANGE_LISTENERS, declaration_ids=[declaration.pk])
     return declaration
 
 
@@ -123,6 +125,7 @@ def declaration_withdraw(*, declaration: Declaration, by: User, reason: str) -> 
     declaration.save(update_fields=["state", "withdrawn_at", "withdrawn_by", "withdrawal_reason"])
     _announce(declaration, GazetteEntry.Kind.WITHDRAWAL, now, note=reason)
     Patent.objects.filter(pk=declaration.patent_id).update(under_open_licence=False)
+    listeners.changed(listeners.DECLARATION_CHANGE_LISTENERS, declaration_ids=[declaration.pk])
     return declaration
 
 

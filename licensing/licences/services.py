@@ -290,6 +290,7 @@ def payment_mark_succeeded(*, payment_id: int, intent: stripe_gateway.IntentStat
     payment.platform_fee_rate = ledger.current_platform_fee_rate()
     payment.save(update_fields=["state", "succeeded_at", "failure_message", "platform_fee_rate"])
     ledger.post_payment_received(payment)
+    listeners.changed(listeners.PAYMENT_CHANGE_LISTENERS, payment_ids=[payment.pk])
     if payment.purpose == Payment.Purpose.FIRST_AMOUNT:
         licence_activate(licence=payment.licence)
     return payment

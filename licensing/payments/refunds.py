@@ -147,6 +147,7 @@ def payment_refund(*, payment: Payment, amount_fen: int, by: User, reason: str) 
     payment.state = Payment.State.REFUNDED if in_full else Payment.State.PARTIALLY_REFUNDED
     payment.full_clean()
     payment.save(update_fields=["refunded_fen", "state"])
+    listeners.changed(listeners.PAYMENT_CHANGE_LISTENERS, payment_ids=[payment.pk])
     if in_full and payment.purpose == Payment.Purpose.FIRST_AMOUNT:
         _terminate(licence, reason=_("Licence fee refunded: %(reason)s") % {"reason": reason})
 

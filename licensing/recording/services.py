@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from licensing.exceptions import NotAllowed
 from licensing.models.licences import Licence, LicenceState
+from marketplace.parties import listeners
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
 
@@ -392,4 +393,5 @@ def licence_mark_recorded(*, licence: Licence, recording_number: str, recorded_o
     others = [f.name for f in Licence._meta.concrete_fields if f.name not in ("recording_number", "recorded_on")]
     licence.full_clean(exclude=others, validate_unique=False, validate_constraints=False)
     licence.save(update_fields=["recording_number", "recorded_on", "recorded_by"])
+    listeners.changed(listeners.LICENCE_CHANGE_LISTENERS, declaration_ids=[licence.declaration_id])
     return licence

@@ -1,11 +1,12 @@
 """The IP office's deal-rate dashboard: one FilterSet narrows the declarations (technology field, sector,
-holder kind, fee form, grade, region) and the period; marketplace.office.statistics computes the figures; every
-table the page shows is also a pandas frame for the CSV/XLSX export."""
+holder kind, fee form, grade, region) and the period; marketplace.office.statistics computes the figures from
+three statements and a groupby, closed months come from their snapshots, and the result is cached per filter
+set (marketplace.office.cache); every table the page shows is also a pandas frame for the CSV/XLSX export."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import django_filters
@@ -19,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from licensing.models import Declaration, FeeForm
 from marketplace.models import StatisticsSnapshot
+from marketplace.office import cache as statistics_cache
 from marketplace.office import statistics
 from marketplace.parties.models import OrganisationKind
 from patents.inventory.fields import FIELDS, FIELDS_BY_NUMBER, SECTORS
@@ -151,9 +153,48 @@ class Dashboard:
         return self.period is not None
 
 
+def _months(first: date, last: date):
+    month = first
+    while month <= last:
+        yield month
+        month += relativedelta(months=1)
+
+
+def _compute(*, period: statistics.Period, first: date, last: date, by: str, n_days: int, as_of: datetime,
+             declarations, store_closed_months: bool) -> dict:
+    """The figures of one filter set: three statements read the rows the period needs (narrowed in SQL by
+    ``declarations``, a queryset, or None), pandas groups them once for the figures and once for the
+    breakdown; the trend's months come from their snapshots where they may (nothing narrows the figures),
+    the others from the same frames. A closed month without a snapshot is stored once
+    (``store_closed_months``) rather than computed on every request."""
+    frames = statistics.Frames.load(period=period, declarations=declarations)
+    figures = statistics.indicators(frames, period, as_of=as_of, n_days=n_days)
+    breakdown = statistics.breakdown(frames, period, by, as_of=as_of, n_days=n_days)
+    snapshots = {} if declarations is not None else {
+        s.month: s for s in StatisticsSnapshot.objects.filter(quick_licence_days=n_days, month__gte=first,
+                                                               month__lte=last)}
+    trend = []
+    for month in _months(first, last):
+        month_period = statistics.Period.month(month.year, month.month)
+        snapshot = snapshots.get(month)
+        if (snapshot is None and store_closed_months and declarations is None and month_period.end <= as_of
+                and n_days == statistics.quick_licence_days()):
+            snapshot, _created = statistics.snapshot_month(year=month.year, month=month.month, as_of=as_of,
+                                                           publish=False, frames=frames, n_days=n_days)
+        if snapshot is not None:
+            trend.append(TrendRow(f"{month:%Y-%m}", snapshot.indicators, statistics.snapshot_is_published(snapshot)))
+        else:
+            trend.append(TrendRow(f"{month:%Y-%m}", statistics.indicators(frames, month_period, as_of=as_of,
+                                                                          n_days=n_days), False))
+    return {"figures": figures, "breakdown": breakdown, "trend": trend, "as_of": as_of}
+
+
 def dashboard(*, params, as_of: datetime | None = None) -> Dashboard:
     """The dashboard for a query string: figures for the period, the breakdown by one dimension, and the
-    monthly trend (published snapshots where they exist and nothing narrows the figures; live otherwise)."""
+    monthly trend (snapshots for closed months where nothing narrows the figures; live otherwise). Cached per
+    normalised filter set until licences, declarations, payments, grades or holders change
+    (marketplace.office.cache); ``as_of`` (default now) as a date for the live board, exactly otherwise."""
+    live = as_of is None
     as_of = as_of or timezone.now()
     filterset = StatisticsFilter(params or None, queryset=Declaration.objects.filter(published_at__isnull=False))
     period_form = PeriodForm(params if params is not None else {})
@@ -161,27 +202,19 @@ def dashboard(*, params, as_of: datetime | None = None) -> Dashboard:
     if not period_form.is_valid() or (filterset.is_bound and not filterset.is_valid()):
         return result
     cleaned = period_form.cleaned_data
-    frames = statistics.Frames.load()
-    if filterset.is_bound and filterset.narrowed:
-        frames = frames.restricted(filterset.qs.values_list("pk", flat=True))
-    n_days = cleaned["days"]
-    result.period = statistics.Period.months(cleaned["first"], cleaned["last"])
-    result.figures = statistics.indicators(frames, result.period, as_of=as_of, n_days=n_days)
-    result.by = cleaned["by"]
+    narrowed = filterset.is_bound and filterset.narrowed
+    first, last, n_days, result.by = cleaned["first"], cleaned["last"], cleaned["days"], cleaned["by"]
+    result.period = statistics.Period.months(first, last)
+    key = {"filters": {name: value for name, value in sorted(filterset.form.cleaned_data.items())
+                       if value not in (None, "")} if narrowed else {},
+           "first": first, "last": last, "days": n_days, "by": result.by,
+           "as_of": timezone.localdate(as_of) if live else as_of}
+    computed = statistics_cache.cached(key, lambda: _compute(
+        period=result.period, first=first, last=last, by=result.by, n_days=n_days, as_of=as_of,
+        declarations=filterset.qs if narrowed else None, store_closed_months=live))
+    result.figures, result.trend, result.as_of = computed["figures"], computed["trend"], computed["as_of"]
     result.breakdown = [{**row, "label": dimension_value_label(result.by, row["value"])}
-                        for row in statistics.breakdown(frames, result.period, result.by, as_of=as_of, n_days=n_days)]
-    snapshots = {} if filterset.is_bound and filterset.narrowed else {
-        s.month: s.indicators for s in StatisticsSnapshot.objects.filter(
-            quick_licence_days=n_days, month__gte=cleaned["first"], month__lte=cleaned["last"])}
-    month = cleaned["first"]
-    while month <= cleaned["last"]:
-        if month in snapshots:
-            result.trend.append(TrendRow(f"{month:%Y-%m}", snapshots[month], True))
-        else:
-            live = statistics.indicators(frames, statistics.Period.month(month.year, month.month), as_of=as_of,
-                                         n_days=n_days)
-            result.trend.append(TrendRow(f"{month:%Y-%m}", live, False))
-        month += relativedelta(months=1)
+                        for row in computed["breakdown"]]
     return result
 
 

@@ -23,9 +23,11 @@ Definitions (also in docs/statistics.md; every figure is for a period [start, en
 - licences per licensed patent: licences concluded in the period / distinct patents they cover (open licences
   are one-to-many: one patent, many licensees).
 
-pandas does the work: two frames (declarations, licences) are read once with ``values()`` and every
-indicator and breakdown is a vectorised filter over them, so a dashboard request is a few queries whatever
-the period or the dimension.
+pandas does the work: three frames (declarations, licences, payments) are read with one statement per table
+(``read_frame``: the cursor's rows, no model instances or per-value converters), restricted in SQL to the rows a
+period needs and to the declarations a filter keeps, and every indicator is one pandas ``groupby`` over them
+(``grouped_indicators``): the totals are the single group, a breakdown groups by the dimension, so a request
+costs the same whatever the number of values shown.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ import numpy as np
 import pandas as pd
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db.models import F, Min, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db import connection
+from django.db.models import F, Q, TextField, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from licensing.models import Declaration
@@ -91,70 +94,128 @@ class Period:
 # ------------------------------------------------------------------------------------------------- frames
 
 
-def _sector(field_number) -> str:
-    field = FIELDS_BY_NUMBER.get(int(field_number)) if pd.notna(field_number) else None
-    return field.sector.key if field else ""
+SECTOR_OF_FIELD = {number: field.sector.key for number, field in FIELDS_BY_NUMBER.items()}
 
 
 def _dimensions(frame: pd.DataFrame) -> pd.DataFrame:
-    frame["technology_field"] = frame["technology_field"].astype("Int64")
-    frame["sector"] = frame["technology_field"].map(_sector).fillna("")
+    frame["technology_field"] = pd.to_numeric(frame["technology_field"]).astype("Int64")
+    frame["sector"] = frame["technology_field"].map(SECTOR_OF_FIELD).astype(object).fillna("")
     for column in ("holder_kind", "fee_form", "grade", "region"):
         frame[column] = frame[column].fillna("")
     return frame
 
 
 def _utc(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series, utc=True)
+    # SQLite gives ISO text (with or without microseconds), PostgreSQL aware datetimes: both parse at once.
+    return pd.to_datetime(series, utc=True, format="ISO8601")
 
 
-def declaration_frame() -> pd.DataFrame:
-    """One row per declaration ever published, with its dimensions and its first licence's activation."""
-    rows = (Declaration.objects.filter(published_at__isnull=False)
-            .annotate(grade=Coalesce(NullIf("patent__grade_override", Value("")), "patent__grade_computed"),
-                      first_licence_at=Min("licences__activated_at"))
-            .values("pk", "patent_id", "published_at", "withdrawn_at", "fee_form", "first_licence_at", "grade",
-                    technology_field=F("patent__technology_field"), holder_kind=F("holder__kind"),
-                    region=F("holder__province")))
-    frame = pd.DataFrame.from_records(list(rows), columns=[
-        "pk", "patent_id", "published_at", "withdrawn_at", "fee_form", "first_licence_at", "grade",
-        "technology_field", "holder_kind", "region"])
-    for column in ("published_at", "withdrawn_at", "first_licence_at"):
+def _day(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, format="ISO8601")
+
+
+def read_frame(queryset, columns: dict) -> pd.DataFrame:
+    """``columns`` ({name: field path or expression}) of ``queryset``'s rows in one statement, straight from the
+    cursor into a frame: no model instances and no per-value converters, which were most of the dashboard's time
+    (bench/findings.md §3)."""
+    aliases = {f"c{i}": name for i, name in enumerate(columns)}
+    query = queryset.values(**{alias: F(columns[name]) if isinstance(columns[name], str) else columns[name]
+                               for alias, name in aliases.items()}).query
+    # As ValuesIterable names the row's values (Django 5.2 selects them in the order values() was given).
+    selected = list(query.selected) if query.selected else [
+        *query.extra_select, *query.values_select, *query.annotation_select]
+    sql, params = query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=selected, coerce_float=False)
+    return frame.rename(columns=aliases)[list(columns)]
+
+
+def _moment(path: str):
+    """A date or time column as SQLite stores it (ISO text, UTC), which pandas parses at once, rather than
+    through the sqlite3 module's per-value converter; PostgreSQL's driver converts natively."""
+    return Cast(path, TextField()) if connection.vendor == "sqlite" else F(path)
+
+
+def _grade(patent: str = "patent__"):
+    """Patent.grade in SQL: the override, else the computed grade."""
+    return Coalesce(NullIf(f"{patent}grade_override", Value("")), f"{patent}grade_computed")
+
+
+def declaration_frame(*, published_before: datetime | None = None, declarations=None) -> pd.DataFrame:
+    """One row per declaration published (before ``published_before``; among ``declarations``, a queryset of
+    them), with its dimensions and its first licence's activation (``first_licence_at``, added by Frames)."""
+    rows = Declaration.objects.filter(published_at__isnull=False)
+    if published_before is not None:
+        rows = rows.filter(published_at__lt=published_before)
+    if declarations is not None:
+        rows = rows.filter(pk__in=declarations.values("pk"))
+    frame = read_frame(rows, {
+        "pk": "pk", "patent_id": "patent_id", "published_at": _moment("published_at"),
+        "withdrawn_at": _moment("withdrawn_at"), "fee_form": "fee_form", "grade": _grade(),
+        "technology_field": "patent__technology_field", "holder_kind": "holder__kind", "region": "holder__province"})
+    for column in ("published_at", "withdrawn_at"):
         frame[column] = _utc(frame[column])
     return _dimensions(frame)
 
 
-def licence_frame() -> pd.DataFrame:
-    """One row per licence taken (activated), with its declaration's dimensions."""
-    rows = (Licence.objects.filter(activated_at__isnull=False)
-            .annotate(grade=Coalesce(NullIf("patent__grade_override", Value("")), "patent__grade_computed"))
-            .values("pk", "patent_id", "declaration_id", "activated_at", "notice_submitted_at", "first_amount_fen",
-                    "starts_on", "recorded_on", "grade", "fee_form",
-                    technology_field=F("patent__technology_field"), holder_kind=F("licensor__kind"),
-                    region=F("licensor__province")))
-    frame = pd.DataFrame.from_records(list(rows), columns=[
-        "pk", "patent_id", "declaration_id", "activated_at", "notice_submitted_at", "first_amount_fen", "starts_on",
-        "recorded_on", "grade", "fee_form", "technology_field", "holder_kind", "region"])
+def licence_frame(*, period: Period | None = None, declarations=None) -> pd.DataFrame:
+    """One row per licence taken (activated), without its dimensions (Frames adds them): with ``period``, those
+    activated in it, every licence of the declarations published in it (the cohort) and the licences of the
+    payments succeeded in it. No join: a licence row is wide (the terms text), so reading it twice costs."""
+    rows = Licence.objects.filter(activated_at__isnull=False)
+    if declarations is not None:
+        rows = rows.filter(declaration_id__in=declarations.values("pk"))
+    if period is not None:
+        cohort = Declaration.objects.filter(published_at__gte=period.start, published_at__lt=period.end)
+        paid = _paid_payments(period).values("licence_id")
+        rows = rows.filter(Q(activated_at__gte=period.start, activated_at__lt=period.end)
+                           | Q(declaration_id__in=cohort.values("pk")) | Q(pk__in=paid))
+    frame = read_frame(rows.order_by(), {
+        "pk": "pk", "patent_id": "patent_id", "licensor_id": "licensor_id", "declaration_id": "declaration_id",
+        "activated_at": _moment("activated_at"), "notice_submitted_at": _moment("notice_submitted_at"),
+        "first_amount_fen": "first_amount_fen", "starts_on": _moment("starts_on"),
+        "recorded_on": _moment("recorded_on"), "fee_form": "fee_form"})
     for column in ("activated_at", "notice_submitted_at"):
         frame[column] = _utc(frame[column])
     for column in ("starts_on", "recorded_on"):
-        frame[column] = pd.to_datetime(frame[column])
-    return _dimensions(frame)
+        frame[column] = _day(frame[column])
+    frame["first_amount_fen"] = frame["first_amount_fen"].astype("int64")
+    return frame
 
 
-def payment_frame() -> pd.DataFrame:
-    """One row per paid payment (net of refunds), with the licence's dimensions."""
-    rows = (Payment.objects.filter(state__in=PAID_PAYMENT_STATES, succeeded_at__isnull=False)
-            .annotate(grade=Coalesce(NullIf("licence__patent__grade_override", Value("")),
-                                     "licence__patent__grade_computed"))
-            .values("pk", "succeeded_at", "amount_fen", "refunded_fen", "grade", declaration_id=F("licence__declaration_id"),
-                    fee_form=F("licence__fee_form"), technology_field=F("licence__patent__technology_field"),
-                    holder_kind=F("licence__licensor__kind"), region=F("licence__licensor__province")))
-    frame = pd.DataFrame.from_records(list(rows), columns=[
-        "pk", "succeeded_at", "amount_fen", "refunded_fen", "grade", "declaration_id", "fee_form", "technology_field",
-        "holder_kind", "region"])
+def _paid_payments(period: Period | None):
+    rows = Payment.objects.filter(state__in=PAID_PAYMENT_STATES, succeeded_at__isnull=False)
+    if period is not None:
+        rows = rows.filter(succeeded_at__gte=period.start, succeeded_at__lt=period.end)
+    return rows
+
+
+def payment_frame(*, period: Period | None = None) -> pd.DataFrame:
+    """One row per paid payment (net of refunds; succeeded in ``period``), without its licence's dimensions."""
+    frame = read_frame(_paid_payments(period).order_by(), {
+        "licence_id": "licence_id", "succeeded_at": _moment("succeeded_at"), "amount_fen": "amount_fen",
+        "refunded_fen": "refunded_fen"})
     frame["succeeded_at"] = _utc(frame["succeeded_at"])
-    return _dimensions(frame)
+    for column in ("amount_fen", "refunded_fen"):
+        frame[column] = frame[column].astype("int64")
+    return frame
+
+
+def organisation_frame() -> pd.DataFrame:
+    """Every organisation's kind and region (a narrow table: the licensors' dimensions)."""
+    from marketplace.parties.models import Organisation
+
+    return read_frame(Organisation.objects.order_by(), {"pk": "pk", "holder_kind": "kind", "region": "province"})
+
+
+def patent_dimensions(patent_ids) -> pd.DataFrame:
+    """Technology field and grade of these patents (those no declaration of the frame already carries)."""
+    from patents.models import Patent
+
+    return read_frame(Patent.objects.filter(pk__in=list(patent_ids)).order_by(), {
+        "patent_id": "pk", "technology_field": "technology_field", "grade": _grade("")})
 
 
 @dataclass
@@ -164,8 +225,34 @@ class Frames:
     payments: pd.DataFrame
 
     @classmethod
-    def load(cls) -> Frames:
-        return cls(declaration_frame(), licence_frame(), payment_frame())
+    def load(cls, *, period: Period | None = None, declarations=None) -> Frames:
+        """One statement per table (declarations with their patent and holder, licences, payments,
+        organisations). With ``period``, only the rows the period's figures (and those of its months) need:
+        declarations published before its end, licences activated in it, of its cohort or paid in it,
+        payments succeeded in it. ``declarations``: a queryset narrowing everything to them (a FilterSet's
+        result), applied in the same statements. A licence's dimensions are those of its own patent, licensor
+        and fee form (as a join would give them); a payment's those of its licence."""
+        end = period.end if period is not None else None
+        d = declaration_frame(published_before=end, declarations=declarations)
+        lic = licence_frame(period=period, declarations=declarations)
+        pay = payment_frame(period=period)
+        # The licence's patent is its declaration's, published before the licence was taken: the declarations
+        # read already carry its field and grade; any other patent is read (normally none).
+        patents = d[["patent_id", "technology_field", "grade"]].drop_duplicates("patent_id")
+        missing = set(lic["patent_id"].unique()) - set(patents["patent_id"])
+        if missing:
+            patents = pd.concat([patents, patent_dimensions(missing)], ignore_index=True)
+        lic = lic.merge(patents, on="patent_id", how="left", validate="many_to_one")
+        organisations = organisation_frame()
+        lic = lic.merge(organisations.rename(columns={"pk": "licensor_id"}), on="licensor_id", how="left",
+                        validate="many_to_one")
+        lic = _dimensions(lic)
+        pay = pay.merge(lic[["pk", "declaration_id", "fee_form", "grade", "technology_field", "sector", "holder_kind",
+                             "region"]].rename(columns={"pk": "licence_id"}), on="licence_id", how="inner",
+                        validate="many_to_one")
+        first = lic.groupby("declaration_id")["activated_at"].min()
+        d["first_licence_at"] = pd.to_datetime(first.reindex(d["pk"].to_numpy()).to_numpy(), utc=True)
+        return cls(d, lic, pay)
 
     def restricted(self, declaration_ids) -> Frames:
         """Only these declarations, their licences and their payments (a FilterSet's result)."""
@@ -181,7 +268,6 @@ class Frames:
                 return frame[column == int(value)] if str(value).isdigit() else frame[column.isna()]
             return frame[column == value]
         return Frames(pick(self.declarations), pick(self.licences), pick(self.payments))
-
 
 # --------------------------------------------------------------------------------------------- indicators
 
@@ -199,9 +285,19 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def indicators(frames: Frames, period: Period, *, as_of: datetime | None = None, n_days: int | None = None) -> dict:
-    """Every indicator for one period, as plain JSON-able values (fen as int, shares 0–1, days as float);
-    None where the indicator has nothing to measure (e.g. no declaration published in the period)."""
+ALL = "(all)"
+
+
+def _by(frame: pd.DataFrame, key: str | None):
+    """The frame grouped by ``key`` (None: one group, ALL)."""
+    return frame.groupby(key if key else np.full(len(frame), ALL, dtype=object), sort=False, dropna=True)
+
+
+def grouped_indicators(frames: Frames, period: Period, key: str | None = None, *, as_of: datetime | None = None,
+                       n_days: int | None = None) -> dict:
+    """Every indicator of ``indicators`` for each value of the dimension ``key`` at once (one pandas groupby
+    per measure, not one pass over the frames per value), as {value: figures}; ``key`` None gives the
+    totals under ALL. A value appears when any of its rows is in the frames."""
     as_of = as_of or timezone.now()
     n_days = n_days or quick_licence_days()
     start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
@@ -211,37 +307,72 @@ def indicators(frames: Frames, period: Period, *, as_of: datetime | None = None,
     published = d[(d.published_at >= start) & (d.published_at < end)]
     withdrawn = d[(d.withdrawn_at >= start) & (d.withdrawn_at < end)]
     open_at_end = d[(d.published_at < end) & (d.withdrawn_at.isna() | (d.withdrawn_at >= end))]
-    licensed_by_as_of = published[published.first_licence_at.notna() & (published.first_licence_at <= as_of_ts)]
-    to_first = _days(licensed_by_as_of.first_licence_at - licensed_by_as_of.published_at)
-    quick = licensed_by_as_of[to_first <= n_days]
+    licensed = published[published.first_licence_at.notna() & (published.first_licence_at <= as_of_ts)]
+    licensed = licensed.assign(to_first=_days(licensed.first_licence_at - licensed.published_at))
+    quick = licensed[licensed.to_first <= n_days]
 
     concluded = lic[(lic.activated_at >= start) & (lic.activated_at < end)]
     paid = concluded[concluded.first_amount_fen > 0]
+    paid = paid.assign(to_payment=_days(paid.activated_at - paid.notice_submitted_at))
     deadline = concluded.starts_on.fillna(concluded.activated_at.dt.tz_convert(settings.TIME_ZONE).dt.tz_localize(None)
                                           .dt.normalize()) + pd.DateOffset(months=RECORDING_MONTHS)
-    due = concluded[deadline <= pd.Timestamp(timezone.localtime(as_of).date())]
+    due = concluded[deadline <= pd.Timestamp(timezone.localdate(as_of))]
     recorded_in_time = due[due.recorded_on.notna() & (due.recorded_on <= deadline[due.index])]
     fees = pay[(pay.succeeded_at >= start) & (pay.succeeded_at < end)]
+    fees = fees.assign(net_fen=fees.amount_fen - fees.refunded_fen)
 
-    return {
-        "period": period.label, "as_of": as_of.isoformat(), "quick_licence_days": n_days,
-        "declarations_published": int(len(published)),
-        "declarations_withdrawn": int(len(withdrawn)),
-        "patents_under_open_licence": int(open_at_end.patent_id.nunique()),
-        "licences_concluded": int(len(concluded)),
-        "licences_free": int((concluded.first_amount_fen == 0).sum()),
-        "licences_paid": int(len(paid)),
-        "fee_volume_fen": int((fees.amount_fen - fees.refunded_fen).sum()),
-        "quick_licence_deal_rate": _share(len(quick), len(published)),
-        "quick_licence_rate_mature": bool(end + pd.Timedelta(days=n_days) <= as_of_ts),
-        "overall_conversion": _share(len(licensed_by_as_of), len(published)),
-        "median_days_to_first_licence": _quantile(to_first, 0.5),
-        "p90_days_to_first_licence": _quantile(to_first, 0.9),
-        "median_days_notice_to_payment": _quantile(_days(paid.activated_at - paid.notice_submitted_at), 0.5),
-        "recording_compliance": _share(len(recorded_in_time), len(due)),
-        "licences_per_licensed_patent": (round(len(concluded) / concluded.patent_id.nunique(), 2)
-                                         if len(concluded) else None),
-    }
+    def size(frame):
+        return _by(frame, key).size().to_dict()
+
+    counts = {name: size(frame) for name, frame in [
+        ("published", published), ("withdrawn", withdrawn), ("licensed", licensed), ("quick", quick),
+        ("concluded", concluded), ("paid", paid), ("due", due), ("recorded", recorded_in_time)]}
+    counts["free"] = size(concluded[concluded.first_amount_fen == 0])
+    open_patents = _by(open_at_end, key)["patent_id"].nunique().to_dict()
+    licensed_patents = _by(concluded, key)["patent_id"].nunique().to_dict()
+    fee_volume = _by(fees, key)["net_fen"].sum().to_dict()
+    median_first = _by(licensed, key)["to_first"].agg(lambda s: _quantile(s, 0.5)).to_dict()
+    p90_first = _by(licensed, key)["to_first"].agg(lambda s: _quantile(s, 0.9)).to_dict()
+    median_payment = _by(paid, key)["to_payment"].agg(lambda s: _quantile(s, 0.5)).to_dict()
+
+    if key:
+        values = set(d[key].dropna().unique()) | set(lic[key].dropna().unique())
+    else:
+        values = {ALL}
+    common = {"period": period.label, "as_of": as_of.isoformat(), "quick_licence_days": n_days}
+    mature = bool(end + pd.Timedelta(days=n_days) <= as_of_ts)
+    result = {}
+    for value in values:
+        def n(name, value=value):
+            return int(counts[name].get(value, 0))
+
+        concluded_n = n("concluded")
+        result[value] = {
+            **common,
+            "declarations_published": n("published"),
+            "declarations_withdrawn": n("withdrawn"),
+            "patents_under_open_licence": int(open_patents.get(value, 0)),
+            "licences_concluded": concluded_n,
+            "licences_free": n("free"),
+            "licences_paid": n("paid"),
+            "fee_volume_fen": int(fee_volume.get(value, 0)),
+            "quick_licence_deal_rate": _share(n("quick"), n("published")),
+            "quick_licence_rate_mature": mature,
+            "overall_conversion": _share(n("licensed"), n("published")),
+            "median_days_to_first_licence": median_first.get(value),
+            "p90_days_to_first_licence": p90_first.get(value),
+            "median_days_notice_to_payment": median_payment.get(value),
+            "recording_compliance": _share(n("recorded"), n("due")),
+            "licences_per_licensed_patent": (round(concluded_n / licensed_patents[value], 2)
+                                             if concluded_n else None),
+        }
+    return result
+
+
+def indicators(frames: Frames, period: Period, *, as_of: datetime | None = None, n_days: int | None = None) -> dict:
+    """Every indicator for one period, as plain JSON-able values (fen as int, shares 0–1, days as float);
+    None where the indicator has nothing to measure (e.g. no declaration published in the period)."""
+    return grouped_indicators(frames, period, None, as_of=as_of, n_days=n_days)[ALL]
 
 
 def _values(frames: Frames, dimension: str) -> list:
@@ -253,13 +384,17 @@ def _values(frames: Frames, dimension: str) -> list:
 
 def breakdown(frames: Frames, period: Period, dimension: str, **kwargs) -> list[dict]:
     """The indicators for each value of one dimension (technology field, sector, holder kind, fee form, grade,
-    region), largest cohort first."""
+    region), largest cohort first: one groupby over the frames (grouped_indicators), whatever the number of
+    values."""
     if dimension not in DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}; one of {', '.join(DIMENSIONS)}")
-    rows = [{"value": value, **indicators(frames.where(dimension, value), period, **kwargs)}
-            for value in _values(frames, dimension)]
-    rows = [r for r in rows if r["declarations_published"] or r["licences_concluded"] or r["fee_volume_fen"]
-            or r["patents_under_open_licence"]]
+    by_value = grouped_indicators(frames, period, dimension, **kwargs)
+    rows = []
+    for value in _values(frames, dimension):
+        figures = by_value[value]
+        if (figures["declarations_published"] or figures["licences_concluded"] or figures["fee_volume_fen"]
+                or figures["patents_under_open_licence"]):
+            rows.append({"value": value, **figures})
     return sorted(rows, key=lambda r: (-r["declarations_published"], -r["licences_concluded"], str(r["value"])))
 
 
@@ -275,29 +410,48 @@ def monthly(frames: Frames, first: date, last: date, **kwargs) -> list[dict]:
 # ------------------------------------------------------------------------------------------------ snapshots
 
 
-def snapshot_month(*, year: int, month: int, force: bool = False, as_of: datetime | None = None):
+# Set in a snapshot's indicators when the dashboard stored a closed month it needed (nobody published it):
+# the trend shows it as computed, and compute_statistics publishes over it without --force.
+STORED_BY = "stored_by"
+STORED_BY_DASHBOARD = "dashboard"
+
+
+def snapshot_is_published(snapshot) -> bool:
+    return snapshot.indicators.get(STORED_BY) != STORED_BY_DASHBOARD
+
+
+def snapshot_month(*, year: int, month: int, force: bool = False, as_of: datetime | None = None,
+                   publish: bool = True, frames: Frames | None = None, n_days: int | None = None):
     """Compute and store the month's snapshot (every indicator and every breakdown), so that published figures
-    stay as published: an existing snapshot is kept unless ``force``. Returns (snapshot, created)."""
+    stay as published: an existing published snapshot is kept unless ``force``. ``publish`` False is the
+    dashboard storing a closed month once instead of computing it on every request (kept whatever exists;
+    marked STORED_BY_DASHBOARD). ``frames``: already read and covering the month (else read for it).
+    Returns (snapshot, created), created also when a publication replaces a dashboard's snapshot."""
     from django.db import transaction
 
     from marketplace.models import StatisticsSnapshot
+    from marketplace.office.cache import statistics_changed
 
-    n_days = quick_licence_days()
+    n_days = n_days or quick_licence_days()
     first = date(year, month, 1)
     with transaction.atomic():
         existing = StatisticsSnapshot.objects.select_for_update().filter(month=first, quick_licence_days=n_days).first()
-        if existing and not force:
+        if existing and not force and (not publish or snapshot_is_published(existing)):
             return existing, False
-        frames = Frames.load()
         period = Period.month(year, month)
+        frames = frames if frames is not None else Frames.load(period=period)
         figures = indicators(frames, period, as_of=as_of, n_days=n_days)
+        if not publish:
+            figures[STORED_BY] = STORED_BY_DASHBOARD
         breakdowns = {dimension: breakdown(frames, period, dimension, as_of=as_of, n_days=n_days)
                       for dimension in DIMENSIONS}
         snapshot, created = StatisticsSnapshot.objects.update_or_create(
             month=first, quick_licence_days=n_days,
             defaults={"indicators": figures, "breakdowns": breakdowns, "computed_at": timezone.now()})
-    return snapshot, created
+        if publish:
+            statistics_changed()  # cached dashboards show the month as published from now on
+    return snapshot, created or (existing is not None and not snapshot_is_published(existing))
 
 
-__all__ = ["DIMENSIONS", "Frames", "Period", "breakdown", "indicators", "monthly", "quick_licence_days",
-           "snapshot_month"]
+__all__ = ["ALL", "DIMENSIONS", "Frames", "Period", "breakdown", "grouped_indicators", "indicators", "monthly",
+           "quick_licence_days", "read_frame", "snapshot_is_published", "snapshot_month"]

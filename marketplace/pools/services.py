@@ -33,6 +33,7 @@ The rules (docs/pools.md explains them with examples; all money integer fen or D
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from calendar import monthrange
 from collections import defaultdict
@@ -489,6 +490,9 @@ class Tape:
     content_sha256: str = ""
     excluded: list[tuple[LicenceFacts, str]] = field(default_factory=list)
     excluded_counts: dict[str, int] = field(default_factory=dict)
+    # A frozen pool's tape and cash flows as Arrow tables, read straight from the stored JSON (pool_frozen_tape):
+    # the exporter writes them without building a frame from the rows.
+    tables: dict | None = None
 
     def summary(self) -> Summary:
         return summarise(self.tape)
@@ -510,14 +514,18 @@ def build_tape(facts: Iterable[LicenceFacts], c: Criteria, *, pool_code: str, ad
                 excluded_counts=chosen.excluded_counts())
 
 
+# One encoder for every row: json.dumps with options builds a new encoder per call (a pool has ~500k rows).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def content_hash(criteria: dict, tape: list[dict], flows: list[dict]) -> str:
-    """SHA-256 of the canonical JSON of the criteria and every stored row (sorted keys, no spaces)."""
+    """SHA-256 of the canonical JSON of the criteria and every stored row (sorted keys, no spaces), each row
+    preceded by a newline and T (tape) or S (schedule)."""
     digest = hashlib.sha256()
-    digest.update(json.dumps(criteria, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
-    for row in tape:
-        digest.update(b"\nT" + json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
-    for row in flows:
-        digest.update(b"\nS" + json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
+    digest.update(_CANONICAL.encode(criteria).encode())
+    for marker, rows in (("\nT", tape), ("\nS", flows)):
+        for start in range(0, len(rows), 20_000):  # hashed in blocks: the same bytes as row by row
+            digest.update("".join(marker + _CANONICAL.encode(row) for row in rows[start:start + 20_000]).encode())
     return digest.hexdigest()
 
 
@@ -738,18 +746,65 @@ def pool_freeze(*, pool: Pool, by: User) -> Pool:
     return pool
 
 
+def frozen_json(*, pool: Pool) -> tuple[list[str], list[str]]:
+    """The frozen pool's stored rows as JSON text, one statement per table: the exposures' tape rows in position
+    order, and the cash flows (the schedules' elements) in position and period order."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(PoolExposure._meta.db_table)
+    if connection.vendor == "postgresql":
+        flows_sql = (f"SELECT f.value::text FROM {table} e CROSS JOIN LATERAL jsonb_array_elements(e.schedule) "  # noqa: S608
+                     "WITH ORDINALITY AS f(value, n) WHERE e.pool_id = %s ORDER BY e.position, f.n")
+    else:
+        flows_sql = (f"SELECT j.value FROM {table} e, json_each(e.schedule) j WHERE e.pool_id = %s "  # noqa: S608
+                     "ORDER BY e.position, j.key")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tape FROM {table} WHERE pool_id = %s ORDER BY position", [pool.pk])  # noqa: S608
+        tape = [text if isinstance(text, str) else json.dumps(text) for (text,) in cursor.fetchall()]
+        cursor.execute(flows_sql, [pool.pk])
+        flows = [text if isinstance(text, str) else json.dumps(text) for (text,) in cursor.fetchall()]
+    return tape, flows
+
+
+def arrow_table(texts: list[str], columns: list[tuple[str, str]]):
+    """JSON objects (one text each) as an Arrow table of ``columns``, parsed by Arrow's JSON reader: integers
+    int64, booleans, dates date32, text and exact decimal strings as strings (blank rather than null), as
+    ``frame`` types them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pajson
+
+    types = {"str": pa.string(), "dec": pa.string(), "int": pa.int64(), "int?": pa.int64(), "bool": pa.bool_(),
+             "date": pa.string()}
+    schema = pa.schema([pa.field(name, types[kind]) for name, kind in columns])
+    if texts:
+        table = pajson.read_json(io.BytesIO("\n".join(texts).encode()), read_options=pajson.ReadOptions(
+            block_size=1 << 24), parse_options=pajson.ParseOptions(explicit_schema=schema,
+                                                                   unexpected_field_behavior="ignore"))
+        table = table.select([name for name, _kind in columns])
+    else:
+        table = schema.empty_table()
+    for index, (name, kind) in enumerate(columns):
+        column = table.column(index)
+        if kind == "date":
+            table = table.set_column(index, pa.field(name, pa.date32()), pc.cast(column, pa.date32()))
+        elif kind in ("str", "dec"):
+            table = table.set_column(index, name, pc.fill_null(column, ""))
+    return table
+
+
 def pool_frozen_tape(*, pool: Pool) -> Tape:
-    """The frozen pool's rows as stored, checked against the content hash (TamperedPool if they differ)."""
-    tape, flows = [], []
-    for row, rows in PoolExposure.objects.filter(pool=pool).order_by("position").values_list(
-            "tape", "schedule").iterator(chunk_size=2000):
-        tape.append(row)
-        flows.extend(rows)
+    """The frozen pool's rows as stored, checked against the content hash (TamperedPool if they differ), with
+    its tape and cash flows also as Arrow tables (``Tape.tables``). Two statements, whatever its size."""
+    tape_json, flow_json = frozen_json(pool=pool)
+    tape, flows = [json.loads(text) for text in tape_json], [json.loads(text) for text in flow_json]
     criteria = Criteria.of(pool).as_json()
     digest = content_hash(criteria, tape, flows)
     if digest != pool.content_sha256:
         raise TamperedPool(f"pool {pool.pk}: stored rows hash to {digest}, sealed as {pool.content_sha256}")
-    return Tape(pool.code, criteria, tape, flows, content_sha256=digest)
+    return Tape(pool.code, criteria, tape, flows, content_sha256=digest,
+                tables={"tape": arrow_table(tape_json, TAPE_COLUMNS), "cash_flows": arrow_table(flow_json,
+                                                                                                SCHEDULE_COLUMNS)})
 
 
 def pools_list() -> list[Pool]:

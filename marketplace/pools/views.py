@@ -104,7 +104,7 @@ def pool_detail(request, pk):
     return render(request, "marketplace/pools/detail.html", {
         "pool": pool, "form": form, "tape": tape, "summary": tape.summary(), "rows": tape.tape[:PREVIEW_ROWS],
         "more_rows": max(0, len(tape.tape) - PREVIEW_ROWS), "reasons": reasons,
-        "formats": [(fmt, PoolExport.Format(fmt).label, exports.get(fmt)) for fmt in PoolTapeExporter.formats],
+        "formats": [(fmt, PoolTapeExporter.labels[fmt], exports.get(fmt)) for fmt in PoolTapeExporter.formats],
     }, status=400 if form is not None and form.errors else 200)
 
 
@@ -147,6 +147,7 @@ def pool_export_status(request, pk):
     percent = int(100 * live["done"] / live["total"]) if live.get("total") else (100 if export.state == "done" else 0)
     return render(request, "marketplace/pools/export.html", {
         "export": export, "pool": export.pool, "percent": percent, "live": live,
+        "format_label": PoolTapeExporter.labels.get(export.fmt, export.fmt),
         "finished": export.state in (PoolExport.State.DONE, PoolExport.State.FAILED)})
 
 

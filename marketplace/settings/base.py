@@ -266,13 +266,20 @@ STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 PLATFORM_FEE_RATE_PROVIDER = "marketplace.fees.selectors.current_platform_fee_rate"
 # Who hears, inside the same transaction, that patents, licences or organisations changed: the marketplace keeps
 # the listings' search documents (and cached pages) in step with them (marketplace/parties/listeners.py).
+# The IP office's cached dashboards (marketplace.office.cache) hear of declarations, licences, payments, grades
+# and holders.
 PATENT_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_patents_changed",
                            "marketplace.listings.cache.listing_cache_patents_changed",
-                           "marketplace.matching.services.matching_index_patents_changed"]
+                           "marketplace.matching.services.matching_index_patents_changed",
+                           "marketplace.office.cache.statistics_changed"]
 LICENCE_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_licences_changed",
-                            "marketplace.listings.cache.listing_cache_invalidate"]
+                            "marketplace.listings.cache.listing_cache_invalidate",
+                            "marketplace.office.cache.statistics_changed"]
 ORGANISATION_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_holders_changed",
-                                 "marketplace.listings.cache.listing_cache_holders_changed"]
+                                 "marketplace.listings.cache.listing_cache_holders_changed",
+                                 "marketplace.office.cache.statistics_changed"]
+DECLARATION_CHANGE_LISTENERS = ["marketplace.office.cache.statistics_changed"]
+PAYMENT_CHANGE_LISTENERS = ["marketplace.office.cache.statistics_changed"]
 
 LOGGING = {
     "version": 1,

@@ -89,17 +89,20 @@ def test_dashboard_benchmark_agrees_with_the_page_on_the_deal_rate(tiny_market):
     assert figure.details["deal_rate_page"] == pytest.approx(quick / published, abs=0.01)
 
 
-def test_the_runner_times_the_pool_tape_through_its_benchmark(monkeypatch):
+def test_the_runner_times_the_pool_tape_through_its_benchmark(db, monkeypatch):
     # At a tiny scale (the runner's default is 100k licences, three times): what is checked is that the
-    # runner finds bench/pool_tape.py and gets a measured figure from it, not its placeholder.
+    # runner finds bench/pool_tape.py and gets measured figures from it, not its placeholder.
     monkeypatch.setenv("BENCH_POOL_LICENCES", "300")
     monkeypatch.setenv("BENCH_REPEATS", "1")
     figures = _run_one("pool_tape", "test")
     assert [figure.name for figure in figures] == [
-        "pool tape of 300 licences to Parquet (select, schedule, DCF, frames, write)"]
-    figure = figures[0]
-    assert figure.value > 0 and figure.baseline > 0 and figure.ratio is not None and figure.samples == 1
-    assert figure.details["exposures"] > 0 and not figure.note
+        "export_pool of a frozen pool of 300 licences to Parquet",
+        "export_pool of a frozen pool of 300 licences to CSV (ZIP of three files)"]
+    for figure in figures:
+        assert figure.value > 0 and figure.baseline > 0 and figure.ratio is not None and figure.samples == 1
+        assert figure.details["exposures"] > 0
+    assert figures[0].goal == "<= 10 s for 100k licences" and figures[1].goal == "<= 20 s for 100k licences"
+    assert "the tape alone as one CSV file" in figures[1].note and figures[1].details["tape_csv_bytes"] > 0
 
 
 @pytest.fixture(scope="module")
@@ -157,12 +160,15 @@ def test_bulk_loading_uses_copy_on_postgresql(db):
     assert Organisation.objects.create(kind="individual", slug="after-copy", name_zh="后", province="北京市").pk > pk
 
 
-def test_pool_tape_benchmark_times_the_tape_and_its_baseline():
+def test_pool_tape_benchmark_exports_a_frozen_pool_and_times_its_baseline(db):
     from bench import pool_tape
+    from marketplace.models.pools import Pool
 
-    figure = pool_tape.benchmark(repeats=1, licences=300)
-    assert figure.value > 0 and figure.baseline > 0 and figure.details["exposures"] > 0
-    assert figure.details["cash_flow_rows"] >= figure.details["exposures"]
+    parquet, zipped_csv = pool_tape.benchmark(repeats=1, licences=300)
+    assert parquet.value > 0 and parquet.baseline > 0 and parquet.details["exposures"] > 0
+    assert parquet.details["cash_flow_rows"] >= parquet.details["exposures"]
+    assert parquet.details["exposures"] == zipped_csv.details["exposures"]
+    assert not Pool.objects.exists()  # the stored pool's exposures point at synthetic licences: it is deleted
 
 
 def test_the_query_mix_covers_both_languages_facets_alone_and_combined_and_every_sort_order(tiny_market):

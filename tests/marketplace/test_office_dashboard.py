@@ -4,6 +4,7 @@ exports (CSV cells neutralised)."""
 
 import io
 from datetime import date
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -104,3 +105,77 @@ def test_the_filter_form_sent_untouched_narrows_nothing(officer, market):
     assert '<option value="" selected>---------</option>' in page.split('name="technology_field"')[1][:200]
     untouched = _get(officer, **MARCH, technology_field="", sector="", holder_kind="", fee_form="", grade="", region="")
     assert '<td data-figure="declarations_published">3</td>' in untouched.content.decode()
+
+
+def _yuan(shown: str) -> Decimal:
+    return Decimal(shown.removeprefix("¥").replace(",", ""))
+
+
+def _figures(client, **params):
+    body = _get(client, **params).content.decode()
+    return {key: body.split(f'<td data-figure="{key}">')[1].split("</td>")[0]
+            for key in ("declarations_published", "licences_concluded", "fee_volume_fen")}
+
+
+def test_a_declaration_a_licence_and_a_payment_are_seen_by_the_next_request(officer, market):
+    from licensing.declarations import services as declarations
+    from licensing.licences import services as licences
+    from licensing.models.licences import Payment
+    from tests.licensing.factories import DeclarationFactory, holder_admin
+    from tests.parties.factories import OrganisationFactory
+
+    before = _figures(officer)  # the default period: the last twelve months, today's included
+    assert before == _figures(officer)
+    draft = DeclarationFactory()
+    declaration = declarations.declaration_publish(declaration=draft, by=holder_admin(draft.holder))
+    published = _figures(officer)
+    assert int(published["declarations_published"]) == int(before["declarations_published"]) + 1
+    licensee = OrganisationFactory(is_licensee=True, is_holder=False)
+    user = MembershipFactory(organisation=licensee).user
+    licence = licences.licence_notice_submit(
+        declaration=declaration, licensee=licensee, by=user, legal_name=licensee.name_zh, uscc=licensee.uscc,
+        contact_name="王经理", contact_email=user.email, contact_phone="", field_of_use="储能",
+        accepted_terms_sha256=declaration.terms_version.sha256)
+    licence = licences.licence_activate(licence=licence)
+    licensed = _figures(officer)
+    assert int(licensed["licences_concluded"]) == int(published["licences_concluded"]) + 1
+    # A royalty invoice paid in full by voucher: no card charge, so no payment service is involved.
+    invoice = Payment.objects.create(licence=licence, purpose=Payment.Purpose.ROYALTY, amount_fen=12_300,
+                                     voucher_fen=12_300, charge_fen=0, state=Payment.State.REQUIRES_PAYMENT)
+    licences.payment_mark_succeeded(payment_id=invoice.pk, intent=None)
+    paid = _figures(officer)
+    assert _yuan(paid["fee_volume_fen"]) == _yuan(licensed["fee_volume_fen"]) + Decimal("123.00")
+
+
+def test_the_board_is_cached_until_the_facts_change_through_the_services(officer, market):
+    from licensing.models import Declaration
+    from marketplace.office.cache import statistics_changed
+
+    assert _figures(officer, **MARCH)["declarations_published"] == "3"
+    # Behind the services' back (no listener hears it) the cached board stays as it was...
+    Declaration.objects.filter(published_at__month=3).update(published_at=None)
+    assert _figures(officer, **MARCH)["declarations_published"] == "3"
+    # ...other filter sets are computed afresh, and any change heard by the listeners renews them all.
+    assert _figures(officer, **MARCH, fee_form="royalty")["declarations_published"] == "0"
+    statistics_changed(declaration_ids=[])
+    assert _figures(officer, **MARCH)["declarations_published"] == "0"
+
+
+def test_closed_months_are_stored_once_and_publishing_one_replaces_what_the_dashboard_stored(officer, market):
+    from marketplace.models import StatisticsSnapshot
+
+    _get(officer, first="2026-02", last="2026-04")
+    stored = {s.month: s for s in StatisticsSnapshot.objects.all()}
+    assert sorted(stored) == [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]
+    assert all(s.indicators["stored_by"] == "dashboard" for s in stored.values())
+    assert stored[date(2026, 3, 1)].indicators["declarations_published"] == 3
+    # A narrowed board reads no snapshot and stores none.
+    _get(officer, first="2026-01", last="2026-01", fee_form="royalty")
+    assert StatisticsSnapshot.objects.count() == 3
+    out = io.StringIO()
+    call_command("compute_statistics", "--month", "2026-03", stdout=out)  # no --force needed over a stored one
+    assert "computed" in out.getvalue()
+    march = StatisticsSnapshot.objects.get(month=date(2026, 3, 1))
+    assert "stored_by" not in march.indicators and march.computed_at > stored[date(2026, 3, 1)].computed_at
+    body = _get(officer, first="2026-02", last="2026-04").content.decode()
+    assert "published snapshot" in body.split('data-month="2026-03"')[1].split("</tr>")[0]

@@ -336,3 +336,46 @@ def test_a_failed_export_is_recorded_and_shown_and_can_be_asked_again(client, of
         client.post(_url("pool_export", pool.pk, "parquet"))
     export.refresh_from_db()
     assert export.state == PoolExport.State.DONE and export.error == ""
+
+
+def test_parquet_types_rates_and_factors_as_decimals_with_their_documented_precision(officer, market):
+    from decimal import Decimal
+
+    pool = pools.pool_freeze(pool=make_pool(officer), by=officer)
+    parts = _archive(PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render("parquet").content)
+    tape = pq.read_table(io.BytesIO(parts["tape.parquet"]))
+    assert str(tape.schema.field("royalty_rate_percent").type) == "decimal128(5, 2)"
+    assert str(tape.schema.field("discount_rate_percent").type) == "decimal128(5, 2)"
+    assert str(tape.schema.field("projected_daily_base_fen").type) == "decimal128(20, 2)"
+    assert set(tape.column("discount_rate_percent").to_pylist()) == {Decimal("10.00")}
+    flows = pq.read_table(io.BytesIO(parts["cash_flows.parquet"]))
+    assert str(flows.schema.field("discount_factor").type) == "decimal128(11, 10)"
+    stored = [row["discount_factor"] for e in pool.exposures.order_by("position") for row in e.schedule]
+    assert [str(f) for f in flows.column("discount_factor").to_pylist()] == stored  # exact, as frozen
+    summary = pq.read_table(io.BytesIO(parts["summary.parquet"]))
+    shares = [s for s in summary.column("share_percent").to_pylist() if s is not None]
+    assert str(summary.schema.field("share_percent").type) == "decimal128(5, 2)" and sum(shares) == Decimal("100.00")
+
+
+def test_the_tape_alone_as_one_csv_file_through_the_command_and_the_web(client, officer, market, tmp_path,
+                                                                        django_capture_on_commit_callbacks):
+    pool = pools.pool_freeze(pool=make_pool(officer), by=officer)
+    zipped = _archive(PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render("csv").content)["tape.csv"]
+    single = PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render("tape_csv")
+    assert single.content == zipped and single.content_type.startswith("text/csv")
+    assert len(list(csv.DictReader(io.StringIO(single.content.decode("utf-8-sig"))))) == 4
+    out = tmp_path / "tape.csv"
+    call_command("export_pool", pool.code, "--format", "tape_csv", "--out", str(out), "--no-progress",
+                 stdout=io.StringIO())
+    assert out.read_bytes() == zipped
+    client.force_login(officer)
+    assert 'data-format="tape_csv"' in client.get(_url("pool_detail", pool.pk)).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_url("pool_export", pool.pk, "tape_csv"))
+    export = PoolExport.objects.get(pool=pool, fmt="tape_csv")
+    with translation.override("en"):
+        assert "CSV, tape only (one file)" in client.get(response["Location"]).content.decode()
+    download = client.get(_url("pool_export_download", export.pk))
+    assert b"".join(download.streaming_content) == zipped
+    assert f'{tape_filename(pool.code, pool.content_sha256, "tape_csv")}' in download["Content-Disposition"]
+    assert tape_filename(pool.code, pool.content_sha256, "tape_csv").endswith(".tape.csv")

@@ -1,4 +1,4 @@
-"""Export a pool's tape: ``manage.py export_pool POOL --format csv|xlsx|parquet --out PATH``."""
+"""Export a pool's tape: ``manage.py export_pool POOL --format csv|xlsx|parquet|tape_csv --out PATH``."""
 
 from pathlib import Path
 
@@ -13,7 +13,8 @@ from marketplace.pools.services import pool_preview
 
 class Command(BaseCommand):
     help = ("Write a pool's tape, cash-flow schedule and summary: CSV or Parquet as a ZIP of three files, XLSX as "
-            "one workbook of three sheets. A frozen pool always gives the same bytes; a draft is computed live.")
+            "one workbook of three sheets; tape_csv writes the tape alone as one CSV file. A frozen pool always "
+            "gives the same bytes; a draft is computed live.")
 
     def add_arguments(self, parser):
         parser.add_argument("pool", help="pool id (e.g. 3) or code (e.g. POOL00003)")
