@@ -108,6 +108,7 @@ class PoolExport(models.Model):
         CSV = "csv", "CSV"
         XLSX = "xlsx", "XLSX"
         PARQUET = "parquet", "Parquet"
+        TAPE_CSV = "tape_csv", _("CSV, tape only (one file)")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting")
