@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 
 from licensing.models import DeclarationState, FeeForm
@@ -87,12 +87,31 @@ def search_counts_forget() -> None:
     _bump_version()
 
 
+class _BumpAfterCommit:
+    """The bump a transaction's document changes make after commit; a class of its own so that a search can
+    tell that its transaction holds document changes not yet committed (``uncommitted_changes``)."""
+
+    def __init__(self, declaration_ids: list[int] | None):
+        self.declaration_ids = declaration_ids
+
+    def __call__(self) -> None:
+        _bump_version(self.declaration_ids)
+
+
+def uncommitted_changes() -> bool:
+    """Whether the open transaction changed search documents: they are visible to it alone and vanish if it
+    rolls back, so what it reads of them must not be kept for other searches (marketplace.search.facets).
+    Read from the transaction's pending on-commit callbacks, which Django drops on rollback."""
+    return connection.in_atomic_block and any(isinstance(entry[1], _BumpAfterCommit)
+                                              for entry in connection.run_on_commit)
+
+
 def _retire_cached_counts(declaration_ids: Iterable[int] | None = None) -> None:
     # Now, so that this transaction's own later searches see its change, and again after commit, because a
     # search in another transaction may meanwhile have cached counts (or read facet columns) without it.
     declaration_ids = None if declaration_ids is None else sorted(set(declaration_ids))
     _bump_version(declaration_ids)
-    transaction.on_commit(lambda: _bump_version(declaration_ids))
+    transaction.on_commit(_BumpAfterCommit(declaration_ids))
 
 
 def _licensed() -> Exists:

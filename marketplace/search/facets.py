@@ -30,7 +30,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import connection
 
 from marketplace.models import ListingDocument
-from marketplace.search.documents import search_changes
+from marketplace.search.documents import search_changes, uncommitted_changes
 
 _EPOCH = date(1970, 1, 1)
 # Columns held as codes (an int per document, the values in a list); "ipc" is counted by section.
@@ -210,6 +210,16 @@ def facet_columns(version: int) -> FacetColumns:
     with each version: marketplace.search.documents.search_changes), or all documents when that is not known
     or too many changed."""
     global _current
+    if uncommitted_changes():
+        # This transaction sees its own document changes, which vanish if it rolls back (and no change record
+        # says so then): a copy that includes them serves this search only and is never kept.
+        current = _current
+        changed = search_changes(current.version, version) if current is not None else None
+        if current is not None and current.version == version:
+            return current
+        if changed is not None and len(changed) <= UPDATE_AT_MOST:
+            return current.updated(version, changed)
+        return FacetColumns(version)
     columns = _current
     if columns is not None and columns.version == version:
         return columns
