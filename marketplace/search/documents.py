@@ -27,7 +27,8 @@ from marketplace.listings.text import segment
 from marketplace.models import ListingDocument, PatentListingPage
 from patents.inventory.fields import FIELDS_BY_NUMBER
 
-SEARCH_VERSION_KEY = "marketplace:search:version"
+# A counter (an earlier release kept a random token under "marketplace:search:version", which incr refuses).
+SEARCH_VERSION_KEY = "marketplace:search:version-counter"
 SEARCH_CHANGES_KEY = "marketplace:search:changes:{}"
 EVERYTHING = "everything"
 CHANGES_KEPT_SECONDS = 3600

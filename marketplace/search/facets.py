@@ -214,9 +214,9 @@ def facet_columns(version: int) -> FacetColumns:
         # This transaction sees its own document changes, which vanish if it rolls back (and no change record
         # says so then): a copy that includes them serves this search only and is never kept.
         current = _current
-        changed = search_changes(current.version, version) if current is not None else None
         if current is not None and current.version == version:
             return current
+        changed = search_changes(current.version, version) if current is not None else None
         if changed is not None and len(changed) <= UPDATE_AT_MOST:
             return current.updated(version, changed)
         return FacetColumns(version)
