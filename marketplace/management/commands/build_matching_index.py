@@ -4,8 +4,8 @@ before a scheduled ``refresh_matches`` (and after deploying a new tokenizer); be
 editing and withdrawing listings fold them in."""
 
 from django.core.management.base import BaseCommand
-from tqdm import tqdm
 
+from marketplace.management.progress import progress_bar
 from marketplace.matching.index import matching_index_rebuild
 
 
@@ -16,10 +16,6 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
 
     def handle(self, *args, **options):
-        with tqdm(unit="listing", desc="matching index", disable=options["no_progress"], file=self.stderr) as bar:
-            def progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.update(done - bar.n)
-
+        with progress_bar(self, unit="listing", desc="matching index", disable=options["no_progress"]) as progress:
             index = matching_index_rebuild(progress=progress)
         self.stdout.write(f"{index.fitted_listings} listings, {len(index.terms)} words, fit {index.content_hash[:12]}")

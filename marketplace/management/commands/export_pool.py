@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from marketplace.exceptions import TamperedPool
+from marketplace.management.progress import progress_bar
 from marketplace.models.pools import Pool
 from marketplace.pools.exports import PoolTapeExporter
 from marketplace.pools.services import pool_preview
@@ -38,13 +38,8 @@ class Command(BaseCommand):
             raise CommandError(f"POOL: {exc}") from exc
         if not pool.is_frozen:
             self.stderr.write(f"{pool.code} is a draft: the tape is computed from today's data and is not sealed.")
-        bar = tqdm(total=exporter.total_rows, unit="rows", disable=options["no_progress"], file=self.stderr)
-
-        def progress(done, total):
-            bar.update(done - bar.n)
-
-        with out.open("wb") as handle:
+        with (progress_bar(self, unit="rows", total=exporter.total_rows, disable=options["no_progress"]) as progress,
+              out.open("wb") as handle):
             exporter.write(options["format"], handle, progress=progress)
-        bar.close()
         self.stdout.write(f"{pool.code}: {len(exporter.tape.tape)} exposures, "
                           f"{len(exporter.tape.schedule)} cash-flow rows → {out} ({out.stat().st_size} bytes)")

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from licensing.models import Declaration
+from marketplace.management.progress import progress_bar
 from marketplace.matching.index import matching_index_rebuild
 from marketplace.matching.services import listing_matches_refresh, needs_matches_refresh, stale_subjects
 
@@ -19,11 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # The matching index is fitted once per refresh (listings whose text is unchanged are not segmented
         # again); the needs are then ranked in batches against it.
-        with tqdm(unit="listing", desc="matching index", disable=options["no_progress"], file=self.stderr) as bar:
-            def progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.update(done - bar.n)
-
+        with progress_bar(self, unit="listing", desc="matching index", disable=options["no_progress"]) as progress:
             matching_index_rebuild(progress=progress)
         need_ids, declaration_ids = stale_subjects()
         # Each side refreshes on its own (no cascade): this command goes over both sides anyway.

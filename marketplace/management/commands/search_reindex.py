@@ -2,8 +2,8 @@
 dump made without them, or to mend them at any time. Searches keep reading the old documents until it commits."""
 
 from django.core.management.base import BaseCommand
-from tqdm import tqdm
 
+from marketplace.management.progress import progress_bar
 from marketplace.search.documents import listing_documents_rebuild
 
 
@@ -14,12 +14,6 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="No progress bar (for logs).")
 
     def handle(self, *args, **options):
-        bar = tqdm(unit="listings", disable=options["no_progress"], file=self.stderr)
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        written = listing_documents_rebuild(progress=progress)
-        bar.close()
+        with progress_bar(self, unit="listings", disable=options["no_progress"]) as progress:
+            written = listing_documents_rebuild(progress=progress)
         self.stdout.write(f"{written} listing(s) indexed for search")
