@@ -2,7 +2,8 @@
 # The whole suite, as `make test` runs it: installs what is missing (apt: postgresql, chromium; pip into
 # .venv), starts a throwaway PostgreSQL cluster on 127.0.0.1, then runs in order: check,
 # makemigrations --check, ruff, check --deploy on production settings, pytest on SQLite and pytest on
-# PostgreSQL (side by side), browser tests in headless Chromium (on PostgreSQL). Prints each step's wall time and the
+# PostgreSQL (side by side), then browser tests in headless Chromium and the reliability checks (both on
+# PostgreSQL, side by side). Prints each step's wall time and the
 # total. Stops what it started, even on failure; exits non-zero if any step failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -88,29 +89,38 @@ collect() {  # collect NAME LOG PID
 }
 echo "== pytest on SQLite and on PostgreSQL, side by side"
 side_by_side "pytest on SQLite" "$OUT/sqlite.log" env MEDIA_ROOT="$TMP/media-sqlite" \
-  PRIVATE_MEDIA_ROOT="$TMP/private-media-sqlite" $BIN/pytest -m "not browser" -p no:cacheprovider \
-  --junitxml="$OUT/sqlite.xml" -q
+  PRIVATE_MEDIA_ROOT="$TMP/private-media-sqlite" $BIN/pytest -m "not browser and not reliability" \
+  -p no:cacheprovider --junitxml="$OUT/sqlite.xml" -q
 sqlite_pid=$!
 side_by_side "pytest on PostgreSQL" "$OUT/postgresql.log" env DATABASE_URL="$PG_URL" MEDIA_ROOT="$TMP/media-pg" \
-  PRIVATE_MEDIA_ROOT="$TMP/private-media-pg" $BIN/pytest -m "not browser" -p no:cacheprovider \
-  --junitxml="$OUT/postgresql.xml" -q
+  PRIVATE_MEDIA_ROOT="$TMP/private-media-pg" $BIN/pytest -m "not browser and not reliability" \
+  -p no:cacheprovider --junitxml="$OUT/postgresql.xml" -q
 postgresql_pid=$!
 collect "pytest on SQLite" "$OUT/sqlite.log" $sqlite_pid
 collect "pytest on PostgreSQL" "$OUT/postgresql.log" $postgresql_pid
 # The browser tests run against PostgreSQL: their live server answers from its own thread while the test
-# writes, which SQLite's single writer turns into "database table is locked" under load.
-step "browser tests (headless Chromium, PostgreSQL)" env DATABASE_URL="$PG_URL" $BIN/pytest -m browser \
-  -p no:cacheprovider --junitxml="$OUT/browser.xml" -q
-
+# writes, which SQLite's single writer turns into "database table is locked" under load. Beside them, the
+# reliability checks (API fuzzing, faults, restore drill, load run: tests/reliability), which serve the project
+# from their own processes and clusters; their pytest database has its own name on the shared cluster.
+echo "== browser tests and reliability checks, side by side"
+side_by_side "browser tests (headless Chromium, PostgreSQL)" "$OUT/browser.log" env DATABASE_URL="$PG_URL" \
+  $BIN/pytest -m browser -p no:cacheprovider --junitxml="$OUT/browser.xml" -q
+browser_pid=$!
+side_by_side "reliability checks (PostgreSQL)" "$OUT/reliability.log" env DATABASE_URL="${PG_URL%/*}/reliability" \
+  PGBIN="$PGBIN" MEDIA_ROOT="$TMP/media-reliability" PRIVATE_MEDIA_ROOT="$TMP/private-media-reliability" \
+  $BIN/pytest -m reliability -p no:cacheprovider --junitxml="$OUT/reliability.xml" -q
+reliability_pid=$!
+collect "browser tests (headless Chromium, PostgreSQL)" "$OUT/browser.log" $browser_pid
+collect "reliability checks (PostgreSQL)" "$OUT/reliability.log" $reliability_pid
 echo
 echo "== summary"
 printf '%s\n' "${summary[@]}"
 printf '%-6s  %8s  %s\n' "" "$(duration $((SECONDS - STARTED)))" "all steps"
 printf '%-6s  %8s  %s\n' "" "$(duration "$SECONDS")" "in all, with installing and starting PostgreSQL"
-for run in sqlite postgresql browser; do
+for run in sqlite postgresql browser reliability; do
   [ -f "$OUT/$run.xml" ] && printf '%-11s %s\n' "$run:" "$(counts "$OUT/$run.xml")"
 done
-$BIN/python scripts/junit_counts.py --total "$OUT"/sqlite.xml "$OUT"/postgresql.xml "$OUT"/browser.xml
+$BIN/python scripts/junit_counts.py --total "$OUT"/sqlite.xml "$OUT"/postgresql.xml "$OUT"/browser.xml "$OUT"/reliability.xml
 if [ ${#failed[@]} -gt 0 ]; then
   echo "failed steps: ${failed[*]}"
   exit 1
