@@ -8,9 +8,9 @@ import time
 
 from tests.reliability.traffic import Plan, Recorder, browsing_paths, declarations_to_license, query, run, summary, write_report
 
-VISITORS, VISITS = 2, 70  # anonymous clients and the requests each makes
-LICENSEES = {"licensee@demo.test": 3, "startup@demo.test": 3}  # licences each licensee takes
-LICENSEE_VISITS = 40
+VISITORS, VISITS = 2, 60  # anonymous clients and the requests each makes
+LICENSEES = {"licensee@demo.test": 2, "startup@demo.test": 2}  # licences each licensee takes
+LICENSEE_VISITS = 24  # requests browsing and searching of each licensee, between its licences
 
 
 def test_a_bounded_load_of_browsing_searching_and_licensing_ends_without_an_error(shared_site):

@@ -16,6 +16,7 @@ import re
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -247,10 +248,13 @@ class Plan:
     licensee_visits: int = 30  # browsing and searching requests per licensee client, besides its licences
     attempts: int = 1  # tries per step of a licence (more when failures are expected)
     timeout: float = 30
+    enough: Callable[[], bool] | None = None  # visitors stop before `visits` once this says so (a count reached)
 
 
-def _visit(client: Client, paths: list[tuple[str, str]], count: int, offset: int) -> None:
+def _visit(client: Client, paths: list[tuple[str, str]], count: int, offset: int, enough=None) -> None:
     for i in range(count):
+        if enough is not None and enough():
+            return
         kind, path = paths[(offset + i) % len(paths)]
         client.request(kind, "GET", path)
 
@@ -265,7 +269,7 @@ def run(plan: Plan, recorder: Recorder, *, on_progress=None) -> list[BaseExcepti
 
     def visitor(number: int) -> None:
         client = Client(f"visitor-{number}", plan.base, recorder, stripe_url=plan.stripe_url, timeout=plan.timeout)
-        _visit(client, mix, plan.visits, offset=number * 7)
+        _visit(client, mix, plan.visits, offset=number * 7, enough=plan.enough)
 
     def licensee(number: int, email: str, declarations: list[int]) -> None:
         client = Client(f"licensee-{number}", plan.base, recorder, stripe_url=plan.stripe_url, timeout=plan.timeout)
