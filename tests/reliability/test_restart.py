@@ -57,6 +57,7 @@ def test_requests_during_a_postgresql_restart_fail_cleanly_and_the_site_recovers
         "restart_seconds": round(restart["ended"] - restart["began"], 2),
         "requests_during_restart": len(during), "failed_requests": len(failed),
         "failed_statuses": sorted({o.status for o in failed}, key=str),
+        "failed_by_kind": {kind: sum(o.kind == kind for o in failed) for kind in sorted({o.kind for o in failed})},
         "slowest_failure_ms": round(max((o.seconds for o in failed), default=0) * 1000, 1),
         "requests_after_restart": len(after),
         # From PostgreSQL accepting connections again to the end of the last failed request (0: none after it).

@@ -17,7 +17,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
@@ -330,10 +330,6 @@ def write_report(name: str, report: dict) -> Path:
     return out
 
 
-def outcome_dicts(outcomes: list[Outcome]) -> list[dict]:
-    return [asdict(o) for o in outcomes]
-
-
 def query(site, sql: str, params: list | None = None) -> list[tuple]:
     """Rows from the site's database (with parameters, which the cluster's `execute` does not take)."""
     with psycopg.connect(site.cluster.url(site.database), autocommit=True) as conn:
@@ -341,8 +337,8 @@ def query(site, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def declarations_to_license(site, wanted: dict[str, int]) -> dict[str, list[int]]:
-    """For each licensee (demo e-mail -> how many), payable declarations its organisation holds no licence on yet,
-    none given to two licensees (so a check does not depend on what an earlier one took on the shared site)."""
+    """For each licensee (demo e-mail -> how many), payable declarations its organisation holds no licence on yet
+    (so a check does not depend on what an earlier one took on the shared site)."""
     payable = payable_declarations(site.server.url)
     chosen: dict[str, list[int]] = {}
     for email, count in wanted.items():
