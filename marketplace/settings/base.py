@@ -103,6 +103,9 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# With persistent connections, check a reused one at the start of each request: after a database restart the
+# worker's old connection is dead, and without the check the first request of every worker fails on it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The embedded engine, tuned per connection: WAL lets pages be read while an import or a payment writes;
     # a 64 MiB page cache and a 256 MiB memory map keep the search documents and their full-text index in

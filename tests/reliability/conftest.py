@@ -106,3 +106,24 @@ def deploy(cluster, seeded_database, stripe_stand_in, reliability_root):
     yield make
     for deployment in made:
         deployment.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_site(cluster, seeded_database, stripe_stand_in, reliability_root) -> Deployment:
+    """One served copy of the demo shared by the load, restart and backup checks (test_load.py, test_restart.py,
+    test_backup_restore.py): starting gunicorn on a loaded machine costs more than each of them does with it.
+    Persistent, health-checked connections as in production (marketplace/settings/production.py). Each check takes
+    its licences on declarations its licensees have not licensed yet, so it does not depend on the others' runs."""
+    name = f"site_{next(_numbers)}"
+    workdir = reliability_root / name
+    env = project_env(cluster.url(name), stripe_stand_in.url, workdir, CONN_MAX_AGE="60", CONN_HEALTH_CHECKS="true")
+    cluster.clone(seeded_database, name)
+    # The files the demo uploaded (its inventories, in the private media) go with its database, as on a server.
+    for folder in ("media", "private-media"):
+        if (reliability_root / "seed" / folder).exists():
+            shutil.copytree(reliability_root / "seed" / folder, workdir / folder, dirs_exist_ok=True)
+    site = Deployment(cluster, name, env, workdir, Served(env, workdir, 2))
+    site.server.start()
+    stripe_stand_in.send_webhooks_to(site.server, name)
+    yield site
+    site.stop()
