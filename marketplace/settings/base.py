@@ -131,6 +131,9 @@ TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks.backe
 # Inventory files: the web upload limit and the limit of the import service itself (the CLI).
 INVENTORY_MAX_UPLOAD_MB = env.int("INVENTORY_MAX_UPLOAD_MB", default=50)
 INVENTORY_MAX_FILE_MB = env.int("INVENTORY_MAX_FILE_MB", default=1024)
+# Only where the database has no advisory locks (SQLite): a batch running longer than this is taken as
+# abandoned by a lost worker (patents/inventory/liveness.py; on PostgreSQL the worker's own lock tells).
+INVENTORY_RUN_TIMEOUT_HOURS = env.int("INVENTORY_RUN_TIMEOUT_HOURS", default=6)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 AUTH_USER_MODEL = "parties.User"
