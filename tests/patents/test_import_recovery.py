@@ -5,6 +5,7 @@ running worker holds the batch's advisory lock (patents/inventory/liveness.py); 
 
 The worker killed for real, mid-import, is tests/reliability/test_faults.py."""
 
+import time
 from datetime import timedelta
 
 import psycopg
@@ -106,8 +107,11 @@ def test_on_postgresql_a_batch_a_live_worker_runs_is_left_alone_however_old():
         assert inventory_batch_recover(batch=batch).status == InventoryBatch.Status.RUNNING
         assert inventory_batches_recover() == []
     finally:
-        worker.close()  # the worker's connection goes: its lock with it
-    assert inventory_batch_recover(batch=batch).status == InventoryBatch.Status.FAILED
+        worker.close()  # the worker's connection goes: its lock with it, once the server's backend has exited
+    deadline = time.monotonic() + 10
+    while inventory_batch_recover(batch=batch).status != InventoryBatch.Status.FAILED:
+        assert time.monotonic() < deadline, "the lock of a closed connection was never released"
+        time.sleep(0.05)
 
 
 def test_finished_and_queued_batches_are_never_touched(settings):
