@@ -226,8 +226,15 @@ def _cancel_intent_quietly(intent_id: str) -> None:
 
 def payment_pay_with_card(*, payment: Payment, token_id: str) -> dict:
     """Confirm the PaymentIntent with the card Stripe.js tokenised. Returns what the page does next:
-    {"status": "succeeded" | "requires_action" | "failed", "client_secret", "message"}."""
-    payment, client_secret = payment_start(payment=payment)
+    {"status": "succeeded" | "requires_action" | "failed" | "error", "client_secret", "message"}. When Stripe
+    cannot be reached (down, timing out) the payment stays as it was and the buyer is told so; the next attempt
+    finds the stored intent again and settles it if the card was charged after all."""
+    try:
+        payment, client_secret = payment_start(payment=payment)
+    except stripe.StripeError as exc:  # nothing was sent to be charged yet
+        logger.warning("stripe error starting payment %s: %s", payment.pk, exc)
+        return {"status": "error", "client_secret": "",
+                "message": _("The payment service is not reachable right now; nothing was charged. Please try again.")}
     if payment.state in PAID_STATES:
         return {"status": "succeeded", "client_secret": "", "message": ""}
     try:
@@ -237,9 +244,13 @@ def payment_pay_with_card(*, payment: Payment, token_id: str) -> dict:
         payment_mark_failed(payment_id=payment.pk, message=message, intent_id=payment.stripe_payment_intent_id)
         return {"status": "failed", "client_secret": client_secret, "message": message}
     except stripe.StripeError as exc:
+        # The confirmation may have reached Stripe before the connection failed: the outcome is unknown here,
+        # and the webhook or the next attempt (payment_start reads the intent first) settles a charge.
         logger.warning("stripe error on payment %s: %s", payment.pk, exc)
         return {"status": "error", "client_secret": client_secret,
-                "message": _("The payment service is not reachable right now; nothing was charged. Please try again.")}
+                "message": _("The payment service did not answer. If your card was charged, the payment is "
+                             "recorded as soon as the payment service confirms it; otherwise please try again in a "
+                             "few minutes.")}
     return _follow(payment, intent)
 
 

@@ -9,7 +9,10 @@ from django.conf import settings
 
 def client() -> stripe.StripeClient:
     base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else {}
-    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, base_addresses=base, max_network_retries=2)
+    # A bounded timeout (settings.STRIPE_TIMEOUT): the library's 80 s default outlives the web worker.
+    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, base_addresses=base,
+                               max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+                               http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT))
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,9 @@ TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks.backe
 # Inventory files: the web upload limit and the limit of the import service itself (the CLI).
 INVENTORY_MAX_UPLOAD_MB = env.int("INVENTORY_MAX_UPLOAD_MB", default=50)
 INVENTORY_MAX_FILE_MB = env.int("INVENTORY_MAX_FILE_MB", default=1024)
+# Only where the database has no advisory locks (SQLite): a batch running longer than this is taken as
+# abandoned by a lost worker (patents/inventory/liveness.py; on PostgreSQL the worker's own lock tells).
+INVENTORY_RUN_TIMEOUT_HOURS = env.int("INVENTORY_RUN_TIMEOUT_HOURS", default=6)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 AUTH_USER_MODEL = "parties.User"
@@ -262,6 +265,11 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+# Seconds per request to Stripe, and retries of a failed connection (the library's own default is 80 s): a
+# Stripe that stops answering must give the buyer a message before gunicorn's 30 s worker timeout kills the
+# request, so 3 attempts x 8 s plus the library's back-off (~1.5 s) stay under it.
+STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=8.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # The function licensing asks for the platform fee rate (percent) when a payment succeeds; the rate is stored
 # on the payment. A setting rather than an argument because payments succeed inside licensing (webhook, the
 # buyer's return), where no marketplace service is on the call stack to pass it in; a setting rather than an

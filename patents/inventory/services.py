@@ -14,10 +14,12 @@ from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from marketplace.parties import listeners
 from marketplace.parties.models import Organisation, User
-from patents.inventory import bulk, progress
+from patents.inventory import bulk, liveness, progress
 from patents.inventory.exports import InventoryErrorsExporter
 from patents.inventory.grading import grade_frame
 from patents.inventory.importing import InventoryFileError, map_headers, open_table, validate
@@ -105,22 +107,76 @@ def _run(batch: InventoryBatch, on_progress, max_bytes: int, today: date, chunk_
         if on_progress:
             on_progress(stage, done, total)
 
-    batch.status, batch.started_at = InventoryBatch.Status.RUNNING, timezone.now()
-    batch.save(update_fields=["status", "started_at"])
-    try:
-        tick("reading", 0, 0)
-        with batch.file.open("rb") as f:
-            # The storage's own file, not the FieldFile proxy: pandas reads a proxy without a `mode` as text
-            # in UTF-8, whatever encoding it is told.
-            return _import(batch, f.file, size=batch.file.size, max_bytes=max_bytes, today=today, tick=tick,
-                           chunk_rows=chunk_rows)
-    except Exception as exc:
-        logger.exception("inventory batch %s failed", batch.pk)
-        batch.status, batch.message, batch.finished_at = InventoryBatch.Status.FAILED, str(exc)[:2000], timezone.now()
+    # Held from before "running" is written until the outcome is: a batch that says running without it has
+    # lost its worker (inventory_batches_recover).
+    with liveness.running(batch.pk):
+        batch.status, batch.started_at = InventoryBatch.Status.RUNNING, timezone.now()
+        batch.save(update_fields=["status", "started_at"])
+        try:
+            tick("reading", 0, 0)
+            with batch.file.open("rb") as f:
+                # The storage's own file, not the FieldFile proxy: pandas reads a proxy without a `mode` as text
+                # in UTF-8, whatever encoding it is told.
+                return _import(batch, f.file, size=batch.file.size, max_bytes=max_bytes, today=today, tick=tick,
+                               chunk_rows=chunk_rows)
+        except Exception as exc:
+            logger.exception("inventory batch %s failed", batch.pk)
+            batch.status, batch.message, batch.finished_at = (InventoryBatch.Status.FAILED, str(exc)[:2000],
+                                                              timezone.now())
+            batch.save(update_fields=["status", "message", "finished_at"])
+            raise
+        finally:
+            progress.clear("inventory", batch.pk)
+
+
+def inventory_batch_recover(*, batch: InventoryBatch) -> InventoryBatch:
+    """A batch that says running but whose worker is gone (killed, out of memory, machine lost) is marked
+    failed with a message for the holder, and so is its task. Its patents were written in one transaction
+    with its outcome, which the lost worker never committed: nothing of the file was imported. A batch still
+    being run, or finished, is returned as it is."""
+    if batch.status != InventoryBatch.Status.RUNNING:
+        return batch
+    with liveness.unattended(batch.pk, batch.started_at) as abandoned:
+        if not abandoned:
+            return batch
+        batch.refresh_from_db()
+        if batch.status != InventoryBatch.Status.RUNNING:  # it finished just before we looked
+            return batch
+        with translation.override(batch.language):
+            batch.message = _("The import was interrupted: the background worker running it stopped before it "
+                              "finished, and nothing from the file was imported. Please upload the file again.")
+        batch.status, batch.finished_at = InventoryBatch.Status.FAILED, timezone.now()
         batch.save(update_fields=["status", "message", "finished_at"])
-        raise
-    finally:
-        progress.clear("inventory", batch.pk)
+        _fail_lost_task(batch)
+    logger.warning("inventory batch %s: its worker was lost; marked failed", batch.pk)
+    progress.clear("inventory", batch.pk)
+    return batch
+
+
+def inventory_batches_recover() -> list[int]:
+    """Recover every running batch whose worker is gone (`manage.py recover_inventory_batches`, for the
+    scheduler; the batch page also recovers the batch it shows). Returns the ids marked failed."""
+    recovered = []
+    for batch in InventoryBatch.objects.filter(status=InventoryBatch.Status.RUNNING).order_by("pk"):
+        if inventory_batch_recover(batch=batch).status == InventoryBatch.Status.FAILED:
+            recovered.append(batch.pk)
+    return recovered
+
+
+class WorkerLost(Exception):
+    """Recorded on the task of a batch whose worker died while running it."""
+
+
+# The task that runs a batch (patents.inventory.tasks imports this module, so named here, not imported).
+RUN_BATCH_TASK = "patents.inventory.tasks.run_inventory_batch"
+
+
+def _fail_lost_task(batch: InventoryBatch) -> None:
+    # django-tasks-db would show the task as running forever; no worker will ever pick a running task again.
+    lost = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, task_path=RUN_BATCH_TASK,
+                                       args_kwargs__args__0=batch.pk)
+    for task in lost:
+        task.set_failed(WorkerLost(f"the worker running inventory batch {batch.pk} stopped"))
 
 
 def _file_rejected(batch: InventoryBatch, exc: InventoryFileError) -> ImportSummary:
@@ -169,16 +225,24 @@ def _import(batch: InventoryBatch, file, *, size: int, max_bytes: int, today: da
             transaction.set_rollback(True)  # nothing of this file is kept
         elif writer is not None:
             writer.finish(tick)
+            # The outcome commits with the patents: a worker lost before the commit leaves neither, and the
+            # batch that still says running is known to have imported nothing (inventory_batch_recover).
+            batch.total_rows = total
+            return _finish(batch, writer.counts(), _joined(error_parts), total)
     if file_error is not None:
         return _file_rejected(batch, file_error)
-    errors = (pd.concat(error_parts, ignore_index=True) if error_parts
-              else pd.DataFrame(columns=["row", "column", "value", "reason"]))
+    errors = _joined(error_parts)
     batch.total_rows = total
     if rejected:
         rows = len(set(errors["row"].astype(int)) - {0})
         return _finish_rejected(batch, errors, total=total,
                                 message=_("%(n)d row(s) have errors; nothing was imported.") % {"n": rows})
     return _finish(batch, writer.counts(), errors, total)
+
+
+def _joined(error_parts: list[pd.DataFrame]) -> pd.DataFrame:
+    return (pd.concat(error_parts, ignore_index=True) if error_parts
+            else pd.DataFrame(columns=["row", "column", "value", "reason"]))
 
 
 def _ownership_errors(rows: pd.DataFrame, found: pd.DataFrame, holder: Organisation) -> pd.DataFrame:

@@ -168,13 +168,14 @@ def _status(batch: InventoryBatch) -> dict:
 
 @login_required
 def batch_detail(request, pk):
-    batch = _batch_for(request, pk)
+    # A batch whose worker died says so here rather than "running" forever.
+    batch = services.inventory_batch_recover(batch=_batch_for(request, pk))
     return render(request, "patents/batch_detail.html", {"batch": batch, "status": _status(batch)})
 
 
 @login_required
 def batch_status(request, pk):
-    return JsonResponse(_status(_batch_for(request, pk)))
+    return JsonResponse(_status(services.inventory_batch_recover(batch=_batch_for(request, pk))))
 
 
 @login_required

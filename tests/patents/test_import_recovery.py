@@ -1,0 +1,151 @@
+"""An import whose worker died (issue 21, faults): the batch would say "running" forever, since django-tasks-db
+never notices a lost worker. The batch page and `manage.py recover_inventory_batches` mark it failed with a
+message for the holder, and its task too; a batch a live worker still runs is left alone. On PostgreSQL the
+running worker holds the batch's advisory lock (patents/inventory/liveness.py); on SQLite age decides.
+
+The worker killed for real, mid-import, is tests/reliability/test_faults.py."""
+
+import time
+from datetime import timedelta
+
+import psycopg
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from patents.inventory import liveness
+from patents.inventory.services import (
+    RUN_BATCH_TASK,
+    inventory_batch_create,
+    inventory_batch_recover,
+    inventory_batch_run,
+    inventory_batches_recover,
+)
+from patents.inventory.tasks import run_inventory_batch
+from patents.models import InventoryBatch, Patent
+from tests.parties.factories import HolderFactory, MembershipFactory
+from tests.patents.factories import cn_application_number, inventory_csv
+
+pytestmark = pytest.mark.django_db
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only (DATABASE_URL)")
+
+
+def _file() -> bytes:
+    return inventory_csv([{"number": cn_application_number(n), "title": f"一种储能装置 {n}", "kind": "invention",
+                           "filing_date": "2021-03-15"} for n in (1, 2)])
+
+
+def _running_batch(*, hours_ago: float, holder=None) -> InventoryBatch:
+    """A batch a worker claimed and started `hours_ago` (what the worker writes first), with its task."""
+    batch = inventory_batch_create(holder=holder or HolderFactory(), run_by=None, source=InventoryBatch.Source.WEB,
+                                   filename="inventory.csv", content=_file(), language="en")
+    started = timezone.now() - timedelta(hours=hours_ago)
+    InventoryBatch.objects.filter(pk=batch.pk).update(status=InventoryBatch.Status.RUNNING, started_at=started)
+    DBTaskResult.objects.create(status=TaskResultStatus.RUNNING, task_path=RUN_BATCH_TASK, started_at=started,
+                                args_kwargs={"args": [batch.pk], "kwargs": {}}, backend_name="default",
+                                queue_name="default", worker_ids=["lost-worker"])
+    batch.refresh_from_db()
+    return batch
+
+
+def _task(batch: InventoryBatch) -> DBTaskResult:
+    return DBTaskResult.objects.get(args_kwargs__args__0=batch.pk)
+
+
+def _held_elsewhere(batch: InventoryBatch) -> psycopg.Connection:
+    """Another session (a live worker) holding the batch's lock."""
+    settings = connection.settings_dict
+    other = psycopg.connect(dbname=settings["NAME"], user=settings["USER"], password=settings["PASSWORD"],
+                            host=settings["HOST"], port=settings["PORT"] or None, autocommit=True)
+    other.execute("SELECT pg_advisory_lock(%s, %s)", (liveness.LOCK_SPACE, batch.pk))
+    return other
+
+
+def test_the_task_named_for_lost_batches_is_the_task_that_runs_them():
+    assert run_inventory_batch.module_path == RUN_BATCH_TASK
+
+
+def test_a_batch_whose_worker_is_gone_is_marked_failed_with_a_message_and_so_is_its_task(settings):
+    batch = _running_batch(hours_ago=settings.INVENTORY_RUN_TIMEOUT_HOURS + 1)
+
+    recovered = inventory_batch_recover(batch=batch)
+
+    batch.refresh_from_db()
+    assert recovered.status == batch.status == InventoryBatch.Status.FAILED
+    assert batch.message.startswith("The import was interrupted") and "upload the file again" in batch.message
+    assert batch.finished_at is not None
+    task = _task(batch)
+    assert task.status == TaskResultStatus.FAILED
+    assert task.exception_class_path == "patents.inventory.services.WorkerLost"
+    assert Patent.objects.count() == 0
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="on PostgreSQL the lock decides, not age")
+def test_without_advisory_locks_a_recent_running_batch_is_left_alone(settings):
+    batch = _running_batch(hours_ago=settings.INVENTORY_RUN_TIMEOUT_HOURS - 1)
+
+    assert inventory_batch_recover(batch=batch).status == InventoryBatch.Status.RUNNING
+    assert _task(batch).status == TaskResultStatus.RUNNING
+
+
+@on_postgresql
+def test_on_postgresql_a_batch_just_started_by_a_worker_that_died_is_recovered_at_once():
+    batch = _running_batch(hours_ago=0)
+
+    assert inventory_batch_recover(batch=batch).status == InventoryBatch.Status.FAILED
+
+
+@on_postgresql
+def test_on_postgresql_a_batch_a_live_worker_runs_is_left_alone_however_old():
+    batch = _running_batch(hours_ago=100)
+    worker = _held_elsewhere(batch)
+    try:
+        assert inventory_batch_recover(batch=batch).status == InventoryBatch.Status.RUNNING
+        assert inventory_batches_recover() == []
+    finally:
+        worker.close()  # the worker's connection goes: its lock with it, once the server's backend has exited
+    deadline = time.monotonic() + 10
+    while inventory_batch_recover(batch=batch).status != InventoryBatch.Status.FAILED:
+        assert time.monotonic() < deadline, "the lock of a closed connection was never released"
+        time.sleep(0.05)
+
+
+def test_finished_and_queued_batches_are_never_touched(settings):
+    done = inventory_batch_create(holder=HolderFactory(), run_by=None, source=InventoryBatch.Source.WEB,
+                                  filename="inventory.csv", content=_file(), language="en")
+    inventory_batch_run(batch=done)
+    queued = inventory_batch_create(holder=HolderFactory(), run_by=None, source=InventoryBatch.Source.WEB,
+                                    filename="inventory.csv", content=_file(), language="en")
+
+    assert inventory_batches_recover() == []
+    done.refresh_from_db()
+    queued.refresh_from_db()
+    assert (done.status, done.created_count, queued.status) == (InventoryBatch.Status.SUCCEEDED, 2,
+                                                                 InventoryBatch.Status.QUEUED)
+
+
+def test_the_command_recovers_every_lost_batch_and_says_which(settings, capsys):
+    lost = [_running_batch(hours_ago=settings.INVENTORY_RUN_TIMEOUT_HOURS + 1) for _ in range(2)]
+
+    call_command("recover_inventory_batches")
+
+    out = capsys.readouterr().out
+    assert f"batch {lost[0].pk}:" in out and f"batch {lost[1].pk}:" in out and "2 interrupted batch(es)" in out
+    assert set(InventoryBatch.objects.values_list("status", flat=True)) == {InventoryBatch.Status.FAILED}
+
+
+def test_the_holder_sees_the_lost_import_as_failed_on_the_batch_page_and_in_its_status(client, settings):
+    membership = MembershipFactory(organisation=HolderFactory())
+    batch = _running_batch(hours_ago=settings.INVENTORY_RUN_TIMEOUT_HOURS + 1, holder=membership.organisation)
+    client.force_login(membership.user)
+
+    status = client.get(reverse("batch_status", args=[batch.pk])).json()
+    page = client.get(reverse("batch_detail", args=[batch.pk]))
+
+    assert (status["status"], status["finished"]) == ("failed", True)
+    assert "interrupted" in status["message"]
+    assert "interrupted" in page.content.decode()
