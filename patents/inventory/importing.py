@@ -241,16 +241,22 @@ def read_table(raw: bytes, *, filename: str = "", max_bytes: int) -> pd.DataFram
 
 
 def _first_line(file: BinaryIO, encoding: str, errors: str = "replace") -> str | None:
-    """The file's first line (at most ~1M characters); None when `errors` is strict and it does not decode."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
+    """The file's first line (at most ~1M characters); None when `errors` is strict and it does not decode.
+    Only the line itself is decoded: the body may be anything (it is checked after the header)."""
+    if encoding != "utf-16":
+        # In UTF-8 and GB18030 the byte 0x0A is only ever a line feed, never part of a character.
+        file.seek(0)
+        raw = file.read(1_100_000).split(b"\n", 1)[0]
+        try:
+            return raw.decode(encoding, errors=errors)
+        except UnicodeDecodeError:
+            return None
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     text = ""
-    try:
-        for block in _blocks(file):
-            text += decoder.decode(block[:1_100_000])
-            if "\n" in text or len(text) > 1_000_000 or len(block) > 1_100_000:
-                break
-    except UnicodeDecodeError:
-        return None
+    for block in _blocks(file):
+        text += decoder.decode(block[:1_100_000])
+        if "\n" in text or len(text) > 1_000_000 or len(block) > 1_100_000:
+            break
     return text.split("\n", 1)[0]
 
 

@@ -105,6 +105,7 @@ class SharedStrings:
         self.memory = bytearray()
         self.spill = None
         self.done = name is None
+        self.error: Exception | None = None
         self.stream = archive.open(name) if name else None
         self.text: _Text | None = None
         self.in_t = self.in_rph = 0
@@ -150,14 +151,21 @@ class SharedStrings:
 
     def _feed(self) -> None:
         block = self.stream.read(FEED_BYTES)
-        self.parser.Parse(block, not block)
+        try:
+            self.parser.Parse(block, not block)
+        except (expat.ExpatError, XlsxError) as exc:
+            # The entries before the fault are good; the fault is raised only when a cell needs one past it.
+            self.error, self.done = exc, True
         if not block:
             self.done = True
+        if self.done:
             self.stream.close()
 
     def __getitem__(self, index: int) -> str:
         while index >= len(self) and not self.done:
             self._feed()
+        if index >= len(self) and self.error is not None:
+            raise self.error
         if not 0 <= index < len(self):
             raise XlsxError(f"a cell refers to shared string {index + 1}, which the workbook does not have")
         start, end = self.offsets[index], self.offsets[index + 1]
@@ -271,13 +279,19 @@ class Workbook:
         reader = _SheetReader(self)
         parser = _parser(reader.start, reader.end, reader.chars)
         with self.archive.open(self.sheet) as stream:
-            while block := stream.read(FEED_BYTES):
-                parser.Parse(block, False)
-                if reader.ready:
+            while True:
+                block = stream.read(FEED_BYTES)
+                try:
+                    parser.Parse(block, not block)
+                except (expat.ExpatError, XlsxError):
+                    # The rows completed before the fault come first (the header is checked before a broken
+                    # or oversized row further down is reported).
                     yield from reader.ready
-                    reader.ready = []
-            parser.Parse(b"", True)
-        yield from reader.ready
+                    raise
+                yield from reader.ready
+                reader.ready = []
+                if not block:
+                    return
 
 
 class _SheetReader:

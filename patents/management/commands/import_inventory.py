@@ -16,7 +16,7 @@ STAGE_LABELS = {"reading": "reading", "validating": "validating", "comparing": "
 
 
 class Command(BaseCommand):
-    help = "Import a holder's patent inventory from CSV (UTF-8, UTF-8 BOM, GBK/GB18030) or XLSX."
+    help = "Import a holder's patent inventory from CSV (UTF-8, UTF-8 BOM, UTF-16 with BOM, GBK/GB18030) or XLSX."
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
