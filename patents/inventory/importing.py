@@ -336,7 +336,11 @@ def _open_xlsx(file: BinaryIO, *, size: int, chunk_rows: int) -> InventoryTable:
             raise InventoryFileError(_("This zip file is not an XLSX workbook."))
         # Streams the sheet's XML as it is decompressed, and the shared strings only as far as the cells read so
         # far need them (patents.inventory.xlsx): the header is checked before any data row is read.
-        workbook = xlsx.Workbook(archive)
+        try:
+            workbook = xlsx.Workbook(archive)
+        except BaseException:
+            archive.close()
+            raise
     except InventoryFileError:
         raise
     except xlsx.XlsxError as exc:
@@ -354,6 +358,8 @@ def _open_xlsx(file: BinaryIO, *, size: int, chunk_rows: int) -> InventoryTable:
                 header.pop()
             if header:
                 break
+        if not header:
+            raise InventoryFileError(_("The file is empty."))  # no row with anything in it on the first sheet
         if len(header) > MAX_COLUMNS:
             raise InventoryFileError(_("The file has %(n)d columns; at most %(max)d are read.")
                                      % {"n": len(header), "max": MAX_COLUMNS})

@@ -235,3 +235,11 @@ def test_a_partial_import_goes_on_past_a_full_report_and_counts_every_rejected_r
     assert len(report_rows(batch)) == MAX_REPORTED_ERRORS
     assert batch.message == (f"{bad} row(s) rejected; the valid rows were imported. The error report lists the "
                              f"first {MAX_REPORTED_ERRORS} errors.")
+
+
+def test_an_xlsx_whose_first_sheet_has_no_filled_row_is_refused_as_empty(holder):
+    batch, _summary = import_file(workbook('<row r="1"/><row r="2"><c t="s"><v>0</v></c></row>', strings=shared("")),
+                                  holder=holder, filename="inventory.xlsx")
+
+    assert batch.status == InventoryBatch.Status.REJECTED
+    assert batch.message == "The file is empty."
