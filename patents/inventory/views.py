@@ -151,7 +151,7 @@ def inventory_upload(request):
         upload = form.cleaned_data["file"]
         batch = services.inventory_batch_create(
             holder=holder, run_by=request.user, source=InventoryBatch.Source.WEB, filename=upload.name,
-            content=upload.read(), partial=form.cleaned_data["partial"], language=get_language(),
+            content=upload, partial=form.cleaned_data["partial"], language=get_language(),  # copied in chunks
         )
         # Enqueued after commit so a worker never looks for a batch that is not there yet.
         transaction.on_commit(lambda: tasks.run_inventory_batch.enqueue(batch.pk))
