@@ -338,11 +338,14 @@ class _SheetReader:
         elif tag == "rPh":
             self.in_rph += 1
         elif tag == "row":
-            number = attrs.get("r")
+            number, previous = attrs.get("r"), self.row_number
             try:
                 self.row_number = int(float(number)) if number else self.row_number + 1
             except ValueError:
                 raise XlsxError(f"{number!r} is not a row number") from None
+            if self.row_number <= previous:
+                # Excel writes rows in order; two rows with one number would report errors on the wrong row.
+                raise XlsxError(f"row {self.row_number} comes after row {previous}: the rows are out of order")
             if self.row_number > EXCEL_MAX_ROWS:
                 raise XlsxError(f"the sheet has more than {EXCEL_MAX_ROWS:,} rows, more than Excel allows")
             self.row, self.column = {}, 0

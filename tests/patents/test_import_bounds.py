@@ -243,3 +243,13 @@ def test_an_xlsx_whose_first_sheet_has_no_filled_row_is_refused_as_empty(holder)
 
     assert batch.status == InventoryBatch.Status.REJECTED
     assert batch.message == "The file is empty."
+
+
+def test_an_xlsx_whose_rows_are_out_of_order_is_refused(holder):
+    strings = shared(*HEADER, cn_application_number(11), "一种电池", "invention", "2021-03-15")
+
+    batch, _summary = import_file(workbook(cells(0, 1, 2, 3, r=1) + cells(4, 5, 6, 7, r=3) + cells(4, 5, 6, 7, r=2),
+                                           strings=strings), holder=holder, filename="inventory.xlsx")
+
+    assert batch.status == InventoryBatch.Status.REJECTED
+    assert "row 2 comes after row 3: the rows are out of order" in batch.message
