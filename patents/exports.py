@@ -72,7 +72,10 @@ def neutralise_frame(frame: pd.DataFrame, columns: Iterable[str] | None = None) 
 def write_csv(frame: pd.DataFrame, out: BinaryIO) -> None:
     """A table as CSV for Excel users, its text neutralised."""
     buffer = io.StringIO()
-    neutralise_frame(frame).to_csv(buffer, index=False)
+    # CRLF between records (RFC 4180, what Excel writes): the csv module then quotes every cell holding a CR or
+    # LF. With "\n" alone a bare CR went unquoted, Excel broke the row there, and the text after it (a title
+    # "'\r=1+1" guarded by its apostrophe) began a new row as a live formula.
+    neutralise_frame(frame).to_csv(buffer, index=False, lineterminator="\r\n")
     # BOM: Excel opens UTF-8 CSV as the local code page without it, garbling Chinese names.
     out.write(buffer.getvalue().encode("utf-8-sig"))
 

@@ -1,4 +1,5 @@
-"""Reading and validating an inventory file (CSV in UTF-8 / UTF-8 with BOM / GBK / GB18030, or XLSX).
+"""Reading and validating an inventory file (CSV in UTF-8 / UTF-8 with BOM / UTF-16 with BOM / GBK / GB18030,
+or XLSX).
 
 Everything here is vectorised with pandas: no database query per row. The result is a frame of clean
 values ready to write, plus a frame of errors naming row, column, value and reason. Writing is
@@ -15,13 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
+from xml.parsers import expat
 
 import numpy as np
-import openpyxl
 import pandas as pd
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from patents.inventory import xlsx
 from patents.inventory.fields import classify_locarno_series, classify_series
 from patents.inventory.ipc import IPCError, normalize_ipc_series, parse_ipc_list
 from patents.inventory.locarno import LocarnoError, normalize_locarno_series, parse_locarno_list
@@ -130,6 +132,8 @@ _PUBLICATION_NUMBER_KEYS = {_header_key(alias) for alias in PUBLICATION_NUMBER_H
 
 BLOCK_BYTES = 16 * 1024 * 1024
 CHUNK_ROWS = 50_000
+# A chunk's text, whatever its row count: ~100 MB as Python strings, a few times that while it is checked.
+CHUNK_TEXT_CHARS = 16 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -150,21 +154,41 @@ def _blocks(file: BinaryIO, start: int = 0) -> Iterator[bytes]:
         yield block
 
 
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+ACCEPTED_ENCODINGS = "UTF-8 (with or without BOM), UTF-16 with its BOM (Excel's \"Unicode text\"), GBK/GB18030"
+
+
+def _candidates(head: bytes) -> tuple[str, ...]:
+    """The encodings a CSV beginning with `head` may be in, by its byte order mark when it has one."""
+    if head.startswith(_BOM):
+        return ("utf-8-sig",)
+    if head.startswith(_UTF16_BOMS):
+        # Excel's "Unicode text" (UTF-16 LE, tab-separated) and other UTF-16 exports; the codec reads the BOM.
+        return ("utf-16",)
+    return ("utf-8", "gb18030")
+
+
 def _encoding(file: BinaryIO, head: bytes) -> tuple[str, int]:
-    """The file's text encoding ("utf-8-sig", "utf-8" or "gb18030"), checked over the whole file block by
-    block (memory stays flat), and its line count. Raises InventoryFileError for undecodable bytes."""
-    candidates = ("utf-8-sig",) if head.startswith(_BOM) else ("utf-8", "gb18030")
+    """The file's text encoding ("utf-8-sig", "utf-16", "utf-8" or "gb18030"), checked over the whole file
+    block by block (memory stays flat), and its line count. Raises InventoryFileError for undecodable bytes."""
+    candidates = _candidates(head)
     for encoding in candidates:
         decoder, offset, lines = codecs.getincrementaldecoder(encoding)(), 0, 0
         try:
             for block in _blocks(file):
-                decoder.decode(block)
+                text = decoder.decode(block)
                 offset += len(block)
-                lines += block.count(b"\n")
+                # In UTF-16 a 0x0A byte is also half of other characters: count decoded line ends there.
+                lines += text.count("\n") if encoding == "utf-16" else block.count(b"\n")
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
             if encoding != candidates[-1]:
                 continue
+            if encoding == "utf-16":
+                raise InventoryFileError(
+                    _("The file starts as UTF-16 text but has undecodable bytes at offset %(offset)d. Accepted "
+                      "encodings: %(accepted)s.") % {"offset": offset + max(exc.start, 0),
+                                                    "accepted": ACCEPTED_ENCODINGS}) from exc
             # GB18030 is a superset of GBK and GB2312: what Chinese Excel writes as "CSV".
             raise InventoryFileError(
                 _("The file is neither UTF-8 nor GBK/GB18030 text (undecodable bytes at offset %(offset)d).")
@@ -176,8 +200,9 @@ def _encoding(file: BinaryIO, head: bytes) -> tuple[str, int]:
 
 def open_table(file: BinaryIO, *, size: int, max_bytes: int, chunk_rows: int = CHUNK_ROWS) -> InventoryTable:
     """A seekable binary file of `size` bytes -> InventoryTable read `chunk_rows` rows at a time (CSV: pandas'
-    C parser; XLSX: openpyxl in read-only mode). Checks what can be checked before reading (size, kind of file,
-    encoding, header); raises InventoryFileError."""
+    C parser; XLSX: patents.inventory.xlsx, streaming). Checks what can be checked before reading any data row
+    (size, kind of file, header and its required columns), then the CSV's encoding over the whole file; raises
+    InventoryFileError."""
     file.seek(0)
     head = file.read(65536)
     if not head.strip() and not any(block.strip() for block in _blocks(file)):
@@ -191,10 +216,21 @@ def open_table(file: BinaryIO, *, size: int, max_bytes: int, chunk_rows: int = C
         return _open_xlsx(file, size=size, chunk_rows=chunk_rows)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise InventoryFileError(_("Old Excel .xls files are not supported; save the sheet as .xlsx or CSV."))
-    if b"\x00" in head:
-        raise InventoryFileError(_("This is not a spreadsheet: the file contains binary data. Upload CSV or XLSX."))
+    if b"\x00" in head and not head.startswith(_UTF16_BOMS):
+        raise InventoryFileError(
+            _("This is not a spreadsheet: the file contains binary data. Upload XLSX, or CSV text in one of these "
+              "encodings: %(accepted)s.") % {"accepted": ACCEPTED_ENCODINGS})
+    # The header first: a file without the required columns is refused before its body is decoded or parsed.
+    delimiter = None
+    for encoding in _candidates(head):
+        first_line = _first_line(file, encoding, errors="strict")
+        if first_line is not None:
+            delimiter = _check_csv_header(file, first_line, encoding)
+            break
     encoding, lines = _encoding(file, head)
-    return _open_csv(file, encoding=encoding, lines=lines, chunk_rows=chunk_rows)
+    if delimiter is None:  # a header undecodable in every candidate but a body that decodes: not expected
+        delimiter = _check_csv_header(file, _first_line(file, encoding), encoding)
+    return _open_csv(file, encoding=encoding, delimiter=delimiter, lines=lines, size=size, chunk_rows=chunk_rows)
 
 
 def read_table(raw: bytes, *, filename: str = "", max_bytes: int) -> pd.DataFrame:
@@ -204,7 +240,17 @@ def read_table(raw: bytes, *, filename: str = "", max_bytes: int) -> pd.DataFram
     return pd.concat(list(table.chunks))
 
 
-def _first_line(file: BinaryIO, encoding: str) -> str:
+def _first_line(file: BinaryIO, encoding: str, errors: str = "replace") -> str | None:
+    """The file's first line (at most ~1M characters); None when `errors` is strict and it does not decode.
+    Only the line itself is decoded: the body may be anything (it is checked after the header)."""
+    if encoding != "utf-16":
+        # In UTF-8 and GB18030 the byte 0x0A is only ever a line feed, never part of a character.
+        file.seek(0)
+        raw = file.read(1_100_000).split(b"\n", 1)[0]
+        try:
+            return raw.decode(encoding, errors=errors)
+        except UnicodeDecodeError:
+            return None
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     text = ""
     for block in _blocks(file):
@@ -214,8 +260,9 @@ def _first_line(file: BinaryIO, encoding: str) -> str:
     return text.split("\n", 1)[0]
 
 
-def _open_csv(file: BinaryIO, *, encoding: str, lines: int, chunk_rows: int) -> InventoryTable:
-    first_line = _first_line(file, encoding)
+def _check_csv_header(file: BinaryIO, first_line: str, encoding: str) -> str:
+    """Check a CSV's header line (separator, width, required columns) before any data row is read; returns
+    the separator. Raises InventoryFileError."""
     if first_line.count(",") + first_line.count(";") + first_line.count("\t") + first_line.count("，") == 0 \
             and len(first_line) > 0 and _header_key(first_line) not in _ALIAS_LOOKUP:
         raise InventoryFileError(_("This is not a spreadsheet: no column separator in the first line."))
@@ -230,6 +277,22 @@ def _open_csv(file: BinaryIO, *, encoding: str, lines: int, chunk_rows: int) -> 
     if len(header_cells) > MAX_COLUMNS:
         raise InventoryFileError(_("The file has %(n)d columns; at most %(max)d are read.")
                                  % {"n": len(header_cells), "max": MAX_COLUMNS})
+    file.seek(0)
+    try:
+        # pandas itself reads the header (nrows=0: no data row), so the names are those the chunks will have.
+        header = pd.read_csv(file, sep=delimiter, dtype=str, nrows=0, engine="c", encoding=encoding,
+                             encoding_errors="replace")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, UnicodeDecodeError):
+        return delimiter  # reported with its row when the file is read
+    map_headers(header)
+    return delimiter
+
+
+def _open_csv(file: BinaryIO, *, encoding: str, delimiter: str, lines: int, size: int,
+              chunk_rows: int) -> InventoryTable:
+    # Rows per chunk also bounded by the text they hold on average: 50,000 rows of 20 kB abstracts would be 1 GB.
+    average_line = size / max(lines, 1)
+    chunk_rows = min(chunk_rows, max(100, int(CHUNK_TEXT_CHARS / max(average_line, 1))))
     file.seek(0)
     try:
         # Blank lines are read and then dropped, so the index keeps each record's position: error reports
@@ -265,36 +328,58 @@ def _csv_chunks(reader) -> Iterator[pd.DataFrame]:
 def _open_xlsx(file: BinaryIO, *, size: int, chunk_rows: int) -> InventoryTable:
     try:
         file.seek(0)
-        with zipfile.ZipFile(file) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
-            if expanded > MAX_XLSX_EXPANDED_BYTES or expanded > MAX_XLSX_RATIO * max(size, 1):
-                raise InventoryFileError(_("The XLSX file expands to an unreasonable size (a zip bomb?); refused."))
-            if "xl/workbook.xml" not in archive.namelist():
-                raise InventoryFileError(_("This zip file is not an XLSX workbook."))
-        file.seek(0)
-        # Read-only mode streams the sheet's XML row by row: memory stays flat whatever the sheet's length.
-        workbook = openpyxl.load_workbook(file, read_only=True, data_only=True, keep_links=False)
+        archive = zipfile.ZipFile(file)
+        expanded = sum(info.file_size for info in archive.infolist())
+        if expanded > MAX_XLSX_EXPANDED_BYTES or expanded > MAX_XLSX_RATIO * max(size, 1):
+            raise InventoryFileError(_("The XLSX file expands to an unreasonable size (a zip bomb?); refused."))
+        if "xl/workbook.xml" not in archive.namelist():
+            raise InventoryFileError(_("This zip file is not an XLSX workbook."))
+        # Streams the sheet's XML as it is decompressed, and the shared strings only as far as the cells read so
+        # far need them (patents.inventory.xlsx): the header is checked before any data row is read.
+        try:
+            workbook = xlsx.Workbook(archive)
+        except BaseException:
+            archive.close()
+            raise
     except InventoryFileError:
         raise
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+    except xlsx.XlsxError as exc:
+        raise InventoryFileError(_("The XLSX file cannot be read: %(error)s") % {"error": exc.reason}) from exc
+    except (zipfile.BadZipFile, expat.ExpatError, ValueError, KeyError, OSError, EOFError) as exc:
         raise InventoryFileError(_("The XLSX file cannot be read: %(error)s") % {"error": exc}) from exc
-    sheet = workbook.worksheets[0]
-    estimated = max((sheet.max_row or 1) - 1, 0)
-    sheet.reset_dimensions()  # declared dimensions can be wrong: read to the real end
-    rows = sheet.iter_rows()
+    rows = _xlsx_rows(workbook)
     header: list = []
-    for cells in rows:  # blank rows above the header are skipped
-        header = [_xlsx_value(c) for c in cells]
-        while header and header[-1] == "":
-            header.pop()
-        if header:
-            break
-    if len(header) > MAX_COLUMNS:
+    header_row = 0
+    try:
+        for number, cells in rows:  # blank rows above the header are skipped
+            header_row = number
+            header = [_xlsx_value(cells.get(column)) for column in range(1, max(cells, default=0) + 1)]
+            while header and header[-1] == "":
+                header.pop()
+            if header:
+                break
+        if not header:
+            raise InventoryFileError(_("The file is empty."))  # no row with anything in it on the first sheet
+        if len(header) > MAX_COLUMNS:
+            raise InventoryFileError(_("The file has %(n)d columns; at most %(max)d are read.")
+                                     % {"n": len(header), "max": MAX_COLUMNS})
+        names = _column_names(header)
+        map_headers(pd.DataFrame(columns=names))  # a file without the required columns is refused here
+    except BaseException:
         workbook.close()
-        raise InventoryFileError(_("The file has %(n)d columns; at most %(max)d are read.")
-                                 % {"n": len(header), "max": MAX_COLUMNS})
+        raise
+    estimated = max(workbook.dimension_rows - header_row, 0)
     return InventoryTable(estimated_rows=estimated,
-                          chunks=_xlsx_chunks(workbook, rows, _column_names(header), chunk_rows))
+                          chunks=_xlsx_chunks(workbook, rows, names, header_row, chunk_rows))
+
+
+def _xlsx_rows(workbook) -> Iterator[tuple[int, dict]]:
+    try:
+        yield from workbook.rows()
+    except xlsx.XlsxError as exc:
+        raise InventoryFileError(_("The XLSX file cannot be read: %(error)s") % {"error": exc.reason}) from exc
+    except (zipfile.BadZipFile, expat.ExpatError, ValueError, KeyError, OSError, EOFError) as exc:
+        raise InventoryFileError(_("The XLSX file cannot be read: %(error)s") % {"error": exc}) from exc
 
 
 # Cell texts pandas' readers take for "missing" (its default na_values); an XLSX cell holding one reads as empty.
@@ -302,10 +387,9 @@ _NA_TEXTS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-N
                        "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
 
 
-def _xlsx_value(cell):
-    """One openpyxl cell as the text (or date) the importer reads; error cells (#N/A...) and empty ones as ""."""
-    value = cell.value
-    if value is None or cell.data_type == "e" or (isinstance(value, str) and value in _NA_TEXTS):
+def _xlsx_value(value):
+    """One cell value as the text (or date) the importer reads; error cells (#N/A...) and empty ones as ""."""
+    if value is None or (isinstance(value, str) and value in _NA_TEXTS):
         return ""
     return _xlsx_cell(value)
 
@@ -324,22 +408,25 @@ def _column_names(header: list) -> list:
     return names
 
 
-def _xlsx_chunks(workbook, rows, names: list, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _xlsx_chunks(workbook, rows, names: list, header_row: int, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Frames of at most `chunk_rows` rows and about CHUNK_TEXT_CHARS characters of text: a row's cells can
+    each hold 32,767 characters (or refer to one shared string of that length many times), so a count of rows
+    alone does not bound a chunk's memory."""
     width, data_rows = len(names), 0
     positions: list[int] = []
     values: list[list] = []
+    chars = 0
     try:
-        for position, cells in enumerate(rows):
-            row = [_xlsx_value(c) for c in cells[:width]]
+        for number, cells in rows:
+            row = [_xlsx_value(cells.get(column)) for column in range(1, width + 1)]
             if any(v != "" for v in row):  # blank rows are dropped but still counted
-                positions.append(position)
-                values.append(row + [""] * (width - len(row)))
-            if len(values) >= chunk_rows:
+                positions.append(number - header_row - 1)
+                values.append(row)
+                chars += sum(len(v) for v in row if isinstance(v, str))
+            if len(values) >= chunk_rows or chars >= CHUNK_TEXT_CHARS:
                 data_rows += len(values)
                 yield pd.DataFrame(values, columns=names, index=positions, dtype=object)
-                positions, values = [], []
-    except (ValueError, KeyError, OSError) as exc:
-        raise InventoryFileError(_("The XLSX file cannot be read: %(error)s") % {"error": exc}) from exc
+                positions, values, chars = [], [], 0
     finally:
         workbook.close()
     if values:

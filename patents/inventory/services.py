@@ -32,6 +32,9 @@ ProgressCallback = Callable[[str, int, int], None]
 # Rows read, checked and written at a time: large enough that per-chunk costs vanish, small enough that
 # memory stays flat (a chunk of the bench's inventory file is ~25 MB of text).
 CHUNK_ROWS = 50_000
+# Errors kept for the report (and in memory). A file with more is refused at that point (all or nothing: nothing
+# would be imported anyway) or, partial, imported with a report of its first errors; the counts stay exact.
+MAX_REPORTED_ERRORS = 10_000
 
 # File column -> model fields it sets. A column absent from the file leaves those fields alone on update.
 FIELDS_BY_COLUMN = {
@@ -198,6 +201,7 @@ def _import(batch: InventoryBatch, file, *, size: int, max_bytes: int, today: da
     error_parts: list[pd.DataFrame] = []
     seen_numbers: dict[str, int] = {}
     total, file_error, writer = 0, None, None
+    reported = rejected_rows = 0  # errors kept for the report; rows with an error (also past the cap)
     tick("validating", 0, table.estimated_rows)
     with bulk.page_cache(), transaction.atomic(), closing(table.chunks):
         try:
@@ -215,9 +219,15 @@ def _import(batch: InventoryBatch, file, *, size: int, max_bytes: int, today: da
                     checked.errors = pd.concat([checked.errors, errors], ignore_index=True).sort_values(
                         ["row", "column"], kind="stable")
                 if not checked.errors.empty:
-                    error_parts.append(checked.errors)
+                    rejected_rows += checked.errors["row"].nunique()  # chunks never share a row
+                    kept = checked.errors.head(MAX_REPORTED_ERRORS - reported)
+                    reported += len(kept)
+                    if not kept.empty:
+                        error_parts.append(kept)
                 if batch.partial or not error_parts:
                     writer.write(checked.rows, stage=partial(tick, done=total, total=estimate))
+                elif reported >= MAX_REPORTED_ERRORS:
+                    break  # nothing will be imported: the report is full, reading on would only cost time
         except InventoryFileError as exc:
             file_error = exc
         rejected = file_error is not None or (bool(error_parts) and not batch.partial)
@@ -233,11 +243,18 @@ def _import(batch: InventoryBatch, file, *, size: int, max_bytes: int, today: da
         return _file_rejected(batch, file_error)
     errors = _joined(error_parts)
     batch.total_rows = total
+    full = reported >= MAX_REPORTED_ERRORS
     if rejected:
-        rows = len(set(errors["row"].astype(int)) - {0})
-        return _finish_rejected(batch, errors, total=total,
-                                message=_("%(n)d row(s) have errors; nothing was imported.") % {"n": rows})
-    return _finish(batch, writer.counts(), errors, total)
+        message = _("%(n)d row(s) have errors; nothing was imported.") % {"n": rejected_rows}
+        if full:
+            message += " " + _("Checking stopped after %(max)d errors (rows up to %(row)d); fix these and import "
+                               "again.") % {"max": MAX_REPORTED_ERRORS, "row": int(errors["row"].max())}
+        return _finish_rejected(batch, errors, total=total, message=message, rejected_rows=rejected_rows)
+    summary = _finish(batch, writer.counts(), errors, total, rejected_rows=rejected_rows)
+    if full:
+        batch.message += " " + _("The error report lists the first %(max)d errors.") % {"max": MAX_REPORTED_ERRORS}
+        batch.save(update_fields=["message"])
+    return summary
 
 
 def _joined(error_parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -469,19 +486,21 @@ def _error_report(batch: InventoryBatch, errors: pd.DataFrame) -> None:
     ]
 
 
-def _finish_rejected(batch, errors, *, total, message) -> ImportSummary:
+def _finish_rejected(batch, errors, *, total, message, rejected_rows: int | None = None) -> ImportSummary:
     batch.status, batch.message = InventoryBatch.Status.REJECTED, message
-    batch.rejected_count = len(set(errors["row"]) - {0}) if total else 0
+    if rejected_rows is None:
+        rejected_rows = len(set(errors["row"]) - {0})
+    batch.rejected_count = rejected_rows if total else 0
     batch.processed_rows, batch.finished_at = total, timezone.now()
     _error_report(batch, errors)
     batch.save()
     return _summary(batch)
 
 
-def _finish(batch, counts, errors, total) -> ImportSummary:
+def _finish(batch, counts, errors, total, *, rejected_rows: int) -> ImportSummary:
     batch.created_count, batch.updated_count = counts["created"], counts["updated"]
     batch.unchanged_count = counts["unchanged"]
-    batch.rejected_count = len(set(errors["row"]) - {0}) if not errors.empty else 0
+    batch.rejected_count = rejected_rows
     batch.status, batch.processed_rows, batch.finished_at = InventoryBatch.Status.SUCCEEDED, total, timezone.now()
     batch.message = (_("%(n)d row(s) rejected; the valid rows were imported.") % {"n": batch.rejected_count}
                      if batch.rejected_count else "")

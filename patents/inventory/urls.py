@@ -1,9 +1,10 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from patents.inventory import views
 
 urlpatterns = [
     path("portfolio/", views.portfolio, name="portfolio"),
+    re_path(r"^portfolio/export\.(?P<fmt>csv|xlsx)$", views.portfolio_export, name="portfolio_export"),
     path("portfolio/regrade/", views.portfolio_regrade, name="portfolio_regrade"),
     path("portfolio/patents/<int:pk>/", views.patent_detail, name="patent_detail"),
     path("portfolio/patents/<int:pk>/grade/", views.patent_grade, name="patent_grade"),

@@ -5,15 +5,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from marketplace.parties.models import Organisation
 from patents.inventory import progress, selectors, services, tasks
+from patents.inventory.exports import PortfolioExporter
 from patents.inventory.forms import BulkTagForm, GradeOverrideForm, InventoryUploadForm, TagsForm
 from patents.models import InventoryBatch, Patent
 
@@ -68,6 +70,25 @@ def portfolio(request):
         "summary": selectors.portfolio_summary(holder=holder),
         "holders": selectors.holder_organisations_for(user=request.user), "tag_form": BulkTagForm(),
     }, status=200 if valid else 400)
+
+
+@login_required
+def portfolio_export(request, fmt):
+    """The portfolio as the page lists it (same filters), as CSV or XLSX: the holder's own, or any holder's for
+    the IP office (?holder=slug)."""
+    if fmt not in PortfolioExporter.formats:
+        raise Http404
+    holder = _holder_for(request, manage=False)
+    filterset = selectors.portfolio_list(holder=holder, params=request.GET)
+    if not filterset.is_valid():
+        # Exporting the whole portfolio under a mistyped filter would look like the filtered list; refuse.
+        return HttpResponseBadRequest(_("Invalid filter: %(errors)s") % {"errors": filterset.errors.as_text()},
+                                      content_type="text/plain; charset=utf-8")
+    export = PortfolioExporter(filterset.qs).render(fmt)
+    response = HttpResponse(export.content, content_type=export.content_type)
+    filename = f"portfolio-{holder.slug}-{timezone.localdate().isoformat()}.{export.extension}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required
@@ -130,7 +151,7 @@ def inventory_upload(request):
         upload = form.cleaned_data["file"]
         batch = services.inventory_batch_create(
             holder=holder, run_by=request.user, source=InventoryBatch.Source.WEB, filename=upload.name,
-            content=upload.read(), partial=form.cleaned_data["partial"], language=get_language(),
+            content=upload, partial=form.cleaned_data["partial"], language=get_language(),  # copied in chunks
         )
         # Enqueued after commit so a worker never looks for a batch that is not there yet.
         transaction.on_commit(lambda: tasks.run_inventory_batch.enqueue(batch.pk))

@@ -27,7 +27,8 @@ from marketplace.pools import services as pools
 from marketplace.pools.exports import PoolTapeExporter
 from patents import exports
 from patents.exports import Exporter, neutralise, neutralise_frame
-from patents.inventory.exports import InventoryErrorsExporter
+from patents.inventory.exports import InventoryErrorsExporter, PortfolioExporter
+from patents.inventory.selectors import portfolio_list
 from patents.navigation.exports import LandscapeExporter
 from patents.navigation.selectors import landscape, platform_patents
 from tests.licensing import ledger_builders as build
@@ -69,8 +70,8 @@ def assert_inert_in_xlsx(content: bytes, values) -> None:
 
 def test_the_registry_lists_every_exporter():
     assert [e.identifier for e in exports.exporters()] == [
-        "inventory_errors", "landscape", "office_declarations", "office_statistics", "pool_tape", "recording_packs",
-        "statement"]
+        "inventory_errors", "landscape", "office_declarations", "office_statistics", "pool_tape", "portfolio",
+        "recording_packs", "statement"]
     assert exports.exporter("pool_tape") is PoolTapeExporter
     assert all(issubclass(e, Exporter) and e.verbose_name and e.formats for e in exports.exporters())
 
@@ -156,6 +157,36 @@ def test_the_landscape_neutralises_holder_names():
     assert_inert_in_xlsx(exporter.render("xlsx").content, HOSTILE)
     holders = openpyxl.load_workbook(io.BytesIO(exporter.render("xlsx").content))["holders"]
     assert (holders["E2"].value, holders["E2"].data_type) == (1, "n")
+
+
+@pytest.mark.django_db
+def test_the_portfolio_neutralises_titles_abstracts_and_inventors_and_keeps_numbers_numbers():
+    holder = HolderFactory()
+    for text in HOSTILE:
+        PatentFactory(holder=holder, title=text, abstract=text, inventors=[text], claims_count=12)
+    exporter = PortfolioExporter(portfolio_list(holder=holder, params={}).qs)
+    assert_inert_in_csv(exporter.render("csv").content, HOSTILE)
+    assert_inert_in_xlsx(exporter.render("xlsx").content, HOSTILE)
+    sheet = openpyxl.load_workbook(io.BytesIO(exporter.render("xlsx").content))["portfolio"]
+    header = [c.value for c in sheet[1]]
+    claims = sheet.cell(row=2, column=header.index("claims_count") + 1)
+    assert (claims.value, claims.data_type) == (12, "n")
+
+
+def test_a_carriage_return_inside_a_cell_is_quoted_so_it_cannot_start_a_row_of_its_own():
+    class Titles(Exporter):
+        identifier = "test_titles"  # not registered
+        verbose_name = "test"
+        header = ("title", "n")
+
+        def rows(self):
+            yield ("\r=1+1", 1)
+            yield ("a\rb\nc", 2)
+
+    content = Titles().render("csv").content
+    assert content.decode("utf-8-sig") == 'title,n\r\n"\'\r=1+1",1\r\n"a\rb\nc",2\r\n'
+    assert list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline=""))) == [
+        ["title", "n"], ["'\r=1+1", "1"], ["a\rb\nc", "2"]]
 
 
 def test_the_inventory_error_report_neutralises_the_values_as_typed():

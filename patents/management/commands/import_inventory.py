@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -16,7 +17,7 @@ STAGE_LABELS = {"reading": "reading", "validating": "validating", "comparing": "
 
 
 class Command(BaseCommand):
-    help = "Import a holder's patent inventory from CSV (UTF-8, UTF-8 BOM, GBK/GB18030) or XLSX."
+    help = "Import a holder's patent inventory from CSV (UTF-8, UTF-8 BOM, UTF-16 with BOM, GBK/GB18030) or XLSX."
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
@@ -35,8 +36,10 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path} is not a file.")
         try:
-            batch = inventory_batch_create(holder=organisation, run_by=run_by, source=InventoryBatch.Source.CLI,
-                                           filename=path.name, content=path.read_bytes(), partial=partial)
+            # The file is copied to storage in chunks, never held whole in memory (it may be 1 GiB).
+            with path.open("rb") as source:
+                batch = inventory_batch_create(holder=organisation, run_by=run_by, source=InventoryBatch.Source.CLI,
+                                               filename=path.name, content=File(source), partial=partial)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
 
