@@ -16,18 +16,19 @@ from django.utils import timezone
 from licensing.declarations import services as declarations
 from licensing.licences import services as licences
 from licensing.models import Declaration, FeeForm, RoyaltyBase
-from licensing.models.licences import Licence, LicenceState, Payment, Voucher, VoucherUse
+from licensing.models.licences import Licence, Payment, RoyaltyReport, Voucher, VoucherUse
 from licensing.payments import refunds
 from licensing.recording.services import licence_mark_recorded
 from licensing.royalties.services import royalty_report_file
 from licensing.vouchers.services import voucher_issue
 from marketplace.exceptions import AuditLogIsAppendOnly
+from marketplace.models.pools import Pool
 from marketplace.parties import services as parties
 from marketplace.parties.acting import acting_as, current_source
 from marketplace.parties.models import Membership, MembershipRole, Organisation
 from marketplace.pools import services as pools
 from tests.licensing.factories import DeclarationFactory, LicenceFactory, VoucherFactory, eligible_patent, holder_admin
-from tests.parties.factories import HolderFactory, IPOfficeFactory, OrganisationFactory, UserFactory, member
+from tests.parties.factories import HolderFactory, IPOfficeFactory, OrganisationFactory, member
 
 pytestmark = pytest.mark.django_db
 CREATE, UPDATE, DELETE = LogEntry.Action.CREATE, LogEntry.Action.UPDATE, LogEntry.Action.DELETE
@@ -319,8 +320,7 @@ def test_every_audited_model_is_registered():
 
     from marketplace.audit.recording import AUDITED
     assert {model for model, _exclude in AUDITED.values()} == {
-        Declaration, Licence, Payment, Voucher, VoucherUse, type(pools.Pool()), Organisation, Membership,
-        type(Licence.royalty_reports.rel.related_model())}
+        Declaration, Licence, Payment, Voucher, VoucherUse, RoyaltyReport, Pool, Organisation, Membership}
     assert all(auditlog.contains(model) for model, _exclude in AUDITED.values())
 
 
@@ -339,3 +339,18 @@ def test_no_bulk_update_of_an_audited_model_is_left_in_the_code():
     assert found == []
     assert pattern.search("Licence.objects.filter(pk=p.licence_id, state=s) \\\n            .update(state=f)")
 
+
+
+def test_freezing_a_pool_is_logged_with_its_content_hash():
+    from tests.marketplace.factories_pools import active_licence, report
+
+    officer = member(IPOfficeFactory())
+    today = timezone.localdate()
+    start = today - timedelta(days=200)
+    licence = active_licence(holder=HolderFactory(), licensee=OrganisationFactory(), starts_on=start,
+                             ends_on=today + timedelta(days=700), royalty_rate=Decimal("5.00"))
+    report(licence, start=start, end=start + timedelta(days=89), base_fen=10_000_000, royalty_fen=500_000,
+           due_fen=500_000, due_on=start + timedelta(days=119), paid_on=start + timedelta(days=110))
+    pool = pools.pool_freeze(pool=pools.pool_create(by=officer, name="Pilot", cut_off_date=today), by=officer)
+    assert last_change(pool, "state") == ["draft", "frozen"]
+    assert last_change(pool, "content_sha256") == ["", pool.content_sha256]
