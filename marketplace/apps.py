@@ -10,11 +10,14 @@ class MarketplaceConfig(AppConfig):
     name = "marketplace"
     verbose_name = _("Marketplace")
     # Feature modules whose exporters register themselves (patents.exports) when imported.
-    exporter_modules = ("marketplace.office.exports", "marketplace.pools.exports")
+    exporter_modules = ("marketplace.office.exports", "marketplace.pools.exports", "marketplace.audit.exports")
 
     def ready(self):
         for module in self.exporter_modules:
             import_module(module)
+        from marketplace.audit.recording import connect
+
+        connect()  # the audit log of state changes (django-auditlog's registry and our guards)
         # Wagtail publishes and unpublishes listing pages from the admin too (a holder's approved revision, an
         # editor taking a listing off the site): the search documents and the stored pages follow.
         from wagtail.signals import page_published, page_unpublished

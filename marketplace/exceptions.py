@@ -16,3 +16,8 @@ class NotAllowed(MarketplaceError, PermissionError):
 class TamperedPool(MarketplaceError):
     """The stored rows of a frozen pool no longer match its content hash (a fault to investigate, not a
     message for the person)."""
+
+
+class AuditLogIsAppendOnly(MarketplaceError):
+    """Something tried to change or delete an audit log entry (a fault, not a message for the person): entries
+    are only ever added (marketplace/audit; on PostgreSQL a trigger refuses the SQL as well)."""

@@ -50,6 +50,7 @@ urlpatterns += i18n_patterns(
     path("", include("marketplace.matching.urls")),
     path("", include("marketplace.office.urls")),
     path("", include("marketplace.pools.urls")),
+    path("", include("marketplace.audit.urls")),
     # Wagtail serves every other path (home page, content pages, later the listings); keep it last.
     path("", include(wagtail_urls)),
     prefix_default_language=True,

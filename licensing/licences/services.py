@@ -14,7 +14,6 @@ from datetime import date, timedelta
 import stripe
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +25,7 @@ from licensing.models.licences import LIVE_LICENCE_STATES, Licence, LicenceState
 from licensing.payments import gateway as stripe_gateway
 from licensing.vouchers.services import voucher_split
 from marketplace.parties import listeners
+from marketplace.parties.acting import acting_as
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.validators import normalize_uscc
 
@@ -259,9 +259,7 @@ def _follow(payment: Payment, intent: stripe_gateway.IntentState) -> dict:
         payment_mark_succeeded(payment_id=payment.pk, intent=intent)
         return {"status": "succeeded", "client_secret": intent.client_secret, "message": ""}
     if intent.status == "requires_action":
-        Payment.objects.filter(pk=payment.pk, stripe_payment_intent_id=intent.id,
-                               state__in=[Payment.State.REQUIRES_PAYMENT, Payment.State.FAILED]) \
-            .update(state=Payment.State.REQUIRES_ACTION)
+        payment_mark_requires_action(payment_id=payment.pk, intent_id=intent.id)
         return {"status": "requires_action", "client_secret": intent.client_secret,
                 "message": _("Your bank asks you to confirm this payment.")}
     if intent.status == "requires_payment_method" and intent.error_message:
@@ -308,6 +306,18 @@ def payment_mark_succeeded(*, payment_id: int, intent: stripe_gateway.IntentStat
 
 
 @transaction.atomic
+def payment_mark_requires_action(*, payment_id: int, intent_id: str) -> Payment:
+    """The bank asks the buyer to authenticate (3-D Secure): only the payment's current intent, and only from
+    awaiting a card or a failed attempt. The row is saved, not updated in bulk, so the audit log sees it."""
+    payment = _lock_payment(payment_id)
+    if payment.stripe_payment_intent_id == intent_id and payment.state in (Payment.State.REQUIRES_PAYMENT,
+                                                                           Payment.State.FAILED):
+        payment.state = Payment.State.REQUIRES_ACTION
+        payment.save(update_fields=["state"])
+    return payment
+
+
+@transaction.atomic
 def payment_mark_failed(*, payment_id: int, message: str, intent_id: str | None = None) -> Payment:
     """A declined or unauthenticated card: the payment and licence show it; the licensee may try again.
     With `intent_id`, only a failure of the payment's current intent counts: a late event of an attempt
@@ -321,8 +331,10 @@ def payment_mark_failed(*, payment_id: int, message: str, intent_id: str | None 
     payment.state, payment.failure_message = Payment.State.FAILED, message[:2000]
     payment.save(update_fields=["state", "failure_message"])
     if payment.purpose == Payment.Purpose.FIRST_AMOUNT:
-        Licence.objects.filter(pk=payment.licence_id, state=LicenceState.PAYMENT_PENDING) \
-            .update(state=LicenceState.PAYMENT_FAILED)
+        licence = Licence.objects.select_for_update().get(pk=payment.licence_id)
+        if licence.state == LicenceState.PAYMENT_PENDING:
+            licence.state = LicenceState.PAYMENT_FAILED
+            licence.save(update_fields=["state"])  # saved, not updated in bulk: the audit log sees it
     return payment
 
 
@@ -362,8 +374,12 @@ def licence_cancel(*, licence: Licence, by: User) -> Licence:
 
 
 def _release_vouchers(payment: Payment) -> None:
-    for use in VoucherUse.objects.select_for_update().filter(payment=payment, released=False):
-        Voucher.objects.filter(pk=use.voucher_id).update(balance_fen=F("balance_fen") + use.amount_fen)
+    for use in VoucherUse.objects.select_for_update().filter(payment=payment, released=False).order_by("voucher_id"):
+        # Locked and saved rather than updated in bulk with F(): as safe against a concurrent use, and the
+        # audit log sees the balance before and after.
+        voucher = Voucher.objects.select_for_update().get(pk=use.voucher_id)
+        voucher.balance_fen += use.amount_fen
+        voucher.save(update_fields=["balance_fen"])
         use.released = True
         use.save(update_fields=["released"])
         payment.voucher_fen -= use.amount_fen
@@ -382,7 +398,7 @@ def webhook_process(event) -> bool:
     event_type = event["type"]
     if event_type not in HANDLED_EVENTS:
         return False
-    with transaction.atomic():
+    with acting_as(f"stripe webhook {event['id']}"), transaction.atomic():
         ProcessedEvent.objects.create(event_id=event["id"], event_type=event_type)
         intent = stripe_gateway.IntentState.of(event["data"]["object"])
         payment = Payment.objects.filter(stripe_payment_intent_id=intent.id).first()

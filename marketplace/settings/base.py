@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    # The audit log of state changes (marketplace/audit, docs/security.md "Audit log").
+    "auditlog",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -65,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # django-auditlog's actor (the signed-in user) and the request as the source of every change it logs.
+    "marketplace.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Anonymous listing pages from the cache, before Wagtail routes them: needs the user and messages above.
@@ -291,6 +295,10 @@ ORGANISATION_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents
                                  "marketplace.office.cache.statistics_changed"]
 DECLARATION_CHANGE_LISTENERS = ["marketplace.office.cache.statistics_changed"]
 PAYMENT_CHANGE_LISTENERS = ["marketplace.office.cache.statistics_changed"]
+
+# The audit log (marketplace/audit): django-auditlog records the changes; the client address is not kept (behind
+# a proxy it would come from a header anyone can set, and it is personal data the log does not need).
+AUDITLOG_DISABLE_REMOTE_ADDR = True
 
 LOGGING = {
     "version": 1,

@@ -70,8 +70,8 @@ def assert_inert_in_xlsx(content: bytes, values) -> None:
 
 def test_the_registry_lists_every_exporter():
     assert [e.identifier for e in exports.exporters()] == [
-        "inventory_errors", "landscape", "office_declarations", "office_statistics", "pool_tape", "portfolio",
-        "recording_packs", "statement"]
+        "audit_log", "inventory_errors", "landscape", "office_declarations", "office_statistics", "pool_tape",
+        "portfolio", "recording_packs", "statement"]
     assert exports.exporter("pool_tape") is PoolTapeExporter
     assert all(issubclass(e, Exporter) and e.verbose_name and e.formats for e in exports.exporters())
 

@@ -337,6 +337,15 @@ MATRIX = [
      "login 404 404 404 404 404 200 200"),
     ("statistics dashboard", "drill-down as CSV", GET, _q(_u("office_statistics_declarations"), "export=csv"), None,
      "login 404 404 404 404 404 200 200"),
+    # --- audit log ------------------------------------------------------------------------------------------
+    ("audit log", "entries", GET, _u("audit_log"), None, "login 403 403 200 200 403 200 200"),
+    ("audit log", "entries as CSV", GET, _q(_u("audit_log"), "export=csv"), None,
+     "login 403 403 200 200 403 200 200"),
+    ("audit log", "entries as XLSX", GET, _q(_u("audit_log"), "export=xlsx"), None,
+     "login 403 403 200 200 403 200 200"),
+    ("audit log", "entries of L2's licence as CSV", GET,
+     _q(_u("audit_log"), "model=licence&object={w.l2_licence.pk}&export=csv"), None,
+     "login 403 403 200 200 403 200 200"),
     # --- notifications --------------------------------------------------------------------------------------
     ("notifications", "inbox", GET, _u("notification_list"), None, "login 200 200 200 200 200 200 200"),
     ("notifications", "open one's own", GET, _named("notification_open", lambda w: None), None,

@@ -1,0 +1,158 @@
+"""Reading the audit log: who may read which entries, and the one search (model, object, actor, action, date
+range) that the page and its exports share."""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+import django_filters
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.audit.recording import AUDITED
+from marketplace.parties.models import Membership, User
+from marketplace.parties.selectors import user_is_ip_office
+
+MODEL_LABELS = {
+    "declaration": _("Declaration"), "licence": _("Licence"), "payment": _("Payment"), "voucher": _("Voucher"),
+    "voucher_use": _("Voucher use"), "royalty_report": _("Royalty report"), "pool": _("Pool"),
+    "organisation": _("Organisation"), "membership": _("Membership"),
+}
+ACTION_NAMES = {LogEntry.Action.CREATE: "create", LogEntry.Action.UPDATE: "update", LogEntry.Action.DELETE: "delete"}
+ACTION_LABELS = {"create": _("created"), "update": _("changed"), "delete": _("deleted")}
+
+
+@dataclass(frozen=True)
+class AuditReader:
+    """What a user may read: every entry (the IP office, superusers) or those about its holders' records."""
+
+    everything: bool
+    holder_ids: tuple[int, ...] = ()
+
+
+def audit_reader(*, user: User) -> AuditReader | None:
+    """The IP office and superusers read the whole log; a member of a patent holder reads the entries about its
+    holders' declarations, the licences on them, their payments and royalty reports, and its organisation and
+    memberships; anyone else nothing (None)."""
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser or user_is_ip_office(user=user):
+        return AuditReader(everything=True)
+    holders = tuple(Membership.objects.filter(user=user, organisation__is_holder=True)
+                    .values_list("organisation_id", flat=True).order_by("organisation_id"))
+    return AuditReader(everything=False, holder_ids=holders) if holders else None
+
+
+def content_types() -> dict[str, ContentType]:
+    """The audited models' content types, by the name the filters use."""
+    by_model = ContentType.objects.get_for_models(*(model for model, _exclude in AUDITED.values()))
+    return {name: by_model[model] for name, (model, _exclude) in AUDITED.items()}
+
+
+def visible_entries(*, reader: AuditReader) -> QuerySet[LogEntry]:
+    """The entries ``reader`` may read, newest first."""
+    entries = LogEntry.objects.filter(content_type__in=list(content_types().values()))
+    if not reader.everything:
+        entries = entries.filter(additional_data__holder__in=list(reader.holder_ids))
+    return entries.select_related("content_type", "actor").order_by("-timestamp", "-pk")
+
+
+def _day_start(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class AuditEntryFilter(django_filters.FilterSet):
+    """The log's search. Dates are whole days in the site's time zone, both ends included."""
+
+    model = django_filters.ChoiceFilter(label=_("Record"), choices=list(MODEL_LABELS.items()), method="filter_model")
+    object = django_filters.NumberFilter(label=_("Record number"), field_name="object_id", min_value=1)
+    actor = django_filters.CharFilter(label=_("By (e-mail)"), method="filter_actor", max_length=254)
+    action = django_filters.ChoiceFilter(label=_("Change"), choices=list(ACTION_LABELS.items()),
+                                         method="filter_action")
+    since = django_filters.DateFilter(label=_("From"), method="filter_since")
+    until = django_filters.DateFilter(label=_("Until"), method="filter_until")
+
+    class Meta:
+        model = LogEntry
+        fields: list[str] = []
+
+    def filter_model(self, queryset, name, value):
+        return queryset.filter(content_type=content_types()[value])
+
+    def filter_actor(self, queryset, name, value):
+        return queryset.filter(actor_email__iexact=value.strip())
+
+    def filter_action(self, queryset, name, value):
+        return queryset.filter(action={v: k for k, v in ACTION_NAMES.items()}[value])
+
+    def filter_since(self, queryset, name, value):
+        return queryset.filter(timestamp__gte=_day_start(value))
+
+    def filter_until(self, queryset, name, value):
+        return queryset.filter(timestamp__lt=_day_start(value + timedelta(days=1)))
+
+
+def audit_search(*, reader: AuditReader, params) -> AuditEntryFilter:
+    """The entries ``reader`` may read, filtered by ``params`` (``.is_valid()``, ``.errors``, ``.qs``)."""
+    return AuditEntryFilter(params, queryset=visible_entries(reader=reader))
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One entry as the page and the exports show it."""
+
+    pk: int
+    timestamp: datetime
+    model: str
+    object_id: str
+    object_repr: str
+    action: str
+    actor: str
+    source: str
+    changes: list[Change]
+
+    @property
+    def model_label(self) -> str:
+        return str(MODEL_LABELS.get(self.model, self.model))
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+
+def _text(value) -> str:
+    return "" if value is None or value == "None" else str(value)
+
+
+def _changes(entry: LogEntry) -> list[Change]:
+    changes = []
+    for field, values in sorted((entry.changes_dict or {}).items()):
+        if isinstance(values, list | tuple) and len(values) == 2:
+            changes.append(Change(field, _text(values[0]), _text(values[1])))
+        else:  # a many-to-many change: {"type": "m2m", "operation": ..., "objects": [...]}
+            changes.append(Change(field, "", _text(values)))
+    return changes
+
+
+def audit_row(entry: LogEntry, *, names: dict[int, str]) -> AuditRow:
+    """``names``: the audited content types' ids and names (``content_types()`` turned round)."""
+    data = entry.additional_data or {}
+    actor = entry.actor_email or (entry.actor.email if entry.actor_id and entry.actor else "")
+    return AuditRow(pk=entry.pk, timestamp=timezone.localtime(entry.timestamp), model=names.get(entry.content_type_id, ""),
+                    object_id=entry.object_pk, object_repr=entry.object_repr,
+                    action=ACTION_NAMES.get(entry.action, str(entry.action)), actor=actor,
+                    source=str(data.get("source", "")), changes=_changes(entry))
+
+
+def audit_rows(entries) -> list[AuditRow]:
+    names = {ct.pk: name for name, ct in content_types().items()}
+    return [audit_row(entry, names=names) for entry in entries]
