@@ -12,6 +12,15 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 MAX_PAGE_SIZE = 100
 
 
+def page_number(raw: str | None) -> int:
+    """The page asked for (1 when absent): a whole number from 1, else a 400 naming ``page``."""
+    if raw is None:
+        return 1
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise exceptions.ValidationError({"page": [_("Enter a whole number from 1.")]})
+    return int(raw)
+
+
 class PagePagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
@@ -22,12 +31,20 @@ class PagePagination(PageNumberPagination):
         """The page size asked for; a value that is not a whole number from 1 to 100 is a 400 naming
         ``page_size`` (DRF would silently fall back to the default)."""
         raw = request.query_params.get(self.page_size_query_param)
-        if raw in (None, ""):
+        if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
             raise exceptions.ValidationError(
                 {"page_size": [_("Enter a whole number from 1 to %(max)d.") % {"max": self.max_page_size}]})
         return int(raw)
+
+    def get_page_number(self, request, paginator):
+        """A whole number from 1 (or ``last``); anything else is a 400 naming ``page``. A page past the last is
+        still the paginator's 404."""
+        raw = request.query_params.get(self.page_query_param)
+        if raw in self.last_page_strings:
+            return paginator.num_pages
+        return page_number(raw)
 
     def page_links(self, request, number: int, num_pages: int) -> tuple[str | None, str | None]:
         url = request.build_absolute_uri()

@@ -30,6 +30,7 @@ urlpatterns = [
     path("statistics/", views.Statistics.as_view(), name="statistics"),
     path("statistics/breakdown/", views.StatisticsBreakdown.as_view(), name="statistics_breakdown"),
     path("statistics/declarations/", views.StatisticsDeclarations.as_view(), name="statistics_declarations"),
-    # Keep last: every other address under /api/ is a JSON 404.
-    re_path(r"^.*$", views.not_found, name="not_found"),
+    # Keep last: every other address under /api/ is a JSON 404, including one with a newline (%0A) in it,
+    # which `.` alone does not match (it fell through to Django's HTML 404).
+    re_path(r"^[\s\S]*$", views.not_found, name="not_found"),
 ]

@@ -22,8 +22,8 @@ from licensing.licences.selectors import licences_visible_to
 from licensing.models import Declaration, FeeForm, GazetteEntry
 from licensing.models.licences import Licence
 from marketplace.api import selectors
-from marketplace.api.filters import DeclarationFilter, LicenceFilter
-from marketplace.api.pagination import PagePagination
+from marketplace.api.filters import DeclarationFilter, LicenceFilter, refuse_unusable_parameters
+from marketplace.api.pagination import PagePagination, page_number
 from marketplace.api.permissions import IsIPOffice
 from marketplace.api.serializers import (
     BreakdownRowSerializer,
@@ -54,9 +54,22 @@ from patents.models import Grade, Patent
 
 
 def _errors(*codes: int) -> dict:
-    described = {400: "Invalid query parameter (the body names it and why).",
+    """The error answers of an operation. Every operation may answer 400 (a parameter given empty, or out of
+    its bounds) and 401 (a token that is wrong or revoked, even on a public endpoint)."""
+    described = {400: "Invalid query parameter, or one given empty (the body names it and why).",
                  401: "No or invalid token.", 403: "Outside your scope.", 404: "Not found or not yours."}
-    return {code: OpenApiResponse(ErrorSerializer, description=described[code]) for code in codes}
+    return {code: OpenApiResponse(ErrorSerializer, description=described[code]) for code in sorted({400, 401, *codes})}
+
+
+class StrictQuery:
+    """Every endpoint refuses a query parameter given with an empty value (``?state=``) or a NUL character,
+    after authentication (so 401/403 still come first): the schema declares no parameter as allowed empty, and
+    "empty" would have to mean either "any" or "the empty string"; a client that means "any" leaves the
+    parameter out."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        refuse_unusable_parameters(request.query_params)
 
 
 def _language() -> str:
@@ -91,7 +104,7 @@ class ListingPagination(PagePagination):
                            "search page; relevance order when there is a query, newest first otherwise. "
                            "The same query string gives the same listings as `/<lang>/search/`.",
                responses={200: ListingHitSerializer(many=True), **_errors(400, 404)})
-class ListingList(generics.ListAPIView):
+class ListingList(StrictQuery, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = ListingHitSerializer
     pagination_class = ListingPagination
@@ -105,11 +118,9 @@ class ListingList(generics.ListAPIView):
             raise translate_validation(filterset.errors)
         paginator = self.paginator
         per_page = paginator.get_page_size(request)
-        raw_page = params.get("page") or "1"
-        if not raw_page.isdigit() or int(raw_page) < 1:
-            raise exceptions.NotFound(_("Invalid page."))
-        result = listing_search(data=params, language=_language(), page=int(raw_page), per_page=per_page)
-        if int(raw_page) > max(result.num_pages, 1):
+        number = page_number(params.get("page"))
+        result = listing_search(data=params, language=_language(), page=number, per_page=per_page)
+        if number > max(result.num_pages, 1):
             raise exceptions.NotFound(_("Invalid page."))
         following, preceding = paginator.page_links(request, result.page_number, result.num_pages)
         return Response({
@@ -124,7 +135,7 @@ class ListingList(generics.ListAPIView):
 @extend_schema(tags=["public"], summary="Open-licence declarations",
                description="Published and withdrawn declarations (drafts are never public), newest first, "
                            "filtered like the IP office's figures.", responses={200: DeclarationSerializer, **_errors(400, 404)})
-class DeclarationList(generics.ListAPIView):
+class DeclarationList(StrictQuery, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = DeclarationSerializer
     filterset_class = DeclarationFilter
@@ -135,7 +146,7 @@ class DeclarationList(generics.ListAPIView):
 
 
 @extend_schema(tags=["public"], summary="One declaration", responses={200: DeclarationSerializer, **_errors(404)})
-class DeclarationDetail(generics.RetrieveAPIView):
+class DeclarationDetail(StrictQuery, generics.RetrieveAPIView):
     permission_classes = [AllowAny]
     serializer_class = DeclarationSerializer
     queryset = Declaration.objects.none()
@@ -147,7 +158,7 @@ class DeclarationDetail(generics.RetrieveAPIView):
 @extend_schema(tags=["public"], summary="The gazette",
                description="Announcements of declarations and withdrawals, newest first, with the gazette "
                            "page's filters.", responses={200: GazetteEntrySerializer, **_errors(400, 404)})
-class GazetteList(generics.ListAPIView):
+class GazetteList(StrictQuery, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = GazetteEntrySerializer
     filterset_class = licensing_selectors.GazetteFilter
@@ -166,7 +177,7 @@ HOLDER_PARAMETER = OpenApiParameter(
 
 @extend_schema(tags=["organisation"], summary="Your holder's patents (the portfolio)",
                parameters=[HOLDER_PARAMETER], responses={200: PatentSerializer, **_errors(400, 401, 403, 404)})
-class PatentList(generics.ListAPIView):
+class PatentList(StrictQuery, generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = PatentSerializer
     filterset_class = patent_selectors.PortfolioFilter
@@ -194,7 +205,7 @@ class PatentList(generics.ListAPIView):
 @extend_schema(tags=["organisation"], summary="Licences your organisations took or granted",
                description="The IP office sees every licence (read-only).",
                responses={200: LicenceSerializer, **_errors(400, 401, 404)})
-class LicenceList(generics.ListAPIView):
+class LicenceList(StrictQuery, generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = LicenceSerializer
     filterset_class = LicenceFilter
@@ -206,7 +217,7 @@ class LicenceList(generics.ListAPIView):
 
 
 @extend_schema(tags=["organisation"], summary="One licence", responses={200: LicenceSerializer, **_errors(401, 404)})
-class LicenceDetail(generics.RetrieveAPIView):
+class LicenceDetail(StrictQuery, generics.RetrieveAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = LicenceSerializer
     queryset = Licence.objects.none()
@@ -217,7 +228,7 @@ class LicenceDetail(generics.RetrieveAPIView):
 
 @extend_schema(tags=["organisation"], summary="Your licensee organisations' needs, with proposals",
                responses={200: NeedSerializer, **_errors(400, 401, 403, 404)})
-class NeedList(generics.ListAPIView):
+class NeedList(StrictQuery, generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = NeedSerializer
     filterset_class = needs.NeedFilter
@@ -232,7 +243,7 @@ class NeedList(generics.ListAPIView):
 
 @extend_schema(tags=["organisation"], summary="Organisations whose statements you may read",
                responses={200: StatementOrganisationSerializer, **_errors(401, 404)})
-class StatementOrganisationList(generics.ListAPIView):
+class StatementOrganisationList(StrictQuery, generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = StatementOrganisationSerializer
     filter_backends: list = []
@@ -261,7 +272,7 @@ class StatementPage(serializers.Serializer):
                                                         "licensee); default: the organisation's first role."),
                            OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("page_size", OpenApiTypes.INT)],
                responses={200: StatementPage, **_errors(400, 401, 403, 404)})
-class StatementDetail(APIView):
+class StatementDetail(StrictQuery, APIView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request, slug):
@@ -314,7 +325,7 @@ def _period(board) -> dict:
             "start": board.period.start, "end": board.period.end}
 
 
-class IPOfficeView(APIView):
+class IPOfficeView(StrictQuery, APIView):
     permission_classes = [IsIPOffice]
 
 
@@ -388,8 +399,8 @@ class ApiRootSerializer(serializers.Serializer):
     documentation = serializers.CharField()
 
 
-@extend_schema(tags=["public"], summary="Where everything is", responses={200: ApiRootSerializer})
-class ApiRoot(APIView):
+@extend_schema(tags=["public"], summary="Where everything is", responses={200: ApiRootSerializer, **_errors()})
+class ApiRoot(StrictQuery, APIView):
     permission_classes = [AllowAny]
 
     def get(self, request):

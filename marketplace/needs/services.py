@@ -21,7 +21,7 @@ from marketplace.matching import services as match_refresh
 from marketplace.models import Need, Proposal
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
-from patents.inventory.selectors import field_choices
+from patents.inventory.selectors import StrictBooleanFilter, field_choices
 
 # The fields a buyer may set on a need; everything else (state, organisation, author) belongs to the services.
 NEED_FIELDS = ("title", "description", "technology_field", "ipc_prefix", "budget_min_fen", "budget_max_fen",
@@ -130,6 +130,10 @@ def proposal_make(*, need: Need, declaration: Declaration, by: User, message: st
 # --------------------------------------------------------------------------------------------- selectors
 
 
+# A search bound beyond any budget (a trillion yuan) is a mistake, not a search; the OpenAPI schema declares it.
+MAX_BUDGET_YUAN = 10**12
+
+
 class NeedFilter(django_filters.FilterSet):
     """The needs board's search; budget bounds are in yuan in the query string (shareable URLs)."""
 
@@ -138,10 +142,11 @@ class NeedFilter(django_filters.FilterSet):
                                                         label=gettext_lazy("Technology field"))
     preferred_fee_form = django_filters.ChoiceFilter(choices=FeeForm.choices, label=gettext_lazy("Fee form"))
     region = django_filters.CharFilter(field_name="region", lookup_expr="icontains", label=gettext_lazy("Region"))
-    budget_from = django_filters.NumberFilter(method="filter_budget_from",
+    budget_from = django_filters.NumberFilter(method="filter_budget_from", min_value=0, max_value=MAX_BUDGET_YUAN,
                                               label=gettext_lazy("Budget at least (RMB)"))
-    budget_to = django_filters.NumberFilter(method="filter_budget_to", label=gettext_lazy("Budget up to (RMB)"))
-    current = django_filters.BooleanFilter(method="filter_current", label=gettext_lazy("Deadline not passed"))
+    budget_to = django_filters.NumberFilter(method="filter_budget_to", min_value=0, max_value=MAX_BUDGET_YUAN,
+                                            label=gettext_lazy("Budget up to (RMB)"))
+    current = StrictBooleanFilter(method="filter_current", label=gettext_lazy("Deadline not passed"))
 
     class Meta:
         model = Need

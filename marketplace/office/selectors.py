@@ -5,6 +5,7 @@ set (marketplace.office.cache); every table the page shows is also a pandas fram
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -49,6 +50,7 @@ INDICATOR_LABELS = {
 }
 SHARES = {"quick_licence_deal_rate", "overall_conversion", "recording_compliance"}
 MAX_MONTHS = 36
+MIN_QUICK_DAYS, MAX_QUICK_DAYS = 1, 3650  # the "quick licence" window, declared in the OpenAPI schema too
 
 
 def _english() -> bool:
@@ -71,9 +73,31 @@ def dimension_value_label(dimension: str, value) -> str:
     return str(value)
 
 
+# The months a period may name: from the first year of Chinese patent law to a horizon far from the limits of
+# `date` (a period's end is the month after its last; "9999-12" overflowed into a 500).
+FIRST_YEAR, LAST_YEAR = 1985, 2100
+MONTH_PATTERN = r"^(198[5-9]|199[0-9]|20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
+
+
+class MonthField(forms.DateField):
+    """YYYY-MM exactly (the OpenAPI schema declares MONTH_PATTERN), within FIRST_YEAR..LAST_YEAR."""
+
+    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+    input_formats = ["%Y-%m"]
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, str) and not re.fullmatch(MONTH_PATTERN, value):
+            raise forms.ValidationError(
+                _("Enter a month as YYYY-MM, from %(first)s-01 to %(last)s-12.") % {"first": FIRST_YEAR,
+                                                                                      "last": LAST_YEAR},
+                code="invalid")
+        return super().to_python(value)
+
+
 def _month_field(label):
-    return forms.DateField(label=label, required=False, input_formats=["%Y-%m"],
-                           widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
+    return MonthField(label=label, required=False)
 
 
 class StatisticsFilter(django_filters.FilterSet):
@@ -112,7 +136,8 @@ class StatisticsFilter(django_filters.FilterSet):
 class PeriodForm(forms.Form):
     first = _month_field(_("From month"))
     last = _month_field(_("To month"))
-    days = forms.IntegerField(label=_("Quick licence within (days)"), required=False, min_value=1, max_value=3650)
+    days = forms.IntegerField(label=_("Quick licence within (days)"), required=False, min_value=MIN_QUICK_DAYS,
+                              max_value=MAX_QUICK_DAYS)
     by = forms.ChoiceField(label=_("Break down by"), required=False, choices=list(DIMENSION_LABELS.items()))
 
     def clean(self):

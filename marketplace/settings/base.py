@@ -248,6 +248,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Only our API: Wagtail's admin API is DRF too, but it is not part of this one.
     "PREPROCESSING_HOOKS": ["marketplace.api.schema.only_public_api"],
+    # Each query parameter's schema says what the server enforces (bounds, no empty values).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "marketplace.api.schema.declare_enforced_values"],
     # Several models have a `state` or `kind`; name each enum after what it is.
     "ENUM_NAME_OVERRIDES": {
         "FeeFormEnum": "licensing.models.FeeForm",

@@ -60,6 +60,43 @@ class WholeYearsFilter(django_filters.NumberFilter):
         extend_schema_field({"type": "integer", "minimum": min_value, "maximum": max_value})(self)
 
 
+TRUE_VALUES, FALSE_VALUES = ("true", "1"), ("false", "0")
+ANY_VALUES = ("unknown",)  # what the pages' yes/no/any select sends for "any"
+
+
+class StrictBooleanSelect(forms.NullBooleanSelect):
+    """Hands the field the raw value: NullBooleanSelect turns any unknown word into "any", so `?unclassified=abc`
+    listed everything instead of saying the value is not a yes or no."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    widget = StrictBooleanSelect
+
+    def to_python(self, value):
+        if value in (True, False, None):
+            return value
+        word = str(value).strip().lower()
+        if word in TRUE_VALUES:
+            return True
+        if word in FALSE_VALUES:
+            return False
+        if word in ("", *ANY_VALUES):
+            return None
+        raise forms.ValidationError(_("Enter true or false."), code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """true/false (or 1/0); any other value is a form error, hence a 400 naming the parameter in the API."""
+
+    field_class = StrictBooleanField
+
+
 class PortfolioFilter(django_filters.FilterSet):
     """The holder's own list of patents; the same definition serves the page and its exports."""
 
@@ -68,8 +105,8 @@ class PortfolioFilter(django_filters.FilterSet):
     legal_status = django_filters.ChoiceFilter(choices=LegalStatus.choices, label=_("Legal status"))
     grade = django_filters.ChoiceFilter(choices=Grade.choices, field_name="effective_grade", label=_("Grade"))
     technology_field = django_filters.TypedChoiceFilter(choices=field_choices, coerce=int, label=_("Technology field"))
-    unclassified = django_filters.BooleanFilter(field_name="technology_field", lookup_expr="isnull",
-                                                label=_("IPC maps to no field"))
+    unclassified = StrictBooleanFilter(field_name="technology_field", lookup_expr="isnull",
+                                       label=_("IPC maps to no field"))
     tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
     min_remaining_years = WholeYearsFilter(method="filter_remaining", label=_("Remaining life at least (years)"),
                                            min_value=0, max_value=MAX_REMAINING_YEARS)

@@ -23,6 +23,8 @@ from patents.models import InventoryBatch, Patent
 def _holder_for(request, *, manage: bool) -> Organisation:
     """The holder the page is about: ?holder=slug, else the user's first holder organisation."""
     slug = request.GET.get("holder") or request.POST.get("holder")
+    if slug and "\x00" in slug:  # no slug holds one, and PostgreSQL refuses the query (a 500)
+        raise Http404
     if slug:
         holder = get_object_or_404(Organisation, slug=slug, is_holder=True)
     else:

@@ -159,6 +159,23 @@ def test_an_empty_or_in_range_remaining_life_filters_the_portfolio(client, holde
     assert ("固态电池电解质" in response.content.decode()) is listed
 
 
+def test_a_holder_slug_with_a_nul_character_is_a_404_not_a_server_error(client, holder_member):
+    client.force_login(holder_member.user)
+
+    assert client.get(reverse("portfolio"), {"holder": "demo\x00"}).status_code == 404
+
+
+@pytest.mark.parametrize(("value", "status"), [("true", 200), ("1", 200), ("unknown", 200), ("abc", 400)])
+def test_the_unclassified_filter_takes_yes_or_no_and_refuses_other_words(client, holder_member, value, status):
+    PatentFactory(holder=holder_member.organisation, title="固态电池电解质")
+    client.force_login(holder_member.user)
+
+    response = client.get(reverse("portfolio"), {"unclassified": value})
+
+    assert response.status_code == status
+    assert (list(response.context["filter"].errors) == ["unclassified"]) is (status == 400)
+
+
 def test_portfolio_filters_by_grade_and_text(client, holder_member):
     PatentFactory(holder=holder_member.organisation, title="固态电池电解质", grade_computed="A")
     PatentFactory(holder=holder_member.organisation, title="风力发电机叶片", grade_computed="D")
