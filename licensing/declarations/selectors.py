@@ -37,6 +37,8 @@ def holder_managed_by(*, user: User, slug: str | None) -> Organisation:
 
     Raises Http404 for a slug that names no holder, PermissionDenied when the user manages no holder or not
     this one."""
+    if slug and "\x00" in slug:  # no slug holds one, and PostgreSQL refuses a query with it (was a 500)
+        raise Http404
     holder = (get_object_or_404(Organisation, slug=slug, is_holder=True) if slug
               else holder_organisations_for(user=user).first())
     if holder is None or not user_can_manage_inventory(user=user, holder=holder):

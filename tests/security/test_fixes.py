@@ -25,3 +25,12 @@ def test_a_holder_with_declarations_sees_its_declaration_list(client):
     client.force_login(holder_member(declaration.holder))
     response = client.get(reverse("declaration_list"))
     assert response.status_code == 200 and "一种储能电池管理方法" in response.content.decode()
+
+
+@pytest.mark.parametrize("url_name", ["declare", "declaration_list", "portfolio"])
+def test_a_holder_slug_with_a_nul_character_is_a_404_on_every_holder_page(client, url_name):
+    """PostgreSQL refuses text holding NUL: ?holder=%00 was a 500 wherever the raw slug reached a query (the API
+    fuzzing found it on /api/patents/; these pages take the same parameter)."""
+    declaration = DeclarationFactory()
+    client.force_login(holder_member(declaration.holder))
+    assert client.get(reverse(url_name), {"holder": f"{declaration.holder.slug}\x00"}).status_code == 404
