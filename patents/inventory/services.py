@@ -238,7 +238,8 @@ def _import(batch: InventoryBatch, file, *, size: int, max_bytes: int, today: da
             # The outcome commits with the patents: a worker lost before the commit leaves neither, and the
             # batch that still says running is known to have imported nothing (inventory_batch_recover).
             batch.total_rows = total
-            return _finish(batch, writer.counts(), _joined(error_parts), total)
+            return _finish_imported(batch, writer, _joined(error_parts), total, rejected_rows=rejected_rows,
+                                    full=reported >= MAX_REPORTED_ERRORS)
     if file_error is not None:
         return _file_rejected(batch, file_error)
     errors = _joined(error_parts)
@@ -250,6 +251,10 @@ def _import(batch: InventoryBatch, file, *, size: int, max_bytes: int, today: da
             message += " " + _("Checking stopped after %(max)d errors (rows up to %(row)d); fix these and import "
                                "again.") % {"max": MAX_REPORTED_ERRORS, "row": int(errors["row"].max())}
         return _finish_rejected(batch, errors, total=total, message=message, rejected_rows=rejected_rows)
+    return _finish_imported(batch, writer, errors, total, rejected_rows=rejected_rows, full=full)
+
+
+def _finish_imported(batch, writer, errors, total, *, rejected_rows: int, full: bool) -> ImportSummary:
     summary = _finish(batch, writer.counts(), errors, total, rejected_rows=rejected_rows)
     if full:
         batch.message += " " + _("The error report lists the first %(max)d errors.") % {"max": MAX_REPORTED_ERRORS}
