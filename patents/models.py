@@ -2,7 +2,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -282,3 +282,36 @@ class PatentChange(models.Model):
 
     def __str__(self):
         return f"{self.patent_id} {self.action} {self.at:%Y-%m-%d}"
+
+    def labelled_changes(self) -> list[tuple[str, str, str]]:
+        """(field's verbose name, old, new) for each change, in the reader's language: the stored keys are
+        column names and the values codes ("invention", True), which a page must not show as such."""
+        return [(_change_label(name), _change_value(name, pair[0]), _change_value(name, pair[1]))
+                for name, pair in self.changes.items()]
+
+
+# Changed things that are not Patent columns.
+_OTHER_CHANGE_LABELS = {"tags": _("tags"), "co_owners": _("co-owners")}
+
+
+def _change_label(name: str) -> str:
+    if name in _OTHER_CHANGE_LABELS:
+        return str(_OTHER_CHANGE_LABELS[name])
+    try:
+        return str(Patent._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def _change_value(name: str, value) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, list):  # IPC codes, inventors, tags; co-owners as [name, USCC] pairs
+        return "; ".join(str(v[0]) if isinstance(v, list) and v else str(v) for v in value)
+    try:
+        choices = dict(Patent._meta.get_field(name).flatchoices)
+    except FieldDoesNotExist:
+        choices = {}
+    return str(choices.get(value, value))

@@ -8,19 +8,21 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from licensing.declarations import fees
 from licensing.models import Declaration, DeclarationConsent, DeclarationState, FeeForm
 from patents.models import LegalStatus, Patent, PatentKind
 
-PATENT_LAW_50 = "Patent Law art. 50"
-PATENT_LAW_51 = "Patent Law art. 51"
-PATENT_LAW_14 = "Patent Law art. 14"
+# Each citation is translated whole ("《专利法》第五十条"): a rule's source is shown beside its message.
+PATENT_LAW_50 = gettext_lazy("Patent Law art. 50")
+PATENT_LAW_51 = gettext_lazy("Patent Law art. 51")
+PATENT_LAW_14 = gettext_lazy("Patent Law art. 14")
 # Implementing Regulations (2023): art. 85 says what a declaration states (and that it follows the grant);
 # art. 86 lists when a patent may not be put under open licence.
-REGS_CONTENT = "Implementing Regulations art. 85"
-REGS_BARS = "Implementing Regulations art. 86"
-CNIPA_FEES_2024 = "CNIPA notice on open-licence fees (2024)"
+REGS_CONTENT = gettext_lazy("Implementing Regulations art. 85")
+REGS_BARS = gettext_lazy("Implementing Regulations art. 86")
+CNIPA_FEES_2024 = gettext_lazy("CNIPA notice on open-licence fees (2024)")
 # Failures the holder cures by recording the date the annual fees are paid through.
 ANNUAL_FEES_CODES = frozenset({"fees_unknown", "fees_unpaid"})
 

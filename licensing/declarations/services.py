@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from licensing.declarations.rules import RuleFailure, declaration_eligibility
+from licensing.declarations.rules import PATENT_LAW_50, RuleFailure, declaration_eligibility
 from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
 from licensing.models import Declaration, DeclarationConsent, DeclarationState, GazetteEntry, LicenceTerms, LicenceTermsVersion
 from marketplace.parties import listeners
@@ -97,7 +97,7 @@ def declaration_publish(*, declaration: Declaration, by: User, today: date | Non
             declaration.save(update_fields=["state", "published_at", "published_by"])
     except IntegrityError as exc:  # a concurrent publication of the same patent won
         raise DeclarationRefused([RuleFailure("already_declared", _("The patent already has a published declaration."),
-                                              "Patent Law art. 50")]) from exc
+                                              PATENT_LAW_50)]) from exc
     entry = _announce(declaration, GazetteEntry.Kind.PUBLICATION, now)
     declaration.announcement_number = entry.announcement_number
     declaration.save(update_fields=["announcement_number"])

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from licensing.certificates.services import certificate_number_allocate
 from licensing.exceptions import LicensingError, NotAllowed
@@ -23,6 +24,7 @@ from licensing.ledger import services as ledger
 from licensing.models import Declaration, DeclarationState
 from licensing.models.licences import LIVE_LICENCE_STATES, Licence, LicenceState, Payment, ProcessedEvent, Voucher, VoucherUse
 from licensing.payments import gateway as stripe_gateway
+from licensing.payments.declines import decline_message
 from licensing.vouchers.services import voucher_split
 from marketplace.parties import listeners
 from marketplace.parties.acting import acting_as
@@ -240,9 +242,10 @@ def payment_pay_with_card(*, payment: Payment, token_id: str) -> dict:
     try:
         intent = stripe_gateway.confirm_with_card_token(intent_id=payment.stripe_payment_intent_id, token_id=token_id)
     except stripe.CardError as exc:
-        message = _("Your card was declined: %(reason)s") % {"reason": exc.user_message or exc.code or ""}
+        code = (getattr(exc, "error", None) and getattr(exc.error, "decline_code", None)) or exc.code
+        message = decline_message(code=code, stripe_text=exc.user_message or "", payment_id=payment.pk)
         payment_mark_failed(payment_id=payment.pk, message=message, intent_id=payment.stripe_payment_intent_id)
-        return {"status": "failed", "client_secret": client_secret, "message": message}
+        return {"status": "failed", "client_secret": client_secret, "message": _(message)}
     except stripe.StripeError as exc:
         # The confirmation may have reached Stripe before the connection failed: the outcome is unknown here,
         # and the webhook or the next attempt (payment_start reads the intent first) settles a charge.
@@ -263,9 +266,9 @@ def _follow(payment: Payment, intent: stripe_gateway.IntentState) -> dict:
         return {"status": "requires_action", "client_secret": intent.client_secret,
                 "message": _("Your bank asks you to confirm this payment.")}
     if intent.status == "requires_payment_method" and intent.error_message:
-        message = _("The payment did not go through: %(reason)s") % {"reason": intent.error_message}
+        message = decline_message(code=intent.error_code, stripe_text=intent.error_message, payment_id=payment.pk)
         payment_mark_failed(payment_id=payment.pk, message=message, intent_id=intent.id)
-        return {"status": "failed", "client_secret": intent.client_secret, "message": message}
+        return {"status": "failed", "client_secret": intent.client_secret, "message": _(message)}
     return {"status": intent.status, "client_secret": intent.client_secret, "message": ""}
 
 
@@ -273,7 +276,7 @@ def payment_sync(*, payment: Payment) -> dict:
     """The buyer's return to the page: ask Stripe where the intent stands and act on it."""
     if payment.state in PAID_STATES or not payment.stripe_payment_intent_id:
         return {"status": "succeeded" if payment.state in PAID_STATES else payment.state, "client_secret": "",
-                "message": payment.failure_message}
+                "message": _(payment.failure_message) if payment.failure_message else ""}
     return _follow(payment, stripe_gateway.retrieve_intent(payment.stripe_payment_intent_id))
 
 
@@ -409,6 +412,7 @@ def webhook_process(event) -> bool:
         if event_type == "payment_intent.succeeded":
             payment_mark_succeeded(payment_id=payment.pk, intent=intent)
         else:
-            payment_mark_failed(payment_id=payment.pk, message=intent.error_message or _("The payment failed."),
-                                intent_id=intent.id)
+            message = (decline_message(code=intent.error_code, stripe_text=intent.error_message, payment_id=payment.pk)
+                       if intent.error_code or intent.error_message else gettext_noop("The payment failed."))
+            payment_mark_failed(payment_id=payment.pk, message=message, intent_id=intent.id)
     return True

@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from licensing.models.declarations import Declaration, FeeForm, LicenceTermsVersion, RoyaltyBase
 from marketplace.parties.models import Organisation
@@ -112,7 +113,8 @@ class Payment(models.Model):
     by an innovation voucher; the rest is charged by card through a Stripe PaymentIntent."""
 
     class State(models.TextChoices):
-        CREATED = "created", _("Created")
+        # Context: "Created" elsewhere means a record was added (新增); an unpaid payment is waiting (待支付).
+        CREATED = "created", pgettext_lazy("payment state", "Created")
         REQUIRES_PAYMENT = "requires_payment", _("Awaiting card")
         REQUIRES_ACTION = "requires_action", _("Awaiting authentication")
         SUCCEEDED = "succeeded", _("Paid")
@@ -221,7 +223,8 @@ class Voucher(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.code} ({self.balance_fen} fen left)"
+        # The code alone: this text is stored (the audit log's record names) and shown in either language.
+        return self.code
 
 
 class VoucherUse(models.Model):

@@ -22,8 +22,9 @@ class IntentState:
     amount_fen: int
     currency: str
     client_secret: str
-    error_message: str
+    error_message: str  # Stripe's English text: for the log, never the page (licensing.payments.declines)
     metadata: dict
+    error_code: str = ""  # the decline code, else the error code, of the last failed attempt
 
     @classmethod
     def of(cls, intent) -> "IntentState":
@@ -32,7 +33,8 @@ class IntentState:
         error = data.get("last_payment_error") or {}
         return cls(id=data["id"], status=data["status"], amount_fen=int(data["amount"]),
                    currency=str(data["currency"]).upper(), client_secret=data.get("client_secret") or "",
-                   error_message=error.get("message") or "", metadata=dict(data.get("metadata") or {}))
+                   error_message=error.get("message") or "", metadata=dict(data.get("metadata") or {}),
+                   error_code=error.get("decline_code") or error.get("code") or "")
 
 
 def create_intent(*, amount_fen: int, currency: str, metadata: dict, idempotency_key: str) -> IntentState:

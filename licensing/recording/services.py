@@ -36,7 +36,7 @@ from marketplace.parties.selectors import user_is_ip_office
 
 RECORDING_PERIOD_MONTHS = 3
 DUE_SOON_DAYS = 30
-RECORDING_SOURCE = "Implementing Regulations art. 87"
+RECORDING_SOURCE = _("Implementing Regulations art. 87")  # shown beside the deadline
 
 
 class RecordingStatus:

@@ -1,16 +1,20 @@
 """Reading the audit log: who may read which entries, and the one search (model, object, actor, action, date
 range) that the page and its exports share."""
 
+import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import django_filters
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import ForeignObjectRel, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from licensing.models.licences import Voucher
 from marketplace.audit.recording import AUDITED
 from marketplace.parties.models import Membership, User
 from marketplace.parties.selectors import user_is_ip_office
@@ -101,9 +105,13 @@ def audit_search(*, reader: AuditReader, params) -> AuditEntryFilter:
 
 @dataclass(frozen=True)
 class Change:
-    field: str
+    field: str  # the column's name (the exports keep it: a machine reads them)
     before: str
     after: str
+    # What the page shows, in the reader's language: the field's verbose name, choices' labels for codes.
+    label: str = ""
+    before_shown: str = ""
+    after_shown: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,17 +137,74 @@ class AuditRow:
         return str(ACTION_LABELS.get(self.action, self.action))
 
 
+# How auditlog writes an empty related manager ("licensing.Licence.None"): nothing a reader should see.
+_EMPTY_MANAGER = re.compile(r"\w+\.\w+\.None")
+
+
 def _text(value) -> str:
-    return "" if value is None or value == "None" else str(value)
+    return "" if value is None or value == "None" or _EMPTY_MANAGER.fullmatch(str(value)) else str(value)
+
+
+# Audited columns whose model gives no verbose name (Django would show "created at", untranslated).
+_FIELD_LABELS = {
+    "created_at": _("created at"), "created_by": _("created by"), "updated_at": _("updated at"),
+    "published_at": _("published at"), "published_by": _("published by"), "withdrawn_at": _("withdrawn at"),
+    "withdrawn_by": _("withdrawn by"), "frozen_at": _("frozen at"), "frozen_by": _("frozen by"),
+    "issued_at": _("issued at"), "issued_by": _("issued by"), "activated_at": _("activated at"),
+    "starts_on": _("starts on"), "ends_on": _("ends on"), "notice_submitted_at": _("notice submitted at"),
+    "notice_submitted_by": _("notice submitted by"), "terminated_at": _("terminated at"),
+    "termination_reason": _("termination reason"), "recorded_by": _("recorded by"), "note": _("note"),
+    "currency": _("currency"), "fee_form": _("fee form"), "first_amount_fen": _("first amount (fen)"),
+    "licensor": _("licensor"), "state": _("state"),
+}
+
+
+def _field(model, name: str):
+    try:
+        return model._meta.get_field(name) if model is not None else None
+    except FieldDoesNotExist:
+        return None
+
+
+def _field_label(field, name: str) -> str:
+    """The field's verbose name when its model gives one, else ours, else the column's name."""
+    if name in _FIELD_LABELS and (field is None or str(field.verbose_name) == name.replace("_", " ")):
+        return str(_FIELD_LABELS[name])
+    return str(field.verbose_name) if field is not None else name
+
+
+# JSON lists of codes, and the choices that name them.
+_LIST_CHOICES = {"eligible_uses": Voucher.Use}
+
+
+def _value(field, value) -> str:
+    """A stored value as the reader reads it: a choice's label rather than its code."""
+    text = _text(value)
+    if field is not None and field.choices and text:
+        return str(dict(field.flatchoices).get(text, text))
+    if field is not None and field.name in _LIST_CHOICES and text.startswith("["):
+        try:
+            codes = json.loads(text)
+        except ValueError:
+            return text
+        labels = dict(_LIST_CHOICES[field.name].choices)
+        return ", ".join(str(labels.get(code, code)) for code in codes)
+    return text
 
 
 def _changes(entry: LogEntry) -> list[Change]:
     changes = []
-    for field, values in sorted((entry.changes_dict or {}).items()):
+    model = ContentType.objects.get_for_id(entry.content_type_id).model_class() if entry.content_type_id else None
+    for name, values in sorted((entry.changes_dict or {}).items()):
+        field = _field(model, name)
+        if isinstance(field, ForeignObjectRel):
+            continue  # a reverse relation: auditlog records only its empty manager ("licensing.Licence.None")
+        label = _field_label(field, name)
         if isinstance(values, list | tuple) and len(values) == 2:
-            changes.append(Change(field, _text(values[0]), _text(values[1])))
+            before, after = _text(values[0]), _text(values[1])
+            changes.append(Change(name, before, after, label, _value(field, before), _value(field, after)))
         else:  # a many-to-many change: {"type": "m2m", "operation": ..., "objects": [...]}
-            changes.append(Change(field, "", _text(values)))
+            changes.append(Change(name, "", _text(values), label, "", _text(values)))
     return changes
 
 

@@ -45,7 +45,7 @@ from functools import lru_cache
 from tempfile import TemporaryFile
 
 import pandas as pd
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -641,6 +641,31 @@ def frame(rows: list[dict], columns: list[tuple[str, str]]) -> pd.DataFrame:
 
 CRITERIA_FIELDS = ("name", "cut_off_date", "grades", "technology_fields", "min_remaining_life_years",
                    "require_payment_history", "max_licensee_share", "max_holder_share", "discount_rate")
+
+
+def criteria_labelled(criteria: dict) -> list[tuple[str, str]]:
+    """A frozen pool's stored criteria as (the field's name, its value) in the reader's language: the stored
+    keys are column names and the values codes, which a page must not show raw."""
+    from patents.inventory.selectors import field_choices
+
+    fields = dict(field_choices())
+    labelled = []
+    for key, value in criteria.items():
+        try:
+            label = str(Pool._meta.get_field(key).verbose_name)
+        except FieldDoesNotExist:
+            label = key
+        if isinstance(value, bool):
+            text = str(_("yes") if value else _("no"))
+        elif isinstance(value, list):
+            text = ", ".join(fields.get(v, str(v)) if key == "technology_fields" else str(v) for v in value)
+            text = text or str(_("any"))
+        elif value is None or value == "":
+            text = "—"
+        else:
+            text = str(value)
+        labelled.append((label, text))
+    return labelled
 
 
 def user_may_build_pools(*, user: User) -> bool:

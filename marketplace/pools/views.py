@@ -14,6 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from licensing.models import FeeForm
 from marketplace.models.pools import Pool, PoolExport
 from marketplace.pools import services as pools
 from marketplace.pools import tasks as pool_tasks
@@ -102,7 +103,9 @@ def pool_detail(request, pk):
     reasons = [(pools.EXCLUSION_REASONS[key], count) for key, count in tape.excluded_counts.items()]
     exports = {e.fmt: e for e in pool.exports.all()}
     return render(request, "marketplace/pools/detail.html", {
-        "pool": pool, "form": form, "tape": tape, "summary": tape.summary(), "rows": tape.tape[:PREVIEW_ROWS],
+        "pool": pool, "form": form, "tape": tape, "summary": tape.summary(),
+        "rows": [{**row, "fee_form": FeeForm(row["fee_form"]).label} for row in tape.tape[:PREVIEW_ROWS]],
+        "criteria": pools.criteria_labelled(tape.criteria),
         "more_rows": max(0, len(tape.tape) - PREVIEW_ROWS), "reasons": reasons,
         "formats": [(fmt, PoolTapeExporter.labels[fmt], exports.get(fmt)) for fmt in PoolTapeExporter.formats],
     }, status=400 if form is not None and form.errors else 200)

@@ -26,23 +26,32 @@ class Factor:
     weight: int
     label_en: str
     label_zh: str
-    rule: str
+    rule: str  # how the factor is scored, in English
+    rule_zh: str  # the same, in Chinese (the page shows the reader's)
 
 
 FACTORS = (
     Factor("remaining_life", 25, "Remaining life", "剩余保护期",
-           "Years of protection left / 10, capped at 1 (10 years or more scores full)."),
+           "Years of protection left / 10, capped at 1 (10 years or more scores full).",
+           "剩余保护年数 ÷ 10，最高为 1（剩余 10 年及以上得满分）。"),
     Factor("legal_status", 20, "Legal status", "法律状态",
-           "Granted and in force 1; pending 0.4; lapsed, expired or invalidated 0."),
-    Factor("claims", 15, "Claims", "权利要求数", "Number of claims / 20, capped at 1."),
+           "Granted and in force 1; pending 0.4; lapsed, expired or invalidated 0.",
+           "已授权且有效为 1；审查中为 0.4；失效、期满或被宣告无效为 0。"),
+    Factor("claims", 15, "Claims", "权利要求数", "Number of claims / 20, capped at 1.",
+           "权利要求项数 ÷ 20，最高为 1。"),
     Factor("citations", 15, "Forward citations", "被引次数",
-           "log(1 + citations) / log(1 + 20), capped at 1; unknown counts as 0."),
-    Factor("family", 10, "Family size", "同族规模", "(family members - 1) / 5, capped at 1; unknown counts as 0."),
+           "log(1 + citations) / log(1 + 20), capped at 1; unknown counts as 0.",
+           "ln(1 + 被引次数) ÷ ln(1 + 20)，最高为 1；未知按 0 计。"),
+    Factor("family", 10, "Family size", "同族规模", "(family members - 1) / 5, capped at 1; unknown counts as 0.",
+           "（同族成员数 − 1）÷ 5，最高为 1；未知按 0 计。"),
     Factor("evaluation", 5, "Examination strength", "稳定性（审查/评价报告）",
            "Inventions are substantively examined: 1. Utility models and designs: evaluation report positive 1, "
-           "partial 0.5, negative or none 0."),
+           "partial 0.5, negative or none 0.",
+           "发明专利经过实质审查：1。实用新型和外观设计：专利权评价报告结论为肯定的 1，部分肯定的 0.5，"
+           "否定或没有报告的 0。"),
     Factor("demand", 10, "Demand for its field", "技术领域需求热度",
-           "Share of open buyer needs in the patent's technology field, relative to the busiest field."),
+           "Share of open buyer needs in the patent's technology field, relative to the busiest field.",
+           "该专利所属技术领域中未关闭的需求数，与需求最多的领域相比的比例。"),
 )
 FACTOR_BY_KEY = {f.key: f for f in FACTORS}
 

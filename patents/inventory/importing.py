@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from patents.inventory import xlsx
+from patents.inventory.diagnostics import translate_diagnosis
 from patents.inventory.fields import classify_locarno_series, classify_series
 from patents.inventory.ipc import IPCError, normalize_ipc_series, parse_ipc_list
 from patents.inventory.locarno import LocarnoError, normalize_locarno_series, parse_locarno_list
@@ -618,7 +619,8 @@ def validate(frame: pd.DataFrame, *, today: date, seen_numbers: dict[str, int] |
 
     raw_number = _text(frame, "number")
     numbers = normalize_series(raw_number.where(raw_number != "", None))
-    errors.add(numbers["error"].notna(), rows, "number", raw_number, numbers["error"].to_numpy(dtype=object))
+    errors.add(numbers["error"].notna(), rows, "number", raw_number,
+               _per_row(numbers["error"].fillna("").astype(str), lambda e: translate_diagnosis(e)))
     out["number"] = numbers["canonical"]
     out["number_original"] = raw_number.str.slice(0, 60)
     out["country"] = numbers["country"].fillna("CN")
@@ -684,7 +686,8 @@ def validate(frame: pd.DataFrame, *, today: date, seen_numbers: dict[str, int] |
         "this is a Locarno class, which only designs have; an invention or utility model needs an IPC symbol "
         "such as H01M 10/0525"))
     errors.add(ipc_bad & ~given_locarno, rows, "ipc", raw_ipc,
-               _per_row(ipc["error"].fillna("").astype(str), lambda e: _("malformed IPC: %(error)s") % {"error": e}))
+               _per_row(ipc["error"].fillna("").astype(str),
+                        lambda e: _("malformed IPC: %(error)s") % {"error": translate_diagnosis(e)}))
     locarno = normalize_locarno_series(raw_ipc.where(is_design, ""))
     locarno_bad = locarno["error"].notna().to_numpy(dtype=bool)
     given_ipc = _where(locarno_bad, raw_ipc, _is_ipc)
@@ -692,7 +695,7 @@ def validate(frame: pd.DataFrame, *, today: date, seen_numbers: dict[str, int] |
         "this is an IPC symbol, but a design is classified by its Locarno class, e.g. 14-03"))
     errors.add(locarno_bad & ~given_ipc, rows, "ipc", raw_ipc,
                _per_row(locarno["error"].fillna("").astype(str),
-                        lambda e: _("malformed Locarno class: %(error)s") % {"error": e}))
+                        lambda e: _("malformed Locarno class: %(error)s") % {"error": translate_diagnosis(e)}))
     out["main_ipc"] = ipc["main_ipc"].fillna("")
     out["ipc_codes"] = ipc["ipc_codes"].map(lambda v: v if isinstance(v, list) else [])
     # main_ipc is canonical already: its subclass is its first four characters (ipc_subclass's answer).

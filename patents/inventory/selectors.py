@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Case, CharField, F, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -113,6 +114,13 @@ class PortfolioFilter(django_filters.FilterSet):
     ordering = django_filters.OrderingFilter(
         fields=(("filing_date", "filing_date"), ("expiry_date", "expiry_date"), ("grade_score", "score"),
                 ("number", "number"), ("title", "title")),
+        # Whole phrases per direction: django-filter's own "%s (descending)" has no zh-Hans catalog, and a
+        # translated field name glued to an English suffix reads as two languages.
+        choices=[("filing_date", _("Filing date, oldest first")), ("-filing_date", _("Filing date, newest first")),
+                 ("expiry_date", _("Expiry date, soonest first")), ("-expiry_date", _("Expiry date, latest first")),
+                 ("score", _("Score, lowest first")), ("-score", _("Score, highest first")),
+                 ("number", _("Number, ascending")), ("-number", _("Number, descending")),
+                 ("title", _("Title, A to Z")), ("-title", _("Title, Z to A"))],
         label=_("Sort by"),
     )
 
@@ -151,6 +159,25 @@ def patent_history(*, patent: Patent) -> QuerySet[PatentChange]:
     return patent.changes.select_related("by", "batch")
 
 
+# The importer's column names that are not a Patent field's name.
+_COLUMN_LABELS = {"ipc": _("classification (IPC or Locarno)"), "co_owners": _("co-owners"),
+                  "claims_count": _("claims"), "term_extension_days": _("term extension")}
+
+
+def batch_errors(*, batch: InventoryBatch) -> list[dict]:
+    """The batch's stored error preview with each column's name in the reader's language (the stored names
+    are the importer's column names, which a page must not show)."""
+    def label(column: str) -> str:
+        if not column or column in _COLUMN_LABELS:
+            return str(_COLUMN_LABELS.get(column, ""))
+        try:
+            return str(Patent._meta.get_field(column).verbose_name)
+        except FieldDoesNotExist:
+            return column
+
+    return [{**error, "column_label": label(error.get("column") or "")} for error in batch.errors_preview or []]
+
+
 def batches_for(*, holder: Organisation) -> QuerySet[InventoryBatch]:
     return InventoryBatch.objects.filter(holder=holder).select_related("run_by")
 
@@ -166,7 +193,7 @@ def grade_explanation(*, patent: Patent) -> list[dict]:
     for key, entry in sorted((patent.grade_factors or {}).items(), key=lambda item: position.get(item[0], len(FACTORS))):
         factor = FACTOR_BY_KEY.get(key)
         rows.append({"key": key, "label": (factor.label_zh if zh else factor.label_en) if factor else key,
-                     "rule": factor.rule if factor else "", **entry})
+                     "rule": (factor.rule_zh if zh else factor.rule) if factor else "", **entry})
     return rows
 
 

@@ -193,7 +193,8 @@ def _status(batch: InventoryBatch) -> dict:
 def batch_detail(request, pk):
     # A batch whose worker died says so here rather than "running" forever.
     batch = services.inventory_batch_recover(batch=_batch_for(request, pk))
-    return render(request, "patents/batch_detail.html", {"batch": batch, "status": _status(batch)})
+    return render(request, "patents/batch_detail.html", {"batch": batch, "status": _status(batch),
+                                                          "errors": selectors.batch_errors(batch=batch)})
 
 
 @login_required

@@ -143,13 +143,13 @@ def decline_first(page, site, declaration):
     pay(page, DECLINED_CARD)
     errors = page.locator("#card-errors")
     expect(errors).to_be_visible()
-    expect(errors).to_have_text("Your card was declined: Your card was declined.")
+    expect(errors).to_have_text("Your card was declined. Please use another card or contact your bank.")
     expect(page.locator("#pay-button")).to_be_enabled()
     licence.refresh_from_db()
     assert licence.state == LicenceState.PAYMENT_FAILED
     payment = Payment.objects.get(licence=licence)
     assert payment.state == Payment.State.FAILED
-    assert payment.failure_message == "Your card was declined: Your card was declined."
+    assert payment.failure_message == "Your card was declined. Please use another card or contact your bank."
     assert not Licence.objects.filter(state=LicenceState.ACTIVE).exists()
     assert not LedgerEntry.objects.exists()
 

@@ -9,10 +9,11 @@ from datetime import timedelta
 import openpyxl
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from licensing.declarations import services as declarations
 from marketplace.audit.views import PAGE_SIZE
+from marketplace.parties.models import Organisation
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin
 from tests.parties.factories import HolderFactory, IPOfficeFactory, OrganisationFactory, UserFactory, member
 
@@ -58,7 +59,8 @@ def test_a_holder_reads_only_the_entries_about_its_own_records(client, market):
     response = page(client, market["a_member"])
     body = response.content.decode()
     assert response.status_code == 200
-    assert "a-contact@example.cn" in body and "withdrawn" in body
+    # The state is shown by its label in the page's language (zh-hans), not its code.
+    assert "a-contact@example.cn" in body and "已撤回" in body and ">withdrawn<" not in body
     assert "b-contact@example.cn" not in body and market["b_declaration"].patent.number not in body
     other = page(client, market["a_member"], model="declaration", object=market["b_declaration"].pk)
     assert other.status_code == 200 and "b-contact@example.cn" not in other.content.decode()
@@ -116,7 +118,9 @@ def test_the_log_is_paginated(client, market):
         holder.save(update_fields=["description"])
     first = page(client, market["a_member"], model="organisation").content.decode()
     second = page(client, market["a_member"], model="organisation", page=2).content.decode()
-    created = f"<td>name_zh</td><td></td><td>{holder.name_zh}</td>"
+    with translation.override("zh-hans"):  # the field by its verbose name, not its column
+        label = str(Organisation._meta.get_field("name_zh").verbose_name)
+    created = f"<td>{label}</td><td></td><td>{holder.name_zh}</td>"
     assert f"<td>version {PAGE_SIZE - 2}</td><td>version {PAGE_SIZE - 1}</td>" in first
     assert "<td></td><td>version 0</td>" in first and created not in first
     assert created in second and "version" not in second.split('id="audit-entries"')[1]
