@@ -119,7 +119,7 @@ def test_an_xlsx_with_a_bad_row_is_rejected_with_row_column_and_reason_then_a_fi
     expect(errors).to_have_count(1)
     cells = errors.first.locator("td")
     expect(cells.nth(0)).to_have_text("3")
-    expect(cells.nth(1)).to_have_text("grant_date")
+    expect(cells.nth(1)).to_have_text("grant date")  # the field's name, not the internal column (issue 20, defect 4)
     expect(cells.nth(2)).to_contain_text("2019-01-01")
     expect(cells.nth(3)).to_have_text("grant date is before the filing date")
 

@@ -198,7 +198,8 @@ def test_three_d_secure_failed_then_completed(stripe_site, page_en, declaration)
 
     pay(page, THREE_D_SECURE_CARD)
     page.get_by_role("button", name="Fail authentication").click()
-    expect(page.locator(".messages .message.error")).to_contain_text("failed authentication")
+    # Our own words by decline code, not Stripe's English text (issue 20, defect 4).
+    expect(page.locator(".messages .message.error")).to_contain_text("authentication of this payment failed")
     expect(state_badge(page)).to_have_text("Payment failed")
     licence.refresh_from_db()
     assert licence.state == LicenceState.PAYMENT_FAILED
