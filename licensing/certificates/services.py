@@ -24,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from licensing.models.licences import CertificateSerial, Licence, LicenceState
+from licensing.models.licences import CertificateSerial, Licence, LicenceBasis, LicenceState
 
 CJK_FONT = "STSong-Light"
 LATIN_FONT = "Helvetica"
@@ -248,10 +248,25 @@ def render_certificate_pdf(licence: Licence, *, verify_url: str, compress: bool 
     starts = licence.starts_on.isoformat() if licence.starts_on else "-"
     ends = licence.ends_on.isoformat() if licence.ends_on else "-"
     cur.row("许可期限", "Term", [(f"{starts} - {ends}", LATIN_FONT)])
-    cur.row("许可性质", "Nature of licence", [
-        ("普通许可（非独占），依《专利法》第五十一条实施的开放许可。", CJK_FONT),
-        ("Non-exclusive open licence under Patent Law art. 51.", LATIN_FONT),
-    ])
+    if licence.basis == LicenceBasis.STATUTORY:
+        declaration = licence.declaration
+        announced = (f"国家知识产权局公告号 {declaration.cnipa_number}，公告日 {declaration.announced_on:%Y-%m-%d}。"
+                     if declaration.cnipa_number and declaration.announced_on else "")
+        cur.row("许可性质", "Nature of licence", [
+            ("普通许可（非独占），依《专利法》第五十条、第五十一条实施的开放许可。" + announced, CJK_FONT),
+            ("Non-exclusive statutory open licence under Patent Law arts. 50-51"
+             + (f"; CNIPA announcement {declaration.cnipa_number} of {declaration.announced_on:%Y-%m-%d}."
+                if announced else "."), LATIN_FONT),
+        ])
+    else:
+        # Taken while the declaration was only filed at CNIPA (Patent Law art. 50: it takes effect from CNIPA's
+        # announcement): an ordinary contract, and the certificate must not claim more.
+        cur.row("许可性质", "Nature of licence", [
+            ("普通许可（非独占）合同，按平台标准条款订立。许可时开放许可声明已向国家知识产权局提交但尚未公告，"
+             "不适用《专利法》第五十一条的规定，亦不享受年费减缴。", CJK_FONT),
+            ("Non-exclusive ordinary licence contract on the platform's standard terms, taken before CNIPA announced "
+             "the declaration: without the Patent Law art. 51 protections or the annual-fee reduction.", LATIN_FONT),
+        ])
     if licence.activated_at:
         issued = timezone.localtime(licence.activated_at).date().isoformat()
         cur.row("签发日期", "Issued on", [(issued, LATIN_FONT)])

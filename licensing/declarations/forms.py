@@ -40,6 +40,12 @@ class DeclarationForm(forms.Form):
     contact_name = forms.CharField(label=_("Contact person"), max_length=100)
     contact_email = forms.EmailField(label=_("Contact e-mail"))
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
+    # Implementing Regulations art. 85, Guidelines Part V ch. 11 3.3: stated in the declaration filed at CNIPA.
+    fee_basis_statement = forms.CharField(
+        label=_("Basis of the fee calculation"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+        required=False, help_text=_("How the licence fee was calculated (at most 2,000 characters)."))
+    conditions_commitment = forms.BooleanField(
+        label=_("The patentee commits that the patent meets the conditions for open licensing."), required=False)
 
     def __init__(self, *args, terms_queryset=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,6 +81,8 @@ class DeclarationForm(forms.Form):
             "duration_years": d["duration_years"], "payment_method": d["payment_method"],
             "field_of_use_note": d.get("field_of_use_note", ""), "contact_name": d["contact_name"],
             "contact_email": d["contact_email"], "contact_phone": d.get("contact_phone", ""),
+            "fee_basis_statement": d.get("fee_basis_statement", ""),
+            "conditions_commitment": bool(d.get("conditions_commitment")),
         }
 
 
@@ -99,6 +107,20 @@ class ConsentForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("Reason for withdrawal"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class AnnouncementForm(forms.Form):
+    """CNIPA's announcement of a declaration as the holder copies it from the gazette: number and date. The
+    service checks the number's shape and the date (not in the future, not before filing)."""
+
+    cnipa_number = forms.CharField(label=_("CNIPA announcement number"), max_length=40)
+    announced_on = forms.DateField(label=_("Announced on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class WithdrawalAnnouncementForm(forms.Form):
+    cnipa_number = forms.CharField(label=_("CNIPA announcement number of the withdrawal"), max_length=40,
+                                   required=False)
+    announced_on = forms.DateField(label=_("Withdrawal announced on"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class CostForm(forms.Form):

@@ -4,14 +4,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from licensing.declarations import selectors, services
-from licensing.declarations.forms import AnnualFeesForm, ConsentForm, CostForm, WithdrawForm, yuan_to_fen
+from licensing.declarations import document, selectors, services
+from licensing.declarations.forms import (
+    AnnouncementForm,
+    AnnualFeesForm,
+    ConsentForm,
+    CostForm,
+    WithdrawalAnnouncementForm,
+    WithdrawForm,
+    yuan_to_fen,
+)
 from licensing.exceptions import InvalidTransition
 from licensing.models import Declaration, DeclarationConsent, DeclarationState
 from patents.inventory.selectors import user_can_manage_inventory, user_can_view_inventory
@@ -25,13 +33,19 @@ def declaration_list(request):
 
 
 def declaration_detail(request, pk):
-    """Public for a published or withdrawn declaration (the offer is public by law); drafts only for the
-    holder's members and the IP office."""
+    """Public for a declaration filed at CNIPA or beyond (the offer is public); drafts only for the holder's
+    members and the IP office."""
     declaration = get_object_or_404(Declaration.objects.select_related("patent", "holder", "terms_version"), pk=pk)
-    is_member = user_can_manage_inventory(user=request.user, holder=declaration.holder)
     if declaration.state == DeclarationState.DRAFT and not user_can_view_inventory(user=request.user,
                                                                                    holder=declaration.holder):
         raise Http404
+    return declaration_detail_render(request, declaration)
+
+
+def declaration_detail_render(request, declaration: Declaration, *, status: int = 200, **forms):
+    """The declaration page, with any of its forms bound to what the holder typed (a refused step shows the
+    page again with the input kept and the reasons beside the fields)."""
+    is_member = user_can_manage_inventory(user=request.user, holder=declaration.holder)
     cost_form = CostForm(request.GET or None)
     cost = None
     if cost_form.is_valid() and cost_form.cleaned_data.get("annual_net_sales") is not None:
@@ -49,14 +63,35 @@ def declaration_detail(request, pk):
         "declaration": declaration, "patent": patent, "is_member": is_member,
         "consent_rows": consent_rows, "consent_form": ConsentForm(),
         "pledgee_consent": declaration.consents.filter(kind=DeclarationConsent.Kind.PLEDGEE).first(),
-        "withdraw_form": WithdrawForm(), "cost_form": cost_form, "cost": cost,
+        "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
+        "announcement_form": forms.get("announcement_form") or AnnouncementForm(),
+        "withdrawal_announcement_form": forms.get("withdrawal_announcement_form") or WithdrawalAnnouncementForm(),
+        "cost_form": cost_form, "cost": cost,
         "fees_form": AnnualFeesForm(initial={"annual_fees_paid_through": patent.annual_fees_paid_through})
         if is_member and declaration.state == DeclarationState.DRAFT and not selectors.annual_fees_paid(patent=patent)
         else None,
         "savings": selectors.fee_savings(declaration=declaration) if is_member else None,
         "gazette": declaration.gazette_entries.order_by("announced_at"),
         "licence_count": declaration.licences.filter(state__in=["active", "expired"]).count(),
-    })
+    }, status=status)
+
+
+@login_required
+@require_GET
+def declaration_document(request, pk, fmt):
+    """The declaration document to file at CNIPA, for the holder's members: the Chinese PDF or its data."""
+    declaration = selectors.declaration_managed_by(user=request.user, declaration_id=pk)
+    if fmt not in ("pdf", "json"):
+        raise Http404
+    if fmt == "pdf":
+        response = HttpResponse(document.render_declaration_pdf(declaration), content_type="application/pdf")
+    else:
+        response = HttpResponse(document.declaration_document_json(declaration),
+                                content_type="application/json; charset=utf-8")
+    name = declaration.patent.number.replace(".", "_")
+    response["Content-Disposition"] = f'attachment; filename="open-licence-declaration-{name}.{fmt}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

@@ -269,6 +269,8 @@ def recordings_for(user: User, *, today: date | None = None, params: Mapping | N
 # The recording pack ---------------------------------------------------------------------------------------
 
 LICENCE_TYPE = _("Non-exclusive licence (open licence)")  # 普通许可（开放许可）
+# A licence taken before CNIPA announced the declaration is an ordinary contract (Patent Law art. 50).
+LICENCE_TYPE_PLATFORM = _("Non-exclusive licence")  # 普通许可
 
 # (key, label) in the order of CNIPA's recording form; the keys are the export's column headers.
 PACK_FIELDS: tuple[tuple[str, object], ...] = (
@@ -335,7 +337,7 @@ def recording_pack(licence: Licence) -> RecordingPack:
         "co_patentees": "；".join(sorted(co_owners)),
         "licensee_name": licence.notice_legal_name or licence.licensee.name_zh,
         "licensee_uscc": licence.notice_uscc or licence.licensee.uscc or "",
-        "licence_type": str(LICENCE_TYPE),
+        "licence_type": str(LICENCE_TYPE if licence.basis == "statutory" else LICENCE_TYPE_PLATFORM),
         "licence_starts_on": licence.starts_on,
         "licence_ends_on": licence.ends_on,
         "fee_form": licence.get_fee_form_display(),

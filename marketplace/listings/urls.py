@@ -8,5 +8,9 @@ from marketplace.listings import views
 urlpatterns = [
     path("declarations/new/", views.declare, name="declare"),
     path("declarations/<int:pk>/file/", views.declaration_file, name="declaration_file"),
+    path("declarations/<int:pk>/announcement/", views.declaration_record_announcement,
+         name="declaration_record_announcement"),
     path("declarations/<int:pk>/withdraw/", views.declaration_file_withdrawal, name="declaration_file_withdrawal"),
+    path("declarations/<int:pk>/withdrawal-announcement/", views.declaration_record_withdrawal_announcement,
+         name="declaration_record_withdrawal_announcement"),
 ]

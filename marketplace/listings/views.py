@@ -12,8 +12,15 @@ from django.views.decorators.http import require_POST
 
 from licensing.declarations import selectors as licensing_selectors
 from licensing.declarations import services as licensing_services
-from licensing.declarations.forms import AnnualFeesForm, DeclarationForm, WithdrawForm
+from licensing.declarations.forms import (
+    AnnouncementForm,
+    AnnualFeesForm,
+    DeclarationForm,
+    WithdrawalAnnouncementForm,
+    WithdrawForm,
+)
 from licensing.declarations.rules import ANNUAL_FEES_CODES
+from licensing.declarations.views import declaration_detail_render
 from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
 from marketplace.listings import services as listings
 from patents.inventory import services as inventory
@@ -106,22 +113,80 @@ def declaration_file(request, pk):
     return redirect("declaration_detail", pk=pk)
 
 
+def _form_errors(form, exc: ValidationError, fields: dict) -> None:
+    """Put a service's refusal beside the form's fields (the service names model fields; `fields` maps them)."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(fields.get(name), errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+@require_POST
+def declaration_record_announcement(request, pk):
+    """The holder enters CNIPA's announcement (number and date): from then on a statutory open licence."""
+    declaration = licensing_selectors.declaration_managed_by(user=request.user, declaration_id=pk)
+    form = AnnouncementForm(request.POST)
+    if form.is_valid():
+        try:
+            listings.declaration_record_announcement(
+                declaration=declaration, by=request.user, cnipa_number=form.cleaned_data["cnipa_number"],
+                announced_on=form.cleaned_data["announced_on"])
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except InvalidTransition as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            _form_errors(form, exc, {"cnipa_number": "cnipa_number", "announced_on": "announced_on"})
+        else:
+            messages.success(request, _("CNIPA's announcement is recorded: licences taken from now on are statutory "
+                                        "open licences."))
+            return redirect("declaration_detail", pk=pk)
+    return declaration_detail_render(request, declaration, status=400, announcement_form=form)
+
+
 @login_required
 @require_POST
 def declaration_file_withdrawal(request, pk):
     declaration = licensing_selectors.declaration_managed_by(user=request.user, declaration_id=pk)
     form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("A withdrawal states its reason."))
-        return redirect("declaration_detail", pk=pk)
-    try:
-        listings.declaration_file_withdrawal(declaration=declaration, by=request.user,
-                                             reason=form.cleaned_data["reason"])
-    except (InvalidTransition, NotAllowed, ValidationError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-    else:
-        messages.success(request, _("Withdrawal filed. The declaration stays in force until CNIPA announces the "
-                                    "withdrawal; licences already granted stay in force on their terms."))
-    return redirect("declaration_detail", pk=pk)
+    if form.is_valid():
+        try:
+            listings.declaration_file_withdrawal(declaration=declaration, by=request.user,
+                                                 reason=form.cleaned_data["reason"])
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except InvalidTransition as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            _form_errors(form, exc, {"withdrawal_reason": "reason"})
+        else:
+            messages.success(request, _("Withdrawal filed. The declaration stays in force until CNIPA announces the "
+                                        "withdrawal; licences already granted stay in force on their terms."))
+            return redirect("declaration_detail", pk=pk)
+    return declaration_detail_render(request, declaration, status=400, withdraw_form=form)
 
 
+@login_required
+@require_POST
+def declaration_record_withdrawal_announcement(request, pk):
+    """The holder enters CNIPA's announcement of the withdrawal: the listing closes."""
+    declaration = licensing_selectors.declaration_managed_by(user=request.user, declaration_id=pk)
+    form = WithdrawalAnnouncementForm(request.POST)
+    if form.is_valid():
+        try:
+            listings.declaration_record_withdrawal_announcement(
+                declaration=declaration, by=request.user, cnipa_number=form.cleaned_data["cnipa_number"],
+                announced_on=form.cleaned_data["announced_on"])
+        except NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except InvalidTransition as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            _form_errors(form, exc, {"cnipa_withdrawal_number": "cnipa_number", "announced_on": "announced_on"})
+        else:
+            messages.success(request, _("CNIPA's announcement of the withdrawal is recorded. Licences already granted "
+                                        "stay in force on their terms."))
+            return redirect("declaration_detail", pk=pk)
+    return declaration_detail_render(request, declaration, status=400, withdrawal_announcement_form=form)

@@ -48,7 +48,9 @@ def make_licence(*, licensor=None, licensee=None, activated_on=date(2025, 1, 15)
     licensee = licensee or OrganisationFactory()
     n = next(_serial)
     fields = dict(declaration=declaration, licensee=licensee, state=state, notice_field_of_use="动力电池",
-                  notice_submitted_at=at_noon(activated_on))
+                  notice_submitted_at=at_noon(activated_on),
+                  # Taken under CNIPA's announcement of 2024-12-02 (licence_notice_submit would freeze this).
+                  basis="statutory" if declaration.announced_on else "platform")
     if state == LicenceState.ACTIVE:
         fields.update(activated_at=at_noon(activated_on), starts_on=activated_on,
                       ends_on=add_months(activated_on, 12 * declaration.duration_years) - timedelta(days=1),
