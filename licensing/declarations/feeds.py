@@ -6,10 +6,12 @@ from licensing.declarations import selectors
 
 
 class GazetteFeed(Feed):
-    """RSS of the gazette; takes the same filters as the page."""
+    """RSS of the gazette; takes the same filters as the page. The gazette is a mirror of CNIPA's announcements
+    (Patent Law art. 50: only CNIPA announces a declaration): each entry carries CNIPA's own number and date,
+    recorded by the holder or imported from CNIPA's lists; the platform invents no announcement numbers."""
 
     title = _("Open-licence gazette")
-    description = _("Publications and withdrawals of open-licence declarations.")
+    description = _("CNIPA's announcements of open-licence declarations and their withdrawals, mirrored.")
 
     def get_object(self, request, *args, **kwargs):
         return request.GET

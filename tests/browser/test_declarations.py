@@ -1,7 +1,9 @@
 """Open-licence declarations driven in headless Chromium, as the issue's acceptance reads: a holder declares a
-granted patent on a royalty form and sees it in the gazette; declaring an expired patent, a design without an
+granted patent on a royalty form and sees it filed at CNIPA (issue 19: only CNIPA announces, so the gazette
+stays empty until its announcement is recorded); declaring an expired patent, a design without an
 evaluation report and a patent under an exclusive licence gives one clear refusal each; a withdrawal is
-announced in the gazette. Also the licensee's cost calculator and the fixed-fee cap."""
+filed and then CNIPA's announcement of it recorded and mirrored in the gazette. Also the licensee's cost
+calculator and the fixed-fee cap."""
 
 import re
 from datetime import date, timedelta
@@ -10,7 +12,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from licensing.declarations.services import declaration_file
+from licensing.declarations.services import declaration_file, declaration_record_announcement
 from licensing.models import Declaration, DeclarationState, FeeForm, GazetteEntry, RoyaltyBase
 from marketplace.parties.models import MembershipRole
 from patents.models import LegalStatus, PatentKind
@@ -20,7 +22,6 @@ from tests.parties.factories import HolderFactory, MembershipFactory
 from tests.patents.factories import PatentFactory
 
 DECLARATION_URL = re.compile(r"/en/declarations/\d+/(\?.*)?$")
-ANNOUNCEMENT = re.compile(r"^KF\d{4}\d{8}$")
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def fill_lump_sum(page, amount):
 
 
 def publish(page):
-    page.click("button[name=action][value=publish]")
+    page.click("button[name=action][value=file]")
     page.wait_for_url(re.compile(r"/en/declarations/new/$"))
     expect(page.locator("h1")).to_have_text("Declaration results")
 
@@ -73,7 +74,7 @@ def published_royalty_declaration(holder=None):
     return declaration_file(declaration=draft, by=by)
 
 
-def test_a_holder_declares_a_granted_patent_on_a_royalty_and_finds_it_in_the_gazette(site, page_en, admin):
+def test_a_holder_declares_a_granted_patent_on_a_royalty_and_sees_it_filed_at_cnipa(site, page_en, admin):
     page = page_en
     patent = eligible(admin.organisation)
     eligible(admin.organisation)  # another patent in the portfolio, not selected
@@ -91,29 +92,16 @@ def test_a_holder_declares_a_granted_patent_on_a_royalty_and_finds_it_in_the_gaz
     row = result_row(page, patent)
     expect(row).to_have_class(re.compile(r"\bok\b"))
     link = row.locator("a")
-    expect(link).to_contain_text("Published")
+    expect(link).to_have_text("Filed at CNIPA")
     declaration = Declaration.objects.get(patent=patent)
-    assert declaration.state == DeclarationState.FILED
-    assert ANNOUNCEMENT.match(declaration.announcement_number)
-    expect(link).to_have_text(f"Published · {declaration.announcement_number}")
+    assert declaration.state == DeclarationState.FILED and declaration.cnipa_number is None
     assert Declaration.objects.count() == 1
+    assert not GazetteEntry.objects.exists()  # filing is not an announcement: the gazette mirrors CNIPA only
 
-    page.click("main a[href$='/gazette/']")
-    page.wait_for_url(re.compile(r"/en/gazette/$"))
-    entries = page.locator("table.gazette tbody tr")
-    expect(entries).to_have_count(1)
-    entry = entries.first
-    expect(entry).to_have_class("entry-publication")
-    expect(entry.locator("td").nth(1)).to_have_text(declaration.announcement_number)
-    expect(entry.locator("td").nth(2)).to_have_text("Publication")
-    expect(entry.locator("td").nth(3)).to_contain_text(patent.number)
-    expect(entry.locator("td").nth(4)).to_have_text(admin.organisation.name_zh)
-    expect(entry.locator("td").nth(5)).to_contain_text("3.00% of net sales")
-
-    entry.locator("td").nth(3).locator("a").click()
+    link.click()
     page.wait_for_url(DECLARATION_URL)
-    expect(page.locator("main .badge.state-published")).to_have_text("Published")
-    expect(page.locator("main")).to_contain_text(f"Announcement {declaration.announcement_number}")
+    expect(page.locator("main .badge.state-filed")).to_have_text("Filed at CNIPA")
+    expect(page.locator("main [data-basis=platform]")).to_contain_text("ordinary licence contract")
     expect(page.locator("main .fee")).to_contain_text("3.00% of net sales, at least ¥10,000.00/year")
     expect(page.locator("main dl")).to_contain_text("3 years")
 
@@ -158,16 +146,9 @@ def test_bulk_declaring_refuses_an_expired_patent_a_design_without_report_and_an
     expect(reasons).to_contain_text("An exclusive or sole licence is in force on this patent.")
     expect(reasons.locator("span.muted")).to_have_text(re.compile(r"^\(Implementing Regulations art\. \d+\)$"))
 
-    # None of the refused patents has a declaration or a gazette entry; the good one has both.
+    # None of the refused patents has a declaration; the good one is filed.
     assert not Declaration.objects.filter(patent__in=[expired, design, exclusive]).exists()
-    page.click("main a[href$='/gazette/']")
-    page.wait_for_url(re.compile(r"/en/gazette/$"))
-    entries = page.locator("table.gazette tbody tr")
-    expect(entries).to_have_count(1)
-    expect(entries.first).to_contain_text(good.number)
-    gazette = page.locator("table.gazette").inner_text()
-    for patent in (expired, design, exclusive):
-        assert patent.number not in gazette
+    assert Declaration.objects.get(patent=good).state == DeclarationState.FILED
 
 
 def test_the_exclusive_licence_refusal_cites_implementing_regulations_art_86(site, page_en, admin):
@@ -183,67 +164,49 @@ def test_the_exclusive_licence_refusal_cites_implementing_regulations_art_86(sit
         "(Implementing Regulations art. 86)", timeout=2_000)
 
 
-def test_withdrawing_needs_a_reason_and_is_announced_in_the_gazette(site, page_en, admin):
+def test_a_withdrawal_is_filed_with_a_reason_and_cnipas_announcement_of_it_is_mirrored_in_the_gazette(
+        site, page_en, admin):
     page = page_en
     declaration = published_royalty_declaration(admin.organisation)
+    declaration = declaration_record_announcement(
+        declaration=declaration, by=admin.user, cnipa_number="KFXK2026000501", announced_on=timezone.localdate())
     reason = "The technology is being transferred to a spin-off company."
 
     log_in(page, site, admin.user)
     page.goto(f"{site.url}/en/declarations/{declaration.pk}/")
     withdraw = page.locator("form[action$='/withdraw/']")
-    reason_box = withdraw.locator("textarea[name=reason]")
-
-    # An empty reason: the browser itself will not send the form.
+    # Blank text: refused by the server beside the field, the declaration unchanged.
+    withdraw.locator("textarea[name=reason]").fill("   ")
     withdraw.locator("button[type=submit]").click()
-    assert reason_box.evaluate("el => el.validity.valueMissing")
-    # Blank text passes the browser but not the server.
-    reason_box.fill("   ")
-    withdraw.locator("button[type=submit]").click()
-    expect(page.locator(".messages .message.error")).to_have_text("A withdrawal states its reason.")
-    expect(page.locator("main .badge.state-published")).to_have_text("Published")
+    expect(page.locator("form[action$='/withdraw/'] .errorlist")).to_be_visible()
+    expect(page.locator("main .badge.state-announced")).to_have_text("Announced by CNIPA")
     declaration.refresh_from_db()
-    assert declaration.state == DeclarationState.FILED
-    assert not GazetteEntry.objects.filter(kind=GazetteEntry.Kind.WITHDRAWAL).exists()
+    assert declaration.state == DeclarationState.ANNOUNCED
 
-    withdraw.locator("textarea[name=reason]").fill(reason)
-    withdraw.locator("button[type=submit]").click()
-    expect(page.locator(".messages .message.success")).to_contain_text("Withdrawn and announced.")
+    page.locator("form[action$='/withdraw/'] textarea[name=reason]").fill(reason)
+    page.locator("form[action$='/withdraw/'] button[type=submit]").click()
+    expect(page.locator(".messages .message.success")).to_contain_text("Withdrawal filed.")
+    expect(page.locator("main .badge.state-withdrawal_filed")).to_have_text("Withdrawal filed")
+    expect(page.locator("main a.take-licence")).to_have_count(1)  # in force until CNIPA announces the withdrawal
+
+    form = page.locator("section.record-withdrawal-announcement form")
+    form.locator("#id_cnipa_number").fill("CHXK2026000501")
+    form.locator("#id_announced_on").fill(timezone.localdate().isoformat())
+    form.locator("button[type=submit]").click()
     expect(page.locator("main .badge.state-withdrawn")).to_have_text("Withdrawn")
     expect(page.locator("main p.message.error")).to_contain_text(reason)
-    expect(page.locator("form[action$='/withdraw/']")).to_have_count(0)
-    declaration.refresh_from_db()
-    assert declaration.state == DeclarationState.WITHDRAWN
-    withdrawal = GazetteEntry.objects.get(declaration=declaration, kind=GazetteEntry.Kind.WITHDRAWAL)
-    assert withdrawal.announcement_number.startswith("CH")
-    expect(page.locator("main section li").filter(has_text=withdrawal.announcement_number)).to_contain_text(
-        f"Withdrawal: {reason}")
+    expect(page.locator("main a.take-licence")).to_have_count(0)
+    expect(page.locator("main section li").filter(has_text="CHXK2026000501")).to_contain_text(f"Withdrawal: {reason}")
 
     page.goto(f"{site.url}/en/gazette/")
     entries = page.locator("table.gazette tbody tr")
     expect(entries).to_have_count(2)
-    newest = entries.first  # newest first
-    expect(newest).to_have_class("entry-withdrawal")
-    expect(newest.locator("td").nth(1)).to_have_text(withdrawal.announcement_number)
-    expect(newest.locator("td").nth(2)).to_have_text("Withdrawal")
-    expect(newest.locator("td").nth(3)).to_contain_text(declaration.patent.number)
-    expect(entries.nth(1)).to_have_class("entry-publication")
-    expect(entries.nth(1).locator("td").nth(1)).to_have_text(declaration.announcement_number)
-
-    # The gazette's filter shows withdrawals alone, and the feed carries the reason.
-    page.locator("details.filters summary").click()
-    page.select_option("select[name=kind]", "withdrawal")
-    page.click("form.filter-form button[type=submit]")
-    page.wait_for_url(re.compile(r"/en/gazette/\?.*kind=withdrawal"))
-    expect(entries).to_have_count(1)
     expect(entries.first).to_have_class("entry-withdrawal")
+    expect(entries.first.locator("td").nth(1)).to_have_text("CHXK2026000501")
+    expect(entries.nth(1)).to_have_class("entry-publication")
+    expect(entries.nth(1).locator("td").nth(1)).to_have_text("KFXK2026000501")
     feed = page.request.get(f"{site.url}/en/gazette/feed/?kind=withdrawal")
-    assert feed.ok
-    assert reason in feed.text() and withdrawal.announcement_number in feed.text()
-
-    newest_link = f"a[href$='/declarations/{declaration.pk}/']"
-    page.click(f"table.gazette {newest_link}")
-    page.wait_for_url(DECLARATION_URL)
-    expect(page.locator("main .badge.state-withdrawn")).to_have_text("Withdrawn")
+    assert feed.ok and reason in feed.text() and "CHXK2026000501" in feed.text()
 
 
 def test_a_prospective_licensee_works_out_the_cost_of_a_royalty_with_an_annual_minimum(site, page_en):

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from licensing.certificates.services import render_certificate_pdf
 from licensing.declarations import document
@@ -21,6 +21,13 @@ from tests.licensing.factories import DeclarationFactory, holder_admin, holder_m
 from tests.licensing.fixtures_payments import give_notice, licensee_with_member, royalty_offer
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Refusals are read in English here (a request's language would otherwise stay active in the thread)."""
+    with translation.override("en"):
+        yield
 
 
 def filed(**offer):

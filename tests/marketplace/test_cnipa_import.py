@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from licensing.models import Declaration, DeclarationState, FeeForm, GazetteEntry
 from marketplace.listings import services as listings
@@ -20,6 +20,13 @@ from tests.parties.factories import HolderFactory
 from tests.patents.factories import PatentFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Refusals are read in English here (a request's language would otherwise stay active in the thread)."""
+    with translation.override("en"):
+        yield
 
 FILE = Path(__file__).resolve().parents[1] / "data" / "cnipa_open_licence_announcements.csv"
 # The file's patents as the inventory stores them (canonical numbers), by patentee.
