@@ -126,3 +126,9 @@ class WithdrawalAnnouncementForm(forms.Form):
 class CostForm(forms.Form):
     annual_net_sales = MoneyField(label=_("Expected yearly net sales (RMB)"))
     annual_profit = MoneyField(label=_("Expected yearly profit (RMB)"))
+
+
+class CnipaAnnouncementsUploadForm(forms.Form):
+    file = forms.FileField(label=_("CNIPA's list of announced open-licence declarations (CSV or XLSX)"),
+                           help_text=_("As exported from CNIPA: CSV in GBK or UTF-8, or XLSX, with CNIPA's Chinese "
+                                       "column headers."))

@@ -7,6 +7,7 @@ from marketplace.listings import views
 
 urlpatterns = [
     path("declarations/new/", views.declare, name="declare"),
+    path("declarations/cnipa-import/", views.cnipa_announcements_import, name="cnipa_announcements_import"),
     path("declarations/<int:pk>/file/", views.declaration_file, name="declaration_file"),
     path("declarations/<int:pk>/announcement/", views.declaration_record_announcement,
          name="declaration_record_announcement"),

@@ -15,6 +15,7 @@ from licensing.declarations import services as licensing_services
 from licensing.declarations.forms import (
     AnnouncementForm,
     AnnualFeesForm,
+    CnipaAnnouncementsUploadForm,
     DeclarationForm,
     WithdrawalAnnouncementForm,
     WithdrawForm,
@@ -22,7 +23,9 @@ from licensing.declarations.forms import (
 from licensing.declarations.rules import ANNUAL_FEES_CODES
 from licensing.declarations.views import declaration_detail_render
 from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
+from marketplace.listings import cnipa_import
 from marketplace.listings import services as listings
+from marketplace.parties.selectors import user_is_ip_office
 from patents.inventory import services as inventory
 
 
@@ -190,3 +193,25 @@ def declaration_record_withdrawal_announcement(request, pk):
                                         "stay in force on their terms."))
             return redirect("declaration_detail", pk=pk)
     return declaration_detail_render(request, declaration, status=400, withdrawal_announcement_form=form)
+
+
+@login_required
+def cnipa_announcements_import(request):
+    """The IP office uploads CNIPA's published list of announced declarations: all rows are recorded, or none
+    and every bad row is shown with its reason. Synchronous: CNIPA's lists are small (capped at 20 MB)."""
+    if not (request.user.is_superuser or user_is_ip_office(user=request.user)):
+        raise PermissionDenied(_("Only the IP office imports CNIPA's announcements."))
+    form = CnipaAnnouncementsUploadForm(request.POST or None, request.FILES or None)
+    result, errors, status = None, [], 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = cnipa_import.cnipa_announcements_import(raw=form.cleaned_data["file"].read())
+        except cnipa_import.AnnouncementFileError as exc:
+            form.add_error("file", str(exc))
+            status = 400
+        except cnipa_import.CnipaImportRefused as exc:
+            errors, status = exc.errors, 400
+    elif request.method == "POST":
+        status = 400
+    return render(request, "marketplace/listings/cnipa_import.html",
+                  {"form": form, "result": result, "errors": errors}, status=status)

@@ -15,6 +15,7 @@ from licensing.models import Declaration, DeclarationState, FeeForm, GazetteEntr
 from marketplace.listings import services as listings
 from marketplace.listings.cnipa_import import CnipaImportRefused, cnipa_announcements_import
 from marketplace.models import PatentListingPage
+from patents.models import Patent
 from tests.licensing.factories import DeclarationFactory, LicenceTermsFactory, holder_admin
 from tests.parties.factories import HolderFactory
 from tests.patents.factories import PatentFactory
@@ -125,3 +126,24 @@ def test_the_command_reports_each_bad_row_and_imports_a_good_file(inventory, tmp
     out = io.StringIO()
     call_command("import_cnipa_announcements", str(FILE), "--no-progress", stdout=out)
     assert "rows 10: 10 new announced declarations listed" in out.getvalue()
+
+
+def test_the_ip_office_uploads_the_list_on_the_web_and_sees_bad_rows_others_get_403(client, inventory):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from tests.parties.factories import IPOfficeFactory, member
+
+    url = reverse("cnipa_announcements_import")
+    holder = Patent.objects.get(number="CN202010512345.0").holder
+    client.force_login(holder_admin(holder))
+    assert client.post(url, {"file": SimpleUploadedFile("cnipa.csv", FILE.read_bytes())}).status_code == 403
+    assert not Declaration.objects.exists()
+    client.force_login(member(IPOfficeFactory()))
+    bad = FILE.read_bytes().decode("gbk").replace("KFXK2025000104", "KF").encode("gbk")
+    refused = client.post(url, {"file": SimpleUploadedFile("cnipa.csv", bad)})
+    assert refused.status_code == 400 and refused.context["errors"][0].row == 4
+    assert refused.context["errors"][0].reason == "not a CNIPA announcement number"
+    done = client.post(url, {"file": SimpleUploadedFile("cnipa.csv", FILE.read_bytes())})
+    assert done.status_code == 200 and done.context["result"].created == 10
+    assert Declaration.objects.filter(state="announced").count() == 10
