@@ -147,3 +147,20 @@ def test_the_ip_office_uploads_the_list_on_the_web_and_sees_bad_rows_others_get_
     done = client.post(url, {"file": SimpleUploadedFile("cnipa.csv", FILE.read_bytes())})
     assert done.status_code == 200 and done.context["result"].created == 10
     assert Declaration.objects.filter(state="announced").count() == 10
+
+
+def test_an_xlsx_list_in_cnipas_layout_reads_as_the_csv_does(inventory, tmp_path):
+    import csv
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in csv.reader(io.StringIO(FILE.read_bytes().decode("gbk"))):
+        sheet.append(row)
+    sheet["I2"] = date(2025, 3, 18)  # Excel keeps dates as dates
+    path = tmp_path / "cnipa.xlsx"
+    workbook.save(path)
+    result = cnipa_announcements_import(raw=path.read_bytes())
+    assert result.created == 10
+    assert Declaration.objects.get(patent__number="CN202010512345.0").announced_on == date(2025, 3, 18)
