@@ -184,7 +184,7 @@ MATRIX = [
     ("declaration", "publish holder B's draft", POST, _u("declaration_file", "b_draft.pk"), None,
      "login 404 404 404 404 404 404 302"),
     ("declaration", "withdraw holder A's declaration", POST, _u("declaration_file_withdrawal", "a_pub.pk"),
-     lambda w: {"reason": "Licensed exclusively."}, "login 404 404 refused 302 404 404 302"),
+     lambda w: {"reason": "Licensed exclusively."}, "login 404 404 403 302 404 404 302"),
     ("declaration", "withdraw holder B's declaration", POST, _u("declaration_file_withdrawal", "b_pub.pk"),
      lambda w: {"reason": "Licensed exclusively."}, "login 404 404 404 404 404 404 302"),
     ("declaration", "discard holder A's draft", POST, _u("declaration_discard", "a_draft.pk"), None,
