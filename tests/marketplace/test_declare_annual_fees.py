@@ -66,7 +66,7 @@ def test_a_freshly_imported_patent_is_refused_with_a_field_for_its_annual_fees(c
     response = client.post(reverse("declare"), offer(LicenceTermsFactory(), [patent], holder))
     body = response.content.decode()
     assert response.status_code == 200 and "Record the date up to which the annual fees are paid." in body
-    assert "Implementing Regulations art. 86" in body
+    assert "(rule fees_unknown: Implementing Regulations (2023) art. 86 item (3))" in body
     assert f'name="{fees_field(patent)}"' in body
     # The offer travels with the page, so publishing again needs nothing retyped.
     assert 'name="lump_sum" value="48000.00"' in body and 'name="contact_name" value="王老师"' in body
