@@ -1,0 +1,20 @@
+"""The withdrawal prompt (Regulations art. 86 situations on a declared patent), shown on the holder's declaration
+and portfolio pages until the declaration is withdrawn or the situation cured."""
+
+from django import template
+
+from licensing.declarations.situations import declaration_prompt, withdrawal_prompts
+
+register = template.Library()
+
+
+@register.inclusion_tag("licensing/_withdrawal_prompts.html")
+def holder_withdrawal_prompts(holder):
+    return {"prompts": withdrawal_prompts(holder=holder)}
+
+
+@register.inclusion_tag("licensing/_withdrawal_prompts.html")
+def declaration_withdrawal_prompt(declaration):
+    situations = declaration_prompt(declaration=declaration)
+    return {"prompts": [{"declaration": declaration, "situations": situations}] if situations else [],
+            "single": True}
