@@ -58,7 +58,7 @@ class RuleFailure:
         if not self.source:
             return self.message
         return _("%(message)s (rule %(code)s: %(source)s)") % {"message": self.message, "code": self.code,
-                                                               "source": self.source}
+                                                               "source": self.source}  # as register.cite
 
 
 def failure(code: str, message: str | None = None) -> RuleFailure:

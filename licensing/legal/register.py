@@ -288,6 +288,14 @@ def rule(code: str) -> Rule:
     return RULES_BY_CODE[code]
 
 
+def cite(code: str, message: str) -> str:
+    """A refusal's text naming its rule: "message (rule code: source)", in the active language."""
+    from django.utils.translation import gettext
+
+    return gettext("%(message)s (rule %(code)s: %(source)s)") % {"message": message, "code": code,
+                                                               "source": rule(code).citation()}
+
+
 def rows(language: str) -> list[dict]:
     """The register as plain rows in one language (for the command, the docs and exports)."""
     with translation.override(language):

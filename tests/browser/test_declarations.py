@@ -157,7 +157,8 @@ def test_bulk_declaring_refuses_an_expired_patent_a_design_without_report_and_an
     reasons = refusal(exclusive)
     expect(reasons).to_have_count(1)
     expect(reasons).to_contain_text("An exclusive or sole licence is in force on this patent.")
-    expect(reasons.locator("span.muted")).to_have_text(re.compile(r"^\(rule exclusive_licence: Implementing Regulations \(2023\) art\. 86 item \(1\); "))
+    expect(reasons.locator("span.muted")).to_have_text(
+        re.compile(r"^\(rule exclusive_licence: Implementing Regulations \(2023\) art\. 86 item \(1\); "))
 
     # None of the refused patents has a declaration or a gazette entry; the good one has both.
     assert not Declaration.objects.filter(patent__in=[expired, design, exclusive]).exists()

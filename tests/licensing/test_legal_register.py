@@ -39,7 +39,8 @@ def test_sources_are_cited_by_article_paragraph_and_item_in_each_language():
     assert register.rule("co_owner_consent").citation("en") == (
         "Patent Examination Guidelines (2023) Part V ch. 11 section 3.1")
     assert register.rule("co_owner_consent").citation("zh-hans") == "《专利审查指南》（2023）第五部分第十一章第3.1节"
-    assert register.rule("procedure_suspended").citation("zh-hans").endswith("第一百零三条；《专利法实施细则》（2023年修订）第一百零四条")
+    assert register.rule("procedure_suspended").citation("zh-hans").endswith(
+        "第一百零三条；《专利法实施细则》（2023年修订）第一百零四条")
     assert register.rule("duration_min").citation("en") == "Platform rule (no statutory source)"
     assert register.rule("duration_min").severity == register.WARNING
 
@@ -94,3 +95,18 @@ def test_write_regenerates_the_docs(tmp_path, settings):
     (tmp_path / "docs").mkdir()
     run("--write")
     assert (tmp_path / "docs/legal-rules.md").read_text(encoding="utf-8") == register.render("markdown")
+
+
+@pytest.mark.django_db
+def test_a_voucher_refusal_names_its_rule():
+    from datetime import date
+
+    from licensing.exceptions import NotAllowed
+    from licensing.vouchers.services import voucher_issue
+    from tests.parties.factories import OrganisationFactory, UserFactory
+
+    with translation.override("en"), pytest.raises(NotAllowed) as refused:
+        voucher_issue(organisation=OrganisationFactory(), amount_fen=100_00, expires_on=date(2099, 1, 1),
+                      eligible_uses=["licence_fees"], by=UserFactory())
+    assert str(refused.value) == ("Only the IP office issues innovation vouchers. "
+                                  "(rule voucher_issuer: Platform rule (no statutory source))")

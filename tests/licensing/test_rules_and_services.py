@@ -11,7 +11,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from licensing.declarations import fees
-from licensing.legal.register import rule
 from licensing.declarations.services import (
     consent_record,
     declaration_create,
@@ -22,6 +21,7 @@ from licensing.declarations.services import (
     terms_version_current,
 )
 from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
+from licensing.legal.register import rule
 from licensing.models import (
     Declaration,
     DeclarationConsent,
