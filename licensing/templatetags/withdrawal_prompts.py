@@ -3,6 +3,7 @@ and portfolio pages until the declaration is withdrawn or the situation cured.""
 
 from django import template
 
+from licensing.declarations.rules import declaration_warnings
 from licensing.declarations.situations import declaration_prompt, withdrawal_prompts
 
 register = template.Library()
@@ -18,3 +19,9 @@ def declaration_withdrawal_prompt(declaration):
     situations = declaration_prompt(declaration=declaration)
     return {"prompts": [{"declaration": declaration, "situations": situations}] if situations else [],
             "single": True}
+
+
+@register.inclusion_tag("licensing/_filing_warnings.html")
+def declaration_filing_warnings(declaration):
+    """Warnings (register severity "warning") the holder sees before and on filing; they do not stop it."""
+    return {"warnings": declaration_warnings(declaration=declaration)}

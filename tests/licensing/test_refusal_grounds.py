@@ -109,3 +109,14 @@ def test_fees_unpaid_cites_art_86_item_3():
     declaration = DeclarationFactory(patent=eligible_patent(annual_fees_paid_through=timezone.localdate()
                                                             - timedelta(days=1)))
     assert refusals(declaration) == {("fees_unpaid", f"{REGS_86} item (3)")}
+
+
+def test_the_draft_page_shows_the_warnings_to_the_holder_before_filing(client, demo_pages):
+    from django.urls import reverse
+
+    declaration = DeclarationFactory(patent=eligible_patent(kind=PatentKind.UTILITY_MODEL,
+                                                            evaluation_report_conclusion="partly"))
+    client.force_login(holder_admin(declaration.holder))
+    body = client.get(reverse("declaration_detail", args=[declaration.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-rule="evaluation_report_partial"' in body
+    assert f"(rule evaluation_report_partial: {GUIDELINES_3_1})" in body
