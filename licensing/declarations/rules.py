@@ -75,6 +75,34 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def _fees_failure(patent: Patent, today: date) -> RuleFailure | None:
+    if patent.annual_fees_paid_through is None:
+        return failure("fees_unknown", _("Record the date up to which the annual fees are paid."))
+    if patent.annual_fees_paid_through < today:
+        return failure("fees_unpaid", _("Annual fees are paid only up to %(date)s.")
+                       % {"date": patent.annual_fees_paid_through})
+    return None
+
+
+def _exclusive_failure(patent: Patent) -> RuleFailure | None:
+    if patent.exclusive_licence_in_force:
+        return failure("exclusive_licence", _("An exclusive or sole licence is in force on this patent."))
+    return None
+
+
+def _suspension_failure(patent: Patent) -> RuleFailure | None:
+    if patent.procedure_suspension:
+        return failure("procedure_suspended", _("The patent's procedures are suspended (%(why)s) since %(date)s.")
+                       % {"why": patent.get_procedure_suspension_display(), "date": patent.procedure_suspended_on})
+    return None
+
+
+def _pledge_failure(patent: Patent, consents) -> RuleFailure | None:
+    if patent.pledged and not any(c.kind == DeclarationConsent.Kind.PLEDGEE for c in consents):
+        return failure("pledgee_consent", _("The patent is pledged: record the pledgee's consent."))
+    return None
+
+
 def patent_eligibility(*, patent: Patent, today: date, consents: list[DeclarationConsent] = ()) -> list[RuleFailure]:
     """Refusals about the patent itself (any declaration of it)."""
     failures = []
@@ -83,11 +111,7 @@ def patent_eligibility(*, patent: Patent, today: date, consents: list[Declaratio
                                 % {"status": patent.get_legal_status_display()}))
     if patent.expiry_date < today:
         failures.append(failure("expired", _("The patent expired on %(date)s.") % {"date": patent.expiry_date}))
-    if patent.annual_fees_paid_through is None:
-        failures.append(failure("fees_unknown", _("Record the date up to which the annual fees are paid.")))
-    elif patent.annual_fees_paid_through < today:
-        failures.append(failure("fees_unpaid", _("Annual fees are paid only up to %(date)s.")
-                                % {"date": patent.annual_fees_paid_through}))
+    failures.append(_fees_failure(patent, today))
     if patent.needs_evaluation_report:
         conclusion = patent.report_conclusion
         if not conclusion:
@@ -96,13 +120,8 @@ def patent_eligibility(*, patent: Patent, today: date, consents: list[Declaratio
         elif conclusion == ReportConclusion.FAILS:
             failures.append(failure("evaluation_report_fails", _(
                 "The patent evaluation report concludes that the patent does not meet the grant conditions.")))
-    if patent.exclusive_licence_in_force:
-        failures.append(failure("exclusive_licence", _("An exclusive or sole licence is in force on this patent.")))
-    if patent.procedure_suspension:
-        failures.append(failure("procedure_suspended", _("The patent's procedures are suspended (%(why)s) since "
-                                                         "%(date)s.")
-                                % {"why": patent.get_procedure_suspension_display(),
-                                   "date": patent.procedure_suspended_on}))
+    failures.append(_exclusive_failure(patent))
+    failures.append(_suspension_failure(patent))
     if not patent.co_owners_agreement_allows_declaring:
         consented_owner_ids = {c.co_owner_id for c in consents if c.kind == DeclarationConsent.Kind.CO_OWNER}
         for owner in patent.co_owners.all():
@@ -111,9 +130,8 @@ def patent_eligibility(*, patent: Patent, today: date, consents: list[Declaratio
             if owner.pk not in consented_owner_ids:
                 failures.append(failure("co_owner_consent", _("Co-owner %(name)s has not consented.")
                                         % {"name": owner.name}))
-    if patent.pledged and not any(c.kind == DeclarationConsent.Kind.PLEDGEE for c in consents):
-        failures.append(failure("pledgee_consent", _("The patent is pledged: record the pledgee's consent.")))
-    return failures
+    failures.append(_pledge_failure(patent, consents))
+    return [f for f in failures if f is not None]
 
 
 def patent_warnings(*, patent: Patent) -> list[RuleFailure]:
@@ -211,7 +229,11 @@ def declaration_warnings(*, declaration: Declaration) -> list[RuleFailure]:
 
 def arising_situations(*, declaration: Declaration, today: date) -> list[RuleFailure]:
     """The Regulations art. 86 bars that stand now on a declared patent (a new exclusive licence, a suspension,
-    annual fees unpaid past their date, a pledge without the pledgee's consent): each is a reason to withdraw."""
-    consents = list(declaration.consents.all())
-    return [f for f in patent_eligibility(patent=declaration.patent, today=today, consents=consents)
-            if f.code in ARISING_CODES]
+    annual fees unpaid past their date, a pledge without the pledgee's consent): each is a reason to withdraw.
+    The declaration's consents are read once (prefetch them for many declarations)."""
+    patent = declaration.patent
+    fees = _fees_failure(patent, today)
+    found = [_exclusive_failure(patent), _suspension_failure(patent),
+             fees if fees is not None and fees.code == "fees_unpaid" else None,
+             _pledge_failure(patent, declaration.consents.all() if patent.pledged else ())]
+    return [f for f in found if f is not None]
