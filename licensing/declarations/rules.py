@@ -12,7 +12,7 @@ from licensing.declarations import fees
 from licensing.legal import register
 from licensing.legal.register import REFUSAL, WARNING
 from licensing.legal.wording import promotional_words_in
-from licensing.models import Declaration, DeclarationConsent, DeclarationState, FeeForm
+from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration, DeclarationConsent, FeeForm
 from patents.models import LegalStatus, Patent, ReportConclusion
 
 # Failures the holder cures by recording the date the annual fees are paid through.
@@ -20,7 +20,6 @@ ANNUAL_FEES_CODES = frozenset({"fees_unknown", "fees_unpaid"})
 # Regulations art. 86 bars that can arise after a patent is declared; each forces a withdrawal prompt.
 ARISING_CODES = ("exclusive_licence", "procedure_suspended", "fees_unpaid", "pledgee_consent")
 FEE_BASIS_MAX_CHARS = 2000
-_HAS_CONTENT_FIELDS = hasattr(Declaration, "fee_basis_statement")  # TEMP until the foundation is merged
 
 
 def _citation(code: str):
@@ -148,12 +147,12 @@ def _content_failures(declaration: Declaration) -> list[RuleFailure]:
     failures = []
     if not declaration.payment_method.strip():
         failures.append(failure("payment_method", _("State the way of payment.")))
-    if _HAS_CONTENT_FIELDS and not getattr(declaration, "conditions_commitment", False):
+    if not declaration.conditions_commitment:
         failures.append(failure("conditions_commitment", _(
             "Commit that the conditions for open licensing are met (the patent is in force, fees are paid, no "
             "exclusive licence, no suspension, no pledge without consent).")))
-    basis = (getattr(declaration, "fee_basis_statement", "") or "").strip()
-    if _HAS_CONTENT_FIELDS and not basis:
+    basis = (declaration.fee_basis_statement or "").strip()
+    if not basis:
         failures.append(failure("fee_basis_statement", _("State how the licence fee was calculated.")))
     elif len(basis) > FEE_BASIS_MAX_CHARS:
         failures.append(failure("fee_basis_statement", _(
@@ -214,7 +213,7 @@ def declaration_eligibility(*, declaration: Declaration, today: date) -> list[Ru
     failures = []
     if declaration.holder_id != patent.holder_id:
         failures.append(failure("not_patentee", _("Only the patentee may declare its patent.")))
-    other = Declaration.objects.filter(patent=patent, state=DeclarationState.PUBLISHED).exclude(pk=declaration.pk)
+    other = Declaration.objects.filter(patent=patent, state__in=LICENSABLE_DECLARATION_STATES).exclude(pk=declaration.pk)
     if other.exists():
         failures.append(failure("already_declared", _("The patent already has a published declaration.")))
     consents = list(declaration.consents.all()) if declaration.pk else []

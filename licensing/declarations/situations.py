@@ -22,8 +22,8 @@ from licensing.models.licences import Licence, LicenceState
 from marketplace.parties.models import Membership, Notification, Organisation, User
 from marketplace.parties.notifications import notify
 
-# Declarations that stand (a licence may still be taken or is being relied on).
-STANDING_STATES = (DeclarationState.PUBLISHED,)
+# Declarations the holder is prompted to withdraw: filed or announced (once the withdrawal is filed, it has been).
+STANDING_STATES = (DeclarationState.FILED, DeclarationState.ANNOUNCED)
 # Patent fields whose change may bring a situation about.
 SITUATION_FIELDS = frozenset({"exclusive_licence_in_force", "procedure_suspension", "procedure_suspended_on",
                               "pledged", "annual_fees_paid_through"})
