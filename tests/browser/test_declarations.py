@@ -47,10 +47,17 @@ def declare_from_portfolio(page, patents):
     expect(page.locator("ul.declare-patents li")).to_have_count(len(patents))
 
 
+def fill_content(page):
+    """What Regulations art. 85 / Guidelines 3.3 ask beside the fee (issue 19): its basis and the commitment."""
+    page.fill("#id_fee_basis_statement", "参照同领域已备案许可合同的许可费确定。")
+    page.check("#id_conditions_commitment")
+
+
 def fill_lump_sum(page, amount):
     page.check("input[name=fee_form][value=lump_sum]")
     page.fill("#id_lump_sum", str(amount))
     page.fill("#id_duration_years", "3")
+    fill_content(page)
 
 
 def publish(page):
@@ -85,6 +92,7 @@ def test_a_holder_declares_a_granted_patent_on_a_royalty_and_finds_it_in_the_gaz
     page.fill("#id_royalty_rate", "3")
     page.fill("#id_annual_minimum", "10000")
     page.fill("#id_duration_years", "3")
+    fill_content(page)
     expect(page.locator("#id_contact_email")).not_to_have_value("")
     publish(page)
 

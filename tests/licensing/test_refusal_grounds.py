@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone, translation
 
 from licensing.declarations.rules import declaration_eligibility, declaration_warnings
-from licensing.declarations.services import declaration_publish
+from licensing.declarations.services import declaration_file
 from licensing.exceptions import DeclarationRefused
 from licensing.models import DeclarationState
 from patents.models import PatentCoOwner, PatentKind
@@ -24,13 +24,13 @@ REGS_86 = "Implementing Regulations (2023) art. 86"
 
 def refusals(declaration) -> set[tuple[str, str]]:
     with pytest.raises(DeclarationRefused) as refused:
-        declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+        declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
     return {(f.code, f.source) for f in refused.value.failures}
 
 
 def files(declaration):
-    published = declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
-    assert published.state == DeclarationState.PUBLISHED
+    published = declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
+    assert published.state == DeclarationState.FILED
     return published
 
 

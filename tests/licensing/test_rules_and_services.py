@@ -52,6 +52,9 @@ OFFER = {
     "duration_years": 3,
     "contact_name": "王老师",
     "contact_email": "tto@example.edu.cn",
+    # Regulations art. 85 / Guidelines 3.3 (issue 19): the commitment and the fee-calculation basis.
+    "conditions_commitment": True,
+    "fee_basis_statement": "参照同领域已备案许可合同的许可费确定。",
 }
 
 
@@ -238,7 +241,10 @@ def test_a_licence_ending_on_the_last_day_of_protection_publishes():
     declaration = DeclarationFactory(patent=patent, duration_years=1)
     admin = holder_admin(patent.holder)
     with pytest.raises(DeclarationRefused) as refused:
-from licensing.declarations import fees, services
+        declaration_file(declaration=declaration, by=admin, today=date(2026, 11, 23))
+    assert {(f.code, f.source) for f in refused.value.failures} == {("duration_past_expiry", source("duration_past_expiry"))}
+    published = declaration_file(declaration=declaration, by=admin, today=date(2026, 11, 22))
+    assert published.state == DeclarationState.FILED
 
 
 def test_a_second_declaration_of_a_published_patent_is_refused_under_patent_law_art_50():

@@ -34,7 +34,8 @@ def imported_without_fees(holder, *, by, serials=(1,)) -> list[Patent]:
 def offer(terms, patents, holder, **extra):
     data = {"holder": holder.slug, "patent": [p.pk for p in patents], "terms": terms.pk, "fee_form": "lump_sum",
             "lump_sum": "48000.00", "duration_years": "3", "payment_method": "在线一次性支付 / paid online",
-            "contact_name": "王老师", "contact_email": "tto@example.edu.cn", "action": "publish"}
+            "contact_name": "王老师", "contact_email": "tto@example.edu.cn", "action": "publish",
+            "fee_basis_statement": "参照同领域已备案许可合同的许可费确定。", "conditions_commitment": "on"}
     data.update(extra)
     return data
 
