@@ -226,6 +226,19 @@ def declaration_warnings(*, declaration: Declaration) -> list[RuleFailure]:
     return patent_warnings(patent=declaration.patent) + terms_warnings(declaration=declaration)
 
 
+def withdrawal_failures(*, declaration: Declaration) -> list[RuleFailure]:
+    """Every co-owner (other than the holder) consents in writing to the withdrawal, as to the declaration, unless
+    the co-owners' agreement allows the holder to act alone (Guidelines Part V ch. 11 section 3.1)."""
+    patent = declaration.patent
+    if patent.co_owners_agreement_allows_declaring:
+        return []
+    consented = {c.co_owner_id for c in declaration.consents.all() if c.kind == DeclarationConsent.Kind.WITHDRAWAL}
+    return [failure("withdrawal_co_owner_consent", _("Co-owner %(name)s has not consented to the withdrawal.")
+                    % {"name": owner.name})
+            for owner in patent.co_owners.all()
+            if owner.organisation_id != patent.holder_id and owner.pk not in consented]
+
+
 def arising_situations(*, declaration: Declaration, today: date) -> list[RuleFailure]:
     """The Regulations art. 86 bars that stand now on a declared patent (a new exclusive licence, a suspension,
     annual fees unpaid past their date, a pledge without the pledgee's consent): each is a reason to withdraw.

@@ -117,6 +117,9 @@ def declaration_file_withdrawal(request, pk):
     try:
         listings.declaration_file_withdrawal(declaration=declaration, by=request.user,
                                              reason=form.cleaned_data["reason"])
+    except DeclarationRefused as exc:  # a co-owner has not consented to the withdrawal
+        for failure in exc.failures:
+            messages.error(request, str(failure))
     except (InvalidTransition, NotAllowed, ValidationError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:

@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone, translation
 
 from licensing.declarations.rules import declaration_eligibility, declaration_warnings
-from licensing.declarations.services import declaration_file
-from licensing.exceptions import DeclarationRefused
-from licensing.models import DeclarationState
+from licensing.declarations.services import consent_record, declaration_file, declaration_file_withdrawal
+from licensing.exceptions import DeclarationRefused, InvalidTransition
+from licensing.models import DeclarationConsent, DeclarationState
 from patents.models import PatentCoOwner, PatentKind
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin
 
@@ -120,3 +120,63 @@ def test_the_draft_page_shows_the_warnings_to_the_holder_before_filing(client, d
     body = client.get(reverse("declaration_detail", args=[declaration.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-rule="evaluation_report_partial"' in body
     assert f"(rule evaluation_report_partial: {GUIDELINES_3_1})" in body
+
+
+def _co_owned_filed_declaration(**patent):
+    patent = eligible_patent(**patent)
+    owner = PatentCoOwner.objects.create(patent=patent, name="某某研究院", share_percent=Decimal("30"))
+    declaration = DeclarationFactory(patent=patent)
+    admin = holder_admin(patent.holder)
+    if not patent.co_owners_agreement_allows_declaring:
+        consent_record(declaration=declaration, kind=DeclarationConsent.Kind.CO_OWNER, by=admin, party_name="",
+                       signatory="李院长", consented_on=timezone.localdate(), co_owner_id=owner.pk)
+    return files(declaration), owner, admin
+
+
+def test_withdrawing_needs_every_co_owners_consent_under_the_guidelines():
+    declaration, owner, admin = _co_owned_filed_declaration()
+    with pytest.raises(DeclarationRefused) as refused:
+        declaration_file_withdrawal(declaration=declaration, by=admin, reason="Transferred to a spin-off.")
+    assert [(f.code, f.source, f.message) for f in refused.value.failures] == [
+        ("withdrawal_co_owner_consent", GUIDELINES_3_1, "Co-owner 某某研究院 has not consented to the withdrawal.")]
+    declaration.refresh_from_db()
+    assert declaration.state == DeclarationState.FILED
+
+    # The consent to declare is not a consent to withdraw: a second one is recorded, per co-owner.
+    consent_record(declaration=declaration, kind=DeclarationConsent.Kind.WITHDRAWAL, by=admin, party_name="",
+                   signatory="李院长", consented_on=timezone.localdate(), co_owner_id=owner.pk)
+    withdrawn = declaration_file_withdrawal(declaration=declaration, by=admin, reason="Transferred to a spin-off.")
+    assert withdrawn.state == DeclarationState.WITHDRAWAL_FILED
+
+
+def test_co_owners_whose_agreement_allows_it_need_not_consent_to_the_withdrawal():
+    declaration, _owner, admin = _co_owned_filed_declaration(co_owners_agreement_allows_declaring=True)
+    assert declaration_file_withdrawal(declaration=declaration, by=admin, reason="No demand.").state == \
+        DeclarationState.WITHDRAWAL_FILED
+
+
+def test_a_consent_to_withdraw_is_recorded_only_while_the_declaration_stands():
+    patent = eligible_patent()
+    owner = PatentCoOwner.objects.create(patent=patent, name="某某研究院")
+    draft = DeclarationFactory(patent=patent)
+    with pytest.raises(InvalidTransition):
+        consent_record(declaration=draft, kind=DeclarationConsent.Kind.WITHDRAWAL, by=holder_admin(patent.holder),
+                       party_name="", signatory="李院长", consented_on=timezone.localdate(), co_owner_id=owner.pk)
+
+
+def test_the_withdrawal_page_names_the_missing_consent_and_records_it(client, demo_pages):
+    from django.urls import reverse
+
+    declaration, owner, admin = _co_owned_filed_declaration()
+    client.force_login(admin)
+    page = client.get(reverse("declaration_detail", args=[declaration.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'class="data withdrawal-consents"' in page and 'value="withdrawal"' in page
+    response = client.post(reverse("declaration_file_withdrawal", args=[declaration.pk]), {"reason": "No demand."},
+                           follow=True)
+    assert (f"Co-owner 某某研究院 has not consented to the withdrawal. (rule withdrawal_co_owner_consent: "
+            f"{GUIDELINES_3_1})") in response.content.decode()
+    client.post(reverse("consent_add", args=[declaration.pk]), {"kind": "withdrawal", "co_owner": owner.pk,
+                                                                 "signatory": "李院长", "consented_on": "2026-12-01"})
+    client.post(reverse("declaration_file_withdrawal", args=[declaration.pk]), {"reason": "No demand."})
+    declaration.refresh_from_db()
+    assert declaration.state == DeclarationState.WITHDRAWAL_FILED
