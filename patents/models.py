@@ -43,6 +43,27 @@ class EvaluationConclusion(models.TextChoices):
     NEGATIVE = "negative", _("No claim meets the grant conditions")
 
 
+class ReportConclusion(models.TextChoices):
+    # The conclusion of a utility model's or design's evaluation report, as the open-licence rules read it
+    # (Guidelines Part V ch. 11 section 3.1): "fails" bars declaring, "partly" warns.
+    NONE = "", _("No conclusion recorded")
+    MEETS = "meets", _("Meets the grant conditions")
+    PARTLY = "partly", _("Partly meets the grant conditions")
+    FAILS = "fails", _("Does not meet the grant conditions")
+
+
+# The evaluation_report field's conclusions read as ReportConclusion when no conclusion is recorded apart.
+REPORT_CONCLUSION_OF_EVALUATION = {"positive": "meets", "partial": "partly", "negative": "fails"}
+
+
+class ProcedureSuspension(models.TextChoices):
+    # Implementing Regulations (2023) arts. 103-104: CNIPA suspends the procedures on a patent during an
+    # ownership dispute or on a court's preservation order; Regulations art. 86 item (2) bars open licensing.
+    NONE = "", _("Not suspended")
+    OWNERSHIP_DISPUTE = "ownership_dispute", _("Ownership dispute (Regulations art. 103)")
+    PRESERVATION_ORDER = "preservation_order", _("Court preservation order (Regulations art. 104)")
+
+
 def private_storage():
     """Inventory files and error reports are the holder's business: never under the public MEDIA_URL,
     only downloadable through a permission-checked view."""
@@ -145,6 +166,19 @@ class Patent(models.Model):
         _("evaluation report (专利权评价报告)"), max_length=10, choices=EvaluationConclusion.choices, blank=True,
         default="",
     )
+    # db_default too: bulk writers that name their columns (the benchmark generator, COPY) leave these out.
+    evaluation_report_conclusion = models.CharField(
+        _("evaluation report conclusion"), max_length=10, choices=ReportConclusion.choices, blank=True, default="",
+        db_default="",
+        help_text=_("What the evaluation report concludes about the grant conditions (utility models and designs)."))
+    procedure_suspension = models.CharField(
+        _("procedures suspended"), max_length=20, choices=ProcedureSuspension.choices, blank=True, default="",
+        db_default="")
+    procedure_suspended_on = models.DateField(_("suspended on"), null=True, blank=True)
+    co_owners_agreement_allows_declaring = models.BooleanField(
+        _("co-owners' agreement allows declaring alone"), default=False, db_default=False,
+        help_text=_("Tick only if the co-owners' written agreement lets the patentee declare an open licence "
+                    "without each co-owner's consent."))
     pledged = models.BooleanField(_("pledged"), default=False)
     exclusive_licence_in_force = models.BooleanField(_("exclusive or sole licence in force"), default=False)
     # Kept by the licensing app while an open-licence declaration stands (Patent Law art. 51: no exclusive
@@ -169,7 +203,8 @@ class Patent(models.Model):
     DEFAULTS_ON_CREATE = ("abstract", "claims_count", "main_ipc", "ipc_codes", "ipc_subclass", "locarno_codes",
                           "technology_field", "grant_date", "term_extension_days", "annual_fees_paid_through",
                           "inventors", "family_size", "forward_citations", "evaluation_report", "pledged",
-                          "exclusive_licence_in_force")
+                          "exclusive_licence_in_force", "evaluation_report_conclusion", "procedure_suspension",
+                          "procedure_suspended_on", "co_owners_agreement_allows_declaring")
 
     class Meta:
         ordering = ["-filing_date", "number"]
@@ -187,6 +222,8 @@ class Patent(models.Model):
                                    name="patent_extension_only_for_inventions"),
             models.CheckConstraint(condition=Q(grade_override="") | ~Q(grade_override_reason=""),
                                    name="patent_grade_override_needs_reason"),
+            models.CheckConstraint(condition=Q(procedure_suspension="") | Q(procedure_suspended_on__isnull=False),
+                                   name="patent_suspension_has_date"),
         ]
 
     def __str__(self):
@@ -221,6 +258,16 @@ class Patent(models.Model):
     def needs_evaluation_report(self) -> bool:
         return self.kind in {PatentKind.UTILITY_MODEL, PatentKind.DESIGN}
 
+    @property
+    def report_conclusion(self) -> str:
+        """The evaluation report's conclusion (ReportConclusion): the one recorded apart, else the one the
+        evaluation_report field implies ("" when there is no report)."""
+        return self.evaluation_report_conclusion or REPORT_CONCLUSION_OF_EVALUATION.get(self.evaluation_report, "")
+
+    @property
+    def procedures_suspended(self) -> bool:
+        return bool(self.procedure_suspension)
+
     def compute_expiry(self) -> date:
         return statutory_expiry(self.kind, self.filing_date, self.term_extension_days)
 
@@ -232,6 +279,10 @@ class Patent(models.Model):
             errors["term_extension_days"] = _("Only inventions can have a term extension.")
         if self.grade_override and not self.grade_override_reason.strip():
             errors["grade_override_reason"] = _("Say why you set a different grade.")
+        if self.procedure_suspension and self.procedure_suspended_on is None:
+            errors["procedure_suspended_on"] = _("Enter the date the procedures were suspended.")
+        if self.evaluation_report_conclusion and not self.needs_evaluation_report:
+            errors["evaluation_report_conclusion"] = _("Only utility models and designs have an evaluation report.")
         if errors:
             raise ValidationError(errors)
 
@@ -266,6 +317,7 @@ class PatentChange(models.Model):
         GRADE_OVERRIDE_CLEARED = "grade_cleared", _("Holder's grade removed")
         TAGS = "tags", _("Tags changed")
         ANNUAL_FEES = "annual_fees", _("Annual fees recorded by holder")
+        STANDING = "standing", _("Licensing standing recorded by holder")
 
     patent = models.ForeignKey(Patent, on_delete=models.CASCADE, related_name="changes")
     batch = models.ForeignKey(InventoryBatch, on_delete=models.SET_NULL, null=True, blank=True,

@@ -40,12 +40,15 @@ class DeclarationForm(forms.Form):
     contact_name = forms.CharField(label=_("Contact person"), max_length=100)
     contact_email = forms.EmailField(label=_("Contact e-mail"))
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
-    # Implementing Regulations art. 85, Guidelines Part V ch. 11 3.3: stated in the declaration filed at CNIPA.
+    # Regulations art. 85, Guidelines section 3.3 (the register's rules refuse filing without them, naming the rule).
     fee_basis_statement = forms.CharField(
-        label=_("Basis of the fee calculation"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
-        required=False, help_text=_("How the licence fee was calculated (at most 2,000 characters)."))
+        label=_("How the fee was calculated"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        max_length=2000, help_text=_("The basis of the fee standard, e.g. comparable recorded licences or the "
+                                     "expected profit share; at most 2,000 characters, no promotional wording."))
     conditions_commitment = forms.BooleanField(
-        label=_("The patentee commits that the patent meets the conditions for open licensing."), required=False)
+        label=_("I commit that the conditions for open licensing are met"), required=False,
+        help_text=_("The patent is in force, its annual fees are paid, no exclusive or sole licence is in force, "
+                    "its procedures are not suspended, and a pledgee has consented."))
 
     def __init__(self, *args, terms_queryset=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from licensing.declarations.rules import PATENT_LAW_50, RuleFailure, declaration_eligibility
+from licensing.declarations.rules import PATENT_LAW_50, RuleFailure, declaration_eligibility, withdrawal_failures
 from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
 from licensing.models import (
     LICENSABLE_DECLARATION_STATES,
@@ -194,6 +194,9 @@ def declaration_file_withdrawal(*, declaration: Declaration, by: User, reason: s
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"withdrawal_reason": _("A withdrawal states its reason.")})
+    failures = withdrawal_failures(declaration=declaration)
+    if failures:
+        raise DeclarationRefused(failures)
     declaration.state, declaration.withdrawal_filed_at = DeclarationState.WITHDRAWAL_FILED, timezone.now()
     declaration.withdrawal_filed_by, declaration.withdrawal_reason = by, reason
     declaration.save(update_fields=["state", "withdrawal_filed_at", "withdrawal_filed_by", "withdrawal_reason"])
@@ -249,14 +252,18 @@ def consent_record(*, declaration: Declaration, kind: str, by: User, party_name:
     """Record a co-owner's or the pledgee's written consent (who, signed by whom, when)."""
     declaration = Declaration.objects.select_for_update().get(pk=declaration.pk)
     _require_member(user=by, declaration=declaration, admin=False)
-    if declaration.state != DeclarationState.DRAFT:
+    if kind == DeclarationConsent.Kind.WITHDRAWAL:  # a co-owner's consent to withdraw (rules.withdrawal_failures)
+        if declaration.state not in (DeclarationState.FILED, DeclarationState.ANNOUNCED):
+            raise InvalidTransition(_("Consents to a withdrawal are recorded while the declaration stands."))
+    elif declaration.state != DeclarationState.DRAFT:
         raise InvalidTransition(_("Consents are recorded before filing."))
-    if kind == DeclarationConsent.Kind.CO_OWNER:
+    if kind in (DeclarationConsent.Kind.CO_OWNER, DeclarationConsent.Kind.WITHDRAWAL):
         owner = declaration.patent.co_owners.filter(pk=co_owner_id).first()
         if owner is None:
             raise ValidationError({"co_owner": _("Choose one of the patent's co-owners.")})
         party_name = owner.name
-    consent = DeclarationConsent(declaration=declaration, kind=kind, co_owner_id=co_owner_id if kind == "co_owner" else None,
+    consent = DeclarationConsent(declaration=declaration, kind=kind,
+                                 co_owner_id=co_owner_id if kind in ("co_owner", "withdrawal") else None,
                                  party_name=party_name, signatory=signatory, consented_on=consented_on, recorded_by=by)
     consent.full_clean()
     consent.save()

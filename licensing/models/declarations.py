@@ -260,12 +260,14 @@ class Declaration(models.Model):
 
 
 class DeclarationConsent(models.Model):
-    """A recorded consent needed before publishing: each co-owner's (Patent Law art. 14; Implementing
-    Regulations art. 85) and, for a pledged patent, the pledgee's."""
+    """A recorded written consent: before filing, each co-owner's (Guidelines Part V ch. 11 section 3.1, unless
+    the co-owners' agreement allows declaring alone) and, for a pledged patent, the pledgee's (Regulations art. 86
+    item (4)); before withdrawing, each co-owner's again (kind "withdrawal")."""
 
     class Kind(models.TextChoices):
         CO_OWNER = "co_owner", _("Co-owner")
         PLEDGEE = "pledgee", _("Pledgee")
+        WITHDRAWAL = "withdrawal", _("Co-owner, to the withdrawal")
 
     declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="consents")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -281,6 +283,8 @@ class DeclarationConsent(models.Model):
             models.UniqueConstraint(fields=["declaration", "co_owner"], condition=Q(kind="co_owner"),
                                     name="one_consent_per_co_owner"),
             models.UniqueConstraint(fields=["declaration"], condition=Q(kind="pledgee"), name="one_pledgee_consent"),
+            models.UniqueConstraint(fields=["declaration", "co_owner"], condition=Q(kind="withdrawal"),
+                                    name="one_withdrawal_consent_per_co_owner"),
         ]
         verbose_name = _("consent")
 

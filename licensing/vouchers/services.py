@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from licensing.exceptions import LicensingError, NotAllowed
+from licensing.legal.register import cite
 from licensing.models.licences import Payment, Voucher, VoucherUse
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
@@ -55,9 +56,9 @@ def voucher_issue(*, organisation: Organisation, amount_fen: int, expires_on: da
     Raises NotAllowed unless `by` is IP-office staff or a superuser, and ValidationError for an amount
     below one fen, a date in the past, no or unknown uses, or the IP office as recipient."""
     if not user_can_issue_vouchers(user=by):
-        raise NotAllowed(_("Only the IP office issues innovation vouchers."))
+        raise NotAllowed(cite("voucher_issuer", _("Only the IP office issues innovation vouchers.")))
     if organisation.is_ip_office:
-        raise ValidationError({"organisation": _("The IP office cannot issue a voucher to itself.")})
+        raise ValidationError({"organisation": cite("voucher_issuer", _("The IP office cannot issue a voucher to itself."))})
     today = timezone.localdate()
     if expires_on < today:
         raise ValidationError({"expires_on": _("The expiry date is in the past.")})
@@ -100,15 +101,15 @@ def voucher_split(*, payment: Payment, voucher: Voucher, today: date | None = No
     if payment.stripe_payment_intent_id or payment.state != Payment.State.CREATED:
         raise LicensingError(_("A voucher can only be applied before the card payment starts."))
     if voucher.organisation_id != payment.licence.licensee_id:
-        raise NotAllowed(_("This voucher belongs to another organisation."))
+        raise NotAllowed(cite("voucher_holder", _("This voucher belongs to another organisation.")))
     use = Voucher.Use.ROYALTIES if payment.purpose == Payment.Purpose.ROYALTY else Voucher.Use.LICENCE_FEES
     if use not in voucher.eligible_uses:
-        raise LicensingError(_("This voucher cannot pay for %(use)s.") % {"use": Voucher.Use(use).label})
+        raise LicensingError(cite("voucher_use", _("This voucher cannot pay for %(use)s.") % {"use": Voucher.Use(use).label}))
     if voucher.expires_on < (today or timezone.localdate()):
-        raise LicensingError(_("This voucher expired on %(date)s.") % {"date": voucher.expires_on})
+        raise LicensingError(cite("voucher_expiry", _("This voucher expired on %(date)s.") % {"date": voucher.expires_on}))
     amount = min(voucher.balance_fen, payment.charge_fen)
     if amount <= 0:
-        raise LicensingError(_("This voucher has no balance left."))
+        raise LicensingError(cite("voucher_balance", _("This voucher has no balance left.")))
     return VoucherSplit(voucher_fen=amount, card_fen=payment.charge_fen - amount)
 
 

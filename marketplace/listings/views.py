@@ -160,6 +160,9 @@ def declaration_file_withdrawal(request, pk):
                                                  reason=form.cleaned_data["reason"])
         except NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
+        except DeclarationRefused as exc:  # a co-owner has not consented to the withdrawal
+            for failure in exc.failures:
+                form.add_error(None, str(failure))
         except InvalidTransition as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:

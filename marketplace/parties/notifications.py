@@ -43,12 +43,33 @@ NOTIFICATION_TEXT = {
         gettext_lazy("A company needs your patent “%(patent)s”"),
         gettext_lazy("The need “%(need)s” of %(buyer)s scores %(score)s/100 against your listing: %(reasons)s."),
     ),
+    # Regulations art. 86 situations arising on a declared patent (licensing/declarations/situations.py).
+    "declaration.withdrawal_prompt": (
+        gettext_lazy("Withdraw the open-licence declaration of %(patent)s, or cure the situation"),
+        gettext_lazy("A situation that bars open licensing arose on %(patent)s “%(title)s”: %(reason)s. Withdraw "
+                     "the declaration or cure the situation (rule %(rule)s: %(source)s)."),
+    ),
+    "licence.patent_situation": (
+        gettext_lazy("The open licence of %(patent)s: a situation arose on the patent"),
+        gettext_lazy("A situation that bars open licensing arose on %(patent)s “%(title)s” of %(holder)s: "
+                     "%(reason)s. The patentee has been asked to withdraw the declaration or cure the situation; "
+                     "your licence stays in force on its terms (rule %(rule)s: %(source)s)."),
+    ),
 }
+
+
+def _localised(params: dict) -> dict:
+    """Parameters in the active language: a value stored as {language: text} (e.g. a rule's citation, written in
+    every language when the notification was made) reads in the reader's language."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return {key: (value.get(language) or value.get(settings.LANGUAGE_CODE) or next(iter(value.values()), ""))
+            if isinstance(value, dict) else value for key, value in params.items()}
 
 
 def notification_text(kind: str, params: dict) -> tuple[str, str]:
     """(title, body) of a notification in the active language; unknown kinds show their name."""
     title, body = NOTIFICATION_TEXT.get(kind, (kind, ""))
+    params = _localised(params)
     try:
         return str(title) % params, (str(body) % params if body else "")
     except (KeyError, TypeError, ValueError):  # parameters of an older wording: show what we can

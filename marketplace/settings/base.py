@@ -289,7 +289,9 @@ PLATFORM_FEE_RATE_PROVIDER = "marketplace.fees.selectors.current_platform_fee_ra
 PATENT_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_patents_changed",
                            "marketplace.listings.cache.listing_cache_patents_changed",
                            "marketplace.matching.services.matching_index_patents_changed",
-                           "marketplace.office.cache.statistics_changed"]
+                           "marketplace.office.cache.statistics_changed",
+                           # An art. 86 situation arising on a declared patent prompts a withdrawal.
+                           "licensing.declarations.situations.declared_patents_changed"]
 LICENCE_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_licences_changed",
                             "marketplace.listings.cache.listing_cache_invalidate",
                             "marketplace.office.cache.statistics_changed"]

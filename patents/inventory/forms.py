@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from patents.models import Grade
+from patents.models import Grade, Patent
 
 
 class InventoryUploadForm(forms.Form):
@@ -46,3 +46,18 @@ class TagsForm(forms.Form):
 class BulkTagForm(forms.Form):
     patents = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
     tag = forms.CharField(label=_("Tag to add to the selected patents"), max_length=100)
+
+
+class StandingForm(forms.ModelForm):
+    """What the holder records about the patent's standing for open licensing (grounds for refusal)."""
+
+    class Meta:
+        model = Patent
+        fields = ["evaluation_report_conclusion", "procedure_suspension", "procedure_suspended_on",
+                  "co_owners_agreement_allows_declaring", "pledged", "exclusive_licence_in_force"]
+        widgets = {"procedure_suspended_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.needs_evaluation_report:  # inventions have no evaluation report
+            del self.fields["evaluation_report_conclusion"]

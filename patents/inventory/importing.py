@@ -60,6 +60,11 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "pledged": ("pledged", "质押", "是否质押"),
     "exclusive_licence_in_force": ("exclusive_licence_in_force", "exclusive_licence", "独占许可", "排他许可"),
     "term_extension_days": ("term_extension_days", "专利权期限补偿天数", "期限补偿天数"),
+    # Grounds that bar open licensing (Implementing Regulations arts. 86, 103-104; Guidelines on co-owners).
+    "procedure_suspension": ("procedure_suspension", "procedures_suspended", "中止程序", "程序中止", "中止原因"),
+    "procedure_suspended_on": ("procedure_suspended_on", "suspended_on", "中止日期", "程序中止日"),
+    "co_owners_agreement_allows_declaring": ("co_owners_agreement_allows_declaring", "共有人约定可单独声明",
+                                             "共有人约定允许单独声明"),
 }
 REQUIRED_COLUMNS = ("number", "title", "kind", "filing_date")
 
@@ -84,6 +89,12 @@ EVALUATION_VALUES = {
     "partial": "partial", "部分符合": "partial",
     "negative": "negative", "不符合": "negative", "全部不符合": "negative",
     "": "", "none": "", "no": "", "无": "",
+}
+SUSPENSION_VALUES = {
+    "": "", "none": "", "no": "", "无": "", "否": "",
+    "ownership_dispute": "ownership_dispute", "ownershipdispute": "ownership_dispute", "权属纠纷": "ownership_dispute",
+    "preservation_order": "preservation_order", "preservationorder": "preservation_order",
+    "财产保全": "preservation_order", "保全": "preservation_order", "保全措施": "preservation_order",
 }
 BOOL_VALUES = {"true": True, "yes": True, "y": True, "1": True, "是": True, "有": True,
                "false": False, "no": False, "n": False, "0": False, "否": False, "无": False, "": False}
@@ -735,7 +746,20 @@ def validate(frame: pd.DataFrame, *, today: date, seen_numbers: dict[str, int] |
                _("unknown evaluation report conclusion (use positive, partial, negative or leave empty)"))
     out["evaluation_report"] = evaluation.fillna("")
 
-    for column in ("pledged", "exclusive_licence_in_force"):
+    raw_suspension = _text(frame, "procedure_suspension")
+    suspension = _key(raw_suspension).map(SUSPENSION_VALUES)
+    errors.add(suspension.isna(), rows, "procedure_suspension", raw_suspension,
+               _("unknown suspension (use ownership_dispute, preservation_order or leave empty)"))
+    out["procedure_suspension"] = suspension.fillna("")
+    raw_suspended_on = _text(frame, "procedure_suspended_on")
+    suspended_on = parse_dates(raw_suspended_on)
+    errors.add(suspended_on.isna() & (raw_suspended_on.astype(str) != ""), rows, "procedure_suspended_on",
+               raw_suspended_on, _("not a date (use YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYYMMDD)"))
+    errors.add((out["procedure_suspension"] != "") & suspended_on.isna() & (raw_suspended_on.astype(str) == ""),
+               rows, "procedure_suspended_on", raw_suspended_on, _("a suspension needs the date it began"))
+    out["procedure_suspended_on"] = suspended_on.where(out["procedure_suspension"] != "")
+
+    for column in ("pledged", "exclusive_licence_in_force", "co_owners_agreement_allows_declaring"):
         raw = _text(frame, column)
         value = _key(raw).map(BOOL_VALUES)
         errors.add(value.isna(), rows, column, raw, _("use yes/no (是/否)"))

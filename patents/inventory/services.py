@@ -54,9 +54,12 @@ FIELDS_BY_COLUMN = {
     "pledged": ("pledged",),
     "exclusive_licence_in_force": ("exclusive_licence_in_force",),
     "term_extension_days": ("term_extension_days",),
+    # The date travels with the suspension (its own column only feeds it): lifting one clears the other.
+    "procedure_suspension": ("procedure_suspension", "procedure_suspended_on"),
+    "co_owners_agreement_allows_declaring": ("co_owners_agreement_allows_declaring",),
 }
 ALL_FIELDS = [f for fields in FIELDS_BY_COLUMN.values() for f in fields]
-DATE_FIELDS = {"filing_date", "grant_date", "annual_fees_paid_through"}
+DATE_FIELDS = {"filing_date", "grant_date", "annual_fees_paid_through", "procedure_suspended_on"}
 GRADE_INPUT_FIELDS = ["id", "kind", "legal_status", "expiry_date", "claims_count", "forward_citations",
                       "family_size", "evaluation_report", "technology_field"]
 
@@ -286,10 +289,10 @@ def _ownership_errors(rows: pd.DataFrame, found: pd.DataFrame, holder: Organisat
 
 
 # Model fields the import writes, by type: each column of a chunk is converted once, as a whole.
-TEXT_FIELDS_BLANK = {"main_ipc", "ipc_subclass", "abstract", "evaluation_report"}
+TEXT_FIELDS_BLANK = {"main_ipc", "ipc_subclass", "abstract", "evaluation_report", "procedure_suspension"}
 JSON_FIELDS = {"ipc_codes", "locarno_codes", "inventors"}
 INT_FIELDS = {"claims_count", "technology_field", "term_extension_days", "family_size", "forward_citations"}
-BOOL_FIELDS = {"pledged", "exclusive_licence_in_force"}
+BOOL_FIELDS = {"pledged", "exclusive_licence_in_force", "co_owners_agreement_allows_declaring"}
 
 
 def _column(rows: pd.DataFrame, field: str) -> list:
@@ -606,6 +609,44 @@ def patent_annual_fees_record(*, patent: Patent, paid_through: date, by: User, t
     patent.save(update_fields=["annual_fees_paid_through", "updated_at"])
     PatentChange.objects.create(patent=patent, by=by, action=PatentChange.Action.ANNUAL_FEES,
                                 changes={"annual_fees_paid_through": [_jsonable(old), _jsonable(paid_through)]})
+    return patent
+
+
+# What the holder records on the patent's page about its standing for licensing (the grounds of Regulations
+# art. 86 and the Guidelines' co-owner rule); the licensing app reads them when a patent is declared.
+STANDING_FIELDS = ("evaluation_report_conclusion", "procedure_suspension", "procedure_suspended_on",
+                   "co_owners_agreement_allows_declaring", "pledged", "exclusive_licence_in_force")
+
+
+@transaction.atomic
+def patent_standing_record(*, patent: Patent, by: User, **standing) -> Patent:
+    """The holder records the evaluation report's conclusion, a suspension of the procedures (Regulations arts.
+    103-104, with its date), whether the co-owners' agreement lets it declare alone, a pledge and an exclusive
+    licence. Audited; the change listeners are told (an art. 86 situation arising on a declared patent is
+    detected there: licensing prompts the holder to withdraw and tells the licensees).
+
+    Raises PermissionDenied for anyone but the holder's members, TypeError for an unknown field,
+    ValidationError by field (a suspension without its date; a conclusion on an invention)."""
+    unknown = set(standing) - set(STANDING_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown standing fields: {sorted(unknown)}")
+    patent = Patent.objects.select_for_update().select_related("holder").get(pk=patent.pk)
+    if not user_can_manage_inventory(user=by, holder=patent.holder):
+        raise PermissionDenied(_("Only members of the patentee may record this."))
+    if "procedure_suspension" in standing and not standing["procedure_suspension"]:
+        standing["procedure_suspended_on"] = None  # lifted: the date goes with it
+    changes = {}
+    for name, value in standing.items():
+        old = getattr(patent, name)
+        if old != value:
+            changes[name] = [_jsonable(old), _jsonable(value)]
+            setattr(patent, name, value)
+    if not changes:
+        return patent
+    patent.full_clean(validate_unique=False, validate_constraints=False)
+    patent.save(update_fields=[*changes, "updated_at"])
+    PatentChange.objects.create(patent=patent, by=by, action=PatentChange.Action.STANDING, changes=changes)
+    listeners.changed(listeners.PATENT_CHANGE_LISTENERS, patent_ids=[patent.pk], fields=list(changes))
     return patent
 
 

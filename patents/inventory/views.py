@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from marketplace.parties.models import Organisation
 from patents.inventory import progress, selectors, services, tasks
 from patents.inventory.exports import PortfolioExporter
-from patents.inventory.forms import BulkTagForm, GradeOverrideForm, InventoryUploadForm, TagsForm
+from patents.inventory.forms import BulkTagForm, GradeOverrideForm, InventoryUploadForm, StandingForm, TagsForm
 from patents.models import InventoryBatch, Patent
 
 
@@ -113,7 +113,26 @@ def patent_detail(request, pk):
         "co_owners": patent.co_owners.select_related("organisation"),
         "grade_form": GradeOverrideForm(initial={"grade": patent.grade_override, "reason": patent.grade_override_reason}),
         "tags_form": TagsForm(initial={"tags": ", ".join(sorted(patent.tags.names()))}),
+        "standing_form": StandingForm(instance=patent) if can_manage else None,
     })
+
+
+@login_required
+@require_POST
+def patent_standing(request, pk):
+    patent = _patent_for(request, pk, manage=True)
+    form = StandingForm(request.POST, instance=Patent.objects.get(pk=patent.pk))
+    if form.is_valid():
+        try:
+            services.patent_standing_record(patent=patent, by=request.user,
+                                            **{name: form.cleaned_data[name] for name in form.fields})
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Saved."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("patent_detail", pk=patent.pk)
 
 
 @login_required

@@ -11,7 +11,8 @@ from bench.query_counts import bench_people, forget_stored_pages, page_urls
 pytestmark = pytest.mark.django_db
 
 # Second visit of the same visitor (sessions, caches and the funnel's once-a-day view already warm).
-BUDGET = {"listing index": 11, "listing": 16, "search": 19, "dashboard": 15, "portfolio": 19}
+# The portfolio asks once more since issue 19: its declarations on which an art. 86 situation arose (the prompt).
+BUDGET = {"listing index": 11, "listing": 16, "search": 19, "dashboard": 15, "portfolio": 20}
 
 
 def _visit(url, user, budget, assert_max):

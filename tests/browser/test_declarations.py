@@ -48,10 +48,17 @@ def declare_from_portfolio(page, patents):
     expect(page.locator("ul.declare-patents li")).to_have_count(len(patents))
 
 
+def fill_content(page):
+    """What Regulations art. 85 / Guidelines 3.3 ask beside the fee (issue 19): its basis and the commitment."""
+    page.fill("#id_fee_basis_statement", "参照同领域已备案许可合同的许可费确定。")
+    page.check("#id_conditions_commitment")
+
+
 def fill_lump_sum(page, amount):
     page.check("input[name=fee_form][value=lump_sum]")
     page.fill("#id_lump_sum", str(amount))
     page.fill("#id_duration_years", "3")
+    fill_content(page)
 
 
 def publish(page):
@@ -86,6 +93,7 @@ def test_a_holder_declares_a_granted_patent_on_a_royalty_and_sees_it_filed_at_cn
     page.fill("#id_royalty_rate", "3")
     page.fill("#id_annual_minimum", "10000")
     page.fill("#id_duration_years", "3")
+    fill_content(page)
     expect(page.locator("#id_contact_email")).not_to_have_value("")
     publish(page)
 
@@ -134,17 +142,19 @@ def test_bulk_declaring_refuses_an_expired_patent_a_design_without_report_and_an
 
     reasons = refusal(expired)
     expect(reasons.filter(has_text=f"The patent expired on {expired.expiry_date.isoformat()}.")).to_have_text(
-        f"The patent expired on {expired.expiry_date.isoformat()}. (Patent Law art. 50)")
+        f"The patent expired on {expired.expiry_date.isoformat()}. (rule expired: Patent Law (2020) art. 42 para. 1)")
 
     reasons = refusal(design)
     expect(reasons).to_have_count(1)
     expect(reasons).to_have_text(
-        "A utility model or design needs a patent evaluation report (专利权评价报告). (Patent Law art. 50)")
+        "A utility model or design needs a patent evaluation report (专利权评价报告). "
+        "(rule evaluation_report: Patent Law (2020) art. 50 para. 1)")
 
     reasons = refusal(exclusive)
     expect(reasons).to_have_count(1)
     expect(reasons).to_contain_text("An exclusive or sole licence is in force on this patent.")
-    expect(reasons.locator("span.muted")).to_have_text(re.compile(r"^\(Implementing Regulations art\. \d+\)$"))
+    expect(reasons.locator("span.muted")).to_have_text(
+        re.compile(r"^\(rule exclusive_licence: Implementing Regulations \(2023\) art\. 86 item \(1\); "))
 
     # None of the refused patents has a declaration; the good one is filed.
     assert not Declaration.objects.filter(patent__in=[expired, design, exclusive]).exists()
@@ -161,7 +171,8 @@ def test_the_exclusive_licence_refusal_cites_implementing_regulations_art_86(sit
     fill_lump_sum(page, 50000)
     publish(page)
     expect(result_row(page, exclusive).locator("ul.failures li span.muted")).to_have_text(
-        "(Implementing Regulations art. 86)", timeout=2_000)
+        "(rule exclusive_licence: Implementing Regulations (2023) art. 86 item (1); Patent Law (2020) art. 51 para. 3)",
+        timeout=2_000)
 
 
 def test_a_withdrawal_is_filed_with_a_reason_and_cnipas_announcement_of_it_is_mirrored_in_the_gazette(
@@ -252,7 +263,7 @@ def test_a_lump_sum_above_the_fixed_fee_cap_is_refused_naming_the_cap(site, page
     reasons = row.locator("ul.failures li")
     expect(reasons).to_have_count(1)
     expect(reasons).to_have_text("The lump sum exceeds the cap of RMB 20,000,000 for a fixed fee. "
-                                 "(CNIPA notice on open-licence fees (2024))")
+                                 "(rule fixed_fee_cap: CNIPA notice on open-licence fee standards (2024))")
     assert not Declaration.objects.filter(patent=patent).exists()
     assert not GazetteEntry.objects.exists()
 

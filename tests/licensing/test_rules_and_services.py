@@ -11,7 +11,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from licensing.declarations import fees, services
-from licensing.declarations.rules import CNIPA_FEES_2024, PATENT_LAW_14, PATENT_LAW_50, REGS_BARS, REGS_CONTENT
 from licensing.declarations.services import (
     consent_record,
     declaration_create,
@@ -22,6 +21,7 @@ from licensing.declarations.services import (
     terms_version_current,
 )
 from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
+from licensing.legal.register import rule
 from licensing.models import (
     Declaration,
     DeclarationConsent,
@@ -52,6 +52,9 @@ OFFER = {
     "duration_years": 3,
     "contact_name": "王老师",
     "contact_email": "tto@example.edu.cn",
+    # Regulations art. 85 / Guidelines 3.3 (issue 19): the commitment and the fee-calculation basis.
+    "conditions_commitment": True,
+    "fee_basis_statement": "参照同领域已备案许可合同的许可费确定。",
 }
 
 
@@ -62,6 +65,12 @@ def _today() -> date:
 def _years_ago(years: int) -> date:
     today = _today()
     return date(today.year - years, today.month, min(today.day, 28))
+
+
+def source(code: str) -> str:
+    """The registered rule's source (licensing/legal/register.py; its wording is checked in
+    test_legal_register.py)."""
+    return rule(code).citation()
 
 
 def refusals(declaration: Declaration) -> set[tuple[str, str]]:
@@ -85,30 +94,30 @@ def test_an_eligible_lump_sum_declaration_publishes():
 
 def test_a_patent_not_granted_is_refused_under_patent_law_art_50():
     declaration = DeclarationFactory(patent=eligible_patent(legal_status=LegalStatus.LAPSED))
-    assert refusals(declaration) == {("not_granted", PATENT_LAW_50)}
+    assert refusals(declaration) == {("not_granted", source("not_granted"))}
 
 
 def test_an_expired_patent_is_refused_under_patent_law_art_50():
     declaration = DeclarationFactory(patent=eligible_patent(filing_date=_years_ago(21), grant_date=_years_ago(19)))
     assert declaration.patent.expiry_date < _today()
     # A licence of any duration would also outlive it.
-    assert refusals(declaration) == {("expired", PATENT_LAW_50), ("duration_past_expiry", REGS_CONTENT)}
+    assert refusals(declaration) == {("expired", source("expired")), ("duration_past_expiry", source("duration_past_expiry"))}
 
 
 def test_unknown_annual_fee_payment_is_refused_under_regulations_art_85():
     declaration = DeclarationFactory(patent=eligible_patent(annual_fees_paid_through=None))
-    assert refusals(declaration) == {("fees_unknown", REGS_BARS)}
+    assert refusals(declaration) == {("fees_unknown", source("fees_unknown"))}
 
 
 def test_unpaid_annual_fees_are_refused_under_regulations_art_85():
     declaration = DeclarationFactory(patent=eligible_patent(annual_fees_paid_through=_today() - timedelta(days=1)))
-    assert refusals(declaration) == {("fees_unpaid", REGS_BARS)}
+    assert refusals(declaration) == {("fees_unpaid", source("fees_unpaid"))}
 
 
 @pytest.mark.parametrize("kind", [PatentKind.UTILITY_MODEL, PatentKind.DESIGN])
 def test_a_utility_model_or_design_without_evaluation_report_is_refused_under_patent_law_art_50(kind):
     declaration = DeclarationFactory(patent=eligible_patent(kind=kind))
-    assert refusals(declaration) == {("evaluation_report", PATENT_LAW_50)}
+    assert refusals(declaration) == {("evaluation_report", source("evaluation_report"))}
 
 
 @pytest.mark.parametrize("kind", [PatentKind.UTILITY_MODEL, PatentKind.DESIGN])
@@ -118,13 +127,13 @@ def test_a_utility_model_or_design_with_evaluation_report_publishes(kind):
 
 def test_an_exclusive_licence_in_force_is_refused_under_regulations_art_85():
     declaration = DeclarationFactory(patent=eligible_patent(exclusive_licence_in_force=True))
-    assert refusals(declaration) == {("exclusive_licence", REGS_BARS)}
+    assert refusals(declaration) == {("exclusive_licence", source("exclusive_licence"))}
 
 
-def test_a_co_owner_without_consent_is_refused_under_patent_law_art_14():
+def test_a_co_owner_without_consent_is_refused_under_the_guidelines():
     patent = eligible_patent()
     PatentCoOwner.objects.create(patent=patent, name="某某研究院", share_percent=Decimal("30"))
-    assert refusals(DeclarationFactory(patent=patent)) == {("co_owner_consent", PATENT_LAW_14)}
+    assert refusals(DeclarationFactory(patent=patent)) == {("co_owner_consent", source("co_owner_consent"))}
 
 
 def test_a_co_owner_with_recorded_consent_publishes():
@@ -146,7 +155,7 @@ def test_the_holder_listed_among_co_owners_needs_no_consent_from_itself():
 
 def test_a_pledged_patent_without_pledgee_consent_is_refused_under_regulations_art_85():
     declaration = DeclarationFactory(patent=eligible_patent(pledged=True))
-    assert refusals(declaration) == {("pledgee_consent", REGS_BARS)}
+    assert refusals(declaration) == {("pledgee_consent", source("pledgee_consent"))}
 
 
 def test_a_pledged_patent_with_pledgee_consent_publishes():
@@ -162,7 +171,7 @@ def test_a_lump_sum_over_rmb_20_million_is_refused_under_the_cnipa_2024_notice()
     with pytest.raises(DeclarationRefused) as refused:
         declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
     [failure] = refused.value.failures
-    assert (failure.code, failure.source) == ("fixed_fee_cap", CNIPA_FEES_2024)
+    assert (failure.code, failure.source) == ("fixed_fee_cap", source("fixed_fee_cap"))
     assert "lump sum" in failure.message
 
 
@@ -176,7 +185,7 @@ def test_an_entry_fee_over_rmb_20_million_is_refused_under_the_cnipa_2024_notice
     with pytest.raises(DeclarationRefused) as refused:
         declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
     [failure] = refused.value.failures
-    assert (failure.code, failure.source) == ("fixed_fee_cap", CNIPA_FEES_2024)
+    assert (failure.code, failure.source) == ("fixed_fee_cap", source("fixed_fee_cap"))
     assert "entry fee" in failure.message
 
 
@@ -189,7 +198,7 @@ def test_a_royalty_over_20_percent_of_net_sales_is_refused_under_the_cnipa_2024_
     with pytest.raises(DeclarationRefused) as refused:
         declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
     [failure] = refused.value.failures
-    assert (failure.code, failure.source) == ("royalty_cap", CNIPA_FEES_2024)
+    assert (failure.code, failure.source) == ("royalty_cap", source("royalty_cap"))
     assert "20" in failure.message and "net sales" in failure.message
 
 
@@ -198,7 +207,7 @@ def test_a_royalty_over_40_percent_of_profit_is_refused_under_the_cnipa_2024_not
     with pytest.raises(DeclarationRefused) as refused:
         declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
     [failure] = refused.value.failures
-    assert (failure.code, failure.source) == ("royalty_cap", CNIPA_FEES_2024)
+    assert (failure.code, failure.source) == ("royalty_cap", source("royalty_cap"))
     assert "40" in failure.message and "profit" in failure.message
 
 
@@ -216,7 +225,7 @@ def _patent_expiring_end_of_next_year() -> Patent:
 
 def test_a_duration_running_past_expiry_is_refused_under_regulations_art_86():
     declaration = DeclarationFactory(patent=_patent_expiring_end_of_next_year(), duration_years=2)
-    assert refusals(declaration) == {("duration_past_expiry", REGS_CONTENT)}
+    assert refusals(declaration) == {("duration_past_expiry", source("duration_past_expiry"))}
 
 
 def test_a_duration_ending_before_expiry_publishes():
@@ -233,7 +242,7 @@ def test_a_licence_ending_on_the_last_day_of_protection_publishes():
     admin = holder_admin(patent.holder)
     with pytest.raises(DeclarationRefused) as refused:
         declaration_file(declaration=declaration, by=admin, today=date(2026, 11, 23))
-    assert {(f.code, f.source) for f in refused.value.failures} == {("duration_past_expiry", REGS_CONTENT)}
+    assert {(f.code, f.source) for f in refused.value.failures} == {("duration_past_expiry", source("duration_past_expiry"))}
     published = declaration_file(declaration=declaration, by=admin, today=date(2026, 11, 22))
     assert published.state == DeclarationState.FILED
 
@@ -241,16 +250,16 @@ def test_a_licence_ending_on_the_last_day_of_protection_publishes():
 def test_a_second_declaration_of_a_published_patent_is_refused_under_patent_law_art_50():
     first = publishes(DeclarationFactory())
     second = DeclarationFactory(patent=first.patent)
-    assert refusals(second) == {("already_declared", PATENT_LAW_50)}
+    assert refusals(second) == {("already_declared", source("already_declared"))}
 
 
 def test_a_declaration_by_someone_other_than_the_patentee_is_refused_under_patent_law_art_50():
     declaration = DeclarationFactory(holder=HolderFactory())
-    assert refusals(declaration) == {("not_patentee", PATENT_LAW_50)}
+    assert refusals(declaration) == {("not_patentee", source("not_patentee"))}
 
 
 def test_a_declaration_without_a_way_of_payment_is_refused_under_regulations_art_86():
-    assert refusals(DeclarationFactory(payment_method="  ")) == {("payment_method", REGS_CONTENT)}
+    assert refusals(DeclarationFactory(payment_method="  ")) == {("payment_method", source("payment_method"))}
 
 
 def test_publishing_reports_every_failing_rule_at_once():

@@ -34,7 +34,8 @@ def imported_without_fees(holder, *, by, serials=(1,)) -> list[Patent]:
 def offer(terms, patents, holder, **extra):
     data = {"holder": holder.slug, "patent": [p.pk for p in patents], "terms": terms.pk, "fee_form": "lump_sum",
             "lump_sum": "48000.00", "duration_years": "3", "payment_method": "在线一次性支付 / paid online",
-            "contact_name": "王老师", "contact_email": "tto@example.edu.cn", "action": "publish"}
+            "contact_name": "王老师", "contact_email": "tto@example.edu.cn", "action": "publish",
+            "fee_basis_statement": "参照同领域已备案许可合同的许可费确定。", "conditions_commitment": "on"}
     data.update(extra)
     return data
 
@@ -66,7 +67,7 @@ def test_a_freshly_imported_patent_is_refused_with_a_field_for_its_annual_fees(c
     response = client.post(reverse("declare"), offer(LicenceTermsFactory(), [patent], holder))
     body = response.content.decode()
     assert response.status_code == 200 and "Record the date up to which the annual fees are paid." in body
-    assert "Implementing Regulations art. 86" in body
+    assert "(rule fees_unknown: Implementing Regulations (2023) art. 86 item (3))" in body
     assert f'name="{fees_field(patent)}"' in body
     # The offer travels with the page, so publishing again needs nothing retyped.
     assert 'name="lump_sum" value="48000.00"' in body and 'name="contact_name" value="王老师"' in body

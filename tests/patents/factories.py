@@ -54,6 +54,8 @@ EN_HEADERS = {
     "annual_fees_paid_through": "annual_fees_paid_through", "family_size": "family_size",
     "forward_citations": "forward_citations", "evaluation_report": "evaluation_report", "pledged": "pledged",
     "exclusive_licence_in_force": "exclusive_licence_in_force", "term_extension_days": "term_extension_days",
+    "procedure_suspension": "procedure_suspension", "procedure_suspended_on": "procedure_suspended_on",
+    "co_owners_agreement_allows_declaring": "co_owners_agreement_allows_declaring",
 }
 ZH_HEADERS = {
     "number": "专利号", "title": "专利名称", "kind": "专利类型", "filing_date": "申请日", "grant_date": "授权公告日",
@@ -61,6 +63,8 @@ ZH_HEADERS = {
     "inventors": "发明人", "co_owners": "共同专利权人", "annual_fees_paid_through": "年费缴至", "family_size": "同族数",
     "forward_citations": "被引次数", "evaluation_report": "专利权评价报告", "pledged": "是否质押",
     "exclusive_licence_in_force": "独占许可", "term_extension_days": "专利权期限补偿天数",
+    "procedure_suspension": "中止程序", "procedure_suspended_on": "中止日期",
+    "co_owners_agreement_allows_declaring": "共有人约定可单独声明",
 }
 
 
