@@ -30,6 +30,9 @@ DEMO_ORGANISATIONS = [
      "11440300007DE4X03", "广东省", "深圳市", False, False),
 ]
 
+# Enterprise size classes (《中小企业划型标准规定》): the IP office's statistics break licensees down by them.
+DEMO_SIZES = {"demo-company": "medium", "demo-startup": "small"}
+
 DEMO_USERS = [
     # e-mail, first, last, organisation slug, role, description
     ("holder@demo.test", "Wei", "Zhang", "demo-university", MembershipRole.ADMIN, "holder admin of demo-university"),
@@ -55,6 +58,7 @@ def seed_parties() -> list[tuple[str, str]]:
         org = Organisation.objects.filter(slug=slug).first() or Organisation(slug=slug)
         org.kind, org.name_zh, org.name_en, org.uscc = kind, name_zh, name_en, demo_uscc(first17)
         org.province, org.city, org.is_holder, org.is_licensee = province, city, holder, licensee
+        org.size = DEMO_SIZES.get(slug, "")
         org.contact_email = f"contact@{slug}.demo.test"
         org.full_clean()
         org.save()
@@ -358,6 +362,50 @@ def seed_vouchers() -> list[str]:
                             eligible_uses=["licence_fees", "royalties"], note="2026 科技创新券 demo",
                             by=User.objects.get(email="ipoffice@demo.test"))
     return [f"voucher {voucher.code} for demo-startup: RMB 50,000"]
+
+
+def seed_office_figures() -> list[str]:
+    """What the IP office's indicators need to show on the demo (issue 19), all through the services and
+    idempotent: the second demo licensee also takes the first holder's royalty licence (so one patent has two
+    licensees), takes a RMB 50,000 lump-sum licence paid in full by its innovation voucher (a licence value
+    paid by vouchers), and the first demo licence is recorded at CNIPA (a recorded deal)."""
+    from django.utils import timezone
+
+    from licensing.licences.services import licence_notice_submit, payment_apply_voucher, payment_start
+    from licensing.models import Declaration
+    from licensing.models.licences import Licence, Payment, Voucher
+    from licensing.recording.services import licence_mark_recorded
+
+    lines = []
+    startup, user = Organisation.objects.get(slug="demo-startup"), User.objects.get(email="startup@demo.test")
+    university = Organisation.objects.get(slug="demo-university")
+    published = Declaration.objects.filter(holder=university, state="published").select_related("terms_version")
+
+    def notice(declaration):
+        return licence_notice_submit(
+            declaration=declaration, licensee=startup, by=user, legal_name=startup.name_zh, uscc=startup.uscc or "",
+            contact_name=f"{user.last_name}{user.first_name}", contact_email=user.email, contact_phone="",
+            field_of_use="储能系统 / energy storage systems", accepted_terms_sha256=declaration.terms_version.sha256)
+
+    royalty = published.filter(fee_form="royalty", annual_minimum_fen__isnull=True).order_by("pk").first()
+    if royalty is not None and not Licence.objects.filter(declaration=royalty, licensee=startup).exists():
+        notice(royalty)
+        lines.append(f"demo-startup also took {royalty.patent.number}: two licensees")
+    voucher = Voucher.objects.filter(organisation=startup, balance_fen__gte=5_000_000).order_by("pk").first()
+    lump_sum = published.filter(fee_form="lump_sum", lump_sum_fen=5_000_000).order_by("pk").first()
+    if voucher is not None and lump_sum is not None and not Licence.objects.filter(declaration=lump_sum,
+                                                                                  licensee=startup).exists():
+        licence = notice(lump_sum)
+        payment = Payment.objects.get(licence=licence, purpose=Payment.Purpose.FIRST_AMOUNT)
+        payment_start(payment=payment_apply_voucher(payment=payment, voucher=voucher, by=user))
+        lines.append(f"demo-startup paid {lump_sum.patent.number} (RMB 50,000) with voucher {voucher.code}")
+    first = (Licence.objects.filter(licensor=university, state="active", recorded_on__isnull=True)
+             .exclude(licensee=startup).order_by("pk").first())
+    if first is not None and not Licence.objects.filter(recorded_on__isnull=False, licensor=university).exists():
+        licence_mark_recorded(licence=first, recording_number=f"{timezone.localdate():%Y}990000001",
+                              recorded_on=timezone.localdate(), by=User.objects.get(email="holder@demo.test"))
+        lines.append(f"licence {first.certificate_number} recorded at CNIPA")
+    return lines
 
 
 def seed_needs() -> list[str]:

@@ -62,7 +62,7 @@ class OrganisationProfileForm(forms.ModelForm):
 
     class Meta:
         model = Organisation
-        fields = ["name_zh", "name_en", "province", "city", "website", "contact_email", "contact_phone",
+        fields = ["name_zh", "name_en", "province", "city", "size", "website", "contact_email", "contact_phone",
                   "description", "is_holder", "is_licensee"]
 
 

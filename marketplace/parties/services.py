@@ -80,7 +80,7 @@ def organisation_update(*, organisation: Organisation, by: User, **fields) -> Or
     """Change an organisation's profile; only its admins may. The kind and the credit code are part of
     its legal identity and are not changed here."""
     _require_admin(organisation=organisation, by=by)
-    editable = {"name_zh", "name_en", "province", "city", "website", "contact_email", "contact_phone",
+    editable = {"name_zh", "name_en", "province", "city", "size", "website", "contact_email", "contact_phone",
                 "description", "is_holder", "is_licensee"}
     unknown = set(fields) - editable
     if unknown:
