@@ -378,15 +378,15 @@ def _keyed(frame: pd.DataFrame, key: str | None) -> tuple[pd.DataFrame, str]:
 
 def _multi_licensee(concluded: pd.DataFrame, history: pd.DataFrame, key: str | None) -> tuple[dict, dict]:
     """Per group of ``key``: the patents licensed in the period (``concluded``) and how many of them had two
-    or more distinct licensees among the licences taken before the period's end (``history``)."""
+    or more distinct licensees among all the licences taken before the period's end (``history``), whoever
+    took them: for a licensee's dimension, "of the patents small enterprises licensed, those licensed to two
+    or more"."""
     concluded, column = _keyed(concluded, key)
-    history, _column = _keyed(history, key)
+    licensees = history.groupby("patent_id", sort=False)["licensee_id"].nunique()
     pairs = concluded[[column, "patent_id"]].dropna().drop_duplicates()
-    rows = history[[column, "patent_id", "licensee_id"]].merge(pairs, on=[column, "patent_id"])
-    per_patent = rows.groupby([column, "patent_id"], sort=False)["licensee_id"].nunique()
-    patents = per_patent.groupby(level=0, sort=False).size().to_dict()
-    multi = (per_patent >= 2).groupby(level=0, sort=False).sum().to_dict()
-    return patents, multi
+    multi = pairs["patent_id"].map(licensees).fillna(0) >= 2
+    patents = pairs.groupby(column, sort=False).size().to_dict()
+    return patents, multi.groupby(pairs[column], sort=False).sum().to_dict()
 
 
 def grouped_indicators(frames: Frames, period: Period, key: str | None = None, *, as_of: datetime | None = None,

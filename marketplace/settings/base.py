@@ -301,6 +301,7 @@ ORGANISATION_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents
                                  "marketplace.office.cache.statistics_changed"]
 DECLARATION_CHANGE_LISTENERS = ["marketplace.office.cache.statistics_changed"]
 PAYMENT_CHANGE_LISTENERS = ["marketplace.office.cache.statistics_changed"]
+VOUCHER_CHANGE_LISTENERS = ["marketplace.office.cache.statistics_changed"]
 
 # The audit log (marketplace/audit): django-auditlog records the changes; the client address is not kept (behind
 # a proxy it would come from a header anyone can set, and it is personal data the log does not need).
