@@ -81,7 +81,9 @@ class Organisation(models.Model):
         help_text=_("统一社会信用代码, 18 characters (GB 32100-2015). Not required for individuals."),
     )
     province = models.CharField(_("province"), max_length=40)
+    # db_default too: bulk loaders that write organisations column by column (bench.generate) need not know it.
     size = models.CharField(_("enterprise size"), max_length=10, choices=OrganisationSize.choices, blank=True,
+                            default="", db_default="",
                             help_text=_("Enterprises only: large, medium-sized, small or micro under the SME "
                                         "classification rules."))
     city = models.CharField(_("city"), max_length=40, blank=True)
