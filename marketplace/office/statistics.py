@@ -224,19 +224,19 @@ FREE_LICENCE = (Q(fee_form="lump_sum", lump_sum_fen=0)
 
 def licence_frame(*, period: Period | None = None, declarations=None) -> pd.DataFrame:
     """One row per licence taken (activated), without its dimensions (Frames adds them): with ``period``, those
-    activated in it, every licence of the declarations published in it (the cohort), the licences of the
-    payments succeeded in it, and the earlier licences of the patents licensed in it (their licensees are
-    counted). No join: a licence row is wide (the terms text), so reading it twice costs."""
+    activated before its end (in it, and the earlier ones whose licensees count for the patents licensed in
+    it), every licence of the declarations published in it (the cohort) and the licences of the payments
+    succeeded in it. No join: a licence row is wide (the terms text), so reading it twice costs; for the same
+    reason the earlier licences come with the one scan rather than through a second look at the table for the
+    patents licensed in the period (which took longer than reading them)."""
     rows = Licence.objects.filter(activated_at__isnull=False)
     if declarations is not None:
         rows = rows.filter(declaration_id__in=declarations.values("pk"))
     if period is not None:
         cohort = Declaration.objects.filter(published_at__gte=period.start, published_at__lt=period.end)
         paid = _paid_payments(period).values("licence_id")
-        licensed = Licence.objects.filter(activated_at__gte=period.start, activated_at__lt=period.end)
-        rows = rows.filter(Q(activated_at__gte=period.start, activated_at__lt=period.end)
-                           | Q(declaration_id__in=cohort.values("pk")) | Q(pk__in=paid)
-                           | Q(activated_at__lt=period.start, patent_id__in=licensed.values("patent_id")))
+        rows = rows.filter(Q(activated_at__lt=period.end) | Q(declaration_id__in=cohort.values("pk"))
+                           | Q(pk__in=paid))
     frame = read_frame(rows.order_by(), {
         "pk": "pk", "patent_id": "patent_id", "licensor_id": "licensor_id", "licensee_id": "licensee_id",
         "declaration_id": "declaration_id",
@@ -700,6 +700,7 @@ def announced_count() -> dict:
 # the trend shows it as computed, and compute_statistics publishes over it without --force.
 STORED_BY = "stored_by"
 STORED_BY_DASHBOARD = "dashboard"
+DASHBOARD_SNAPSHOT_DIMENSIONS = ["technology_field", "sector", "holder_kind", "fee_form", "grade", "region"]
 
 
 def snapshot_is_published(snapshot) -> bool:
@@ -730,14 +731,17 @@ def snapshot_month(*, year: int, month: int, force: bool = False, as_of: datetim
         figures.update(voucher_figures(voucher_months(period, as_of=as_of)))
         if not publish:
             figures[STORED_BY] = STORED_BY_DASHBOARD
+        # A month the dashboard stores serves its trend (the indicators): it keeps the breakdowns it kept before
+        # issue 19 and no more, so that the first visitor does not wait for tables nobody reads from it. A
+        # published month keeps every breakdown and the month's tables; the funnel is a stock of today's
+        # inventory, not the month's: kept as of the computation.
+        dimensions = DIMENSIONS if publish else DASHBOARD_SNAPSHOT_DIMENSIONS
         breakdowns = {dimension: breakdown(frames, period, dimension, as_of=as_of, n_days=n_days)
-                      for dimension in DIMENSIONS}
-        # The month's tables besides the breakdowns (SNAPSHOT_TABLES); the funnel is a stock of today's
-        # inventory, not the month's: only a published snapshot keeps it, as of its computation.
-        breakdowns["league"] = named(league_table(frames, period, as_of=as_of))
-        breakdowns["flows"] = flow_table(frames, period)
-        breakdowns["withdrawal_reasons"] = withdrawal_reasons(period)
+                      for dimension in dimensions}
         if publish:
+            breakdowns["league"] = named(league_table(frames, period, as_of=as_of))
+            breakdowns["flows"] = flow_table(frames, period)
+            breakdowns["withdrawal_reasons"] = withdrawal_reasons(period)
             breakdowns["funnel"] = named(inventory_funnel(as_of=as_of))
         snapshot, created = StatisticsSnapshot.objects.update_or_create(
             month=first, quick_licence_days=n_days,
