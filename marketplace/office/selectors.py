@@ -67,7 +67,7 @@ SHARES = statistics.SHARE_FIGURES
 MARKET_WIDE = ("vouchers_issued", "vouchers_issued_fen", "vouchers_lapsed", "vouchers_lapsed_fen")
 FUNNEL_LABELS = {
     "inventoried": _("Inventoried"), "good_prospects": _("Graded A-B (good prospects)"),
-    "declared": _("Declared (filed)"), "announced": _("Announced by CNIPA"), "licensed": _("Licensed"),
+    "declared": _("Declared (filed)"), "licensed": _("Licensed"),
     "recorded": _("Recorded"),
 }
 LEAGUE_LABELS = {

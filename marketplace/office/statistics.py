@@ -650,15 +650,17 @@ def withdrawal_reasons(period: Period, *, declarations=None) -> list[dict]:
     return [{"reason": row["reason"], "withdrawals": row["withdrawals"]} for row in grouped]
 
 
-FUNNEL_STAGES = ["inventoried", "good_prospects", "declared", "announced", "licensed", "recorded"]
+# "announced" (a declaration CNIPA announced) joins between declared and licensed once declarations record
+# CNIPA's announcement (issue 19's declaration states); until then there is nothing to count, and no column.
+FUNNEL_STAGES = ["inventoried", "good_prospects", "declared", "licensed", "recorded"]
 
 
 def inventory_funnel(*, as_of: datetime | None = None) -> list[dict]:
     """Each holder's inventory funnel as of ``as_of``, in patents: inventoried (in the inventory), with good
-    prospects (grade A or B, the holder's grade where set), declared (with a declaration filed), announced
-    (with a declaration CNIPA announced), licensed (with a licence taken) and recorded (with a licence recorded
-    at CNIPA). Each stage counts the holder's patents that reached it, whatever their grade. Three grouped
-    statements (patents, declarations, licences by holder); holders with most patents first."""
+    prospects (grade A or B, the holder's grade where set), declared (with a declaration filed), licensed (with
+    a licence taken) and recorded (with a licence recorded at CNIPA). Each stage counts the holder's patents
+    that reached it, whatever their grade. Three grouped statements (patents, declarations, licences by
+    holder); holders with most patents first."""
     from patents.models import Patent
 
     as_of = as_of or timezone.now()
@@ -669,8 +671,8 @@ def inventory_funnel(*, as_of: datetime | None = None) -> list[dict]:
         columns=["holder_id", "inventoried", "good_prospects"])
     declared = pd.DataFrame.from_records(
         Declaration.objects.filter(published_at__lte=as_of).order_by().values("holder_id").annotate(
-            declared=Count("patent_id", distinct=True), **announced_count()),
-        columns=["holder_id", "declared", "announced"])
+            declared=Count("patent_id", distinct=True)),
+        columns=["holder_id", "declared"])
     licensed = pd.DataFrame.from_records(
         Licence.objects.filter(activated_at__lte=as_of).order_by().values("licensor_id").annotate(
             licensed=Count("patent_id", distinct=True),
@@ -685,12 +687,6 @@ def inventory_funnel(*, as_of: datetime | None = None) -> list[dict]:
 
 def funnel_totals(rows: list[dict]) -> dict:
     return {stage: sum(row[stage] for row in rows) for stage in FUNNEL_STAGES}
-
-
-def announced_count() -> dict:
-    """The ``announced`` aggregate of the funnel: patents with a declaration CNIPA announced (none can be
-    until declarations record CNIPA's announcement)."""
-    return {"announced": Count("pk", filter=Q(pk__isnull=True))}
 
 
 # ------------------------------------------------------------------------------------------------ snapshots
