@@ -241,6 +241,12 @@ class FiguresSerializer(serializers.Serializer):
         allow_null=True, help_text="Deal rate, share 0-1: declarations of the period licensed on the platform.")
     deal_rate_recorded = serializers.FloatField(
         allow_null=True, help_text="Deal rate, share 0-1: declarations of the period with a licence recorded at CNIPA.")
+    declarations_announced = serializers.IntegerField(allow_null=True, help_text="Announced by CNIPA in the period.")
+    deal_rate_announced = serializers.FloatField(
+        allow_null=True, help_text="Share 0-1 of the declarations CNIPA announced in the period with a statutory licence.")
+    deal_rate_announced_recorded = serializers.FloatField(
+        allow_null=True, help_text="Share 0-1 of the same with a statutory licence recorded at CNIPA.")
+    licences_statutory = serializers.IntegerField(allow_null=True, help_text="Licences concluded on the statutory basis.")
     median_days_to_first_licence = serializers.FloatField(allow_null=True)
     p90_days_to_first_licence = serializers.FloatField(allow_null=True)
     median_days_notice_to_payment = serializers.FloatField(allow_null=True)

@@ -399,14 +399,15 @@ def seed_office_figures() -> list[str]:
     from django.utils import timezone
 
     from licensing.licences.services import licence_notice_submit, payment_apply_voucher, payment_start
-    from licensing.models import Declaration
+    from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
     from licensing.models.licences import Licence, Payment, Voucher
     from licensing.recording.services import licence_mark_recorded
 
     lines = []
     startup, user = Organisation.objects.get(slug="demo-startup"), User.objects.get(email="startup@demo.test")
     university = Organisation.objects.get(slug="demo-university")
-    published = Declaration.objects.filter(holder=university, state="published").select_related("terms_version")
+    published = Declaration.objects.filter(holder=university, state__in=LICENSABLE_DECLARATION_STATES).select_related(
+        "terms_version")
 
     def notice(declaration):
         return licence_notice_submit(
@@ -426,12 +427,16 @@ def seed_office_figures() -> list[str]:
         payment = Payment.objects.get(licence=licence, purpose=Payment.Purpose.FIRST_AMOUNT)
         payment_start(payment=payment_apply_voucher(payment=payment, voucher=voucher, by=user))
         lines.append(f"demo-startup paid {lump_sum.patent.number} (RMB 50,000) with voucher {voucher.code}")
-    first = (Licence.objects.filter(licensor=university, state="active", recorded_on__isnull=True)
-             .exclude(licensee=startup).order_by("pk").first())
-    if first is not None and not Licence.objects.filter(recorded_on__isnull=False, licensor=university).exists():
-        licence_mark_recorded(licence=first, recording_number=f"{timezone.localdate():%Y}990000001",
-                              recorded_on=timezone.localdate(), by=User.objects.get(email="holder@demo.test"))
-        lines.append(f"licence {first.certificate_number} recorded at CNIPA")
+    # Recorded at CNIPA: the first demo licence (on the platform's terms) and the voucher-paid one (a statutory
+    # open licence: its declaration was announced).
+    if not Licence.objects.filter(recorded_on__isnull=False, licensor=university).exists():
+        active = Licence.objects.filter(licensor=university, state="active", recorded_on__isnull=True)
+        for n, licence in enumerate([active.exclude(licensee=startup).order_by("pk").first(),
+                                     active.filter(basis="statutory").order_by("pk").first()], start=1):
+            if licence is not None:
+                licence_mark_recorded(licence=licence, recording_number=f"{timezone.localdate():%Y}99000000{n}",
+                                      recorded_on=timezone.localdate(), by=User.objects.get(email="holder@demo.test"))
+                lines.append(f"licence {licence.certificate_number} ({licence.basis}) recorded at CNIPA")
     return lines
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from licensing.models import Declaration, FeeForm
+from licensing.models.licences import LicenceBasis
 from marketplace.models import StatisticsSnapshot
 from marketplace.office import cache as statistics_cache
 from marketplace.office import statistics
@@ -31,17 +32,19 @@ from patents.models import Grade, PatentKind
 DIMENSION_LABELS = {
     "technology_field": _("Technology field"), "sector": _("Sector"), "patent_kind": _("Patent kind"),
     "holder_kind": _("Holder kind"), "fee_form": _("Fee form"), "grade": _("Grade"), "region": _("Region"),
-    "licensee_size": _("Licensee size"), "licensee_region": _("Licensee's region"),
+    "basis": _("Licence basis"), "licensee_size": _("Licensee size"), "licensee_region": _("Licensee's region"),
     "licensee_locality": _("Licensee local or out-of-province"),
 }
 # Column → label, in the order the tables show them.
 INDICATOR_LABELS = {
-    "declarations_published": _("Declarations published"),
+    "declarations_published": _("Declarations filed at CNIPA"),
     "declarations_withdrawn": _("Declarations withdrawn"),
+    "declarations_announced": _("Declarations announced by CNIPA"),
     "patents_under_open_licence": _("Patents under open licence (end of period)"),
     "licences_concluded": _("Licences concluded"),
     "licences_free": _("of which free (no fee of any kind)"),
     "licences_paid": _("of which paid up front"),
+    "licences_statutory": _("of which statutory open licences (declaration announced)"),
     "free_licence_share": _("Free-licence share"),
     "fee_volume_fen": _("Fee volume (RMB)"),
     "voucher_paid_fen": _("of which paid by innovation vouchers (RMB)"),
@@ -49,6 +52,8 @@ INDICATOR_LABELS = {
     "quick_licence_deal_rate": _("Quick-licence deal rate"),
     "overall_conversion": _("Deal rate: licence concluded on the platform"),
     "deal_rate_recorded": _("Deal rate: licence recorded at CNIPA"),
+    "deal_rate_announced": _("Deal rate of announced declarations: statutory licence concluded"),
+    "deal_rate_announced_recorded": _("Deal rate of announced declarations: statutory licence recorded"),
     "median_days_to_first_licence": _("Median days to first licence"),
     "p90_days_to_first_licence": _("90th percentile days to first licence"),
     "median_days_notice_to_payment": _("Median days from notice to payment"),
@@ -67,7 +72,7 @@ SHARES = statistics.SHARE_FIGURES
 MARKET_WIDE = ("vouchers_issued", "vouchers_issued_fen", "vouchers_lapsed", "vouchers_lapsed_fen")
 FUNNEL_LABELS = {
     "inventoried": _("Inventoried"), "good_prospects": _("Graded A-B (good prospects)"),
-    "declared": _("Declared (filed)"), "licensed": _("Licensed"),
+    "declared": _("Declared (filed)"), "announced": _("Announced by CNIPA"), "licensed": _("Licensed"),
     "recorded": _("Recorded"),
 }
 LEAGUE_LABELS = {
@@ -100,6 +105,8 @@ def dimension_value_label(dimension: str, value) -> str:
         return str(dict(FeeForm.choices).get(value, value))
     if dimension == "patent_kind":
         return str(dict(PatentKind.choices).get(value, value))
+    if dimension == "basis":
+        return str(dict(LicenceBasis.choices).get(value, value))
     if dimension == "licensee_size":
         return str(dict(OrganisationSize.choices).get(value, value))
     if dimension == "licensee_locality":

@@ -58,7 +58,7 @@ from django.db.models.functions import Cast, Coalesce, Lower, NullIf, Trim, Trun
 from django.utils import timezone
 
 from licensing.models import Declaration
-from licensing.models.licences import Licence, Payment
+from licensing.models.licences import Licence, LicenceBasis, Payment
 from patents.inventory.fields import FIELDS_BY_NUMBER
 
 RECORDING_MONTHS = 3
@@ -66,13 +66,16 @@ RECORDING_MONTHS = 3
 # (its size class, its province, and whether that is the platform's home province) only of the licences and
 # payments: a declaration has no licensee, so its figures (published, deal rates) are not split by them.
 DECLARATION_DIMENSIONS = ["technology_field", "sector", "patent_kind", "holder_kind", "fee_form", "grade", "region"]
-LICENSEE_DIMENSIONS = ["licensee_size", "licensee_region", "licensee_locality"]
+# A licence's own dimensions: the basis it rests on (statutory open licence or ordinary platform licence,
+# Licence.basis) and its licensee's size, province and locality.
+LICENSEE_DIMENSIONS = ["basis", "licensee_size", "licensee_region", "licensee_locality"]
 DIMENSIONS = DECLARATION_DIMENSIONS + LICENSEE_DIMENSIONS
 PAID_PAYMENT_STATES = (Payment.State.SUCCEEDED, Payment.State.PARTIALLY_REFUNDED, Payment.State.REFUNDED)
 # Payments whose voucher part was really spent: a payment refunded in full gave its vouchers back.
 SETTLED_PAYMENT_STATES = (Payment.State.SUCCEEDED, Payment.State.PARTIALLY_REFUNDED)
 # The indicators that are shares (0-1, shown as percentages) and those in fen (shown and exported as money).
 SHARE_FIGURES = frozenset({"quick_licence_deal_rate", "overall_conversion", "deal_rate_recorded",
+                           "deal_rate_announced", "deal_rate_announced_recorded",
                            "recording_compliance", "free_licence_share", "multi_licensee_share",
                            "voucher_share_of_fee_volume"})
 LOCAL, OUT_OF_PROVINCE = "local", "out_of_province"
@@ -149,7 +152,7 @@ def _dimensions(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("holder_kind", "fee_form", "grade", "region", "patent_kind"):
         frame[column] = frame[column].fillna("")
     if "licensee_region" in frame:
-        for column in ("licensee_size", "licensee_region"):
+        for column in ("basis", "licensee_size", "licensee_region"):
             frame[column] = frame[column].fillna("")
         frame["licensee_locality"] = locality(frame["licensee_region"])
     else:  # a declaration has no licensee: these groups leave it out (NaN)
@@ -205,12 +208,13 @@ def declaration_frame(*, published_before: datetime | None = None, declarations=
     if declarations is not None:
         rows = rows.filter(pk__in=declarations.values("pk"))
     frame = read_frame(rows, {
-        "pk": "pk", "patent_id": "patent_id", "filed_at": _moment("filed_at"),
+        "pk": "pk", "patent_id": "patent_id", "filed_at": _moment("filed_at"), "announced_on": _moment("announced_on"),
         "withdrawn_at": _moment("withdrawn_at"), "fee_form": "fee_form", "grade": _grade(),
         "technology_field": "patent__technology_field", "patent_kind": "patent__kind", "holder_id": "holder_id",
         "holder_kind": "holder__kind", "region": "holder__province"})
     for column in ("filed_at", "withdrawn_at"):
         frame[column] = _utc(frame[column])
+    frame["announced_on"] = _day(frame["announced_on"])
     return _dimensions(frame)
 
 
@@ -235,14 +239,16 @@ def licence_frame(*, period: Period | None = None, declarations=None) -> pd.Data
     if period is not None:
         cohort = Declaration.objects.filter(filed_at__gte=period.start, filed_at__lt=period.end)
         paid = _paid_payments(period).values("licence_id")
+        first_day, after_last = timezone.localdate(period.start), timezone.localdate(period.end)
+        announced = Declaration.objects.filter(announced_on__gte=first_day, announced_on__lt=after_last)
         rows = rows.filter(Q(activated_at__lt=period.end) | Q(declaration_id__in=cohort.values("pk"))
-                           | Q(pk__in=paid))
+                           | Q(declaration_id__in=announced.values("pk")) | Q(pk__in=paid))
     frame = read_frame(rows.order_by(), {
         "pk": "pk", "patent_id": "patent_id", "licensor_id": "licensor_id", "licensee_id": "licensee_id",
         "declaration_id": "declaration_id",
         "activated_at": _moment("activated_at"), "notice_submitted_at": _moment("notice_submitted_at"),
         "first_amount_fen": "first_amount_fen", "starts_on": _moment("starts_on"),
-        "recorded_on": _moment("recorded_on"), "fee_form": "fee_form",
+        "recorded_on": _moment("recorded_on"), "fee_form": "fee_form", "basis": "basis",
         "free": ExpressionWrapper(FREE_LICENCE, output_field=BooleanField())})
     for column in ("activated_at", "notice_submitted_at"):
         frame[column] = _utc(frame[column])
@@ -328,6 +334,12 @@ class Frames:
         d["first_licence_at"] = pd.to_datetime(first.reindex(d["pk"].to_numpy()).to_numpy(), utc=True)
         recorded = lic[lic.recorded_on.notna()].groupby("declaration_id")["recorded_on"].min()
         d["first_recorded_on"] = pd.to_datetime(recorded.reindex(d["pk"].to_numpy()).to_numpy())
+        # The deal rate of CNIPA-announced declarations counts statutory licences (taken after the announcement).
+        statutory = lic[lic.basis == LicenceBasis.STATUTORY.value]
+        first = statutory.groupby("declaration_id")["activated_at"].min()
+        d["first_statutory_at"] = pd.to_datetime(first.reindex(d["pk"].to_numpy()).to_numpy(), utc=True)
+        recorded = statutory[statutory.recorded_on.notna()].groupby("declaration_id")["recorded_on"].min()
+        d["first_statutory_recorded_on"] = pd.to_datetime(recorded.reindex(d["pk"].to_numpy()).to_numpy())
         return cls(d, lic, pay)
 
     def restricted(self, declaration_ids) -> Frames:
@@ -408,6 +420,11 @@ def grouped_indicators(frames: Frames, period: Period, key: str | None = None, *
     licensed = licensed.assign(to_first=_days(licensed.first_licence_at - licensed.filed_at))
     quick = licensed[licensed.to_first <= n_days]
     recorded_deals = published[published.first_recorded_on.notna() & (published.first_recorded_on <= as_of_day)]
+    first_day, after_last = pd.Timestamp(timezone.localdate(period.start)), pd.Timestamp(timezone.localdate(period.end))
+    announced = d[(d.announced_on >= first_day) & (d.announced_on < after_last)]
+    statutory_deals = announced[announced.first_statutory_at.notna() & (announced.first_statutory_at <= as_of_ts)]
+    statutory_recorded = announced[announced.first_statutory_recorded_on.notna()
+                                   & (announced.first_statutory_recorded_on <= as_of_day)]
 
     concluded = lic[(lic.activated_at >= start) & (lic.activated_at < end)]
     paid = concluded[concluded.first_amount_fen > 0]
@@ -427,8 +444,10 @@ def grouped_indicators(frames: Frames, period: Period, key: str | None = None, *
 
     counts = {name: size(frame) for name, frame in [
         ("published", published), ("withdrawn", withdrawn), ("licensed", licensed), ("quick", quick),
-        ("recorded_deals", recorded_deals), ("concluded", concluded), ("paid", paid), ("due", due),
+        ("recorded_deals", recorded_deals), ("announced", announced), ("statutory_deals", statutory_deals),
+        ("statutory_recorded", statutory_recorded), ("concluded", concluded), ("paid", paid), ("due", due),
         ("recorded", recorded_in_time)]}
+    counts["statutory"] = size(concluded[concluded.basis == LicenceBasis.STATUTORY.value])
     counts["free"] = size(concluded[concluded.free])
     open_patents = _by(open_at_end, key)["patent_id"].nunique().to_dict()
     licensed_patents, multi_licensee = _multi_licensee(concluded, lic[lic.activated_at < end], key)
@@ -468,6 +487,10 @@ def grouped_indicators(frames: Frames, period: Period, key: str | None = None, *
             "quick_licence_rate_mature": mature,
             "overall_conversion": _share(n("licensed"), n("published")),
             "deal_rate_recorded": _share(n("recorded_deals"), n("published")),
+            "declarations_announced": n("announced"),
+            "deal_rate_announced": _share(n("statutory_deals"), n("announced")),
+            "deal_rate_announced_recorded": _share(n("statutory_recorded"), n("announced")),
+            "licences_statutory": n("statutory"),
             "median_days_to_first_licence": median_first.get(value),
             "p90_days_to_first_licence": p90_first.get(value),
             "median_days_notice_to_payment": median_payment.get(value),
@@ -638,10 +661,13 @@ def voucher_figures(months: dict[str, dict]) -> dict:
 
 
 def withdrawal_reasons(period: Period, *, declarations=None) -> list[dict]:
-    """Declarations withdrawn in the period by reason, most frequent first. The reason is free text (the
+    """Withdrawals filed in the period by reason, most frequent first. The reason is free text (the
     declaration has no category of reasons), so one grouped statement groups by the reason trimmed and in
     lower case, and each group shows one of its texts as written."""
-    rows = Declaration.objects.filter(withdrawn_at__gte=period.start, withdrawn_at__lt=period.end)
+    # A withdrawal counts when the holder files it (with its reason); one recorded before withdrawals were filed
+    # at CNIPA has only its withdrawal time.
+    rows = (Declaration.objects.annotate(withdrawal_at=Coalesce("withdrawal_filed_at", "withdrawn_at"))
+            .filter(withdrawal_at__gte=period.start, withdrawal_at__lt=period.end))
     if declarations is not None:
         rows = rows.filter(pk__in=declarations.values("pk"))
     grouped = (rows.order_by().annotate(reason_key=Lower(Trim("withdrawal_reason"))).values("reason_key")
@@ -650,15 +676,14 @@ def withdrawal_reasons(period: Period, *, declarations=None) -> list[dict]:
     return [{"reason": row["reason"], "withdrawals": row["withdrawals"]} for row in grouped]
 
 
-# "announced" (a declaration CNIPA announced) joins between declared and licensed once declarations record
-# CNIPA's announcement (issue 19's declaration states); until then there is nothing to count, and no column.
-FUNNEL_STAGES = ["inventoried", "good_prospects", "declared", "licensed", "recorded"]
+FUNNEL_STAGES = ["inventoried", "good_prospects", "declared", "announced", "licensed", "recorded"]
 
 
 def inventory_funnel(*, as_of: datetime | None = None) -> list[dict]:
     """Each holder's inventory funnel as of ``as_of``, in patents: inventoried (in the inventory), with good
-    prospects (grade A or B, the holder's grade where set), declared (with a declaration filed), licensed (with
-    a licence taken) and recorded (with a licence recorded at CNIPA). Each stage counts the holder's patents
+    prospects (grade A or B, the holder's grade where set), declared (with a declaration filed at CNIPA),
+    announced (with a declaration CNIPA announced), licensed (with a licence taken) and recorded (with a
+    licence recorded at CNIPA). Each stage counts the holder's patents
     that reached it, whatever their grade. Three grouped statements (patents, declarations, licences by
     holder); holders with most patents first."""
     from patents.models import Patent
@@ -671,8 +696,9 @@ def inventory_funnel(*, as_of: datetime | None = None) -> list[dict]:
         columns=["holder_id", "inventoried", "good_prospects"])
     declared = pd.DataFrame.from_records(
         Declaration.objects.filter(filed_at__lte=as_of).order_by().values("holder_id").annotate(
-            declared=Count("patent_id", distinct=True)),
-        columns=["holder_id", "declared"])
+            declared=Count("patent_id", distinct=True),
+            announced=Count("patent_id", distinct=True, filter=Q(announced_on__lte=timezone.localdate(as_of)))),
+        columns=["holder_id", "declared", "announced"])
     licensed = pd.DataFrame.from_records(
         Licence.objects.filter(activated_at__lte=as_of).order_by().values("licensor_id").annotate(
             licensed=Count("patent_id", distinct=True),

@@ -25,7 +25,8 @@ def fen(amount, currency="CNY"):
 
 
 # Indicators that are shares (0–1) and shown as percentages; see marketplace.office.statistics.
-_SHARE_FIGURES = {"quick_licence_deal_rate", "overall_conversion", "deal_rate_recorded", "recording_compliance",
+_SHARE_FIGURES = {"quick_licence_deal_rate", "overall_conversion", "deal_rate_recorded", "deal_rate_announced",
+                  "deal_rate_announced_recorded", "recording_compliance",
                   "free_licence_share", "multi_licensee_share", "voucher_share_of_fee_volume", "deal_rate"}
 
 

@@ -10,11 +10,11 @@ Patents (kind, grade):
     P1 U invention A · P2 U utility model B · P5 U invention computed A, holder's grade D · P7 U invention B
     P3 I design C · P6 I invention A · P4 E invention B
 
-Declarations (published 10:00):
-    D1 P1 lump sum 0 (free)             04-02
-    D2 P2 royalty 5 %, nothing up front  04-05
+Declarations (filed at CNIPA 10:00; announced by CNIPA on a date):
+    D1 P1 lump sum 0 (free)             04-02, announced 05-02 (its licences of April rest on the platform's terms)
+    D2 P2 royalty 5 %, nothing up front  04-05, announced 04-08
     D7 P7 lump sum 1000.00               04-20, withdrawn 04-29 "STRATEGY CHANGE"
-    D3 P3 lump sum 20 000.00             04-10, withdrawn 04-25 "  专利转让 "
+    D3 P3 lump sum 20 000.00             04-10, announced 04-10, withdrawn 04-25 "  专利转让 "
     D4 P4 entry fee 1000.00 + 2 %         03-15, withdrawn 04-20 "专利转让"
     D6 P6 lump sum 1000.00               02-01, withdrawn 04-28 "Strategy change"
 
@@ -23,9 +23,10 @@ Licences (activated 10:00; the term starts that day):
     L1 D1 → A  04-03 free, recorded 04-20
     L6 D4 → A  04-08 notice 04-06, entry fee 1000.00 = voucher 400.00 + card 600.00, card refunded in full
                      (the voucher is given back): nothing of it stays paid
-    L4 D3 → B  04-11 notice 04-10, 20 000.00 = voucher 5000.00 + card 15 000.00, paid 04-11
+    L4 D3 → B  04-11 notice 04-10, 20 000.00 = voucher 5000.00 + card 15 000.00, paid 04-11, statutory,
+                     recorded 07-01
     L2 D1 → B  04-12 free
-    L3 D2 → A  04-15 royalty, nothing up front (not free), recorded 08-15 (after the as-of date)
+    L3 D2 → A  04-15 royalty, nothing up front (not free), statutory, recorded 08-15 (after the as-of date)
 
 Vouchers: V1 → B issued 04-02 10 000.00, expires 12-31, 5000.00 spent (L4); V2 → A issued 03-10 3000.00, expires
 04-30, its 400.00 given back by the refund: lapses in April with 3000.00; V3 → C issued 04-20 2000.00, expires
@@ -35,10 +36,12 @@ April, by hand:
     declarations published 4 (D1 D2 D3 D7); withdrawn 4 (D3 D4 D6 D7); open at the end 2 (D1 D2)
     licences concluded 5 (L1 L2 L3 L4 L6); free 2 (L1 L2: lump sum 0); paid up front 2 (L4 L6); free share 0.4
     fee volume 15 000.00 + 5000.00 (L4) + 0 (L6) = 20 000.00 → 2 000 000 fen; vouchers paid 500 000 fen: share 0.25
-    deal rate, concluded on the platform: D1 D2 D3 of 4 = 0.75; recorded at CNIPA by 08-01: D1 only = 0.25
+    deal rate, concluded on the platform: D1 D2 D3 of 4 = 0.75; recorded at CNIPA by 08-01: D1 D3 = 0.5
+    announced by CNIPA in April: D2 D3; with a statutory licence: both = 1.0; recorded by 08-01: D3 = 0.5;
+    statutory licences concluded 2 (L3 L4)
     quick (90 days): the same three (1, 10 and 1 days) = 0.75; median 1.0; p90 1 + 0.8 × 9 = 8.2
     notice → payment: L6 2 days, L4 1 day: median 1.5
-    recording: all five due by 08-01 (07-03 … 07-15); only L1 in time: 0.2
+    recording: all five due by 08-01 (07-03 … 07-15); L1 and L4 in time: 0.4
     licensed patents 4 (P1 P2 P3 P4); two or more licensees: P1 (A, B) and P4 (C in March, A): 0.5;
     licences per licensed patent 5 / 4 = 1.25
     vouchers issued 2 (V1 V3) 1 200 000 fen; lapsed 1 (V2) 300 000 fen
@@ -50,7 +53,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from licensing.models import DeclarationState, FeeForm, RoyaltyBase
-from licensing.models.licences import Licence, LicenceState, Payment, Voucher
+from licensing.models.licences import Licence, LicenceBasis, LicenceState, Payment, Voucher
 from marketplace.office import statistics
 from marketplace.parties.models import OrganisationKind, OrganisationSize
 from patents.models import PatentKind
@@ -87,18 +90,26 @@ def patent(owner, kind, grade, **extra):
     return eligible_patent(holder=owner, kind=kind, grade_computed=grade, **extra)
 
 
-def declaration(p, *, published, withdrawn=None, reason="", **offer):
-    d = DeclarationFactory(patent=p, holder=p.holder, state=DeclarationState.PUBLISHED, **offer)
+def declaration(p, *, published, announced=None, withdrawn=None, reason="", **offer):
+    """Filed at CNIPA at ``published``; announced by CNIPA on ``announced`` (a date); withdrawn (the withdrawal
+    filed and announced) at ``withdrawn``."""
+    d = DeclarationFactory(patent=p, holder=p.holder, state=DeclarationState.FILED, **offer)
+    state = DeclarationState.WITHDRAWN if withdrawn else (DeclarationState.ANNOUNCED if announced
+                                                          else DeclarationState.FILED)
     type(d).objects.filter(pk=d.pk).update(
-        published_at=published, withdrawn_at=withdrawn, withdrawal_reason=reason,
-        state=DeclarationState.WITHDRAWN if withdrawn else DeclarationState.PUBLISHED)
+        filed_at=published, announced_on=announced, cnipa_number=f"KFXK2026{d.pk:06d}" if announced else None,
+        withdrawal_filed_at=withdrawn, withdrawn_at=withdrawn, withdrawal_reason=reason, state=state)
     d.refresh_from_db()
     return d
 
 
 def licence(d, taker, *, active, notice=None, recorded=None):
+    """Taken on the statutory basis when the declaration was announced by the notice, else on the platform's."""
+    notice = notice or active
+    statutory = d.announced_on is not None and d.announced_on <= notice.date()
     return LicenceFactory(
-        declaration=d, licensee=taker, state=LicenceState.ACTIVE, notice_submitted_at=notice or active,
+        declaration=d, licensee=taker, state=LicenceState.ACTIVE, notice_submitted_at=notice,
+        basis=LicenceBasis.STATUTORY if statutory else LicenceBasis.PLATFORM,
         starts_on=active.date(), activated_at=active, recorded_on=recorded,
         recording_number="2026990000777" if recorded else "")
 
@@ -137,11 +148,12 @@ def build_april_market(settings) -> dict:
     p3 = patent(i, PatentKind.DESIGN, "C", main_ipc="", technology_field=None)
     p6 = patent(i, PatentKind.INVENTION, "A")
     p4 = patent(e, PatentKind.INVENTION, "B")
-    d1 = declaration(p1, published=at(4, 2), lump_sum_fen=0)
-    d2 = declaration(p2, published=at(4, 5), fee_form=FeeForm.ROYALTY, lump_sum_fen=None,
+    d1 = declaration(p1, published=at(4, 2), announced=date(2026, 5, 2), lump_sum_fen=0)
+    d2 = declaration(p2, published=at(4, 5), announced=date(2026, 4, 8), fee_form=FeeForm.ROYALTY, lump_sum_fen=None,
                      royalty_base=RoyaltyBase.NET_SALES, royalty_rate="5.00", annual_minimum_fen=None)
     declaration(p7, published=at(4, 20), withdrawn=at(4, 29), reason="STRATEGY CHANGE", lump_sum_fen=100_000)
-    d3 = declaration(p3, published=at(4, 10), withdrawn=at(4, 25), reason="  专利转让 ", lump_sum_fen=2_000_000)
+    d3 = declaration(p3, published=at(4, 10), announced=date(2026, 4, 10), withdrawn=at(4, 25), reason="  专利转让 ",
+                     lump_sum_fen=2_000_000)
     d4 = declaration(p4, published=at(3, 15), withdrawn=at(4, 20), reason="专利转让",
                      fee_form=FeeForm.ENTRY_PLUS_ROYALTY, lump_sum_fen=None, entry_fee_fen=100_000,
                      royalty_base=RoyaltyBase.NET_SALES, royalty_rate="2.00")
@@ -153,7 +165,8 @@ def build_april_market(settings) -> dict:
     licence(d1, a, active=at(4, 3), recorded=date(2026, 4, 20))
     paid(licence(d4, a, active=at(4, 8), notice=at(4, 6)), on=at(4, 8), voucher=v2, voucher_fen=40_000,
          refunded_fen=60_000)
-    paid(licence(d3, b, active=at(4, 11), notice=at(4, 10)), on=at(4, 11), voucher=v1, voucher_fen=500_000)
+    paid(licence(d3, b, active=at(4, 11), notice=at(4, 10), recorded=date(2026, 7, 1)), on=at(4, 11), voucher=v1,
+         voucher_fen=500_000)
     licence(d1, b, active=at(4, 12))
     licence(d2, a, active=at(4, 15), recorded=date(2026, 8, 15))
     return {"u": u, "i": i, "e": e, "a": a, "b": b, "c": c}
@@ -175,9 +188,11 @@ def test_every_new_indicator_of_april_matches_the_hand_computed_value(market):
         "declarations_published": 4, "declarations_withdrawn": 4, "patents_under_open_licence": 2,
         "licences_concluded": 5, "licences_free": 2, "licences_paid": 2, "free_licence_share": 0.4,
         "fee_volume_fen": 2_000_000, "voucher_paid_fen": 500_000, "voucher_share_of_fee_volume": 0.25,
-        "overall_conversion": 0.75, "deal_rate_recorded": 0.25, "quick_licence_deal_rate": 0.75,
+        "overall_conversion": 0.75, "deal_rate_recorded": 0.5, "quick_licence_deal_rate": 0.75,
+        "declarations_announced": 2, "deal_rate_announced": 1.0, "deal_rate_announced_recorded": 0.5,
+        "licences_statutory": 2,
         "median_days_to_first_licence": 1.0, "p90_days_to_first_licence": 8.2,
-        "median_days_notice_to_payment": 1.5, "recording_compliance": 0.2,
+        "median_days_notice_to_payment": 1.5, "recording_compliance": 0.4,
         "licensed_patents": 4, "multi_licensee_share": 0.5, "licences_per_licensed_patent": 1.25,
     }
     assert {k: figures[k] for k in expected} == expected
@@ -233,6 +248,8 @@ def test_breakdowns_by_patent_kind_and_by_the_licensees_size_region_and_locality
     assert size["small"]["declarations_published"] == 0 and size["small"]["overall_conversion"] is None
     region = by("licensee_region")
     assert {v: r["licences_concluded"] for v, r in region.items()} == {"广东省": 3, "浙江省": 2}
+    basis = by("basis")  # the basis each licence rests on: L3 L4 statutory, L1 L2 L6 on the platform's terms
+    assert {v: r["licences_concluded"] for v, r in basis.items()} == {"statutory": 2, "platform": 3}
     local = by("licensee_locality")
     assert {v: r["licences_concluded"] for v, r in local.items()} == {"local": 3, "out_of_province": 2}
     assert local["out_of_province"]["fee_volume_fen"] == 2_000_000
@@ -275,13 +292,13 @@ def test_vouchers_withdrawal_reasons_and_the_inventory_funnel(market):
     funnel = statistics.named(statistics.inventory_funnel(as_of=AS_OF))
     stages = statistics.FUNNEL_STAGES
     assert [(row["name_zh"], *[row[s] for s in stages]) for row in funnel] == [
-        # inventoried, graded A-B (P5's holder grade D counts), declared, licensed, recorded by 08-01
-        ("华南测试大学", 4, 3, 3, 2, 1),
-        ("北方测试研究院", 2, 1, 2, 1, 0),
-        ("江苏测试有限公司", 1, 1, 1, 1, 0),
+        # inventoried, graded A-B (P5's holder grade D counts), declared, announced by 08-01, licensed, recorded
+        ("华南测试大学", 4, 3, 3, 2, 2, 1),
+        ("北方测试研究院", 2, 1, 2, 1, 1, 1),
+        ("江苏测试有限公司", 1, 1, 1, 0, 1, 0),
     ]
-    assert statistics.funnel_totals(funnel) == {"inventoried": 7, "good_prospects": 5, "declared": 6, "licensed": 4,
-                                                "recorded": 1}
+    assert statistics.funnel_totals(funnel) == {"inventoried": 7, "good_prospects": 5, "declared": 6, "announced": 3,
+                                                "licensed": 4, "recorded": 2}
 
 
 def test_a_published_snapshot_keeps_the_new_tables(market):
@@ -324,10 +341,10 @@ def _cell(body: str, table: str, key: str, row: str = "") -> str:
 
 def test_the_dashboard_shows_the_new_indicators_and_tables(officer, market):
     body = _get(officer, **APRIL_QUERY).content.decode()
-    # The page is as of today: L3's recording of 08-15 counts too (D1 and D2 of 4 recorded).
+    # The page is as of today: L3's recording of 08-15 counts too (D1, D2 and D3 of 4 recorded).
     for key, shown in [("licences_free", "2"), ("free_licence_share", "40.0%"), ("fee_volume_fen", "¥20,000.00"),
                        ("voucher_paid_fen", "¥5,000.00"), ("voucher_share_of_fee_volume", "25.0%"),
-                       ("overall_conversion", "75.0%"), ("deal_rate_recorded", "50.0%"),
+                       ("overall_conversion", "75.0%"), ("deal_rate_recorded", "75.0%"), ("deal_rate_announced_recorded", "100.0%"),
                        ("multi_licensee_share", "50.0%"), ("vouchers_issued_fen", "¥12,000.00"),
                        ("vouchers_lapsed_fen", "¥3,000.00")]:
         assert _cell(body, "figures", key) == shown, key
@@ -338,6 +355,7 @@ def test_the_dashboard_shows_the_new_indicators_and_tables(officer, market):
     assert _cell(body, "flows", "licensee_locality", 'data-flow="江苏省→广东省"') == "Local (广东省)"
     assert "STRATEGY CHANGE" in body.split('id="withdrawals"')[1]
     assert _cell(body, "funnel", "good_prospects", 'data-holder="all"') == "5"
+    assert _cell(body, "funnel", "announced", 'data-holder="all"') == "3"
     # A breakdown by the licensee's size: rows are not links to declarations (a declaration has no licensee).
     sized = _get(officer, **APRIL_QUERY, by="licensee_size").content.decode()
     assert 'data-value="small"' in sized and "Small enterprise" in sized.split('id="breakdown"')[1]

@@ -241,7 +241,7 @@ def _board(by="region"):
         flows=[{"licensor_region": name, "licensee_region": name, "licensee_locality": "out_of_province",
                 "licences_concluded": 1, "fee_volume_fen": 100} for name in HOSTILE],
         funnel=[{"holder_id": 1, "name_zh": name, "name_en": name, "inventoried": 1, "good_prospects": 1, "declared": 1,
-                 "licensed": 0, "recorded": 0} for name in HOSTILE],
+                 "announced": 0, "licensed": 0, "recorded": 0} for name in HOSTILE],
         withdrawals=[{"reason": name, "withdrawals": 1} for name in HOSTILE])
 
 
