@@ -19,6 +19,8 @@ Definitions (also in docs/statistics.md; every figure is for a period [start, en
 - deal rate on two bases: of the declarations published in the period, the share with a licence concluded on
   the platform by ``as_of`` (``overall_conversion``), and the share with a licence recorded at CNIPA by then
   (``deal_rate_recorded``).
+- deal rate of CNIPA-announced declarations: of the declarations announced in the period (``announced_on``),
+  the share with a statutory licence (``Licence.basis``) concluded by ``as_of``, and with one recorded by then.
 - licensed patents with two or more licensees: of the patents with a licence concluded in the period, the
   share that had two or more distinct licensees by the period's end.
 - days to first licence: median and 90th percentile, publication → first licence, over the licensed ones of
