@@ -14,8 +14,9 @@ Two reductions may apply to an annual fee, never both (the holder takes the bett
   open licence) is recorded with CNIPA, from the recording date to the end of that licence's term; it stops from
   the patent year after CNIPA announces the declaration's withdrawal;
 - the small-entity reduction (专利收费减缴办法, 财税〔2016〕78号, arts. 2-4): 85% off for a qualifying individual
-  or entity, 70% when two or more co-own the patent, on the annual fees of the year of grant and the five years
-  after it (art. 2 item 3); the notice of 2023 says a patentee eligible for several reductions picks the most
+  or entity, 70% when two or more co-own the patent (art. 4), on the annual fees of the year of grant and the
+  following years: six years in art. 2 item 3 as issued, ten since the 2019 fee cuts (财税〔2019〕45号). The
+  2023 notice on the term-compensation fee says a patentee eligible for several reductions picks the most
   favourable one and does not combine them.
 """
 
@@ -107,11 +108,11 @@ def licence_cost_fen(*, fee_form: str, years: int, annual_net_sales_fen: int, an
 # The reductions as granted --------------------------------------------------------------------------------
 
 # Small-entity reduction (专利收费减缴办法, 财税〔2016〕78号): art. 4 sets the share taken off, art. 2 item 3 limits
-# it to the annual fees of the year of grant and the five patent years after it.
+# it to the annual fees from the year of grant: six years as issued, ten since 1 July 2019 (财税〔2019〕45号).
 SMALL_ENTITY_REDUCTION_SOLE = Decimal("0.85")
 SMALL_ENTITY_REDUCTION_JOINT = Decimal("0.70")
-SMALL_ENTITY_ANNUAL_FEE_YEARS = 6
-SMALL_ENTITY_SOURCE = "《专利收费减缴办法》（财税〔2016〕78号）第二条、第三条、第四条"
+SMALL_ENTITY_ANNUAL_FEE_YEARS = 10
+SMALL_ENTITY_SOURCE = "《专利收费减缴办法》（财税〔2016〕78号）第二条、第三条、第四条；财税〔2019〕45号"
 OPEN_LICENCE_SOURCE = "国家知识产权局公告第594号（2024年）；《专利法》第五十一条第二款；《专利审查指南》第五部分第十一章"
 # Annual fee of each full year of the term-compensation period (Patent Law art. 42 paras. 2-3); a part year
 # is free.

@@ -77,7 +77,7 @@ class Organisation(models.Model):
     # request; the platform only needs to know it was granted, to compare it with the open-licence reduction.
     fee_reduction_qualified = models.BooleanField(
         _("qualifies for the small-entity fee reduction"), default=False,
-        help_text=_("CNIPA granted the fee reduction (专利收费减缴) for your annual fees: an individual, a small "
+        help_text=_("CNIPA granted the reduction of patent fees for your annual fees: an individual, a small "
                     "enterprise, a public institution or a non-profit research institute."))
     website = models.URLField(_("website"), blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)

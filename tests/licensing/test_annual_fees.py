@@ -1,8 +1,9 @@
 """Annual fees as the reductions are granted (licensing/declarations/fees.py ``annual_fee_schedule``): the 15%
 open-licence reduction (CNIPA Announcement No. 594 (2024)) only on fees falling due while a recorded statutory
 licence runs and until the patent year after the withdrawal is announced; the small-entity reduction (专利收费减缴办法,
-财税〔2016〕78号 arts. 2-4: 85% off, 70% for co-owners, the year of grant and five more) never combined with it;
-design years 11-15 (发改价格〔2022〕465号); term-compensation years at RMB 8,000 (2023 notice), a part year free.
+财税〔2016〕78号 arts. 2-4: 85% off, 70% for co-owners, the year of grant and nine more since 财税〔2019〕45号)
+never combined with it; design years 11-15 (发改价格〔2022〕465号);
+term-compensation years at RMB 8,000 (2023 notice), a part year free.
 Every figure is worked out by hand in the comments."""
 
 from datetime import date
@@ -58,40 +59,43 @@ def test_without_a_recorded_statutory_licence_nothing_is_reduced():
 
 
 def test_a_small_entity_sees_both_reductions_and_gets_the_better_one_each_year():
-    # Invention filed 10 June 2019, granted 5 November 2021 (patent year 3): the small-entity reduction covers
-    # years 3-8. A statutory licence is recorded 10 January 2023 and runs to 9 January 2030.
+    # Invention filed 10 June 2012, granted 5 November 2016 (patent year 5): the small-entity reduction covers
+    # years 5-14. A statutory licence is recorded 10 January 2023 and runs to 9 January 2030.
     rows = fees.annual_fee_schedule(
-        kind="invention", filing_date=date(2019, 6, 10), grant_date=date(2021, 11, 5), expiry_date=date(2039, 6, 9),
+        kind="invention", filing_date=date(2012, 6, 10), grant_date=date(2016, 11, 5), expiry_date=date(2032, 6, 9),
         periods=[OpenLicencePeriod(date(2023, 1, 10), date(2030, 1, 9))],
         small_entity_reduction=fees.SMALL_ENTITY_REDUCTION_SOLE)
     years = by_year(rows)
-    figures = {y: (years[y].standard_fee_fen // RMB, years[y].small_entity_fee_fen and years[y].small_entity_fee_fen // RMB,
-                   years[y].open_licence_fee_fen and years[y].open_licence_fee_fen // RMB,
-                   years[y].applied_fee_fen // RMB, years[y].rule, years[y].reason) for y in range(3, 13)}
+    assert [r.patent_year for r in rows] == list(range(5, 21))
+    figures = {y: (years[y].standard_fee_fen // RMB,
+                   years[y].small_entity_fee_fen // RMB if years[y].small_entity_fee_fen is not None else None,
+                   years[y].open_licence_fee_fen // RMB if years[y].open_licence_fee_fen is not None else None,
+                   years[y].applied_fee_fen // RMB, years[y].rule, years[y].reason) for y in range(11, 20)}
     assert figures == {
-        3: (900, 135, None, 135, FeeRule.SMALL_ENTITY, FeeReason.SMALL_ENTITY),  # 15% of 900; before recording
-        4: (1200, 180, None, 180, FeeRule.SMALL_ENTITY, FeeReason.SMALL_ENTITY),
-        5: (1200, 180, 1020, 180, FeeRule.SMALL_ENTITY, FeeReason.SMALL_ENTITY_BETTER),  # both shown, 180 < 1,020
-        6: (1200, 180, 1020, 180, FeeRule.SMALL_ENTITY, FeeReason.SMALL_ENTITY_BETTER),
-        7: (2000, 300, 1700, 300, FeeRule.SMALL_ENTITY, FeeReason.SMALL_ENTITY_BETTER),
-        8: (2000, 300, 1700, 300, FeeRule.SMALL_ENTITY, FeeReason.SMALL_ENTITY_BETTER),
-        9: (2000, None, 1700, 1700, FeeRule.OPEN_LICENCE, FeeReason.OPEN_LICENCE),  # past the six years
-        10: (4000, None, 3400, 3400, FeeRule.OPEN_LICENCE, FeeReason.OPEN_LICENCE),
-        11: (4000, None, 3400, 3400, FeeRule.OPEN_LICENCE, FeeReason.OPEN_LICENCE),  # due 10 June 2029
-        12: (4000, None, None, 4000, FeeRule.STANDARD, FeeReason.AFTER_LICENCE_TERM),  # due 10 June 2030
+        11: (4000, 600, None, 600, FeeRule.SMALL_ENTITY, FeeReason.SMALL_ENTITY),  # 15% of 4,000; before recording
+        12: (4000, 600, 3400, 600, FeeRule.SMALL_ENTITY, FeeReason.SMALL_ENTITY_BETTER),  # both shown, 600 < 3,400
+        13: (6000, 900, 5100, 900, FeeRule.SMALL_ENTITY, FeeReason.SMALL_ENTITY_BETTER),
+        14: (6000, 900, 5100, 900, FeeRule.SMALL_ENTITY, FeeReason.SMALL_ENTITY_BETTER),  # the tenth year
+        15: (6000, None, 5100, 5100, FeeRule.OPEN_LICENCE, FeeReason.OPEN_LICENCE),  # due 10 June 2026
+        16: (8000, None, 6800, 6800, FeeRule.OPEN_LICENCE, FeeReason.OPEN_LICENCE),
+        17: (8000, None, 6800, 6800, FeeRule.OPEN_LICENCE, FeeReason.OPEN_LICENCE),
+        18: (8000, None, 6800, 6800, FeeRule.OPEN_LICENCE, FeeReason.OPEN_LICENCE),  # due 10 June 2029
+        19: (8000, None, None, 8000, FeeRule.STANDARD, FeeReason.AFTER_LICENCE_TERM),  # due 10 June 2030
     }
-    # Never stacked: the open-licence reduction granted nothing while the small-entity one served better.
-    assert fees.open_licence_reduction_granted_fen(rows, today=date(2026, 12, 7)) == 0
-    assert fees.open_licence_reduction_granted_fen(rows, today=date(2029, 12, 31)) == (300 + 600 + 600) * RMB
+    assert years[5].small_entity_fee_fen == 180 * RMB  # 15% of 1,200 in the year of grant
+    # Never stacked: in years 12-14 the open-licence reduction granted nothing.
+    assert fees.open_licence_reduction_granted_fen(rows, today=date(2026, 6, 9)) == 0
+    assert fees.open_licence_reduction_granted_fen(rows, today=date(2026, 12, 7)) == 900 * RMB
+    assert fees.open_licence_reduction_granted_fen(rows, today=date(2029, 12, 31)) == (900 + 3 * 1200) * RMB
 
 
 def test_co_owners_get_the_seventy_percent_small_entity_reduction():
-    rows = fees.annual_fee_schedule(kind="invention", filing_date=date(2019, 6, 10), grant_date=date(2021, 11, 5),
-                                    expiry_date=date(2039, 6, 9), small_entity_reduction=fees.SMALL_ENTITY_REDUCTION_JOINT)
+    rows = fees.annual_fee_schedule(kind="invention", filing_date=date(2012, 6, 10), grant_date=date(2016, 11, 5),
+                                    expiry_date=date(2032, 6, 9), small_entity_reduction=fees.SMALL_ENTITY_REDUCTION_JOINT)
     years = by_year(rows)
-    assert (years[3].small_entity_fee_fen, years[5].small_entity_fee_fen, years[8].small_entity_fee_fen) == (
-        270 * RMB, 360 * RMB, 600 * RMB)  # 30% of 900, 1,200, 2,000
-    assert years[9].small_entity_fee_fen is None
+    assert (years[5].small_entity_fee_fen, years[12].small_entity_fee_fen, years[14].small_entity_fee_fen) == (
+        360 * RMB, 1200 * RMB, 1800 * RMB)  # 30% of 1,200, 4,000, 6,000
+    assert years[15].small_entity_fee_fen is None
 
 
 def test_design_years_11_to_15_cost_3000_and_the_table_cites_the_2022_notice():
@@ -131,6 +135,6 @@ def test_the_small_entity_reduction_does_not_reach_term_compensation_years():
     rows = fees.annual_fee_schedule(kind="invention", filing_date=date(2010, 4, 20), grant_date=date(2028, 1, 5),
                                     expiry_date=date(2032, 6, 27), term_extension_days=800,
                                     small_entity_reduction=Decimal("0.85"))
-    years = by_year(rows)  # granted in year 18: the six years would run to year 23
+    years = by_year(rows)  # granted in year 18: the ten years would run to year 27
     assert years[20].small_entity_fee_fen == 1200 * RMB  # 15% of 8,000
     assert years[21].small_entity_fee_fen is None and years[21].applied_fee_fen == 8000 * RMB
