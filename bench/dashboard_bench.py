@@ -29,13 +29,13 @@ def aggregate_sql() -> tuple[str, list]:
     period = Period.months(form.cleaned_data["first"], form.cleaned_data["last"])
     start, end = period.start, min(period.end, timezone.now())
     if connection.vendor == "postgresql":
-        quick = "f.first_at <= d.published_at + make_interval(days => %s)"
+        quick = "f.first_at <= d.filed_at + make_interval(days => %s)"
     else:
-        quick = "julianday(f.first_at) - julianday(d.published_at) <= %s"
+        quick = "julianday(f.first_at) - julianday(d.filed_at) <= %s"
     sql = ("SELECT COUNT(*), SUM(CASE WHEN f.first_at IS NOT NULL AND " + quick + " THEN 1 ELSE 0 END) "  # noqa: S608
            "FROM licensing_declaration d LEFT JOIN (SELECT declaration_id, MIN(activated_at) AS first_at "
            "FROM licensing_licence WHERE activated_at IS NOT NULL GROUP BY declaration_id) f "
-           "ON f.declaration_id = d.id WHERE d.published_at >= %s AND d.published_at < %s")
+           "ON f.declaration_id = d.id WHERE d.filed_at >= %s AND d.filed_at < %s")
     return sql, [days, start, end]
 
 
@@ -53,7 +53,7 @@ def filter_sets() -> list[dict]:
 
     from licensing.models import Declaration
 
-    published = Declaration.objects.filter(published_at__isnull=False)
+    published = Declaration.objects.filter(filed_at__isnull=False)
     top_field = (published.values("patent__technology_field").annotate(n=Count("pk")).order_by("-n")
                  .values_list("patent__technology_field", flat=True).first())
     top_region = (published.values("holder__province").annotate(n=Count("pk")).order_by("-n")

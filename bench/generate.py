@@ -330,25 +330,35 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
         pk = first_decl + i
         gone = withdrawn_l[i]
         royalty = form != "lump_sum"
+        # Half the standing declarations announced by CNIPA some weeks after filing, half only filed (no draws from
+        # rng here, so the rest of the data is what it was before declarations followed CNIPA's process).
+        announced = not gone and i % 2 == 0
+        filed_on = published_at[i].date()
+        announced_on = min(filed_on + timedelta(days=20), today) if announced else None
+        state = "withdrawn" if gone else "announced" if announced else "filed"
         decl_rows.append((
-            pk, pid, holder, version.pk, "withdrawn" if gone else "published", form,
+            pk, pid, holder, version.pk, state, form,
             None if royalty else lump[i],
             entry[i] if form == "entry_plus_royalty" else None,
             base[i] if royalty else "",
             rates[i] if royalty else None,
             minimum[i] if royalty and with_minimum[i] else None,
             "CNY", "通过平台在线支付。 / Paid online through the platform.", duration[i], "",
-            "许可联系人", "licensing@bench.test", "", f"KF{pk:012d}", now, published_at[i],
+            "许可联系人", "licensing@bench.test", "", f"KFXK{pk:012d}" if announced else None, now, published_at[i],
             published_at[i] + timedelta(days=200) if gone else None,
-            "许可策略调整 / change of licensing strategy" if gone else ""))
+            "许可策略调整 / change of licensing strategy" if gone else "",
+            announced_on, "cnipa_import" if announced else "", True, "",
+            published_at[i] + timedelta(days=170) if gone else None,
+            (published_at[i] + timedelta(days=200)).date() if gone else None))
         if not gone:
             pages.append((pk, pid, published_at[i]))
     with transaction.atomic():
         load_rows(Declaration, [
             "id", "patent", "holder", "terms_version", "state", "fee_form", "lump_sum_fen", "entry_fee_fen",
             "royalty_base", "royalty_rate", "annual_minimum_fen", "currency", "payment_method", "duration_years",
-            "field_of_use_note", "contact_name", "contact_email", "contact_phone", "announcement_number", "created_at",
-            "published_at", "withdrawn_at", "withdrawal_reason"], decl_rows)
+            "field_of_use_note", "contact_name", "contact_email", "contact_phone", "cnipa_number", "created_at",
+            "filed_at", "withdrawn_at", "withdrawal_reason", "announced_on", "announcement_source",
+            "conditions_commitment", "fee_basis_statement", "withdrawal_filed_at", "withdrawal_announced_on"], decl_rows)
         if withdrawn.any():
             # A subquery, not an id list: at a million patents the list would pass SQLite's parameter limit.
             Patent.objects.filter(pk__in=Declaration.objects.filter(pk__gte=first_decl, state="withdrawn")
@@ -395,7 +405,7 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
     del page_rows, child_rows
 
     # Licences: popular listings draw more licensees; one live licence per licensee and declaration.
-    live = [r for r in decl_rows if r[4] == "published"]
+    live = [r for r in decl_rows if r[4] in ("filed", "announced")]
     counts.update(_licences(rng, licences=licences, declarations=live, licensee_ids=licensee_ids,
                             provinces=provinces, version=version, today=today, now=now,
                             models=(Licence, Payment, RoyaltyReport), load_rows=load_rows, next_id=next_id))
@@ -555,7 +565,9 @@ def _licences(rng, *, licences, declarations, licensee_ids, provinces, version, 
             pk, pk_d, patent, holder, licensee, state, f"被许可企业{licensee}", "", "联系人", f"licensee{licensee}@bench.test",
             "", "产品开发 / product development", notice, version.pk, terms_text, sha, form, lump, entry, base, rate,
             minimum, duration, first_amount, "CNY", starts, ends, activated, certificate, "", None, terminated,
-            "违约 / breach" if terminated else "", notice))
+            "违约 / breach" if terminated else "", notice,
+            # The basis frozen at notice: statutory once CNIPA had announced the declaration (decl[23]: announced_on).
+            "statutory" if decl[23] is not None and decl[23] <= notice.date() else "platform"))
         if first_amount and state != "notice_submitted":
             paid = activated is not None
             pay_state = "succeeded" if paid else "failed" if state == "payment_failed" else \
@@ -591,7 +603,7 @@ def _licences(rng, *, licences, declarations, licensee_ids, provinces, version, 
             "notice_submitted_at", "terms_version", "terms_text", "terms_sha256", "fee_form", "lump_sum_fen",
             "entry_fee_fen", "royalty_base", "royalty_rate", "annual_minimum_fen", "duration_years",
             "first_amount_fen", "currency", "starts_on", "ends_on", "activated_at", "certificate_number",
-            "recording_number", "recorded_on", "terminated_at", "termination_reason", "created_at"], lic_rows)
+            "recording_number", "recorded_on", "terminated_at", "termination_reason", "created_at", "basis"], lic_rows)
         load_rows(Payment, ["id", "licence", "purpose", "state", "amount_fen", "voucher_fen", "charge_fen",
                             "refunded_fen", "currency", "failure_message", "due_on", "succeeded_at", "created_at"],
                   pay_rows)

@@ -154,9 +154,9 @@ def load_database(facts: list[pools.LicenceFacts]) -> None:
                        "royalty_base": f.royalty_base, "royalty_rate": f.royalty_rate,
                        "annual_minimum_fen": f.annual_minimum_fen}
     Declaration.objects.bulk_create([Declaration(
-        pk=f.licence_id, patent_id=f.licence_id, holder_id=f.licensor_id, terms_version=version, state="published",
+        pk=f.licence_id, patent_id=f.licence_id, holder_id=f.licensor_id, terms_version=version, state="filed",
         payment_method="在线支付", duration_years=3, contact_name="王老师", contact_email="tto@example.edu.cn",
-        published_at=now, **offer(f)) for f in facts], batch_size=5000)
+        filed_at=now, **offer(f)) for f in facts], batch_size=5000)
     Licence.objects.bulk_create([Licence(
         pk=f.licence_id, declaration_id=f.licence_id, patent_id=f.licence_id, licensor_id=f.licensor_id,
         licensee_id=f.licensee_id, state="active", notice_legal_name="被许可企业", notice_contact_name="李经理",

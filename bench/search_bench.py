@@ -135,7 +135,7 @@ def hand_sql(query: dict) -> tuple[str, list]:
 
     from marketplace.listings.text import segment
 
-    where, params = ["p.live", "p.alias_of_id IS NULL", "d.state = 'published'"], []
+    where, params = ["p.live", "p.alias_of_id IS NULL", "d.state IN ('filed', 'announced', 'withdrawal_filed')"], []
     if query.get("q") and segment(query["q"]):
         condition, extra = _text_condition(segment(query["q"]))
         where.append(condition)

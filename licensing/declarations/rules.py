@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from licensing.declarations import fees
-from licensing.models import Declaration, DeclarationConsent, DeclarationState, FeeForm
+from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration, DeclarationConsent, FeeForm
 from patents.models import LegalStatus, Patent, PatentKind
 
 # Each citation is translated whole ("《专利法》第五十条"): a rule's source is shown beside its message.
@@ -114,7 +114,7 @@ def declaration_eligibility(*, declaration: Declaration, today: date) -> list[Ru
     failures = []
     if declaration.holder_id != patent.holder_id:
         failures.append(RuleFailure("not_patentee", _("Only the patentee may declare its patent."), PATENT_LAW_50))
-    other = Declaration.objects.filter(patent=patent, state=DeclarationState.PUBLISHED).exclude(pk=declaration.pk)
+    other = Declaration.objects.filter(patent=patent, state__in=LICENSABLE_DECLARATION_STATES).exclude(pk=declaration.pk)
     if other.exists():
         failures.append(RuleFailure("already_declared", _("The patent already has a published declaration."),
                                     PATENT_LAW_50))

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from licensing.declarations import fees
-from licensing.models import Declaration, DeclarationState, FeeForm, GazetteEntry, LicenceTerms
+from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration, FeeForm, GazetteEntry, LicenceTerms
 from marketplace.parties.models import Organisation, OrganisationKind, User
 from patents.inventory.selectors import field_choices, holder_organisations_for, user_can_manage_inventory
 from patents.models import Patent, PatentKind
@@ -28,7 +28,7 @@ def live_terms() -> QuerySet[LicenceTerms]:
 
 def declarations_for_holder(*, holder: Organisation) -> QuerySet[Declaration]:
     return Declaration.objects.filter(holder=holder).select_related("patent", "terms_version").order_by(
-        "state", "-published_at", "-created_at")
+        "state", "-filed_at", "-created_at")
 
 
 def holder_managed_by(*, user: User, slug: str | None) -> Organisation:
@@ -108,7 +108,7 @@ def price_benchmark(*, technology_field: int | None, exclude_patent_ids: list[in
     """What comparable published declarations (same technology field) ask, and the licences they got.
     Reads only two columns of the field's published declarations; medians are computed in Python because
     SQLite has no percentile aggregate."""
-    qs = Declaration.objects.filter(state=DeclarationState.PUBLISHED).exclude(patent_id__in=list(exclude_patent_ids))
+    qs = Declaration.objects.filter(state__in=LICENSABLE_DECLARATION_STATES).exclude(patent_id__in=list(exclude_patent_ids))
     if technology_field is not None:
         qs = qs.filter(patent__technology_field=technology_field)
     lumps = sorted(v for v in qs.values_list("lump_sum_fen", flat=True) if v is not None)

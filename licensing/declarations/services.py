@@ -1,10 +1,12 @@
-"""Writes on declarations: one service per state transition (draft → published → withdrawn), each locking
-the row and checking the state it leaves. Publishing and withdrawing also keep the patent's
-under-open-licence flag and the gazette."""
+"""Writes on declarations: one service per state transition (draft → filed at CNIPA → announced by CNIPA →
+withdrawal filed → withdrawn), each locking the row and checking the state it leaves. Filing and the
+withdrawal's announcement keep the patent's under-open-licence flag; CNIPA's announcements are mirrored in
+the platform's gazette (Patent Law art. 50: only CNIPA announces)."""
 
-import uuid
+import re
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,14 +15,23 @@ from django.utils.translation import gettext as _
 
 from licensing.declarations.rules import PATENT_LAW_50, RuleFailure, declaration_eligibility
 from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
-from licensing.models import Declaration, DeclarationConsent, DeclarationState, GazetteEntry, LicenceTerms, LicenceTermsVersion
+from licensing.models import (
+    LICENSABLE_DECLARATION_STATES,
+    AnnouncementSource,
+    Declaration,
+    DeclarationConsent,
+    DeclarationState,
+    GazetteEntry,
+    LicenceTerms,
+    LicenceTermsVersion,
+)
 from marketplace.parties import listeners
 from marketplace.parties.models import Membership, MembershipRole, User
 from patents.models import Patent
 
 OFFER_FIELDS = ("fee_form", "lump_sum_fen", "entry_fee_fen", "royalty_base", "royalty_rate", "annual_minimum_fen",
                 "payment_method", "duration_years", "field_of_use_note", "contact_name", "contact_email",
-                "contact_phone")
+                "contact_phone", "conditions_commitment", "fee_basis_statement")
 
 
 def _require_member(*, user: User, declaration: Declaration, admin: bool) -> None:
@@ -65,65 +76,157 @@ def declaration_create(*, patent: Patent, terms: LicenceTerms, by: User, **offer
     return declaration
 
 
-def _announce(declaration: Declaration, kind: str, at, note: str = "") -> GazetteEntry:
-    entry = GazetteEntry.objects.create(declaration=declaration, kind=kind, announced_at=at, note=note,
-                                        announcement_number=f"TMP-{uuid.uuid4().hex[:16]}")
-    prefix = "KF" if kind == GazetteEntry.Kind.PUBLICATION else "CH"  # 开放 / 撤回
-    entry.announcement_number = f"{prefix}{at:%Y}{entry.pk:08d}"
-    entry.save(update_fields=["announcement_number"])
-    return entry
+def _mirror(declaration: Declaration, kind: str, announced_on: date, number: str, note: str = "") -> GazetteEntry:
+    """Copy one of CNIPA's announcements into the platform's gazette. The gazette only mirrors CNIPA: the
+    number is CNIPA's own (we never invent one), the date CNIPA's announcement date."""
+    at = timezone.make_aware(datetime.combine(announced_on, time.min))
+    entry = GazetteEntry.objects.filter(announcement_number=number).first()
+    if entry is not None:
+        return entry
+    return GazetteEntry.objects.create(declaration=declaration, kind=kind, announced_at=at, announcement_number=number,
+                                       note=note)
+
+
+# The shape of a CNIPA announcement number as printed in the gazette: letters, digits and the separators
+# CNIPA uses, with at least four digits. We check the shape only; CNIPA's register is the authority.
+CNIPA_NUMBER_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-./]{5,39}$")
+
+
+def cnipa_number_normalise(value: str) -> str:
+    """CNIPA's announcement number as we store it: stripped, upper case, full-width characters folded."""
+    return unicodedata.normalize("NFKC", value or "").strip().upper().replace(" ", "")
+
+
+def cnipa_number_valid(value: str) -> bool:
+    return bool(CNIPA_NUMBER_RE.match(value)) and sum(ch.isdigit() for ch in value) >= 4
+
+
+def _check_announcement(*, field: str, number: str, announced_on: date | None, not_before: date | None,
+                        required: bool = True) -> str:
+    number = cnipa_number_normalise(number)
+    errors = {}
+    if not number:
+        if required:
+            errors[field] = _("Enter CNIPA's announcement number.")
+    elif not cnipa_number_valid(number):
+        errors[field] = _("%(number)s is not a CNIPA announcement number (letters and digits, 6 to 40 characters, "
+                          "at least four digits).") % {"number": number}
+    if announced_on is None:
+        errors["announced_on"] = _("Enter the date of CNIPA's announcement.")
+    elif announced_on > timezone.localdate():
+        errors["announced_on"] = _("The announcement date %(date)s is in the future.") % {"date": announced_on}
+    elif not_before is not None and announced_on < not_before:
+        errors["announced_on"] = _("CNIPA cannot have announced it on %(date)s, before it was filed on %(filed)s.") \
+            % {"date": announced_on, "filed": not_before}
+    if errors:
+        raise ValidationError(errors)
+    return number
 
 
 @transaction.atomic
-def declaration_publish(*, declaration: Declaration, by: User, today: date | None = None) -> Declaration:
-    """Publish a draft: checks every eligibility rule (raising DeclarationRefused naming each failure),
-    announces it in the gazette and marks the patent as under open licence. Publishing an already
-    published declaration is a no-op."""
+def declaration_file(*, declaration: Declaration, by: User, today: date | None = None) -> Declaration:
+    """Mark a draft as filed at CNIPA: checks every eligibility rule (raising DeclarationRefused naming each
+    failure) and marks the patent as under open licence (the marketplace lists it). Filing is not an
+    announcement: until CNIPA announces it (Patent Law art. 50) a licence taken under it is an ordinary
+    licence contract. Filing an already filed declaration is a no-op."""
     declaration = Declaration.objects.select_for_update().select_related("patent").get(pk=declaration.pk)
     _require_member(user=by, declaration=declaration, admin=True)
-    if declaration.state == DeclarationState.PUBLISHED:
+    if declaration.state == DeclarationState.FILED:
         return declaration
     if declaration.state != DeclarationState.DRAFT:
-        raise InvalidTransition(_("Only a draft can be published; this declaration is %(state)s.")
+        raise InvalidTransition(_("Only a draft can be filed; this declaration is %(state)s.")
                                 % {"state": declaration.get_state_display()})
     Patent.objects.select_for_update().filter(pk=declaration.patent_id).first()  # serialise per patent
     failures = declaration_eligibility(declaration=declaration, today=today or timezone.localdate())
     if failures:
         raise DeclarationRefused(failures)
-    now = timezone.now()
-    declaration.state, declaration.published_at, declaration.published_by = DeclarationState.PUBLISHED, now, by
+    declaration.state, declaration.filed_at, declaration.filed_by = DeclarationState.FILED, timezone.now(), by
     try:
         with transaction.atomic():
-            declaration.save(update_fields=["state", "published_at", "published_by"])
-    except IntegrityError as exc:  # a concurrent publication of the same patent won
-        raise DeclarationRefused([RuleFailure("already_declared", _("The patent already has a published declaration."),
+            declaration.save(update_fields=["state", "filed_at", "filed_by"])
+    except IntegrityError as exc:  # a concurrent filing for the same patent won
+        raise DeclarationRefused([RuleFailure("already_declared", _("The patent already has a standing declaration."),
                                               PATENT_LAW_50)]) from exc
-    entry = _announce(declaration, GazetteEntry.Kind.PUBLICATION, now)
-    declaration.announcement_number = entry.announcement_number
-    declaration.save(update_fields=["announcement_number"])
     Patent.objects.filter(pk=declaration.patent_id).update(under_open_licence=True)
     listeners.changed(listeners.DECLARATION_CHANGE_LISTENERS, declaration_ids=[declaration.pk])
     return declaration
 
 
 @transaction.atomic
-def declaration_withdraw(*, declaration: Declaration, by: User, reason: str) -> Declaration:
-    """Withdraw a published declaration in writing with a reason, announced in the gazette (Patent Law
-    art. 50). Licences already granted stay active on their terms: nothing here touches them."""
+def declaration_record_announcement(*, declaration: Declaration, cnipa_number: str, announced_on: date, by: User | None,
+                                    source: str = AnnouncementSource.HOLDER) -> Declaration:
+    """Record CNIPA's announcement of a filed declaration (its number and date): from `announced_on` it is a
+    statutory open licence (Patent Law art. 50), and the gazette mirrors the announcement. `by` None is
+    the CNIPA import. Recording the same announcement again is a no-op; another number is refused."""
+    declaration = Declaration.objects.select_for_update().get(pk=declaration.pk)
+    if by is not None:
+        _require_member(user=by, declaration=declaration, admin=True)
+    number = _check_announcement(field="cnipa_number", number=cnipa_number, announced_on=announced_on,
+                                 not_before=timezone.localtime(declaration.filed_at).date() if declaration.filed_at else None)
+    if declaration.state == DeclarationState.ANNOUNCED and declaration.cnipa_number == number:
+        return declaration
+    if declaration.state != DeclarationState.FILED:
+        raise InvalidTransition(_("Only a declaration filed at CNIPA can be announced; this declaration is %(state)s.")
+                                % {"state": declaration.get_state_display()})
+    if Declaration.objects.filter(cnipa_number=number).exclude(pk=declaration.pk).exists():
+        raise ValidationError({"cnipa_number": _("CNIPA announcement %(number)s is already recorded for another "
+                                                 "declaration.") % {"number": number}})
+    declaration.state, declaration.cnipa_number, declaration.announced_on = DeclarationState.ANNOUNCED, number, announced_on
+    declaration.announcement_source, declaration.announcement_recorded_by = source, by
+    declaration.save(update_fields=["state", "cnipa_number", "announced_on", "announcement_source",
+                                    "announcement_recorded_by"])
+    _mirror(declaration, GazetteEntry.Kind.PUBLICATION, announced_on, number)
+    listeners.changed(listeners.DECLARATION_CHANGE_LISTENERS, declaration_ids=[declaration.pk])
+    return declaration
+
+
+@transaction.atomic
+def declaration_file_withdrawal(*, declaration: Declaration, by: User, reason: str) -> Declaration:
+    """Record that the holder filed a written withdrawal at CNIPA, with its reason (Patent Law art. 50). The
+    declaration stays in force, and listed, until CNIPA announces the withdrawal. Licences already granted
+    are untouched."""
     declaration = Declaration.objects.select_for_update().get(pk=declaration.pk)
     _require_member(user=by, declaration=declaration, admin=True)
-    if declaration.state == DeclarationState.WITHDRAWN:
+    if declaration.state in (DeclarationState.WITHDRAWAL_FILED, DeclarationState.WITHDRAWN):
         return declaration
-    if declaration.state != DeclarationState.PUBLISHED:
-        raise InvalidTransition(_("Only a published declaration can be withdrawn."))
+    if declaration.state not in (DeclarationState.FILED, DeclarationState.ANNOUNCED):
+        raise InvalidTransition(_("Only a filed or announced declaration can be withdrawn."))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"withdrawal_reason": _("A withdrawal states its reason.")})
-    now = timezone.now()
-    declaration.state, declaration.withdrawn_at, declaration.withdrawn_by = DeclarationState.WITHDRAWN, now, by
-    declaration.withdrawal_reason = reason
-    declaration.save(update_fields=["state", "withdrawn_at", "withdrawn_by", "withdrawal_reason"])
-    _announce(declaration, GazetteEntry.Kind.WITHDRAWAL, now, note=reason)
+    declaration.state, declaration.withdrawal_filed_at = DeclarationState.WITHDRAWAL_FILED, timezone.now()
+    declaration.withdrawal_filed_by, declaration.withdrawal_reason = by, reason
+    declaration.save(update_fields=["state", "withdrawal_filed_at", "withdrawal_filed_by", "withdrawal_reason"])
+    listeners.changed(listeners.DECLARATION_CHANGE_LISTENERS, declaration_ids=[declaration.pk])
+    return declaration
+
+
+@transaction.atomic
+def declaration_record_withdrawal_announcement(*, declaration: Declaration, announced_on: date, cnipa_number: str,
+                                               by: User | None) -> Declaration:
+    """Record CNIPA's announcement of the withdrawal: the declaration ends (licences granted before stay,
+    art. 50) and the patent is no longer under open licence. A declaration CNIPA never announced has no
+    withdrawal announcement number: the date CNIPA confirmed the withdrawal is enough."""
+    declaration = Declaration.objects.select_for_update().get(pk=declaration.pk)
+    if by is not None:
+        _require_member(user=by, declaration=declaration, admin=True)
+    if declaration.state == DeclarationState.WITHDRAWN:
+        return declaration
+    if declaration.state != DeclarationState.WITHDRAWAL_FILED:
+        raise InvalidTransition(_("Record the withdrawal's announcement after filing the withdrawal."))
+    filed = timezone.localtime(declaration.withdrawal_filed_at).date() if declaration.withdrawal_filed_at else None
+    number = _check_announcement(field="cnipa_withdrawal_number", number=cnipa_number, announced_on=announced_on,
+                                 not_before=filed, required=declaration.cnipa_number is not None)
+    if number and Declaration.objects.filter(cnipa_withdrawal_number=number).exclude(pk=declaration.pk).exists():
+        raise ValidationError({"cnipa_withdrawal_number": _("CNIPA announcement %(number)s is already recorded for "
+                                                            "another declaration.") % {"number": number}})
+    declaration.state, declaration.withdrawal_announced_on = DeclarationState.WITHDRAWN, announced_on
+    declaration.cnipa_withdrawal_number = number or None
+    declaration.withdrawn_at, declaration.withdrawn_by = timezone.now(), by
+    declaration.save(update_fields=["state", "withdrawal_announced_on", "cnipa_withdrawal_number", "withdrawn_at",
+                                    "withdrawn_by"])
+    if number:
+        _mirror(declaration, GazetteEntry.Kind.WITHDRAWAL, announced_on, number, note=declaration.withdrawal_reason)
     Patent.objects.filter(pk=declaration.patent_id).update(under_open_licence=False)
     listeners.changed(listeners.DECLARATION_CHANGE_LISTENERS, declaration_ids=[declaration.pk])
     return declaration
@@ -131,7 +234,7 @@ def declaration_withdraw(*, declaration: Declaration, by: User, reason: str) -> 
 
 @transaction.atomic
 def declaration_discard(*, declaration: Declaration, by: User) -> None:
-    """Delete a draft that was never published (published ones are public record and stay)."""
+    """Delete a draft that was never filed (filed ones are on record at CNIPA and stay)."""
     declaration = Declaration.objects.select_for_update().get(pk=declaration.pk)
     _require_member(user=by, declaration=declaration, admin=False)
     if declaration.state != DeclarationState.DRAFT:
@@ -147,7 +250,7 @@ def consent_record(*, declaration: Declaration, kind: str, by: User, party_name:
     declaration = Declaration.objects.select_for_update().get(pk=declaration.pk)
     _require_member(user=by, declaration=declaration, admin=False)
     if declaration.state != DeclarationState.DRAFT:
-        raise InvalidTransition(_("Consents are recorded before publishing."))
+        raise InvalidTransition(_("Consents are recorded before filing."))
     if kind == DeclarationConsent.Kind.CO_OWNER:
         owner = declaration.patent.co_owners.filter(pk=co_owner_id).first()
         if owner is None:
@@ -167,23 +270,23 @@ class BulkResult:
     failures: list[RuleFailure] = field(default_factory=list)
 
     @property
-    def published(self) -> bool:
-        return self.declaration is not None and self.declaration.state == DeclarationState.PUBLISHED
+    def filed(self) -> bool:
+        return self.declaration is not None and self.declaration.state in LICENSABLE_DECLARATION_STATES
 
 
-def declarations_publish_bulk(*, patents: list[Patent], terms: LicenceTerms, by: User, today: date | None = None,
-                              publish=None, **offer) -> list[BulkResult]:
+def declarations_file_bulk(*, patents: list[Patent], terms: LicenceTerms, by: User, today: date | None = None,
+                           file=None, **offer) -> list[BulkResult]:
     """Declare many patents on the same terms: each patent succeeds or fails on its own (its own
-    transaction), and the result lists every patent with its declaration or its failures. `publish` is the
-    publishing step (default: this module's); the marketplace passes one that also lists the patent."""
-    publish = publish or declaration_publish
+    transaction), and the result lists every patent with its declaration or its failures. `file` is the
+    filing step (default: this module's); the marketplace passes one that also lists the patent."""
+    file = file or declaration_file
     results = []
     for patent in patents:
         result = BulkResult(patent=patent)
         try:
             with transaction.atomic():
                 draft = declaration_create(patent=patent, terms=terms, by=by, **offer)
-                result.declaration = publish(declaration=draft, by=by, today=today)
+                result.declaration = file(declaration=draft, by=by, today=today)
         except DeclarationRefused as exc:
             result.failures = exc.failures
         except NotAllowed as exc:  # e.g. a patent of another holder: report it and carry on with the rest

@@ -21,8 +21,17 @@ from django.utils.translation import gettext_noop
 from licensing.certificates.services import certificate_number_allocate
 from licensing.exceptions import LicensingError, NotAllowed
 from licensing.ledger import services as ledger
-from licensing.models import Declaration, DeclarationState
-from licensing.models.licences import LIVE_LICENCE_STATES, Licence, LicenceState, Payment, ProcessedEvent, Voucher, VoucherUse
+from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
+from licensing.models.licences import (
+    LIVE_LICENCE_STATES,
+    Licence,
+    LicenceBasis,
+    LicenceState,
+    Payment,
+    ProcessedEvent,
+    Voucher,
+    VoucherUse,
+)
 from licensing.payments import gateway as stripe_gateway
 from licensing.payments.declines import decline_message
 from licensing.vouchers.services import voucher_split
@@ -41,11 +50,21 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def licence_basis_for(*, declaration: Declaration, on: date) -> str:
+    """What a licence noticed on `on` rests on, frozen on the licence: statutory when CNIPA announced the
+    declaration on or before that day (Patent Law art. 50: it takes effect from the announcement; a withdrawal
+    filed but not yet announced leaves it in force), otherwise an ordinary licence contract on the platform."""
+    if declaration.is_statutory and declaration.announced_on <= on:
+        return LicenceBasis.STATUTORY
+    return LicenceBasis.PLATFORM
+
+
 @transaction.atomic
 def licence_notice_submit(*, declaration: Declaration, licensee: Organisation, by: User, legal_name: str, uscc: str,
                           contact_name: str, contact_email: str, contact_phone: str, field_of_use: str,
                           accepted_terms_sha256: str) -> Licence:
-    """Record the written notice (Patent Law art. 51) with a snapshot of the terms the licensee accepted.
+    """Record the written notice (Patent Law art. 51) with a snapshot of the terms the licensee accepted and
+    the basis the licence rests on (statutory once CNIPA announced the declaration; platform before).
     A licensee with a live licence for this declaration gets that one back (to finish paying) or an error
     if it is already active. A declaration asking nothing up front activates at once."""
     declaration = Declaration.objects.select_for_update().select_related("terms_version", "patent").get(pk=declaration.pk)
@@ -53,7 +72,7 @@ def licence_notice_submit(*, declaration: Declaration, licensee: Organisation, b
         raise NotAllowed(_("Only members of the licensee may give notice for it."))
     if not licensee.is_licensee:
         raise LicensingError(_("%(org)s is not registered as a licensee.") % {"org": licensee.name_zh})
-    if declaration.state != DeclarationState.PUBLISHED:
+    if declaration.state not in LICENSABLE_DECLARATION_STATES:
         raise LicensingError(_("This declaration is not open for licensing."))
     if licensee.pk == declaration.holder_id:
         raise LicensingError(_("A patentee cannot license its own patent."))
@@ -78,6 +97,7 @@ def licence_notice_submit(*, declaration: Declaration, licensee: Organisation, b
         entry_fee_fen=declaration.entry_fee_fen, royalty_base=declaration.royalty_base,
         royalty_rate=declaration.royalty_rate, annual_minimum_fen=declaration.annual_minimum_fen,
         duration_years=declaration.duration_years, first_amount_fen=declaration.first_amount_due_fen,
+        basis=licence_basis_for(declaration=declaration, on=timezone.localdate()),
     )
     licence.full_clean(exclude=["certificate_number"])
     try:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from licensing.exceptions import LicensingError, NotAllowed
 from licensing.licences import services as licence_services
 from licensing.licences.selectors import licence_visible_to, licences_visible_to
-from licensing.models import Declaration, DeclarationState
+from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
 from licensing.models.licences import LicenceState, Payment, Voucher
 from licensing.vouchers.services import voucher_split
 from marketplace.parties.models import Membership, Organisation
@@ -46,7 +46,7 @@ def _licensee_orgs(user):
 @login_required
 def licence_take(request, pk):
     declaration = get_object_or_404(Declaration.objects.select_related("patent", "holder", "terms_version"), pk=pk)
-    if declaration.state != DeclarationState.PUBLISHED:
+    if declaration.state not in LICENSABLE_DECLARATION_STATES:
         raise Http404
     orgs = _licensee_orgs(request.user)
     if not orgs.exists():

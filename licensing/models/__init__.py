@@ -3,6 +3,9 @@
 ledger (`licences`). Everything is importable from `licensing.models`."""
 
 from licensing.models.declarations import (
+    LICENSABLE_DECLARATION_STATES,
+    STANDING_DECLARATION_STATES,
+    AnnouncementSource,
     Declaration,
     DeclarationConsent,
     DeclarationState,
@@ -17,6 +20,7 @@ from licensing.models.licences import (
     LedgerAccount,
     LedgerEntry,
     Licence,
+    LicenceBasis,
     LicenceState,
     Payment,
     ProcessedEvent,
@@ -27,6 +31,7 @@ from licensing.models.licences import (
 )
 
 __all__ = [
+    "LICENSABLE_DECLARATION_STATES", "STANDING_DECLARATION_STATES", "AnnouncementSource", "LicenceBasis",
     "Declaration", "DeclarationConsent", "DeclarationState", "FeeForm", "GazetteEntry", "LicenceTerms",
     "LicenceTermsVersion", "RoyaltyBase", "CertificateSerial", "LedgerAccount", "LedgerEntry", "Licence",
     "LicenceState", "Payment",

@@ -96,15 +96,35 @@ class RoyaltyBase(models.TextChoices):
 
 
 class DeclarationState(models.TextChoices):
+    """The declaration as CNIPA processes it (Patent Law art. 50): only CNIPA announces a declaration, and it
+    takes effect from that announcement. The platform prepares, lists and mirrors; it never announces."""
+
     DRAFT = "draft", _("Draft")
-    PUBLISHED = "published", _("Published")
+    # Filed at CNIPA, not yet announced: listed here, but a licence taken now is an ordinary licence contract.
+    FILED = "filed", _("Filed at CNIPA")
+    # Announced by CNIPA: a statutory open licence from `announced_on`.
+    ANNOUNCED = "announced", _("Announced by CNIPA")
+    # Withdrawal filed: the declaration stays in force until CNIPA announces the withdrawal.
+    WITHDRAWAL_FILED = "withdrawal_filed", _("Withdrawal filed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# A licence may be taken under a declaration in these states; one declaration per patent may stand in them.
+LICENSABLE_DECLARATION_STATES = (DeclarationState.FILED, DeclarationState.ANNOUNCED, DeclarationState.WITHDRAWAL_FILED)
+STANDING_DECLARATION_STATES = LICENSABLE_DECLARATION_STATES
+
+
+class AnnouncementSource(models.TextChoices):
+    HOLDER = "holder", _("Entered by the holder")
+    CNIPA_IMPORT = "cnipa_import", _("Imported from CNIPA's announcements")
 
 
 class Declaration(models.Model):
     """An open-licence declaration (开放许可声明), China Patent Law (2020) art. 50 and Implementing
-    Regulations (2023) art. 85: the patent number, the patentee, the way of payment, the fee standard and
-    the licence duration. States: draft → published → withdrawn; each transition is one service in
+    Regulations (2023) art. 85, Examination Guidelines Part V ch. 11 3.3: the patent number, the patentee,
+    the commitment that the conditions are met, the way of payment, the fee standard and its calculation
+    basis, the licence duration and the contact details. States: draft → filed (at CNIPA) → announced (by
+    CNIPA) → withdrawal filed → withdrawn; each transition is one service in
     licensing/declarations/services.py that checks the state it leaves."""
 
     patent = models.ForeignKey(Patent, on_delete=models.PROTECT, related_name="declarations")
@@ -112,7 +132,7 @@ class Declaration(models.Model):
                                verbose_name=_("patentee"))
     terms_version = models.ForeignKey(LicenceTermsVersion, on_delete=models.PROTECT, related_name="declarations",
                                       verbose_name=_("standard terms"))
-    state = models.CharField(_("state"), max_length=10, choices=DeclarationState.choices,
+    state = models.CharField(_("state"), max_length=20, choices=DeclarationState.choices,
                              default=DeclarationState.DRAFT)
     fee_form = models.CharField(_("fee form"), max_length=20, choices=FeeForm.choices)
     lump_sum_fen = models.BigIntegerField(_("lump sum (fen)"), null=True, blank=True,
@@ -136,26 +156,48 @@ class Declaration(models.Model):
     contact_name = models.CharField(_("contact person"), max_length=100)
     contact_email = models.EmailField(_("contact e-mail"))
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
-    announcement_number = models.CharField(_("announcement number"), max_length=20, unique=True, null=True,
-                                           blank=True)
+    # Implementing Regulations art. 85, Guidelines Part V ch. 11 3.3: what the declaration states besides the offer.
+    conditions_commitment = models.BooleanField(
+        _("commitment that the conditions are met"), default=False,
+        help_text=_("The patentee commits that the patent meets the conditions for open licensing."))
+    fee_basis_statement = models.TextField(_("basis of the fee calculation"), max_length=2000, blank=True,
+                                           help_text=_("How the licence fee was calculated (at most 2,000 characters)."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    published_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+")
+    filed_at = models.DateTimeField(_("filed at CNIPA"), null=True, blank=True)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
+    # CNIPA's announcement (公告) of the declaration: only this makes it a statutory open licence.
+    cnipa_number = models.CharField(_("CNIPA announcement number"), max_length=40, unique=True, null=True,
+                                    blank=True)
+    announced_on = models.DateField(_("announced by CNIPA on"), null=True, blank=True)
+    announcement_source = models.CharField(_("announcement entered from"), max_length=20,
+                                           choices=AnnouncementSource.choices, blank=True)
+    announcement_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                                 blank=True, related_name="+")
+    withdrawal_filed_at = models.DateTimeField(_("withdrawal filed at CNIPA"), null=True, blank=True)
+    withdrawal_filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                            blank=True, related_name="+")
+    withdrawal_announced_on = models.DateField(_("withdrawal announced by CNIPA on"), null=True, blank=True)
+    cnipa_withdrawal_number = models.CharField(_("CNIPA withdrawal announcement number"), max_length=40,
+                                               unique=True, null=True, blank=True)
+    # When the withdrawal's announcement was recorded here (the listing closes then), and by whom.
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="+")
     withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
 
     class Meta:
-        ordering = ["-published_at", "-created_at"]
+        ordering = ["-filed_at", "-created_at"]
         verbose_name = _("open-licence declaration")
         verbose_name_plural = _("open-licence declarations")
         constraints = [
             # Art. 50: one standing public offer per patent; drafts and withdrawn ones may be many.
-            models.UniqueConstraint(fields=["patent"], condition=Q(state="published"),
-                                    name="one_published_declaration_per_patent"),
+            models.UniqueConstraint(fields=["patent"], condition=Q(state__in=STANDING_DECLARATION_STATES),
+                                    name="one_standing_declaration_per_patent"),
+            models.CheckConstraint(
+                condition=~Q(state="announced") | Q(cnipa_number__isnull=False, announced_on__isnull=False),
+                name="announced_declaration_has_cnipa_number_and_date"),
             models.CheckConstraint(
                 condition=(Q(fee_form="lump_sum", lump_sum_fen__isnull=False, royalty_rate__isnull=True)
                            | Q(fee_form="royalty", royalty_rate__isnull=False, lump_sum_fen__isnull=True)
@@ -163,10 +205,10 @@ class Declaration(models.Model):
                                entry_fee_fen__isnull=False, lump_sum_fen__isnull=True)),
                 name="declaration_fee_fields_match_fee_form",
             ),
-            models.CheckConstraint(condition=~Q(state="withdrawn") | ~Q(withdrawal_reason=""),
+            models.CheckConstraint(condition=~Q(state__in=["withdrawal_filed", "withdrawn"]) | ~Q(withdrawal_reason=""),
                                    name="declaration_withdrawal_needs_reason"),
         ]
-        indexes = [models.Index(fields=["state", "-published_at"])]
+        indexes = [models.Index(fields=["state", "-filed_at"])]
 
     def __str__(self):
         return f"{self.patent.number} · {self.get_fee_form_display()} · {self.get_state_display()}"
@@ -190,6 +232,17 @@ class Declaration(models.Model):
             self.lump_sum_fen = None
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def is_licensable(self) -> bool:
+        return self.state in LICENSABLE_DECLARATION_STATES
+
+    @property
+    def is_statutory(self) -> bool:
+        """CNIPA announced it and the withdrawal is not announced yet: a licence taken now is a statutory open
+        licence (Patent Law arts. 50-51). Filed only: an ordinary licence contract on the platform."""
+        return self.state in (DeclarationState.ANNOUNCED, DeclarationState.WITHDRAWAL_FILED) \
+            and self.announced_on is not None
 
     @property
     def first_amount_due_fen(self) -> int:
@@ -236,7 +289,9 @@ class DeclarationConsent(models.Model):
 
 
 class GazetteEntry(models.Model):
-    """The public record (公告) of each publication and withdrawal, in order. Append-only."""
+    """A mirror of CNIPA's announcements (公告) of open-licence declarations and their withdrawals, in order.
+    Append-only. The platform never announces: an entry is written only when CNIPA's announcement is
+    recorded (entered by the holder or imported), and carries CNIPA's own number, never one we invent."""
 
     class Kind(models.TextChoices):
         PUBLICATION = "publication", _("Publication")

@@ -25,6 +25,17 @@ class LicenceState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class LicenceBasis(models.TextChoices):
+    """What a licence rests on, frozen when the notice is submitted (Patent Law art. 50: a declaration takes
+    effect from CNIPA's announcement)."""
+
+    # Open licence under Patent Law arts. 50-51: CNIPA announced the declaration on or before the notice.
+    STATUTORY = "statutory", _("Statutory open licence (Patent Law arts. 50-51)")
+    # The declaration was only filed: an ordinary licence contract on the platform's standard terms, without
+    # the art. 51 protections or the annual-fee reduction.
+    PLATFORM = "platform", _("Ordinary licence contract on the platform's terms")
+
+
 # A licensee holds at most one of these per declaration at a time.
 LIVE_LICENCE_STATES = (LicenceState.NOTICE_SUBMITTED, LicenceState.PAYMENT_PENDING, LicenceState.PAYMENT_FAILED,
                        LicenceState.ACTIVE)
@@ -41,6 +52,7 @@ class Licence(models.Model):
     licensee = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="licences_taken")
     state = models.CharField(_("state"), max_length=20, choices=LicenceState.choices,
                              default=LicenceState.NOTICE_SUBMITTED)
+    basis = models.CharField(_("basis"), max_length=10, choices=LicenceBasis.choices, default=LicenceBasis.PLATFORM)
 
     # The written notice (书面通知).
     notice_legal_name = models.CharField(_("licensee legal name"), max_length=200)

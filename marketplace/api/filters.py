@@ -49,8 +49,7 @@ class DeclarationFilter(StatisticsFilter):
 
     state = django_filters.ChoiceFilter(
         field_name="state", label=_("State"),
-        choices=[(DeclarationState.PUBLISHED, DeclarationState.PUBLISHED.label),
-                 (DeclarationState.WITHDRAWN, DeclarationState.WITHDRAWN.label)])
+        choices=[(state, state.label) for state in DeclarationState if state != DeclarationState.DRAFT])
     holder = django_filters.CharFilter(field_name="holder__slug", label=_("Holder"))
 
     class Meta(StatisticsFilter.Meta):

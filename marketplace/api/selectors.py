@@ -9,8 +9,8 @@ from licensing.models import Declaration, DeclarationState
 
 
 def public_declarations() -> QuerySet[Declaration]:
-    """Published and withdrawn declarations (an open-licence offer is public by law; drafts are not),
-    newest publication first."""
-    return (Declaration.objects.filter(state__in=[DeclarationState.PUBLISHED, DeclarationState.WITHDRAWN])
-            .select_related("patent", "holder", "terms_version").order_by("-published_at", "-pk"))
+    """Declarations filed at CNIPA, announced, being withdrawn or withdrawn (an open-licence offer is public;
+    drafts are not), newest filing first."""
+    return (Declaration.objects.exclude(state=DeclarationState.DRAFT)
+            .select_related("patent", "holder", "terms_version").order_by("-filed_at", "-pk"))
 

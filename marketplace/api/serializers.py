@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from licensing.ledger import statements
 from licensing.models import Declaration, GazetteEntry, LicenceTermsVersion
-from licensing.models.licences import Licence
+from licensing.models.licences import Licence, LicenceBasis
 from marketplace.models import Need, Proposal
 from marketplace.parties.models import Organisation
 from patents.models import Patent
@@ -80,16 +80,25 @@ class DeclarationSerializer(serializers.ModelSerializer):
     holder = OrganisationRefSerializer()
     terms = TermsVersionRefSerializer(source="terms_version", help_text="The standard terms version offered.")
     url = serializers.SerializerMethodField(help_text="The declaration's public page.")
+    basis = serializers.SerializerMethodField(
+        help_text="What a licence taken now rests on: `statutory` (CNIPA announced the declaration: an open licence "
+                  "under Patent Law arts. 50-51) or `platform` (filed at CNIPA, not yet announced: an ordinary licence "
+                  "contract); empty when no licence can be taken.")
 
     class Meta:
         model = Declaration
-        fields = ["id", "announcement_number", "state", "patent", "holder", "fee_form", "lump_sum_fen",
-                  "entry_fee_fen", "royalty_base", "royalty_rate", "annual_minimum_fen", "currency",
-                  "duration_years", "field_of_use_note", "terms", "published_at", "withdrawn_at",
-                  "withdrawal_reason", "url"]
+        fields = ["id", "cnipa_number", "announced_on", "state", "basis", "patent", "holder", "fee_form",
+                  "lump_sum_fen", "entry_fee_fen", "royalty_base", "royalty_rate", "annual_minimum_fen", "currency",
+                  "duration_years", "field_of_use_note", "terms", "filed_at", "withdrawal_filed_at",
+                  "withdrawal_announced_on", "cnipa_withdrawal_number", "withdrawn_at", "withdrawal_reason", "url"]
 
     def get_url(self, declaration) -> str:
         return reverse("declaration_detail", args=[declaration.pk])
+
+    def get_basis(self, declaration) -> str:
+        if not declaration.is_licensable:
+            return ""
+        return LicenceBasis.STATUTORY if declaration.is_statutory else LicenceBasis.PLATFORM
 
 
 class DeclarationRefSerializer(serializers.ModelSerializer):
@@ -99,7 +108,7 @@ class DeclarationRefSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Declaration
-        fields = ["id", "announcement_number", "state", "patent_number", "patent_title", "holder", "fee_form"]
+        fields = ["id", "cnipa_number", "state", "patent_number", "patent_title", "holder", "fee_form"]
 
 
 class GazetteEntrySerializer(serializers.ModelSerializer):
@@ -135,7 +144,7 @@ class LicenceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Licence
-        fields = ["id", "certificate_number", "state", "declaration", "patent", "licensor", "licensee", "fee_form",
+        fields = ["id", "certificate_number", "state", "basis", "declaration", "patent", "licensor", "licensee", "fee_form",
                   "lump_sum_fen", "entry_fee_fen", "royalty_base", "royalty_rate", "annual_minimum_fen",
                   "first_amount_fen", "currency", "duration_years", "notice_submitted_at", "starts_on", "ends_on",
                   "activated_at", "recording_number", "recorded_on", "terminated_at", "created_at"]
@@ -260,7 +269,7 @@ class BreakdownRowSerializer(FiguresSerializer):
 
 class DrillRowSerializer(serializers.Serializer):
     declaration = DeclarationRefSerializer()
-    published_at = serializers.DateTimeField(source="declaration.published_at")
+    filed_at = serializers.DateTimeField(source="declaration.filed_at")
     first_licence_at = serializers.DateTimeField(allow_null=True)
     days_to_first_licence = serializers.FloatField(allow_null=True)
     quick_licence = serializers.BooleanField(source="quick")

@@ -10,7 +10,7 @@ import django_filters
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import ForeignObjectRel, QuerySet
+from django.db.models import BooleanField, ForeignObjectRel, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -148,7 +148,8 @@ def _text(value) -> str:
 # Audited columns whose model gives no verbose name (Django would show "created at", untranslated).
 _FIELD_LABELS = {
     "created_at": _("created at"), "created_by": _("created by"), "updated_at": _("updated at"),
-    "published_at": _("published at"), "published_by": _("published by"), "withdrawn_at": _("withdrawn at"),
+    "filed_by": _("filed by"), "withdrawal_filed_by": _("withdrawal filed by"), "withdrawn_at": _("withdrawn at"),
+    "announcement_recorded_by": _("announcement recorded by"),
     "withdrawn_by": _("withdrawn by"), "frozen_at": _("frozen at"), "frozen_by": _("frozen by"),
     "issued_at": _("issued at"), "issued_by": _("issued by"), "activated_at": _("activated at"),
     "starts_on": _("starts on"), "ends_on": _("ends on"), "notice_submitted_at": _("notice submitted at"),
@@ -182,6 +183,8 @@ def _value(field, value) -> str:
     text = _text(value)
     if field is not None and field.choices and text:
         return str(dict(field.flatchoices).get(text, text))
+    if isinstance(field, BooleanField) and text in ("True", "False"):
+        return str(_("yes") if text == "True" else _("no"))
     if field is not None and field.name in _LIST_CHOICES and text.startswith("["):
         try:
             codes = json.loads(text)

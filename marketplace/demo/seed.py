@@ -260,6 +260,10 @@ DEMO_OFFERS = [
      "royalty_rate": "1.50", "annual_minimum_fen": 1_000_000, "duration_years": 5},
 ]
 
+# Implementing Regulations art. 85, Guidelines Part V ch. 11 3.3: a declaration states how its fee was calculated.
+DEMO_FEE_BASIS = ("参考同技术领域已备案许可合同的许可费水平、专利剩余保护期和预期市场规模确定。 Set from the fees of recorded "
+                  "licence contracts in the same field, the remaining term and the expected market size.")
+
 
 def seed_terms():
     from licensing.models import LicenceTerms
@@ -284,7 +288,12 @@ def seed_declarations() -> list[str]:
 
     from licensing.declarations.services import declaration_create
     from licensing.models import Declaration
-    from marketplace.listings.services import declaration_publish, declaration_withdraw
+    from marketplace.listings.services import (
+        declaration_file,
+        declaration_file_withdrawal,
+        declaration_record_announcement,
+        declaration_record_withdrawal_announcement,
+    )
     from patents.models import Patent
 
     terms = seed_terms()
@@ -301,19 +310,36 @@ def seed_declarations() -> list[str]:
         # The holder's records: annual fees paid for the current patent year.
         Patent.objects.filter(pk__in=[p.pk for p in candidates]).update(
             annual_fees_paid_through=today + timedelta(days=200))
-        published = []
+        filed = []
         for patent, offer in zip(candidates, DEMO_OFFERS, strict=False):
             offer = {**offer, "royalty_rate": Decimal(offer["royalty_rate"]) if "royalty_rate" in offer else None}
             draft = declaration_create(
                 patent=Patent.objects.get(pk=patent.pk), terms=terms, by=admin, payment_method=(
                     "平台在线支付；提成费于每个许可年度结束后30日内结算。 Paid online through the platform; royalties "
                     "settled within 30 days after each licence year."),
-                contact_name=f"{admin.last_name} {admin.first_name}", contact_email=admin.email, **offer)
-            published.append(declaration_publish(declaration=draft, by=admin))
-        if published:
-            declaration_withdraw(declaration=published[-1], by=admin,
-                                 reason="专利权转让谈判中，暂停开放许可。 Suspended during assignment negotiations.")
-        lines.append(f"{slug}: {len(published)} declarations published, 1 withdrawn")
+                contact_name=f"{admin.last_name} {admin.first_name}", contact_email=admin.email,
+                conditions_commitment=True, fee_basis_statement=DEMO_FEE_BASIS, **offer)
+            filed.append(declaration_file(declaration=draft, by=admin))
+        # Filed some weeks ago (the demo's history); CNIPA announced every other one since, so the marketplace
+        # shows both bases: statutory open licences and declarations filed but not yet announced.
+        for declaration in filed:  # one by one, so the audit log sees it
+            declaration.filed_at = timezone.now() - timedelta(days=60)
+            declaration.save(update_fields=["filed_at"])
+        announced = 0
+        for n, declaration in enumerate(filed):
+            if n % 2 == 0:
+                declaration_record_announcement(
+                    declaration=declaration, by=admin, announced_on=today - timedelta(days=30 - n),
+                    cnipa_number=f"KFXK{today:%Y}{declaration.pk:06d}")
+                announced += 1
+        if filed:
+            withdrawn = declaration_file_withdrawal(
+                declaration=filed[-1], by=admin,
+                reason="专利权转让谈判中，暂停开放许可。 Suspended during assignment negotiations.")
+            declaration_record_withdrawal_announcement(
+                declaration=withdrawn, by=admin, announced_on=today,
+                cnipa_number=f"CHXK{today:%Y}{withdrawn.pk:06d}" if withdrawn.cnipa_number else "")
+        lines.append(f"{slug}: {len(filed)} declarations filed at CNIPA, {announced} announced, 1 withdrawn")
     return lines
 
 
@@ -321,11 +347,12 @@ def seed_licences() -> list[str]:
     """The demo licensees take the licences that ask nothing up front (royalty on profit, no minimum), so the
     IP office's figures have licences to show before anyone pays by card. Idempotent."""
     from licensing.licences.services import licence_notice_submit
-    from licensing.models import Declaration
+    from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
     from licensing.models.licences import Licence
 
     lines = []
-    free_up_front = (Declaration.objects.filter(state="published", fee_form="royalty", annual_minimum_fen__isnull=True)
+    free_up_front = (Declaration.objects.filter(state__in=LICENSABLE_DECLARATION_STATES, fee_form="royalty",
+                                                annual_minimum_fen__isnull=True)
                      .select_related("terms_version", "patent").order_by("pk"))
     takers = [("demo-company", "licensee@demo.test"), ("demo-startup", "startup@demo.test")]
     for declaration, (slug, email) in zip(free_up_front, takers, strict=False):
@@ -366,7 +393,7 @@ def seed_needs() -> list[str]:
 
     from django.utils import timezone
 
-    from licensing.models import Declaration
+    from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
     from marketplace.models import Need
     from marketplace.needs.services import need_post
 
@@ -374,7 +401,8 @@ def seed_needs() -> list[str]:
     # Each need is written the way a buyer would describe one demo listing's technology, so "Recommended for
     # you" and "Companies that need this" have something real to show.
     seen, listings = set(), []
-    for declaration in (Declaration.objects.filter(state="published").exclude(patent__technology_field__isnull=True)
+    for declaration in (Declaration.objects.filter(state__in=LICENSABLE_DECLARATION_STATES)
+                        .exclude(patent__technology_field__isnull=True)
                         .select_related("patent").order_by("pk")):
         if declaration.patent.technology_field not in seen:
             seen.add(declaration.patent.technology_field)

@@ -196,7 +196,8 @@ class ListingPageCacheMiddleware:
         if entry["declaration_id"] is not None and request.method == "GET":
             # The page would have counted this view while rendering (marketplace.listings.services.listing_context).
             funnel.listing_viewed(request=request, declaration=Declaration(
-                pk=entry["declaration_id"], holder_id=entry["holder_id"], state=DeclarationState.PUBLISHED))
+                pk=entry["declaration_id"], holder_id=entry["holder_id"],
+                state=DeclarationState.FILED))  # any licensable state: the view only counts for those
         response = HttpResponse(entry["content"], content_type=entry["content_type"])
         response["ETag"] = entry["etag"]
         return get_conditional_response(request, etag=entry["etag"], response=_public(response))

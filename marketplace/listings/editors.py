@@ -33,7 +33,7 @@ from wagtail.models import (
     WorkflowTask,
 )
 
-from licensing.models import DeclarationState
+from licensing.models import LICENSABLE_DECLARATION_STATES
 from marketplace.models import PatentListingPage
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import NextStep
@@ -109,7 +109,7 @@ def listing_editors_sync() -> int:
     number of listings granted."""
     granted = 0
     for page in PatentListingPage.objects.filter(alias_of__isnull=True).select_related("declaration__holder"):
-        if page.live and page.declaration.state == DeclarationState.PUBLISHED:
+        if page.live and page.declaration.state in LICENSABLE_DECLARATION_STATES:
             listing_editors_grant(page=page)
             granted += 1
         else:

@@ -21,7 +21,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from licensing.models import Declaration, DeclarationState
+from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
 from licensing.models.licences import Licence
 from marketplace.models import FunnelEvent, MatchSide, Need, Proposal, SavedListing, StoredMatch
 from marketplace.parties.models import Membership, User
@@ -46,7 +46,7 @@ def _organisation_id(user) -> int | None:
 def listing_viewed(*, declaration: Declaration, request) -> bool:
     """Count a view of a published listing, once per visitor and day; True when it was counted. Members of
     the holder looking at their own listing are not buyers and are not counted."""
-    if declaration.state != DeclarationState.PUBLISHED:
+    if declaration.state not in LICENSABLE_DECLARATION_STATES:
         return False
     user = getattr(request, "user", None)
     if getattr(user, "is_authenticated", False) and Membership.objects.filter(
@@ -70,7 +70,7 @@ def listing_save(*, user: User, declaration: Declaration) -> SavedListing:
     existing = SavedListing.objects.filter(user=user, declaration=declaration).first()
     if existing:
         return existing
-    if declaration.state != DeclarationState.PUBLISHED:
+    if declaration.state not in LICENSABLE_DECLARATION_STATES:
         raise ValidationError(_("Only a published listing can be saved."))
     try:
         with transaction.atomic():

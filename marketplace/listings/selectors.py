@@ -13,7 +13,7 @@ from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 from wagtail.models import Page
 
-from licensing.models import DeclarationState
+from licensing.models import LICENSABLE_DECLARATION_STATES
 from licensing.models.declarations import FeeForm, RoyaltyBase
 from marketplace.models import ListingIndexPage, PatentListingPage
 from marketplace.templatetags.market_format import fen
@@ -80,7 +80,7 @@ def listing_similar_rows(*, page: PatentListingPage, technology_field: str, inde
     if not technology_field:
         return []
     rows = (PatentListingPage.objects.sibling_of(page, inclusive=False).live().public()
-            .filter(declaration__state=DeclarationState.PUBLISHED,
+            .filter(declaration__state__in=LICENSABLE_DECLARATION_STATES,
                     declaration__patent__technology_field=technology_field)
             .order_by("-declaration__patent__grade_score")
             .values("slug", "title", "declaration_id", "declaration__patent__grade_override",

@@ -1,6 +1,7 @@
-"""Listings: one Wagtail page per published declaration, kept in step with the declaration.
+"""Listings: one Wagtail page per standing declaration (filed at CNIPA, announced, withdrawal filed), kept in
+step with the declaration.
 
-Publishing or withdrawing a declaration goes through these services, which call the licensing transition
+Filing, announcing or withdrawing a declaration goes through these services, which call the licensing transition
 and then sync the listing page in the same transaction (layers: patents ← licensing ← marketplace;
 licensing never imports the marketplace, and no signals are involved)."""
 
@@ -15,7 +16,7 @@ from wagtail.models import Locale, Page
 from cms.models import HomePage
 from licensing.declarations import selectors as licensing_selectors
 from licensing.declarations import services as licensing_services
-from licensing.models import Declaration, DeclarationState, LicenceTerms
+from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration, LicenceTerms
 from licensing.models.licences import Licence, LicenceState
 from marketplace.listings import funnel
 from marketplace.listings.cache import listing_cache_invalidate, listing_cache_mark
@@ -52,7 +53,7 @@ def listing_sync(*, declaration: Declaration) -> PatentListingPage | None:
     holders' own content (summary, body) is never overwritten."""
     declaration = Declaration.objects.select_related("patent", "holder").get(pk=declaration.pk)
     page = PatentListingPage.objects.filter(declaration=declaration, alias_of__isnull=True).first()
-    if declaration.state == DeclarationState.PUBLISHED:
+    if declaration.state in LICENSABLE_DECLARATION_STATES:
         if page is None:
             index = listing_index()
             slug, n = _slug(declaration.patent), 2
@@ -98,28 +99,50 @@ def _ensure_english_alias(page: PatentListingPage) -> None:
 
 
 @transaction.atomic
-def declaration_publish(*, declaration: Declaration, by: User, today: date | None = None) -> Declaration:
-    """Publish through licensing's transition, then put the listing on the marketplace."""
-    declaration = licensing_services.declaration_publish(declaration=declaration, by=by, today=today)
+def declaration_file(*, declaration: Declaration, by: User, today: date | None = None) -> Declaration:
+    """File through licensing's transition, then put the listing on the marketplace (it says the declaration
+    is filed at CNIPA, not yet announced)."""
+    declaration = licensing_services.declaration_file(declaration=declaration, by=by, today=today)
     listing_sync(declaration=declaration)
     match_refresh.matches_refresh_request(declaration=declaration)
     return declaration
 
 
 @transaction.atomic
-def declaration_withdraw(*, declaration: Declaration, by: User, reason: str) -> Declaration:
-    """Withdraw through licensing's transition (licences already granted stay), then unpublish the listing."""
-    declaration = licensing_services.declaration_withdraw(declaration=declaration, by=by, reason=reason)
+def declaration_record_announcement(*, declaration: Declaration, cnipa_number: str, announced_on: date,
+                                    by: User | None, source: str = "holder") -> Declaration:
+    """Record CNIPA's announcement through licensing's transition and refresh the listing (its basis)."""
+    declaration = licensing_services.declaration_record_announcement(
+        declaration=declaration, cnipa_number=cnipa_number, announced_on=announced_on, by=by, source=source)
+    listing_sync(declaration=declaration)
+    return declaration
+
+
+@transaction.atomic
+def declaration_file_withdrawal(*, declaration: Declaration, by: User, reason: str) -> Declaration:
+    """File the withdrawal through licensing's transition; the listing stays until CNIPA announces it."""
+    declaration = licensing_services.declaration_file_withdrawal(declaration=declaration, by=by, reason=reason)
+    listing_sync(declaration=declaration)
+    return declaration
+
+
+@transaction.atomic
+def declaration_record_withdrawal_announcement(*, declaration: Declaration, announced_on: date, cnipa_number: str,
+                                               by: User | None) -> Declaration:
+    """Record CNIPA's announcement of the withdrawal (licences already granted stay), then unpublish the
+    listing."""
+    declaration = licensing_services.declaration_record_withdrawal_announcement(
+        declaration=declaration, announced_on=announced_on, cnipa_number=cnipa_number, by=by)
     listing_sync(declaration=declaration)
     match_refresh.matches_forget_declaration(declaration=declaration)
     return declaration
 
 
-def declarations_publish_bulk(*, patents: list[Patent], terms: LicenceTerms, by: User, today: date | None = None,
-                              **offer) -> list[licensing_services.BulkResult]:
-    """Licensing's bulk declaration, each patent published together with its listing page."""
-    return licensing_services.declarations_publish_bulk(patents=patents, terms=terms, by=by, today=today,
-                                                        publish=declaration_publish, **offer)
+def declarations_file_bulk(*, patents: list[Patent], terms: LicenceTerms, by: User, today: date | None = None,
+                           **offer) -> list[licensing_services.BulkResult]:
+    """Licensing's bulk declaration, each patent filed together with its listing page."""
+    return licensing_services.declarations_file_bulk(patents=patents, terms=terms, by=by, today=today,
+                                                     file=declaration_file, **offer)
 
 
 def listing_context(*, page: PatentListingPage, request) -> dict:
@@ -152,6 +175,6 @@ def listing_context(*, page: PatentListingPage, request) -> dict:
         "similar": listing_similar_rows(page=page, technology_field=patent.technology_field, index_url=index_url),
         "licence_count": Licence.objects.filter(declaration=declaration,
                                                 state__in=[LicenceState.ACTIVE, LicenceState.EXPIRED]).count(),
-        "open_for_licensing": declaration.state == DeclarationState.PUBLISHED,
+        "open_for_licensing": declaration.state in LICENSABLE_DECLARATION_STATES,
         "today": timezone.localdate(), "no_listing_message": _("This declaration has been withdrawn."),
     }

@@ -1,6 +1,6 @@
-"""Holder actions that publish or withdraw a declaration. They live in the marketplace layer because each
-one also puts the listing page on the marketplace or takes it off (marketplace.listings.services); the forms,
-templates and reads are licensing's."""
+"""Holder actions that file a declaration at CNIPA, record CNIPA's announcements or withdraw it. They live in
+the marketplace layer because each one also puts the listing page on the marketplace or takes it off
+(marketplace.listings.services); the forms, templates and reads are licensing's."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -43,14 +43,13 @@ def declare(request):
         if request.POST.get("action") != "edit":
             fee_forms = _annual_fees_record(request, patents)
             try:
-                results = listings.declarations_publish_bulk(patents=patents, terms=terms, by=request.user,
-                                                             **form.offer())
+                results = listings.declarations_file_bulk(patents=patents, terms=terms, by=request.user, **form.offer())
             except NotAllowed as exc:
                 raise PermissionDenied(str(exc)) from exc
             rows = [(r, fee_forms[r.patent.pk] if ANNUAL_FEES_CODES & {f.code for f in r.failures} else None)
                     for r in results]
             return render(request, "licensing/declare_results.html", {
-                "holder": holder, "rows": rows, "form": form, "refused": [r.patent for r in results if not r.published]})
+                "holder": holder, "rows": rows, "form": form, "refused": [r.patent for r in results if not r.filed]})
         # "edit" (change the offer after a refusal) shows the form again as it was filled in.
     fields = sorted({p.technology_field for p in patents if p.technology_field})
     benchmarks = [licensing_selectors.price_benchmark(technology_field=f) for f in fields[:5]]
@@ -79,7 +78,7 @@ def _annual_fees_record(request, patents) -> dict:
 
 @login_required
 @require_POST
-def declaration_publish(request, pk):
+def declaration_file(request, pk):
     declaration = licensing_selectors.declaration_managed_by(user=request.user, declaration_id=pk)
     fees = AnnualFeesForm(request.POST)
     if "annual_fees_paid_through" in request.POST and fees.is_valid() \
@@ -95,31 +94,34 @@ def declaration_publish(request, pk):
         messages.error(request, _("Annual fees paid through: enter a valid date."))
         return redirect("declaration_detail", pk=pk)
     try:
-        listings.declaration_publish(declaration=declaration, by=request.user)
+        listings.declaration_file(declaration=declaration, by=request.user)
     except DeclarationRefused as exc:
         for failure in exc.failures:
             messages.error(request, str(failure))
     except (InvalidTransition, NotAllowed) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Published in the gazette. Anyone may now take a licence on these terms."))
+        messages.success(request, _("Filed at CNIPA and listed. Until CNIPA announces it, a licence taken under it is an "
+                                    "ordinary licence contract."))
     return redirect("declaration_detail", pk=pk)
 
 
 @login_required
 @require_POST
-def declaration_withdraw(request, pk):
+def declaration_file_withdrawal(request, pk):
     declaration = licensing_selectors.declaration_managed_by(user=request.user, declaration_id=pk)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("A withdrawal states its reason."))
         return redirect("declaration_detail", pk=pk)
     try:
-        listings.declaration_withdraw(declaration=declaration, by=request.user, reason=form.cleaned_data["reason"])
+        listings.declaration_file_withdrawal(declaration=declaration, by=request.user,
+                                             reason=form.cleaned_data["reason"])
     except (InvalidTransition, NotAllowed, ValidationError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
-        messages.success(request, _("Withdrawn and announced. Licences already granted stay in force on their terms."))
+        messages.success(request, _("Withdrawal filed. The declaration stays in force until CNIPA announces the "
+                                    "withdrawal; licences already granted stay in force on their terms."))
     return redirect("declaration_detail", pk=pk)
 
 

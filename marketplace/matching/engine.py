@@ -38,7 +38,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 
 from licensing.declarations.selectors import licensee_cost
 from licensing.licences.selectors import declarations_licensed_by
-from licensing.models import Declaration, DeclarationState, FeeForm, RoyaltyBase
+from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration, FeeForm, RoyaltyBase
 from marketplace.matching.index import market_matrix, tokenize
 from marketplace.models import Need
 
@@ -268,7 +268,7 @@ def _blocked(in_block: list[bool], sims, limit: int) -> list[int]:
 
 
 def published_declarations():
-    return Declaration.objects.filter(state=DeclarationState.PUBLISHED).select_related("patent", "holder")
+    return Declaration.objects.filter(state__in=LICENSABLE_DECLARATION_STATES).select_related("patent", "holder")
 
 
 def rank_listings_for_need(*, need: Need, limit: int = 20) -> list[Match]:

@@ -44,7 +44,7 @@ from django.utils import timezone
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from licensing.models import Declaration, DeclarationState
+from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
 from marketplace.models import ListingTerms, MatchingIndex
 
 jieba.setLogLevel(logging.WARNING)
@@ -128,7 +128,7 @@ def _row(values: tuple, *, vocabulary, terms, version: int, reuse: dict | None =
 
 
 def _published():
-    return Declaration.objects.filter(state=DeclarationState.PUBLISHED)
+    return Declaration.objects.filter(state__in=LICENSABLE_DECLARATION_STATES)
 
 
 def _fit(index: MatchingIndex) -> None:

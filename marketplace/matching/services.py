@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from licensing.licences.selectors import declarations_licensed_by
-from licensing.models import Declaration, DeclarationState
+from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
 from marketplace.matching.engine import (
     Explanation,
     Match,
@@ -233,7 +233,7 @@ def listing_matches_refresh(*, declaration: Declaration, cascade: bool = True,
     declaration = Declaration.objects.select_related("patent", "holder").get(pk=declaration.pk)
     state, first = _refresh_state(declaration=declaration)
     previous = {m.need_id: m for m in StoredMatch.objects.filter(side=MatchSide.LISTING, declaration=declaration)}
-    published = declaration.state == DeclarationState.PUBLISHED
+    published = declaration.state in LICENSABLE_DECLARATION_STATES
     matches = rank_needs_for_declaration(declaration=declaration, limit=LIMIT) if published else []
     _store(side=MatchSide.LISTING, matches=matches, previous=previous, now=now, declaration=declaration)
     new_strong, alerted = _alert_new(side=MatchSide.LISTING, matches=matches, previous=previous, first=first,
@@ -294,7 +294,7 @@ def _status(state: MatchRefresh | None) -> tuple[datetime | None, bool, str]:
 def matches_for_need(*, need: Need) -> StoredMatches:
     """A need's stored recommendations (still published listings only, and none the buyer has taken a licence
     under since the last refresh), best first, with the refresh status."""
-    rows = (StoredMatch.objects.filter(side=MatchSide.NEED, need=need, declaration__state=DeclarationState.PUBLISHED)
+    rows = (StoredMatch.objects.filter(side=MatchSide.NEED, need=need, declaration__state__in=LICENSABLE_DECLARATION_STATES)
             .exclude(declaration_id__in=declarations_licensed_by(organisation_id=need.organisation_id))
             .select_related("declaration__patent", "declaration__holder").order_by("rank"))
     matches = [Match(declaration=r.declaration, need=need, score=r.score,
@@ -320,6 +320,6 @@ def matches_for_declaration(*, declaration: Declaration) -> StoredMatches:
 def stale_subjects() -> tuple[list[int], list[int]]:
     """(need ids, declaration ids) that are open/published: what a scheduled full refresh goes over."""
     needs = list(Need.objects.filter(state=Need.State.OPEN).order_by("pk").values_list("pk", flat=True))
-    declarations = list(Declaration.objects.filter(state=DeclarationState.PUBLISHED).order_by("pk")
+    declarations = list(Declaration.objects.filter(state__in=LICENSABLE_DECLARATION_STATES).order_by("pk")
                         .values_list("pk", flat=True))
     return needs, declarations

@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import get_language
 
-from licensing.models import Declaration, DeclarationState
+from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
 from marketplace.listings import funnel
 from marketplace.matching import services as match_refresh
 from marketplace.models import Need
@@ -34,7 +34,7 @@ def need_matches(request, pk):
 
 def declaration_needs(request, pk):
     declaration = (Declaration.objects.select_related("patent", "holder")
-                   .filter(pk=pk, state=DeclarationState.PUBLISHED).first())
+                   .filter(pk=pk, state__in=LICENSABLE_DECLARATION_STATES).first())
     if declaration is None:
         raise Http404
     member = request.user.is_authenticated and Membership.objects.filter(

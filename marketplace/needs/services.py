@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from licensing.models import Declaration, DeclarationState, FeeForm
+from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration, FeeForm
 from marketplace.exceptions import NotAllowed
 from marketplace.matching import services as match_refresh
 from marketplace.models import Need, Proposal
@@ -108,7 +108,7 @@ def proposal_make(*, need: Need, declaration: Declaration, by: User, message: st
     declaration = Declaration.objects.select_related("holder").get(pk=declaration.pk)
     if not _is_member(user=by, organisation_id=declaration.holder_id):
         raise NotAllowed(_("Only members of the patentee may propose its listings."))
-    if declaration.state != DeclarationState.PUBLISHED:
+    if declaration.state not in LICENSABLE_DECLARATION_STATES:
         raise ValidationError({"declaration": _("Only a published listing can be proposed.")})
     if not _need_is_open(need, today):
         raise ValidationError(_("This need is closed and takes no more proposals."))
@@ -266,14 +266,14 @@ def declarations_proposable(*, user: User, need: Need) -> QuerySet[Declaration]:
     """The published declarations this user may propose for the need: those of the holders the user is a
     member of, except the need's own organisation and listings already proposed for it."""
     holders = user_holder_organisations(user=user).exclude(pk=need.organisation_id)
-    return (Declaration.objects.filter(holder__in=holders, state=DeclarationState.PUBLISHED)
+    return (Declaration.objects.filter(holder__in=holders, state__in=LICENSABLE_DECLARATION_STATES)
             .exclude(proposals__need=need).select_related("patent", "holder").order_by("patent__title"))
 
 
 def needs_for_holder(*, holder: Organisation) -> QuerySet[Need]:
     """Open public needs a holder could answer: in the technology fields of its published declarations, not
     its own, deadline not passed."""
-    fields = (Declaration.objects.filter(holder=holder, state=DeclarationState.PUBLISHED,
+    fields = (Declaration.objects.filter(holder=holder, state__in=LICENSABLE_DECLARATION_STATES,
                                          patent__technology_field__isnull=False)
               .values_list("patent__technology_field", flat=True).distinct())
     return (need_board_queryset().filter(technology_field__in=list(fields))

@@ -221,7 +221,7 @@ def dashboard(*, params, as_of: datetime | None = None) -> Dashboard:
     (marketplace.office.cache); ``as_of`` (default now) as a date for the live board, exactly otherwise."""
     live = as_of is None
     as_of = as_of or timezone.now()
-    filterset = StatisticsFilter(params or None, queryset=Declaration.objects.filter(published_at__isnull=False))
+    filterset = StatisticsFilter(params or None, queryset=Declaration.objects.filter(filed_at__isnull=False))
     period_form = PeriodForm(params if params is not None else {})
     result = Dashboard(filterset=filterset, period_form=period_form, as_of=as_of)
     if not period_form.is_valid() or (filterset.is_bound and not filterset.is_valid()):
@@ -258,20 +258,20 @@ def drill_down(*, params, as_of: datetime | None = None) -> tuple[Dashboard, lis
     from django.db.models import Count, Min
 
     board = Dashboard(filterset=StatisticsFilter(params or None, queryset=Declaration.objects.filter(
-        published_at__isnull=False)), period_form=PeriodForm(params if params is not None else {}))
+        filed_at__isnull=False)), period_form=PeriodForm(params if params is not None else {}))
     if not board.period_form.is_valid() or (board.filterset.is_bound and not board.filterset.is_valid()):
         return board, []
     cleaned = board.period_form.cleaned_data
     board.period = statistics.Period.months(cleaned["first"], cleaned["last"])
     as_of = as_of or timezone.now()
-    declarations = (board.filterset.qs.filter(published_at__gte=board.period.start, published_at__lt=board.period.end)
+    declarations = (board.filterset.qs.filter(filed_at__gte=board.period.start, filed_at__lt=board.period.end)
                     .select_related("patent", "holder")
                     .annotate(first_licence_at=Min("licences__activated_at", filter=Q(licences__activated_at__lte=as_of)),
                               licence_count=Count("licences", filter=Q(licences__activated_at__isnull=False)))
-                    .order_by("published_at", "pk"))
+                    .order_by("filed_at", "pk"))
     rows = []
     for d in declarations:
-        days = (d.first_licence_at - d.published_at).total_seconds() / 86400 if d.first_licence_at else None
+        days = (d.first_licence_at - d.filed_at).total_seconds() / 86400 if d.first_licence_at else None
         rows.append(DrillRow(d, d.first_licence_at, round(days, 1) if days is not None else None,
                              days is not None and days <= cleaned["days"], d.licence_count))
     return board, rows
@@ -307,12 +307,12 @@ def trend_frame(board: Dashboard) -> pd.DataFrame:
 
 def drill_frame(rows: list[DrillRow]) -> pd.DataFrame:
     return pd.DataFrame([{
-        "announcement_number": r.declaration.announcement_number, "patent_number": r.declaration.patent.number,
+        "announcement_number": r.declaration.cnipa_number, "patent_number": r.declaration.patent.number,
         "title": r.declaration.patent.title, "holder": r.declaration.holder.name_zh,
         "fee_form": r.declaration.fee_form,
-        "published_at": timezone.localtime(r.declaration.published_at).isoformat(),
+        "filed_at": timezone.localtime(r.declaration.filed_at).isoformat(),
         "first_licence_at": timezone.localtime(r.first_licence_at).isoformat() if r.first_licence_at else "",
         "days_to_first_licence": r.days_to_first_licence, "quick_licence": r.quick, "licences": r.licences,
-    } for r in rows], columns=["announcement_number", "patent_number", "title", "holder", "fee_form", "published_at",
+    } for r in rows], columns=["announcement_number", "patent_number", "title", "holder", "fee_form", "filed_at",
                                "first_licence_at", "days_to_first_licence", "quick_licence", "licences"])
 

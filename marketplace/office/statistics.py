@@ -3,7 +3,7 @@
 
 Definitions (also in docs/statistics.md; every figure is for a period [start, end) as known at ``as_of``):
 
-- declarations published / withdrawn: ``published_at`` / ``withdrawn_at`` in the period.
+- declarations filed / withdrawn: ``filed_at`` / ``withdrawn_at`` in the period.
 - patents under open licence: distinct patents with a declaration published before ``end`` and not withdrawn
   before ``end`` (a stock, at the end of the period).
 - licences concluded: licences activated (paid, or free) in the period; *free* when nothing was due up front
@@ -146,16 +146,16 @@ def _grade(patent: str = "patent__"):
 def declaration_frame(*, published_before: datetime | None = None, declarations=None) -> pd.DataFrame:
     """One row per declaration published (before ``published_before``; among ``declarations``, a queryset of
     them), with its dimensions and its first licence's activation (``first_licence_at``, added by Frames)."""
-    rows = Declaration.objects.filter(published_at__isnull=False)
+    rows = Declaration.objects.filter(filed_at__isnull=False)
     if published_before is not None:
-        rows = rows.filter(published_at__lt=published_before)
+        rows = rows.filter(filed_at__lt=published_before)
     if declarations is not None:
         rows = rows.filter(pk__in=declarations.values("pk"))
     frame = read_frame(rows, {
-        "pk": "pk", "patent_id": "patent_id", "published_at": _moment("published_at"),
+        "pk": "pk", "patent_id": "patent_id", "filed_at": _moment("filed_at"),
         "withdrawn_at": _moment("withdrawn_at"), "fee_form": "fee_form", "grade": _grade(),
         "technology_field": "patent__technology_field", "holder_kind": "holder__kind", "region": "holder__province"})
-    for column in ("published_at", "withdrawn_at"):
+    for column in ("filed_at", "withdrawn_at"):
         frame[column] = _utc(frame[column])
     return _dimensions(frame)
 
@@ -168,7 +168,7 @@ def licence_frame(*, period: Period | None = None, declarations=None) -> pd.Data
     if declarations is not None:
         rows = rows.filter(declaration_id__in=declarations.values("pk"))
     if period is not None:
-        cohort = Declaration.objects.filter(published_at__gte=period.start, published_at__lt=period.end)
+        cohort = Declaration.objects.filter(filed_at__gte=period.start, filed_at__lt=period.end)
         paid = _paid_payments(period).values("licence_id")
         rows = rows.filter(Q(activated_at__gte=period.start, activated_at__lt=period.end)
                            | Q(declaration_id__in=cohort.values("pk")) | Q(pk__in=paid))
@@ -304,11 +304,11 @@ def grouped_indicators(frames: Frames, period: Period, key: str | None = None, *
     as_of_ts = pd.Timestamp(as_of)
     d, lic, pay = frames.declarations, frames.licences, frames.payments
 
-    published = d[(d.published_at >= start) & (d.published_at < end)]
+    published = d[(d.filed_at >= start) & (d.filed_at < end)]
     withdrawn = d[(d.withdrawn_at >= start) & (d.withdrawn_at < end)]
-    open_at_end = d[(d.published_at < end) & (d.withdrawn_at.isna() | (d.withdrawn_at >= end))]
+    open_at_end = d[(d.filed_at < end) & (d.withdrawn_at.isna() | (d.withdrawn_at >= end))]
     licensed = published[published.first_licence_at.notna() & (published.first_licence_at <= as_of_ts)]
-    licensed = licensed.assign(to_first=_days(licensed.first_licence_at - licensed.published_at))
+    licensed = licensed.assign(to_first=_days(licensed.first_licence_at - licensed.filed_at))
     quick = licensed[licensed.to_first <= n_days]
 
     concluded = lic[(lic.activated_at >= start) & (lic.activated_at < end)]

@@ -53,7 +53,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from licensing import deadlines
-from licensing.models import FeeForm
+from licensing.models import LICENSABLE_DECLARATION_STATES, FeeForm
 from licensing.models.licences import Licence, LicenceState, Payment, RoyaltyReport
 from licensing.royalties.services import PAYMENT_TERM_DAYS, ROYALTY_FEE_FORMS, UNPAID_STATES, add_years
 from marketplace.exceptions import TamperedPool
@@ -184,7 +184,8 @@ def licence_facts(*, cut_off: date) -> list[LicenceFacts]:
             licensee_id=row["licensee_id"], licensee_uscc=row["licensee__uscc"] or row["notice_uscc"] or "",
             licensee_kind=row["licensee__kind"], licensee_region=row["licensee__province"],
             licensee_industry=row["notice_field_of_use"].strip(), licensor_id=row["licensor_id"],
-            licensor_uscc=row["licensor__uscc"] or "", declaration_published=row["declaration__state"] == "published",
+            licensor_uscc=row["licensor__uscc"] or "",
+            declaration_published=row["declaration__state"] in LICENSABLE_DECLARATION_STATES,
             patent_number=row["patent__number"], patent_kind=row["patent__kind"], main_ipc=row["patent__main_ipc"],
             technology_field=row["patent__technology_field"],
             grade=row["patent__grade_override"] or row["patent__grade_computed"],  # as Patent.grade

@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 
-from licensing.models import DeclarationState, FeeForm
+from licensing.models import LICENSABLE_DECLARATION_STATES, FeeForm
 from licensing.models.licences import Licence, LicenceState
 from marketplace.listings.text import segment
 from marketplace.models import ListingDocument, PatentListingPage
@@ -130,7 +130,7 @@ def _chunks(ids: Iterable[int], size: int = 500):
 
 def _listed_pages():
     return (PatentListingPage.objects.live().public()
-            .filter(alias_of__isnull=True, declaration__state=DeclarationState.PUBLISHED)
+            .filter(alias_of__isnull=True, declaration__state__in=LICENSABLE_DECLARATION_STATES)
             .annotate(licensed=_licensed()))
 
 

@@ -258,7 +258,7 @@ SPECTACULAR_SETTINGS = {
         "PatentKindEnum": "patents.models.PatentKind",
         "OrganisationKindEnum": "marketplace.parties.models.OrganisationKind",
         "DeclarationStateEnum": "licensing.models.DeclarationState",
-        "PublicDeclarationStateEnum": ["published", "withdrawn"],
+        "PublicDeclarationStateEnum": ["filed", "announced", "withdrawal_filed", "withdrawn"],
         "LicenceStateEnum": "licensing.models.licences.LicenceState",
         "NeedStateEnum": ["open", "closed"],
         "GazetteEntryKindEnum": ["publication", "withdrawal"],

@@ -107,8 +107,8 @@ def stripe_site(site, settings, localstripe_url):
 @pytest.fixture
 def declaration(stripe_site):
     """A published lump-sum declaration (RMB 50,000 for 3 years) of an eligible patent."""
-    from licensing.declarations.services import declaration_publish
+    from licensing.declarations.services import declaration_file
     from tests.licensing.factories import DeclarationFactory, holder_admin
 
     draft = DeclarationFactory()
-    return declaration_publish(declaration=draft, by=holder_admin(draft.holder))
+    return declaration_file(declaration=draft, by=holder_admin(draft.holder))

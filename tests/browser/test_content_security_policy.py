@@ -26,7 +26,7 @@ def _watch(page) -> list[str]:
 @pytest.fixture
 def listing(site):
     draft = DeclarationFactory()
-    return listings.declaration_publish(declaration=draft, by=holder_admin(draft.holder))
+    return listings.declaration_file(declaration=draft, by=holder_admin(draft.holder))
 
 
 def test_the_public_pages_load_without_policy_violations(site, page, listing):

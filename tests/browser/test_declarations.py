@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from licensing.declarations.services import declaration_publish
+from licensing.declarations.services import declaration_file
 from licensing.models import Declaration, DeclarationState, FeeForm, GazetteEntry, RoyaltyBase
 from marketplace.parties.models import MembershipRole
 from patents.models import LegalStatus, PatentKind
@@ -70,7 +70,7 @@ def published_royalty_declaration(holder=None):
                                royalty_base=RoyaltyBase.NET_SALES, royalty_rate="3.00",
                                annual_minimum_fen=1_000_000, duration_years=3)
     by = MembershipFactory(organisation=patent.holder, role=MembershipRole.ADMIN).user
-    return declaration_publish(declaration=draft, by=by)
+    return declaration_file(declaration=draft, by=by)
 
 
 def test_a_holder_declares_a_granted_patent_on_a_royalty_and_finds_it_in_the_gazette(site, page_en, admin):
@@ -93,7 +93,7 @@ def test_a_holder_declares_a_granted_patent_on_a_royalty_and_finds_it_in_the_gaz
     link = row.locator("a")
     expect(link).to_contain_text("Published")
     declaration = Declaration.objects.get(patent=patent)
-    assert declaration.state == DeclarationState.PUBLISHED
+    assert declaration.state == DeclarationState.FILED
     assert ANNOUNCEMENT.match(declaration.announcement_number)
     expect(link).to_have_text(f"Published · {declaration.announcement_number}")
     assert Declaration.objects.count() == 1
@@ -202,7 +202,7 @@ def test_withdrawing_needs_a_reason_and_is_announced_in_the_gazette(site, page_e
     expect(page.locator(".messages .message.error")).to_have_text("A withdrawal states its reason.")
     expect(page.locator("main .badge.state-published")).to_have_text("Published")
     declaration.refresh_from_db()
-    assert declaration.state == DeclarationState.PUBLISHED
+    assert declaration.state == DeclarationState.FILED
     assert not GazetteEntry.objects.filter(kind=GazetteEntry.Kind.WITHDRAWAL).exists()
 
     withdraw.locator("textarea[name=reason]").fill(reason)
@@ -325,7 +325,7 @@ def test_a_patent_imported_without_its_annual_fees_is_declared_by_giving_the_dat
     row = result_row(page, patent)
     expect(row).to_have_class(re.compile(r"\bok\b"))
     declaration = Declaration.objects.get(patent=patent)
-    assert declaration.state == DeclarationState.PUBLISHED and declaration.lump_sum_fen == 4_800_000
+    assert declaration.state == DeclarationState.FILED and declaration.lump_sum_fen == 4_800_000
     patent.refresh_from_db()
     assert patent.annual_fees_paid_through == paid
     assert patent.changes.filter(action="annual_fees", by=admin.user).count() == 1

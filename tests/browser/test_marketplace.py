@@ -25,7 +25,7 @@ from tests.parties.factories import PASSWORD, HolderFactory, MembershipFactory, 
 def _publish(holder, *, declaration_kwargs=None, **patent_kwargs):
     patent = eligible_patent(holder=holder, **patent_kwargs)
     declaration = DeclarationFactory(patent=patent, holder=holder, **(declaration_kwargs or {}))
-    return listings.declaration_publish(declaration=declaration, by=holder_admin(holder))
+    return listings.declaration_file(declaration=declaration, by=holder_admin(holder))
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def demo_site(site):
 def test_the_ip_office_reads_the_deal_rate_drills_down_and_exports_the_tables(demo_site, page_en):
     page, site = page_en, demo_site
     # Declarations published in the period, including those withdrawn since (the demo withdraws some).
-    published = Declaration.objects.filter(published_at__isnull=False).count()
+    published = Declaration.objects.filter(filed_at__isnull=False).count()
     assert Declaration.objects.filter(state=DeclarationState.WITHDRAWN).exists()
     licences = Licence.objects.filter(state=LicenceState.ACTIVE).count()
     assert published > 0 and licences > 0

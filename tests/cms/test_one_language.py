@@ -119,7 +119,7 @@ def journeys() -> dict[str | None, list[str]]:
 
     university = Organisation.objects.get(slug="demo-university")
     company = Organisation.objects.get(slug="demo-company")
-    declaration = Declaration.objects.filter(holder=university, state="published").order_by("pk").first()
+    declaration = Declaration.objects.filter(holder=university, state="filed").order_by("pk").first()
     listing = PatentListingPage.objects.live().filter(locale__language_code="zh-hans").first()
     need = Need.objects.filter(organisation=company).order_by("pk").first()
     licence = Licence.objects.filter(licensee=company).order_by("pk").first()

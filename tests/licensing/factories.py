@@ -73,6 +73,16 @@ class DeclarationFactory(DjangoModelFactory):
     field_of_use_note = ""
     contact_name = "王老师"
     contact_email = factory.Sequence(lambda n: f"tto{n}@example.edu.cn")
+    conditions_commitment = True
+    fee_basis_statement = "参照同领域已备案许可合同的许可费确定。 Set from recorded licence fees in the same field."
+
+
+def declaration_withdraw(through, *, declaration, by, reason, cnipa_number=""):
+    """Withdraw a standing declaration all the way: file the withdrawal, then record CNIPA's announcement of it
+    today. `through` is the services module (licensing's, or the marketplace's listings that also unlist)."""
+    declaration = through.declaration_file_withdrawal(declaration=declaration, by=by, reason=reason)
+    return through.declaration_record_withdrawal_announcement(
+        declaration=declaration, by=by, announced_on=timezone.localdate(), cnipa_number=cnipa_number)
 
 
 def _years_later(day, years):

@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from licensing.declarations.services import declaration_publish
+from licensing.declarations.services import declaration_file
 from licensing.licences.services import licence_notice_submit
 from licensing.models import Declaration, DeclarationState, FeeForm
 from licensing.models.licences import LedgerEntry, Licence, Voucher
@@ -59,8 +59,8 @@ def set_platform_fee_rate(rate: Decimal) -> None:
 def published_declaration(**offer) -> Declaration:
     """A declaration published through the real service (eligibility rules and all)."""
     declaration = DeclarationFactory(**offer)
-    declaration = declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
-    assert declaration.state == DeclarationState.PUBLISHED
+    declaration = declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
+    assert declaration.state == DeclarationState.FILED
     return declaration
 
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from licensing.declarations.services import declaration_withdraw
+from licensing.declarations import services as declarations
 from licensing.exceptions import LicensingError, NotAllowed
 from licensing.licences.services import (
     licence_cancel,
@@ -23,7 +23,7 @@ from licensing.models.licences import LedgerAccount, LedgerEntry, Licence, Licen
 from licensing.payments.gateway import confirm_with_card_token
 from licensing.vouchers.services import voucher_split
 from patents.models import Patent
-from tests.licensing.factories import DeclarationFactory, holder_admin
+from tests.licensing.factories import DeclarationFactory, declaration_withdraw, holder_admin
 from tests.licensing.fixtures_payments import (
     CARD_3DS,
     CARD_DECLINED,
@@ -112,7 +112,8 @@ def test_notice_on_a_draft_declaration_is_refused():
 
 def test_notice_on_a_withdrawn_declaration_is_refused():
     declaration = published_declaration()
-    declaration_withdraw(declaration=declaration, by=holder_admin(declaration.holder), reason="Assigned the patent.")
+    declaration_withdraw(declarations, declaration=declaration, by=holder_admin(declaration.holder),
+                         reason="Assigned the patent.")
     licensee, member = licensee_with_member()
     with pytest.raises(LicensingError, match="not open for licensing"):
         give_notice(declaration, licensee, member)

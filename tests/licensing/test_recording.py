@@ -43,8 +43,8 @@ def make_licence(*, licensor=None, licensee=None, activated_on=date(2025, 1, 15)
     """An active licence written straight to the database, as licence_activate leaves one."""
     if declaration is None:
         patent = eligible_patent(**({"holder": licensor} if licensor else {}))
-        declaration = DeclarationFactory(patent=patent, state=DeclarationState.PUBLISHED,
-                                         announcement_number=f"KF2025{next(_serial):06d}")
+        declaration = DeclarationFactory(patent=patent, state=DeclarationState.ANNOUNCED, announced_on=date(2024, 12, 2),
+                                         cnipa_number=f"KFXK2024{next(_serial):06d}")
     licensee = licensee or OrganisationFactory()
     n = next(_serial)
     fields = dict(declaration=declaration, licensee=licensee, state=state, notice_field_of_use="动力电池",
@@ -291,8 +291,8 @@ def test_the_pack_holds_what_the_recording_form_asks_for(parties):
     holder, licensee = parties["holder"][0], parties["licensee"][0]
     patent = eligible_patent(holder=holder, kind=PatentKind.INVENTION)
     PatentCoOwner.objects.create(patent=patent, name="某某研究院")
-    declaration = DeclarationFactory(patent=patent, state=DeclarationState.PUBLISHED,
-                                     announcement_number="KF2025000042", fee_form=FeeForm.ENTRY_PLUS_ROYALTY,
+    declaration = DeclarationFactory(patent=patent, state=DeclarationState.ANNOUNCED, announced_on=date(2024, 12, 2),
+                                     cnipa_number="KFXK2024000042", fee_form=FeeForm.ENTRY_PLUS_ROYALTY,
                                      lump_sum_fen=None, entry_fee_fen=1_234_567, royalty_rate=Decimal("3.50"),
                                      royalty_base=RoyaltyBase.NET_SALES, annual_minimum_fen=100_000)
     licence = make_licence(declaration=declaration, licensee=licensee, activated_on=date(2025, 1, 15),
@@ -309,7 +309,7 @@ def test_the_pack_holds_what_the_recording_form_asks_for(parties):
     assert (pack["royalty_rate_percent"], pack["annual_minimum_yuan"]) == (Decimal("3.50"), Decimal("1000.00"))
     assert pack["royalty_base"] == "net sales"
     assert pack["way_of_payment"] == declaration.payment_method
-    assert pack["declaration_announcement_number"] == "KF2025000042"
+    assert pack["declaration_announcement_number"] == "KFXK2024000042"
     assert pack["certificate_number"] == licence.certificate_number
     assert (pack["contract_date"], pack["effective_date"]) == (date(2025, 1, 14), date(2025, 1, 15))
 
@@ -321,7 +321,7 @@ def test_the_pack_page_lists_the_form_data(client, parties):
     content = response.content.decode()
     assert response.status_code == 200 and response.context["can_record"] is True
     for text in (licence.patent.number, licence.licensor.uscc, licence.notice_uscc, "50000.00",
-                 licence.declaration.announcement_number, "Non-exclusive licence (open licence)"):
+                 licence.declaration.cnipa_number, "Non-exclusive licence (open licence)"):
         assert text in content
 
 

@@ -1,5 +1,5 @@
 """Open-licence declarations: each eligibility rule with the provision it comes from, the
-draft → published → withdrawn state machine, frozen terms versions, bulk declaring, the one-published-
+draft → filed → withdrawn state machine, frozen terms versions, bulk declaring, the one-standing-
 declaration constraint and the fee arithmetic."""
 
 from datetime import date, timedelta
@@ -10,15 +10,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from licensing.declarations import fees
+from licensing.declarations import fees, services
 from licensing.declarations.rules import CNIPA_FEES_2024, PATENT_LAW_14, PATENT_LAW_50, REGS_BARS, REGS_CONTENT
 from licensing.declarations.services import (
     consent_record,
     declaration_create,
     declaration_discard,
-    declaration_publish,
-    declaration_withdraw,
-    declarations_publish_bulk,
+    declaration_file,
+    declaration_file_withdrawal,
+    declarations_file_bulk,
     terms_version_current,
 )
 from licensing.exceptions import DeclarationRefused, InvalidTransition, NotAllowed
@@ -36,6 +36,7 @@ from patents.models import LegalStatus, Patent, PatentCoOwner, PatentKind
 from tests.licensing.factories import (
     DeclarationFactory,
     LicenceTermsFactory,
+    declaration_withdraw,
     eligible_patent,
     holder_admin,
     holder_member,
@@ -66,13 +67,13 @@ def _years_ago(years: int) -> date:
 def refusals(declaration: Declaration) -> set[tuple[str, str]]:
     """The (code, source) of every rule that refuses publishing this declaration."""
     with pytest.raises(DeclarationRefused) as refused:
-        declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+        declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
     return {(f.code, f.source) for f in refused.value.failures}
 
 
 def publishes(declaration: Declaration) -> Declaration:
-    published = declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
-    assert published.state == DeclarationState.PUBLISHED
+    published = declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
+    assert published.state == DeclarationState.FILED
     return published
 
 
@@ -134,7 +135,7 @@ def test_a_co_owner_with_recorded_consent_publishes():
     consent = consent_record(declaration=declaration, kind=DeclarationConsent.Kind.CO_OWNER, by=admin,
                              party_name="ignored", signatory="李院长", consented_on=_today(), co_owner_id=owner.pk)
     assert consent.party_name == "某某研究院"
-    assert declaration_publish(declaration=declaration, by=admin).state == DeclarationState.PUBLISHED
+    assert declaration_file(declaration=declaration, by=admin).state == DeclarationState.FILED
 
 
 def test_the_holder_listed_among_co_owners_needs_no_consent_from_itself():
@@ -153,13 +154,13 @@ def test_a_pledged_patent_with_pledgee_consent_publishes():
     admin = holder_admin(declaration.holder)
     consent_record(declaration=declaration, kind=DeclarationConsent.Kind.PLEDGEE, by=admin,
                    party_name="某某银行深圳分行", signatory="赵经理", consented_on=_today())
-    assert declaration_publish(declaration=declaration, by=admin).state == DeclarationState.PUBLISHED
+    assert declaration_file(declaration=declaration, by=admin).state == DeclarationState.FILED
 
 
 def test_a_lump_sum_over_rmb_20_million_is_refused_under_the_cnipa_2024_notice():
     declaration = DeclarationFactory(lump_sum_fen=2_000_000_001)
     with pytest.raises(DeclarationRefused) as refused:
-        declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+        declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
     [failure] = refused.value.failures
     assert (failure.code, failure.source) == ("fixed_fee_cap", CNIPA_FEES_2024)
     assert "lump sum" in failure.message
@@ -173,7 +174,7 @@ def test_an_entry_fee_over_rmb_20_million_is_refused_under_the_cnipa_2024_notice
     declaration = DeclarationFactory(fee_form=FeeForm.ENTRY_PLUS_ROYALTY, lump_sum_fen=None, entry_fee_fen=2_000_000_001,
                                      royalty_base=RoyaltyBase.NET_SALES, royalty_rate=Decimal("5"))
     with pytest.raises(DeclarationRefused) as refused:
-        declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+        declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
     [failure] = refused.value.failures
     assert (failure.code, failure.source) == ("fixed_fee_cap", CNIPA_FEES_2024)
     assert "entry fee" in failure.message
@@ -186,7 +187,7 @@ def _royalty(base: str, rate: str) -> Declaration:
 def test_a_royalty_over_20_percent_of_net_sales_is_refused_under_the_cnipa_2024_notice():
     declaration = _royalty(RoyaltyBase.NET_SALES, "20.01")
     with pytest.raises(DeclarationRefused) as refused:
-        declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+        declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
     [failure] = refused.value.failures
     assert (failure.code, failure.source) == ("royalty_cap", CNIPA_FEES_2024)
     assert "20" in failure.message and "net sales" in failure.message
@@ -195,7 +196,7 @@ def test_a_royalty_over_20_percent_of_net_sales_is_refused_under_the_cnipa_2024_
 def test_a_royalty_over_40_percent_of_profit_is_refused_under_the_cnipa_2024_notice():
     declaration = _royalty(RoyaltyBase.PROFIT, "40.01")
     with pytest.raises(DeclarationRefused) as refused:
-        declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+        declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
     [failure] = refused.value.failures
     assert (failure.code, failure.source) == ("royalty_cap", CNIPA_FEES_2024)
     assert "40" in failure.message and "profit" in failure.message
@@ -231,10 +232,10 @@ def test_a_licence_ending_on_the_last_day_of_protection_publishes():
     declaration = DeclarationFactory(patent=patent, duration_years=1)
     admin = holder_admin(patent.holder)
     with pytest.raises(DeclarationRefused) as refused:
-        declaration_publish(declaration=declaration, by=admin, today=date(2026, 11, 23))
+        declaration_file(declaration=declaration, by=admin, today=date(2026, 11, 23))
     assert {(f.code, f.source) for f in refused.value.failures} == {("duration_past_expiry", REGS_CONTENT)}
-    published = declaration_publish(declaration=declaration, by=admin, today=date(2026, 11, 22))
-    assert published.state == DeclarationState.PUBLISHED
+    published = declaration_file(declaration=declaration, by=admin, today=date(2026, 11, 22))
+    assert published.state == DeclarationState.FILED
 
 
 def test_a_second_declaration_of_a_published_patent_is_refused_under_patent_law_art_50():
@@ -257,84 +258,80 @@ def test_publishing_reports_every_failing_rule_at_once():
                              exclusive_licence_in_force=True)
     declaration = DeclarationFactory(patent=patent)
     with pytest.raises(DeclarationRefused) as refused:
-        declaration_publish(declaration=declaration, by=holder_admin(patent.holder))
+        declaration_file(declaration=declaration, by=holder_admin(patent.holder))
     assert [f.code for f in refused.value.failures] == ["not_granted", "fees_unpaid", "exclusive_licence"]
     assert Declaration.objects.get(pk=declaration.pk).state == DeclarationState.DRAFT
 
 
 # The state machine.
 
-def test_publishing_a_draft_announces_it_and_puts_the_patent_under_open_licence():
+def test_filing_a_draft_lists_it_without_announcing_it_and_puts_the_patent_under_open_licence():
     declaration = DeclarationFactory()
     admin = holder_admin(declaration.holder)
-    published = declaration_publish(declaration=declaration, by=admin)
+    filed = declaration_file(declaration=declaration, by=admin)
 
-    published.refresh_from_db()
-    assert published.state == DeclarationState.PUBLISHED
-    assert published.published_by == admin and published.published_at is not None
-    assert published.announcement_number.startswith(f"KF{published.published_at:%Y}")
-    [entry] = GazetteEntry.objects.filter(declaration=published)
-    assert entry.kind == GazetteEntry.Kind.PUBLICATION
-    assert entry.announcement_number == published.announcement_number
-    assert Patent.objects.get(pk=published.patent_id).under_open_licence is True
+    filed.refresh_from_db()
+    assert filed.state == DeclarationState.FILED
+    assert filed.filed_by == admin and filed.filed_at is not None
+    # Only CNIPA announces (Patent Law art. 50): filing invents no number and writes nothing in the gazette.
+    assert filed.cnipa_number is None and filed.announced_on is None
+    assert not GazetteEntry.objects.filter(declaration=filed).exists()
+    assert Patent.objects.get(pk=filed.patent_id).under_open_licence is True
 
 
-def test_publishing_twice_is_a_harmless_no_op():
+def test_filing_twice_is_a_harmless_no_op():
     declaration = DeclarationFactory()
     admin = holder_admin(declaration.holder)
-    first = declaration_publish(declaration=declaration, by=admin)
-    again = declaration_publish(declaration=declaration, by=admin)
-    assert again.announcement_number == first.announcement_number
-    assert again.published_at == first.published_at
-    assert GazetteEntry.objects.filter(declaration=declaration).count() == 1
+    first = declaration_file(declaration=declaration, by=admin)
+    again = declaration_file(declaration=declaration, by=admin)
+    assert again.filed_at == first.filed_at and again.state == DeclarationState.FILED
 
 
 def test_withdrawing_requires_a_reason():
     declaration = publishes(DeclarationFactory())
     with pytest.raises(ValidationError):
-        declaration_withdraw(declaration=declaration, by=holder_admin(declaration.holder), reason="   ")
-    assert Declaration.objects.get(pk=declaration.pk).state == DeclarationState.PUBLISHED
+        declaration_file_withdrawal(declaration=declaration, by=holder_admin(declaration.holder), reason="   ")
+    assert Declaration.objects.get(pk=declaration.pk).state == DeclarationState.FILED
 
 
-def test_withdrawing_announces_it_and_lifts_the_open_licence_flag():
+def test_the_withdrawals_announcement_lifts_the_open_licence_flag():
     declaration = publishes(DeclarationFactory())
     admin = holder_admin(declaration.holder)
-    withdrawn = declaration_withdraw(declaration=declaration, by=admin, reason="技术已转让 / technology assigned")
+    withdrawn = declaration_withdraw(services, declaration=declaration, by=admin,
+                                     reason="技术已转让 / technology assigned")
 
     withdrawn.refresh_from_db()
     assert withdrawn.state == DeclarationState.WITHDRAWN
     assert withdrawn.withdrawn_by == admin and withdrawn.withdrawal_reason == "技术已转让 / technology assigned"
-    entry = GazetteEntry.objects.get(declaration=withdrawn, kind=GazetteEntry.Kind.WITHDRAWAL)
-    assert entry.announcement_number.startswith("CH") and entry.note == withdrawn.withdrawal_reason
+    assert withdrawn.withdrawal_filed_by == admin and withdrawn.withdrawal_announced_on == timezone.localdate()
     assert Patent.objects.get(pk=withdrawn.patent_id).under_open_licence is False
 
 
-def test_withdrawing_twice_is_a_no_op():
+def test_filing_the_withdrawal_twice_is_a_no_op():
     declaration = publishes(DeclarationFactory())
     admin = holder_admin(declaration.holder)
-    first = declaration_withdraw(declaration=declaration, by=admin, reason="first reason")
-    again = declaration_withdraw(declaration=declaration, by=admin, reason="second reason")
-    assert again.withdrawal_reason == "first reason" and again.withdrawn_at == first.withdrawn_at
-    assert GazetteEntry.objects.filter(declaration=declaration, kind=GazetteEntry.Kind.WITHDRAWAL).count() == 1
+    first = declaration_file_withdrawal(declaration=declaration, by=admin, reason="first reason")
+    again = declaration_file_withdrawal(declaration=declaration, by=admin, reason="second reason")
+    assert again.withdrawal_reason == "first reason" and again.withdrawal_filed_at == first.withdrawal_filed_at
 
 
 def test_a_draft_cannot_be_withdrawn():
     declaration = DeclarationFactory()
     with pytest.raises(InvalidTransition):
-        declaration_withdraw(declaration=declaration, by=holder_admin(declaration.holder), reason="no")
+        declaration_file_withdrawal(declaration=declaration, by=holder_admin(declaration.holder), reason="no")
 
 
-def test_a_withdrawn_declaration_cannot_be_published_again():
+def test_a_withdrawn_declaration_cannot_be_filed_again():
     declaration = publishes(DeclarationFactory())
     admin = holder_admin(declaration.holder)
-    declaration_withdraw(declaration=declaration, by=admin, reason="assigned")
+    declaration_withdraw(services, declaration=declaration, by=admin, reason="assigned")
     with pytest.raises(InvalidTransition):
-        declaration_publish(declaration=declaration, by=admin)
+        declaration_file(declaration=declaration, by=admin)
 
 
 def test_a_withdrawn_patent_can_be_declared_afresh():
     first = publishes(DeclarationFactory())
-    declaration_withdraw(declaration=first, by=holder_admin(first.holder), reason="new terms")
+    declaration_withdraw(services, declaration=first, by=holder_admin(first.holder), reason="new terms")
     publishes(DeclarationFactory(patent=first.patent))
 
 
@@ -356,7 +353,7 @@ def test_a_plain_member_can_create_a_draft_but_not_publish_it():
     draft = declaration_create(patent=patent, terms=LicenceTermsFactory(), by=member, **OFFER)
     assert draft.state == DeclarationState.DRAFT and draft.holder == patent.holder and draft.created_by == member
     with pytest.raises(NotAllowed):
-        declaration_publish(declaration=draft, by=member)
+        declaration_file(declaration=draft, by=member)
     assert Declaration.objects.get(pk=draft.pk).state == DeclarationState.DRAFT
 
 
@@ -436,15 +433,15 @@ def test_bulk_declaring_publishes_the_eligible_and_reports_the_expired_one():
     good = [eligible_patent(holder=holder), eligible_patent(holder=holder)]
     expired = eligible_patent(holder=holder, filing_date=_years_ago(21), grant_date=_years_ago(19))
 
-    results = declarations_publish_bulk(patents=[good[0], expired, good[1]], terms=LicenceTermsFactory(), by=admin,
+    results = declarations_file_bulk(patents=[good[0], expired, good[1]], terms=LicenceTermsFactory(), by=admin,
                                         **OFFER)
 
     assert [r.patent for r in results] == [good[0], expired, good[1]]
-    assert [r.published for r in results] == [True, False, True]
+    assert [r.filed for r in results] == [True, False, True]
     assert "expired" in {f.code for f in results[1].failures}
     assert results[1].declaration is None
     assert not Declaration.objects.filter(patent=expired).exists()
-    assert Declaration.objects.filter(patent__in=good, state=DeclarationState.PUBLISHED).count() == 2
+    assert Declaration.objects.filter(patent__in=good, state=DeclarationState.FILED).count() == 2
     assert results[0].declaration.terms_version == results[2].declaration.terms_version
 
 
@@ -454,10 +451,10 @@ def test_bulk_declaring_reports_a_patent_of_another_holder_and_carries_on():
     mine = [eligible_patent(holder=holder), eligible_patent(holder=holder)]
     foreign = eligible_patent()
 
-    results = declarations_publish_bulk(patents=[mine[0], foreign, mine[1]], terms=LicenceTermsFactory(), by=admin,
+    results = declarations_file_bulk(patents=[mine[0], foreign, mine[1]], terms=LicenceTermsFactory(), by=admin,
                                         **OFFER)
 
-    assert [r.published for r in results] == [True, False, True]
+    assert [r.filed for r in results] == [True, False, True]
     assert [f.code for f in results[1].failures] == ["not_allowed"]
     assert not Declaration.objects.filter(patent=foreign).exists()
 
@@ -468,7 +465,7 @@ def test_two_published_declarations_of_one_patent_are_impossible_in_the_database
     first = publishes(DeclarationFactory())
     second = DeclarationFactory(patent=first.patent)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Declaration.objects.filter(pk=second.pk).update(state=DeclarationState.PUBLISHED)
+        Declaration.objects.filter(pk=second.pk).update(state=DeclarationState.FILED)
     assert Declaration.objects.get(pk=second.pk).state == DeclarationState.DRAFT
 
 

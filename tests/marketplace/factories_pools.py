@@ -48,8 +48,8 @@ def active_licence(*, holder, licensee, starts_on, ends_on, fee_form=FeeForm.ROY
     offer = {"fee_form": fee_form, "lump_sum_fen": lump_sum_fen, "entry_fee_fen": entry_fee_fen,
              "royalty_base": RoyaltyBase.NET_SALES if royalty_rate is not None else "",
              "royalty_rate": royalty_rate, "annual_minimum_fen": annual_minimum_fen}
-    declaration = DeclarationFactory(patent=patent, holder=holder, state=DeclarationState.PUBLISHED, **offer)
-    type(declaration).objects.filter(pk=declaration.pk).update(published_at=noon(starts_on))
+    declaration = DeclarationFactory(patent=patent, holder=holder, state=DeclarationState.FILED, **offer)
+    type(declaration).objects.filter(pk=declaration.pk).update(filed_at=noon(starts_on))
     return LicenceFactory(
         declaration=declaration, licensee=licensee, state=LicenceState.ACTIVE, notice_field_of_use="储能设备制造",
         notice_submitted_at=noon(starts_on), duration_years=ends_on.year - starts_on.year,

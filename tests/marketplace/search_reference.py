@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.search.backends import get_search_backend
 
-from licensing.models import DeclarationState, FeeForm
+from licensing.models import LICENSABLE_DECLARATION_STATES, FeeForm
 from licensing.models.licences import Licence, LicenceState
 from marketplace.listings.text import segment
 from marketplace.models import PatentListingPage
@@ -41,7 +41,7 @@ def _fen(yuan: int) -> int:
 
 
 def listing_queryset() -> QuerySet:
-    """Live, public, Chinese-original listing pages of published declarations, annotated with what the facets
+    """Live, public, Chinese-original listing pages of standing declarations, annotated with what the facets
     and sorts need: effective grade, first amount due (fen), sector, IPC section, licensed or not, price and
     remaining-life buckets."""
     today = _today()
@@ -64,7 +64,7 @@ def listing_queryset() -> QuerySet:
                          then=Value(s.key)) for s in SECTORS], default=Value(""), output_field=CharField())
     return (
         PatentListingPage.objects.live().public()
-        .filter(alias_of__isnull=True, declaration__state=DeclarationState.PUBLISHED)
+        .filter(alias_of__isnull=True, declaration__state__in=LICENSABLE_DECLARATION_STATES)
         .annotate(
             grade_effective=Coalesce(NullIf("declaration__patent__grade_override", Value("")),
                                      "declaration__patent__grade_computed"),

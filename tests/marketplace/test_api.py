@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 from openapi_spec_validator import validate as validate_spec
@@ -22,7 +22,7 @@ from marketplace.demo.seed import seed_pages
 from marketplace.listings import services as listings
 from marketplace.needs import services as needs
 from tests.licensing import ledger_builders as build
-from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin
+from tests.licensing.factories import DeclarationFactory, declaration_withdraw, eligible_patent, holder_admin
 from tests.marketplace.test_search import publish
 from tests.marketplace.test_statistics import build_market as build_statistics_market
 from tests.parties import factories as parties
@@ -112,7 +112,13 @@ def build_market(settings):
     eligible_patent(holder=holder_a, title="一种电池外壳", grade_computed="B")
     eligible_patent(holder=holder_a, title="一种电池隔膜", grade_computed="A")
     draft = DeclarationFactory(patent=eligible_patent(holder=holder_b, title="草稿专利"), holder=holder_b)
-    listings.declaration_withdraw(declaration=drug, by=holder_admin(drug.holder), reason="专利权转让")
+    # CNIPA announced the engine's declaration and the drug's before its withdrawal: the gazette mirrors them.
+    listings.declaration_record_announcement(declaration=engine, by=holder_admin(holder_b), cnipa_number="KFXK2026000101",
+                                             announced_on=timezone.localdate())
+    listings.declaration_record_announcement(declaration=drug, by=holder_admin(drug.holder),
+                                             cnipa_number="KFXK2026000102", announced_on=timezone.localdate())
+    declaration_withdraw(listings, declaration=drug, by=holder_admin(drug.holder), reason="专利权转让",
+                         cnipa_number="CHXK2026000102")
     licensee_1, licensee_2 = OrganisationFactory(slug="licensee-one"), OrganisationFactory(slug="licensee-two")
     licence_1 = build.licence(licensee=licensee_1, declaration=battery, patent=battery.patent, licensor=holder_a)
     licence_2 = build.licence(licensee=licensee_2, declaration=engine, patent=engine.patent, licensor=holder_b)
@@ -586,8 +592,12 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_rows(client, ope
     for n in range(3):
         patent = eligible_patent(holder=market["holder_a"], title=f"一种新电池 {n}")
         patent.tags.add(f"lab-{n}")
-        declaration = listings.declaration_publish(declaration=DeclarationFactory(patent=patent, holder=patent.holder),
-                                                   by=holder_admin(patent.holder))
+        admin = holder_admin(patent.holder)
+        declaration = listings.declaration_file(declaration=DeclarationFactory(patent=patent, holder=patent.holder),
+                                                by=admin)
+        # CNIPA's announcement: the gazette mirrors it (filing alone writes nothing there).
+        declaration = listings.declaration_record_announcement(
+            declaration=declaration, by=admin, cnipa_number=f"KFXK2026{90 + n:06d}", announced_on=timezone.localdate())
         build.licence(licensee=market["licensee_1"], declaration=declaration, patent=patent,
                       licensor=market["holder_a"])
         needs.need_post(organisation=market["licensee_1"], by=market["licensee_1_user"], title=f"需要电池 {n}",

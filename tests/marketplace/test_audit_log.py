@@ -27,7 +27,14 @@ from marketplace.parties import services as parties
 from marketplace.parties.acting import acting_as, current_source
 from marketplace.parties.models import Membership, MembershipRole, Organisation
 from marketplace.pools import services as pools
-from tests.licensing.factories import DeclarationFactory, LicenceFactory, VoucherFactory, eligible_patent, holder_admin
+from tests.licensing.factories import (
+    DeclarationFactory,
+    LicenceFactory,
+    VoucherFactory,
+    declaration_withdraw,
+    eligible_patent,
+    holder_admin,
+)
 from tests.parties.factories import HolderFactory, IPOfficeFactory, OrganisationFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -70,10 +77,10 @@ def test_a_declarations_draft_publication_and_withdrawal_are_logged_with_before_
     assert [e.action for e in entries(draft)] == [CREATE]
     assert entries(draft)[0].changes_dict["state"] == ["None", "draft"]
 
-    declarations.declaration_publish(declaration=draft, by=admin)
-    assert last_change(draft, "state") == ["draft", "published"]
-    declarations.declaration_withdraw(declaration=draft, by=admin, reason="Licensed exclusively.")
-    assert last_change(draft, "state") == ["published", "withdrawn"]
+    declarations.declaration_file(declaration=draft, by=admin)
+    assert last_change(draft, "state") == ["draft", "filed"]
+    declaration_withdraw(declarations, declaration=draft, by=admin, reason="Licensed exclusively.")
+    assert last_change(draft, "state") == ["withdrawal_filed", "withdrawn"]
     assert last_change(draft, "withdrawal_reason") == ["", "Licensed exclusively."]
     assert {e.additional_data["holder"] for e in entries(draft)} == {holder.pk}
 
@@ -92,7 +99,7 @@ def test_a_change_that_is_rolled_back_leaves_no_entry(holder):
     draft = draft_of(holder)
     before = len(entries(draft))
     with pytest.raises(RuntimeError), transaction.atomic():
-        declarations.declaration_publish(declaration=draft, by=holder_admin(holder))
+        declarations.declaration_file(declaration=draft, by=holder_admin(holder))
         assert len(entries(draft)) > before  # written in the same transaction as the change...
         raise RuntimeError("the request fails after publishing")
     assert len(entries(draft)) == before  # ...and gone with it
@@ -104,7 +111,7 @@ def test_a_change_that_is_rolled_back_leaves_no_entry(holder):
 @pytest.fixture
 def notice(holder, licensee):
     """A notice given through the service on a published declaration; the licensee's member gave it."""
-    declaration = declarations.declaration_publish(declaration=draft_of(holder),
+    declaration = declarations.declaration_file(declaration=draft_of(holder),
                                                    by=holder_admin(holder))
     buyer = member(licensee)
     licence = licences.licence_notice_submit(

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from licensing.declarations import services as declarations
 from marketplace.audit.views import PAGE_SIZE
 from marketplace.parties.models import Organisation
-from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin
+from tests.licensing.factories import DeclarationFactory, declaration_withdraw, eligible_patent, holder_admin
 from tests.parties.factories import HolderFactory, IPOfficeFactory, OrganisationFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -27,8 +27,8 @@ def market():
     holder_a, holder_b = HolderFactory(), HolderFactory()
     a_admin = holder_admin(holder_a)
     a_declaration = DeclarationFactory(patent=eligible_patent(holder=holder_a), contact_email="a-contact@example.cn")
-    declarations.declaration_publish(declaration=a_declaration, by=a_admin)
-    declarations.declaration_withdraw(declaration=a_declaration, by=a_admin, reason='=HYPERLINK("http://x.test","A")')
+    declarations.declaration_file(declaration=a_declaration, by=a_admin)
+    declaration_withdraw(declarations, declaration=a_declaration, by=a_admin, reason='=HYPERLINK("http://x.test","A")')
     b_declaration = DeclarationFactory(patent=eligible_patent(holder=holder_b), contact_email="b-contact@example.cn")
     return {"a": holder_a, "b": holder_b, "a_admin": a_admin, "a_declaration": a_declaration,
             "b_declaration": b_declaration, "office": member(IPOfficeFactory()),
@@ -129,7 +129,8 @@ def test_the_log_is_paginated(client, market):
 def test_the_export_carries_before_and_after_and_neutralises_formulas(client, market):
     rows = exported_csv(page(client, market["a_member"], model="declaration", export="csv"))
     state = [(r["before"], r["after"]) for r in rows if r["field"] == "state"]
-    assert state == [("published", "withdrawn"), ("draft", "published"), ("", "draft")]  # newest first
+    assert state == [("withdrawal_filed", "withdrawn"), ("filed", "withdrawal_filed"), ("draft", "filed"),
+                     ("", "draft")]  # newest first
     reason = next(r for r in rows if r["field"] == "withdrawal_reason")
     assert reason["after"] == '\'=HYPERLINK("http://x.test","A")'
 

@@ -79,7 +79,7 @@ def test_giving_the_date_records_it_with_an_audit_entry_and_publishes(client, ho
                                                      **{fees_field(patent): paid.isoformat()}))
     assert response.status_code == 200 and "Refused" not in response.content.decode()
     declaration = Declaration.objects.get(patent=patent)
-    assert declaration.state == DeclarationState.PUBLISHED and declaration.lump_sum_fen == 4_800_000
+    assert declaration.state == DeclarationState.FILED and declaration.lump_sum_fen == 4_800_000
     patent.refresh_from_db()
     assert patent.annual_fees_paid_through == paid
     change = patent.changes.get(action=PatentChange.Action.ANNUAL_FEES)
@@ -93,7 +93,7 @@ def test_each_patent_declared_at_once_gets_its_own_date(client, holder, admin, d
     assert f'name="{fees_field(first)}"' in body and f'name="{fees_field(second)}"' in body
     paid = (timezone.localdate() + timedelta(days=30)).isoformat()
     client.post(reverse("declare"), offer(terms, [first, second], holder, **{fees_field(first): paid}))
-    assert Declaration.objects.get(patent=first).state == DeclarationState.PUBLISHED
+    assert Declaration.objects.get(patent=first).state == DeclarationState.FILED
     assert not Declaration.objects.filter(patent=second).exists()
 
 
@@ -145,15 +145,15 @@ def test_a_drafts_page_asks_for_the_date_and_publishing_records_it(client, holde
     page = client.get(reverse("declaration_detail", args=[draft.pk])).content.decode()
     assert 'name="annual_fees_paid_through"' in page
     paid = timezone.localdate() + timedelta(days=90)
-    client.post(reverse("declaration_publish", args=[draft.pk]), {"annual_fees_paid_through": paid.isoformat()})
+    client.post(reverse("declaration_file", args=[draft.pk]), {"annual_fees_paid_through": paid.isoformat()})
     draft.refresh_from_db()
-    assert draft.state == DeclarationState.PUBLISHED and draft.patent.annual_fees_paid_through == paid
+    assert draft.state == DeclarationState.FILED and draft.patent.annual_fees_paid_through == paid
     assert draft.patent.changes.filter(action=PatentChange.Action.ANNUAL_FEES, by=admin).exists()
 
 
 def test_a_drafts_bad_date_is_refused_naming_the_field(client, holder, admin):
     draft = DeclarationFactory(patent=PatentFactory(holder=holder, annual_fees_paid_through=None))
-    response = client.post(reverse("declaration_publish", args=[draft.pk]),
+    response = client.post(reverse("declaration_file", args=[draft.pk]),
                            {"annual_fees_paid_through": "2020-01-01"}, follow=True)
     assert "Annual fees paid through: the date cannot be before the grant date" in response.content.decode()
     draft.refresh_from_db()

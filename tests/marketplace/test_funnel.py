@@ -25,7 +25,7 @@ def _fresh_cache():
 @pytest.fixture
 def listing(demo_pages):
     declaration = DeclarationFactory()
-    return listings.declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+    return listings.declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
 
 
 def _page_url(declaration, language="zh-hans"):
@@ -105,7 +105,7 @@ def test_a_need_counts_its_proposals_and_the_licences_its_buyer_took_through_the
     buyer, buyer_user = _licensee()
     need = Need.objects.create(organisation=buyer, title="储能电池热管理", description="需要电池热管理方案")
     unrelated = DeclarationFactory()
-    unrelated = listings.declaration_publish(declaration=unrelated, by=holder_admin(unrelated.holder))
+    unrelated = listings.declaration_file(declaration=unrelated, by=holder_admin(unrelated.holder))
     client.force_login(holder_member(listing.holder))
     client.post(reverse("need_propose", args=[need.pk]), {"declaration": listing.pk, "message": "正合适"})
     # A licence on the proposed listing counts; one on a listing never proposed nor recommended does not.

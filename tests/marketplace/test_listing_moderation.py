@@ -13,7 +13,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 
 from marketplace.listings import services as listings
 from marketplace.models import PatentListingPage
-from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin, holder_member
+from tests.licensing.factories import DeclarationFactory, declaration_withdraw, eligible_patent, holder_admin, holder_member
 from tests.parties.factories import PASSWORD, HolderFactory, MembershipFactory, OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ NEW_SUMMARY = "适用于储能电站的电池管理 · For battery management in
 def listing(demo_pages):
     declaration = DeclarationFactory()
     member = holder_member(declaration.holder)
-    listings.declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+    listings.declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
     page = PatentListingPage.objects.get(declaration=declaration, alias_of__isnull=True)
     return SimpleNamespace(declaration=declaration, page=page, member=member,
                            english=PatentListingPage.objects.get(alias_of=page))
@@ -148,10 +148,10 @@ def test_a_moderator_edits_and_publishes_a_listing_directly(client, listing, mod
 def test_another_holder_can_neither_edit_nor_see_the_listing_in_the_explorer(client, listing):
     other = DeclarationFactory()
     rival = holder_member(other.holder)
-    listings.declaration_publish(declaration=other, by=holder_admin(other.holder))
+    listings.declaration_file(declaration=other, by=holder_admin(other.holder))
     rivals_page = PatentListingPage.objects.get(declaration=other, alias_of__isnull=True)
     second = DeclarationFactory(patent=eligible_patent(holder=listing.declaration.holder))
-    listings.declaration_publish(declaration=second, by=holder_admin(second.holder))
+    listings.declaration_file(declaration=second, by=holder_admin(second.holder))
     seconds_page = PatentListingPage.objects.get(declaration=second, alias_of__isnull=True)
 
     _login(client, rival)
@@ -266,7 +266,7 @@ def test_colleagues_gain_and_lose_the_right_with_their_membership(client, listin
 
 
 def test_withdrawing_takes_the_holders_right_away(client, listing):
-    listings.declaration_withdraw(declaration=listing.declaration, by=holder_admin(listing.declaration.holder),
+    declaration_withdraw(listings, declaration=listing.declaration, by=holder_admin(listing.declaration.holder),
                                   reason="Assigned")
     _login(client, listing.member)
     assert client.get(_edit_url(listing.page)).status_code in (302, 403)

@@ -17,7 +17,7 @@ from marketplace.listings import services as listings
 from marketplace.listings.cache import listing_cache_invalidate
 from marketplace.listings.selectors import fee_text
 from marketplace.models import FunnelEvent, PatentListingPage
-from tests.licensing.factories import DeclarationFactory, LicenceFactory, holder_admin
+from tests.licensing.factories import DeclarationFactory, LicenceFactory, declaration_withdraw, holder_admin
 from tests.parties.factories import MembershipFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ INDEX = "/zh-hans/listings/"
 @pytest.fixture
 def listing(demo_pages):
     declaration = DeclarationFactory()
-    return listings.declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+    return listings.declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
 
 
 def _url(declaration, language="zh-hans"):
@@ -68,9 +68,9 @@ def test_publishing_and_withdrawing_renew_the_cached_pages(client, listing):
     assert listing.patent.number in client.get(INDEX).content.decode()
     client.get(url)
     other = DeclarationFactory()
-    other = listings.declaration_publish(declaration=other, by=holder_admin(other.holder))
+    other = listings.declaration_file(declaration=other, by=holder_admin(other.holder))
     assert other.patent.number in Client().get(INDEX).content.decode()
-    listings.declaration_withdraw(declaration=listing, by=holder_admin(listing.holder), reason="Assigned")
+    declaration_withdraw(listings, declaration=listing, by=holder_admin(listing.holder), reason="Assigned")
     assert listing.patent.number not in Client().get(INDEX).content.decode()
     assert Client().get(url).status_code == 404
 
@@ -188,7 +188,7 @@ def test_rendering_a_page_takes_as_many_queries_with_more_listings(listing):
     few = rendered_queries()
     for _ in range(5):
         other = DeclarationFactory()
-        listings.declaration_publish(declaration=other, by=holder_admin(other.holder))
+        listings.declaration_file(declaration=other, by=holder_admin(other.holder))
     assert rendered_queries() == few
     assert len(PatentListingPage.objects.live()) == 12
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from licensing.models import DeclarationState
 from marketplace.listings import services as listings
 from marketplace.models import PatentListingPage
-from tests.licensing.factories import DeclarationFactory, LicenceTermsFactory, eligible_patent, holder_admin
+from tests.licensing.factories import DeclarationFactory, LicenceTermsFactory, declaration_withdraw, eligible_patent, holder_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -15,14 +15,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def published(demo_pages):
     declaration = DeclarationFactory()
-    return listings.declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+    return listings.declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
 
 
 def test_publishing_a_declaration_puts_a_live_listing_in_both_languages(published):
     pages = PatentListingPage.objects.filter(declaration=published)
     assert pages.count() == 2 and all(p.live for p in pages)
     assert {p.locale.language_code for p in pages} == {"zh-hans", "en"}
-    assert published.state == DeclarationState.PUBLISHED
+    assert published.state == DeclarationState.FILED
 
 
 def test_the_listing_page_shows_the_offer_the_patent_and_the_licence_action(client, published):
@@ -36,7 +36,7 @@ def test_the_listing_page_shows_the_offer_the_patent_and_the_licence_action(clie
 
 def test_withdrawing_takes_the_listing_off_the_marketplace_in_both_languages(client, published):
     url = PatentListingPage.objects.get(declaration=published, locale__language_code="zh-hans").url
-    listings.declaration_withdraw(declaration=published, by=holder_admin(published.holder), reason="Assigned")
+    declaration_withdraw(listings, declaration=published, by=holder_admin(published.holder), reason="Assigned")
     assert not PatentListingPage.objects.filter(declaration=published, live=True).exists()
     assert client.get(url).status_code == 404
 
@@ -53,10 +53,10 @@ def test_republishing_keeps_what_editors_wrote(published):
 def test_a_refused_declaration_gets_no_listing(demo_pages):
     expired = eligible_patent(legal_status="expired")
     declaration = DeclarationFactory(patent=expired, holder=expired.holder)
-    results = listings.declarations_publish_bulk(
+    results = listings.declarations_file_bulk(
         patents=[expired], terms=LicenceTermsFactory(), by=holder_admin(declaration.holder), fee_form="lump_sum",
         lump_sum_fen=100_000, duration_years=1, payment_method="online", contact_name="A", contact_email="a@b.cn")
-    assert not results[0].published and {f.code for f in results[0].failures} >= {"not_granted"}
+    assert not results[0].filed and {f.code for f in results[0].failures} >= {"not_granted"}
     assert not PatentListingPage.objects.exists() or not PatentListingPage.objects.filter(
         declaration__patent=expired).exists()
 
@@ -64,14 +64,14 @@ def test_a_refused_declaration_gets_no_listing(demo_pages):
 def test_publishing_from_the_holders_page_lists_the_patent(client, demo_pages):
     declaration = DeclarationFactory()
     client.force_login(holder_admin(declaration.holder))
-    client.post(reverse("declaration_publish", args=[declaration.pk]))
+    client.post(reverse("declaration_file", args=[declaration.pk]))
     assert PatentListingPage.objects.filter(declaration=declaration, live=True).count() == 2
 
 
 def test_similar_listings_name_each_other_listing_once_in_the_visitors_language(client, published):
     others = [DeclarationFactory() for _ in range(2)]
     for declaration in others:
-        listings.declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+        listings.declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
     for language in ("zh-hans", "en"):
         page = PatentListingPage.objects.get(declaration=published, locale__language_code=language)
         similar = list(client.get(page.url).context["similar"])

@@ -16,7 +16,7 @@ from marketplace.listings import services as listings
 from marketplace.matching import services as match_refresh
 from marketplace.models import MatchRefresh, MatchSide, Need, StoredMatch
 from marketplace.parties.models import Notification
-from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin, holder_member
+from tests.licensing.factories import DeclarationFactory, declaration_withdraw, eligible_patent, holder_admin, holder_member
 from tests.parties.factories import MembershipFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def _declaration(spec, *, state=DeclarationState.DRAFT, holder=None):
 
 def _publish(declaration, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        return listings.declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+        return listings.declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_withdrawn_listings_and_closed_needs_leave_the_other_sides_lists_at_once
     client.force_login(buyer[1])
     client.post(reverse("need_close", args=[need.pk]))
     assert match_refresh.matches_for_declaration(declaration=bms).matches == []
-    listings.declaration_withdraw(declaration=bms, by=holder_admin(bms.holder), reason="转让")
+    declaration_withdraw(listings, declaration=bms, by=holder_admin(bms.holder), reason="转让")
     assert match_refresh.matches_for_need(need=need).matches == []
 
 

@@ -97,7 +97,7 @@ def market():
         patent = eligible_patent(title=title, abstract=abstract, main_ipc=ipc, ipc_codes=[ipc],
                                  ipc_subclass=ipc[:4], technology_field=tech_field, grade_score=grade,
                                  filing_date=date(2022, 5, 1))
-        declarations[key] = DeclarationFactory(patent=patent, state=DeclarationState.PUBLISHED)
+        declarations[key] = DeclarationFactory(patent=patent, state=DeclarationState.FILED)
     buyer = OrganisationFactory(is_licensee=True)
     needs = [(Need.objects.create(organisation=buyer, horizon_years=3, **fields), key) for fields, key in NEEDS]
     return declarations, needs, buyer
@@ -344,7 +344,7 @@ def test_published_edited_and_withdrawn_listings_are_folded_into_the_stored_inde
                              abstract="储能电池组热失控防止方案，锂离子电池组温度控制。",
                              main_ipc="H01M 10/613", ipc_codes=["H01M 10/613"], ipc_subclass="H01M",
                              technology_field=1, grade_score=90, filing_date=date(2023, 5, 1))
-    newcomer = DeclarationFactory(patent=patent, state=DeclarationState.PUBLISHED)
+    newcomer = DeclarationFactory(patent=patent, state=DeclarationState.FILED)
     listing_sync(declaration=newcomer)
     index = MatchingIndex.objects.get()
     assert index.version == version + 1 and ListingTerms.objects.get(pk=newcomer.pk).listed

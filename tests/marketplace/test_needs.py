@@ -12,7 +12,7 @@ from marketplace.listings import services as listings
 from marketplace.listings.funnel import need_funnels
 from marketplace.models import Need, Proposal
 from marketplace.needs import services as needs
-from tests.licensing.factories import DeclarationFactory, holder_admin, holder_member
+from tests.licensing.factories import DeclarationFactory, declaration_withdraw, holder_admin, holder_member
 from tests.parties.factories import HolderFactory, MembershipFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def _form(**overrides):
 @pytest.fixture
 def listing(demo_pages):
     declaration = DeclarationFactory()
-    return listings.declaration_publish(declaration=declaration, by=holder_admin(declaration.holder))
+    return listings.declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
 
 
 # ------------------------------------------------------------------------------------------ posting
@@ -185,7 +185,7 @@ def test_an_unpublished_or_withdrawn_listing_cannot_be_proposed(client, listing)
     admin = holder_admin(listing.holder)
     client.force_login(admin)
     client.post(reverse("need_propose", args=[need.pk]), {"declaration": draft.pk})
-    listings.declaration_withdraw(declaration=listing, by=admin, reason="Assigned to a buyer")
+    declaration_withdraw(listings, declaration=listing, by=admin, reason="Assigned to a buyer")
     client.post(reverse("need_propose", args=[need.pk]), {"declaration": listing.pk})
     assert not Proposal.objects.exists()
 

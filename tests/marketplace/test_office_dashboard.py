@@ -87,7 +87,7 @@ def test_the_drill_down_lists_the_declarations_of_the_cohort(officer, market):
 def test_every_table_exports_and_formula_cells_are_neutralised(officer, market):
     from licensing.models import Declaration
 
-    holder = Declaration.objects.get(published_at__date=date(2026, 3, 10)).holder
+    holder = Declaration.objects.get(filed_at__date=date(2026, 3, 10)).holder
     type(holder).objects.filter(pk=holder.pk).update(province="=HYPERLINK(\"http://x\")")
     for table in ("figures", "breakdown", "trend"):
         response = _get(officer, **MARCH, by="region", export="csv", table=table)
@@ -127,7 +127,7 @@ def test_a_declaration_a_licence_and_a_payment_are_seen_by_the_next_request(offi
     before = _figures(officer)  # the default period: the last twelve months, today's included
     assert before == _figures(officer)
     draft = DeclarationFactory()
-    declaration = declarations.declaration_publish(declaration=draft, by=holder_admin(draft.holder))
+    declaration = declarations.declaration_file(declaration=draft, by=holder_admin(draft.holder))
     published = _figures(officer)
     assert int(published["declarations_published"]) == int(before["declarations_published"]) + 1
     licensee = OrganisationFactory(is_licensee=True, is_holder=False)
@@ -153,7 +153,7 @@ def test_the_board_is_cached_until_the_facts_change_through_the_services(officer
 
     assert _figures(officer, **MARCH)["declarations_published"] == "3"
     # Behind the services' back (no listener hears it) the cached board stays as it was...
-    Declaration.objects.filter(published_at__month=3).update(published_at=None)
+    Declaration.objects.filter(filed_at__month=3).update(filed_at=None)
     assert _figures(officer, **MARCH)["declarations_published"] == "3"
     # ...other filter sets are computed afresh, and any change heard by the listeners renews them all.
     assert _figures(officer, **MARCH, fee_form="royalty")["declarations_published"] == "0"

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 def publish(title: str):
     holder = HolderFactory()
     declaration = DeclarationFactory(patent=eligible_patent(holder=holder, title=title), holder=holder)
-    return listings.declaration_publish(declaration=declaration, by=holder_admin(holder))
+    return listings.declaration_file(declaration=declaration, by=holder_admin(holder))
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client):

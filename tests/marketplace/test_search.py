@@ -13,7 +13,7 @@ from marketplace.listings import services as listings
 from marketplace.listings.text import segment
 from marketplace.search.documents import search_counts_forget
 from marketplace.search.selectors import FACETS, listing_search
-from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin
+from tests.licensing.factories import DeclarationFactory, declaration_withdraw, eligible_patent, holder_admin
 from tests.parties.factories import HolderFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def publish(*, declaration_kwargs=None, holder_kwargs=None, **patent_kwargs):
     holder = HolderFactory(**(holder_kwargs or {}))
     patent = eligible_patent(holder=holder, **patent_kwargs)
     declaration = DeclarationFactory(patent=patent, holder=holder, **(declaration_kwargs or {}))
-    return listings.declaration_publish(declaration=declaration, by=holder_admin(holder))
+    return listings.declaration_file(declaration=declaration, by=holder_admin(holder))
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ def test_the_search_page_offers_facets_with_counts_and_pagination(client, market
 
 def test_withdrawn_listings_are_not_found(market):
     battery = market["battery"]
-    listings.declaration_withdraw(declaration=battery, by=holder_admin(battery.holder), reason="Assigned")
+    declaration_withdraw(listings, declaration=battery, by=holder_admin(battery.holder), reason="Assigned")
     assert listing_search(data={"q": "电池"}).total == 0
     assert listing_search(data={}).total == 2
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from marketplace.listings import services as listings
-from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin
+from tests.licensing.factories import DeclarationFactory, declaration_withdraw, eligible_patent, holder_admin
 from tests.parties.factories import HolderFactory, MembershipFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ SEARCH = "/zh-hans/search/"
 def publish(title):
     holder = HolderFactory()
     declaration = DeclarationFactory(patent=eligible_patent(holder=holder, title=title), holder=holder)
-    return listings.declaration_publish(declaration=declaration, by=holder_admin(holder))
+    return listings.declaration_file(declaration=declaration, by=holder_admin(holder))
 
 
 def get(url, data=None, client=None):
@@ -49,7 +49,7 @@ def test_a_listing_published_or_withdrawn_shows_in_the_stored_search_at_once(dem
     second = publish("一种固态电池电解质")
     response, queries = get(SEARCH, {"q": "电池"})
     assert queries > 0 and second.patent.number in response.content.decode()
-    listings.declaration_withdraw(declaration=first, by=holder_admin(first.holder), reason="Assigned")
+    declaration_withdraw(listings, declaration=first, by=holder_admin(first.holder), reason="Assigned")
     response, _queries = get(SEARCH, {"q": "电池"})
     assert first.patent.number not in response.content.decode()
     assert second.patent.number in response.content.decode()

@@ -51,9 +51,9 @@ def at(month, day, hour=10):
 def declaration(*, field, kind, province, grade, published, withdrawn=None, **offer):
     holder = OrganisationFactory(kind=kind, province=province, is_holder=True)
     patent = eligible_patent(holder=holder, technology_field=field, grade_computed=grade)
-    d = DeclarationFactory(patent=patent, holder=holder, state=DeclarationState.PUBLISHED, **offer)
-    type(d).objects.filter(pk=d.pk).update(published_at=published, withdrawn_at=withdrawn, withdrawal_reason="转让",
-                                           state=DeclarationState.WITHDRAWN if withdrawn else DeclarationState.PUBLISHED)
+    d = DeclarationFactory(patent=patent, holder=holder, state=DeclarationState.FILED, **offer)
+    type(d).objects.filter(pk=d.pk).update(filed_at=published, withdrawn_at=withdrawn, withdrawal_reason="转让",
+                                           state=DeclarationState.WITHDRAWN if withdrawn else DeclarationState.FILED)
     d.refresh_from_db()
     return d
 

@@ -252,8 +252,8 @@ def test_office_statistics_neutralise_region_names_and_keep_negative_figures_num
 
 def test_the_office_drill_down_neutralises_titles_and_holder_names():
     published = timezone.make_aware(datetime(2026, 3, 10, 10))
-    rows = [DrillRow(SimpleNamespace(announcement_number="", patent=SimpleNamespace(number=f"CN{n}", title=name),
-                                     holder=SimpleNamespace(name_zh=name), fee_form="royalty", published_at=published),
+    rows = [DrillRow(SimpleNamespace(cnipa_number="", patent=SimpleNamespace(number=f"CN{n}", title=name),
+                                     holder=SimpleNamespace(name_zh=name), fee_form="royalty", filed_at=published),
                      None, None, False, 0) for n, name in enumerate(HOSTILE)]
     exporter = DeclarationsExporter(rows)
     assert_inert_in_csv(exporter.render("csv").content, HOSTILE)

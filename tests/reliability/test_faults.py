@@ -168,7 +168,7 @@ def one(site, sql: str, *params):
 
 
 def lump_sum_declaration(site) -> int:
-    return one(site, "SELECT id FROM licensing_declaration WHERE state = 'published' AND fee_form = 'lump_sum' "
+    return one(site, "SELECT id FROM licensing_declaration WHERE state = 'filed' AND fee_form = 'lump_sum' "
                      "ORDER BY id LIMIT 1")
 
 

@@ -34,7 +34,7 @@ UNICODE_EDGES = [
 @pytest.fixture
 def market(demo_pages):
     draft = DeclarationFactory()
-    return listings.declaration_publish(declaration=draft, by=holder_admin(draft.holder))
+    return listings.declaration_file(declaration=draft, by=holder_admin(draft.holder))
 
 
 @pytest.fixture

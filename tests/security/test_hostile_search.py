@@ -34,7 +34,7 @@ def market(django_db_setup, django_db_blocker):
     with module_world(django_db_blocker):
         seed_pages()
         draft = DeclarationFactory()
-        yield listings.declaration_publish(declaration=draft, by=holder_admin(draft.holder))
+        yield listings.declaration_file(declaration=draft, by=holder_admin(draft.holder))
 
 
 @pytest.mark.parametrize("query", SEARCH_QUERIES, ids=lambda q: repr(q[:12]))

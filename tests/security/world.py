@@ -142,19 +142,19 @@ def build_world() -> SimpleNamespace:
     # and a published royalty declaration.
     a_draft = DeclarationFactory(patent=eligible_patent(holder=holder_a, title="SECRET-A-DRAFT-TITLE"),
                                  terms_version=terms)
-    a_pub = listings.declaration_publish(
+    a_pub = listings.declaration_file(
         declaration=DeclarationFactory(patent=eligible_patent(holder=holder_a, title="Holder A listed invention"),
                                        terms_version=terms), by=a_admin)
-    a_pub2 = licensing_services.declaration_publish(declaration=DeclarationFactory(
+    a_pub2 = licensing_services.declaration_file(declaration=DeclarationFactory(
         patent=eligible_patent(holder=holder_a), terms_version=terms), by=a_admin)
-    a_roy = licensing_services.declaration_publish(declaration=_royalty_declaration(holder_a, terms), by=a_admin)
+    a_roy = licensing_services.declaration_file(declaration=_royalty_declaration(holder_a, terms), by=a_admin)
     # Holder B: the same kinds of record.
     b_draft = DeclarationFactory(patent=eligible_patent(holder=holder_b, title="SECRET-B-DRAFT-TITLE"),
                                  terms_version=terms)
-    b_pub = listings.declaration_publish(
+    b_pub = listings.declaration_file(
         declaration=DeclarationFactory(patent=eligible_patent(holder=holder_b, title="Holder B listed invention"),
                                        terms_version=terms), by=b_admin)
-    b_roy = licensing_services.declaration_publish(declaration=_royalty_declaration(holder_b, terms), by=b_admin)
+    b_roy = licensing_services.declaration_file(declaration=_royalty_declaration(holder_b, terms), by=b_admin)
 
     a_batch = _batch(holder_a, a_admin, "secret-a-batch-file.csv")
     b_batch = _batch(holder_b, b_admin, "secret-b-batch-file.csv")
