@@ -89,6 +89,12 @@ class Organisation(models.Model):
     city = models.CharField(_("city"), max_length=40, blank=True)
     is_holder = models.BooleanField(_("acts as patent holder"), default=False)
     is_licensee = models.BooleanField(_("acts as licensee"), default=False)
+    # The small-entity fee reduction (专利收费减缴办法, 财税〔2016〕78号, art. 3): CNIPA decides it on the holder's
+    # request; the platform only needs to know it was granted, to compare it with the open-licence reduction.
+    fee_reduction_qualified = models.BooleanField(
+        _("qualifies for the small-entity fee reduction"), default=False,
+        help_text=_("CNIPA granted the reduction of patent fees for your annual fees: an individual, a small "
+                    "enterprise, a public institution or a non-profit research institute."))
     website = models.URLField(_("website"), blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)

@@ -81,7 +81,7 @@ def organisation_update(*, organisation: Organisation, by: User, **fields) -> Or
     its legal identity and are not changed here."""
     _require_admin(organisation=organisation, by=by)
     editable = {"name_zh", "name_en", "province", "city", "size", "website", "contact_email", "contact_phone",
-                "description", "is_holder", "is_licensee"}
+                "description", "is_holder", "is_licensee", "fee_reduction_qualified"}
     unknown = set(fields) - editable
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('parties', '0002_notification'),
+        ('parties', '0003_organisation_fee_reduction_qualified'),
     ]
 
     operations = [
