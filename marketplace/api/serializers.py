@@ -255,6 +255,9 @@ class FiguresSerializer(serializers.Serializer):
     licences_per_licensed_patent = serializers.FloatField(allow_null=True)
     multi_licensee_share = serializers.FloatField(
         allow_null=True, help_text="Share 0-1 of the patents licensed in the period with two or more licensees.")
+    fee_reduction_granted_fen = serializers.IntegerField(
+        allow_null=True, help_text="The 15% open-licence reduction of annual fees that fell due in the period.")
+    fee_reduction_patents = serializers.IntegerField(allow_null=True)
     vouchers_issued = serializers.IntegerField(allow_null=True, help_text="Market-wide: null when filters narrow.")
     vouchers_issued_fen = serializers.IntegerField(allow_null=True, help_text="Market-wide: null when filters narrow.")
     vouchers_lapsed = serializers.IntegerField(allow_null=True, help_text="Market-wide: null when filters narrow.")

@@ -61,6 +61,8 @@ INDICATOR_LABELS = {
     "licensed_patents": _("Patents licensed"),
     "licences_per_licensed_patent": _("Licences per licensed patent"),
     "multi_licensee_share": _("Licensed patents with two or more licensees"),
+    "fee_reduction_granted_fen": _("Annual-fee reduction granted for open licences (RMB)"),
+    "fee_reduction_patents": _("Patents whose annual fees were reduced"),
     "vouchers_issued": _("Innovation vouchers issued"),
     "vouchers_issued_fen": _("Vouchers issued (RMB)"),
     "vouchers_lapsed": _("Vouchers lapsed with a balance"),
@@ -253,6 +255,7 @@ def _compute(*, period: statistics.Period, first: date, last: date, by: str, n_d
     figures = statistics.indicators(frames, period, as_of=as_of, n_days=n_days)
     vouchers = statistics.voucher_months(period, as_of=as_of) if declarations is None else {}
     figures.update(statistics.voucher_figures(vouchers) if declarations is None else dict.fromkeys(MARKET_WIDE))
+    figures.update(statistics.fee_reduction_granted(period, as_of=as_of, declarations=declarations))
     breakdown = statistics.breakdown(frames, period, by, as_of=as_of, n_days=n_days)
     snapshots = {} if declarations is not None else {
         s.month: s for s in StatisticsSnapshot.objects.filter(quick_licence_days=n_days, month__gte=first,

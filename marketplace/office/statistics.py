@@ -662,6 +662,23 @@ def voucher_figures(months: dict[str, dict]) -> dict:
     return totals
 
 
+def fee_reduction_granted(period: Period, *, as_of: datetime | None = None, declarations=None) -> dict:
+    """The 15% open-licence reduction of annual fees granted in the period (fees that fell due in it, by
+    ``as_of``, while a statutory licence was recorded: licensing.declarations.fee_selectors, the fees' own
+    reading of the rule, which computes each patent's schedule; it reads only the patents with a recorded
+    statutory licence), in fen, and how many patents it reached. ``declarations``: only their patents."""
+    from licensing.declarations.fee_selectors import open_licence_fee_reduction_granted
+    from patents.models import Patent
+
+    last_day = min(timezone.localdate(period.end) - timedelta(days=1), timezone.localdate(as_of or timezone.now()))
+    first_day = timezone.localdate(period.start)
+    if last_day < first_day:
+        return {"fee_reduction_granted_fen": 0, "fee_reduction_patents": 0}
+    patents = None if declarations is None else Patent.objects.filter(pk__in=declarations.values("patent_id"))
+    granted = open_licence_fee_reduction_granted(today=last_day, since=first_day, patents=patents)
+    return {"fee_reduction_granted_fen": granted.total_fen, "fee_reduction_patents": granted.patents}
+
+
 def withdrawal_reasons(period: Period, *, declarations=None) -> list[dict]:
     """Withdrawals filed in the period by reason, most frequent first. The reason is free text (the
     declaration has no category of reasons), so one grouped statement groups by the reason trimmed and in
@@ -753,6 +770,7 @@ def snapshot_month(*, year: int, month: int, force: bool = False, as_of: datetim
         frames = frames if frames is not None else Frames.load(period=period)
         figures = indicators(frames, period, as_of=as_of, n_days=n_days)
         figures.update(voucher_figures(voucher_months(period, as_of=as_of)))
+        figures.update(fee_reduction_granted(period, as_of=as_of))
         if not publish:
             figures[STORED_BY] = STORED_BY_DASHBOARD
         # A month the dashboard stores serves its trend (the indicators): it keeps the breakdowns it kept before
@@ -777,5 +795,5 @@ def snapshot_month(*, year: int, month: int, force: bool = False, as_of: datetim
 
 __all__ = ["ALL", "DIMENSIONS", "FUNNEL_STAGES", "Frames", "Period", "SHARE_FIGURES", "breakdown", "flow_table",
            "funnel_totals", "grouped_indicators", "home_region", "indicators", "inventory_funnel", "league_table",
-           "monthly", "named", "quick_licence_days", "read_frame", "snapshot_is_published", "snapshot_month",
-           "voucher_figures", "voucher_months", "withdrawal_reasons"]
+           "fee_reduction_granted", "monthly", "named", "quick_licence_days", "read_frame", "snapshot_is_published",
+           "snapshot_month", "voucher_figures", "voucher_months", "withdrawal_reasons"]

@@ -344,7 +344,8 @@ def test_the_dashboard_shows_the_new_indicators_and_tables(officer, market):
     # The page is as of today: L3's recording of 08-15 counts too (D1, D2 and D3 of 4 recorded).
     for key, shown in [("licences_free", "2"), ("free_licence_share", "40.0%"), ("fee_volume_fen", "¥20,000.00"),
                        ("voucher_paid_fen", "¥5,000.00"), ("voucher_share_of_fee_volume", "25.0%"),
-                       ("overall_conversion", "75.0%"), ("deal_rate_recorded", "75.0%"), ("deal_rate_announced_recorded", "100.0%"),
+                       ("overall_conversion", "75.0%"), ("deal_rate_recorded", "75.0%"),
+                       ("deal_rate_announced_recorded", "100.0%"),
                        ("multi_licensee_share", "50.0%"), ("vouchers_issued_fen", "¥12,000.00"),
                        ("vouchers_lapsed_fen", "¥3,000.00")]:
         assert _cell(body, "figures", key) == shown, key
@@ -413,3 +414,26 @@ def test_a_voucher_issued_through_the_service_is_seen_by_the_next_request(office
     voucher_issue(organisation=market["a"], amount_fen=10_000, expires_on=timezone.localdate(),
                   eligible_uses=["licence_fees"], by=MembershipFactory(organisation=IPOfficeFactory()).user)
     assert int(_cell(_get(officer, **this_month).content.decode(), "figures", "vouchers_issued")) == before + 1
+
+
+def test_the_annual_fee_reduction_granted_in_the_period(officer):
+    """An invention filed 2021-04-20 (granted 2023): its 6th annual fee, RMB 1,200, falls due on 2026-04-20. A
+    statutory licence recorded on 2026-04-10 is in force then, so 15 % is granted: RMB 180 (18 000 fen) in April;
+    nothing in March. The holder has no small-entity reduction (the two are never combined)."""
+    from datetime import date as day
+
+    from marketplace.office import selectors
+
+    owner = holder(OrganisationKind.UNIVERSITY, "广东省", "费减测试大学", "Fee Test University")
+    p = patent(owner, PatentKind.INVENTION, "A", filing_date=day(2021, 4, 20), grant_date=day(2023, 6, 20))
+    d = declaration(p, published=at(3, 1), announced=date(2026, 3, 20))
+    licence(d, licensee("广东省", OrganisationSize.SMALL, "丁公司"), active=at(4, 5), recorded=date(2026, 4, 10))
+    april = statistics.fee_reduction_granted(APRIL, as_of=AS_OF)
+    assert april == {"fee_reduction_granted_fen": 18_000, "fee_reduction_patents": 1}
+    assert statistics.fee_reduction_granted(statistics.Period.month(2026, 3), as_of=AS_OF)[
+        "fee_reduction_granted_fen"] == 0
+    from django.http import QueryDict
+
+    board = selectors.dashboard(params=QueryDict("first=2026-04&last=2026-04"), as_of=AS_OF)
+    assert board.figures["fee_reduction_granted_fen"] == 18_000
+    assert _cell(_get(officer, **APRIL_QUERY).content.decode(), "figures", "fee_reduction_granted_fen") == "¥180.00"
