@@ -104,13 +104,13 @@ def _organisations(rng, *, holders: int, licensees: int, run: int):
         # rest of the market stays what the same seed drew before.
         size = ENTERPRISE_SIZES[pk % len(ENTERPRISE_SIZES)] if kind == "enterprise" else ""
         rows.append((pk, kind, f"bench-{pk}", zh.format(city=city, n=n), en.format(City=_pinyin_city(city), n=n),
-                     uscc, province, city, size, i < holders, i >= holders, "", "", "", "", now))
+                     uscc, province, city, size, i < holders, i >= holders, "", "", "", "", now, False))
         (holder_ids if i < holders else licensee_ids).append(pk)
         if i < holders:
             holder_names.append(rows[-1][3])
     load_rows(Organisation, ["id", "kind", "slug", "name_zh", "name_en", "uscc", "province", "city", "size",
                              "is_holder", "is_licensee", "website", "contact_email", "contact_phone", "description",
-                             "created_at"], rows)
+                             "created_at", "fee_reduction_qualified"], rows)
     provinces = {r[0]: r[6] for r in rows}
     kinds_by_id = {r[0]: r[1] for r in rows}
     return holder_ids, holder_names, licensee_ids, provinces, kinds_by_id
