@@ -70,14 +70,14 @@ def test_the_ip_office_reads_the_deal_rate_drills_down_and_exports_the_tables(de
 
 
 def test_the_ip_office_reads_the_issue_19_indicators_on_the_demo_data(demo_site, page_en):
-    """The demo seeds what each new indicator needs (marketplace.demo.seed.seed_office_figures): a patent with two
-    licensees, a licence paid in full by a voucher, a recorded licence, a withdrawal reason shared by two
-    declarations, licensees of two sizes in and out of the home province."""
+    """The demo seeds what the new indicators need (marketplace.demo.seed.seed_office_figures): a patent with two
+    licensees, a recorded licence, a withdrawal reason shared by two declarations, licensees of two sizes in and
+    out of the home province, a voucher issued (no demo payment: the voucher share shows "—")."""
     page, site = page_en, demo_site
     log_in(page, site, "ipoffice@demo.test", password=DEMO_PASSWORD)
     page.goto(f"{site.url}/en/office/statistics/")
     figures = page.locator("#figures")
-    expect(figures.locator("td[data-figure=voucher_share_of_fee_volume]")).to_have_text("100.0%")
+    expect(figures.locator("td[data-figure=vouchers_issued]")).to_have_text("1")
     expect(figures.locator("td[data-figure=multi_licensee_share]")).not_to_have_text("—")
     expect(figures.locator("td[data-figure=deal_rate_recorded]")).not_to_have_text("—")
     expect(page.locator("#league tbody tr")).to_have_count(2)  # the demo university and institute
@@ -93,4 +93,4 @@ def test_the_ip_office_reads_the_issue_19_indicators_on_the_demo_data(demo_site,
     workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True)
     assert {"league", "flows", "funnel", "withdrawals"} <= set(workbook.sheetnames)
     values = {row[0]: row[2] for row in workbook["figures"].iter_rows(min_row=2, values_only=True)}
-    assert values["voucher_paid_yuan"] == 50000 and "fee_volume_fen" not in values
+    assert values["vouchers_issued_yuan"] == 50000 and "fee_volume_fen" not in values
