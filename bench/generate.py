@@ -77,6 +77,9 @@ def _tree_step(i: int) -> str:
 
 # ------------------------------------------------------------------------------------------- organisations
 
+ENTERPRISE_SIZES = ("large", "medium", "small", "micro")
+
+
 def _organisations(rng, *, holders: int, licensees: int, run: int):
     from bench.loading import load_rows, next_id
     from marketplace.demo.seed import demo_uscc
@@ -97,14 +100,17 @@ def _organisations(rng, *, holders: int, licensees: int, run: int):
         else:
             kind, zh, en, prefix = "enterprise", "{city}应用制造有限公司{n}", "{City} Applied Manufacturing Co. {n}", "91"
         uscc = demo_uscc(f"{prefix}{440300 + city_i:06d}{pk:09d}") if prefix else None
+        # Enterprises get a size class (the office's licensee-size breakdown) from their id, not from rng: the
+        # rest of the market stays what the same seed drew before.
+        size = ENTERPRISE_SIZES[pk % len(ENTERPRISE_SIZES)] if kind == "enterprise" else ""
         rows.append((pk, kind, f"bench-{pk}", zh.format(city=city, n=n), en.format(City=_pinyin_city(city), n=n),
-                     uscc, province, city, i < holders, i >= holders, "", "", "", "", now))
+                     uscc, province, city, size, i < holders, i >= holders, "", "", "", "", now, False))
         (holder_ids if i < holders else licensee_ids).append(pk)
         if i < holders:
             holder_names.append(rows[-1][3])
-    load_rows(Organisation, ["id", "kind", "slug", "name_zh", "name_en", "uscc", "province", "city", "is_holder",
-                             "is_licensee", "website", "contact_email", "contact_phone", "description", "created_at"],
-              rows)
+    load_rows(Organisation, ["id", "kind", "slug", "name_zh", "name_en", "uscc", "province", "city", "size",
+                             "is_holder", "is_licensee", "website", "contact_email", "contact_phone", "description",
+                             "created_at", "fee_reduction_qualified"], rows)
     provinces = {r[0]: r[6] for r in rows}
     kinds_by_id = {r[0]: r[1] for r in rows}
     return holder_ids, holder_names, licensee_ids, provinces, kinds_by_id

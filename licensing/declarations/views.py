@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from licensing.declarations import document, selectors, services
+from licensing.declarations import document, fee_selectors, selectors, services
 from licensing.declarations.forms import (
     AnnouncementForm,
     AnnualFeesForm,
@@ -70,7 +70,9 @@ def declaration_detail_render(request, declaration: Declaration, *, status: int 
         "fees_form": AnnualFeesForm(initial={"annual_fees_paid_through": patent.annual_fees_paid_through})
         if is_member and declaration.state == DeclarationState.DRAFT and not selectors.annual_fees_paid(patent=patent)
         else None,
-        "savings": selectors.fee_savings(declaration=declaration) if is_member else None,
+        "annual_fees": fee_selectors.annual_fee_calculator(
+            declaration=declaration, small_entity={"1": True, "0": False}.get(request.GET.get("small_entity")))
+        if is_member else None,
         "gazette": declaration.gazette_entries.order_by("announced_at"),
         "licence_count": declaration.licences.filter(state__in=["active", "expired"]).count(),
     }, status=status)

@@ -1,8 +1,10 @@
 """Contract recording (合同备案) of open licences with CNIPA.
 
 A licence reached through an open-licence declaration is recorded with CNIPA on the strength of the
-written documents that prove it (Implementing Regulations of the Patent Law (2023) art. 87), and a licence
-contract is recorded within three months of taking effect. The platform does not file anything itself: it
+written documents that prove it, and the parties record a licence contract within three months of its taking
+effect (专利实施许可合同备案办法, CNIPA Order No. 62 (2011), art. 5). The three months are counted as the Civil Code
+counts periods (arts. 201-203, ``licensing.deadlines``): the corresponding day three months on, moved to the
+next working day when it falls on a weekend or a statutory holiday. The platform does not file anything itself: it
 works out each licence's deadline, lists the deadlines of the licences a user's organisations granted or
 took (the IP office sees all), assembles the recording pack (the data CNIPA's recording form asks for) as a
 page and as CSV/XLSX, and lets a party note the recording number and date once CNIPA has recorded it.
@@ -13,7 +15,6 @@ deadline rule; the views in ``recording_views`` are thin.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -28,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from licensing import deadlines
 from licensing.exceptions import NotAllowed
 from licensing.models.licences import Licence, LicenceState
 from marketplace.parties import listeners
@@ -36,7 +38,8 @@ from marketplace.parties.selectors import user_is_ip_office
 
 RECORDING_PERIOD_MONTHS = 3
 DUE_SOON_DAYS = 30
-RECORDING_SOURCE = _("Implementing Regulations art. 87")  # shown beside the deadline
+# Shown beside the deadline: the measures set the three months; the Civil Code how they are counted.
+RECORDING_SOURCE = _("Patent licence contract recording measures (2011) art. 5; Civil Code arts. 202-203")
 
 
 class RecordingStatus:
@@ -58,12 +61,7 @@ class RecordingStatus:
 
 # The deadline rule ----------------------------------------------------------------------------------------
 
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later; the last day of that month when it has no such day (a period of months
-    ends on the corresponding day, Civil Code art. 203: 30 November + 3 months = 28 or 29 February)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+add_months = deadlines.add_months  # kept for callers of the former local helper
 
 
 def licence_activation_day(licence: Licence) -> date | None:
@@ -74,15 +72,15 @@ def licence_activation_day(licence: Licence) -> date | None:
 
 
 def recording_due_on(licence: Licence) -> date:
-    """The last day on which the licence may be recorded on time: the day it took effect plus three months
-    (see ``add_months``). The deadline is not moved off weekends or public holidays: the platform does not
-    know CNIPA's working calendar, and an early reminder is harmless.
+    """The last day on which the licence may be recorded on time: three months from the day it took effect
+    (recording measures art. 5), ending on the corresponding day (Civil Code art. 202) and moved to the next
+    working day when that is a weekend or statutory holiday (art. 203; see ``licensing.deadlines``).
 
     Raises ValueError for a licence that has not taken effect (no deadline runs yet)."""
     day = licence_activation_day(licence)
     if day is None:
         raise ValueError("A licence that has not taken effect has no recording deadline.")
-    return add_months(day, RECORDING_PERIOD_MONTHS)
+    return deadlines.period_end_months(day, RECORDING_PERIOD_MONTHS)
 
 
 def recording_status(licence: Licence, *, today: date) -> str:
@@ -99,11 +97,13 @@ def recording_status(licence: Licence, *, today: date) -> str:
 
 
 def _first_activation_due_on_or_after(day: date) -> date:
-    """The earliest activation day whose due date is ``day`` or later. ``add_months`` never decreases, so
+    """The earliest activation day whose due date is ``day`` or later. The due date never decreases as the
+    activation day advances (month arithmetic and the move to the next working day both keep the order), so
     "due before X" is "took effect before this day": the database can then bucket licences by status with
-    plain date comparisons, without month arithmetic (which SQLite and PostgreSQL do differently)."""
-    candidate = add_months(day, -RECORDING_PERIOD_MONTHS) - timedelta(days=3)
-    while add_months(candidate, RECORDING_PERIOD_MONTHS) < day:
+    plain date comparisons, without month arithmetic (which SQLite and PostgreSQL do differently). The search
+    starts a month early: a holiday run (Spring Festival, National Day) moves a due date by up to ~10 days."""
+    candidate = deadlines.add_months(day, -RECORDING_PERIOD_MONTHS) - timedelta(days=31)
+    while deadlines.period_end_months(candidate, RECORDING_PERIOD_MONTHS) < day:
         candidate += timedelta(days=1)
     return candidate
 

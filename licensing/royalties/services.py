@@ -22,7 +22,9 @@ Rules (all money in integer fen; rates are Decimal percent; no float anywhere):
    the usual credit (= the minimum) that is `max(0, annual_minimum − royalties − credit)`, i.e. zero:
    the year's minimum was paid at notice. A shortened last year (patent expiry) owes the full minimum.
 6. **Invoice.** A report with an amount due becomes a `Payment(purpose=ROYALTY, amount_fen=charge_fen=
-   amount due)`, due 30 days after `period_end` (`due_on`, also kept on the report). It is paid like any
+   amount due)`, due 30 days after `period_end` (`due_on`, also kept on the report), counted as the Civil
+   Code counts periods (arts. 201 and 203, `licensing.deadlines`): a due day on a weekend or statutory
+   holiday moves to the next working day. It is paid like any
    other payment (card via Stripe, voucher eligible for royalties), see licensing.licences.services. A
    report with nothing due has no payment and is settled at once.
 7. **Arrears.** A royalty payment not paid (created, awaiting card or authentication, failed) after its
@@ -40,6 +42,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from licensing import deadlines
 from licensing.exceptions import LicensingError, NotAllowed
 from licensing.models import FeeForm
 from licensing.models.licences import Licence, LicenceState, Payment, RoyaltyReport
@@ -64,11 +67,7 @@ def royalty_amount_fen(base_amount_fen: int, royalty_rate: Decimal) -> int:
     return int(exact.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a common year
-        return day.replace(year=day.year + years, day=28)
+add_years = deadlines.add_years  # licence years end on the corresponding day (Civil Code art. 202)
 
 
 @dataclass(frozen=True)
@@ -209,7 +208,7 @@ def royalty_report_file(*, licence: Licence, period_start: date, period_end: dat
         licence=licence, year=year, period_end=period_end, base_amount_fen=base_amount_fen,
         earlier_in_year=[r for r in reports if year.contains(r.period_start)],
         credit_fen=notice_credit_fen(licence) if year.number == 1 else 0)
-    due_on = period_end + timedelta(days=PAYMENT_TERM_DAYS)
+    due_on = deadlines.period_end_days(period_end, PAYMENT_TERM_DAYS)
     payment = None
     if figures.amount_due_fen > 0:
         payment = Payment.objects.create(licence=licence, purpose=Payment.Purpose.ROYALTY,

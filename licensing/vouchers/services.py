@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from licensing.exceptions import LicensingError, NotAllowed
 from licensing.legal.register import cite
 from licensing.models.licences import Payment, Voucher, VoucherUse
+from marketplace.parties import listeners
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.selectors import user_is_ip_office
 
@@ -80,6 +81,7 @@ def voucher_issue(*, organisation: Organisation, amount_fen: int, expires_on: da
         except IntegrityError:  # the same code drawn concurrently: draw again
             voucher.pk = None
             continue
+        listeners.changed(listeners.VOUCHER_CHANGE_LISTENERS, voucher_ids=[voucher.pk])  # the vouchers issued
         return voucher
     raise LicensingError(_("Could not find a free voucher code; please try again."))
 

@@ -229,16 +229,39 @@ class FiguresSerializer(serializers.Serializer):
     patents_under_open_licence = serializers.IntegerField()
     licences_concluded = serializers.IntegerField()
     licences_free = serializers.IntegerField()
-    licences_paid = serializers.IntegerField()
+    licences_paid = serializers.IntegerField(help_text="Licences with a first amount due up front.")
+    free_licence_share = serializers.FloatField(
+        allow_null=True, help_text="Share 0-1 of the licences concluded with no fee of any kind.")
     fee_volume_fen = serializers.IntegerField()
+    voucher_paid_fen = serializers.IntegerField(allow_null=True, help_text="Part of fee_volume_fen paid by vouchers.")
+    voucher_share_of_fee_volume = serializers.FloatField(allow_null=True, help_text="Share 0-1.")
     quick_licence_deal_rate = serializers.FloatField(allow_null=True, help_text="Share 0-1.")
     quick_licence_rate_mature = serializers.BooleanField(allow_null=True)
-    overall_conversion = serializers.FloatField(allow_null=True, help_text="Share 0-1.")
+    overall_conversion = serializers.FloatField(
+        allow_null=True, help_text="Deal rate, share 0-1: declarations of the period licensed on the platform.")
+    deal_rate_recorded = serializers.FloatField(
+        allow_null=True, help_text="Deal rate, share 0-1: declarations of the period with a licence recorded at CNIPA.")
+    declarations_announced = serializers.IntegerField(allow_null=True, help_text="Announced by CNIPA in the period.")
+    deal_rate_announced = serializers.FloatField(
+        allow_null=True, help_text="Share 0-1 of the declarations CNIPA announced in the period with a statutory licence.")
+    deal_rate_announced_recorded = serializers.FloatField(
+        allow_null=True, help_text="Share 0-1 of the same with a statutory licence recorded at CNIPA.")
+    licences_statutory = serializers.IntegerField(allow_null=True, help_text="Licences concluded on the statutory basis.")
     median_days_to_first_licence = serializers.FloatField(allow_null=True)
     p90_days_to_first_licence = serializers.FloatField(allow_null=True)
     median_days_notice_to_payment = serializers.FloatField(allow_null=True)
     recording_compliance = serializers.FloatField(allow_null=True, help_text="Share 0-1.")
+    licensed_patents = serializers.IntegerField(allow_null=True)
     licences_per_licensed_patent = serializers.FloatField(allow_null=True)
+    multi_licensee_share = serializers.FloatField(
+        allow_null=True, help_text="Share 0-1 of the patents licensed in the period with two or more licensees.")
+    fee_reduction_granted_fen = serializers.IntegerField(
+        allow_null=True, help_text="The 15% open-licence reduction of annual fees that fell due in the period.")
+    fee_reduction_patents = serializers.IntegerField(allow_null=True)
+    vouchers_issued = serializers.IntegerField(allow_null=True, help_text="Market-wide: null when filters narrow.")
+    vouchers_issued_fen = serializers.IntegerField(allow_null=True, help_text="Market-wide: null when filters narrow.")
+    vouchers_lapsed = serializers.IntegerField(allow_null=True, help_text="Market-wide: null when filters narrow.")
+    vouchers_lapsed_fen = serializers.IntegerField(allow_null=True, help_text="Market-wide: null when filters narrow.")
 
 
 class PeriodSerializer(serializers.Serializer):

@@ -30,6 +30,9 @@ DEMO_ORGANISATIONS = [
      "11440300007DE4X03", "广东省", "深圳市", False, False),
 ]
 
+# Enterprise size classes (《中小企业划型标准规定》): the IP office's statistics break licensees down by them.
+DEMO_SIZES = {"demo-company": "medium", "demo-startup": "small"}
+
 DEMO_USERS = [
     # e-mail, first, last, organisation slug, role, description
     ("holder@demo.test", "Wei", "Zhang", "demo-university", MembershipRole.ADMIN, "holder admin of demo-university"),
@@ -55,6 +58,7 @@ def seed_parties() -> list[tuple[str, str]]:
         org = Organisation.objects.filter(slug=slug).first() or Organisation(slug=slug)
         org.kind, org.name_zh, org.name_en, org.uscc = kind, name_zh, name_en, demo_uscc(first17)
         org.province, org.city, org.is_holder, org.is_licensee = province, city, holder, licensee
+        org.size = DEMO_SIZES.get(slug, "")
         org.contact_email = f"contact@{slug}.demo.test"
         org.full_clean()
         org.save()
@@ -385,6 +389,48 @@ def seed_vouchers() -> list[str]:
                             eligible_uses=["licence_fees", "royalties"], note="2026 科技创新券 demo",
                             by=User.objects.get(email="ipoffice@demo.test"))
     return [f"voucher {voucher.code} for demo-startup: RMB 50,000"]
+
+
+def seed_office_figures() -> list[str]:
+    """What the IP office's indicators need to show on the demo (issue 19), all through the services and
+    idempotent: the second demo licensee also takes the first holder's royalty licence (so one patent has two
+    licensees), and the first demo licence is recorded at CNIPA (a recorded deal)."""
+    from django.utils import timezone
+
+    from licensing.licences.services import licence_notice_submit
+    from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
+    from licensing.models.licences import Licence
+    from licensing.recording.services import licence_mark_recorded
+
+    lines = []
+    startup, user = Organisation.objects.get(slug="demo-startup"), User.objects.get(email="startup@demo.test")
+    university = Organisation.objects.get(slug="demo-university")
+    published = Declaration.objects.filter(holder=university, state__in=LICENSABLE_DECLARATION_STATES).select_related(
+        "terms_version")
+
+    def notice(declaration):
+        return licence_notice_submit(
+            declaration=declaration, licensee=startup, by=user, legal_name=startup.name_zh, uscc=startup.uscc or "",
+            contact_name=f"{user.last_name}{user.first_name}", contact_email=user.email, contact_phone="",
+            field_of_use="储能系统 / energy storage systems", accepted_terms_sha256=declaration.terms_version.sha256)
+
+    royalty = published.filter(fee_form="royalty", annual_minimum_fen__isnull=True).order_by("pk").first()
+    if royalty is not None and not Licence.objects.filter(declaration=royalty, licensee=startup).exists():
+        notice(royalty)
+        lines.append(f"demo-startup also took {royalty.patent.number}: two licensees")
+    # No demo payment (not even one a voucher covers in full): the audit log would show the payment's own
+    # untranslated texts (licensing's Payment has no verbose names), which the one-language crawl refuses; the
+    # voucher share shows "—" on the demo until it has a payment.
+    # Recorded at CNIPA: the first demo licence (on the platform's terms), and a statutory one if there is one.
+    if not Licence.objects.filter(recorded_on__isnull=False, licensor=university).exists():
+        active = Licence.objects.filter(licensor=university, state="active", recorded_on__isnull=True)
+        for n, licence in enumerate([active.exclude(licensee=startup).order_by("pk").first(),
+                                     active.filter(basis="statutory").order_by("pk").first()], start=1):
+            if licence is not None:
+                licence_mark_recorded(licence=licence, recording_number=f"{timezone.localdate():%Y}99000000{n}",
+                                      recorded_on=timezone.localdate(), by=User.objects.get(email="holder@demo.test"))
+                lines.append(f"licence {licence.certificate_number} ({licence.basis}) recorded at CNIPA")
+    return lines
 
 
 def seed_needs() -> list[str]:

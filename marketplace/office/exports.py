@@ -10,12 +10,15 @@ from marketplace.office import selectors as office
 from patents.exports import Exporter, register
 
 # The dashboard's tables, in the order the workbook shows them.
-STATISTICS_TABLES = {"figures": office.figures_frame, "breakdown": office.breakdown_frame, "trend": office.trend_frame}
+STATISTICS_TABLES = {"figures": office.figures_frame, "breakdown": office.breakdown_frame, "trend": office.trend_frame,
+                     "league": office.league_frame, "flows": office.flows_frame, "funnel": office.funnel_frame,
+                     "withdrawals": office.withdrawals_frame}
 
 
 @register
 class StatisticsExporter(Exporter):
-    """The deal-rate dashboard: one table (``table``) in CSV, all three as sheets of one workbook in XLSX."""
+    """The deal-rate dashboard: one table (``table``) in CSV, every table as a sheet of one workbook in XLSX.
+    Money columns hold yuan and are named ``*_yuan`` (marketplace.office.selectors.export_name)."""
 
     identifier = "office_statistics"
     verbose_name = _("Open-licensing statistics")

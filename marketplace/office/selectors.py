@@ -1,7 +1,8 @@
 """The IP office's deal-rate dashboard: one FilterSet narrows the declarations (technology field, sector,
-holder kind, fee form, grade, region) and the period; marketplace.office.statistics computes the figures from
-three statements and a groupby, closed months come from their snapshots, and the result is cached per filter
-set (marketplace.office.cache); every table the page shows is also a pandas frame for the CSV/XLSX export."""
+patent kind, holder kind, fee form, grade, region) and the period; marketplace.office.statistics computes the
+figures from three statements and a groupby, closed months come from their snapshots, and the result is cached
+per filter set (marketplace.office.cache); every table the page shows is also a pandas frame for the CSV/XLSX
+export, whose money columns are in yuan and named so (``*_yuan``)."""
 
 from __future__ import annotations
 
@@ -20,35 +21,69 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from licensing.models import Declaration, FeeForm
+from licensing.models.licences import LicenceBasis
 from marketplace.models import StatisticsSnapshot
 from marketplace.office import cache as statistics_cache
 from marketplace.office import statistics
-from marketplace.parties.models import OrganisationKind
+from marketplace.parties.models import OrganisationKind, OrganisationSize
 from patents.inventory.fields import FIELDS, FIELDS_BY_NUMBER, SECTORS
-from patents.models import Grade
+from patents.models import Grade, PatentKind
 
 DIMENSION_LABELS = {
-    "technology_field": _("Technology field"), "sector": _("Sector"), "holder_kind": _("Holder kind"),
-    "fee_form": _("Fee form"), "grade": _("Grade"), "region": _("Region"),
+    "technology_field": _("Technology field"), "sector": _("Sector"), "patent_kind": _("Patent kind"),
+    "holder_kind": _("Holder kind"), "fee_form": _("Fee form"), "grade": _("Grade"), "region": _("Region"),
+    "basis": _("Licence basis"), "licensee_size": _("Licensee size"), "licensee_region": _("Licensee's region"),
+    "licensee_locality": _("Licensee local or out-of-province"),
 }
 # Column → label, in the order the tables show them.
 INDICATOR_LABELS = {
-    "declarations_published": _("Declarations published"),
+    "declarations_published": _("Declarations filed at CNIPA"),
     "declarations_withdrawn": _("Declarations withdrawn"),
+    "declarations_announced": _("Declarations announced by CNIPA"),
     "patents_under_open_licence": _("Patents under open licence (end of period)"),
     "licences_concluded": _("Licences concluded"),
-    "licences_free": _("of which free"),
-    "licences_paid": _("of which paid"),
+    "licences_free": _("of which free (no fee of any kind)"),
+    "licences_paid": _("of which paid up front"),
+    "licences_statutory": _("of which statutory open licences (declaration announced)"),
+    "free_licence_share": _("Free-licence share"),
     "fee_volume_fen": _("Fee volume (RMB)"),
+    "voucher_paid_fen": _("of which paid by innovation vouchers (RMB)"),
+    "voucher_share_of_fee_volume": _("Share of the fee volume paid by vouchers"),
     "quick_licence_deal_rate": _("Quick-licence deal rate"),
-    "overall_conversion": _("Overall conversion"),
+    "overall_conversion": _("Deal rate: licence concluded on the platform"),
+    "deal_rate_recorded": _("Deal rate: licence recorded at CNIPA"),
+    "deal_rate_announced": _("Deal rate of announced declarations: statutory licence concluded"),
+    "deal_rate_announced_recorded": _("Deal rate of announced declarations: statutory licence recorded"),
     "median_days_to_first_licence": _("Median days to first licence"),
     "p90_days_to_first_licence": _("90th percentile days to first licence"),
     "median_days_notice_to_payment": _("Median days from notice to payment"),
     "recording_compliance": _("Recorded within 3 months"),
+    "licensed_patents": _("Patents licensed"),
     "licences_per_licensed_patent": _("Licences per licensed patent"),
+    "multi_licensee_share": _("Licensed patents with two or more licensees"),
+    "fee_reduction_granted_fen": _("Annual-fee reduction granted for open licences (RMB)"),
+    "fee_reduction_patents": _("Patents whose annual fees were reduced"),
+    "vouchers_issued": _("Innovation vouchers issued"),
+    "vouchers_issued_fen": _("Vouchers issued (RMB)"),
+    "vouchers_lapsed": _("Vouchers lapsed with a balance"),
+    "vouchers_lapsed_fen": _("Voucher balance lapsed (RMB)"),
 }
-SHARES = {"quick_licence_deal_rate", "overall_conversion", "recording_compliance"}
+SHARES = statistics.SHARE_FIGURES
+# Market-wide figures: vouchers belong to licensees, not to declarations, so no filter narrows them (a
+# narrowed board shows them as "—").
+MARKET_WIDE = ("vouchers_issued", "vouchers_issued_fen", "vouchers_lapsed", "vouchers_lapsed_fen")
+FUNNEL_LABELS = {
+    "inventoried": _("Inventoried"), "good_prospects": _("Graded A-B (good prospects)"),
+    "declared": _("Declared (filed)"), "announced": _("Announced by CNIPA"), "licensed": _("Licensed"),
+    "recorded": _("Recorded"),
+}
+LEAGUE_LABELS = {
+    "declarations_published": _("Declarations published"), "licensed_patents": _("Patents licensed"),
+    "licences_concluded": _("Licences concluded"), "fee_volume_fen": _("Licence value (RMB)"),
+    "deal_rate": _("Deal rate"),
+}
+# How many rows of the long tables the page shows (the exports have them all).
+PAGE_ROWS = 20
 MAX_MONTHS = 36
 MIN_QUICK_DAYS, MAX_QUICK_DAYS = 1, 3650  # the "quick licence" window, declared in the OpenAPI schema too
 
@@ -70,7 +105,23 @@ def dimension_value_label(dimension: str, value) -> str:
         return str(dict(OrganisationKind.choices).get(value, value))
     if dimension == "fee_form":
         return str(dict(FeeForm.choices).get(value, value))
+    if dimension == "patent_kind":
+        return str(dict(PatentKind.choices).get(value, value))
+    if dimension == "basis":
+        return str(dict(LicenceBasis.choices).get(value, value))
+    if dimension == "licensee_size":
+        return str(dict(OrganisationSize.choices).get(value, value))
+    if dimension == "licensee_locality":
+        return str(locality_label(value))
     return str(value)
+
+
+def locality_label(value: str) -> str:
+    if value == statistics.LOCAL:
+        return _("Local (%(region)s)") % {"region": statistics.home_region()}
+    if value == statistics.OUT_OF_PROVINCE:
+        return _("Out of province")
+    return _("Not stated")
 
 
 # The months a period may name: from the first year of Chinese patent law to a horizon far from the limits of
@@ -114,6 +165,8 @@ class StatisticsFilter(django_filters.FilterSet):
     holder_kind = django_filters.ChoiceFilter(
         field_name="holder__kind", label=_("Holder kind"),
         choices=[c for c in OrganisationKind.choices if c[0] != OrganisationKind.IP_OFFICE])
+    patent_kind = django_filters.ChoiceFilter(field_name="patent__kind", choices=PatentKind.choices,
+                                              label=_("Patent kind"))
     fee_form = django_filters.ChoiceFilter(field_name="fee_form", choices=FeeForm.choices, label=_("Fee form"))
     grade = django_filters.ChoiceFilter(method="filter_grade", choices=Grade.choices, label=_("Grade"))
     region = django_filters.CharFilter(field_name="holder__province", label=_("Region"))
@@ -172,6 +225,12 @@ class Dashboard:
     breakdown: list[dict] = field(default_factory=list)
     trend: list[TrendRow] = field(default_factory=list)
     as_of: datetime | None = None
+    narrowed: bool = False
+    league: list[dict] = field(default_factory=list)
+    flows: list[dict] = field(default_factory=list)
+    withdrawals: list[dict] = field(default_factory=list)
+    funnel: list[dict] = field(default_factory=list)
+    funnel_totals: dict = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -194,6 +253,9 @@ def _compute(*, period: statistics.Period, first: date, last: date, by: str, n_d
     (``store_closed_months``) rather than computed on every request."""
     frames = statistics.Frames.load(period=period, declarations=declarations)
     figures = statistics.indicators(frames, period, as_of=as_of, n_days=n_days)
+    vouchers = statistics.voucher_months(period, as_of=as_of) if declarations is None else {}
+    figures.update(statistics.voucher_figures(vouchers) if declarations is None else dict.fromkeys(MARKET_WIDE))
+    figures.update(statistics.fee_reduction_granted(period, as_of=as_of, declarations=declarations))
     breakdown = statistics.breakdown(frames, period, by, as_of=as_of, n_days=n_days)
     snapshots = {} if declarations is not None else {
         s.month: s for s in StatisticsSnapshot.objects.filter(quick_licence_days=n_days, month__gte=first,
@@ -209,9 +271,19 @@ def _compute(*, period: statistics.Period, first: date, last: date, by: str, n_d
         if snapshot is not None:
             trend.append(TrendRow(f"{month:%Y-%m}", snapshot.indicators, statistics.snapshot_is_published(snapshot)))
         else:
-            trend.append(TrendRow(f"{month:%Y-%m}", statistics.indicators(frames, month_period, as_of=as_of,
-                                                                          n_days=n_days), False))
-    return {"figures": figures, "breakdown": breakdown, "trend": trend, "as_of": as_of}
+            live = statistics.indicators(frames, month_period, as_of=as_of, n_days=n_days)
+            trend.append(TrendRow(f"{month:%Y-%m}", {**live, **vouchers.get(f"{month:%Y-%m}", {})}, False))
+    return {"figures": figures, "breakdown": breakdown, "trend": trend, "as_of": as_of,
+            "league": statistics.named(statistics.league_table(frames, period, as_of=as_of)),
+            "flows": statistics.flow_table(frames, period),
+            "withdrawals": statistics.withdrawal_reasons(period, declarations=declarations)}
+
+
+def _funnel(as_of: datetime, *, live: bool) -> list[dict]:
+    """Every holder's inventory funnel: market-wide (the filters narrow declarations, the funnel starts with
+    the inventory), so cached once for every filter set."""
+    key = {"table": "funnel", "as_of": timezone.localdate(as_of) if live else as_of}
+    return statistics_cache.cached(key, lambda: statistics.named(statistics.inventory_funnel(as_of=as_of)))
 
 
 def dashboard(*, params, as_of: datetime | None = None) -> Dashboard:
@@ -240,6 +312,10 @@ def dashboard(*, params, as_of: datetime | None = None) -> Dashboard:
     result.figures, result.trend, result.as_of = computed["figures"], computed["trend"], computed["as_of"]
     result.breakdown = [{**row, "label": dimension_value_label(result.by, row["value"])}
                         for row in computed["breakdown"]]
+    result.narrowed = narrowed
+    result.league, result.flows, result.withdrawals = computed["league"], computed["flows"], computed["withdrawals"]
+    result.funnel = _funnel(as_of, live=live)
+    result.funnel_totals = statistics.funnel_totals(result.funnel)
     return result
 
 
@@ -280,29 +356,66 @@ def drill_down(*, params, as_of: datetime | None = None) -> tuple[Dashboard, lis
 # ------------------------------------------------------------------------------------------------ exports
 
 
+def export_name(key: str) -> str:
+    """A column's name in the exports: money is exported in yuan, and named so (``fee_volume_fen`` holds fen
+    in the figures and becomes ``fee_volume_yuan``)."""
+    return f"{key.removesuffix('_fen')}_yuan" if key.endswith("_fen") else key
+
+
 def _display(column: str, value):
     if value is None:
         return None
-    if column == "fee_volume_fen":  # fen → yuan as an exact decimal string
-        return str((Decimal(int(value)) / 100).quantize(Decimal("0.01")))
+    if column.endswith("_fen"):  # fen → yuan, an exact Decimal (a number in XLSX, "1900.00" in CSV)
+        return (Decimal(int(value)) / 100).quantize(Decimal("0.01"))
     return value
 
 
+def _columns(keys) -> list[str]:
+    return [export_name(key) for key in keys]
+
+
+def _row(source: dict, keys) -> dict:
+    return {export_name(key): _display(key, source.get(key)) for key in keys}
+
+
 def figures_frame(board: Dashboard) -> pd.DataFrame:
-    return pd.DataFrame([{"indicator": key, "label": str(label), "value": _display(key, board.figures.get(key))}
-                         for key, label in INDICATOR_LABELS.items()])
+    return pd.DataFrame([{"indicator": export_name(key), "label": str(label),
+                          "value": _display(key, board.figures.get(key))} for key, label in INDICATOR_LABELS.items()],
+                        columns=["indicator", "label", "value"])
 
 
 def breakdown_frame(board: Dashboard) -> pd.DataFrame:
-    return pd.DataFrame([{board.by: row["value"], "label": row["label"],
-                          **{key: _display(key, row.get(key)) for key in INDICATOR_LABELS}} for row in board.breakdown],
-                        columns=[board.by, "label", *INDICATOR_LABELS])
+    keys = [key for key in INDICATOR_LABELS if key not in MARKET_WIDE]
+    return pd.DataFrame([{board.by: row["value"], "label": row["label"], **_row(row, keys)} for row in board.breakdown],
+                        columns=[board.by, "label", *_columns(keys)])
 
 
 def trend_frame(board: Dashboard) -> pd.DataFrame:
-    return pd.DataFrame([{"month": row.month, "published_snapshot": row.published,
-                          **{key: _display(key, row.figures.get(key)) for key in INDICATOR_LABELS}}
-                         for row in board.trend], columns=["month", "published_snapshot", *INDICATOR_LABELS])
+    return pd.DataFrame([{"month": row.month, "published_snapshot": row.published, **_row(row.figures, INDICATOR_LABELS)}
+                         for row in board.trend], columns=["month", "published_snapshot", *_columns(INDICATOR_LABELS)])
+
+
+def league_frame(board: Dashboard) -> pd.DataFrame:
+    keys = ["declarations_published", "licensed_patents", "licences_concluded", "fee_volume_fen", "deal_rate"]
+    return pd.DataFrame([{"holder": row["name_zh"], "holder_en": row["name_en"], "holder_kind": row["holder_kind"],
+                          **_row(row, keys)} for row in board.league],
+                        columns=["holder", "holder_en", "holder_kind", *_columns(keys)])
+
+
+def flows_frame(board: Dashboard) -> pd.DataFrame:
+    keys = ["licences_concluded", "fee_volume_fen"]
+    return pd.DataFrame([{"licensor_region": row["licensor_region"], "licensee_region": row["licensee_region"],
+                          "licensee_locality": row["licensee_locality"], **_row(row, keys)} for row in board.flows],
+                        columns=["licensor_region", "licensee_region", "licensee_locality", *_columns(keys)])
+
+
+def funnel_frame(board: Dashboard) -> pd.DataFrame:
+    return pd.DataFrame([{"holder": row["name_zh"], "holder_en": row["name_en"], **_row(row, statistics.FUNNEL_STAGES)}
+                         for row in board.funnel], columns=["holder", "holder_en", *statistics.FUNNEL_STAGES])
+
+
+def withdrawals_frame(board: Dashboard) -> pd.DataFrame:
+    return pd.DataFrame(board.withdrawals, columns=["reason", "withdrawals"])
 
 
 def drill_frame(rows: list[DrillRow]) -> pd.DataFrame:

@@ -5,10 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from marketplace.office import selectors as office
 from marketplace.office.exports import STATISTICS_TABLES, DeclarationsExporter, StatisticsExporter
+from marketplace.office.statistics import LICENSEE_DIMENSIONS, home_region
 from marketplace.parties.selectors import user_is_ip_office
 from patents.exports import Exporter
 
@@ -43,7 +45,13 @@ def statistics_dashboard(request):
     peak = max([r.figures.get("licences_concluded") or 0 for r in board.trend] + [1])
     return render(request, "marketplace/office/statistics.html", {
         "board": board, "labels": office.INDICATOR_LABELS, "shares": office.SHARES, "querystring": params.urlencode(),
+        "breakdown_labels": {k: v for k, v in office.INDICATOR_LABELS.items() if k not in office.MARKET_WIDE},
         "dimension_label": office.DIMENSION_LABELS.get(board.by), "peak": peak,
+        "licensee_dimension": board.by in LICENSEE_DIMENSIONS, "league_labels": office.LEAGUE_LABELS,
+        "funnel_labels": office.FUNNEL_LABELS, "page_rows": office.PAGE_ROWS, "home_region": home_region(),
+        "flows": [{**row, "locality_label": office.locality_label(row["licensee_locality"])}
+                  for row in board.flows[:office.PAGE_ROWS]],
+        "english": (get_language() or "").startswith("en"),
         "status": 200}, status=200 if board.valid else 400)
 
 

@@ -12,8 +12,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name_zh", "name_en", "kind", "uscc", "province", "is_holder", "is_licensee"]
-    list_filter = ["kind", "is_holder", "is_licensee", "province"]
+    list_display = ["name_zh", "name_en", "kind", "size", "uscc", "province", "is_holder", "is_licensee"]
+    list_filter = ["kind", "size", "is_holder", "is_licensee", "province"]
     search_fields = ["name_zh", "name_en", "uscc", "slug"]
     inlines = [MembershipInline]
 

@@ -62,8 +62,8 @@ class OrganisationProfileForm(forms.ModelForm):
 
     class Meta:
         model = Organisation
-        fields = ["name_zh", "name_en", "province", "city", "website", "contact_email", "contact_phone",
-                  "description", "is_holder", "is_licensee"]
+        fields = ["name_zh", "name_en", "province", "city", "size", "website", "contact_email", "contact_phone",
+                  "description", "is_holder", "is_licensee", "fee_reduction_qualified"]
 
 
 class MemberAddForm(forms.Form):

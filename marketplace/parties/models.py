@@ -54,6 +54,17 @@ class OrganisationKind(models.TextChoices):
     IP_OFFICE = "ip_office", _("IP office")
 
 
+class OrganisationSize(models.TextChoices):
+    """An enterprise's size class under the SME classification rules (《中小企业划型标准规定》, MIIT and others
+    2011 No. 300): what the IP office's statistics break licensees down by. Not stated for universities,
+    institutes, individuals and the IP office."""
+
+    LARGE = "large", _("Large enterprise")
+    MEDIUM = "medium", _("Medium-sized enterprise")
+    SMALL = "small", _("Small enterprise")
+    MICRO = "micro", _("Micro enterprise")
+
+
 class Organisation(models.Model):
     """A party of the marketplace: a patent holder, a licensee, both, or the IP office."""
 
@@ -70,9 +81,20 @@ class Organisation(models.Model):
         help_text=_("统一社会信用代码, 18 characters (GB 32100-2015). Not required for individuals."),
     )
     province = models.CharField(_("province"), max_length=40)
+    # db_default too: bulk loaders that write organisations column by column (bench.generate) need not know it.
+    size = models.CharField(_("enterprise size"), max_length=10, choices=OrganisationSize.choices, blank=True,
+                            default="", db_default="",
+                            help_text=_("Enterprises only: large, medium-sized, small or micro under the SME "
+                                        "classification rules."))
     city = models.CharField(_("city"), max_length=40, blank=True)
     is_holder = models.BooleanField(_("acts as patent holder"), default=False)
     is_licensee = models.BooleanField(_("acts as licensee"), default=False)
+    # The small-entity fee reduction (专利收费减缴办法, 财税〔2016〕78号, art. 3): CNIPA decides it on the holder's
+    # request; the platform only needs to know it was granted, to compare it with the open-licence reduction.
+    fee_reduction_qualified = models.BooleanField(
+        _("qualifies for the small-entity fee reduction"), default=False,
+        help_text=_("CNIPA granted the reduction of patent fees for your annual fees: an individual, a small "
+                    "enterprise, a public institution or a non-profit research institute."))
     website = models.URLField(_("website"), blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
@@ -120,6 +142,8 @@ class Organisation(models.Model):
             self.uscc = None
         if self.kind != OrganisationKind.INDIVIDUAL and not self.uscc:
             raise ValidationError({"uscc": _("Organisations other than individuals need a unified social credit code.")})
+        if self.size and self.kind != OrganisationKind.ENTERPRISE:
+            raise ValidationError({"size": _("Only an enterprise has a size class.")})
         if self.kind == OrganisationKind.IP_OFFICE and (self.is_holder or self.is_licensee):
             raise ValidationError(_("The IP office supervises the market; it neither holds nor licenses patents."))
         if self.kind != OrganisationKind.IP_OFFICE and not (self.is_holder or self.is_licensee):

@@ -80,8 +80,8 @@ def organisation_update(*, organisation: Organisation, by: User, **fields) -> Or
     """Change an organisation's profile; only its admins may. The kind and the credit code are part of
     its legal identity and are not changed here."""
     _require_admin(organisation=organisation, by=by)
-    editable = {"name_zh", "name_en", "province", "city", "website", "contact_email", "contact_phone",
-                "description", "is_holder", "is_licensee"}
+    editable = {"name_zh", "name_en", "province", "city", "size", "website", "contact_email", "contact_phone",
+                "description", "is_holder", "is_licensee", "fee_reduction_qualified"}
     unknown = set(fields) - editable
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")

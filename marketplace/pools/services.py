@@ -52,6 +52,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from licensing import deadlines
 from licensing.models import LICENSABLE_DECLARATION_STATES, FeeForm
 from licensing.models.licences import Licence, LicenceState, Payment, RoyaltyReport
 from licensing.royalties.services import PAYMENT_TERM_DAYS, ROYALTY_FEE_FORMS, UNPAID_STATES, add_years
@@ -309,7 +310,7 @@ def schedule(f: LicenceFacts, c: Criteria) -> list[dict]:
     rows, number, start = [], 1, f.starts_on
     while start <= f.term_end:
         end = min(add_years(f.starts_on, number) - timedelta(days=1), f.term_end)
-        pay_on = end + timedelta(days=PAYMENT_TERM_DAYS)
+        pay_on = deadlines.period_end_days(end, PAYMENT_TERM_DAYS)  # as royalty_report_file dates the invoice
         if pay_on > c.cut_off:
             in_year = [r for r in f.reports if start <= r.period_start <= end]
             projected_from = max(start, reported_to + timedelta(days=1))

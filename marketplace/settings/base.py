@@ -189,6 +189,9 @@ LOCALE_PATHS = [PROJECT_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 # The quick-licence deal rate counts declarations licensed within this many days of publication.
 QUICK_LICENCE_DAYS = env.int("QUICK_LICENCE_DAYS", default=90)
+# The platform's home province, as organisations write it: the IP office's statistics count a licensee there as
+# local and any other as out-of-province (the demo's IP office is Shenzhen's).
+PLATFORM_HOME_REGION = env("PLATFORM_HOME_REGION", default="广东省")
 USE_I18N = True
 USE_TZ = True
 
@@ -300,6 +303,7 @@ ORGANISATION_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents
                                  "marketplace.office.cache.statistics_changed"]
 DECLARATION_CHANGE_LISTENERS = ["marketplace.office.cache.statistics_changed"]
 PAYMENT_CHANGE_LISTENERS = ["marketplace.office.cache.statistics_changed"]
+VOUCHER_CHANGE_LISTENERS = ["marketplace.office.cache.statistics_changed"]
 
 # The audit log (marketplace/audit): django-auditlog records the changes; the client address is not kept (behind
 # a proxy it would come from a header anyone can set, and it is personal data the log does not need).

@@ -25,12 +25,15 @@ def fen(amount, currency="CNY"):
 
 
 # Indicators that are shares (0–1) and shown as percentages; see marketplace.office.statistics.
-_SHARE_FIGURES = {"quick_licence_deal_rate", "overall_conversion", "recording_compliance"}
+_SHARE_FIGURES = {"quick_licence_deal_rate", "overall_conversion", "deal_rate_recorded", "deal_rate_announced",
+                  "deal_rate_announced_recorded", "recording_compliance",
+                  "free_licence_share", "multi_licensee_share", "voucher_share_of_fee_volume", "deal_rate"}
 
 
 @register.filter
 def figure(figures, key):
-    """One indicator of a figures dict as text: shares as percentages, fee volume as money, "—" for none."""
+    """One indicator of a figures dict as text: shares as percentages, amounts in fen (``*_fen``) as money,
+    "—" for none."""
     value = (figures or {}).get(key)
     if value is None:
         return "—"
@@ -38,7 +41,7 @@ def figure(figures, key):
         # Quantize first: number_format cuts extra decimals off instead of rounding them.
         percent = (Decimal(str(value)) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
         return number_format(percent, decimal_pos=1, use_l10n=True) + "%"
-    if key == "fee_volume_fen":
+    if key.endswith("_fen"):
         return fen(value)
     return number_format(value, use_l10n=True, force_grouping=True)
 

@@ -67,3 +67,30 @@ def test_the_ip_office_reads_the_deal_rate_drills_down_and_exports_the_tables(de
         page.click("#figures caption a:has-text('XLSX')")
     workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True)
     assert {"figures", "breakdown", "trend"} <= set(workbook.sheetnames)
+
+
+def test_the_ip_office_reads_the_issue_19_indicators_on_the_demo_data(demo_site, page_en):
+    """The demo seeds what the new indicators need (marketplace.demo.seed.seed_office_figures): a patent with two
+    licensees, a recorded licence, a withdrawal reason shared by two declarations, licensees of two sizes in and
+    out of the home province, a voucher issued (no demo payment: the voucher share shows "—")."""
+    page, site = page_en, demo_site
+    log_in(page, site, "ipoffice@demo.test", password=DEMO_PASSWORD)
+    page.goto(f"{site.url}/en/office/statistics/")
+    figures = page.locator("#figures")
+    expect(figures.locator("td[data-figure=vouchers_issued]")).to_have_text("1")
+    expect(figures.locator("td[data-figure=multi_licensee_share]")).not_to_have_text("—")
+    expect(figures.locator("td[data-figure=deal_rate_recorded]")).not_to_have_text("—")
+    expect(page.locator("#league tbody tr")).to_have_count(2)  # the demo university and institute
+    expect(page.locator("#flows tbody tr").first).to_contain_text("浙江省")
+    expect(page.locator("#withdrawals td[data-figure=withdrawals]").first).to_have_text("2")
+    expect(page.locator("#funnel tr[data-holder=all] td[data-figure=inventoried]")).to_have_text("500")
+    page.select_option("#id_by", "licensee_size")
+    page.click("#statistics-filters button[type=submit]")
+    page.wait_for_url(re.compile(r"by=licensee_size"))
+    expect(page.locator("#breakdown tbody tr")).to_have_count(2)  # medium (demo-company) and small (demo-startup)
+    with page.expect_download() as download:
+        page.click("#figures caption a:has-text('XLSX')")
+    workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True)
+    assert {"league", "flows", "funnel", "withdrawals"} <= set(workbook.sheetnames)
+    values = {row[0]: row[2] for row in workbook["figures"].iter_rows(min_row=2, values_only=True)}
+    assert values["vouchers_issued_yuan"] == 50000 and "fee_volume_fen" not in values

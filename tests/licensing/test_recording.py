@@ -82,9 +82,14 @@ def listed(user, **params):
     (date(2024, 11, 30), date(2025, 2, 28)),  # no 30 February: the last day of the month
     (date(2023, 11, 30), date(2024, 2, 29)),  # leap year
     (date(2025, 1, 31), date(2025, 4, 30)),
-    (date(2025, 10, 31), date(2026, 1, 31)),  # across the year end
+    (date(2025, 10, 31), date(2026, 2, 2)),  # across the year end; 31 January 2026 is a Saturday (art. 203)
+    (date(2025, 7, 1), date(2025, 10, 9)),  # 1 October 2025 opens the National Day holiday (1-8 October)
+    (date(2025, 11, 16), date(2026, 2, 24)),  # 16 February 2026 is in the Spring Festival holiday (15-23 Feb)
+    (date(2025, 10, 4), date(2026, 1, 4)),  # Sunday 4 January 2026 is an adjusted working day: it stays
+    (date(2025, 11, 14), date(2026, 2, 14)),  # so is Saturday 14 February 2026
 ])
 def test_a_licence_is_due_for_recording_three_months_after_it_took_effect(activated, due):
+    # 专利实施许可合同备案办法 (2011) art. 5: three months from taking effect, counted per Civil Code arts. 202-203.
     assert recording_due_on(make_licence(activated_on=activated)) == due
 
 
@@ -100,11 +105,13 @@ def test_a_licence_that_has_not_taken_effect_has_no_deadline():
 
 
 def test_status_buckets_are_overdue_due_soon_open_and_recorded():
-    today = date(2025, 6, 1)
-    overdue = make_licence(activated_on=date(2025, 2, 28))  # due 28 May
-    due_today = make_licence(activated_on=date(2025, 3, 1))  # due 1 June: still on time
-    due_in_30_days = make_licence(activated_on=date(2025, 4, 1))  # due 1 July
-    open_ = make_licence(activated_on=date(2025, 4, 2))  # due 2 July
+    # Issue 19 changes the deadline (Civil Code art. 203): 1 June 2025 was a Sunday inside the Dragon Boat
+    # holiday (31 May - 2 June), so a licence that took effect on 1 March is due on Tuesday 3 June.
+    today = date(2025, 6, 3)
+    overdue = make_licence(activated_on=date(2025, 2, 28))  # due 28 May (a Wednesday)
+    due_today = make_licence(activated_on=date(2025, 3, 1))  # 1 June, a holiday: due 3 June, still on time
+    due_in_30_days = make_licence(activated_on=date(2025, 4, 3))  # due 3 July
+    open_ = make_licence(activated_on=date(2025, 4, 4))  # due 4 July
     recorded = make_licence(activated_on=date(2025, 1, 2), recording_number="2025990000123",
                             recorded_on=date(2025, 3, 1))
     expected = {overdue: RecordingStatus.OVERDUE, due_today: RecordingStatus.DUE_SOON,
@@ -118,7 +125,7 @@ def test_status_buckets_are_overdue_due_soon_open_and_recorded():
     assert [row.licence for row in result] == [overdue, due_today, due_in_30_days, open_, recorded]  # most urgent first
     assert result.counts == {"overdue": 1, "due_soon": 2, "open": 1, "recorded": 1}
     rows = {row.licence: row for row in result}
-    assert (rows[overdue].days_overdue, rows[due_today].days_left, rows[due_in_30_days].days_left) == (4, 0, 30)
+    assert (rows[overdue].days_overdue, rows[due_today].days_left, rows[due_in_30_days].days_left) == (6, 0, 30)
     assert [row.licence for row in recordings_for(office, today=today, params={"status": "due_soon"})] == [
         due_today, due_in_30_days]
 

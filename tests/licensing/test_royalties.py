@@ -106,6 +106,17 @@ def test_a_report_computes_the_royalty_and_becomes_an_invoice_due_30_days_after_
     assert payment.due_on == date(2024, 4, 30) and payment.licence == licence
 
 
+def test_a_royalty_due_date_on_a_holiday_moves_to_the_next_working_day():
+    # Civil Code arts. 201 and 203: 8 September 2025 + 30 days = 8 October, the last day of the National Day
+    # holiday (1-8 October 2025), so the invoice is due on Thursday 9 October. 11 September + 30 days is
+    # Saturday 11 October, a working day in the 2025 holiday arrangement: it stays.
+    licence = royalty_licence(rate=Decimal("5.00"), minimum=None, starts_on=date(2025, 7, 1), years=1)
+    first = file(licence, date(2025, 7, 1), date(2025, 9, 8), 100_000, today=date(2025, 12, 1))
+    assert (first.due_on, first.payment.due_on) == (date(2025, 10, 9), date(2025, 10, 9))
+    second = file(licence, date(2025, 9, 9), date(2025, 9, 11), 100_000, today=date(2025, 12, 1))
+    assert second.due_on == date(2025, 10, 11)
+
+
 # --- the annual minimum -------------------------------------------------------------------------------------
 
 def test_the_report_closing_a_year_tops_up_to_the_annual_minimum():

@@ -95,9 +95,11 @@ def test_every_table_exports_and_formula_cells_are_neutralised(officer, market):
     breakdown = _get(officer, **MARCH, by="region", export="csv", table="breakdown").content.decode("utf-8-sig")
     assert "'=HYPERLINK" in breakdown and "\n=HYPERLINK" not in breakdown
     workbook = openpyxl.load_workbook(io.BytesIO(_get(officer, **MARCH, export="xlsx").content))
-    assert workbook.sheetnames == ["figures", "breakdown", "trend"]
+    assert workbook.sheetnames == ["figures", "breakdown", "trend", "league", "flows", "funnel", "withdrawals"]
     values = {row[0]: row[2] for row in workbook["figures"].iter_rows(min_row=2, values_only=True)}
-    assert values["fee_volume_fen"] == "1900.00" and values["quick_licence_deal_rate"] == 0.3333
+    # Issue 19: money is exported in yuan under a name that says so (it was "1900.00" under fee_volume_fen).
+    assert values["fee_volume_yuan"] == 1900 and values["quick_licence_deal_rate"] == 0.3333
+    assert "fee_volume_fen" not in values
 
 
 def test_the_filter_form_sent_untouched_narrows_nothing(officer, market):

@@ -6,10 +6,10 @@ Period: March 2026 (Asia/Shanghai). As of 1 August 2026 (so the 90-day cohort of
        L1 paid 1000.00 (refund 100.00) notice 03-20 → active 03-25 10:00, starts 03-25, recorded 05-01 (in time)
        L5 paid 1000.00                 notice 03-27 → active 03-28 10:00, starts 03-28, never recorded
        L2 paid  500.00                 notice 05-19 → active 05-20 10:00 (outside the period)
-    D2 field 1 (electrical)  enterprise 江苏  grade B  royalty  published 03-10 10:00
-       L3 free                          active 07-01 10:00 (113 days after publication: licensed, not quick)
+    D2 field 1 (electrical)  enterprise 江苏  grade B  royalty 3 %  published 03-10 10:00
+       L3 nothing up front, not free   active 07-01 10:00 (113 days after publication: licensed, not quick)
     D3 field 15 (chemistry)  institute 北京   grade C  published 03-20 10:00, withdrawn 04-10 (still open at the end)
-    D4 field 6 (electrical)  university 北京  grade B  published 02-15 (before), withdrawn 03-28
+    D4 field 6 (electrical)  university 北京  grade B  lump sum 0  published 02-15 (before), withdrawn 03-28
        L4 free                          active 03-03 10:00, starts 03-03, recorded 06-10 (late: due 06-03)
     D5 field 1               published 04-02 (after the period)
 
@@ -77,7 +77,10 @@ def build_market():
                      fee_form=FeeForm.ROYALTY, lump_sum_fen=None, royalty_base=RoyaltyBase.NET_SALES,
                      royalty_rate="3.00", annual_minimum_fen=0)
     declaration(field=15, kind=inst, province="北京市", grade="C", published=at(3, 20), withdrawn=at(4, 10))
-    d4 = declaration(field=6, kind=uni, province="北京市", grade="B", published=at(2, 15), withdrawn=at(3, 28))
+    # A free declaration (lump sum 0): its licence is the one free licence of March. (Before issue 19 the default
+    # RMB 50,000 lump sum stood here and the licence counted free only because nothing was paid up front.)
+    d4 = declaration(field=6, kind=uni, province="北京市", grade="B", published=at(2, 15), withdrawn=at(3, 28),
+                     lump_sum_fen=0)
     declaration(field=1, kind=uni, province="北京市", grade="A", published=at(4, 2))
     licence(d1, active=at(3, 25), notice=at(3, 20), first_amount_fen=100_000, paid_fen=100_000,
             refunded_fen=10_000, recorded=date(2026, 5, 1))

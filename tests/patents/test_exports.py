@@ -232,20 +232,31 @@ def test_recording_packs_neutralise_licensee_names_and_keep_negative_amounts_num
 
 def _board(by="region"):
     figures = dict.fromkeys(INDICATOR_LABELS) | {"fee_volume_fen": -190_000, "licences_concluded": -1}
-    return SimpleNamespace(by=by, figures=figures, trend=[],
-                           breakdown=[{"value": name, "label": name, **figures} for name in HOSTILE])
+    # Holder names, regions and withdrawal reasons are typed by users: every new table of issue 19 carries them.
+    return SimpleNamespace(
+        by=by, figures=figures, trend=[], breakdown=[{"value": name, "label": name, **figures} for name in HOSTILE],
+        league=[{"holder_id": 1, "name_zh": name, "name_en": name, "holder_kind": "university",
+                 "declarations_published": 1, "licensed_patents": 1, "licences_concluded": 1, "fee_volume_fen": -100,
+                 "deal_rate": 1.0} for name in HOSTILE],
+        flows=[{"licensor_region": name, "licensee_region": name, "licensee_locality": "out_of_province",
+                "licences_concluded": 1, "fee_volume_fen": 100} for name in HOSTILE],
+        funnel=[{"holder_id": 1, "name_zh": name, "name_en": name, "inventoried": 1, "good_prospects": 1, "declared": 1,
+                 "announced": 0, "licensed": 0, "recorded": 0} for name in HOSTILE],
+        withdrawals=[{"reason": name, "withdrawals": 1} for name in HOSTILE])
 
 
 def test_office_statistics_neutralise_region_names_and_keep_negative_figures_numbers():
     board = _board()
-    breakdown = StatisticsExporter(board, "breakdown").render("csv").content
-    assert_inert_in_csv(breakdown, HOSTILE)
+    for table in ("breakdown", "league", "flows", "funnel", "withdrawals"):
+        assert_inert_in_csv(StatisticsExporter(board, table).render("csv").content, HOSTILE)
     figures = {row[0]: row[2] for row in csv.reader(
         io.StringIO(StatisticsExporter(board, "figures").render("csv").content.decode("utf-8-sig")))}
-    assert figures["fee_volume_fen"] == "-1900.00" and figures["licences_concluded"] == "-1"
+    # Issue 19: money is exported in yuan and named so (fee_volume_fen held yuan before).
+    assert figures["fee_volume_yuan"] == "-1900.00" and figures["licences_concluded"] == "-1"
     workbook = StatisticsExporter(board).render("xlsx").content
     assert_inert_in_xlsx(workbook, HOSTILE)
-    assert openpyxl.load_workbook(io.BytesIO(workbook)).sheetnames == ["figures", "breakdown", "trend"]
+    assert openpyxl.load_workbook(io.BytesIO(workbook)).sheetnames == ["figures", "breakdown", "trend", "league",
+                                                                       "flows", "funnel", "withdrawals"]
     with pytest.raises(ValueError):
         StatisticsExporter(board, "nonsense")
 

@@ -10,6 +10,7 @@ from marketplace.demo.seed import (
     seed_declarations,
     seed_licences,
     seed_needs,
+    seed_office_figures,
     seed_pages,
     seed_parties,
     seed_patents,
@@ -33,6 +34,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Licence: {line}")
         for line in seed_vouchers():
             self.stdout.write(f"Innovation {line}")
+        for line in seed_office_figures():
+            self.stdout.write(f"Office figures: {line}")
         for line in seed_needs():
             self.stdout.write(f"Buyer {line}")
         for line in seed_pool():
