@@ -83,6 +83,10 @@ step "check --deploy (production settings)" env DJANGO_SETTINGS_MODULE=marketpla
 # own (a minute on a loaded machine): every test of that run leaves it as migrated (rolled back, or flushed and
 # restored by serialized rollback), and each browser test starts from a flushed one anyway (a transactional
 # test's teardown; the `site` fixture puts back what the pages need).
+side_by_side() {  # side_by_side NAME LOG COMMAND...  (in the background; its wall time and status in LOG.*)
+  local name=$1 log=$2; shift 2
+  ( began=$SECONDS; "$@" >"$log" 2>&1; rc=$?; echo $((SECONDS - began)) >"$log.seconds"; exit $rc ) &
+}
 declare -A step_name step_log
 started() {  # started PID NAME LOG: remember what the background step PID is
   step_name[$1]=$2; step_log[$1]=$3
