@@ -16,6 +16,58 @@ ROOT = Path(__file__).resolve().parent.parent
 settings.register_profile("suite", suppress_health_check=[HealthCheck.too_slow], deadline=None)
 settings.load_profile("suite")
 
+# Fixtures through which a test reaches the test database (item.fixturenames is the whole closure, so a fixture
+# built on one of these counts too). pytest-django refuses the database to every other test.
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_setup", "django_db_reset_sequences",
+                     "django_db_serialized_rollback"}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests-only", action="store_true", default=False,
+        help="run only the tests that use the test database (make test's second backend: a test that cannot "
+             "reach the database gives the same answer on both, so the SQLite pass runs it once)")
+
+
+def uses_database(item) -> bool:
+    return item.get_closest_marker("django_db") is not None or bool(
+        DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+# Data built once per module (tests/worlds.py module_world) behind a function fixture of this name: a test that
+# does not ask for it must not run inside it (it lives until its module ends), so within each module those that
+# ask for one run last, grouped by world.
+MODULE_WORLD_FIXTURES = ("seeded_demo",)
+
+
+def _module_worlds_last(items) -> None:
+    start = 0
+    while start < len(items):
+        module = getattr(items[start], "module", None)
+        end = start + 1
+        while end < len(items) and getattr(items[end], "module", None) is module:
+            end += 1
+
+        def world(item):
+            names = getattr(item, "fixturenames", ())
+            return next((i + 1 for i, name in enumerate(MODULE_WORLD_FIXTURES) if name in names), 0)
+
+        items[start:end] = sorted(items[start:end], key=world)  # stable: the file's order otherwise
+        start = end
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    _module_worlds_last(items)
+    if not config.getoption("--database-tests-only"):
+        return
+    kept, dropped = [], []
+    for item in items:
+        (kept if uses_database(item) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
 
 @pytest.fixture(autouse=True)
 def _site_language():

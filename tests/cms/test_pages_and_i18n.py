@@ -6,6 +6,7 @@ from django.utils import translation
 from cms.models import ContentPage, HomePage
 from marketplace.models import ListingIndexPage, PatentListingPage
 from marketplace.parties.models import Organisation, User
+from tests.worlds import module_world
 
 pytestmark = pytest.mark.django_db
 
@@ -64,8 +65,21 @@ def test_money_is_formatted_from_fen_per_language():
         assert template.render(Context({"amount": 5})) == "0.05 元"
 
 
-def test_seed_demo_is_idempotent_and_its_logins_work(client):
-    call_command("seed_demo", verbosity=0)
+@pytest.fixture(scope="module")
+def _demo_world(django_db_setup, django_db_blocker):
+    with module_world(django_db_blocker):
+        call_command("seed_demo", verbosity=0)
+        yield
+
+
+@pytest.fixture
+def seeded_demo(_demo_world, db):
+    """The demo as `seed_demo` makes it, seeded once for the module (tests.worlds): each test here used to seed
+    it again, the costliest part of the module."""
+
+
+def test_seed_demo_is_idempotent_and_its_logins_work(seeded_demo, client):
+    # The module's world is a first run of seed_demo; this is the second.
     counts = (User.objects.count(), Organisation.objects.count(), HomePage.objects.count())
     call_command("seed_demo", verbosity=0)
     assert (User.objects.count(), Organisation.objects.count(), HomePage.objects.count()) == counts
@@ -76,13 +90,11 @@ def test_seed_demo_is_idempotent_and_its_logins_work(client):
         assert client.login(email=email, password="demo-pass-2026"), email
 
 
-def test_the_demo_editor_can_open_the_wagtail_admin(client):
-    call_command("seed_demo", verbosity=0)
+def test_the_demo_editor_can_open_the_wagtail_admin(seeded_demo, client):
     client.login(email="editor@demo.test", password="demo-pass-2026")
     assert client.get("/admin/").status_code == 200
 
 
-def test_a_licensee_cannot_open_the_wagtail_admin(client):
-    call_command("seed_demo", verbosity=0)
+def test_a_licensee_cannot_open_the_wagtail_admin(seeded_demo, client):
     client.login(email="licensee@demo.test", password="demo-pass-2026")
     assert client.get("/admin/").status_code == 302

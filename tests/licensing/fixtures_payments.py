@@ -84,6 +84,13 @@ def give_notice(declaration: Declaration, licensee: Organisation, by: User, **ov
     return licence_notice_submit(declaration=declaration, licensee=licensee, by=by, **fields)
 
 
+def notice(**offer) -> tuple[Licence, User]:
+    """A licensee's notice on a newly published declaration (`offer`: the declaration's fields), the licence
+    waiting for its first payment. Returns the licence and the member who gave the notice."""
+    licensee, member = licensee_with_member()
+    return give_notice(published_declaration(**offer), licensee, member), member
+
+
 def card_token(number: str) -> str:
     """What Stripe.js hands the page: a token for the card, made by localstripe's /v1/tokens."""
     token = stripe.Token.create(card={"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"},

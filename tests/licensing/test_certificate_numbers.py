@@ -12,9 +12,7 @@ from tests.licensing.fixtures_payments import (
     CARD_DECLINED,
     CARD_OK,
     card_token,
-    give_notice,
-    licensee_with_member,
-    published_declaration,
+    notice,
     use_localstripe,
 )
 
@@ -27,9 +25,7 @@ def _localstripe(settings, localstripe_url):
 
 
 def _notice() -> tuple[Licence, object]:
-    declaration = published_declaration()
-    licensee, member = licensee_with_member()
-    return give_notice(declaration, licensee, member), member
+    return notice()
 
 
 def _paid(licence: Licence) -> Licence:

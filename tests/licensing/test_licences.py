@@ -33,6 +33,7 @@ from tests.licensing.fixtures_payments import (
     give_notice,
     intent_at_stripe,
     licensee_with_member,
+    notice,
     postings,
     published_declaration,
     royalty_offer,
@@ -59,9 +60,7 @@ def _anniversary_eve(start: date, years: int) -> date:
 
 
 def _notice(**offer):
-    declaration = published_declaration(**offer)
-    licensee, member = licensee_with_member()
-    return give_notice(declaration, licensee, member), member
+    return notice(**offer)
 
 
 def _first_payment(licence: Licence) -> Payment:

@@ -16,11 +16,9 @@ from tests.licensing.fixtures_payments import (
     CARD_3DS,
     CARD_OK,
     card_token,
-    give_notice,
     intent_at_stripe,
-    licensee_with_member,
+    notice,
     postings,
-    published_declaration,
     use_localstripe,
 )
 
@@ -51,9 +49,7 @@ def silent_url():
 
 
 def _notice():
-    declaration = published_declaration(lump_sum_fen=2_000_000)
-    licensee, member = licensee_with_member()
-    licence = give_notice(declaration, licensee, member)
+    licence, member = notice(lump_sum_fen=2_000_000)
     return licence, licence.payments.get(purpose=Payment.Purpose.FIRST_AMOUNT), member
 
 

@@ -21,6 +21,7 @@ from tests.licensing.fixtures_payments import (
     intent_at_stripe,
     licensee_with_member,
     new_event_id,
+    notice,
     post_webhook,
     postings,
     published_declaration,
@@ -40,9 +41,7 @@ def _localstripe(settings, localstripe_url):
 def paid_at_stripe():
     """A licence whose card Stripe.js has confirmed at Stripe (localstripe) while our records still wait:
     neither the webhook nor the buyer's return has arrived. Returns (licence, payment, intent as a dict)."""
-    declaration = published_declaration(lump_sum_fen=2_000_000)
-    licensee, member = licensee_with_member()
-    licence = give_notice(declaration, licensee, member)
+    licence, _member = notice(lump_sum_fen=2_000_000)
     payment, _secret = payment_start(payment=licence.payments.get())
     confirm_with_card_token(intent_id=payment.stripe_payment_intent_id, token_id=card_token(CARD_OK))
     intent = intent_at_stripe(payment.stripe_payment_intent_id)

@@ -110,8 +110,9 @@ def deploy(cluster, seeded_database, stripe_stand_in, reliability_root):
 
 @pytest.fixture(scope="session")
 def shared_site(cluster, seeded_database, stripe_stand_in, reliability_root) -> Deployment:
-    """One served copy of the demo shared by the load, restart and backup checks (test_load.py, test_restart.py,
-    test_backup_restore.py): starting gunicorn on a loaded machine costs more than each of them does with it.
+    """One served copy of the demo shared by the API fuzzing (read-only, first), the load, restart and backup checks
+    and the harness's own check (test_api_fuzzing.py, test_load.py, test_restart.py, test_backup_restore.py,
+    test_served.py): starting gunicorn on a loaded machine costs more than each of them does with it.
     Persistent, health-checked connections as in production (marketplace/settings/production.py). Each check takes
     its licences on declarations its licensees have not licensed yet, so it does not depend on the others' runs."""
     name = f"site_{next(_numbers)}"

@@ -124,6 +124,25 @@ class PostgresCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def spawn(command: list[str], workdir: Path, log_name: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start a served process from the project root, its output appended to workdir/log_name."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = (workdir / log_name).open("ab")
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_process(process: subprocess.Popen | None, timeout: float = 15) -> None:
+    """SIGTERM (each process's own clean shutdown), then SIGKILL if it is not gone within `timeout`."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def project_env(database_url: str, stripe_url: str, workdir: Path, **extra: str) -> dict[str, str]:
     """The environment of a served process: the development settings without DEBUG, the given database, a cache
     every process on this machine shares (files: a change one gunicorn worker makes is seen by the others),
@@ -170,17 +189,18 @@ class Served:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Served:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        log = (self.workdir / f"gunicorn-{self.port}.log").open("ab")
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [str(BIN / "gunicorn"), "marketplace.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(self.workers), "--timeout", "60", "--graceful-timeout", "5"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.workdir, f"gunicorn-{self.port}.log", self.env)
         wait_for_port(self.port, process=self.process)
         self.wait_healthy()
         return self
 
-    def wait_healthy(self, timeout: float = 30) -> None:
+    def wait_healthy(self, timeout: float = 120) -> None:
+        # Generous: each worker imports the whole project before it answers, which on a machine running the
+        # other test steps beside this one took more than 30 s (the figure an answer must come within is not
+        # this check's business; bench/ measures start-up).
         deadline = time.monotonic() + timeout
         while True:
             with contextlib.suppress(requests.RequestException):
@@ -191,13 +211,7 @@ class Served:
             time.sleep(0.2)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
     def log(self) -> str:
         return (self.workdir / f"gunicorn-{self.port}.log").read_text(errors="replace")
@@ -213,10 +227,7 @@ class Worker:
     process: subprocess.Popen | None = None
 
     def start(self, *args: str) -> Worker:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        log = (self.workdir / f"{self.name}.log").open("ab")
-        self.process = subprocess.Popen([PYTHON, "manage.py", "db_worker", *args], cwd=ROOT, env=self.env,
-                                        stdout=log, stderr=subprocess.STDOUT)
+        self.process = spawn([PYTHON, "manage.py", "db_worker", *args], self.workdir, f"{self.name}.log", self.env)
         return self
 
     def kill(self) -> None:
@@ -226,12 +237,7 @@ class Worker:
             self.process.wait()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.process)
 
     def log(self) -> str:
         return (self.workdir / f"{self.name}.log").read_text(errors="replace")
@@ -251,19 +257,15 @@ class StripeStandIn:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> StripeStandIn:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        log = (self.workdir / f"localstripe-{self.port}.log").open("ab")
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [PYTHON, str(ROOT / "scripts" / "localstripe_server.py"), "--port", str(self.port),
              "--state-file", str(self.workdir / f"localstripe-{self.port}.pickle")],
-            stdout=log, stderr=subprocess.STDOUT)
+            self.workdir, f"localstripe-{self.port}.log")
         wait_for_port(self.port, process=self.process)
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        stop_process(self.process, timeout=10)
 
     def send_webhooks_to(self, served: Served, name: str = "reliability") -> None:
         """Stripe's events for this stand-in go to the served site's webhook, signed with its secret."""

@@ -1,4 +1,7 @@
-"""The harness itself: the demo served by gunicorn on its own database copy answers as `make run` does."""
+"""The harness itself: the demo served by gunicorn on its own database copy answers as `make run` does. It looks at
+the session's shared deployment (conftest.shared_site), the one the other checks use: starting a deployment of
+its own only to look at it cost ~45 s of the reliability step on a loaded machine (start, and a stop that waited
+out gunicorn's shutdown)."""
 
 import requests
 
@@ -8,8 +11,8 @@ def fetch(url: str) -> tuple[int, bytes]:
     return response.status_code, response.content
 
 
-def test_a_served_copy_of_the_demo_answers_pages_and_the_api(deploy):
-    site = deploy(workers=2)
+def test_a_served_copy_of_the_demo_answers_pages_and_the_api(shared_site):
+    site = shared_site
     status, body = fetch(f"{site.server.url}/healthz")
     assert (status, body) == (200, b'{"status": "ok"}')
     status, body = fetch(f"{site.server.url}/")
