@@ -215,7 +215,7 @@ def declaration_eligibility(*, declaration: Declaration, today: date) -> list[Ru
         failures.append(failure("not_patentee", _("Only the patentee may declare its patent.")))
     other = Declaration.objects.filter(patent=patent, state__in=LICENSABLE_DECLARATION_STATES).exclude(pk=declaration.pk)
     if other.exists():
-        failures.append(failure("already_declared", _("The patent already has a published declaration.")))
+        failures.append(failure("already_declared", _("The patent already has a standing declaration.")))
     consents = list(declaration.consents.all()) if declaration.pk else []
     return failures + patent_eligibility(patent=patent, today=today, consents=consents) \
         + terms_failures(declaration=declaration, today=today)

@@ -59,13 +59,22 @@ ANNOUNCEMENT_594 = Instrument("cnipa_594", "CNIPA Announcement No. 594 (2024)", 
                               "notice")
 FEE_NOTICE_2024 = Instrument("cnipa_fee_notice_2024", "CNIPA notice on open-licence fee standards (2024)",
                              "国家知识产权局关于专利开放许可使用费标准的通知（2024年）", "notice")
+FEE_SCHEDULE = Instrument("cnipa_fee_schedule", "CNIPA patent fee schedule (2017), design years 11-15 by NDRC/MOF notice (2022)",
+                          "国家知识产权局《专利收费标准》（2017年修订）；发改价格〔2022〕465号", "notice")
+SMALL_ENTITY_MEASURES = Instrument("small_entity_measures",
+                                   "Measures on the Reduction of Patent Fees (2016), extended by MOF/NDRC notice (2019)",
+                                   "《专利收费减缴办法》（财税〔2016〕78号）；财税〔2019〕45号", "notice")
+TERM_COMPENSATION_NOTICE = Instrument("term_compensation_notice",
+                                      "NDRC/MOF notice on the annual fee of the term-compensation period (2023)",
+                                      "《国家发展改革委 财政部关于专利权补偿期年费标准等有关事项的通知》（2023年）",
+                                      "notice")
 RECORDING_MEASURES = Instrument("recording_measures", "Measures for the Recording of Patent Licence Contracts (2011)",
                                 "《专利实施许可合同备案办法》（2011年）", "statute")
 CIVIL_CODE = Instrument("civil_code", "Civil Code (2020)", "《民法典》", "statute")
 PLATFORM = Instrument("platform", "Platform rule (no statutory source)", "平台规则（无法定依据）", "notice")
 
-INSTRUMENTS = (PATENT_LAW, REGULATIONS, GUIDELINES, ANNOUNCEMENT_594, FEE_NOTICE_2024, RECORDING_MEASURES, CIVIL_CODE,
-               PLATFORM)
+INSTRUMENTS = (PATENT_LAW, REGULATIONS, GUIDELINES, ANNOUNCEMENT_594, FEE_NOTICE_2024, FEE_SCHEDULE,
+               SMALL_ENTITY_MEASURES, TERM_COMPENSATION_NOTICE, RECORDING_MEASURES, CIVIL_CODE, PLATFORM)
 
 _DIGITS = "零一二三四五六七八九"
 
@@ -259,10 +268,22 @@ RULES: tuple[Rule, ...] = (
           _("The 15 per cent open-licence reduction applies only to annual fees due while the declaration and a recorded "
             "licence under it stand, and is not combined with other reductions."),
           Source(ANNOUNCEMENT_594), law(51, 2)),
+    # The rules licensing/declarations/fees.py applies per patent year (FeeRule names these codes).
+    _rule("annual_fee_standard", "fees", CALCULATION,
+          _("The annual fee of each patent year follows the official fee schedule for the patent's kind."),
+          Source(FEE_SCHEDULE)),
+    _rule("small_entity_fee_reduction", "fees", CALCULATION,
+          _("A patentee granted the small-entity reduction pays 15 per cent of the annual fee (30 per cent with "
+            "co-owners) for ten years from the grant; where the open-licence reduction also applies, the more "
+            "favourable one is applied, never both."),
+          Source(SMALL_ENTITY_MEASURES), Source(TERM_COMPENSATION_NOTICE)),
+    _rule("term_compensation_fee", "fees", CALCULATION,
+          _("Each full year of patent-term compensation costs RMB 8,000 in annual fees; a part year costs nothing."),
+          Source(TERM_COMPENSATION_NOTICE)),
     # Recording.
     _rule("recording_deadline", "recording", WARNING,
           _("A licence contract is recorded with CNIPA within three months of taking effect."),
-          Source(RECORDING_MEASURES, 4), regs(87)),
+          Source(RECORDING_MEASURES, 5)),
     _rule("recording_period_count", "recording", CALCULATION,
           _("A period of months ends on the corresponding day of the last month (its last day when there is no "
             "such day), moved to the next working day when it falls on a holiday."),

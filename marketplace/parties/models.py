@@ -92,7 +92,7 @@ class Organisation(models.Model):
     # The small-entity fee reduction (专利收费减缴办法, 财税〔2016〕78号, art. 3): CNIPA decides it on the holder's
     # request; the platform only needs to know it was granted, to compare it with the open-licence reduction.
     fee_reduction_qualified = models.BooleanField(
-        _("qualifies for the small-entity fee reduction"), default=False,
+        _("qualifies for the small-entity fee reduction"), default=False, db_default=False,
         help_text=_("CNIPA granted the reduction of patent fees for your annual fees: an individual, a small "
                     "enterprise, a public institution or a non-profit research institute."))
     website = models.URLField(_("website"), blank=True)

@@ -110,3 +110,13 @@ def test_a_voucher_refusal_names_its_rule():
                       eligible_uses=["licence_fees"], by=UserFactory())
     assert str(refused.value) == ("Only the IP office issues innovation vouchers. "
                                   "(rule voucher_issuer: Platform rule (no statutory source))")
+
+
+def test_every_rule_code_the_fee_schedule_applies_is_in_the_register():
+    from licensing.declarations.fees import FeeRule
+    from licensing.legal import register
+
+    codes = {v for k, v in vars(FeeRule).items() if k.isupper()}
+    assert codes == {"annual_fee_standard", "annual_fee_reduction", "small_entity_fee_reduction"}
+    for code in codes:
+        assert register.rule(code).sources, code

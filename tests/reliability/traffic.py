@@ -228,9 +228,10 @@ def browsing_paths(base: str) -> tuple[list[str], list[str]]:
 
 
 def payable_declarations(base: str) -> list[int]:
-    """Published declarations asking a first amount (lump sum, entry fee or annual minimum): paid by card."""
+    """Declarations open to licensing (filed at CNIPA or announced) asking a first amount (lump sum, entry fee or
+    annual minimum): paid by card."""
     found = requests.get(f"{base}/api/declarations/", params={"page_size": 100}, timeout=30).json()["results"]
-    return sorted(d["id"] for d in found if d["state"] == "published"
+    return sorted(d["id"] for d in found if d["state"] in ("filed", "announced", "withdrawal_filed")
                   and (d["lump_sum_fen"] or d["entry_fee_fen"] or d["annual_minimum_fen"]))
 
 

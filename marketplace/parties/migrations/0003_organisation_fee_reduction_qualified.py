@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organisation',
             name='fee_reduction_qualified',
-            field=models.BooleanField(default=False, help_text='CNIPA granted the reduction of patent fees for your annual fees: an individual, a small enterprise, a public institution or a non-profit research institute.', verbose_name='qualifies for the small-entity fee reduction'),
+            field=models.BooleanField(default=False, db_default=False, help_text='CNIPA granted the reduction of patent fees for your annual fees: an individual, a small enterprise, a public institution or a non-profit research institute.', verbose_name='qualifies for the small-entity fee reduction'),
         ),
     ]
