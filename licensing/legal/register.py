@@ -259,6 +259,22 @@ RULES: tuple[Rule, ...] = (
           _("The licensee accepts the declaration's terms as published (the written notice)."), law(51, 1)),
     _rule("no_exclusive_under_open_licence", "licence", REFUSAL,
           _("While a declaration stands no exclusive or sole licence of the patent is granted."), law(51, 3)),
+    _rule("licence_notice_identity", "licence", REFUSAL,
+          _("The written notice names the licensee as registered: its unified social credit code is the "
+            "organisation's own."), law(51, 1)),
+    _rule("licence_cancel_unpaid", "licence", REFUSAL,
+          _("A licensee may abandon its notice only while nothing has been paid under it."), PLATFORM_RULE),
+    _rule("payment_open", "licence", REFUSAL,
+          _("A payment cancelled or replaced can no longer be made; the licensee pays the one the page shows."),
+          PLATFORM_RULE),
+    # Royalties reported under a royalty licence (Patent Law art. 51 para. 1: the fee is paid as declared).
+    _rule("royalty_licence", "licence", REFUSAL,
+          _("Royalties are reported only on an active licence whose declaration asks for a royalty."), law(51, 1)),
+    _rule("royalty_period", "licence", REFUSAL,
+          _("Royalty periods follow each other without gap or overlap inside one licence year and the licence "
+            "term, are reported once over, and a year has at most a set number of reports."), PLATFORM_RULE),
+    _rule("royalty_base", "licence", REFUSAL,
+          _("Net sales or profit are reported as a whole number of fen, zero or more."), PLATFORM_RULE),
     # Fees.
     _rule("fixed_fee_cap", "fees", REFUSAL, _("A fixed fee (lump sum or entry fee) is at most RMB 20,000,000."),
           Source(FEE_NOTICE_2024)),
@@ -291,6 +307,9 @@ RULES: tuple[Rule, ...] = (
     _rule("recording_details", "recording", REFUSAL,
           _("A recording is noted with CNIPA's number and a date neither in the future nor before the licence took "
             "effect."), PLATFORM_RULE),
+    _rule("recording_once", "recording", REFUSAL,
+          _("A licence is recorded once: a recording already noted with another number or date is not "
+            "overwritten."), PLATFORM_RULE),
     # Innovation vouchers (the city's scheme, administered by the IP office).
     _rule("voucher_issuer", "voucher", REFUSAL, _("Only the IP office issues innovation vouchers, never to itself."),
           PLATFORM_RULE),

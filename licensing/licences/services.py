@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 from licensing.certificates.services import certificate_number_allocate
 from licensing.exceptions import LicensingError, NotAllowed
 from licensing.ledger import services as ledger
+from licensing.legal.register import cite
 from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
 from licensing.models.licences import (
     LIVE_LICENCE_STATES,
@@ -73,18 +74,21 @@ def licence_notice_submit(*, declaration: Declaration, licensee: Organisation, b
     if not licensee.is_licensee:
         raise LicensingError(_("%(org)s is not registered as a licensee.") % {"org": licensee.name_zh})
     if declaration.state not in LICENSABLE_DECLARATION_STATES:
-        raise LicensingError(_("This declaration is not open for licensing."))
+        raise LicensingError(cite("licence_not_open", _("This declaration is not open for licensing.")))
     if licensee.pk == declaration.holder_id:
-        raise LicensingError(_("A patentee cannot license its own patent."))
+        raise LicensingError(cite("licence_own_patent", _("A patentee cannot license its own patent.")))
     if accepted_terms_sha256 != declaration.terms_version.sha256:
-        raise LicensingError(_("The terms you accepted are not the terms of this declaration; reload the page."))
+        raise LicensingError(cite("licence_terms_accepted",
+                                   _("The terms you accepted are not the terms of this declaration; reload the page.")))
     if licensee.uscc and normalize_uscc(uscc) != licensee.uscc:
-        raise ValidationError({"uscc": _("The credit code does not match your organisation's.")})
+        raise ValidationError({"uscc": cite("licence_notice_identity",
+                                             _("The credit code does not match your organisation's."))})
     live = Licence.objects.select_for_update().filter(declaration=declaration, licensee=licensee,
                                                       state__in=LIVE_LICENCE_STATES).first()
     if live is not None:
         if live.state == LicenceState.ACTIVE:
-            raise LicensingError(_("Your organisation already holds an active licence under this declaration."))
+            raise LicensingError(cite("licence_one_active",
+                                       _("Your organisation already holds an active licence under this declaration.")))
         return live
     terms = declaration.terms_version
     licence = Licence(
@@ -173,7 +177,7 @@ def payment_start(*, payment: Payment) -> tuple[Payment, str]:
     if payment.state in PAID_STATES:
         return payment, ""
     if payment.state == Payment.State.CANCELLED:
-        raise LicensingError(_("This payment can no longer be made."))
+        raise LicensingError(cite("payment_open", _("This payment can no longer be made.")))
     if payment.charge_fen == 0:
         return payment_mark_succeeded(payment_id=payment.pk, intent=None), ""
     previous = payment.stripe_payment_intent_id
@@ -205,7 +209,7 @@ def payment_start(*, payment: Payment) -> tuple[Payment, str]:
     # is a second one): drop ours and hand out the stored one's secret, so the page confirms that one.
     _cancel_intent_quietly(intent.id)
     if locked.stripe_payment_intent_id is None or locked.state in (Payment.State.CANCELLED, Payment.State.REFUNDED):
-        raise LicensingError(_("This payment can no longer be made."))
+        raise LicensingError(cite("payment_open", _("This payment can no longer be made.")))
     if locked.state in PAID_STATES:
         return locked, ""
     return locked, stripe_gateway.retrieve_intent(locked.stripe_payment_intent_id).client_secret
@@ -372,7 +376,7 @@ def licence_cancel(*, licence: Licence, by: User) -> Licence:
     if licence.state == LicenceState.CANCELLED:
         return licence
     if licence.state not in (LicenceState.NOTICE_SUBMITTED, LicenceState.PAYMENT_PENDING, LicenceState.PAYMENT_FAILED):
-        raise LicensingError(_("Only an unpaid notice can be cancelled."))
+        raise LicensingError(cite("licence_cancel_unpaid", _("Only an unpaid notice can be cancelled.")))
     for payment in Payment.objects.select_for_update().filter(licence=licence).exclude(state=Payment.State.SUCCEEDED):
         if payment.stripe_payment_intent_id:
             try:

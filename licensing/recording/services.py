@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from licensing import deadlines
 from licensing.exceptions import NotAllowed
+from licensing.legal.register import cite
 from licensing.models.licences import Licence, LicenceState
 from marketplace.parties import listeners
 from marketplace.parties.models import Membership, Organisation, User
@@ -373,24 +374,25 @@ def licence_mark_recorded(*, licence: Licence, recording_number: str, recorded_o
     activation_day = licence_activation_day(licence)
     errors: dict[str, str] = {}
     if activation_day is None:
-        raise ValidationError(gettext("This licence has not taken effect; there is nothing to record yet."))
+        raise ValidationError(cite("recording_details",
+                                  gettext("This licence has not taken effect; there is nothing to record yet.")))
     if not number:
-        errors["recording_number"] = gettext("Enter the recording number CNIPA gave.")
+        errors["recording_number"] = cite("recording_details", gettext("Enter the recording number CNIPA gave."))
     if recorded_on is None:
-        errors["recorded_on"] = gettext("Enter the date CNIPA recorded the licence.")
+        errors["recorded_on"] = cite("recording_details", gettext("Enter the date CNIPA recorded the licence."))
     elif recorded_on > timezone.localdate():
-        errors["recorded_on"] = gettext("The recording date cannot be in the future.")
+        errors["recorded_on"] = cite("recording_details", gettext("The recording date cannot be in the future."))
     elif recorded_on < activation_day:
-        errors["recorded_on"] = gettext("The recording date cannot be before the licence took effect (%(day)s).") % {
-            "day": activation_day.isoformat()}
+        errors["recorded_on"] = cite("recording_details", gettext(
+            "The recording date cannot be before the licence took effect (%(day)s).") % {"day": activation_day.isoformat()})
     if errors:
         raise ValidationError(errors)
     if licence.recorded_on is not None:
         if (licence.recording_number, licence.recorded_on) == (number, recorded_on):
             return licence
-        raise ValidationError({"recording_number": gettext(
+        raise ValidationError({"recording_number": cite("recording_once", gettext(
             "This licence is already recorded as %(number)s on %(day)s.") % {
-            "number": licence.recording_number, "day": licence.recorded_on.isoformat()}})
+            "number": licence.recording_number, "day": licence.recorded_on.isoformat()})})
     licence.recording_number, licence.recorded_on, licence.recorded_by = number, recorded_on, by
     others = [f.name for f in Licence._meta.concrete_fields if f.name not in ("recording_number", "recorded_on")]
     licence.full_clean(exclude=others, validate_unique=False, validate_constraints=False)

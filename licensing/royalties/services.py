@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 
 from licensing import deadlines
 from licensing.exceptions import LicensingError, NotAllowed
+from licensing.legal.register import cite
 from licensing.models import FeeForm
 from licensing.models.licences import Licence, LicenceState, Payment, RoyaltyReport
 from marketplace.parties.models import Membership, Organisation, User
@@ -148,7 +149,8 @@ def _validate_period(*, licence: Licence, period_start: date, period_end: date, 
     errors: dict[str, list[str]] = {}
 
     def err(field, message):
-        errors.setdefault(field, []).append(message)
+        errors.setdefault(field, []).append(cite("royalty_base" if field == "base_amount_fen" else "royalty_period",
+                                                 message))
 
     if not isinstance(base_amount_fen, int) or isinstance(base_amount_fen, bool) or base_amount_fen < 0:
         err("base_amount_fen", _("Report net sales or profit as a whole number of fen, zero or more."))
@@ -197,9 +199,9 @@ def royalty_report_file(*, licence: Licence, period_start: date, period_end: dat
     if not Membership.objects.filter(user=by, organisation_id=licence.licensee_id).exists():
         raise NotAllowed(_("Only members of the licensee may file its royalty reports."))
     if licence.fee_form not in ROYALTY_FEE_FORMS or licence.royalty_rate is None:
-        raise LicensingError(_("This licence does not carry a royalty."))
+        raise LicensingError(cite("royalty_licence", _("This licence does not carry a royalty.")))
     if licence.state != LicenceState.ACTIVE or not (licence.starts_on and licence.ends_on):
-        raise LicensingError(_("Royalties are reported on an active licence only."))
+        raise LicensingError(cite("royalty_licence", _("Royalties are reported on an active licence only.")))
     today = today or timezone.localdate()
     reports = list(RoyaltyReport.objects.filter(licence=licence).order_by("period_start"))
     year = _validate_period(licence=licence, period_start=period_start, period_end=period_end,
@@ -221,7 +223,7 @@ def royalty_report_file(*, licence: Licence, period_start: date, period_end: dat
                 royalty_fen=figures.royalty_fen, minimum_topup_fen=figures.minimum_topup_fen,
                 amount_due_fen=figures.amount_due_fen, due_on=due_on, payment=payment, submitted_by=by)
     except IntegrityError as exc:  # cannot happen under the lock; kept so a race never double-invoices
-        raise LicensingError(_("This period has already been reported.")) from exc
+        raise LicensingError(cite("royalty_period", _("This period has already been reported."))) from exc
 
 
 # --- selectors ------------------------------------------------------------------------------------------

@@ -269,7 +269,9 @@ def test_a_recording_date_in_the_future_is_refused(client, parties):
     response = client.post(reverse("licence_recording", args=[licence.pk]),
                            {"recording_number": "1", "recorded_on": tomorrow.isoformat()})
     assert response.status_code == 200
-    assert response.context["form"].errors["recorded_on"] == ["The recording date cannot be in the future."]
+    # Issue 19: the refusal names its rule and source (the platform's own rule).
+    assert response.context["form"].errors["recorded_on"] == [
+        "The recording date cannot be in the future. (rule recording_details: Platform rule (no statutory source))"]
 
 
 def test_marking_again_with_the_same_values_changes_nothing_and_other_values_are_refused(parties):
