@@ -59,6 +59,17 @@ def _need_form(w) -> dict:
             "horizon_years": "3", "public": "on"}
 
 
+def _announcement(w) -> dict:
+    return {"cnipa_number": "KFXK2026000077", "announced_on": _today()}
+
+
+def _cnipa_file(w) -> dict:
+    """An upload CNIPA never published (not a list of announcements): refused with its reason, nothing recorded."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {"file": SimpleUploadedFile("announcements.csv", b"not,a,cnipa,list\n", content_type="text/csv")}
+
+
 def _royalty_period(w) -> dict:
     start = w.l1_report.period_end.toordinal() + 1
     from datetime import date
@@ -150,6 +161,10 @@ MATRIX = [
      lambda w: {"tags": "battery, core"}, "login 404 404 302 302 404 404 302"),
     ("patent", "tags on holder B's patent", POST, _u("patent_tags", "b_draft.patent.pk"),
      lambda w: {"tags": "battery, core"}, "login 404 404 404 404 404 404 302"),
+    ("patent", "standing for open licensing of holder A's patent", POST, _u("patent_standing", "a_draft.patent.pk"),
+     lambda w: {"pledged": "on"}, "login 404 404 302 302 404 404 302"),
+    ("patent", "standing for open licensing of holder B's patent", POST, _u("patent_standing", "b_draft.patent.pk"),
+     lambda w: {"pledged": "on"}, "login 404 404 404 404 404 404 302"),
     # --- inventory batch ------------------------------------------------------------------------------------
     ("inventory batch", "upload (form)", GET, _u("inventory_upload"), None,
      "login 403 403 200 200 403 403 403"),
@@ -187,6 +202,29 @@ MATRIX = [
      lambda w: {"reason": "Licensed exclusively."}, "login 404 404 403 302 404 404 302"),
     ("declaration", "withdraw holder B's declaration", POST, _u("declaration_file_withdrawal", "b_pub.pk"),
      lambda w: {"reason": "Licensed exclusively."}, "login 404 404 404 404 404 404 302"),
+    # CNIPA's announcements are entered by the holder's administrator (a plain member is refused by the service).
+    ("declaration", "record CNIPA's announcement of holder A's declaration", POST,
+     _u("declaration_record_announcement", "a_pub.pk"), _announcement, "login 404 404 403 302 404 404 302"),
+    ("declaration", "record CNIPA's announcement of holder B's declaration", POST,
+     _u("declaration_record_announcement", "b_pub.pk"), _announcement, "login 404 404 404 404 404 404 302"),
+    # No withdrawal is pending on holder A's declaration: who may act gets past the permission and is refused
+    # the transition (400), who may not never learns that much.
+    ("declaration", "record the withdrawal announcement of holder A's declaration", POST,
+     _u("declaration_record_withdrawal_announcement", "a_pub.pk"), _announcement,
+     "login 404 404 403 400 404 404 400"),
+    ("declaration", "record the withdrawal announcement of holder B's declaration", POST,
+     _u("declaration_record_withdrawal_announcement", "b_pub.pk"), _announcement,
+     "login 404 404 404 404 404 404 400"),
+    ("declaration", "document of holder A's declaration (PDF)", GET,
+     _named("declaration_document", lambda w: reverse("declaration_document", args=[w.a_pub.pk, "pdf"])), None,
+     "login 404 404 200 200 404 404 200"),
+    ("declaration", "document of holder B's declaration (JSON)", GET,
+     _named("declaration_document", lambda w: reverse("declaration_document", args=[w.b_pub.pk, "json"])), None,
+     "login 404 404 404 404 404 404 200"),
+    ("declaration", "import CNIPA's announcements (form)", GET, _u("cnipa_announcements_import"), None,
+     "login 403 403 403 403 403 200 200"),
+    ("declaration", "import CNIPA's announcements", POST, _u("cnipa_announcements_import"), _cnipa_file,
+     "login 403 403 403 403 403 400 400"),
     ("declaration", "discard holder A's draft", POST, _u("declaration_discard", "a_draft.pk"), None,
      "login 404 404 302 302 404 404 302"),
     ("declaration", "discard holder B's draft", POST, _u("declaration_discard", "b_draft.pk"), None,
@@ -377,6 +415,12 @@ EFFECTS = {
     ("patent", "grade override on holder B's patent"): lambda w: _reloaded(w.b_draft.patent).grade_override == "A",
     ("patent", "tags on holder A's patent"): lambda w: "core" in _reloaded(w.a_draft.patent).tags.names(),
     ("patent", "tags on holder B's patent"): lambda w: "core" in _reloaded(w.b_draft.patent).tags.names(),
+    ("patent", "standing for open licensing of holder A's patent"): lambda w: _reloaded(w.a_draft.patent).pledged,
+    ("patent", "standing for open licensing of holder B's patent"): lambda w: _reloaded(w.b_draft.patent).pledged,
+    ("declaration", "record CNIPA's announcement of holder A's declaration"): lambda w: _reloaded(
+        w.a_pub).state == "announced",
+    ("declaration", "record CNIPA's announcement of holder B's declaration"): lambda w: _reloaded(
+        w.b_pub).state == "announced",
     ("declaration", "create a draft"): lambda w: w.a_draft.patent.declarations.count() == 2,
     ("declaration", "publish holder A's draft"): lambda w: _reloaded(w.a_draft).state == "filed",
     ("declaration", "publish holder B's draft"): lambda w: _reloaded(w.b_draft).state == "filed",
