@@ -275,6 +275,12 @@ RULES: tuple[Rule, ...] = (
             "term, are reported once over, and a year has at most a set number of reports."), PLATFORM_RULE),
     _rule("royalty_base", "licence", REFUSAL,
           _("Net sales or profit are reported as a whole number of fen, zero or more."), PLATFORM_RULE),
+    _rule("refund_terms", "licence", REFUSAL,
+          _("A refund states its reason and returns at most what is left of a payment that went through."),
+          PLATFORM_RULE),
+    _rule("termination_non_payment", "licence", REFUSAL,
+          _("An active licence is terminated for non-payment only when one of its royalty payments is unpaid more "
+            "than 60 days after it fell due."), PLATFORM_RULE),
     # Fees.
     _rule("fixed_fee_cap", "fees", REFUSAL, _("A fixed fee (lump sum or entry fee) is at most RMB 20,000,000."),
           Source(FEE_NOTICE_2024)),

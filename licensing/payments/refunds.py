@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from licensing.exceptions import LicensingError, NotAllowed
 from licensing.ledger import services as ledger
+from licensing.legal.register import cite
 from licensing.models.licences import LedgerAccount, LedgerEntry, Licence, LicenceState, Payment, Voucher, VoucherUse
 from licensing.payments import gateway as stripe_gateway
 from marketplace.parties import listeners
@@ -126,14 +127,14 @@ def payment_refund(*, payment: Payment, amount_fen: int, by: User, reason: str) 
         raise NotAllowed(_("Only the licensor's administrators or the IP office may refund a payment."))
     reason = (reason or "").strip()
     if not reason:
-        raise LicensingError(_("Give the reason for the refund."))
+        raise LicensingError(cite("refund_terms", _("Give the reason for the refund.")))
     if payment.state not in REFUNDABLE_STATES:
-        raise LicensingError(_("Only a payment that went through can be refunded (this one is %(state)s).")
-                             % {"state": payment.get_state_display()})
+        raise LicensingError(cite("refund_terms", _("Only a payment that went through can be refunded (this one is "
+                                                    "%(state)s).") % {"state": payment.get_state_display()}))
     refundable = payment.charge_fen - payment.refunded_fen
     if amount_fen < 0 or amount_fen > refundable or (amount_fen == 0 and refundable > 0):
-        raise LicensingError(_("The amount to refund must be more than 0 and at most %(left)s fen.")
-                             % {"left": refundable})
+        raise LicensingError(cite("refund_terms", _("The amount to refund must be more than 0 and at most %(left)s fen.")
+                                  % {"left": refundable}))
     if amount_fen and not payment.stripe_payment_intent_id:
         raise LicensingError(f"payment {payment.pk} has a card part but no PaymentIntent")
 
@@ -180,11 +181,11 @@ def licence_terminate_for_non_payment(*, licence: Licence, by: User, today: date
     if licence.state == LicenceState.TERMINATED:
         return licence
     if licence.state != LicenceState.ACTIVE:
-        raise LicensingError(_("Only an active licence can be terminated for non-payment."))
+        raise LicensingError(cite("termination_non_payment", _("Only an active licence can be terminated for non-payment.")))
     overdue = overdue_royalty_payments(licence=licence, today=today).first()
     if overdue is None:
-        raise LicensingError(_("No royalty payment of this licence is more than %(days)s days overdue.")
-                             % {"days": GRACE_DAYS})
+        raise LicensingError(cite("termination_non_payment", _("No royalty payment of this licence is more than "
+                                                               "%(days)s days overdue.") % {"days": GRACE_DAYS}))
     reason = _("Terminated for non-payment: royalty payment %(payment)s of %(amount)s fen, due on %(due)s, still "
                "unpaid %(days)s days later (grace period %(grace)s days).") % {
         "payment": overdue.pk, "amount": overdue.amount_fen, "due": overdue.due_on.isoformat(),

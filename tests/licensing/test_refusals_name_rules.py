@@ -165,3 +165,24 @@ def test_the_royalty_page_shows_the_refusal_with_its_rule(client):
         "Periods follow each other without gaps; the next report starts on 2024-01-01. "
         f"(rule royalty_period: {PLATFORM_EN})"]
 
+
+
+# Refunds and termination for non-payment ------------------------------------------------------------------
+
+def test_refund_refusals_name_the_rule():
+    from licensing.payments import refunds
+    from tests.licensing import ledger_builders as build
+    from tests.licensing.test_refunds import card_payment, holder_admin
+
+    payment = card_payment(100_000)
+    with translation.override("en"), pytest.raises(LicensingError) as refused:
+        refunds.payment_refund(payment=payment, amount_fen=100_001, by=holder_admin(payment.licence), reason="x")
+    assert str(refused.value) == ("The amount to refund must be more than 0 and at most 100000 fen. "
+                                  f"(rule refund_terms: {PLATFORM_EN})")
+    licence = build.licence()
+    with translation.override("zh-hans"), pytest.raises(LicensingError) as refused:
+        refunds.licence_terminate_for_non_payment(licence=licence, by=holder_admin(licence),
+                                                  today=timezone.localdate())
+    # The register's statement says 60 days: the grace period the service applies.
+    assert refunds.GRACE_DAYS == 60
+    assert str(refused.value).endswith(f"（规则 termination_non_payment：{PLATFORM_ZH}）")
