@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from licensing.exceptions import LicensingError, NotAllowed
+from licensing.legal.register import cite
 from licensing.licences import services as licence_services
 from licensing.licences.selectors import licence_visible_to, licences_visible_to
 from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
@@ -37,6 +38,12 @@ class NoticeForm(forms.Form):
     terms_sha256 = forms.CharField(widget=forms.HiddenInput)
     accept = forms.BooleanField(label=gettext_lazy("We accept the standard terms shown above, this exact version, and "
                                                    "give written notice that we take a licence on the declared terms."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Not ticking the box is a refusal under Patent Law art. 51: say so, in the page's language.
+        self.fields["accept"].error_messages["required"] = cite(
+            "licence_terms_accepted", _("Accept the declaration's terms to give written notice."))
 
 
 def _licensee_orgs(user):

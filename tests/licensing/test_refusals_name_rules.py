@@ -186,3 +186,16 @@ def test_refund_refusals_name_the_rule():
     # The register's statement says 60 days: the grace period the service applies.
     assert refunds.GRACE_DAYS == 60
     assert str(refused.value).endswith(f"（规则 termination_non_payment：{PLATFORM_ZH}）")
+
+
+def test_a_notice_without_accepting_the_terms_is_refused_naming_patent_law_art_51(client):
+    declaration = published_declaration()
+    _licensee, user = licensee_with_member(is_licensee=True)
+    form = _take_page(client, declaration, user, "en", accept="")
+    assert form.errors["accept"] == [
+        "Accept the declaration's terms to give written notice. "
+        "(rule licence_terms_accepted: Patent Law (2020) art. 51 para. 1)"]
+    form = _take_page(client, declaration, user, "zh-hans", accept="")
+    assert form.errors["accept"] == [
+        "请接受声明的许可条件，方可提交书面通知。（规则 licence_terms_accepted：《专利法》（2020年修正）第五十一条第一款）"]
+    assert not Licence.objects.exists()
