@@ -80,7 +80,7 @@ def test_the_command_prints_csv_and_json():
         "instrument": "regulations", "article": 86, "paragraph": None, "item": 2, "part": None, "chapter": None,
         "section": None}
     assert data["recording_deadline"]["source_en"].startswith(
-        "Measures for the Recording of Patent Licence Contracts (2011) art. 4")
+        "Measures for the Recording of Patent Licence Contracts (2011) art. 5")
     assert data["fee_basis_statement"]["statement_zh"] != data["fee_basis_statement"]["statement_en"]
 
 
