@@ -166,7 +166,8 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"payment {self.pk} {self.amount_fen} fen {self.state}"
+        # No words: this text is stored (the audit log's record names) and shown in either language.
+        return f"#{self.pk} ¥{self.amount_fen / 100:,.2f}"
 
 
 class WebhookDelivery(models.Model):

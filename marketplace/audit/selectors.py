@@ -145,7 +145,8 @@ def _text(value) -> str:
     return "" if value is None or value == "None" or _EMPTY_MANAGER.fullmatch(str(value)) else str(value)
 
 
-# Audited columns whose model gives no verbose name (Django would show "created at", untranslated).
+# Audited columns whose model gives no verbose name (Django would show "created at", untranslated): every column
+# of every audited model has a label in the reader's language (tests/marketplace/test_audit_labels.py).
 _FIELD_LABELS = {
     "created_at": _("created at"), "created_by": _("created by"), "updated_at": _("updated at"),
     "filed_by": _("filed by"), "withdrawal_filed_by": _("withdrawal filed by"), "withdrawn_at": _("withdrawn at"),
@@ -157,6 +158,21 @@ _FIELD_LABELS = {
     "termination_reason": _("termination reason"), "recorded_by": _("recorded by"), "note": _("note"),
     "currency": _("currency"), "fee_form": _("fee form"), "first_amount_fen": _("first amount (fen)"),
     "licensor": _("licensor"), "state": _("state"),
+    # Foreign keys and the licence terms a licence copies from its declaration.
+    "patent": _("patent"), "declaration": _("declaration"), "licence": _("licence"), "licensee": _("licensee"),
+    "organisation": _("organisation"), "user": _("user"), "voucher": _("voucher"), "payment": _("payment"),
+    "terms_version": _("terms version"), "terms_sha256": _("terms SHA-256"), "content_sha256": _("content SHA-256"),
+    "lump_sum_fen": _("lump sum (fen)"), "entry_fee_fen": _("entry fee (fen)"), "royalty_base": _("royalty base"),
+    "royalty_rate": _("royalty rate (%)"), "annual_minimum_fen": _("annual minimum (fen)"),
+    "duration_years": _("duration (years)"),
+    # Payments, voucher uses and royalty reports.
+    "purpose": _("purpose"), "amount_fen": _("amount (fen)"), "voucher_fen": _("paid by voucher (fen)"),
+    "charge_fen": _("charged by card (fen)"), "refunded_fen": _("refunded (fen)"),
+    "stripe_payment_intent_id": _("Stripe payment intent"), "failure_message": _("failure message"),
+    "due_on": _("due on"), "succeeded_at": _("paid at"), "used_at": _("used at"), "released": _("released"),
+    "period_start": _("period start"), "period_end": _("period end"), "royalty_fen": _("royalty (fen)"),
+    "minimum_topup_fen": _("minimum top-up (fen)"), "amount_due_fen": _("amount due (fen)"),
+    "submitted_by": _("submitted by"), "submitted_at": _("submitted at"),
 }
 
 

@@ -282,6 +282,28 @@ def seed_terms():
     return terms
 
 
+# The offer (DEMO_OFFERS index: royalty on profit, nothing up front) whose institute declaration CNIPA announces
+# shortly before its patent's last annual fee fell due; its statutory licence is recorded before that date
+# (seed_office_figures). Declarations are filed 60 days ago, so that fee fell due in the last 55 days.
+FEE_REDUCED_OFFER = 3
+FEE_DUE_WITHIN_DAYS = 55
+
+
+def _annual_fee_due_lately(patent, today):
+    """The day the patent's last annual fee fell due (the anniversary of its filing date), if that was in the
+    last FEE_DUE_WITHIN_DAYS days (not today) and after its grant; else None."""
+    from datetime import timedelta
+
+    from licensing.deadlines import add_years
+
+    years = today.year - patent.filing_date.year
+    due = add_years(patent.filing_date, years)
+    if due > today:
+        due = add_years(patent.filing_date, years - 1)
+    lately = today - timedelta(days=FEE_DUE_WITHIN_DAYS) <= due < today
+    return due if lately and patent.grant_date is not None and patent.grant_date < due else None
+
+
 def seed_declarations() -> list[str]:
     """Publish demo declarations across all three fee forms and withdraw one. Idempotent: patents that
     already carry a demo declaration are left alone."""
@@ -308,9 +330,19 @@ def seed_declarations() -> list[str]:
         admin = User.objects.get(email=email)
         if Declaration.objects.filter(holder=holder).exists():
             continue
-        candidates = list(Patent.objects.filter(
+        pool = list(Patent.objects.filter(
             holder=holder, legal_status="granted", kind="invention", pledged=False, exclusive_licence_in_force=False,
-            co_owners__isnull=True, expiry_date__gte=today + timedelta(days=6 * 366)).order_by("-grade_score")[:6])
+            co_owners__isnull=True, expiry_date__gte=today + timedelta(days=6 * 366)).order_by("-grade_score", "pk"))
+        candidates, fee_due_on = pool[:6], None
+        if slug == "demo-institute" and len(candidates) > FEE_REDUCED_OFFER:
+            # The institute's royalty declaration (announced) covers a patent whose annual fee fell due in the
+            # last weeks: its statutory licence, recorded before that (seed_office_figures), earns the 15%
+            # reduction, so the IP office's "fee reduction granted" has a real figure on the demo.
+            due = next((p for p in pool if _annual_fee_due_lately(p, today)), None)
+            if due is not None:
+                candidates = [p for p in candidates if p != due][:6]
+                candidates[FEE_REDUCED_OFFER:FEE_REDUCED_OFFER] = [due]
+                candidates, fee_due_on = candidates[:6], _annual_fee_due_lately(due, today)
         # The holder's records: annual fees paid for the current patent year.
         Patent.objects.filter(pk__in=[p.pk for p in candidates]).update(
             annual_fees_paid_through=today + timedelta(days=200))
@@ -325,15 +357,21 @@ def seed_declarations() -> list[str]:
                 conditions_commitment=True, fee_basis_statement=DEMO_FEE_BASIS, **offer)
             filed.append(declaration_file(declaration=draft, by=admin))
         # Filed some weeks ago (the demo's history); CNIPA announced every other one since, so the marketplace
-        # shows both bases: statutory open licences and declarations filed but not yet announced.
+        # shows both bases: statutory open licences and declarations filed but not yet announced. The holders'
+        # halves differ: the university's royalty without a minimum stays filed (a platform licence, and the
+        # one-language crawl's filed declaration), the institute's is announced (a statutory licence that asks
+        # nothing up front).
         for declaration in filed:  # one by one, so the audit log sees it
             declaration.filed_at = timezone.now() - timedelta(days=60)
             declaration.save(update_fields=["filed_at"])
-        announced = 0
+        announced, parity = 0, 0 if slug == "demo-university" else 1
         for n, declaration in enumerate(filed):
-            if n % 2 == 0:
+            if n % 2 == parity:
+                announced_on = today - timedelta(days=30 - n)
+                if n == FEE_REDUCED_OFFER and fee_due_on is not None:
+                    announced_on = fee_due_on - timedelta(days=3)
                 declaration_record_announcement(
-                    declaration=declaration, by=admin, announced_on=today - timedelta(days=30 - n),
+                    declaration=declaration, by=admin, announced_on=announced_on,
                     cnipa_number=f"KFXK{today:%Y}{declaration.pk:06d}")
                 announced += 1
         if filed:
@@ -394,12 +432,13 @@ def seed_vouchers() -> list[str]:
 def seed_office_figures() -> list[str]:
     """What the IP office's indicators need to show on the demo (issue 19), all through the services and
     idempotent: the second demo licensee also takes the first holder's royalty licence (so one patent has two
-    licensees), and the first demo licence is recorded at CNIPA (a recorded deal)."""
+    licensees) and a statutory licence whose entry fee its innovation voucher pays, and the first demo licence
+    and that statutory one are recorded at CNIPA (recorded deals)."""
     from django.utils import timezone
 
-    from licensing.licences.services import licence_notice_submit
-    from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
-    from licensing.models.licences import Licence
+    from licensing.licences.services import licence_notice_submit, payment_apply_voucher, payment_start
+    from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration, DeclarationState
+    from licensing.models.licences import Licence, Payment, Voucher
     from licensing.recording.services import licence_mark_recorded
 
     lines = []
@@ -418,9 +457,19 @@ def seed_office_figures() -> list[str]:
     if royalty is not None and not Licence.objects.filter(declaration=royalty, licensee=startup).exists():
         notice(royalty)
         lines.append(f"demo-startup also took {royalty.patent.number}: two licensees")
-    # No demo payment (not even one a voucher covers in full): the audit log would show the payment's own
-    # untranslated texts (licensing's Payment has no verbose names), which the one-language crawl refuses; the
-    # voucher share shows "—" on the demo until it has a payment.
+    # A statutory licence part-paid by an innovation voucher: the entry fee of the university's announced
+    # entry-plus-royalty declaration, which the voucher covers (no card: seed_demo runs without Stripe), the
+    # royalties following yearly. The licence value paid by vouchers and the voucher's use show on the demo.
+    voucher = Voucher.objects.filter(organisation=startup, balance_fen__gt=0).order_by("pk").first()
+    entry = (published.filter(state=DeclarationState.ANNOUNCED, fee_form="entry_plus_royalty")
+             .order_by("entry_fee_fen", "pk").first())
+    if (voucher is not None and entry is not None and entry.entry_fee_fen <= voucher.balance_fen
+            and not Licence.objects.filter(declaration=entry, licensee=startup).exists()):
+        licence = notice(entry)
+        payment = Payment.objects.get(licence=licence, purpose=Payment.Purpose.FIRST_AMOUNT)
+        payment_start(payment=payment_apply_voucher(payment=payment, voucher=voucher, by=user))
+        lines.append(f"demo-startup paid the entry fee of {entry.patent.number} with voucher {voucher.code}")
+    lines += _seed_fee_reduced_licence()
     # Recorded at CNIPA: the first demo licence (on the platform's terms), and a statutory one if there is one.
     if not Licence.objects.filter(recorded_on__isnull=False, licensor=university).exists():
         active = Licence.objects.filter(licensor=university, state="active", recorded_on__isnull=True)
@@ -431,6 +480,38 @@ def seed_office_figures() -> list[str]:
                                       recorded_on=timezone.localdate(), by=User.objects.get(email="holder@demo.test"))
                 lines.append(f"licence {licence.certificate_number} ({licence.basis}) recorded at CNIPA")
     return lines
+
+
+def _seed_fee_reduced_licence() -> list[str]:
+    """The demo's history of the institute's statutory licence on its announced royalty declaration
+    (FEE_REDUCED_OFFER): taken the day after CNIPA's announcement and recorded at CNIPA the day after that, so
+    the annual fee its patent owed since was reduced by 15% (the IP office's "fee reduction granted"). The
+    dates are moved back like the declarations' filing dates (the row is saved: the audit log sees it); the
+    recording goes through the recording service. Idempotent."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from licensing.deadlines import add_years
+    from licensing.models.licences import Licence, LicenceBasis
+    from licensing.recording.services import licence_mark_recorded
+
+    licence = (Licence.objects.filter(licensor__slug="demo-institute", basis=LicenceBasis.STATUTORY, state="active",
+                                      first_amount_fen=0, declaration__fee_form="royalty")
+               .select_related("declaration", "patent").order_by("pk").first())
+    if licence is None or licence.recorded_on is not None:
+        return []
+    taken_on = licence.declaration.announced_on + timedelta(days=1)
+    taken_at = timezone.localtime(licence.activated_at).replace(
+        year=taken_on.year, month=taken_on.month, day=taken_on.day)
+    licence.notice_submitted_at = licence.activated_at = taken_at
+    licence.starts_on = taken_on
+    licence.ends_on = min(add_years(taken_on, licence.duration_years) - timedelta(days=1), licence.patent.expiry_date)
+    licence.save(update_fields=["notice_submitted_at", "activated_at", "starts_on", "ends_on"])
+    recorded_on = taken_on + timedelta(days=1)
+    licence_mark_recorded(licence=licence, recording_number=f"{recorded_on:%Y}990000010",
+                          recorded_on=recorded_on, by=User.objects.get(email="institute@demo.test"))
+    return [f"licence {licence.certificate_number} (statutory) taken {taken_on}, recorded at CNIPA {recorded_on}"]
 
 
 def seed_needs() -> list[str]:

@@ -72,7 +72,7 @@ def test_the_ip_office_reads_the_deal_rate_drills_down_and_exports_the_tables(de
 def test_the_ip_office_reads_the_issue_19_indicators_on_the_demo_data(demo_site, page_en):
     """The demo seeds what the new indicators need (marketplace.demo.seed.seed_office_figures): a patent with two
     licensees, a recorded licence, a withdrawal reason shared by two declarations, licensees of two sizes in and
-    out of the home province, a voucher issued (no demo payment: the voucher share shows "—")."""
+    out of the home province, a voucher issued and a licence fee it paid (the voucher share of the licence value)."""
     page, site = page_en, demo_site
     log_in(page, site, "ipoffice@demo.test", password=DEMO_PASSWORD)
     page.goto(f"{site.url}/en/office/statistics/")
@@ -80,6 +80,8 @@ def test_the_ip_office_reads_the_issue_19_indicators_on_the_demo_data(demo_site,
     expect(figures.locator("td[data-figure=vouchers_issued]")).to_have_text("1")
     expect(figures.locator("td[data-figure=multi_licensee_share]")).not_to_have_text("—")
     expect(figures.locator("td[data-figure=deal_rate_recorded]")).not_to_have_text("—")
+    for name in ("deal_rate_announced", "deal_rate_announced_recorded", "voucher_share_of_fee_volume"):
+        expect(figures.locator(f"td[data-figure={name}]")).not_to_have_text(re.compile(r"^(—|0(\.0)?\s?%)$"))
     expect(page.locator("#league tbody tr")).to_have_count(2)  # the demo university and institute
     expect(page.locator("#flows tbody tr").first).to_contain_text("浙江省")
     expect(page.locator("#withdrawals td[data-figure=withdrawals]").first).to_have_text("2")
