@@ -57,34 +57,6 @@ def patent_year(filing_date: date, on: date) -> int:
     return years + 1
 
 
-@dataclass(frozen=True)
-class FeeYear:
-    patent_year: int
-    due_on: date
-    fee_fen: int
-    reduced_fee_fen: int
-
-    @property
-    def saving_fen(self) -> int:
-        return self.fee_fen - self.reduced_fee_fen
-
-
-def open_licence_fee_savings(*, kind: str, filing_date: date, expiry_date: date, today: date) -> list[FeeYear]:
-    """Each remaining patent year's annual fee with and without the 15% open-licence reduction."""
-    rows = []
-    first = patent_year(filing_date, today)
-    last_year = patent_year(filing_date, expiry_date)
-    for year in range(max(first, 1), last_year + 1):
-        try:
-            due = filing_date.replace(year=filing_date.year + year - 1)
-        except ValueError:  # filed on 29 February
-            due = filing_date.replace(year=filing_date.year + year - 1, day=28)
-        fee = annual_fee_fen(kind, year)
-        reduced = int((Decimal(fee) * (1 - OPEN_LICENCE_ANNUAL_FEE_REDUCTION)).quantize(Decimal("1"), ROUND_HALF_UP))
-        rows.append(FeeYear(year, due, fee, reduced))
-    return rows
-
-
 def licence_cost_fen(*, fee_form: str, years: int, annual_net_sales_fen: int, annual_profit_fen: int | None = None,
                      lump_sum_fen: int = 0, entry_fee_fen: int = 0, royalty_base: str = "net_sales",
                      royalty_rate: Decimal = Decimal("0"), annual_minimum_fen: int = 0) -> list[tuple[int, int]]:

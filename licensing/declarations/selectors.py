@@ -127,12 +127,6 @@ def _licence_count(qs) -> int:
     return Licence.objects.filter(declaration__in=qs, state__in=["active", "expired"]).count()
 
 
-def fee_savings(*, declaration: Declaration) -> list[fees.FeeYear]:
-    patent = declaration.patent
-    return fees.open_licence_fee_savings(kind=patent.kind, filing_date=patent.filing_date,
-                                         expiry_date=patent.expiry_date, today=timezone.localdate())
-
-
 def licensee_cost(*, declaration: Declaration, annual_net_sales_fen: int, annual_profit_fen: int | None = None):
     rows = fees.licence_cost_fen(
         fee_form=declaration.fee_form, years=declaration.duration_years, annual_net_sales_fen=annual_net_sales_fen,

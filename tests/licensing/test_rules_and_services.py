@@ -507,29 +507,6 @@ def test_patent_years_run_from_the_filing_date():
     assert fees.patent_year(filed, date(2041, 3, 14)) == 20
 
 
-def test_open_licence_savings_list_each_remaining_year_reduced_by_15_percent():
-    rows = fees.open_licence_fee_savings(kind="invention", filing_date=date(2021, 3, 15),
-                                         expiry_date=date(2041, 3, 14), today=date(2025, 1, 10))
-    assert [r.patent_year for r in rows] == list(range(4, 21))
-    assert rows[0].due_on == date(2024, 3, 15) and rows[-1].due_on == date(2040, 3, 15)
-    for row in rows:
-        assert row.fee_fen == fees.annual_fee_fen("invention", row.patent_year)
-        assert row.reduced_fee_fen == round(row.fee_fen * Decimal("0.85"))
-        assert row.saving_fen == row.fee_fen - row.reduced_fee_fen
-    assert (rows[0].fee_fen, rows[0].reduced_fee_fen, rows[0].saving_fen) == (120_000, 102_000, 18_000)
-    assert (rows[-1].fee_fen, rows[-1].reduced_fee_fen) == (800_000, 680_000)
-    assert sum(r.saving_fen for r in rows) == round(sum(r.fee_fen for r in rows) * Decimal("0.15"))
-
-
-def test_open_licence_savings_round_half_up_to_the_fen():
-    # Every schedule amount is a whole RMB, so 85% of it is a whole number of fen: nothing is lost to rounding.
-    rows = fees.open_licence_fee_savings(kind="design", filing_date=date(2021, 7, 1), expiry_date=date(2036, 6, 30),
-                                         today=date(2021, 7, 1))
-    assert len(rows) == 15
-    assert all(isinstance(r.reduced_fee_fen, int) for r in rows)
-    assert rows[-1].fee_fen == 300_000 and rows[-1].reduced_fee_fen == 255_000
-
-
 def test_licence_cost_of_a_lump_sum_is_paid_in_the_first_year():
     rows = fees.licence_cost_fen(fee_form="lump_sum", years=3, annual_net_sales_fen=100_000_000, lump_sum_fen=5_000_000)
     assert rows == [(1, 5_000_000), (2, 0), (3, 0)]
