@@ -125,77 +125,61 @@ def _form_errors(form, exc: ValidationError, fields: dict) -> None:
         form.add_error(None, exc.messages)
 
 
-@login_required
-@require_POST
-def declaration_record_announcement(request, pk):
-    """The holder enters CNIPA's announcement (number and date): from then on a statutory open licence."""
+def _declaration_step(request, pk, *, form_class, form_name: str, perform, fields: dict, done: str):
+    """One holder step on a declaration (record an announcement, file a withdrawal…): the form is checked, the
+    service runs, and a refusal redisplays the declaration page (400) with the typed input and the reason beside
+    its field; a member who may not act gets 403."""
     declaration = licensing_selectors.declaration_managed_by(user=request.user, declaration_id=pk)
-    form = AnnouncementForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            listings.declaration_record_announcement(
-                declaration=declaration, by=request.user, cnipa_number=form.cleaned_data["cnipa_number"],
-                announced_on=form.cleaned_data["announced_on"])
+            perform(declaration=declaration, by=request.user, **form.cleaned_data)
         except NotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
-        except InvalidTransition as exc:
-            form.add_error(None, str(exc))
-        except ValidationError as exc:
-            _form_errors(form, exc, {"cnipa_number": "cnipa_number", "announced_on": "announced_on"})
-        else:
-            messages.success(request, _("CNIPA's announcement is recorded: licences taken from now on are statutory "
-                                        "open licences."))
-            return redirect("declaration_detail", pk=pk)
-    return declaration_detail_render(request, declaration, status=400, announcement_form=form)
-
-
-@login_required
-@require_POST
-def declaration_file_withdrawal(request, pk):
-    declaration = licensing_selectors.declaration_managed_by(user=request.user, declaration_id=pk)
-    form = WithdrawForm(request.POST)
-    if form.is_valid():
-        try:
-            listings.declaration_file_withdrawal(declaration=declaration, by=request.user,
-                                                 reason=form.cleaned_data["reason"])
-        except NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except DeclarationRefused as exc:  # a co-owner has not consented to the withdrawal
+        except DeclarationRefused as exc:  # e.g. a co-owner has not consented to the withdrawal
             for failure in exc.failures:
                 form.add_error(None, str(failure))
         except InvalidTransition as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
-            _form_errors(form, exc, {"withdrawal_reason": "reason"})
+            _form_errors(form, exc, fields)
         else:
-            messages.success(request, _("Withdrawal filed. The declaration stays in force until CNIPA announces the "
-                                        "withdrawal; licences already granted stay in force on their terms."))
+            messages.success(request, done)
             return redirect("declaration_detail", pk=pk)
-    return declaration_detail_render(request, declaration, status=400, withdraw_form=form)
+    return declaration_detail_render(request, declaration, status=400, **{form_name: form})
+
+
+@login_required
+@require_POST
+def declaration_record_announcement(request, pk):
+    """The holder enters CNIPA's announcement (number and date): from then on a statutory open licence."""
+    return _declaration_step(
+        request, pk, form_class=AnnouncementForm, form_name="announcement_form",
+        perform=listings.declaration_record_announcement,
+        fields={"cnipa_number": "cnipa_number", "announced_on": "announced_on"},
+        done=_("CNIPA's announcement is recorded: licences taken from now on are statutory open licences."))
+
+
+@login_required
+@require_POST
+def declaration_file_withdrawal(request, pk):
+    return _declaration_step(
+        request, pk, form_class=WithdrawForm, form_name="withdraw_form",
+        perform=listings.declaration_file_withdrawal, fields={"withdrawal_reason": "reason"},
+        done=_("Withdrawal filed. The declaration stays in force until CNIPA announces the withdrawal; licences "
+               "already granted stay in force on their terms."))
 
 
 @login_required
 @require_POST
 def declaration_record_withdrawal_announcement(request, pk):
     """The holder enters CNIPA's announcement of the withdrawal: the listing closes."""
-    declaration = licensing_selectors.declaration_managed_by(user=request.user, declaration_id=pk)
-    form = WithdrawalAnnouncementForm(request.POST)
-    if form.is_valid():
-        try:
-            listings.declaration_record_withdrawal_announcement(
-                declaration=declaration, by=request.user, cnipa_number=form.cleaned_data["cnipa_number"],
-                announced_on=form.cleaned_data["announced_on"])
-        except NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except InvalidTransition as exc:
-            form.add_error(None, str(exc))
-        except ValidationError as exc:
-            _form_errors(form, exc, {"cnipa_withdrawal_number": "cnipa_number", "announced_on": "announced_on"})
-        else:
-            messages.success(request, _("CNIPA's announcement of the withdrawal is recorded. Licences already granted "
-                                        "stay in force on their terms."))
-            return redirect("declaration_detail", pk=pk)
-    return declaration_detail_render(request, declaration, status=400, withdrawal_announcement_form=form)
+    return _declaration_step(
+        request, pk, form_class=WithdrawalAnnouncementForm, form_name="withdrawal_announcement_form",
+        perform=listings.declaration_record_withdrawal_announcement,
+        fields={"cnipa_withdrawal_number": "cnipa_number", "announced_on": "announced_on"},
+        done=_("CNIPA's announcement of the withdrawal is recorded. Licences already granted stay in force on "
+               "their terms."))
 
 
 @login_required
