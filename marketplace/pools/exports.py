@@ -132,7 +132,7 @@ class PoolTapeExporter(Exporter):
         """Stream the tape in ``fmt`` to ``out``, reporting (rows written, total rows) as it goes."""
         self.check_format(fmt)
         done = 0
-        total = len(self.frames["tape"]) if fmt == "tape_csv" else self.total_rows
+        total = self.tables["tape"].num_rows if fmt == "tape_csv" else self.total_rows
 
         def advance(n):
             nonlocal done

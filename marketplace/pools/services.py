@@ -33,11 +33,10 @@ The rules (docs/pools.md explains them with examples; all money integer fen or D
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from calendar import monthrange
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -45,6 +44,7 @@ from functools import lru_cache
 from tempfile import TemporaryFile
 
 import pandas as pd
+import pyarrow as pa
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
@@ -60,6 +60,7 @@ from marketplace.exceptions import TamperedPool
 from marketplace.models.pools import Pool, PoolExport, PoolExposure
 from marketplace.parties.models import User
 from marketplace.parties.selectors import user_is_ip_office
+from marketplace.pools import tables
 from patents import exports
 from patents.inventory import progress
 from patents.inventory.fields import FIELDS_BY_NUMBER
@@ -487,16 +488,20 @@ class Tape:
 
     pool_code: str
     criteria: dict
-    tape: list[dict]
-    schedule: list[dict]
+    # A list of dicts when computed live; a frozen pool's are tables.Rows over its Arrow tables, which make the
+    # dicts only when asked.
+    tape: Sequence[dict]
+    schedule: Sequence[dict]
     content_sha256: str = ""
     excluded: list[tuple[LicenceFacts, str]] = field(default_factory=list)
     excluded_counts: dict[str, int] = field(default_factory=dict)
     # A frozen pool's tape and cash flows as Arrow tables, read straight from the stored JSON (pool_frozen_tape):
-    # the exporter writes them without building a frame from the rows.
+    # the exporter writes them and the summary is computed on their columns, with no row made a dict.
     tables: dict | None = None
 
     def summary(self) -> Summary:
+        if self.tables:
+            return summarise_table(self.tables["tape"])
         return summarise(self.tape)
 
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -559,30 +564,55 @@ def hhi(amounts: Iterable[int]) -> Decimal:
         Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _weighted_years(rows: list[dict], column: str, total: int) -> Decimal:
+SUMMARY_INPUTS = ("exposure_id", "licence_id", "licensee_id", "licensor_id", "technology_field", "patent_number",
+                  "scheduled_receivables_fen", "dcf_value_fen", "collected_to_date_fen", "arrears_fen",
+                  "remaining_term_months", "remaining_months")
+
+
+def _exact_sum(column) -> int:
+    """The sum of an int64 column as a Python int: no int64 overflow, whatever the pool's size."""
+    return int(column.to_numpy(zero_copy_only=False).astype(object).sum()) if len(column) else 0
+
+
+def _weighted_years(table, column: str, total: int) -> Decimal:
     if not total:
         return Decimal(0)
-    months = sum(Decimal(r["scheduled_receivables_fen"]) * r[column] for r in rows)
-    return (months / Decimal(total) / 12).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    exposure = table.column("scheduled_receivables_fen").to_numpy(zero_copy_only=False).astype(object)
+    months = int((exposure * table.column(column).to_numpy(zero_copy_only=False).astype(object)).sum())
+    return (Decimal(months) / Decimal(total) / 12).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def summarise(rows: list[dict]) -> Summary:
+def summarise(rows: Sequence[dict]) -> Summary:
     """Rule 5 over the tape rows."""
-    total = sum(r["scheduled_receivables_fen"] for r in rows)
-    by: dict[str, dict] = {"licensee": defaultdict(int), "holder": defaultdict(int), "technology_field": defaultdict(int)}
-    for r in rows:
-        by["licensee"][r["licensee_id"]] += r["scheduled_receivables_fen"]
-        by["holder"][r["licensor_id"]] += r["scheduled_receivables_fen"]
-        by["technology_field"][r["technology_field"]] += r["scheduled_receivables_fen"]
-    top = sorted(rows, key=lambda r: (-r["scheduled_receivables_fen"], r["licence_id"]))[:TOP_EXPOSURES]
+    kinds = dict(TAPE_COLUMNS)
+    schema = pa.schema([pa.field(name, pa.string() if kinds[name] == "str" else pa.int64()) for name in SUMMARY_INPUTS])
+    return summarise_table(pa.Table.from_pylist([{name: r[name] for name in SUMMARY_INPUTS} for r in rows],
+                                                schema=schema))
+
+
+def summarise_table(table) -> Summary:
+    """Rule 5 over the tape's columns (an Arrow table with SUMMARY_INPUTS): group sums by Arrow, then exact
+    integers and Decimals as summarise has always computed them."""
+    import pyarrow.compute as pc
+
+    table = table.select(SUMMARY_INPUTS)
+    total = _exact_sum(table.column("scheduled_receivables_fen"))
+    groups = {}
+    for dim, key in (("licensee", "licensee_id"), ("holder", "licensor_id"), ("technology_field", "technology_field")):
+        # A null technology field is a group of its own, as the None key always was.
+        groups[dim] = table.group_by(key).aggregate([("scheduled_receivables_fen", "sum")]).column(
+            "scheduled_receivables_fen_sum").to_pylist()
+    order = pc.sort_indices(table, sort_keys=[("scheduled_receivables_fen", "descending"), ("licence_id", "ascending")])
+    top = table.take(order[:TOP_EXPOSURES]).to_pylist()
     return Summary(
-        exposures=len(rows), licensees=len(by["licensee"]), holders=len(by["holder"]),
-        patents=len({r["patent_number"] for r in rows}), scheduled_fen=total,
-        dcf_value_fen=sum(r["dcf_value_fen"] for r in rows), collected_fen=sum(r["collected_to_date_fen"] for r in rows),
-        arrears_fen=sum(r["arrears_fen"] for r in rows),
-        wal_years=_weighted_years(rows, "remaining_term_months", total),
-        wa_patent_life_years=_weighted_years(rows, "remaining_months", total),
-        hhi={dim: hhi(amounts.values()) for dim, amounts in by.items()},
+        exposures=table.num_rows, licensees=len(groups["licensee"]), holders=len(groups["holder"]),
+        patents=pc.count_distinct(table.column("patent_number"), mode="all").as_py(), scheduled_fen=total,
+        dcf_value_fen=_exact_sum(table.column("dcf_value_fen")),
+        collected_fen=_exact_sum(table.column("collected_to_date_fen")),
+        arrears_fen=_exact_sum(table.column("arrears_fen")),
+        wal_years=_weighted_years(table, "remaining_term_months", total),
+        wa_patent_life_years=_weighted_years(table, "remaining_months", total),
+        hhi={dim: hhi(amounts) for dim, amounts in groups.items()},
         top=[{"rank": i, "exposure_id": r["exposure_id"], "licensee_id": r["licensee_id"],
               "patent_number": r["patent_number"], "exposure_fen": r["scheduled_receivables_fen"],
               "share_percent": _share(r["scheduled_receivables_fen"], total)} for i, r in enumerate(top, start=1)],
@@ -773,65 +803,57 @@ def pool_freeze(*, pool: Pool, by: User) -> Pool:
     return pool
 
 
-def frozen_json(*, pool: Pool) -> tuple[list[str], list[str]]:
-    """The frozen pool's stored rows as JSON text, one statement per table: the exposures' tape rows in position
-    order, and the cash flows (the schedules' elements) in position and period order."""
+def frozen_json(*, pool: Pool) -> tuple[bytes, bytes]:
+    """The frozen pool's stored rows as newline-delimited JSON, one statement per table and no Python object per
+    row but the text the driver hands over: the exposures' tape rows in position order, one object a line; their
+    cash-flow schedules in the same order, each line ``{"flows": [row, ...]}`` (each array as stored, so the
+    database does not take it apart)."""
     from django.db import connection
 
     table = connection.ops.quote_name(PoolExposure._meta.db_table)
-    if connection.vendor == "postgresql":
-        flows_sql = (f"SELECT f.value::text FROM {table} e CROSS JOIN LATERAL jsonb_array_elements(e.schedule) "  # noqa: S608
-                     "WITH ORDINALITY AS f(value, n) WHERE e.pool_id = %s ORDER BY e.position, f.n")
-    else:
-        flows_sql = (f"SELECT j.value FROM {table} e, json_each(e.schedule) j WHERE e.pool_id = %s "  # noqa: S608
-                     "ORDER BY e.position, j.key")
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT tape FROM {table} WHERE pool_id = %s ORDER BY position", [pool.pk])  # noqa: S608
-        tape = [text if isinstance(text, str) else json.dumps(text) for (text,) in cursor.fetchall()]
-        cursor.execute(flows_sql, [pool.pk])
-        flows = [text if isinstance(text, str) else json.dumps(text) for (text,) in cursor.fetchall()]
+        # CAST: PostgreSQL hands jsonb over as Python objects unless asked for its text.
+        cursor.execute(f"SELECT CAST(tape AS text) FROM {table} WHERE pool_id = %s ORDER BY position",  # noqa: S608
+                       [pool.pk])
+        tape = "\n".join(text for (text,) in cursor.fetchall()).encode()
+        cursor.execute(f"SELECT CAST(schedule AS text) FROM {table} WHERE pool_id = %s ORDER BY position",  # noqa: S608
+                       [pool.pk])
+        texts = [text for (text,) in cursor.fetchall()]
+    flows = ('{"flows":' + '}\n{"flows":'.join(texts) + "}").encode() if texts else b""
     return tape, flows
 
 
-def arrow_table(texts: list[str], columns: list[tuple[str, str]]):
-    """JSON objects (one text each) as an Arrow table of ``columns``, parsed by Arrow's JSON reader: integers
-    int64, booleans, dates date32, text and exact decimal strings as strings (blank rather than null), as
-    ``frame`` types them."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.json as pajson
-
-    types = {"str": pa.string(), "dec": pa.string(), "int": pa.int64(), "int?": pa.int64(), "bool": pa.bool_(),
-             "date": pa.string()}
-    schema = pa.schema([pa.field(name, types[kind]) for name, kind in columns])
-    if texts:
-        table = pajson.read_json(io.BytesIO("\n".join(texts).encode()), read_options=pajson.ReadOptions(
-            block_size=1 << 24), parse_options=pajson.ParseOptions(explicit_schema=schema,
-                                                                   unexpected_field_behavior="ignore"))
-        table = table.select([name for name, _kind in columns])
-    else:
-        table = schema.empty_table()
-    for index, (name, kind) in enumerate(columns):
-        column = table.column(index)
-        if kind == "date":
-            table = table.set_column(index, pa.field(name, pa.date32()), pc.cast(column, pa.date32()))
-        elif kind in ("str", "dec"):
-            table = table.set_column(index, name, pc.fill_null(column, ""))
-    return table
-
-
-def pool_frozen_tape(*, pool: Pool) -> Tape:
-    """The frozen pool's rows as stored, checked against the content hash (TamperedPool if they differ), with
-    its tape and cash flows also as Arrow tables (``Tape.tables``). Two statements, whatever its size."""
-    tape_json, flow_json = frozen_json(pool=pool)
-    tape, flows = [json.loads(text) for text in tape_json], [json.loads(text) for text in flow_json]
-    criteria = Criteria.of(pool).as_json()
+def _frozen_tables_exactly(pool: Pool, criteria: dict, tape_json: bytes, flow_json: bytes):
+    """The slow, exact check the tables stand in for: every stored row through the json module and
+    content_hash. TamperedPool when the rows do not hash to the seal; else the tables made from those rows."""
+    tape = [json.loads(line) for line in tape_json.splitlines()]
+    flows = [row for line in flow_json.splitlines() for row in json.loads(line)["flows"]]
     digest = content_hash(criteria, tape, flows)
     if digest != pool.content_sha256:
         raise TamperedPool(f"pool {pool.pk}: stored rows hash to {digest}, sealed as {pool.content_sha256}")
-    return Tape(pool.code, criteria, tape, flows, content_sha256=digest,
-                tables={"tape": arrow_table(tape_json, TAPE_COLUMNS), "cash_flows": arrow_table(flow_json,
-                                                                                                SCHEDULE_COLUMNS)})
+    return (pa.Table.from_pylist(tape, schema=tables.json_schema(TAPE_COLUMNS)),
+            pa.Table.from_pylist(flows, schema=tables.json_schema(SCHEDULE_COLUMNS)))
+
+
+def pool_frozen_tape(*, pool: Pool) -> Tape:
+    """The frozen pool's rows as stored, checked against the content hash (TamperedPool if they differ), as Arrow
+    tables (``Tape.tables``, what the exports write) with the rows as dicts made on demand. Two statements and
+    no Python object per row: Arrow parses the JSON and the hash is recomputed on its columns; only when that
+    does not match the seal are the rows checked one by one with the json module, to tell a tampered pool from
+    a value Arrow read differently."""
+    tape_json, flow_json = frozen_json(pool=pool)
+    criteria = Criteria.of(pool).as_json()
+    try:
+        tape = tables.read_rows(tape_json, TAPE_COLUMNS)
+        flows = tables.read_rows(flow_json, SCHEDULE_COLUMNS, nested="flows")
+        digest = tables.canonical_digest(criteria, [("T", tape, TAPE_COLUMNS), ("S", flows, SCHEDULE_COLUMNS)])
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        digest = None
+    if digest != pool.content_sha256:
+        tape, flows = _frozen_tables_exactly(pool, criteria, tape_json, flow_json)
+    return Tape(pool.code, criteria, tables.Rows(tape), tables.Rows(flows), content_sha256=pool.content_sha256,
+                tables={"tape": tables.export_table(tape, TAPE_COLUMNS),
+                        "cash_flows": tables.export_table(flows, SCHEDULE_COLUMNS)})
 
 
 def pools_list() -> list[Pool]:
