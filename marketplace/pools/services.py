@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
+from itertools import chain
 from tempfile import TemporaryFile
 
 import pandas as pd
@@ -811,16 +812,23 @@ def frozen_json(*, pool: Pool) -> tuple[bytes, bytes]:
     from django.db import connection
 
     table = connection.ops.quote_name(PoolExposure._meta.db_table)
+    # SQLite hands its JSON text over as bytes when asked for a BLOB (no decoding and encoding again); PostgreSQL
+    # hands jsonb over as Python objects unless asked for its text.
+    as_type = "BLOB" if connection.vendor == "sqlite" else "text"
+    joined = {}
     with connection.cursor() as cursor:
-        # CAST: PostgreSQL hands jsonb over as Python objects unless asked for its text.
-        cursor.execute(f"SELECT CAST(tape AS text) FROM {table} WHERE pool_id = %s ORDER BY position",  # noqa: S608
-                       [pool.pk])
-        tape = "\n".join(text for (text,) in cursor.fetchall()).encode()
-        cursor.execute(f"SELECT CAST(schedule AS text) FROM {table} WHERE pool_id = %s ORDER BY position",  # noqa: S608
-                       [pool.pk])
-        texts = [text for (text,) in cursor.fetchall()]
-    flows = ('{"flows":' + '}\n{"flows":'.join(texts) + "}").encode() if texts else b""
-    return tape, flows
+        for column, separator in (("tape", "\n"), ("schedule", '}\n{"flows":')):
+            cursor.execute(f"SELECT CAST({column} AS {as_type}) FROM {table} WHERE pool_id = %s "  # noqa: S608
+                           "ORDER BY position", [pool.pk])
+            values = cursor.fetchall()
+            text = separator.encode() if values and isinstance(values[0][0], bytes) else separator
+            joined[column] = text.join(chain.from_iterable(values)) if values else None
+    if joined["tape"] is None:
+        return b"", b""
+    # bytes from SQLite, text from PostgreSQL (one encode of the whole, not one per row)
+    tape, flows = (value if isinstance(value, bytes) else value.encode() for value in (joined["tape"],
+                                                                                      joined["schedule"]))
+    return tape, b'{"flows":' + flows + b"}"
 
 
 def _frozen_tables_exactly(pool: Pool, criteria: dict, tape_json: bytes, flow_json: bytes):

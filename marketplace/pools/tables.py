@@ -43,9 +43,10 @@ def json_schema(columns: list[tuple[str, str]]) -> pa.Schema:
 
 
 def read_rows(ndjson: bytes, columns: list[tuple[str, str]], *, nested: str | None = None) -> pa.Table:
-    """Newline-delimited JSON objects as a table of ``columns`` typed as JSON types them (JSON_TYPES); keys not
-    in ``columns`` are ignored. With ``nested``, each line is ``{nested: [row, ...]}`` and the rows of every line
-    follow one another. Raises pyarrow.ArrowInvalid when a value does not fit its column."""
+    """Newline-delimited JSON objects as a table of ``columns`` typed as JSON types them (JSON_TYPES). With
+    ``nested``, each line is ``{nested: [row, ...]}`` and the rows of every line follow one another. Raises
+    pyarrow.ArrowInvalid when a value is not of its column's JSON type (Arrow converts nothing: a number stored
+    as text is refused) or a key is not one of ``columns``; a missing key reads as null."""
     schema = json_schema(columns)
     if not ndjson:
         return schema.empty_table()
@@ -54,7 +55,7 @@ def read_rows(ndjson: bytes, columns: list[tuple[str, str]], *, nested: str | No
     table = pajson.read_json(
         io.BytesIO(ndjson),
         read_options=pajson.ReadOptions(block_size=1 << 24),
-        parse_options=pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
+        parse_options=pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error"),
     )
     if nested:
         rows = pc.list_flatten(table.column(nested))
@@ -63,17 +64,22 @@ def read_rows(ndjson: bytes, columns: list[tuple[str, str]], *, nested: str | No
     return table.select([name for name, _kind in columns])
 
 
-def _json_text(column: pa.ChunkedArray | pa.Array, kind: str):
+def _escaped(column):
+    """Text as json.dumps(ensure_ascii=False) writes it between its quotes."""
+    if pc.any(pc.match_substring_regex(column, _NEEDS_ESCAPE)).as_py():
+        for char, escaped in _ESCAPES:
+            column = pc.replace_substring(column, char, escaped)
+    return column
+
+
+def _json_text(column, kind: str):
     """Each value of ``column`` as json.dumps(ensure_ascii=False) writes it."""
     if kind in ("int", "int?"):
         text = pc.cast(column, pa.string())
     elif kind == "bool":
         text = pc.if_else(column, "true", "false")
     else:
-        if pc.any(pc.match_substring_regex(column, _NEEDS_ESCAPE)).as_py():
-            for char, escaped in _ESCAPES:
-                column = pc.replace_substring(column, char, escaped)
-        text = pc.binary_join_element_wise('"', column, '"', "")
+        text = pc.binary_join_element_wise('"', _escaped(column), '"', "")
     return pc.fill_null(text, "null")
 
 
@@ -96,13 +102,18 @@ def canonical_digest(criteria: dict, parts: list[tuple[str, pa.Table, list[tuple
         names = sorted(kinds)  # as sort_keys orders them
         for start in range(0, table.num_rows, HASH_BLOCK_ROWS):
             block = table.slice(start, HASH_BLOCK_ROWS)
-            pieces = []
+            pieces, literal = [], "\n" + marker + "{"
             for i, name in enumerate(names):
-                pieces += [
-                    ("\n" + marker + "{" if i == 0 else ",") + json.dumps(name) + ":",
-                    _json_text(block.column(name), kinds[name]),
-                ]
-            _update(digest, pc.binary_join_element_wise(*pieces, "}", ""))
+                literal += ("," if i else "") + json.dumps(name) + ":"
+                column = block.column(name)
+                if kinds[name] in ("str", "dec", "date") and column.null_count == 0:
+                    # No null to write as null: the quotes join the literals around the text.
+                    pieces += [literal + '"', _escaped(column)]
+                    literal = '"'
+                else:
+                    pieces += [literal, _json_text(column, kinds[name])]
+                    literal = ""
+            _update(digest, pc.binary_join_element_wise(*pieces, literal + "}", ""))
     return digest.hexdigest()
 
 
