@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -34,7 +35,7 @@ JSON_TYPES = {
 _ESCAPES = [("\\", "\\\\"), ('"', '\\"')] + [
     (chr(code), {8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r"}.get(code, f"\\u{code:04x}")) for code in range(32)
 ]
-_NEEDS_ESCAPE = '[\\\\"\\x00-\\x1f]'
+_NEEDS_ESCAPE = re.compile(rb'[\\"\x00-\x1f]')
 HASH_BLOCK_ROWS = 50_000
 
 
@@ -64,9 +65,20 @@ def read_rows(ndjson: bytes, columns: list[tuple[str, str]], *, nested: str | No
     return table.select([name for name, _kind in columns])
 
 
+def _values(column) -> Iterator[memoryview]:
+    """The bytes of a string column's values, chunk by chunk, without a copy."""
+    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+        if len(chunk):
+            _validity, offsets, data = chunk.buffers()
+            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+            offsets = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+            yield memoryview(data)[int(offsets[0]) : int(offsets[-1])]
+
+
 def _escaped(column):
-    """Text as json.dumps(ensure_ascii=False) writes it between its quotes."""
-    if pc.any(pc.match_substring_regex(column, _NEEDS_ESCAPE)).as_py():
+    """Text as json.dumps(ensure_ascii=False) writes it between its quotes. Most columns hold nothing to escape,
+    which one scan of their bytes tells."""
+    if any(_NEEDS_ESCAPE.search(values) for values in _values(column)):
         for char, escaped in _ESCAPES:
             column = pc.replace_substring(column, char, escaped)
     return column
@@ -85,12 +97,8 @@ def _json_text(column, kind: str):
 
 def _update(digest, texts) -> None:
     """Feed the string array ``texts`` to ``digest`` as one run of bytes (its values buffer, no copy)."""
-    for chunk in texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]:
-        if len(chunk):
-            _validity, offsets, data = chunk.buffers()
-            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-            offsets = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
-            digest.update(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
+    for values in _values(texts):
+        digest.update(values)
 
 
 def canonical_digest(criteria: dict, parts: list[tuple[str, pa.Table, list[tuple[str, str]]]]) -> str:
