@@ -302,6 +302,11 @@ def discount_factor(days: int, rate_percent: Decimal) -> Decimal:
         return (Decimal(1) / growth).quantize(FACTOR_PLACES, rounding=ROUND_HALF_UP)
 
 
+# The royalty invoice's payment date (deadlines.period_end_days): the holiday calendar it asks scans its whole table
+# on every call, and a pool has a few thousand distinct period ends for hundreds of thousands of periods.
+payment_date = lru_cache(maxsize=65_536)(deadlines.period_end_days)
+
+
 def schedule(f: LicenceFacts, c: Criteria) -> list[dict]:
     """Rule 2 and 3: the licence's scheduled receivables after the cut-off, one dict per licence year."""
     if not f.carries_royalty or f.starts_on is None or f.term_end is None:
@@ -312,7 +317,7 @@ def schedule(f: LicenceFacts, c: Criteria) -> list[dict]:
     rows, number, start = [], 1, f.starts_on
     while start <= f.term_end:
         end = min(add_years(f.starts_on, number) - timedelta(days=1), f.term_end)
-        pay_on = deadlines.period_end_days(end, PAYMENT_TERM_DAYS)  # as royalty_report_file dates the invoice
+        pay_on = payment_date(end, PAYMENT_TERM_DAYS)  # as royalty_report_file dates the invoice
         if pay_on > c.cut_off:
             in_year = [r for r in f.reports if start <= r.period_start <= end]
             projected_from = max(start, reported_to + timedelta(days=1))
