@@ -25,28 +25,72 @@ CUT_OFF = date(2025, 7, 30)
 
 # Every column of the three Parquet files and its type, as docs/pools.md lists them.
 TAPE_TYPES = {
-    "exposure_id": "string", "original_exposure_id": "string", "licence_id": "int64", "pool_id": "string",
-    "licensee_id": "int64", "licensee_uscc": "string", "licensor_id": "int64", "licensor_uscc": "string",
-    "data_cut_off_date": "date32[day]", "pool_addition_date": "date32[day]", "patent_number": "string",
-    "patent_kind": "string", "main_ipc": "string", "technology_field": "int64", "grade": "string",
-    "grant_date": "date32[day]", "expiry_date": "date32[day]", "remaining_months": "int64",
-    "open_licence_declared": "bool", "recorded": "bool", "pledged": "bool", "licence_type": "string",
-    "licence_start_date": "date32[day]", "licence_end_date": "date32[day]", "term_end_date": "date32[day]",
-    "remaining_term_months": "int64", "fee_form": "string", "royalty_base": "string",
-    "royalty_rate_percent": "decimal128(5, 2)", "lump_sum_fen": "int64", "entry_fee_fen": "int64",
-    "annual_minimum_fen": "int64", "recording_number": "string", "scheduled_receivables_fen": "int64",
-    "scheduled_periods": "int64", "projected_daily_base_fen": "decimal128(20, 2)", "collected_to_date_fen": "int64",
-    "arrears_fen": "int64", "days_past_due": "int64", "licensee_industry": "string", "licensee_region": "string",
-    "licensee_size": "string", "licensee_kind": "string", "discount_rate_percent": "decimal128(5, 2)",
+    "exposure_id": "string",
+    "original_exposure_id": "string",
+    "licence_id": "int64",
+    "pool_id": "string",
+    "licensee_id": "int64",
+    "licensee_uscc": "string",
+    "licensor_id": "int64",
+    "licensor_uscc": "string",
+    "data_cut_off_date": "date32[day]",
+    "pool_addition_date": "date32[day]",
+    "patent_number": "string",
+    "patent_kind": "string",
+    "main_ipc": "string",
+    "technology_field": "int64",
+    "grade": "string",
+    "grant_date": "date32[day]",
+    "expiry_date": "date32[day]",
+    "remaining_months": "int64",
+    "open_licence_declared": "bool",
+    "recorded": "bool",
+    "pledged": "bool",
+    "licence_type": "string",
+    "licence_start_date": "date32[day]",
+    "licence_end_date": "date32[day]",
+    "term_end_date": "date32[day]",
+    "remaining_term_months": "int64",
+    "fee_form": "string",
+    "royalty_base": "string",
+    "royalty_rate_percent": "decimal128(5, 2)",
+    "lump_sum_fen": "int64",
+    "entry_fee_fen": "int64",
+    "annual_minimum_fen": "int64",
+    "recording_number": "string",
+    "scheduled_receivables_fen": "int64",
+    "scheduled_periods": "int64",
+    "projected_daily_base_fen": "decimal128(20, 2)",
+    "collected_to_date_fen": "int64",
+    "arrears_fen": "int64",
+    "days_past_due": "int64",
+    "licensee_industry": "string",
+    "licensee_region": "string",
+    "licensee_size": "string",
+    "licensee_kind": "string",
+    "discount_rate_percent": "decimal128(5, 2)",
     "dcf_value_fen": "int64",
 }
 CASH_FLOW_TYPES = {
-    "exposure_id": "string", "licence_id": "int64", "period_number": "int64", "period_start": "date32[day]",
-    "period_end": "date32[day]", "payment_date": "date32[day]", "projected_days": "int64", "scheduled_fen": "int64",
-    "days_from_cut_off": "int64", "discount_factor": "decimal128(11, 10)", "present_value_fen": "int64",
+    "exposure_id": "string",
+    "licence_id": "int64",
+    "period_number": "int64",
+    "period_start": "date32[day]",
+    "period_end": "date32[day]",
+    "payment_date": "date32[day]",
+    "projected_days": "int64",
+    "scheduled_fen": "int64",
+    "days_from_cut_off": "int64",
+    "discount_factor": "decimal128(11, 10)",
+    "present_value_fen": "int64",
 }
-SUMMARY_TYPES = {"section": "string", "item": "string", "value": "string", "amount_fen": "int64",
-                 "share_percent": "decimal128(5, 2)"}
+SUMMARY_TYPES = {
+    "section": "string",
+    "item": "string",
+    "value": "string",
+    "amount_fen": "int64",
+    "share_percent": "decimal128(5, 2)",
+}
 
 
 @pytest.fixture
@@ -64,8 +108,7 @@ def frozen(market):
 def _parquet_parts(pool):
     content = PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render("parquet").content
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        return {name.removesuffix(".parquet"): pq.read_table(io.BytesIO(archive.read(name)))
-                for name in archive.namelist()}
+        return {name.removesuffix(".parquet"): pq.read_table(io.BytesIO(archive.read(name))) for name in archive.namelist()}
 
 
 def test_every_parquet_column_is_typed_money_int64_dates_date32_rates_and_factors_decimal(market, frozen):
@@ -77,16 +120,20 @@ def test_every_parquet_column_is_typed_money_int64_dates_date32_rates_and_factor
     tape = parts["tape"].to_pylist()
     a = next(row for row in tape if row["licence_id"] == licences["A"].pk)
     assert (a["royalty_rate_percent"], a["projected_daily_base_fen"], a["discount_rate_percent"]) == (
-        Decimal("5.00"), Decimal("100000.00"), Decimal("10.00"))
-    assert (a["expiry_date"], a["term_end_date"], a["data_cut_off_date"]) == (
-        date(2035, 2, 28), date(2027, 6, 30), CUT_OFF)
+        Decimal("5.00"),
+        Decimal("100000.00"),
+        Decimal("10.00"),
+    )
+    assert (a["expiry_date"], a["term_end_date"], a["data_cut_off_date"]) == (date(2035, 2, 28), date(2027, 6, 30), CUT_OFF)
     assert (a["scheduled_receivables_fen"], a["dcf_value_fen"], a["lump_sum_fen"]) == (3_650_000, 3_167_355, None)
     b = next(row for row in tape if row["licence_id"] == licences["B"].pk)
     assert (b["entry_fee_fen"], b["annual_minimum_fen"], b["pledged"]) == (1_000_000, 500_000, True)
     flows = [row for row in parts["cash_flows"].to_pylist() if row["licence_id"] == licences["A"].pk]
     # 1 / 1.1 and 1 / 1.21 to 10 places; 1,825,000 × each, rounded half up to the fen.
     assert [(f["payment_date"], f["discount_factor"], f["present_value_fen"]) for f in flows] == [
-        (date(2026, 7, 30), Decimal("0.9090909091"), 1_659_091), (date(2027, 7, 30), Decimal("0.8264462810"), 1_508_264)]
+        (date(2026, 7, 30), Decimal("0.9090909091"), 1_659_091),
+        (date(2027, 7, 30), Decimal("0.8264462810"), 1_508_264),
+    ]
 
 
 def test_the_tape_alone_as_one_csv_file_has_the_documented_header_and_a_hand_computed_row(market, frozen):
@@ -100,22 +147,51 @@ def test_the_tape_alone_as_one_csv_file_has_the_documented_header_and_a_hand_com
     assert len(rows) == 4  # A, B, D, E: C is a lump sum with nothing left to receive
     a = licences["A"]
     assert rows[0] == {
-        "exposure_id": f"{frozen.code}-000001", "original_exposure_id": a.certificate_number,
-        "licence_id": str(a.pk), "pool_id": frozen.code, "licensee_id": str(parties["L1"].pk),
-        "licensee_uscc": parties["L1"].uscc, "licensor_id": str(parties["H1"].pk), "licensor_uscc": parties["H1"].uscc,
-        "data_cut_off_date": "2025-07-30", "pool_addition_date": timezone.localdate().isoformat(),
-        "patent_number": a.patent.number, "patent_kind": a.patent.kind, "main_ipc": a.patent.main_ipc,
-        "technology_field": "1", "grade": "A", "grant_date": "2017-03-01", "expiry_date": "2035-02-28",
+        "exposure_id": f"{frozen.code}-000001",
+        "original_exposure_id": a.certificate_number,
+        "licence_id": str(a.pk),
+        "pool_id": frozen.code,
+        "licensee_id": str(parties["L1"].pk),
+        "licensee_uscc": parties["L1"].uscc,
+        "licensor_id": str(parties["H1"].pk),
+        "licensor_uscc": parties["H1"].uscc,
+        "data_cut_off_date": "2025-07-30",
+        "pool_addition_date": timezone.localdate().isoformat(),
+        "patent_number": a.patent.number,
+        "patent_kind": a.patent.kind,
+        "main_ipc": a.patent.main_ipc,
+        "technology_field": "1",
+        "grade": "A",
+        "grant_date": "2017-03-01",
+        "expiry_date": "2035-02-28",
         "remaining_months": "115",  # 2025-07-30 → 2035-02-28: the 30th's anniversary in February is the 28th
-        "open_licence_declared": "true", "recorded": "true", "pledged": "false",
-        "licence_type": "open_licence_non_exclusive", "licence_start_date": "2024-07-01",
-        "licence_end_date": "2027-06-30", "term_end_date": "2027-06-30", "remaining_term_months": "23",
-        "fee_form": "royalty", "royalty_base": "net_sales", "royalty_rate_percent": "5.00", "lump_sum_fen": "",
-        "entry_fee_fen": "", "annual_minimum_fen": "", "recording_number": "2025110000123",
-        "scheduled_receivables_fen": "3650000", "scheduled_periods": "2", "projected_daily_base_fen": "100000.00",
-        "collected_to_date_fen": "1825000", "arrears_fen": "0", "days_past_due": "0",
-        "licensee_industry": "储能设备制造", "licensee_region": "江苏省", "licensee_size": "ND1",
-        "licensee_kind": parties["L1"].kind, "discount_rate_percent": "10.00", "dcf_value_fen": "3167355",
+        "open_licence_declared": "true",
+        "recorded": "true",
+        "pledged": "false",
+        "licence_type": "open_licence_non_exclusive",
+        "licence_start_date": "2024-07-01",
+        "licence_end_date": "2027-06-30",
+        "term_end_date": "2027-06-30",
+        "remaining_term_months": "23",
+        "fee_form": "royalty",
+        "royalty_base": "net_sales",
+        "royalty_rate_percent": "5.00",
+        "lump_sum_fen": "",
+        "entry_fee_fen": "",
+        "annual_minimum_fen": "",
+        "recording_number": "2025110000123",
+        "scheduled_receivables_fen": "3650000",
+        "scheduled_periods": "2",
+        "projected_daily_base_fen": "100000.00",
+        "collected_to_date_fen": "1825000",
+        "arrears_fen": "0",
+        "days_past_due": "0",
+        "licensee_industry": "储能设备制造",
+        "licensee_region": "江苏省",
+        "licensee_size": "ND1",
+        "licensee_kind": parties["L1"].kind,
+        "discount_rate_percent": "10.00",
+        "dcf_value_fen": "3167355",
     }
     assert [int(r["scheduled_receivables_fen"]) for r in rows] == [3_650_000, 1_000_000, 2_560_000, 549_000]
 
@@ -128,10 +204,12 @@ def test_a_frozen_pool_read_in_bulk_gives_exactly_the_stored_rows_and_the_hand_c
     assert list(tape.schedule) == [flow for e in stored for flow in e.schedule] and len(tape.schedule) == 8
     summary = tape.summary()
     assert (summary.exposures, summary.licensees, summary.holders, summary.scheduled_fen) == (4, 3, 2, 7_759_000)
-    assert summary.hhi == {"licensee": Decimal("4183.44"), "holder": Decimal("5197.23"),
-                           "technology_field": Decimal("5197.23")}
+    assert summary.hhi == {"licensee": Decimal("4183.44"), "holder": Decimal("5197.23"), "technology_field": Decimal("5197.23")}
     assert (summary.wal_years, summary.arrears_fen, summary.dcf_value_fen) == (
-        Decimal("1.54"), 160_000, sum(e.dcf_value_fen for e in stored))
+        Decimal("1.54"),
+        160_000,
+        sum(e.dcf_value_fen for e in stored),
+    )
     assert [t["exposure_fen"] for t in summary.top] == [3_650_000, 2_560_000, 1_000_000, 549_000]
     assert summary.top[0]["share_percent"] == Decimal("47.04")
 
@@ -156,13 +234,17 @@ def test_the_columnar_hash_equals_the_row_hash_for_text_that_json_escapes(market
     assert pools.pool_frozen_tape(pool=pool).tape[0]["licensee_industry"] == HOSTILE.strip()
 
 
-@pytest.mark.parametrize("change", [
-    lambda row: {"licence_id": str(row["licence_id"])},  # the same number stored as text
-    lambda row: {"licensee_industry": "医疗器械"},
-    lambda row: {"expiry_date": "2099-12-31"},
-    lambda row: {"pledged": 1},
-    lambda row: {"extra": 1},  # a key the tape does not have
-], ids=["number-as-text", "text", "date", "bool-as-number", "extra-key"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda row: {"licence_id": str(row["licence_id"])},  # the same number stored as text
+        lambda row: {"licensee_industry": "医疗器械"},
+        lambda row: {"expiry_date": "2099-12-31"},
+        lambda row: {"pledged": 1},
+        lambda row: {"extra": 1},  # a key the tape does not have
+    ],
+    ids=["number-as-text", "text", "date", "bool-as-number", "extra-key"],
+)
 def test_any_change_to_a_stored_row_is_caught_by_the_seal(frozen, change):
     exposure = frozen.exposures.order_by("position").last()
     exposure.tape = {**exposure.tape, **change(exposure.tape)}
