@@ -27,19 +27,20 @@ import copy
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 from django.db.models import Case, CharField, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from licensing.declarations.selectors import licensee_cost
 from licensing.licences.selectors import declarations_licensed_by
 from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration, FeeForm, RoyaltyBase
-from marketplace.matching.index import market_matrix, tokenize
+from marketplace.matching.index import market_matrix, need_token_counts, tokenize
 from marketplace.models import Need
 
 # How the score (0–1) is made; the weights sum to 1 and each component is itself 0–1.
@@ -120,24 +121,27 @@ def _norm_ipc(code: str) -> str:
     return re.sub(r"\s+", "", code or "").upper()
 
 
-def _shared_ipc(need: Need, declaration: Declaration) -> tuple[list[str], float]:
-    """The listing's IPC codes the need's prefix covers (score 1), else its subclass when only that is shared
-    (score 0.7), else nothing (0)."""
-    prefix = _norm_ipc(need.ipc_prefix)
+def shared_ipc_of(prefix: str, codes: list[str], main_subclass: str) -> tuple[list[str], float]:
+    """The listing's IPC codes the need's (normalised) prefix covers (score 1), else its subclass when only that
+    is shared (score 0.7), else nothing (0). ``main_subclass``: the patent's own subclass, upper case."""
     if not prefix:
         return [], 0.0
-    patent = declaration.patent
-    codes = [c for c in (patent.ipc_codes or []) if c]
     if len(prefix) > 4:
         exact = [c for c in codes if _norm_ipc(c).startswith(prefix)]
         if exact:
             return exact, 1.0
-    elif any(_norm_ipc(c).startswith(prefix) for c in codes) or patent.ipc_subclass.upper() == prefix:
+    elif any(_norm_ipc(c).startswith(prefix) for c in codes) or main_subclass == prefix:
         return [prefix], 1.0
     subclass = prefix[:4]
-    if patent.ipc_subclass.upper() == subclass or any(_norm_ipc(c)[:4] == subclass for c in codes):
+    if main_subclass == subclass or any(_norm_ipc(c)[:4] == subclass for c in codes):
         return [subclass], IPC_SUBCLASS_ONLY
     return [], 0.0
+
+
+def _shared_ipc(need: Need, declaration: Declaration) -> tuple[list[str], float]:
+    patent = declaration.patent
+    return shared_ipc_of(_norm_ipc(need.ipc_prefix), [c for c in (patent.ipc_codes or []) if c],
+                         patent.ipc_subclass.upper())
 
 
 def _missing_royalty_base(need: Need, declaration: Declaration) -> str:
@@ -322,52 +326,363 @@ def _candidates(*, market, need: Need, sims: np.ndarray, excluded: np.ndarray, l
     return chosen[top]
 
 
-def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | None = None,
-                            loaded: dict[int, Declaration] | None = None, memo: dict | None = None) -> list[list[Match]]:
-    """``rank_listings_for_need`` for a batch of needs (one list per need, in order): one sparse product per
-    chunk of needs, then the cost and budget rules on each need's best ``SCORED`` candidates only. ``loaded``
-    keeps the declarations read between calls (a refresh of many needs reads each listing once), ``memo`` their
-    costs and facts (pass a fresh one when listings may have changed)."""
+# ---------------------------------------------------------------------------------------------- the batch
+
+# Fee forms as the listing facts hold them (``ListingFacts.form``): any other form is costed as a royalty, as
+# licensing.declarations.fees.licence_cost_fen does.
+_LUMP, _ROYALTY, _ENTRY = 0, 1, 2
+_STATUSES = ("none", "within", "above", "unknown")
+_NONE, _WITHIN, _ABOVE, _UNKNOWN = range(4)
+_FACT_FIELDS = ("pk", "fee_form", "lump_sum_fen", "entry_fee_fen", "royalty_base", "royalty_rate",
+                "annual_minimum_fen", "patent__technology_field", "patent__ipc_subclass", "patent__ipc_codes",
+                "patent__grade_score", "patent__grade_override", "patent__grade_computed", "patent__expiry_date")
+
+
+class ListingFacts:
+    """The fee terms and patent facts the score reads, as columns by row of the market matrix: read from the
+    database only for the rows a batch scores (in one query per few hundred rows), and kept for the rest of the
+    refresh (pass one object to every batch of a refresh; a new one when listings may have changed)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.loaded = np.zeros(0, bool)
+        self.found = np.zeros(0, bool)  # still published when read
+        self.form = np.zeros(0, np.int8)
+        self.lump = np.zeros(0, np.int64)
+        self.entry = np.zeros(0, np.int64)
+        self.profit = np.zeros(0, bool)  # the royalty is computed on profit
+        self.rate = np.zeros(0, np.int64)  # royalty rate in hundredths of a per cent
+        self.minimum = np.zeros(0, np.int64)
+        self.field = np.zeros(0, np.int16)
+        self.grade_score = np.zeros(0, np.int64)
+        self.expiry = np.zeros(0, np.int64)  # date ordinal, 0 without one
+        self.grade = np.zeros(0, object)
+        self.codes = np.zeros(0, object)
+        self.main_subclass = np.zeros(0, object)
+
+    def _grow(self, size: int) -> None:
+        if size <= self.size:
+            return
+        extra = size - self.size
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                setattr(self, name, np.concatenate([value, np.zeros(extra, value.dtype)]))
+        self.size = size
+
+    def load(self, market, rows: np.ndarray) -> None:
+        """Read the facts of these rows unless already read."""
+        self._grow(market.size)
+        missing = np.unique(rows[~self.loaded[rows]])
+        if not len(missing):
+            return
+        rows_of: dict[int, list[int]] = {}
+        for row, pk in zip(missing.tolist(), market.declaration_ids[missing].tolist(), strict=True):
+            rows_of.setdefault(pk, []).append(row)
+        ids = sorted(rows_of)
+        for lo in range(0, len(ids), 500):
+            for values in (Declaration.objects.filter(state__in=LICENSABLE_DECLARATION_STATES, pk__in=ids[lo:lo + 500])
+                           .values_list(*_FACT_FIELDS)):
+                (pk, fee_form, lump, entry, base, rate, minimum, tech_field, main, codes, grade_score, override,
+                 computed, expiry) = values
+                for row in rows_of[pk]:
+                    self.found[row] = True
+                    self.form[row] = _LUMP if fee_form == FeeForm.LUMP_SUM else (
+                        _ENTRY if fee_form == FeeForm.ENTRY_PLUS_ROYALTY else _ROYALTY)
+                    self.lump[row], self.entry[row], self.minimum[row] = lump or 0, entry or 0, minimum or 0
+                    self.profit[row] = (base or RoyaltyBase.NET_SALES) == RoyaltyBase.PROFIT
+                    self.rate[row] = int((rate or Decimal("0")) * 100)
+                    self.field[row] = -2 if tech_field is None else tech_field
+                    self.grade_score[row] = grade_score or 0
+                    self.expiry[row] = expiry.toordinal() if expiry else 0
+                    self.grade[row] = override or computed
+                    self.codes[row] = [c for c in (codes or []) if c]
+                    self.main_subclass[row] = (main or "").upper()
+        self.loaded[missing] = True
+
+
+def budget_columns(*, facts: ListingFacts, rows: np.ndarray, horizon: np.ndarray, sales: np.ndarray,
+                   has_sales: np.ndarray, budget: np.ndarray, has_budget: np.ndarray):
+    """``_budget`` for many (need, listing) pairs at once, from the listings' fee columns and the needs' horizon
+    (years), expected yearly net sales and budget (fen; ``has_*`` says which are given): (status codes, cost,
+    cost known, amount above budget, budget score, missing royalty base ("", "profit", "net_sales")). The cost
+    is licensing.declarations.fees.licence_cost_fen's over the horizon, in integer fen; ``_budget`` (the scalar
+    rule, through the licence calculator) is the oracle the tests compare it with."""
+    form = facts.form[rows]
+    royalty = form != _LUMP
+    on_profit = royalty & facts.profit[rows]
+    no_sales = royalty & ~on_profit & ~has_sales
+    missing = on_profit | no_sales
+    rate = facts.rate[rows]
+    base = np.where(has_sales, sales, 0)
+    # Half up on the exact quotient base · rate / 10,000; the int64 range holds it below ~4.6e14 fen of sales.
+    safe = base < (2**62) // np.maximum(rate, 1) // 2
+    yearly = np.where(safe, (2 * np.where(safe, base, 0) * rate + 10_000) // 20_000, 0)
+    for k in np.flatnonzero(~safe):
+        yearly[k] = int((Decimal(int(base[k])) * Decimal(int(rate[k])) / 10_000).quantize(Decimal("1"), ROUND_HALF_UP))
+    yearly = np.maximum(yearly, facts.minimum[rows])
+    cost = np.where(royalty, horizon * yearly + np.where(form == _ENTRY, facts.entry[rows], 0), facts.lump[rows])
+    within = cost <= budget
+    status = np.where(missing, np.where(has_budget, _UNKNOWN, _NONE),
+                      np.where(has_budget, np.where(within, _WITHIN, _ABOVE), _NONE))
+    over = np.where(status == _ABOVE, cost - budget, 0)
+    safe_budget = np.where(budget > 0, budget, 1).astype(np.float64)
+    above_score = np.where(budget > 0, np.maximum(0.0, 1.0 - over.astype(np.float64) / safe_budget), 0.0)
+    score = np.where(missing | ~has_budget, NO_BUDGET_SCORE, np.where(within, 1.0, above_score))
+    missing_base = np.where(on_profit, RoyaltyBase.PROFIT.value, np.where(no_sales, RoyaltyBase.NET_SALES.value, ""))
+    return status, cost, ~missing, over, score, missing_base
+
+
+def _round(values: np.ndarray, digits: int) -> np.ndarray:
+    """Python's ``round(x, digits)`` for an array: numpy's rounding, redone by Python where x sits within a hair
+    of a half (where the two may differ)."""
+    scaled = values * 10.0**digits
+    rounded = np.round(values, digits)
+    close = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    for k in close:
+        rounded[k] = round(float(values[k]), digits)
+    return rounded
+
+
+@dataclass
+class RankedListing:
+    """One listing in a need's ranking as a batch makes it: what the stored match keeps."""
+
+    declaration_id: int
+    score: float
+    explanation: Explanation
+
+
+class _Needs:
+    """The chunk's needs as columns."""
+
+    def __init__(self, needs: list[Need]) -> None:
+        self.field = np.array([-1 if n.technology_field is None else n.technology_field for n in needs], np.int64)
+        self.prefix = [_norm_ipc(n.ipc_prefix) for n in needs]
+        self.horizon = np.array([n.horizon_years or 1 for n in needs], np.int64)
+        self.has_sales = np.array([n.expected_annual_net_sales_fen is not None for n in needs])
+        self.sales = np.array([n.expected_annual_net_sales_fen or 0 for n in needs], np.int64)
+        self.has_budget = np.array([n.budget_max_fen is not None for n in needs])
+        self.budget = np.array([n.budget_max_fen or 0 for n in needs], np.int64)
+
+
+def _block(market, cache: dict, tech_field: int, prefix: str, today: date) -> tuple[np.ndarray, np.ndarray]:
+    """The live rows of a field/IPC block ordered by declaration, and the part of their score without text and
+    budget (the budget part is the same for every candidate of a need before the cost is known)."""
+    key = (tech_field, prefix)
+    hit = cache.get(key)
+    if hit is None:
+        parts = []
+        if tech_field >= 0:
+            parts.append(market.rows_where("fields", tech_field))
+        sub_id = market.subclass_ids.get(prefix[:4]) if prefix else None
+        if sub_id is not None:
+            parts.append(market.rows_where("main_subclass", sub_id))
+        rows = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+        rows = rows[market.alive[rows]]
+        rows = rows[np.argsort(market.declaration_ids[rows], kind="stable")]
+        field_eq = (market.fields[rows] == tech_field) if tech_field >= 0 else 0.0
+        ipc_bound = market.subclass_match(prefix)[rows] if prefix else 0.0
+        static = (WEIGHTS["field_ipc"] * (0.5 * field_eq + 0.5 * ipc_bound) + WEIGHTS["grade"] * market.grade[rows]
+                  + WEIGHTS["life"] * np.minimum(market.remaining_life(today, rows) / FULL_LIFE_YEARS, 1))
+        hit = cache[key] = (rows, np.asarray(static, np.float64) + np.zeros(len(rows)))
+    return hit
+
+
+def _pick(*, market, needs: list[Need], cols: _Needs, sims: np.ndarray, excluded: list[np.ndarray],
+          limit: int, today: date, blocks: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(need index, row) of every need's candidates (``_candidates``): needs of one field/IPC block take their
+    best ``SCORED`` together (ties by declaration, so the choice does not depend on the batch); needs whose
+    block (less their exclusions) holds ``SCORED`` rows or fewer go through ``_candidates`` one by one."""
+    groups: dict[tuple[int, str], list[int]] = {}
+    for i in range(len(needs)):
+        groups.setdefault((int(cols.field[i]), cols.prefix[i]), []).append(i)
+    picked_needs, picked_rows = [], []
+    for (tech_field, prefix), members in groups.items():
+        rows, static = _block(market, blocks, tech_field, prefix, today)
+        decl = market.declaration_ids[rows]
+        big, masks = [], []
+        for i in members:
+            gone = excluded[i]
+            at = np.searchsorted(decl, gone)
+            inside = at < len(decl)
+            at = at[inside][decl[at[inside]] == gone[inside]]  # positions in the block of the excluded listings
+            if len(rows) - len(at) > SCORED:
+                big.append(i)
+                masks.append(at)
+            else:
+                chosen = _candidates(market=market, need=needs[i], sims=sims[i], excluded=_rows_of(market, gone),
+                                     limit=limit, today=today)
+                picked_needs.append(np.full(len(chosen), i, np.int64))
+                picked_rows.append(chosen)
+        if not big:
+            continue
+        partial = WEIGHTS["text"] * sims[np.ix_(big, rows)] + static
+        for k, at in enumerate(masks):
+            partial[k, at] = -np.inf
+        kth = -np.partition(-partial, SCORED - 1, axis=1)[:, SCORED - 1:SCORED]
+        above = partial > kth
+        tied = partial == kth
+        room = SCORED - above.sum(axis=1, keepdims=True)
+        take = above | (tied & (np.cumsum(tied, axis=1) <= room))
+        who, where = np.nonzero(take)
+        picked_needs.append(np.asarray(big, np.int64)[who])
+        picked_rows.append(rows[where])
+    if not picked_rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(picked_needs), np.concatenate(picked_rows).astype(np.int64)
+
+
+def _rows_of(market, declaration_ids: np.ndarray) -> np.ndarray:
+    return np.array([market.row_of[pk] for pk in declaration_ids.tolist() if pk in market.row_of], np.int64)
+
+
+def _exclusions(market, needs: list[Need], licensed: dict[int, set[int]]) -> list[np.ndarray]:
+    """Per need, the sorted declaration ids left out: the buyer's own listings and those it holds a licence to."""
+    by_org: dict[int, np.ndarray] = {}
+    out = []
+    for need in needs:
+        org = need.organisation_id
+        ids = by_org.get(org)
+        if ids is None:
+            own = market.declaration_ids[market.rows_where("holder_ids", org)]
+            ids = by_org[org] = np.unique(np.concatenate([own, np.fromiter(licensed[org], np.int64)]))
+        out.append(ids)
+    return out
+
+
+def _ipc_columns(market, facts: ListingFacts, cols: _Needs, who: np.ndarray, rows: np.ndarray, memo: dict):
+    """(score, shared codes) of the IPC part per pair: the subclass test from the stored index for a need's
+    subclass prefix (four characters: the common case), ``shared_ipc_of`` on the codes otherwise."""
+    score = np.zeros(len(rows))
+    shared: list[list[str]] = [[] for _ in range(len(rows))]
+    by_prefix: dict[str, list[int]] = {}
+    for k, i in enumerate(who.tolist()):
+        prefix = cols.prefix[i]
+        if prefix:
+            by_prefix.setdefault(prefix, []).append(k)
+    for prefix, ks in by_prefix.items():
+        ks = np.asarray(ks, np.int64)
+        if len(prefix) == 4:
+            hit = market.subclass_match(prefix)[rows[ks]]
+            score[ks[hit]] = 1.0
+            for k in ks[hit].tolist():
+                shared[k] = [prefix]
+            continue
+        for k in ks.tolist():
+            row = int(rows[k])
+            key = (row, prefix)
+            if key not in memo:
+                memo[key] = shared_ipc_of(prefix, facts.codes[row], facts.main_subclass[row])
+            shared[k], score[k] = list(memo[key][0]), memo[key][1]
+    return score, shared
+
+
+def _shared_term_lists(market, products: sparse.csr_matrix) -> list[list[str]]:
+    """``MarketMatrix.shared_terms`` for every row of ``products`` (the need's weight times the listing's, per
+    shared word) at once."""
+    products.sort_indices()
+    counts = np.diff(products.indptr)
+    n = len(counts)
+    if not products.nnz:
+        return [[] for _ in range(n)]
+    owner = np.repeat(np.arange(n), counts)
+    data = products.data
+    starts = products.indptr[:-1]
+    heaviest = np.zeros(n)
+    nonempty = counts > 0
+    heaviest[nonempty] = np.maximum.reduceat(data, starts[nonempty])
+    keep = data != 0
+    relative = _round(-(data / heaviest[owner]), 9)
+    order = np.lexsort((market.term_order()[products.indices], relative, owner))
+    order = order[keep[order]]
+    owner_sorted = owner[order]
+    first = np.searchsorted(owner_sorted, np.arange(n))
+    place = np.arange(len(order)) - first[owner_sorted]
+    order = order[place < SHARED_TERMS_SHOWN]
+    terms = market.terms
+    lists: list[list[str]] = [[] for _ in range(n)]
+    for row, term in zip(owner[order].tolist(), products.indices[order].tolist(), strict=True):
+        lists[row].append(terms[term])
+    return lists
+
+
+def rank_listings_batch(*, needs: list[Need], limit: int = 20, chunk: int | None = None,
+                        facts: ListingFacts | None = None) -> list[list[RankedListing]]:
+    """The rankings of many needs (one list per need, in order), as ``rank_listings_for_need`` makes them but
+    without model instances: one sparse product per chunk of needs, the candidates of needs sharing a block
+    chosen together, then the cost and budget rules, the exact similarities and the shared words on each need's
+    best ``SCORED`` as numpy columns. ``facts`` keeps the listings' fee terms between batches of one refresh."""
     market = market_matrix()
-    results: list[list[Match]] = [[] for _ in needs]
+    results: list[list[RankedListing]] = [[] for _ in needs]
     if not needs or market.size == 0:
         return results
-    loaded = {} if loaded is None else loaded
-    memo = {} if memo is None else memo
+    facts = ListingFacts() if facts is None else facts
     licensed = _licensed_by({n.organisation_id for n in needs})
-    vectors = market.need_vectors([_need_text(n) for n in needs])
+    vectors = market.need_vectors([need_token_counts(n) for n in needs])
     today = timezone.localdate()
+    csr, stretch = market.rows_csr(), market.stretch()
+    blocks: dict = {}
+    memo: dict = {}
     # Chunks keep the dense similarities under ~20M cells.
     chunk = chunk or max(1, 20_000_000 // max(market.size, 1))
     for lo in range(0, len(needs), chunk):
-        sims = market.similarities(vectors.matrix[lo:lo + chunk])
-        picked = []
-        for i in range(lo, min(lo + chunk, len(needs))):
-            need = needs[i]
-            excluded = market.rows_where("holder_ids", need.organisation_id)
-            gone = licensed[need.organisation_id]
-            if gone:
-                excluded = np.concatenate([excluded, [market.row_of[pk] for pk in gone if pk in market.row_of]])
-            excluded = excluded.astype(np.int64)
-            picked.append(_candidates(market=market, need=need, sims=sims[i - lo], excluded=excluded, limit=limit,
-                                      today=today))
-        missing = {int(market.declaration_ids[r]) for rows in picked for r in rows} - loaded.keys()
-        if missing:
-            loaded.update(published_declarations().in_bulk(sorted(missing)))
-        for i, rows in zip(range(lo, lo + len(picked)), picked, strict=True):
-            need, scored = needs[i], []
-            values = market.term_weights(vectors.rows[i], rows)
-            exact = market.exact_similarities(vectors.rows[i], rows, sims[i - lo][rows], values)
-            for k, row in enumerate(rows):
-                declaration = loaded.get(int(market.declaration_ids[row]))
-                if declaration is not None:  # withdrawn since the index was read
-                    scored.append((k, declaration,
-                                   _components(need=need, declaration=declaration, similarity=exact[k], memo=memo)))
-            scored.sort(key=lambda item: (-item[2][0], item[1].pk))
-            results[i] = [_match(need=need, declaration=declaration, scored=parts,
-                                 shared_terms=market.shared_terms(vectors.rows[i], values[k], SHARED_TERMS_SHOWN))
-                          for k, declaration, parts in scored[:limit]]
+        part = needs[lo:lo + chunk]
+        queries = vectors.matrix[lo:lo + chunk]
+        sims = market.similarities(queries)
+        cols = _Needs(part)
+        who, rows = _pick(market=market, needs=part, cols=cols, sims=sims,
+                          excluded=_exclusions(market, part, licensed), limit=limit, today=today, blocks=blocks)
+        facts.load(market, rows)
+        live = facts.found[rows]  # withdrawn since the index was read: not scored
+        who, rows = who[live], rows[live]
+        if not len(rows):
+            continue
+        # The listing's weights of the need's words (zero elsewhere), then the exact similarity.
+        words = queries[who]
+        mask = words.copy()
+        mask.data[:] = 1.0
+        values = csr[rows].multiply(mask).tocsr()
+        exact = sims[who, rows] / np.sqrt(1.0 + np.asarray(values.power(2) @ stretch).ravel())
+        field_match = cols.field[who] == facts.field[rows]
+        ipc_score, shared_ipc = _ipc_columns(market, facts, cols, who, rows, memo)
+        status, cost, costed, over, budget_score, missing = budget_columns(
+            facts=facts, rows=rows, horizon=cols.horizon[who], sales=cols.sales[who], has_sales=cols.has_sales[who],
+            budget=cols.budget[who], has_budget=cols.has_budget[who])
+        days = np.maximum(facts.expiry[rows] - today.toordinal(), 0)
+        tenths = np.where(facts.expiry[rows] > 0, (80 * days + 1461) // 2922, 0)  # Patent.remaining_life_years
+        life = np.minimum(tenths / 10.0 / FULL_LIFE_YEARS, 1.0)
+        grade = np.minimum(facts.grade_score[rows], 100) / 100
+        field_ipc = 0.5 * field_match + 0.5 * ipc_score
+        total = (WEIGHTS["text"] * exact + WEIGHTS["field_ipc"] * field_ipc + WEIGHTS["budget"] * budget_score
+                 + WEIGHTS["grade"] * grade + WEIGHTS["life"] * life)
+        score = _round(np.minimum(np.maximum(total, 0.0), 1.0), 4)
+        declaration_ids = market.declaration_ids[rows]
+        order = np.lexsort((declaration_ids, -score, who))
+        first = np.searchsorted(who[order], np.arange(len(part)))
+        order = order[(np.arange(len(order)) - first[who[order]]) < limit]
+        shared = _shared_term_lists(market, values[order].multiply(words[order]).tocsr())
+        for n, k in enumerate(order.tolist()):
+            i = int(who[k])
+            explanation = Explanation(
+                shared_terms=shared[n], shared_ipc=shared_ipc[k], field_match=bool(field_match[k]),
+                budget_status=_STATUSES[status[k]], cost_fen=int(cost[k]) if costed[k] else None,
+                unknown_base=str(missing[k]), over_budget_fen=int(over[k]), grade=facts.grade[rows[k]],
+                grade_score=int(facts.grade_score[rows[k]]),
+                remaining_life_years=Decimal(int(tenths[k])).scaleb(-1),
+                components={"text": float(exact[k]), "field_ipc": float(field_ipc[k]),
+                            "budget": float(budget_score[k]), "grade": float(grade[k]), "life": float(life[k])})
+            results[lo + i].append(RankedListing(int(declaration_ids[k]), float(score[k]), explanation))
     return results
+
+
+def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | None = None,
+                            facts: ListingFacts | None = None) -> list[list[Match]]:
+    """``rank_listings_batch`` with the ranked declarations read (patent and holder joined) as ``Match``es."""
+    ranked = rank_listings_batch(needs=needs, limit=limit, chunk=chunk, facts=facts)
+    ids = sorted({r.declaration_id for rs in ranked for r in rs})
+    loaded = published_declarations().in_bulk(ids) if ids else {}
+    return [[Match(declaration=loaded[r.declaration_id], need=need, score=r.score, explanation=r.explanation)
+             for r in rs if r.declaration_id in loaded] for need, rs in zip(needs, ranked, strict=True)]
 
 
 def rank_needs_for_declaration(*, declaration: Declaration, limit: int = 20) -> list[Match]:

@@ -78,6 +78,29 @@ def listing_text(title: str, abstract: str) -> str:
     return f"{title} {abstract}"
 
 
+def need_text(title: str, description: str) -> str:
+    return f"{title} {description}"
+
+
+def need_terms(*, title: str, description: str) -> dict:
+    """What ``Need.match_terms`` stores: the hash of the need's text and its words with their counts, in order of
+    first occurrence (the order the weights are summed in, so a stored need scores exactly as a segmented one)."""
+    text = need_text(title, description)
+    counted: dict[str, int] = {}
+    for token in tokenize(text):
+        counted[token] = counted.get(token, 0) + 1
+    return {"text_hash": _text_hash(text), "tokens": [[t, n] for t, n in counted.items()]}
+
+
+def need_token_counts(need) -> list:
+    """The need's [word, count] pairs: the stored ones while they belong to its current text, else segmented now
+    (a need written around the services, e.g. by a bulk load)."""
+    stored = need.match_terms
+    if stored and stored.get("text_hash") == _text_hash(need_text(need.title, need.description)):
+        return stored["tokens"]
+    return need_terms(title=need.title, description=need.description)["tokens"]
+
+
 def _norm_ipc(code: str) -> str:
     return "".join((code or "").split()).upper()
 
@@ -279,6 +302,7 @@ class MarketMatrix:
     idf_need: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _subclass_hits: dict = field(default_factory=dict)
     _groups: dict = field(default_factory=dict)
+    _derived: dict = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -345,16 +369,14 @@ class MarketMatrix:
 
     # --------------------------------------------------------------------- needs
 
-    def need_vectors(self, texts: list[str]) -> NeedVectors:
-        """The needs' vectors (see the module's docstring for the weights)."""
+    def need_vectors(self, token_counts: list[list]) -> NeedVectors:
+        """The needs' vectors from their [word, count] pairs (``need_token_counts``; see the module's docstring for
+        the weights)."""
         oov_idf = math.log((self.listings + 2) / 2.0) + 1.0
         data, indices, indptr, rows = [], [], [0], []
-        for text in texts:
-            counted: dict[str, int] = {}
-            for token in tokenize(text):
-                counted[token] = counted.get(token, 0) + 1
+        for counted in token_counts:
             known_ids, known_tf, norm2 = [], [], 0.0
-            for token, tf in counted.items():
+            for token, tf in counted:
                 term = self.vocabulary.get(token)
                 sub = 1.0 + math.log(tf)
                 if term is None:
@@ -378,7 +400,7 @@ class MarketMatrix:
             indptr.append(indptr[-1] + len(ids))
         matrix = sparse.csr_matrix((np.concatenate(data) if data else np.zeros(0),
                                     np.concatenate(indices) if indices else np.zeros(0, np.int64), indptr),
-                                   shape=(len(texts), len(self.terms)))
+                                   shape=(len(token_counts), len(self.terms)))
         return NeedVectors(matrix=matrix, rows=rows)
 
     def similarities(self, needs: sparse.csr_matrix) -> np.ndarray:
@@ -446,6 +468,41 @@ class MarketMatrix:
         terms, ids = self.terms, ids.tolist()
         ranked = sorted((-round(p / heaviest, 9), terms[ids[j]]) for j, p in enumerate(products) if p)
         return [word for _, word in ranked[:shown]]
+
+    def _cached(self, name: str, make: Callable[[], object]):
+        # Derived once per shape of the matrix (rows appended or words added make it again).
+        key = (self.size, len(self.terms), len(self.blocks))
+        hit = self._derived.get(name)
+        if hit is None or hit[0] != key:
+            hit = self._derived[name] = (key, make())
+        return hit[1]
+
+    def rows_csr(self) -> sparse.csr_matrix:
+        """Every row (live or dead) as one CSR matrix over the whole vocabulary: a batch reads its candidates'
+        rows from it in one gather."""
+        def make():
+            width = len(self.terms)
+            parts = []
+            for block in self.blocks:
+                rows = block.tocsr()
+                rows.resize((rows.shape[0], width))
+                parts.append(rows)
+            matrix = sparse.vstack(parts, format="csr") if len(parts) > 1 else parts[0]
+            matrix.sort_indices()
+            return matrix
+        return self._cached("csr", make)
+
+    def stretch(self) -> np.ndarray:
+        """Per word, what sharing it with a need adds to a row's squared norm (``exact_similarities``)."""
+        return self._cached("stretch", lambda: (self.idf_need / self.idf_listing) ** 2 - 1.0)
+
+    def term_order(self) -> np.ndarray:
+        """Each word's position in the sorted vocabulary (the tie order of ``shared_terms``)."""
+        def make():
+            order = np.empty(len(self.terms), np.int64)
+            order[sorted(range(len(self.terms)), key=self.terms.__getitem__)] = np.arange(len(self.terms))
+            return order
+        return self._cached("term_order", make)
 
     def rows_where(self, column: str, value: int) -> np.ndarray:
         """Rows (live or dead) whose ``column`` (fields, main_subclass, holder_ids) equals ``value``, from a
