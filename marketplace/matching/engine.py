@@ -24,12 +24,15 @@ rules and are read from the database.
 from __future__ import annotations
 
 import copy
+import functools
+import gc
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
+from django.db import connections
 from django.db.models import Case, CharField, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,8 +41,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from licensing.declarations.selectors import licensee_cost
-from licensing.licences.selectors import declarations_licensed_by
 from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration, FeeForm, RoyaltyBase
+from licensing.models.licences import LIVE_LICENCE_STATES, Licence
 from marketplace.matching.index import market_matrix, need_token_counts, tokenize
 from marketplace.models import Need
 
@@ -283,9 +286,14 @@ def rank_listings_for_need(*, need: Need, limit: int = 20) -> list[Match]:
 
 
 def _licensed_by(organisation_ids: set[int]) -> dict[int, set[int]]:
-    licensed: dict[int, set[int]] = {}
-    for org in organisation_ids:
-        licensed[org] = set(declarations_licensed_by(organisation_id=org).values_list("declaration_id", flat=True))
+    """Per buyer, the declarations it holds a live licence under (``declarations_licensed_by``'s rule) in one
+    query for a whole batch."""
+    licensed: dict[int, set[int]] = {org: set() for org in organisation_ids}
+    ids = sorted(organisation_ids)
+    for lo in range(0, len(ids), 500):
+        rows = Licence.objects.filter(licensee_id__in=ids[lo:lo + 500], state__in=LIVE_LICENCE_STATES)
+        for org, declaration_id in rows.values_list("licensee_id", "declaration_id"):
+            licensed[org].add(declaration_id)
     return licensed
 
 
@@ -334,8 +342,8 @@ _LUMP, _ROYALTY, _ENTRY = 0, 1, 2
 _STATUSES = ("none", "within", "above", "unknown")
 _NONE, _WITHIN, _ABOVE, _UNKNOWN = range(4)
 _FACT_FIELDS = ("pk", "fee_form", "lump_sum_fen", "entry_fee_fen", "royalty_base", "royalty_rate",
-                "annual_minimum_fen", "patent__technology_field", "patent__ipc_subclass", "patent__ipc_codes",
-                "patent__grade_score", "patent__grade_override", "patent__grade_computed", "patent__expiry_date")
+                "annual_minimum_fen", "patent__technology_field", "patent__ipc_subclass", "patent__grade_score",
+                "patent__grade_override", "patent__grade_computed", "patent__expiry_date")
 
 
 class ListingFacts:
@@ -359,6 +367,9 @@ class ListingFacts:
         self.grade = np.zeros(0, object)
         self.codes = np.zeros(0, object)
         self.main_subclass = np.zeros(0, object)
+        self._blocks_key: tuple | None = None
+        self._blocks: dict = {}
+        self._licensed: dict[int, set[int]] = {}
 
     def _grow(self, size: int) -> None:
         if size <= self.size:
@@ -370,34 +381,90 @@ class ListingFacts:
         self.size = size
 
     def load(self, market, rows: np.ndarray) -> None:
-        """Read the facts of these rows unless already read."""
+        """Read the facts of these rows unless already read: one query per 2,000 declarations, the values taken
+        as the driver returns them (no model fields' converters: this is a column load)."""
         self._grow(market.size)
         missing = np.unique(rows[~self.loaded[rows]])
         if not len(missing):
             return
-        rows_of: dict[int, list[int]] = {}
-        for row, pk in zip(missing.tolist(), market.declaration_ids[missing].tolist(), strict=True):
-            rows_of.setdefault(pk, []).append(row)
-        ids = sorted(rows_of)
-        for lo in range(0, len(ids), 500):
-            for values in (Declaration.objects.filter(state__in=LICENSABLE_DECLARATION_STATES, pk__in=ids[lo:lo + 500])
-                           .values_list(*_FACT_FIELDS)):
-                (pk, fee_form, lump, entry, base, rate, minimum, tech_field, main, codes, grade_score, override,
-                 computed, expiry) = values
-                for row in rows_of[pk]:
-                    self.found[row] = True
-                    self.form[row] = _LUMP if fee_form == FeeForm.LUMP_SUM else (
-                        _ENTRY if fee_form == FeeForm.ENTRY_PLUS_ROYALTY else _ROYALTY)
-                    self.lump[row], self.entry[row], self.minimum[row] = lump or 0, entry or 0, minimum or 0
-                    self.profit[row] = (base or RoyaltyBase.NET_SALES) == RoyaltyBase.PROFIT
-                    self.rate[row] = int((rate or Decimal("0")) * 100)
-                    self.field[row] = -2 if tech_field is None else tech_field
-                    self.grade_score[row] = grade_score or 0
-                    self.expiry[row] = expiry.toordinal() if expiry else 0
-                    self.grade[row] = override or computed
-                    self.codes[row] = [c for c in (codes or []) if c]
-                    self.main_subclass[row] = (main or "").upper()
+        by_id = np.argsort(market.declaration_ids[missing], kind="stable")
+        missing = missing[by_id]
+        ids = market.declaration_ids[missing]
+        unique_ids = np.unique(ids).tolist()
+        found_ids, columns = [], [[] for _ in _FACT_FIELDS[1:]]
+        for lo in range(0, len(unique_ids), 2000):
+            query = (Declaration.objects.filter(state__in=LICENSABLE_DECLARATION_STATES, pk__in=unique_ids[lo:lo + 2000])
+                     .values_list(*_FACT_FIELDS))
+            sql, params = query.query.get_compiler(query.db).as_sql()
+            with connections[query.db].cursor() as cursor:
+                cursor.execute(sql, params)
+                for values in cursor.fetchall():
+                    found_ids.append(values[0])
+                    for column, value in zip(columns, values[1:], strict=True):
+                        column.append(value)
         self.loaded[missing] = True
+        if not found_ids:
+            return
+        order = np.argsort(np.array(found_ids, np.int64), kind="stable")
+        found_sorted = np.array(found_ids, np.int64)[order]
+        at = np.searchsorted(found_sorted, ids)
+        inside = at < len(found_sorted)
+        hit = np.zeros(len(ids), bool)
+        hit[inside] = found_sorted[at[inside]] == ids[inside]
+        target, source = missing[hit], order[at[hit]]
+        fee_form, lump, entry, base, rate, minimum, tech_field, main, grade_score, override, computed, expiry = columns
+        form = np.array([_LUMP if f == FeeForm.LUMP_SUM else _ENTRY if f == FeeForm.ENTRY_PLUS_ROYALTY else _ROYALTY
+                         for f in fee_form], np.int8)
+        self.found[target] = True
+        self.form[target] = form[source]
+        self.lump[target] = np.array([v or 0 for v in lump], np.int64)[source]
+        self.entry[target] = np.array([v or 0 for v in entry], np.int64)[source]
+        self.minimum[target] = np.array([v or 0 for v in minimum], np.int64)[source]
+        self.profit[target] = np.array([(b or RoyaltyBase.NET_SALES) == RoyaltyBase.PROFIT for b in base])[source]
+        # A rate has two decimals (max_digits 5): SQLite hands it back as a float, PostgreSQL as a Decimal.
+        self.rate[target] = np.array([int((Decimal(str(r)) * 100).to_integral_value()) if r is not None else 0
+                                      for r in rate], np.int64)[source]
+        self.field[target] = np.array([-2 if f is None else f for f in tech_field], np.int16)[source]
+        self.main_subclass[target] = np.array([(m or "").upper() for m in main], object)[source]
+        self.grade_score[target] = np.array([g or 0 for g in grade_score], np.int64)[source]
+        grade = [o or c for o, c in zip(override, computed, strict=True)]
+        self.grade[target] = np.array(grade, object)[source]
+        self.expiry[target] = np.array([_ordinal(e) for e in expiry], np.int64)[source]
+        self.codes[target] = None  # read when a need's IPC prefix is not a subclass (``codes_of``)
+
+    def licensed_by(self, organisation_ids: set[int]) -> dict[int, set[int]]:
+        """``_licensed_by``, each buyer read once per refresh."""
+        unread = organisation_ids - self._licensed.keys()
+        if unread:
+            self._licensed.update(_licensed_by(unread))
+        return self._licensed
+
+    def blocks_for(self, market, today: date) -> dict:
+        """The field/IPC blocks (``_block``) of this market and day, kept between the batches of a refresh."""
+        key = (market.key, market.version, market.size, today)
+        if self._blocks_key != key:
+            self._blocks_key, self._blocks = key, {}
+        return self._blocks
+
+    def codes_of(self, market, row: int) -> list[str]:
+        """The patent's IPC codes (non-empty), read on first use."""
+        codes = self.codes[row]
+        if codes is None:
+            raw = (Declaration.objects.filter(pk=int(market.declaration_ids[row]))
+                   .values_list("patent__ipc_codes", flat=True).first())
+            codes = self.codes[row] = [c for c in (raw or []) if c]
+        return codes
+
+
+@functools.lru_cache(maxsize=1024)
+def _years(tenths: int) -> Decimal:
+    return Decimal(tenths).scaleb(-1)  # as Patent.remaining_life_years: one decimal, "0.0" included
+
+
+def _ordinal(value) -> int:
+    if not value:
+        return 0
+    return (date.fromisoformat(value) if isinstance(value, str) else value).toordinal()
 
 
 def budget_columns(*, facts: ListingFacts, rows: np.ndarray, horizon: np.ndarray, sales: np.ndarray,
@@ -554,26 +621,24 @@ def _ipc_columns(market, facts: ListingFacts, cols: _Needs, who: np.ndarray, row
     """(score, shared codes) of the IPC part per pair: the subclass test from the stored index for a need's
     subclass prefix (four characters: the common case), ``shared_ipc_of`` on the codes otherwise."""
     score = np.zeros(len(rows))
-    shared: list[list[str]] = [[] for _ in range(len(rows))]
-    by_prefix: dict[str, list[int]] = {}
-    for k, i in enumerate(who.tolist()):
-        prefix = cols.prefix[i]
-        if prefix:
-            by_prefix.setdefault(prefix, []).append(k)
-    for prefix, ks in by_prefix.items():
-        ks = np.asarray(ks, np.int64)
+    shared: dict[int, list[str]] = {}  # by pair, where not empty
+    prefixes = np.array(cols.prefix, object)[who]
+    for prefix in set(cols.prefix) - {""}:
+        ks = np.flatnonzero(prefixes == prefix)
         if len(prefix) == 4:
-            hit = market.subclass_match(prefix)[rows[ks]]
-            score[ks[hit]] = 1.0
-            for k in ks[hit].tolist():
-                shared[k] = [prefix]
+            hit = ks[market.subclass_match(prefix)[rows[ks]]]
+            score[hit] = 1.0
+            shared.update(dict.fromkeys(hit.tolist(), prefix))
             continue
         for k in ks.tolist():
             row = int(rows[k])
             key = (row, prefix)
             if key not in memo:
-                memo[key] = shared_ipc_of(prefix, facts.codes[row], facts.main_subclass[row])
-            shared[k], score[k] = list(memo[key][0]), memo[key][1]
+                memo[key] = shared_ipc_of(prefix, facts.codes_of(market, row), facts.main_subclass[row])
+            if memo[key][0]:
+                shared[k], score[k] = memo[key][0], memo[key][1]
+            else:
+                score[k] = memo[key][1]
     return score, shared
 
 
@@ -606,6 +671,31 @@ def _shared_term_lists(market, products: sparse.csr_matrix) -> list[list[str]]:
     return lists
 
 
+ONLINE_NEEDS = 1  # a need online; two or more: a batch
+
+
+def _listing_weights(*, market, vectors, lo: int, words: sparse.csr_matrix, who: np.ndarray,
+                     rows: np.ndarray) -> sparse.csr_matrix:
+    """Per (need, row) pair, the row's weights of the need's words (pairs x words). A batch gathers the rows from
+    the row-major copy of the matrix; a need online reads its words' posting lists instead, so that a web
+    process never copies the whole matrix (nor again after every fold)."""
+    if len(np.unique(who)) > ONLINE_NEEDS:
+        mask = words.copy()
+        mask.data[:] = 1.0
+        return market.rows_csr()[rows].multiply(mask).tocsr()
+    pair_rows, pair_cols, data = [], [], []
+    for i in np.unique(who).tolist():
+        ks = np.flatnonzero(who == i)
+        need = vectors.rows[lo + i]
+        weights = market.term_weights(need, rows[ks])
+        r, c = np.nonzero(weights)
+        pair_rows.append(ks[r])
+        pair_cols.append(need[0][c])
+        data.append(weights[r, c])
+    return sparse.csr_matrix((np.concatenate(data), (np.concatenate(pair_rows), np.concatenate(pair_cols))),
+                             shape=(len(rows), len(market.terms)))
+
+
 def rank_listings_batch(*, needs: list[Need], limit: int = 20, chunk: int | None = None,
                         facts: ListingFacts | None = None) -> list[list[RankedListing]]:
     """The rankings of many needs (one list per need, in order), as ``rank_listings_for_need`` makes them but
@@ -617,14 +707,28 @@ def rank_listings_batch(*, needs: list[Need], limit: int = 20, chunk: int | None
     if not needs or market.size == 0:
         return results
     facts = ListingFacts() if facts is None else facts
-    licensed = _licensed_by({n.organisation_id for n in needs})
+    licensed = facts.licensed_by({n.organisation_id for n in needs})
     vectors = market.need_vectors([need_token_counts(n) for n in needs])
     today = timezone.localdate()
-    csr, stretch = market.rows_csr(), market.stretch()
-    blocks: dict = {}
+    blocks = facts.blocks_for(market, today)
     memo: dict = {}
     # Chunks keep the dense similarities under ~20M cells.
     chunk = chunk or max(1, 20_000_000 // max(market.size, 1))
+    # The batch allocates many small objects (explanations) and no cycles: the collector's full passes over the
+    # process's long-lived objects (the vocabulary, the index's maps) would cost more than the batch's own work.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _rank_chunks(market=market, needs=needs, limit=limit, chunk=chunk, facts=facts, licensed=licensed,
+                     vectors=vectors, today=today, blocks=blocks, memo=memo, results=results)
+    finally:
+        if collecting:
+            gc.enable()
+    return results
+
+
+def _rank_chunks(*, market, needs, limit, chunk, facts, licensed, vectors, today, blocks, memo, results) -> None:
+    stretch = market.stretch()
     for lo in range(0, len(needs), chunk):
         part = needs[lo:lo + chunk]
         queries = vectors.matrix[lo:lo + chunk]
@@ -639,9 +743,7 @@ def rank_listings_batch(*, needs: list[Need], limit: int = 20, chunk: int | None
             continue
         # The listing's weights of the need's words (zero elsewhere), then the exact similarity.
         words = queries[who]
-        mask = words.copy()
-        mask.data[:] = 1.0
-        values = csr[rows].multiply(mask).tocsr()
+        values = _listing_weights(market=market, vectors=vectors, lo=lo, words=words, who=who, rows=rows)
         exact = sims[who, rows] / np.sqrt(1.0 + np.asarray(values.power(2) @ stretch).ravel())
         field_match = cols.field[who] == facts.field[rows]
         ipc_score, shared_ipc = _ipc_columns(market, facts, cols, who, rows, memo)
@@ -661,18 +763,25 @@ def rank_listings_batch(*, needs: list[Need], limit: int = 20, chunk: int | None
         first = np.searchsorted(who[order], np.arange(len(part)))
         order = order[(np.arange(len(order)) - first[who[order]]) < limit]
         shared = _shared_term_lists(market, values[order].multiply(words[order]).tocsr())
-        for n, k in enumerate(order.tolist()):
-            i = int(who[k])
+        picked = rows[order]
+        columns = zip(
+            order.tolist(), who[order].tolist(), declaration_ids[order].tolist(), score[order].tolist(), shared,
+            field_match[order].tolist(), status[order].tolist(), np.where(costed, cost, -1)[order].tolist(),
+            missing[order].tolist(), over[order].tolist(), facts.grade[picked].tolist(),
+            facts.grade_score[picked].tolist(), tenths[order].tolist(), exact[order].tolist(),
+            field_ipc[order].tolist(), budget_score[order].tolist(), grade[order].tolist(), life[order].tolist(),
+            strict=True)
+        for (k, i, declaration_id, points, terms, field_eq, state, fen, base, above, letter, grade_points, life_tenths,
+             text_part, field_part, budget_part, grade_part, life_part) in columns:
+            codes = shared_ipc.get(k)
             explanation = Explanation(
-                shared_terms=shared[n], shared_ipc=shared_ipc[k], field_match=bool(field_match[k]),
-                budget_status=_STATUSES[status[k]], cost_fen=int(cost[k]) if costed[k] else None,
-                unknown_base=str(missing[k]), over_budget_fen=int(over[k]), grade=facts.grade[rows[k]],
-                grade_score=int(facts.grade_score[rows[k]]),
-                remaining_life_years=Decimal(int(tenths[k])).scaleb(-1),
-                components={"text": float(exact[k]), "field_ipc": float(field_ipc[k]),
-                            "budget": float(budget_score[k]), "grade": float(grade[k]), "life": float(life[k])})
-            results[lo + i].append(RankedListing(int(declaration_ids[k]), float(score[k]), explanation))
-    return results
+                shared_terms=terms, shared_ipc=[] if codes is None else [codes] if isinstance(codes, str) else
+                list(codes), field_match=field_eq, budget_status=_STATUSES[state], cost_fen=None if fen < 0 else fen,
+                unknown_base=base, over_budget_fen=above, grade=letter, grade_score=grade_points,
+                remaining_life_years=_years(life_tenths),
+                components={"text": text_part, "field_ipc": field_part, "budget": budget_part, "grade": grade_part,
+                            "life": life_part})
+            results[lo + i].append(RankedListing(declaration_id, points, explanation))
 
 
 def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | None = None,
