@@ -15,10 +15,15 @@ product (a batch of needs in one product per chunk). The similarities equal thos
 index's docstring for what differs by construction). Need → listings (``rank_needs_for_declaration``) still fits
 over the open needs per listing: they are few.
 
-Blocking keeps the expensive per-candidate work (the licensee cost calculator) small: candidates are those in
-the same technology field or sharing the IPC subclass, topped up with the best text matches among the rest when
-there are fewer than ``limit``; of those, the best ``SCORED`` by the rest of the score get the cost and budget
-rules and are read from the database.
+Blocking keeps the per-candidate work small: candidates are those in the same technology field or sharing the
+IPC subclass, topped up with the best text matches among the rest when there are fewer than ``limit``; of those,
+the best ``SCORED`` by the rest of the score get the cost and budget rules. A need's listings, online or in a
+batch (``rank_listings_batch``), are scored as numpy columns: the needs' stored words (no segmentation), one
+product per chunk of needs, the candidates of needs sharing a block chosen together, and the cost and budget
+rules (``budget_columns``), exact similarities, IPC and shared words over every need's best ``SCORED`` at once,
+from the listings' fee terms read as columns once per refresh (``ListingFacts``). The scalar rules
+(``_components``, ``_budget`` through the licence calculator) score a listing's needs and are the oracle the
+tests hold the columns to.
 """
 
 from __future__ import annotations
@@ -101,6 +106,21 @@ class Explanation:
         return _("no budget given")
 
 
+def explanation_json(explanation: Explanation) -> dict:
+    """What a stored match keeps (``dataclasses.asdict``, spelt out: it deep-copies every value)."""
+    e = explanation
+    return {"shared_terms": list(e.shared_terms), "shared_ipc": list(e.shared_ipc), "field_match": e.field_match,
+            "budget_status": e.budget_status, "cost_fen": e.cost_fen, "unknown_base": e.unknown_base,
+            "over_budget_fen": e.over_budget_fen, "grade": e.grade, "grade_score": e.grade_score,
+            "remaining_life_years": str(e.remaining_life_years), "components": dict(e.components)}
+
+
+def explanation_from_json(data: dict) -> Explanation:
+    fields = {k: v for k, v in data.items() if k in Explanation.__dataclass_fields__}
+    fields["remaining_life_years"] = Decimal(fields.get("remaining_life_years") or "0")
+    return Explanation(**fields)
+
+
 @dataclass
 class Match:
     declaration: Declaration
@@ -164,23 +184,17 @@ def _cost(need: Need, declaration: Declaration) -> int:
     return cost
 
 
-def _budget(need: Need, declaration: Declaration, memo: dict | None = None) -> tuple[str, int | None, int, float, str]:
+def _budget(need: Need, declaration: Declaration) -> tuple[str, int | None, int, float, str]:
     """(status, cost over the need's horizon, amount above budget, score, missing royalty base). The cost is the
     licence calculator's with the licence running for the need's horizon and the buyer's expected sales. A
     royalty on a figure the need does not give is not costed (a cost of 0 would read as "within budget"): the
-    status is then "unknown" (or "none" without a budget) and the score neutral. ``memo`` keeps costs by
-    listing, horizon and sales (needs in a batch share them)."""
+    status is then "unknown" (or "none" without a budget) and the score neutral. The scalar rule: a need's
+    listings online and in a batch go through ``budget_columns``, which the tests hold to this."""
     missing = _missing_royalty_base(need, declaration)
     if missing:
         status = "unknown" if need.budget_max_fen is not None else "none"
         return status, None, 0, NO_BUDGET_SCORE, missing
-    if memo is None:
-        cost = _cost(need, declaration)
-    else:
-        key = ("cost", declaration.pk, need.horizon_years or 1, need.expected_annual_net_sales_fen or 0)
-        cost = memo.get(key)
-        if cost is None:
-            cost = memo[key] = _cost(need, declaration)
+    cost = _cost(need, declaration)
     if need.budget_max_fen is None:
         return "none", cost, 0, NO_BUDGET_SCORE, ""
     if cost <= need.budget_max_fen:
@@ -196,33 +210,21 @@ def _shared_terms(need_vec, decl_vec, terms) -> list[str]:
     return [str(terms[both.col[i]]) for i in order]
 
 
-def _listing_facts(declaration: Declaration, memo: dict | None) -> tuple[Decimal, float, float]:
+def _listing_facts(declaration: Declaration) -> tuple[Decimal, float, float]:
     """(remaining life in years, life component, grade component): the same for every need."""
-    facts = memo.get(declaration.pk) if memo is not None else None
-    if facts is None:
-        patent = declaration.patent
-        life = patent.remaining_life_years
-        facts = (life, min(float(life) / FULL_LIFE_YEARS, 1.0), min(patent.grade_score, 100) / 100)
-        if memo is not None:
-            memo[declaration.pk] = facts
-    return facts
-
-
-def _components(*, need: Need, declaration: Declaration, similarity: float, memo: dict | None = None):
-    """The score and what explains it. ``memo`` keeps what does not depend on the need (or depends only on its
-    IPC prefix, horizon and sales) between the needs of a batch."""
     patent = declaration.patent
-    if memo is None:
-        shared_ipc, ipc_score = _shared_ipc(need, declaration)
-    else:
-        key = ("ipc", declaration.pk, need.ipc_prefix)
-        if key not in memo:
-            memo[key] = _shared_ipc(need, declaration)
-        shared_ipc, ipc_score = memo[key]
-        shared_ipc = list(shared_ipc)
+    life = patent.remaining_life_years
+    return life, min(float(life) / FULL_LIFE_YEARS, 1.0), min(patent.grade_score, 100) / 100
+
+
+def _components(*, need: Need, declaration: Declaration, similarity: float):
+    """The score and what explains it, one listing at a time (a listing's needs, and the tests' reference; a
+    need's listings are scored as columns by ``_rank_chunks`` with the same weights)."""
+    patent = declaration.patent
+    shared_ipc, ipc_score = _shared_ipc(need, declaration)
     field_match = need.technology_field is not None and need.technology_field == patent.technology_field
-    budget = _budget(need, declaration, memo)
-    life, life_score, grade_score = _listing_facts(declaration, memo)
+    budget = _budget(need, declaration)
+    life, life_score, grade_score = _listing_facts(declaration)
     components = {
         "text": float(similarity),
         "field_ipc": 0.5 * float(field_match) + 0.5 * ipc_score,
@@ -318,7 +320,11 @@ def _candidates(*, market, need: Need, sims: np.ndarray, excluded: np.ndarray, l
         outside[chosen] = False
         outside[excluded] = False
         rest = np.flatnonzero(market.alive & outside & (sims > 0))
-        rest = rest[np.lexsort((market.declaration_ids[rest], -sims[rest]))][:limit - len(chosen)]
+        wanted = limit - len(chosen)
+        if len(rest) > wanted:  # only the best (ties at the edge included) need sorting
+            edge = np.partition(sims[rest], len(rest) - wanted)[len(rest) - wanted]
+            rest = rest[sims[rest] >= edge]
+        rest = rest[np.lexsort((market.declaration_ids[rest], -sims[rest]))][:wanted]
         chosen = np.concatenate([chosen, rest])
     if len(chosen) <= SCORED:
         return chosen
@@ -457,8 +463,8 @@ class ListingFacts:
 
 
 @functools.lru_cache(maxsize=1024)
-def _years(tenths: int) -> Decimal:
-    return Decimal(tenths).scaleb(-1)  # as Patent.remaining_life_years: one decimal, "0.0" included
+def _years(tenths: int) -> str:
+    return str(Decimal(tenths).scaleb(-1))  # as str(Patent.remaining_life_years): one decimal, "0.0" included
 
 
 def _ordinal(value) -> int:
@@ -512,11 +518,16 @@ def _round(values: np.ndarray, digits: int) -> np.ndarray:
 
 @dataclass
 class RankedListing:
-    """One listing in a need's ranking as a batch makes it: what the stored match keeps."""
+    """One listing in a need's ranking as a batch makes it: what the stored match keeps, its explanation in the
+    stored form (``explanation_json``)."""
 
     declaration_id: int
     score: float
-    explanation: Explanation
+    explanation_data: dict
+
+    @property
+    def explanation(self) -> Explanation:
+        return explanation_from_json(self.explanation_data)
 
 
 class _Needs:
@@ -622,9 +633,14 @@ def _ipc_columns(market, facts: ListingFacts, cols: _Needs, who: np.ndarray, row
     subclass prefix (four characters: the common case), ``shared_ipc_of`` on the codes otherwise."""
     score = np.zeros(len(rows))
     shared: dict[int, list[str]] = {}  # by pair, where not empty
-    prefixes = np.array(cols.prefix, object)[who]
-    for prefix in set(cols.prefix) - {""}:
-        ks = np.flatnonzero(prefixes == prefix)
+    names, of_need = np.unique(np.array(cols.prefix, dtype=str), return_inverse=True)
+    of_pair = of_need.ravel()[who]
+    order = np.argsort(of_pair, kind="stable")
+    bounds = np.searchsorted(of_pair[order], np.arange(len(names) + 1))
+    for p, prefix in enumerate(names.tolist()):
+        if not prefix:
+            continue
+        ks = order[bounds[p]:bounds[p + 1]]
         if len(prefix) == 4:
             hit = ks[market.subclass_match(prefix)[rows[ks]]]
             score[hit] = 1.0
@@ -665,10 +681,9 @@ def _shared_term_lists(market, products: sparse.csr_matrix) -> list[list[str]]:
     place = np.arange(len(order)) - first[owner_sorted]
     order = order[place < SHARED_TERMS_SHOWN]
     terms = market.terms
-    lists: list[list[str]] = [[] for _ in range(n)]
-    for row, term in zip(owner[order].tolist(), products.indices[order].tolist(), strict=True):
-        lists[row].append(terms[term])
-    return lists
+    words = [terms[t] for t in products.indices[order].tolist()]
+    ends = np.searchsorted(owner[order], np.arange(1, n + 1)).tolist()
+    return [words[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 ONLINE_NEEDS = 1  # a need online; two or more: a batch
@@ -774,13 +789,14 @@ def _rank_chunks(*, market, needs, limit, chunk, facts, licensed, vectors, today
         for (k, i, declaration_id, points, terms, field_eq, state, fen, base, above, letter, grade_points, life_tenths,
              text_part, field_part, budget_part, grade_part, life_part) in columns:
             codes = shared_ipc.get(k)
-            explanation = Explanation(
-                shared_terms=terms, shared_ipc=[] if codes is None else [codes] if isinstance(codes, str) else
-                list(codes), field_match=field_eq, budget_status=_STATUSES[state], cost_fen=None if fen < 0 else fen,
-                unknown_base=base, over_budget_fen=above, grade=letter, grade_score=grade_points,
-                remaining_life_years=_years(life_tenths),
-                components={"text": text_part, "field_ipc": field_part, "budget": budget_part, "grade": grade_part,
-                            "life": life_part})
+            explanation = {  # explanation_json's form, made directly
+                "shared_terms": terms,
+                "shared_ipc": [] if codes is None else [codes] if isinstance(codes, str) else list(codes),
+                "field_match": field_eq, "budget_status": _STATUSES[state], "cost_fen": None if fen < 0 else fen,
+                "unknown_base": base, "over_budget_fen": above, "grade": letter, "grade_score": grade_points,
+                "remaining_life_years": _years(life_tenths),
+                "components": {"text": text_part, "field_ipc": field_part, "budget": budget_part,
+                               "grade": grade_part, "life": life_part}}
             results[lo + i].append(RankedListing(declaration_id, points, explanation))
 
 

@@ -448,29 +448,6 @@ class MarketMatrix:
             base += height
         return values
 
-    def exact_similarities(self, need: tuple[np.ndarray, np.ndarray], rows: np.ndarray, sims: np.ndarray,
-                           values: np.ndarray) -> np.ndarray:
-        """The similarities of these rows as the per-need fit gave them: the stored rows are normalised with the
-        listings-only IDF; the need's words are one document more frequent in a fit that includes the need,
-        which changes each row's norm by the words it shares with the need only (see the module docstring)."""
-        ids = need[0]
-        if not len(ids):
-            return sims
-        stretch = (self.idf_need[ids] / self.idf_listing[ids]) ** 2 - 1.0
-        return sims / np.sqrt(1.0 + (values ** 2) @ stretch)
-
-    def shared_terms(self, need: tuple[np.ndarray, np.ndarray], values: np.ndarray, shown: int) -> list[str]:
-        """The words the need and the listing share, heaviest in the product first; words of equal weight (to
-        nine digits: the per-need fit split such ties by rounding noise) in sorted order."""
-        ids, weights = need
-        products = (weights * values).tolist()
-        heaviest = max(products, default=0.0)
-        if not heaviest:
-            return []
-        terms, ids = self.terms, ids.tolist()
-        ranked = sorted((-round(p / heaviest, 9), terms[ids[j]]) for j, p in enumerate(products) if p)
-        return [word for _, word in ranked[:shown]]
-
     def _cached(self, name: str, make: Callable[[], object]):
         # Derived once per shape of the matrix (rows appended or words added make it again).
         key = (self.size, len(self.terms), len(self.blocks))
@@ -495,7 +472,8 @@ class MarketMatrix:
         return self._cached("csr", make)
 
     def stretch(self) -> np.ndarray:
-        """Per word, what sharing it with a need adds to a row's squared norm (``exact_similarities``)."""
+        """Per word, what sharing it with a need adds to a row's squared norm: the per-need fit
+        counted the need's words one document more frequent (see the module's docstring)."""
         return self._cached("stretch", lambda: (self.idf_need / self.idf_listing) ** 2 - 1.0)
 
     def term_order(self) -> np.ndarray:

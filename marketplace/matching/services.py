@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Case, CharField, F, Value, When
@@ -28,10 +27,11 @@ from django.utils import timezone, translation
 from licensing.licences.selectors import declarations_licensed_by
 from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
 from marketplace.matching.engine import (
-    Explanation,
     ListingFacts,
     Match,
     RankedListing,
+    explanation_from_json,
+    explanation_json,
     published_declarations,
     rank_listings_batch,
     rank_listings_for_need,
@@ -64,21 +64,6 @@ class RefreshResult:
 
 
 # ------------------------------------------------------------------------------------------ explanation json
-
-
-def explanation_json(explanation: Explanation) -> dict:
-    # dataclasses.asdict, spelt out: it deep-copies every value, which a refresh of many needs pays per match.
-    e = explanation
-    return {"shared_terms": list(e.shared_terms), "shared_ipc": list(e.shared_ipc), "field_match": e.field_match,
-            "budget_status": e.budget_status, "cost_fen": e.cost_fen, "unknown_base": e.unknown_base,
-            "over_budget_fen": e.over_budget_fen, "grade": e.grade, "grade_score": e.grade_score,
-            "remaining_life_years": str(e.remaining_life_years), "components": dict(e.components)}
-
-
-def explanation_from_json(data: dict) -> Explanation:
-    fields = {k: v for k, v in data.items() if k in Explanation.__dataclass_fields__}
-    fields["remaining_life_years"] = Decimal(fields.get("remaining_life_years") or "0")
-    return Explanation(**fields)
 
 
 # ----------------------------------------------------------------------------------------------- requests
@@ -334,7 +319,7 @@ def _store_batch(*, needs: list[Need], ranked: dict[int, list[RankedListing]], n
             seen = before.get(r.declaration_id)
             rows.append(StoredMatch(
                 side=MatchSide.NEED, need=need, declaration_id=r.declaration_id, rank=rank, score=r.score,
-                explanation=explanation_json(r.explanation), computed_at=now,
+                explanation=r.explanation_data, computed_at=now,
                 first_seen_at=seen[0] if seen else now,
                 notified_at=now if r.declaration_id in alerted_ids else (seen[1] if seen else None)))
             if r.declaration_id in alerted_ids:
