@@ -387,20 +387,25 @@ class ListingFacts:
         self.size = size
 
     def load(self, market, rows: np.ndarray) -> None:
-        """Read the facts of these rows unless already read: one query per 2,000 declarations, the values taken
-        as the driver returns them (no model fields' converters: this is a column load)."""
+        """Read the facts of these rows unless already read: one query per 2,000 declarations (or one over the
+        whole market when they are a good part of it), the values taken as the driver returns them (no model
+        fields' converters: this is a column load)."""
         self._grow(market.size)
         missing = np.unique(rows[~self.loaded[rows]])
         if not len(missing):
             return
-        by_id = np.argsort(market.declaration_ids[missing], kind="stable")
-        missing = missing[by_id]
+        # Most of the market at once (a scheduled refresh): one pass over every listing beats lists of ids.
+        whole = len(missing) > market.size // 4
+        if whole:
+            missing = np.flatnonzero(~self.loaded)
+        missing = missing[np.argsort(market.declaration_ids[missing], kind="stable")]
         ids = market.declaration_ids[missing]
         unique_ids = np.unique(ids).tolist()
+        published = Declaration.objects.filter(state__in=LICENSABLE_DECLARATION_STATES)
         found_ids, columns = [], [[] for _ in _FACT_FIELDS[1:]]
-        for lo in range(0, len(unique_ids), 2000):
-            query = (Declaration.objects.filter(state__in=LICENSABLE_DECLARATION_STATES, pk__in=unique_ids[lo:lo + 2000])
-                     .values_list(*_FACT_FIELDS))
+        for lo in range(0, 1 if whole else len(unique_ids), 2000):
+            query = (published if whole else published.filter(pk__in=unique_ids[lo:lo + 2000])).values_list(
+                *_FACT_FIELDS)
             sql, params = query.query.get_compiler(query.db).as_sql()
             with connections[query.db].cursor() as cursor:
                 cursor.execute(sql, params)
@@ -594,14 +599,20 @@ def _pick(*, market, needs: list[Need], cols: _Needs, sims: np.ndarray, excluded
                 picked_rows.append(chosen)
         if not big:
             continue
-        partial = WEIGHTS["text"] * sims[np.ix_(big, rows)] + static
+        partial = sims[np.ix_(big, rows)]
+        np.multiply(partial, WEIGHTS["text"], out=partial)
+        np.add(partial, static, out=partial)
         for k, at in enumerate(masks):
             partial[k, at] = -np.inf
-        kth = -np.partition(-partial, SCORED - 1, axis=1)[:, SCORED - 1:SCORED]
-        above = partial > kth
-        tied = partial == kth
-        room = SCORED - above.sum(axis=1, keepdims=True)
-        take = above | (tied & (np.cumsum(tied, axis=1) <= room))
+        edge = len(rows) - SCORED
+        kth = np.partition(partial, edge, axis=1)[:, edge:edge + 1]
+        take = partial >= kth
+        crowded = np.flatnonzero(take.sum(axis=1) > SCORED)
+        if len(crowded):  # ties at the edge: the lowest declarations among them, as ``_candidates`` orders them
+            part, edge_value = partial[crowded], kth[crowded]
+            tied = part == edge_value
+            room = SCORED - (part > edge_value).sum(axis=1, keepdims=True)
+            take[crowded] = (part > edge_value) | (tied & (np.cumsum(tied, axis=1) <= room))
         who, where = np.nonzero(take)
         picked_needs.append(np.asarray(big, np.int64)[who])
         picked_rows.append(rows[where])
