@@ -712,7 +712,7 @@ def _listing_weights(*, market, vectors, lo: int, words: sparse.csr_matrix, who:
     pair_rows, pair_cols, data = [], [], []
     for i in np.unique(who).tolist():
         ks = np.flatnonzero(who == i)
-        need = vectors.rows[lo + i]
+        need = vectors.row(lo + i)
         weights = market.term_weights(need, rows[ks])
         r, c = np.nonzero(weights)
         pair_rows.append(ks[r])

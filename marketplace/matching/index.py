@@ -270,10 +270,14 @@ def _idf(df: np.ndarray, n: int, *, with_need: bool) -> np.ndarray:
 @dataclass
 class NeedVectors:
     """A batch of needs in the market's term space: ``matrix`` (needs x terms) multiplied by the listing matrix
-    gives the cosine similarities; ``ids``/``weights`` per need for the shared terms."""
+    gives the cosine similarities."""
 
     matrix: sparse.csr_matrix
-    rows: list[tuple[np.ndarray, np.ndarray]]
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """The need's known word ids (ascending) and their weights."""
+        lo, hi = self.matrix.indptr[i], self.matrix.indptr[i + 1]
+        return self.matrix.indices[lo:hi].astype(np.int64), self.matrix.data[lo:hi]
 
 
 @dataclass
@@ -373,37 +377,28 @@ class MarketMatrix:
 
     def need_vectors(self, token_counts: list[list]) -> NeedVectors:
         """The needs' vectors from their [word, count] pairs (``need_token_counts``; see the module's docstring for
-        the weights)."""
+        the weights), every need of a batch at once."""
         oov_idf = math.log((self.listings + 2) / 2.0) + 1.0
-        data, indices, indptr, rows = [], [], [0], []
-        for counted in token_counts:
-            known_ids, known_tf, norm2 = [], [], 0.0
-            for token, tf in counted:
-                term = self.vocabulary.get(token)
-                sub = 1.0 + math.log(tf)
-                if term is None:
-                    norm2 += (sub * oov_idf) ** 2
-                else:
-                    known_ids.append(term)
-                    known_tf.append(sub)
-            ids = np.array(known_ids, dtype=np.int64)
-            if len(ids):
-                order = np.argsort(ids)
-                ids = ids[order]
-                idf_q = self.idf_need[ids]
-                weights = np.array(known_tf, np.float64)[order] * idf_q
-                norm2 += float(weights @ weights)
-                weights = weights * idf_q / self.idf_listing[ids] / math.sqrt(norm2)
-            else:
-                weights = np.zeros(0)
-            rows.append((ids, weights))
-            indices.append(ids)
-            data.append(weights)
-            indptr.append(indptr[-1] + len(ids))
-        matrix = sparse.csr_matrix((np.concatenate(data) if data else np.zeros(0),
-                                    np.concatenate(indices) if indices else np.zeros(0, np.int64), indptr),
-                                   shape=(len(token_counts), len(self.terms)))
-        return NeedVectors(matrix=matrix, rows=rows)
+        vocabulary = self.vocabulary
+        lengths = [len(counted) for counted in token_counts]
+        terms = np.array([vocabulary.get(token, -1) for counted in token_counts for token, _ in counted], np.int64)
+        tf = np.array([n for counted in token_counts for _, n in counted], np.float64)
+        owner = np.repeat(np.arange(len(token_counts)), lengths)
+        sub = 1.0 + np.log(tf)
+        norm2 = np.zeros(len(token_counts))
+        oov = terms < 0
+        np.add.at(norm2, owner[oov], (sub[oov] * oov_idf) ** 2)  # words no listing has count in the norm
+        known = np.flatnonzero(~oov)
+        known = known[np.lexsort((terms[known], owner[known]))]
+        ids, owner, sub = terms[known], owner[known], sub[known]
+        idf_q = self.idf_need[ids]
+        weights = sub * idf_q
+        np.add.at(norm2, owner, weights * weights)
+        norm = np.sqrt(norm2)
+        weights = weights * idf_q / self.idf_listing[ids] / np.where(norm > 0, norm, 1.0)[owner]
+        indptr = np.searchsorted(owner, np.arange(len(token_counts) + 1))
+        matrix = sparse.csr_matrix((weights, ids, indptr), shape=(len(token_counts), len(self.terms)))
+        return NeedVectors(matrix=matrix)
 
     def similarities(self, needs: sparse.csr_matrix) -> np.ndarray:
         """Cosine similarity of each need (rows of ``needs``) with every row of the market: one sparse product
