@@ -15,31 +15,40 @@ product (a batch of needs in one product per chunk). The similarities equal thos
 index's docstring for what differs by construction). Need → listings (``rank_needs_for_declaration``) still fits
 over the open needs per listing: they are few.
 
-Blocking keeps the expensive per-candidate work (the licensee cost calculator) small: candidates are those in
-the same technology field or sharing the IPC subclass, topped up with the best text matches among the rest when
-there are fewer than ``limit``; of those, the best ``SCORED`` by the rest of the score get the cost and budget
-rules and are read from the database.
+Blocking keeps the per-candidate work small: candidates are those in the same technology field or sharing the
+IPC subclass, topped up with the best text matches among the rest when there are fewer than ``limit``; of those,
+the best ``SCORED`` by the rest of the score get the cost and budget rules. A need's listings, online or in a
+batch (``rank_listings_batch``), are scored as numpy columns: the needs' stored words (no segmentation), one
+product per chunk of needs, the candidates of needs sharing a block chosen together, and the cost and budget
+rules (``budget_columns``), exact similarities, IPC and shared words over every need's best ``SCORED`` at once,
+from the listings' fee terms read as columns once per refresh (``ListingFacts``). The scalar rules
+(``_components``, ``_budget`` through the licence calculator) score a listing's needs and are the oracle the
+tests hold the columns to.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import gc
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
+from django.db import connections
 from django.db.models import Case, CharField, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from licensing.declarations.selectors import licensee_cost
-from licensing.licences.selectors import declarations_licensed_by
 from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration, FeeForm, RoyaltyBase
-from marketplace.matching.index import market_matrix, tokenize
+from licensing.models.licences import LIVE_LICENCE_STATES, Licence
+from marketplace.matching.index import market_matrix, need_token_counts, tokenize
 from marketplace.models import Need
 
 # How the score (0–1) is made; the weights sum to 1 and each component is itself 0–1.
@@ -97,6 +106,21 @@ class Explanation:
         return _("no budget given")
 
 
+def explanation_json(explanation: Explanation) -> dict:
+    """What a stored match keeps (``dataclasses.asdict``, spelt out: it deep-copies every value)."""
+    e = explanation
+    return {"shared_terms": list(e.shared_terms), "shared_ipc": list(e.shared_ipc), "field_match": e.field_match,
+            "budget_status": e.budget_status, "cost_fen": e.cost_fen, "unknown_base": e.unknown_base,
+            "over_budget_fen": e.over_budget_fen, "grade": e.grade, "grade_score": e.grade_score,
+            "remaining_life_years": str(e.remaining_life_years), "components": dict(e.components)}
+
+
+def explanation_from_json(data: dict) -> Explanation:
+    fields = {k: v for k, v in data.items() if k in Explanation.__dataclass_fields__}
+    fields["remaining_life_years"] = Decimal(fields.get("remaining_life_years") or "0")
+    return Explanation(**fields)
+
+
 @dataclass
 class Match:
     declaration: Declaration
@@ -120,24 +144,27 @@ def _norm_ipc(code: str) -> str:
     return re.sub(r"\s+", "", code or "").upper()
 
 
-def _shared_ipc(need: Need, declaration: Declaration) -> tuple[list[str], float]:
-    """The listing's IPC codes the need's prefix covers (score 1), else its subclass when only that is shared
-    (score 0.7), else nothing (0)."""
-    prefix = _norm_ipc(need.ipc_prefix)
+def shared_ipc_of(prefix: str, codes: list[str], main_subclass: str) -> tuple[list[str], float]:
+    """The listing's IPC codes the need's (normalised) prefix covers (score 1), else its subclass when only that
+    is shared (score 0.7), else nothing (0). ``main_subclass``: the patent's own subclass, upper case."""
     if not prefix:
         return [], 0.0
-    patent = declaration.patent
-    codes = [c for c in (patent.ipc_codes or []) if c]
     if len(prefix) > 4:
         exact = [c for c in codes if _norm_ipc(c).startswith(prefix)]
         if exact:
             return exact, 1.0
-    elif any(_norm_ipc(c).startswith(prefix) for c in codes) or patent.ipc_subclass.upper() == prefix:
+    elif any(_norm_ipc(c).startswith(prefix) for c in codes) or main_subclass == prefix:
         return [prefix], 1.0
     subclass = prefix[:4]
-    if patent.ipc_subclass.upper() == subclass or any(_norm_ipc(c)[:4] == subclass for c in codes):
+    if main_subclass == subclass or any(_norm_ipc(c)[:4] == subclass for c in codes):
         return [subclass], IPC_SUBCLASS_ONLY
     return [], 0.0
+
+
+def _shared_ipc(need: Need, declaration: Declaration) -> tuple[list[str], float]:
+    patent = declaration.patent
+    return shared_ipc_of(_norm_ipc(need.ipc_prefix), [c for c in (patent.ipc_codes or []) if c],
+                         patent.ipc_subclass.upper())
 
 
 def _missing_royalty_base(need: Need, declaration: Declaration) -> str:
@@ -157,23 +184,17 @@ def _cost(need: Need, declaration: Declaration) -> int:
     return cost
 
 
-def _budget(need: Need, declaration: Declaration, memo: dict | None = None) -> tuple[str, int | None, int, float, str]:
+def _budget(need: Need, declaration: Declaration) -> tuple[str, int | None, int, float, str]:
     """(status, cost over the need's horizon, amount above budget, score, missing royalty base). The cost is the
     licence calculator's with the licence running for the need's horizon and the buyer's expected sales. A
     royalty on a figure the need does not give is not costed (a cost of 0 would read as "within budget"): the
-    status is then "unknown" (or "none" without a budget) and the score neutral. ``memo`` keeps costs by
-    listing, horizon and sales (needs in a batch share them)."""
+    status is then "unknown" (or "none" without a budget) and the score neutral. The scalar rule: a need's
+    listings online and in a batch go through ``budget_columns``, which the tests hold to this."""
     missing = _missing_royalty_base(need, declaration)
     if missing:
         status = "unknown" if need.budget_max_fen is not None else "none"
         return status, None, 0, NO_BUDGET_SCORE, missing
-    if memo is None:
-        cost = _cost(need, declaration)
-    else:
-        key = ("cost", declaration.pk, need.horizon_years or 1, need.expected_annual_net_sales_fen or 0)
-        cost = memo.get(key)
-        if cost is None:
-            cost = memo[key] = _cost(need, declaration)
+    cost = _cost(need, declaration)
     if need.budget_max_fen is None:
         return "none", cost, 0, NO_BUDGET_SCORE, ""
     if cost <= need.budget_max_fen:
@@ -189,33 +210,21 @@ def _shared_terms(need_vec, decl_vec, terms) -> list[str]:
     return [str(terms[both.col[i]]) for i in order]
 
 
-def _listing_facts(declaration: Declaration, memo: dict | None) -> tuple[Decimal, float, float]:
+def _listing_facts(declaration: Declaration) -> tuple[Decimal, float, float]:
     """(remaining life in years, life component, grade component): the same for every need."""
-    facts = memo.get(declaration.pk) if memo is not None else None
-    if facts is None:
-        patent = declaration.patent
-        life = patent.remaining_life_years
-        facts = (life, min(float(life) / FULL_LIFE_YEARS, 1.0), min(patent.grade_score, 100) / 100)
-        if memo is not None:
-            memo[declaration.pk] = facts
-    return facts
-
-
-def _components(*, need: Need, declaration: Declaration, similarity: float, memo: dict | None = None):
-    """The score and what explains it. ``memo`` keeps what does not depend on the need (or depends only on its
-    IPC prefix, horizon and sales) between the needs of a batch."""
     patent = declaration.patent
-    if memo is None:
-        shared_ipc, ipc_score = _shared_ipc(need, declaration)
-    else:
-        key = ("ipc", declaration.pk, need.ipc_prefix)
-        if key not in memo:
-            memo[key] = _shared_ipc(need, declaration)
-        shared_ipc, ipc_score = memo[key]
-        shared_ipc = list(shared_ipc)
+    life = patent.remaining_life_years
+    return life, min(float(life) / FULL_LIFE_YEARS, 1.0), min(patent.grade_score, 100) / 100
+
+
+def _components(*, need: Need, declaration: Declaration, similarity: float):
+    """The score and what explains it, one listing at a time (a listing's needs, and the tests' reference; a
+    need's listings are scored as columns by ``_rank_chunks`` with the same weights)."""
+    patent = declaration.patent
+    shared_ipc, ipc_score = _shared_ipc(need, declaration)
     field_match = need.technology_field is not None and need.technology_field == patent.technology_field
-    budget = _budget(need, declaration, memo)
-    life, life_score, grade_score = _listing_facts(declaration, memo)
+    budget = _budget(need, declaration)
+    life, life_score, grade_score = _listing_facts(declaration)
     components = {
         "text": float(similarity),
         "field_ipc": 0.5 * float(field_match) + 0.5 * ipc_score,
@@ -279,9 +288,14 @@ def rank_listings_for_need(*, need: Need, limit: int = 20) -> list[Match]:
 
 
 def _licensed_by(organisation_ids: set[int]) -> dict[int, set[int]]:
-    licensed: dict[int, set[int]] = {}
-    for org in organisation_ids:
-        licensed[org] = set(declarations_licensed_by(organisation_id=org).values_list("declaration_id", flat=True))
+    """Per buyer, the declarations it holds a live licence under (``declarations_licensed_by``'s rule) in one
+    query for a whole batch."""
+    licensed: dict[int, set[int]] = {org: set() for org in organisation_ids}
+    ids = sorted(organisation_ids)
+    for lo in range(0, len(ids), 500):
+        rows = Licence.objects.filter(licensee_id__in=ids[lo:lo + 500], state__in=LIVE_LICENCE_STATES)
+        for org, declaration_id in rows.values_list("licensee_id", "declaration_id"):
+            licensed[org].add(declaration_id)
     return licensed
 
 
@@ -306,7 +320,11 @@ def _candidates(*, market, need: Need, sims: np.ndarray, excluded: np.ndarray, l
         outside[chosen] = False
         outside[excluded] = False
         rest = np.flatnonzero(market.alive & outside & (sims > 0))
-        rest = rest[np.lexsort((market.declaration_ids[rest], -sims[rest]))][:limit - len(chosen)]
+        wanted = limit - len(chosen)
+        if len(rest) > wanted:  # only the best (ties at the edge included) need sorting
+            edge = np.partition(sims[rest], len(rest) - wanted)[len(rest) - wanted]
+            rest = rest[sims[rest] >= edge]
+        rest = rest[np.lexsort((market.declaration_ids[rest], -sims[rest]))][:wanted]
         chosen = np.concatenate([chosen, rest])
     if len(chosen) <= SCORED:
         return chosen
@@ -322,52 +340,485 @@ def _candidates(*, market, need: Need, sims: np.ndarray, excluded: np.ndarray, l
     return chosen[top]
 
 
-def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | None = None,
-                            loaded: dict[int, Declaration] | None = None, memo: dict | None = None) -> list[list[Match]]:
-    """``rank_listings_for_need`` for a batch of needs (one list per need, in order): one sparse product per
-    chunk of needs, then the cost and budget rules on each need's best ``SCORED`` candidates only. ``loaded``
-    keeps the declarations read between calls (a refresh of many needs reads each listing once), ``memo`` their
-    costs and facts (pass a fresh one when listings may have changed)."""
+# ---------------------------------------------------------------------------------------------- the batch
+
+# Fee forms as the listing facts hold them (``ListingFacts.form``): any other form is costed as a royalty, as
+# licensing.declarations.fees.licence_cost_fen does.
+_LUMP, _ROYALTY, _ENTRY = 0, 1, 2
+_STATUSES = ("none", "within", "above", "unknown")
+_NONE, _WITHIN, _ABOVE, _UNKNOWN = range(4)
+_FACT_FIELDS = ("pk", "fee_form", "lump_sum_fen", "entry_fee_fen", "royalty_base", "royalty_rate",
+                "annual_minimum_fen", "patent__technology_field", "patent__ipc_subclass", "patent__grade_score",
+                "patent__grade_override", "patent__grade_computed", "patent__expiry_date")
+
+
+class ListingFacts:
+    """The fee terms and patent facts the score reads, as columns by row of the market matrix: read from the
+    database only for the rows a batch scores (in one query per few hundred rows), and kept for the rest of the
+    refresh (pass one object to every batch of a refresh; a new one when listings may have changed)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.loaded = np.zeros(0, bool)
+        self.found = np.zeros(0, bool)  # still published when read
+        self.form = np.zeros(0, np.int8)
+        self.lump = np.zeros(0, np.int64)
+        self.entry = np.zeros(0, np.int64)
+        self.profit = np.zeros(0, bool)  # the royalty is computed on profit
+        self.rate = np.zeros(0, np.int64)  # royalty rate in hundredths of a per cent
+        self.minimum = np.zeros(0, np.int64)
+        self.field = np.zeros(0, np.int16)
+        self.grade_score = np.zeros(0, np.int64)
+        self.expiry = np.zeros(0, np.int64)  # date ordinal, 0 without one
+        self.grade = np.zeros(0, object)
+        self.codes = np.zeros(0, object)
+        self.main_subclass = np.zeros(0, object)
+        self._blocks_key: tuple | None = None
+        self._blocks: dict = {}
+        self._licensed: dict[int, set[int]] = {}
+
+    def _grow(self, size: int) -> None:
+        if size <= self.size:
+            return
+        extra = size - self.size
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                setattr(self, name, np.concatenate([value, np.zeros(extra, value.dtype)]))
+        self.size = size
+
+    def load(self, market, rows: np.ndarray) -> None:
+        """Read the facts of these rows unless already read: one query per 2,000 declarations (or one over the
+        whole market when they are a good part of it), the values taken as the driver returns them (no model
+        fields' converters: this is a column load)."""
+        self._grow(market.size)
+        missing = np.unique(rows[~self.loaded[rows]])
+        if not len(missing):
+            return
+        # Most of the market at once (a scheduled refresh): one pass over every listing beats lists of ids.
+        whole = len(missing) > market.size // 4
+        if whole:
+            missing = np.flatnonzero(~self.loaded)
+        missing = missing[np.argsort(market.declaration_ids[missing], kind="stable")]
+        ids = market.declaration_ids[missing]
+        unique_ids = np.unique(ids).tolist()
+        published = Declaration.objects.filter(state__in=LICENSABLE_DECLARATION_STATES)
+        found_ids, columns = [], [[] for _ in _FACT_FIELDS[1:]]
+        for lo in range(0, 1 if whole else len(unique_ids), 2000):
+            query = (published if whole else published.filter(pk__in=unique_ids[lo:lo + 2000])).values_list(
+                *_FACT_FIELDS)
+            sql, params = query.query.get_compiler(query.db).as_sql()
+            with connections[query.db].cursor() as cursor:
+                cursor.execute(sql, params)
+                for values in cursor.fetchall():
+                    found_ids.append(values[0])
+                    for column, value in zip(columns, values[1:], strict=True):
+                        column.append(value)
+        self.loaded[missing] = True
+        if not found_ids:
+            return
+        order = np.argsort(np.array(found_ids, np.int64), kind="stable")
+        found_sorted = np.array(found_ids, np.int64)[order]
+        at = np.searchsorted(found_sorted, ids)
+        inside = at < len(found_sorted)
+        hit = np.zeros(len(ids), bool)
+        hit[inside] = found_sorted[at[inside]] == ids[inside]
+        target, source = missing[hit], order[at[hit]]
+        fee_form, lump, entry, base, rate, minimum, tech_field, main, grade_score, override, computed, expiry = columns
+        form = np.array([_LUMP if f == FeeForm.LUMP_SUM else _ENTRY if f == FeeForm.ENTRY_PLUS_ROYALTY else _ROYALTY
+                         for f in fee_form], np.int8)
+        self.found[target] = True
+        self.form[target] = form[source]
+        self.lump[target] = np.array([v or 0 for v in lump], np.int64)[source]
+        self.entry[target] = np.array([v or 0 for v in entry], np.int64)[source]
+        self.minimum[target] = np.array([v or 0 for v in minimum], np.int64)[source]
+        self.profit[target] = np.array([(b or RoyaltyBase.NET_SALES) == RoyaltyBase.PROFIT for b in base])[source]
+        # A rate has two decimals (max_digits 5): SQLite hands it back as a float, PostgreSQL as a Decimal.
+        self.rate[target] = np.array([int((Decimal(str(r)) * 100).to_integral_value()) if r is not None else 0
+                                      for r in rate], np.int64)[source]
+        self.field[target] = np.array([-2 if f is None else f for f in tech_field], np.int16)[source]
+        self.main_subclass[target] = np.array([(m or "").upper() for m in main], object)[source]
+        self.grade_score[target] = np.array([g or 0 for g in grade_score], np.int64)[source]
+        grade = [o or c for o, c in zip(override, computed, strict=True)]
+        self.grade[target] = np.array(grade, object)[source]
+        self.expiry[target] = np.array([_ordinal(e) for e in expiry], np.int64)[source]
+        self.codes[target] = None  # read when a need's IPC prefix is not a subclass (``codes_of``)
+
+    def licensed_by(self, organisation_ids: set[int]) -> dict[int, set[int]]:
+        """``_licensed_by``, each buyer read once per refresh."""
+        unread = organisation_ids - self._licensed.keys()
+        if unread:
+            self._licensed.update(_licensed_by(unread))
+        return self._licensed
+
+    def blocks_for(self, market, today: date) -> dict:
+        """The field/IPC blocks (``_block``) of this market and day, kept between the batches of a refresh."""
+        key = (market.key, market.version, market.size, today)
+        if self._blocks_key != key:
+            self._blocks_key, self._blocks = key, {}
+        return self._blocks
+
+    def codes_of(self, market, row: int) -> list[str]:
+        """The patent's IPC codes (non-empty), read on first use."""
+        codes = self.codes[row]
+        if codes is None:
+            raw = (Declaration.objects.filter(pk=int(market.declaration_ids[row]))
+                   .values_list("patent__ipc_codes", flat=True).first())
+            codes = self.codes[row] = [c for c in (raw or []) if c]
+        return codes
+
+
+@functools.lru_cache(maxsize=1024)
+def _years(tenths: int) -> str:
+    return str(Decimal(tenths).scaleb(-1))  # as str(Patent.remaining_life_years): one decimal, "0.0" included
+
+
+def _ordinal(value) -> int:
+    if not value:
+        return 0
+    return (date.fromisoformat(value) if isinstance(value, str) else value).toordinal()
+
+
+def budget_columns(*, facts: ListingFacts, rows: np.ndarray, horizon: np.ndarray, sales: np.ndarray,
+                   has_sales: np.ndarray, budget: np.ndarray, has_budget: np.ndarray):
+    """``_budget`` for many (need, listing) pairs at once, from the listings' fee columns and the needs' horizon
+    (years), expected yearly net sales and budget (fen; ``has_*`` says which are given): (status codes, cost,
+    cost known, amount above budget, budget score, missing royalty base ("", "profit", "net_sales")). The cost
+    is licensing.declarations.fees.licence_cost_fen's over the horizon, in integer fen; ``_budget`` (the scalar
+    rule, through the licence calculator) is the oracle the tests compare it with."""
+    form = facts.form[rows]
+    royalty = form != _LUMP
+    on_profit = royalty & facts.profit[rows]
+    no_sales = royalty & ~on_profit & ~has_sales
+    missing = on_profit | no_sales
+    rate = facts.rate[rows]
+    base = np.where(has_sales, sales, 0)
+    # Half up on the exact quotient base · rate / 10,000; the int64 range holds it below ~4.6e14 fen of sales.
+    safe = base < (2**62) // np.maximum(rate, 1) // 2
+    yearly = np.where(safe, (2 * np.where(safe, base, 0) * rate + 10_000) // 20_000, 0)
+    for k in np.flatnonzero(~safe):
+        yearly[k] = int((Decimal(int(base[k])) * Decimal(int(rate[k])) / 10_000).quantize(Decimal("1"), ROUND_HALF_UP))
+    yearly = np.maximum(yearly, facts.minimum[rows])
+    cost = np.where(royalty, horizon * yearly + np.where(form == _ENTRY, facts.entry[rows], 0), facts.lump[rows])
+    within = cost <= budget
+    status = np.where(missing, np.where(has_budget, _UNKNOWN, _NONE),
+                      np.where(has_budget, np.where(within, _WITHIN, _ABOVE), _NONE))
+    over = np.where(status == _ABOVE, cost - budget, 0)
+    safe_budget = np.where(budget > 0, budget, 1).astype(np.float64)
+    above_score = np.where(budget > 0, np.maximum(0.0, 1.0 - over.astype(np.float64) / safe_budget), 0.0)
+    score = np.where(missing | ~has_budget, NO_BUDGET_SCORE, np.where(within, 1.0, above_score))
+    missing_base = np.where(on_profit, RoyaltyBase.PROFIT.value, np.where(no_sales, RoyaltyBase.NET_SALES.value, ""))
+    return status, cost, ~missing, over, score, missing_base
+
+
+def _round(values: np.ndarray, digits: int) -> np.ndarray:
+    """Python's ``round(x, digits)`` for an array: numpy's rounding, redone by Python where x sits within a hair
+    of a half (where the two may differ)."""
+    scaled = values * 10.0**digits
+    rounded = np.round(values, digits)
+    close = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    for k in close:
+        rounded[k] = round(float(values[k]), digits)
+    return rounded
+
+
+@dataclass
+class RankedListing:
+    """One listing in a need's ranking as a batch makes it: what the stored match keeps, its explanation in the
+    stored form (``explanation_json``)."""
+
+    declaration_id: int
+    score: float
+    explanation_data: dict
+
+    @property
+    def explanation(self) -> Explanation:
+        return explanation_from_json(self.explanation_data)
+
+
+class _Needs:
+    """The chunk's needs as columns."""
+
+    def __init__(self, needs: list[Need]) -> None:
+        self.field = np.array([-1 if n.technology_field is None else n.technology_field for n in needs], np.int64)
+        self.prefix = [_norm_ipc(n.ipc_prefix) for n in needs]
+        self.horizon = np.array([n.horizon_years or 1 for n in needs], np.int64)
+        self.has_sales = np.array([n.expected_annual_net_sales_fen is not None for n in needs])
+        self.sales = np.array([n.expected_annual_net_sales_fen or 0 for n in needs], np.int64)
+        self.has_budget = np.array([n.budget_max_fen is not None for n in needs])
+        self.budget = np.array([n.budget_max_fen or 0 for n in needs], np.int64)
+
+
+def _block(market, cache: dict, tech_field: int, prefix: str, today: date) -> tuple[np.ndarray, np.ndarray]:
+    """The live rows of a field/IPC block ordered by declaration, and the part of their score without text and
+    budget (the budget part is the same for every candidate of a need before the cost is known)."""
+    key = (tech_field, prefix)
+    hit = cache.get(key)
+    if hit is None:
+        parts = []
+        if tech_field >= 0:
+            parts.append(market.rows_where("fields", tech_field))
+        sub_id = market.subclass_ids.get(prefix[:4]) if prefix else None
+        if sub_id is not None:
+            parts.append(market.rows_where("main_subclass", sub_id))
+        rows = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+        rows = rows[market.alive[rows]]
+        rows = rows[np.argsort(market.declaration_ids[rows], kind="stable")]
+        field_eq = (market.fields[rows] == tech_field) if tech_field >= 0 else 0.0
+        ipc_bound = market.subclass_match(prefix)[rows] if prefix else 0.0
+        static = (WEIGHTS["field_ipc"] * (0.5 * field_eq + 0.5 * ipc_bound) + WEIGHTS["grade"] * market.grade[rows]
+                  + WEIGHTS["life"] * np.minimum(market.remaining_life(today, rows) / FULL_LIFE_YEARS, 1))
+        hit = cache[key] = (rows, np.asarray(static, np.float64) + np.zeros(len(rows)))
+    return hit
+
+
+def _pick(*, market, needs: list[Need], cols: _Needs, sims: np.ndarray, excluded: list[np.ndarray],
+          limit: int, today: date, blocks: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(need index, row) of every need's candidates (``_candidates``): needs of one field/IPC block take their
+    best ``SCORED`` together (ties by declaration, so the choice does not depend on the batch); needs whose
+    block (less their exclusions) holds ``SCORED`` rows or fewer go through ``_candidates`` one by one."""
+    groups: dict[tuple[int, str], list[int]] = {}
+    for i in range(len(needs)):
+        groups.setdefault((int(cols.field[i]), cols.prefix[i]), []).append(i)
+    picked_needs, picked_rows = [], []
+    for (tech_field, prefix), members in groups.items():
+        rows, static = _block(market, blocks, tech_field, prefix, today)
+        decl = market.declaration_ids[rows]
+        big, masks = [], []
+        for i in members:
+            gone = excluded[i]
+            at = np.searchsorted(decl, gone)
+            inside = at < len(decl)
+            at = at[inside][decl[at[inside]] == gone[inside]]  # positions in the block of the excluded listings
+            if len(rows) - len(at) > SCORED:
+                big.append(i)
+                masks.append(at)
+            else:
+                chosen = _candidates(market=market, need=needs[i], sims=sims[i], excluded=_rows_of(market, gone),
+                                     limit=limit, today=today)
+                picked_needs.append(np.full(len(chosen), i, np.int64))
+                picked_rows.append(chosen)
+        if not big:
+            continue
+        partial = sims[np.ix_(big, rows)]
+        np.multiply(partial, WEIGHTS["text"], out=partial)
+        np.add(partial, static, out=partial)
+        for k, at in enumerate(masks):
+            partial[k, at] = -np.inf
+        edge = len(rows) - SCORED
+        kth = np.partition(partial, edge, axis=1)[:, edge:edge + 1]
+        take = partial >= kth
+        crowded = np.flatnonzero(take.sum(axis=1) > SCORED)
+        if len(crowded):  # ties at the edge: the lowest declarations among them, as ``_candidates`` orders them
+            part, edge_value = partial[crowded], kth[crowded]
+            tied = part == edge_value
+            room = SCORED - (part > edge_value).sum(axis=1, keepdims=True)
+            take[crowded] = (part > edge_value) | (tied & (np.cumsum(tied, axis=1) <= room))
+        who, where = np.nonzero(take)
+        picked_needs.append(np.asarray(big, np.int64)[who])
+        picked_rows.append(rows[where])
+    if not picked_rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(picked_needs), np.concatenate(picked_rows).astype(np.int64)
+
+
+def _rows_of(market, declaration_ids: np.ndarray) -> np.ndarray:
+    return np.array([market.row_of[pk] for pk in declaration_ids.tolist() if pk in market.row_of], np.int64)
+
+
+def _exclusions(market, needs: list[Need], licensed: dict[int, set[int]]) -> list[np.ndarray]:
+    """Per need, the sorted declaration ids left out: the buyer's own listings and those it holds a licence to."""
+    by_org: dict[int, np.ndarray] = {}
+    out = []
+    for need in needs:
+        org = need.organisation_id
+        ids = by_org.get(org)
+        if ids is None:
+            own = market.declaration_ids[market.rows_where("holder_ids", org)]
+            ids = by_org[org] = np.unique(np.concatenate([own, np.fromiter(licensed[org], np.int64)]))
+        out.append(ids)
+    return out
+
+
+def _ipc_columns(market, facts: ListingFacts, cols: _Needs, who: np.ndarray, rows: np.ndarray, memo: dict):
+    """(score, shared codes) of the IPC part per pair: the subclass test from the stored index for a need's
+    subclass prefix (four characters: the common case), ``shared_ipc_of`` on the codes otherwise."""
+    score = np.zeros(len(rows))
+    shared: dict[int, list[str]] = {}  # by pair, where not empty
+    names, of_need = np.unique(np.array(cols.prefix, dtype=str), return_inverse=True)
+    of_pair = of_need.ravel()[who]
+    order = np.argsort(of_pair, kind="stable")
+    bounds = np.searchsorted(of_pair[order], np.arange(len(names) + 1))
+    for p, prefix in enumerate(names.tolist()):
+        if not prefix:
+            continue
+        ks = order[bounds[p]:bounds[p + 1]]
+        if len(prefix) == 4:
+            hit = ks[market.subclass_match(prefix)[rows[ks]]]
+            score[hit] = 1.0
+            shared.update(dict.fromkeys(hit.tolist(), prefix))
+            continue
+        for k in ks.tolist():
+            row = int(rows[k])
+            key = (row, prefix)
+            if key not in memo:
+                memo[key] = shared_ipc_of(prefix, facts.codes_of(market, row), facts.main_subclass[row])
+            if memo[key][0]:
+                shared[k], score[k] = memo[key][0], memo[key][1]
+            else:
+                score[k] = memo[key][1]
+    return score, shared
+
+
+def _shared_term_lists(market, products: sparse.csr_matrix) -> list[list[str]]:
+    """``MarketMatrix.shared_terms`` for every row of ``products`` (the need's weight times the listing's, per
+    shared word) at once."""
+    products.sort_indices()
+    counts = np.diff(products.indptr)
+    n = len(counts)
+    if not products.nnz:
+        return [[] for _ in range(n)]
+    owner = np.repeat(np.arange(n), counts)
+    data = products.data
+    starts = products.indptr[:-1]
+    heaviest = np.zeros(n)
+    nonempty = counts > 0
+    heaviest[nonempty] = np.maximum.reduceat(data, starts[nonempty])
+    keep = data != 0
+    relative = _round(-(data / heaviest[owner]), 9)
+    order = np.lexsort((market.term_order()[products.indices], relative, owner))
+    order = order[keep[order]]
+    owner_sorted = owner[order]
+    first = np.searchsorted(owner_sorted, np.arange(n))
+    place = np.arange(len(order)) - first[owner_sorted]
+    order = order[place < SHARED_TERMS_SHOWN]
+    terms = market.terms
+    words = [terms[t] for t in products.indices[order].tolist()]
+    ends = np.searchsorted(owner[order], np.arange(1, n + 1)).tolist()
+    return [words[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+
+
+ONLINE_NEEDS = 1  # a need online; two or more: a batch
+
+
+def _listing_weights(*, market, vectors, lo: int, words: sparse.csr_matrix, who: np.ndarray,
+                     rows: np.ndarray) -> sparse.csr_matrix:
+    """Per (need, row) pair, the row's weights of the need's words (pairs x words). A batch gathers the rows from
+    the row-major copy of the matrix; a need online reads its words' posting lists instead, so that a web
+    process never copies the whole matrix (nor again after every fold)."""
+    if len(np.unique(who)) > ONLINE_NEEDS:
+        mask = words.copy()
+        mask.data[:] = 1.0
+        return market.rows_csr()[rows].multiply(mask).tocsr()
+    pair_rows, pair_cols, data = [], [], []
+    for i in np.unique(who).tolist():
+        ks = np.flatnonzero(who == i)
+        need = vectors.row(lo + i)
+        weights = market.term_weights(need, rows[ks])
+        r, c = np.nonzero(weights)
+        pair_rows.append(ks[r])
+        pair_cols.append(need[0][c])
+        data.append(weights[r, c])
+    return sparse.csr_matrix((np.concatenate(data), (np.concatenate(pair_rows), np.concatenate(pair_cols))),
+                             shape=(len(rows), len(market.terms)))
+
+
+def rank_listings_batch(*, needs: list[Need], limit: int = 20, chunk: int | None = None,
+                        facts: ListingFacts | None = None) -> list[list[RankedListing]]:
+    """The rankings of many needs (one list per need, in order), as ``rank_listings_for_need`` makes them but
+    without model instances: one sparse product per chunk of needs, the candidates of needs sharing a block
+    chosen together, then the cost and budget rules, the exact similarities and the shared words on each need's
+    best ``SCORED`` as numpy columns. ``facts`` keeps the listings' fee terms between batches of one refresh."""
     market = market_matrix()
-    results: list[list[Match]] = [[] for _ in needs]
+    results: list[list[RankedListing]] = [[] for _ in needs]
     if not needs or market.size == 0:
         return results
-    loaded = {} if loaded is None else loaded
-    memo = {} if memo is None else memo
-    licensed = _licensed_by({n.organisation_id for n in needs})
-    vectors = market.need_vectors([_need_text(n) for n in needs])
+    facts = ListingFacts() if facts is None else facts
+    licensed = facts.licensed_by({n.organisation_id for n in needs})
+    vectors = market.need_vectors([need_token_counts(n) for n in needs])
     today = timezone.localdate()
+    blocks = facts.blocks_for(market, today)
+    memo: dict = {}
     # Chunks keep the dense similarities under ~20M cells.
     chunk = chunk or max(1, 20_000_000 // max(market.size, 1))
-    for lo in range(0, len(needs), chunk):
-        sims = market.similarities(vectors.matrix[lo:lo + chunk])
-        picked = []
-        for i in range(lo, min(lo + chunk, len(needs))):
-            need = needs[i]
-            excluded = market.rows_where("holder_ids", need.organisation_id)
-            gone = licensed[need.organisation_id]
-            if gone:
-                excluded = np.concatenate([excluded, [market.row_of[pk] for pk in gone if pk in market.row_of]])
-            excluded = excluded.astype(np.int64)
-            picked.append(_candidates(market=market, need=need, sims=sims[i - lo], excluded=excluded, limit=limit,
-                                      today=today))
-        missing = {int(market.declaration_ids[r]) for rows in picked for r in rows} - loaded.keys()
-        if missing:
-            loaded.update(published_declarations().in_bulk(sorted(missing)))
-        for i, rows in zip(range(lo, lo + len(picked)), picked, strict=True):
-            need, scored = needs[i], []
-            values = market.term_weights(vectors.rows[i], rows)
-            exact = market.exact_similarities(vectors.rows[i], rows, sims[i - lo][rows], values)
-            for k, row in enumerate(rows):
-                declaration = loaded.get(int(market.declaration_ids[row]))
-                if declaration is not None:  # withdrawn since the index was read
-                    scored.append((k, declaration,
-                                   _components(need=need, declaration=declaration, similarity=exact[k], memo=memo)))
-            scored.sort(key=lambda item: (-item[2][0], item[1].pk))
-            results[i] = [_match(need=need, declaration=declaration, scored=parts,
-                                 shared_terms=market.shared_terms(vectors.rows[i], values[k], SHARED_TERMS_SHOWN))
-                          for k, declaration, parts in scored[:limit]]
+    # The batch allocates many small objects (explanations) and no cycles: the collector's full passes over the
+    # process's long-lived objects (the vocabulary, the index's maps) would cost more than the batch's own work.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _rank_chunks(market=market, needs=needs, limit=limit, chunk=chunk, facts=facts, licensed=licensed,
+                     vectors=vectors, today=today, blocks=blocks, memo=memo, results=results)
+    finally:
+        if collecting:
+            gc.enable()
     return results
+
+
+def _rank_chunks(*, market, needs, limit, chunk, facts, licensed, vectors, today, blocks, memo, results) -> None:
+    stretch = market.stretch()
+    for lo in range(0, len(needs), chunk):
+        part = needs[lo:lo + chunk]
+        queries = vectors.matrix[lo:lo + chunk]
+        sims = market.similarities(queries)
+        cols = _Needs(part)
+        who, rows = _pick(market=market, needs=part, cols=cols, sims=sims,
+                          excluded=_exclusions(market, part, licensed), limit=limit, today=today, blocks=blocks)
+        facts.load(market, rows)
+        live = facts.found[rows]  # withdrawn since the index was read: not scored
+        who, rows = who[live], rows[live]
+        if not len(rows):
+            continue
+        # The listing's weights of the need's words (zero elsewhere), then the exact similarity.
+        words = queries[who]
+        values = _listing_weights(market=market, vectors=vectors, lo=lo, words=words, who=who, rows=rows)
+        exact = sims[who, rows] / np.sqrt(1.0 + np.asarray(values.power(2) @ stretch).ravel())
+        field_match = cols.field[who] == facts.field[rows]
+        ipc_score, shared_ipc = _ipc_columns(market, facts, cols, who, rows, memo)
+        status, cost, costed, over, budget_score, missing = budget_columns(
+            facts=facts, rows=rows, horizon=cols.horizon[who], sales=cols.sales[who], has_sales=cols.has_sales[who],
+            budget=cols.budget[who], has_budget=cols.has_budget[who])
+        days = np.maximum(facts.expiry[rows] - today.toordinal(), 0)
+        tenths = np.where(facts.expiry[rows] > 0, (80 * days + 1461) // 2922, 0)  # Patent.remaining_life_years
+        life = np.minimum(tenths / 10.0 / FULL_LIFE_YEARS, 1.0)
+        grade = np.minimum(facts.grade_score[rows], 100) / 100
+        field_ipc = 0.5 * field_match + 0.5 * ipc_score
+        total = (WEIGHTS["text"] * exact + WEIGHTS["field_ipc"] * field_ipc + WEIGHTS["budget"] * budget_score
+                 + WEIGHTS["grade"] * grade + WEIGHTS["life"] * life)
+        score = _round(np.minimum(np.maximum(total, 0.0), 1.0), 4)
+        declaration_ids = market.declaration_ids[rows]
+        order = np.lexsort((declaration_ids, -score, who))
+        first = np.searchsorted(who[order], np.arange(len(part)))
+        order = order[(np.arange(len(order)) - first[who[order]]) < limit]
+        shared = _shared_term_lists(market, values[order].multiply(words[order]).tocsr())
+        picked = rows[order]
+        columns = zip(
+            order.tolist(), who[order].tolist(), declaration_ids[order].tolist(), score[order].tolist(), shared,
+            field_match[order].tolist(), status[order].tolist(), np.where(costed, cost, -1)[order].tolist(),
+            missing[order].tolist(), over[order].tolist(), facts.grade[picked].tolist(),
+            facts.grade_score[picked].tolist(), tenths[order].tolist(), exact[order].tolist(),
+            field_ipc[order].tolist(), budget_score[order].tolist(), grade[order].tolist(), life[order].tolist(),
+            strict=True)
+        for (k, i, declaration_id, points, terms, field_eq, state, fen, base, above, letter, grade_points, life_tenths,
+             text_part, field_part, budget_part, grade_part, life_part) in columns:
+            codes = shared_ipc.get(k)
+            explanation = {  # explanation_json's form, made directly
+                "shared_terms": terms,
+                "shared_ipc": [] if codes is None else [codes] if isinstance(codes, str) else list(codes),
+                "field_match": field_eq, "budget_status": _STATUSES[state], "cost_fen": None if fen < 0 else fen,
+                "unknown_base": base, "over_budget_fen": above, "grade": letter, "grade_score": grade_points,
+                "remaining_life_years": _years(life_tenths),
+                "components": {"text": text_part, "field_ipc": field_part, "budget": budget_part,
+                               "grade": grade_part, "life": life_part}}
+            results[lo + i].append(RankedListing(declaration_id, points, explanation))
+
+
+def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | None = None,
+                            facts: ListingFacts | None = None) -> list[list[Match]]:
+    """``rank_listings_batch`` with the ranked declarations read (patent and holder joined) as ``Match``es."""
+    ranked = rank_listings_batch(needs=needs, limit=limit, chunk=chunk, facts=facts)
+    ids = sorted({r.declaration_id for rs in ranked for r in rs})
+    loaded = published_declarations().in_bulk(ids) if ids else {}
+    return [[Match(declaration=loaded[r.declaration_id], need=need, score=r.score, explanation=r.explanation)
+             for r in rs if r.declaration_id in loaded] for need, rs in zip(needs, ranked, strict=True)]
 
 
 def rank_needs_for_declaration(*, declaration: Declaration, limit: int = 20) -> list[Match]:

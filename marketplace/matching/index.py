@@ -78,6 +78,29 @@ def listing_text(title: str, abstract: str) -> str:
     return f"{title} {abstract}"
 
 
+def need_text(title: str, description: str) -> str:
+    return f"{title} {description}"
+
+
+def need_terms(*, title: str, description: str) -> dict:
+    """What ``Need.match_terms`` stores: the hash of the need's text and its words with their counts, in order of
+    first occurrence (the order the weights are summed in, so a stored need scores exactly as a segmented one)."""
+    text = need_text(title, description)
+    counted: dict[str, int] = {}
+    for token in tokenize(text):
+        counted[token] = counted.get(token, 0) + 1
+    return {"text_hash": _text_hash(text), "tokens": [[t, n] for t, n in counted.items()]}
+
+
+def need_token_counts(need) -> list:
+    """The need's [word, count] pairs: the stored ones while they belong to its current text, else segmented now
+    (a need written around the services, e.g. by a bulk load)."""
+    stored = need.match_terms
+    if stored and stored.get("text_hash") == _text_hash(need_text(need.title, need.description)):
+        return stored["tokens"]
+    return need_terms(title=need.title, description=need.description)["tokens"]
+
+
 def _norm_ipc(code: str) -> str:
     return "".join((code or "").split()).upper()
 
@@ -247,10 +270,14 @@ def _idf(df: np.ndarray, n: int, *, with_need: bool) -> np.ndarray:
 @dataclass
 class NeedVectors:
     """A batch of needs in the market's term space: ``matrix`` (needs x terms) multiplied by the listing matrix
-    gives the cosine similarities; ``ids``/``weights`` per need for the shared terms."""
+    gives the cosine similarities."""
 
     matrix: sparse.csr_matrix
-    rows: list[tuple[np.ndarray, np.ndarray]]
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """The need's known word ids (ascending) and their weights."""
+        lo, hi = self.matrix.indptr[i], self.matrix.indptr[i + 1]
+        return self.matrix.indices[lo:hi].astype(np.int64), self.matrix.data[lo:hi]
 
 
 @dataclass
@@ -279,6 +306,7 @@ class MarketMatrix:
     idf_need: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _subclass_hits: dict = field(default_factory=dict)
     _groups: dict = field(default_factory=dict)
+    _derived: dict = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -295,17 +323,21 @@ class MarketMatrix:
         if not rows:
             return
         start = self.size
-        data, indices, indptr = [], [], [0]
+        # The weights of every row at once (a million listings load in seconds, not a Python pass per row).
+        ids_bytes = [bytes(r[1]) for r in rows]
+        term_ids = np.frombuffer(b"".join(ids_bytes), dtype="<i4").astype(np.int32)
+        tf = np.frombuffer(b"".join(bytes(r[2]) for r in rows), dtype="<u2").astype(np.float64)
+        lengths = np.fromiter((len(b) // 4 for b in ids_bytes), dtype=np.int64, count=len(rows))
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        weights = (1.0 + np.log(tf)) * self.idf_listing[term_ids]
+        norms = np.ones(len(rows))
+        filled = lengths > 0
+        if len(weights):
+            norms[filled] = np.sqrt(np.add.reduceat(weights * weights, indptr[:-1][filled]))
+        norms[norms == 0] = 1.0
+        data = weights / np.repeat(norms, lengths)
         meta = {"decl": [], "holder": [], "field": [], "main": [], "grade": [], "expiry": []}
-        for offset, (pk, ids, counts, holder, tech_field, main, subs, grade, expiry) in enumerate(rows):
-            term_ids = np.frombuffer(bytes(ids), dtype="<i4")
-            tf = np.frombuffer(bytes(counts), dtype="<u2").astype(np.float64)
-            weights = (1.0 + np.log(tf)) * self.idf_listing[term_ids]
-            norm = math.sqrt(float(weights @ weights)) or 1.0
-            order = np.argsort(term_ids)
-            indices.append(term_ids[order])
-            data.append((weights / norm)[order])
-            indptr.append(indptr[-1] + len(term_ids))
+        for offset, (pk, _ids, _counts, holder, tech_field, main, subs, grade, expiry) in enumerate(rows):
             old = self.row_of.get(pk)
             if old is not None:
                 self.alive[old] = False
@@ -318,10 +350,8 @@ class MarketMatrix:
             meta["expiry"].append(expiry.toordinal() if expiry else 0)
             for sub in subs:
                 self.subclass_rows.setdefault(self._subclass_id(sub), []).append(start + offset)
-        block = sparse.csr_matrix(
-            (np.concatenate(data).astype(np.float32) if data else np.zeros(0, np.float32),
-             np.concatenate(indices) if indices else np.zeros(0, np.int32), np.array(indptr, dtype=np.int64)),
-            shape=(len(rows), len(self.terms))).tocsc()
+        block = sparse.csr_matrix((data.astype(np.float32), term_ids, indptr),
+                                  shape=(len(rows), len(self.terms))).tocsc()
         block.sort_indices()
         self.blocks.append(block)
         self.declaration_ids = np.concatenate([self.declaration_ids, np.array(meta["decl"], np.int64)])
@@ -345,41 +375,30 @@ class MarketMatrix:
 
     # --------------------------------------------------------------------- needs
 
-    def need_vectors(self, texts: list[str]) -> NeedVectors:
-        """The needs' vectors (see the module's docstring for the weights)."""
+    def need_vectors(self, token_counts: list[list]) -> NeedVectors:
+        """The needs' vectors from their [word, count] pairs (``need_token_counts``; see the module's docstring for
+        the weights), every need of a batch at once."""
         oov_idf = math.log((self.listings + 2) / 2.0) + 1.0
-        data, indices, indptr, rows = [], [], [0], []
-        for text in texts:
-            counted: dict[str, int] = {}
-            for token in tokenize(text):
-                counted[token] = counted.get(token, 0) + 1
-            known_ids, known_tf, norm2 = [], [], 0.0
-            for token, tf in counted.items():
-                term = self.vocabulary.get(token)
-                sub = 1.0 + math.log(tf)
-                if term is None:
-                    norm2 += (sub * oov_idf) ** 2
-                else:
-                    known_ids.append(term)
-                    known_tf.append(sub)
-            ids = np.array(known_ids, dtype=np.int64)
-            if len(ids):
-                order = np.argsort(ids)
-                ids = ids[order]
-                idf_q = self.idf_need[ids]
-                weights = np.array(known_tf, np.float64)[order] * idf_q
-                norm2 += float(weights @ weights)
-                weights = weights * idf_q / self.idf_listing[ids] / math.sqrt(norm2)
-            else:
-                weights = np.zeros(0)
-            rows.append((ids, weights))
-            indices.append(ids)
-            data.append(weights)
-            indptr.append(indptr[-1] + len(ids))
-        matrix = sparse.csr_matrix((np.concatenate(data) if data else np.zeros(0),
-                                    np.concatenate(indices) if indices else np.zeros(0, np.int64), indptr),
-                                   shape=(len(texts), len(self.terms)))
-        return NeedVectors(matrix=matrix, rows=rows)
+        vocabulary = self.vocabulary
+        lengths = [len(counted) for counted in token_counts]
+        terms = np.array([vocabulary.get(token, -1) for counted in token_counts for token, _ in counted], np.int64)
+        tf = np.array([n for counted in token_counts for _, n in counted], np.float64)
+        owner = np.repeat(np.arange(len(token_counts)), lengths)
+        sub = 1.0 + np.log(tf)
+        norm2 = np.zeros(len(token_counts))
+        oov = terms < 0
+        np.add.at(norm2, owner[oov], (sub[oov] * oov_idf) ** 2)  # words no listing has count in the norm
+        known = np.flatnonzero(~oov)
+        known = known[np.lexsort((terms[known], owner[known]))]
+        ids, owner, sub = terms[known], owner[known], sub[known]
+        idf_q = self.idf_need[ids]
+        weights = sub * idf_q
+        np.add.at(norm2, owner, weights * weights)
+        norm = np.sqrt(norm2)
+        weights = weights * idf_q / self.idf_listing[ids] / np.where(norm > 0, norm, 1.0)[owner]
+        indptr = np.searchsorted(owner, np.arange(len(token_counts) + 1))
+        matrix = sparse.csr_matrix((weights, ids, indptr), shape=(len(token_counts), len(self.terms)))
+        return NeedVectors(matrix=matrix)
 
     def similarities(self, needs: sparse.csr_matrix) -> np.ndarray:
         """Cosine similarity of each need (rows of ``needs``) with every row of the market: one sparse product
@@ -424,28 +443,41 @@ class MarketMatrix:
             base += height
         return values
 
-    def exact_similarities(self, need: tuple[np.ndarray, np.ndarray], rows: np.ndarray, sims: np.ndarray,
-                           values: np.ndarray) -> np.ndarray:
-        """The similarities of these rows as the per-need fit gave them: the stored rows are normalised with the
-        listings-only IDF; the need's words are one document more frequent in a fit that includes the need,
-        which changes each row's norm by the words it shares with the need only (see the module docstring)."""
-        ids = need[0]
-        if not len(ids):
-            return sims
-        stretch = (self.idf_need[ids] / self.idf_listing[ids]) ** 2 - 1.0
-        return sims / np.sqrt(1.0 + (values ** 2) @ stretch)
+    def _cached(self, name: str, make: Callable[[], object]):
+        # Derived once per shape of the matrix (rows appended or words added make it again).
+        key = (self.size, len(self.terms), len(self.blocks))
+        hit = self._derived.get(name)
+        if hit is None or hit[0] != key:
+            hit = self._derived[name] = (key, make())
+        return hit[1]
 
-    def shared_terms(self, need: tuple[np.ndarray, np.ndarray], values: np.ndarray, shown: int) -> list[str]:
-        """The words the need and the listing share, heaviest in the product first; words of equal weight (to
-        nine digits: the per-need fit split such ties by rounding noise) in sorted order."""
-        ids, weights = need
-        products = (weights * values).tolist()
-        heaviest = max(products, default=0.0)
-        if not heaviest:
-            return []
-        terms, ids = self.terms, ids.tolist()
-        ranked = sorted((-round(p / heaviest, 9), terms[ids[j]]) for j, p in enumerate(products) if p)
-        return [word for _, word in ranked[:shown]]
+    def rows_csr(self) -> sparse.csr_matrix:
+        """Every row (live or dead) as one CSR matrix over the whole vocabulary: a batch reads its candidates'
+        rows from it in one gather."""
+        def make():
+            width = len(self.terms)
+            parts = []
+            for block in self.blocks:
+                rows = block.tocsr()
+                rows.resize((rows.shape[0], width))
+                parts.append(rows)
+            matrix = sparse.vstack(parts, format="csr") if len(parts) > 1 else parts[0]
+            matrix.sort_indices()
+            return matrix
+        return self._cached("csr", make)
+
+    def stretch(self) -> np.ndarray:
+        """Per word, what sharing it with a need adds to a row's squared norm: the per-need fit
+        counted the need's words one document more frequent (see the module's docstring)."""
+        return self._cached("stretch", lambda: (self.idf_need / self.idf_listing) ** 2 - 1.0)
+
+    def term_order(self) -> np.ndarray:
+        """Each word's position in the sorted vocabulary (the tie order of ``shared_terms``)."""
+        def make():
+            order = np.empty(len(self.terms), np.int64)
+            order[sorted(range(len(self.terms)), key=self.terms.__getitem__)] = np.arange(len(self.terms))
+            return order
+        return self._cached("term_order", make)
 
     def rows_where(self, column: str, value: int) -> np.ndarray:
         """Rows (live or dead) whose ``column`` (fields, main_subclass, holder_ids) equals ``value``, from a

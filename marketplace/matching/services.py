@@ -16,9 +16,8 @@ holders hear of a new need and the buyers of a new listing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Case, CharField, F, Value, When
@@ -28,13 +27,22 @@ from django.utils import timezone, translation
 from licensing.licences.selectors import declarations_licensed_by
 from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
 from marketplace.matching.engine import (
-    Explanation,
+    ListingFacts,
     Match,
+    RankedListing,
+    explanation_from_json,
+    explanation_json,
+    published_declarations,
+    rank_listings_batch,
     rank_listings_for_need,
-    rank_listings_for_needs,
     rank_needs_for_declaration,
 )
-from marketplace.matching.index import matching_index_fold, matching_index_refit_due
+from marketplace.matching.index import (
+    matching_index_fold,
+    matching_index_refit_due,
+    need_terms,
+    need_token_counts,
+)
 from marketplace.models import ListingTerms, MatchRefresh, MatchSide, Need, StoredMatch
 from marketplace.parties.models import Membership
 from marketplace.parties.notifications import notify
@@ -56,18 +64,6 @@ class RefreshResult:
 
 
 # ------------------------------------------------------------------------------------------ explanation json
-
-
-def explanation_json(explanation: Explanation) -> dict:
-    data = asdict(explanation)
-    data["remaining_life_years"] = str(explanation.remaining_life_years)
-    return data
-
-
-def explanation_from_json(data: dict) -> Explanation:
-    fields = {k: v for k, v in data.items() if k in Explanation.__dataclass_fields__}
-    fields["remaining_life_years"] = Decimal(fields.get("remaining_life_years") or "0")
-    return Explanation(**fields)
 
 
 # ----------------------------------------------------------------------------------------------- requests
@@ -107,6 +103,34 @@ def matches_forget_declaration(*, declaration: Declaration) -> None:
 
 
 # ------------------------------------------------------------------------------------------- matching index
+
+
+def need_terms_set(*, need: Need) -> None:
+    """Segment the need's title and description into the words the matching counts and keep them on the need
+    (saved with it by the caller), unless its stored words already belong to this text: the online refresh of a
+    posted or edited need segments once, a batch refresh never."""
+    if need.match_terms and need_token_counts(need) is need.match_terms["tokens"]:
+        return
+    need.match_terms = need_terms(title=need.title, description=need.description)
+
+
+def needs_terms_store(*, need_ids: Iterable[int] | None = None, batch: int = 500) -> int:
+    """Store the words of these needs (every open need by default) where they are missing or stale, in bulk:
+    needs written around the services (bulk loads, old rows) then refresh without segmenting. Returns how many
+    were stored."""
+    needs = Need.objects.filter(state=Need.State.OPEN) if need_ids is None else Need.objects.filter(pk__in=need_ids)
+    ids = list(needs.order_by("pk").values_list("pk", flat=True))
+    stored = 0
+    for lo in range(0, len(ids), batch):
+        changed = []
+        for need in Need.objects.filter(pk__in=ids[lo:lo + batch]).only("pk", "title", "description", "match_terms"):
+            before = need.match_terms
+            need_terms_set(need=need)
+            if need.match_terms is not before:
+                changed.append(need)
+        Need.objects.bulk_update(changed, ["match_terms"])
+        stored += len(changed)
+    return stored
 
 
 def matching_index_sync(*, declaration_ids: Iterable[int]) -> int:
@@ -249,23 +273,65 @@ def listing_matches_refresh(*, declaration: Declaration, cascade: bool = True,
 
 def needs_matches_refresh(*, need_ids: list[int], batch: int = 500,
                           progress: Callable[[int], None] | None = None) -> tuple[int, int]:
-    """Refresh many needs without cascading (a scheduled refresh goes over both sides anyway): their rankings
-    are made ``batch`` needs at a time with one sparse product each (``rank_listings_for_needs``), every
-    listing read once. Returns (matches stored, alerts sent); ``progress(n)`` after each need."""
+    """Refresh many needs without cascading (a scheduled refresh goes over both sides anyway), ``batch`` needs at
+    a time: their rankings made together (``rank_listings_batch``: one sparse product, no segmentation for needs
+    whose words are stored, each listing's fee terms read once for the whole refresh), then stored in one
+    transaction per batch with bulk writes, alerting buyers of strong new listings as ``need_matches_refresh``
+    does. Returns (matches stored, alerts sent); ``progress(n)`` after each batch with its needs."""
+    needs_terms_store(need_ids=need_ids, batch=batch)
     stored = alerted = 0
-    loaded: dict = {}
-    memo: dict = {}
+    facts = ListingFacts()
     for lo in range(0, len(need_ids), batch):
-        needs = list(Need.objects.filter(pk__in=need_ids[lo:lo + batch]).order_by("pk"))
+        needs = list(Need.objects.filter(pk__in=need_ids[lo:lo + batch]).select_related("organisation").order_by("pk"))
         open_needs = [n for n in needs if n.state == Need.State.OPEN]
-        ranked = dict(zip([n.pk for n in open_needs],
-                          rank_listings_for_needs(needs=open_needs, limit=LIMIT, loaded=loaded, memo=memo), strict=True))
-        for need in needs:
-            result = need_matches_refresh(need=need, cascade=False, ranked=ranked.get(need.pk, []))
-            stored, alerted = stored + result.stored, alerted + result.alerted
-            if progress:
-                progress(1)
+        ranked = dict(zip([n.pk for n in open_needs], rank_listings_batch(needs=open_needs, limit=LIMIT, facts=facts),
+                          strict=True))
+        done = _store_batch(needs=needs, ranked=ranked, now=timezone.now())
+        stored, alerted = stored + done[0], alerted + done[1]
+        if progress:
+            progress(len(needs))
     return stored, alerted
+
+
+@transaction.atomic
+def _store_batch(*, needs: list[Need], ranked: dict[int, list[RankedListing]], now: datetime) -> tuple[int, int]:
+    """Store the rankings of a batch of needs: their old lists deleted and the new ones inserted in bulk, the
+    first-seen and notified times carried over, strong new listings alerted (but not on a need's first
+    ranking), the refresh states marked done."""
+    ids = [n.pk for n in needs]
+    states = {s.need_id: s for s in MatchRefresh.objects.select_for_update().filter(need_id__in=ids)}
+    MatchRefresh.objects.bulk_create([MatchRefresh(need=n, side=MatchSide.NEED, requested_at=now)
+                                      for n in needs if n.pk not in states])
+    previous: dict[int, dict[int, tuple]] = {}
+    for need_id, declaration_id, first_seen, notified in StoredMatch.objects.filter(
+            side=MatchSide.NEED, need_id__in=ids).values_list("need_id", "declaration_id", "first_seen_at",
+                                                              "notified_at"):
+        previous.setdefault(need_id, {})[declaration_id] = (first_seen, notified)
+    StoredMatch.objects.filter(side=MatchSide.NEED, need_id__in=ids).delete()
+    rows, alerts = [], []
+    for need in needs:
+        before = previous.get(need.pk, {})
+        first = need.pk not in states or states[need.pk].refreshed_at is None
+        strong_new = [r for r in ranked.get(need.pk, []) if r.score >= STRONG_MATCH_SCORE
+                      and r.declaration_id not in before]
+        alerted_ids = set() if first else {r.declaration_id for r in strong_new[:MAX_ALERTS_PER_REFRESH]}
+        for rank, r in enumerate(ranked.get(need.pk, []), start=1):
+            seen = before.get(r.declaration_id)
+            rows.append(StoredMatch(
+                side=MatchSide.NEED, need=need, declaration_id=r.declaration_id, rank=rank, score=r.score,
+                explanation=r.explanation_data, computed_at=now,
+                first_seen_at=seen[0] if seen else now,
+                notified_at=now if r.declaration_id in alerted_ids else (seen[1] if seen else None)))
+            if r.declaration_id in alerted_ids:
+                alerts.append((need, r))
+    StoredMatch.objects.bulk_create(rows, batch_size=2000)
+    if alerts:
+        declarations = published_declarations().in_bulk({r.declaration_id for _, r in alerts})
+        for need, r in alerts:
+            _alert_buyer(Match(declaration=declarations[r.declaration_id], need=need, score=r.score,
+                               explanation=r.explanation))
+    MatchRefresh.objects.filter(need_id__in=ids).update(refreshed_at=now, error="")
+    return len(rows), len(alerts)
 
 
 def refresh_failed(*, need_id: int | None = None, declaration_id: int | None = None, error: str) -> None:

@@ -39,6 +39,10 @@ class Need(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The need's words as the matching counts them ({"text_hash", "tokens": [[word, count], ...]}), stored when
+    # it is posted or edited (marketplace.matching.index.need_terms) so that a batch refresh segments nothing;
+    # null or a stale hash: the matching segments the text itself.
+    match_terms = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -56,6 +56,7 @@ def need_post(*, organisation: Organisation, by: User, **fields) -> Need:
         raise NotAllowed(_("Only members of a licensee organisation may post a need for it."))
     need = Need(organisation=organisation, posted_by=by, state=Need.State.OPEN)
     _apply(need, fields)
+    match_refresh.need_terms_set(need=need)
     need.save()
     match_refresh.matches_refresh_request(need=need)
     return need
@@ -71,6 +72,7 @@ def need_update(*, need: Need, by: User, **fields) -> Need:
     if need.state != Need.State.OPEN:
         raise ValidationError(_("A closed need cannot be changed."))
     _apply(need, fields)
+    match_refresh.need_terms_set(need=need)
     need.save()
     match_refresh.matches_refresh_request(need=need)
     return need
