@@ -749,11 +749,12 @@ def snapshot_is_published(snapshot) -> bool:
 
 
 def snapshot_month(*, year: int, month: int, force: bool = False, as_of: datetime | None = None,
-                   publish: bool = True, frames: Frames | None = None, n_days: int | None = None):
+                   publish: bool = True, frames: Frames | None = None, n_days: int | None = None, facts=None):
     """Compute and store the month's snapshot (every indicator and every breakdown), so that published figures
     stay as published: an existing published snapshot is kept unless ``force``. ``publish`` False is the
     dashboard storing a closed month once instead of computing it on every request (kept whatever exists;
-    marked STORED_BY_DASHBOARD). ``frames``: already read and covering the month (else read for it).
+    marked STORED_BY_DASHBOARD). ``frames``: already read and covering the month (else read for it); ``facts``
+    (marketplace.office.aggregates.Facts): computed from the statistics facts instead (the same figures).
     Returns (snapshot, created), created also when a publication replaces a dashboard's snapshot."""
     from django.db import transaction
 
@@ -767,8 +768,14 @@ def snapshot_month(*, year: int, month: int, force: bool = False, as_of: datetim
         if existing and not force and (not publish or snapshot_is_published(existing)):
             return existing, False
         period = Period.month(year, month)
-        frames = frames if frames is not None else Frames.load(period=period)
-        figures = indicators(frames, period, as_of=as_of, n_days=n_days)
+        if facts is not None:
+            from marketplace.office import aggregates as source
+
+            frames = facts
+        else:
+            source = None
+            frames = frames if frames is not None else Frames.load(period=period)
+        figures = (source.figures if source else indicators)(frames, period, as_of=as_of, n_days=n_days)
         figures.update(voucher_figures(voucher_months(period, as_of=as_of)))
         figures.update(fee_reduction_granted(period, as_of=as_of))
         if not publish:
@@ -778,11 +785,13 @@ def snapshot_month(*, year: int, month: int, force: bool = False, as_of: datetim
         # published month keeps every breakdown and the month's tables; the funnel is a stock of today's
         # inventory, not the month's: kept as of the computation.
         dimensions = DIMENSIONS if publish else DASHBOARD_SNAPSHOT_DIMENSIONS
-        breakdowns = {dimension: breakdown(frames, period, dimension, as_of=as_of, n_days=n_days)
+        breakdowns = {dimension: (source.breakdown if source else breakdown)(frames, period, dimension, as_of=as_of,
+                                                                              n_days=n_days)
                       for dimension in dimensions}
         if publish:
-            breakdowns["league"] = named(league_table(frames, period, as_of=as_of))
-            breakdowns["flows"] = flow_table(frames, period)
+            breakdowns["league"] = named((source.league_table if source else league_table)(frames, period,
+                                                                                          as_of=as_of))
+            breakdowns["flows"] = (source.flow_table if source else flow_table)(frames, period)
             breakdowns["withdrawal_reasons"] = withdrawal_reasons(period)
             breakdowns["funnel"] = named(inventory_funnel(as_of=as_of))
         snapshot, created = StatisticsSnapshot.objects.update_or_create(
