@@ -11,12 +11,13 @@ measure in the month of its own event, YYYY-MM: what ``indicators`` gives for ea
 
 from __future__ import annotations
 
-from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from django.db.models import Case, CharField, Count, F, Min, Q, Sum, Value, When
+from django.db import connection
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, Q, Sum
 from django.utils import timezone
 
 from licensing.models.licences import LicenceBasis
@@ -60,39 +61,6 @@ class Facts:
             self.payments = self.payments.filter(declaration_id__in=kept)
 
 
-def _locality():
-    home = statistics.province_key(statistics.home_region())
-    return Case(When(licensee_province="", then=Value("")), When(licensee_province=home, then=Value(statistics.LOCAL)),
-                default=Value(statistics.OUT_OF_PROVINCE), output_field=CharField())
-
-
-def _grouped(rows, key: str | None, month_column: str, **measures) -> dict:
-    """{group value: {measure: value}} of ``rows`` grouped by ``key`` (None: one group, MONTH: ``month_column``)."""
-    if key is None:
-        return {ALL: rows.aggregate(**measures)}
-    expression = F(month_column) if key == MONTH else (_locality() if key == "licensee_locality" else F(key))
-    result = {}
-    for row in rows.annotate(_g=expression).values("_g").annotate(**measures).order_by():
-        group = row.pop("_g")
-        if group is None:
-            continue
-        result[group] = row
-    return result
-
-
-def _values(rows, key: str | None, month_column: str, column: str) -> dict:
-    """{group value: numpy array of ``column``} (the rows a quantile ranks)."""
-    group = (Value(ALL, output_field=CharField()) if key is None else F(month_column) if key == MONTH
-             else _locality() if key == "licensee_locality" else F(key))
-    frame = pd.DataFrame.from_records(list(rows.annotate(_g=group).values_list("_g", column)), columns=["g", "v"])
-    frame = frame.dropna()
-    return {g: values.to_numpy(dtype=float) for g, values in frame.groupby("g", sort=False)["v"]}
-
-
-def _quantile(values, q: float):
-    return round(float(np.quantile(values, q)), 1) if values is not None and len(values) else None
-
-
 def _second_licensee_months(facts: Facts, concluded) -> pd.Series:
     """For a narrowed board: the month each patent licensed in the window had its second distinct licensee among
     the licences the filters keep (the stored month counts every licence of the patent)."""
@@ -107,147 +75,59 @@ def _second_licensee_months(facts: Facts, concluded) -> pd.Series:
     return firsts[firsts.groupby("patent_id").cumcount() == 1].set_index("patent_id")["month"]
 
 
-def _multi_licensee(facts: Facts, concluded, key: str | None, last_month: str) -> tuple[dict, dict]:
-    """Per group: patents licensed (concluded in the window) and those of them with two or more distinct
-    licensees by the end of the period (MONTH: by the end of each month)."""
-    if not facts.narrowed:
-        condition = (Q(second_licensee_month__lte=F("activated_month")) if key == MONTH
-                     else Q(second_licensee_month__lte=last_month))
-        condition &= ~Q(second_licensee_month="")
-        grouped = _grouped(concluded, key, "activated_month", patents=Count("patent_id", distinct=True),
-                           multi=Count("patent_id", distinct=True, filter=condition))
-        return ({g: row["patents"] for g, row in grouped.items()},
-                {g: row["multi"] or 0 for g, row in grouped.items()})
-    group = (Value(ALL, output_field=CharField()) if key is None else F("activated_month") if key == MONTH
-             else _locality() if key == "licensee_locality" else F(key))
-    pairs = pd.DataFrame.from_records(list(concluded.annotate(_g=group).values_list("_g", "patent_id").distinct()),
-                                      columns=["g", "patent_id"]).dropna()
-    if pairs.empty:
-        return {}, {}
-    second = _second_licensee_months(facts, concluded)
-    months = pairs["patent_id"].map(second).astype(object)
-    by = pairs["g"] if key == MONTH else pd.Series(last_month, index=pairs.index)
-    multi = months.notna() & (months.where(months.notna(), "") <= by)
-    return pairs.groupby("g", sort=False).size().to_dict(), multi.groupby(pairs["g"], sort=False).sum().to_dict()
+def _figures(group, key, period: Period, as_of: datetime, n_days: int, counts: dict, quantiles: dict,
+             open_patents: dict, licensed_patents: dict, multi_licensee: dict) -> dict:
+    """One group's figures, as statistics.grouped_indicators writes them."""
+    label, end = period.label, pd.Timestamp(period.end)
+    if key == MONTH:
+        month_period = Period.month(int(group[:4]), int(group[5:7]))
+        label, end = month_period.label, pd.Timestamp(month_period.end)
+
+    def n(name):
+        return int(counts.get(name, {}).get(group, 0))
+
+    concluded_n, patents_n = n("concluded"), int(licensed_patents.get(group, 0))
+    fee_volume_fen, voucher_paid_fen = n("fee_volume"), n("voucher_paid")
+    share = statistics._share
+    return {
+        "period": label, "as_of": as_of.isoformat(), "quick_licence_days": n_days,
+        "declarations_published": n("published"),
+        "declarations_withdrawn": n("withdrawn"),
+        "patents_under_open_licence": int(open_patents.get(group, 0) or 0),
+        "licences_concluded": concluded_n,
+        "licences_free": n("free"),
+        "licences_paid": n("paid"),
+        "free_licence_share": share(n("free"), concluded_n),
+        "fee_volume_fen": fee_volume_fen,
+        "voucher_paid_fen": voucher_paid_fen,
+        "voucher_share_of_fee_volume": share(voucher_paid_fen, fee_volume_fen) if fee_volume_fen > 0 else None,
+        "quick_licence_deal_rate": share(n("quick"), n("published")),
+        "quick_licence_rate_mature": bool(end + pd.Timedelta(days=n_days) <= pd.Timestamp(as_of)),
+        "overall_conversion": share(n("licensed"), n("published")),
+        "deal_rate_recorded": share(n("recorded_deals"), n("published")),
+        "declarations_announced": n("announced"),
+        "deal_rate_announced": share(n("statutory_deals"), n("announced")),
+        "deal_rate_announced_recorded": share(n("statutory_recorded"), n("announced")),
+        "licences_statutory": n("statutory"),
+        "median_days_to_first_licence": quantiles.get("median_first", {}).get(group),
+        "p90_days_to_first_licence": quantiles.get("p90_first", {}).get(group),
+        "median_days_notice_to_payment": quantiles.get("median_payment", {}).get(group),
+        "recording_compliance": share(n("recorded"), n("due")),
+        "licences_per_licensed_patent": round(concluded_n / patents_n, 2) if concluded_n and patents_n else None,
+        "licensed_patents": patents_n,
+        "multi_licensee_share": share(int(multi_licensee.get(group, 0)), patents_n),
+    }
 
 
-def _open_patents(facts: Facts, key: str | None, months: list[str]) -> dict:
-    """Distinct patents under open licence at the end of the period (MONTH: of each month): published by then
-    and not withdrawn by then."""
-    d = facts.declarations
-    if key != MONTH:
-        last = months[-1]
-        rows = d.filter(filed_month__lte=last).filter(Q(withdrawn_month="") | Q(withdrawn_month__gt=last))
-        return {g: row["n"] for g, row in _grouped(rows, key, "", n=Count("patent_id", distinct=True)).items()}
-    result = {}
-    for month in months:
-        rows = d.filter(filed_month__lte=month).filter(Q(withdrawn_month="") | Q(withdrawn_month__gt=month))
-        result[month] = rows.aggregate(n=Count("patent_id", distinct=True))["n"]
-    return result
-
-
-def grouped_figures(facts: Facts, period: Period, key: str | None = None, *, as_of: datetime | None = None,
-                    n_days: int | None = None) -> dict:
-    """statistics.grouped_indicators computed from the facts: {group value: figures}."""
-    as_of = as_of or timezone.now()
-    n_days = n_days or statistics.quick_licence_days()
-    as_of_day = timezone.localdate(as_of)
-    first_day, after_last = timezone.localdate(period.start), timezone.localdate(period.end)
-    months = _month_labels(first_day, after_last)
-    declaration_key = None if key in LICENSEE_DIMENSIONS else key
-    d, lic, pay = facts.declarations, facts.licences, facts.payments
-    counts: dict[str, dict] = defaultdict(dict)
-
-    def take(grouped: dict, **names):
-        for group, row in grouped.items():
-            for name, column in names.items():
-                counts[name][group] = row[column] or 0
-
-    quantiles: dict[str, dict] = {}
-    if key not in LICENSEE_DIMENSIONS:
-        cohort = d.filter(filed_at__gte=period.start, filed_at__lt=period.end)
-        licensed = Q(first_licence_at__lte=as_of)
-        take(_grouped(cohort, declaration_key, "filed_month", published=Count("pk"),
-                      licensed=Count("pk", filter=licensed),
-                      quick=Count("pk", filter=licensed & Q(days_to_first_licence__lte=n_days)),
-                      recorded=Count("pk", filter=Q(first_recorded_on__lte=as_of_day))),
-             published="published", licensed="licensed", quick="quick", recorded_deals="recorded")
-        take(_grouped(d.filter(withdrawn_at__gte=period.start, withdrawn_at__lt=period.end), declaration_key,
-                      "withdrawn_month", n=Count("pk")), withdrawn="n")
-        take(_grouped(d.filter(announced_on__gte=first_day, announced_on__lt=after_last), declaration_key,
-                      "announced_month", n=Count("pk"), deals=Count("pk", filter=Q(first_statutory_at__lte=as_of)),
-                      recorded=Count("pk", filter=Q(first_statutory_recorded_on__lte=as_of_day))),
-             announced="n", statutory_deals="deals", statutory_recorded="recorded")
-        days = _values(cohort.filter(licensed), declaration_key, "filed_month", "days_to_first_licence")
-        quantiles["median_first"] = {g: _quantile(v, 0.5) for g, v in days.items()}
-        quantiles["p90_first"] = {g: _quantile(v, 0.9) for g, v in days.items()}
-        open_patents = _open_patents(facts, declaration_key, months)
-    else:
-        open_patents = {}
-    concluded = lic.filter(activated_at__gte=period.start, activated_at__lt=period.end)
-    due = Q(recording_deadline__lte=as_of_day)
-    take(_grouped(concluded, key, "activated_month", n=Count("pk"), free=Count("pk", filter=Q(free=True)),
-                  paid=Count("pk", filter=Q(first_amount_fen__gt=0)),
-                  statutory=Count("pk", filter=Q(basis=LicenceBasis.STATUTORY.value)), due=Count("pk", filter=due),
-                  recorded=Count("pk", filter=due & Q(recorded_on__lte=F("recording_deadline")))),
-         concluded="n", free="free", paid="paid", statutory="statutory", due="due", recorded="recorded")
-    days = _values(concluded.filter(first_amount_fen__gt=0), key, "activated_month", "days_notice_to_payment")
-    quantiles["median_payment"] = {g: _quantile(v, 0.5) for g, v in days.items()}
-    licensed_patents, multi_licensee = _multi_licensee(facts, concluded, key, months[-1])
-    fees = _grouped(pay.filter(succeeded_at__gte=period.start, succeeded_at__lt=period.end), key, "succeeded_month",
-                    net=Sum("net_fen"), voucher=Sum("voucher_paid_fen"))
-    take(fees, fee_volume="net", voucher_paid="voucher")
-
-    groups = set(open_patents) | set(licensed_patents)
-    for measure in counts.values():
-        groups |= set(measure)
-    if key is None:
-        groups = {ALL}
-    elif key == MONTH:
-        groups = set(months)
-    as_of_ts = pd.Timestamp(as_of)
-    result = {}
-    for group in groups:
-        label, end = (period.label, pd.Timestamp(period.end))
-        if key == MONTH:
-            month_period = Period.month(int(group[:4]), int(group[5:7]))
-            label, end = month_period.label, pd.Timestamp(month_period.end)
-
-        def n(name, group=group):
-            return int(counts[name].get(group, 0))
-
-        concluded_n, patents_n = n("concluded"), int(licensed_patents.get(group, 0))
-        fee_volume_fen, voucher_paid_fen = n("fee_volume"), n("voucher_paid")
-        result[group] = {
-            "period": label, "as_of": as_of.isoformat(), "quick_licence_days": n_days,
-            "declarations_published": n("published"),
-            "declarations_withdrawn": n("withdrawn"),
-            "patents_under_open_licence": int(open_patents.get(group, 0) or 0),
-            "licences_concluded": concluded_n,
-            "licences_free": n("free"),
-            "licences_paid": n("paid"),
-            "free_licence_share": statistics._share(n("free"), concluded_n),
-            "fee_volume_fen": fee_volume_fen,
-            "voucher_paid_fen": voucher_paid_fen,
-            "voucher_share_of_fee_volume": (statistics._share(voucher_paid_fen, fee_volume_fen)
-                                            if fee_volume_fen > 0 else None),
-            "quick_licence_deal_rate": statistics._share(n("quick"), n("published")),
-            "quick_licence_rate_mature": bool(end + pd.Timedelta(days=n_days) <= as_of_ts),
-            "overall_conversion": statistics._share(n("licensed"), n("published")),
-            "deal_rate_recorded": statistics._share(n("recorded_deals"), n("published")),
-            "declarations_announced": n("announced"),
-            "deal_rate_announced": statistics._share(n("statutory_deals"), n("announced")),
-            "deal_rate_announced_recorded": statistics._share(n("statutory_recorded"), n("announced")),
-            "licences_statutory": n("statutory"),
-            "median_days_to_first_licence": quantiles.get("median_first", {}).get(group),
-            "p90_days_to_first_licence": quantiles.get("p90_first", {}).get(group),
-            "median_days_notice_to_payment": quantiles["median_payment"].get(group),
-            "recording_compliance": statistics._share(n("recorded"), n("due")),
-            "licences_per_licensed_patent": (round(concluded_n / patents_n, 2) if concluded_n and patents_n else None),
-            "licensed_patents": patents_n,
-            "multi_licensee_share": statistics._share(int(multi_licensee.get(group, 0)), patents_n),
-        }
-    return result
+def _breakdown_rows(by_value: dict, dimension: str) -> list[dict]:
+    rows = []
+    for value, row in by_value.items():
+        if value is None or value is pd.NA or value == "" or not (
+                row["declarations_published"] or row["licences_concluded"] or row["fee_volume_fen"]
+                or row["patents_under_open_licence"]):
+            continue
+        rows.append({"value": int(value) if dimension == "technology_field" else str(value), **row})
+    return sorted(rows, key=lambda r: (-r["declarations_published"], -r["licences_concluded"], str(r["value"])))
 
 
 def _month_labels(first_day: date, after_last: date) -> list[str]:
@@ -260,81 +140,289 @@ def _month_labels(first_day: date, after_last: date) -> list[str]:
 
 def figures(facts: Facts, period: Period, **kwargs) -> dict:
     """statistics.indicators from the facts."""
-    return grouped_figures(facts, period, None, **kwargs)[ALL]
+    return Window.read(facts, period, **kwargs).grouped(None)[ALL]
 
 
 def breakdown(facts: Facts, period: Period, dimension: str, **kwargs) -> list[dict]:
     """statistics.breakdown from the facts: the values with something to show, largest cohort first."""
     if dimension not in statistics.DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}; one of {', '.join(statistics.DIMENSIONS)}")
-    rows = []
-    for value, row in grouped_figures(facts, period, dimension, **kwargs).items():
-        if value in (None, "") or not (row["declarations_published"] or row["licences_concluded"]
-                                       or row["fee_volume_fen"] or row["patents_under_open_licence"]):
-            continue
-        rows.append({"value": int(value) if dimension == "technology_field" else str(value), **row})
-    return sorted(rows, key=lambda r: (-r["declarations_published"], -r["licences_concluded"], str(r["value"])))
+    return Window.read(facts, period, dimensions=[dimension], **kwargs).breakdown(dimension)
 
 
 def monthly(facts: Facts, period: Period, **kwargs) -> dict[str, dict]:
     """statistics.indicators of each month of ``period``, {YYYY-MM: figures}."""
-    return grouped_figures(facts, period, MONTH, **kwargs)
+    return Window.read(facts, period, **kwargs).grouped(MONTH)
 
 
 def league_table(facts: Facts, period: Period, *, as_of: datetime | None = None) -> list[dict]:
-    """statistics.league_table from the facts (three grouped statements, by holder)."""
-    as_of = as_of or timezone.now()
-    kinds = statistics.LEAGUE_HOLDER_KINDS
-    published = (facts.declarations.filter(holder_kind__in=kinds, filed_at__gte=period.start, filed_at__lt=period.end)
-                 .values("holder_id").annotate(kind=Min("holder_kind"), published=Count("pk"),
-                                               deals=Count("pk", filter=Q(first_licence_at__lte=as_of))))
-    concluded = (facts.licences.filter(holder_kind__in=kinds, activated_at__gte=period.start,
-                                       activated_at__lt=period.end)
-                 .values("holder_id").annotate(kind=Min("holder_kind"), n=Count("pk"),
-                                               patents=Count("patent_id", distinct=True)))
-    fees = (facts.payments.filter(holder_kind__in=kinds, succeeded_at__gte=period.start, succeeded_at__lt=period.end)
-            .values("holder_id").annotate(kind=Min("holder_kind"), fen=Sum("net_fen")))
-    holders: dict[int, dict] = {}
-
-    def holder(row):
-        return holders.setdefault(row["holder_id"], {
-            "holder_id": row["holder_id"], "licensed_patents": 0, "licences_concluded": 0, "fee_volume_fen": 0,
-            "holder_kind": row["kind"], "declarations_published": 0, "deals": 0})
-
-    for row in published:
-        holder(row).update(declarations_published=row["published"], deals=row["deals"])
-    for row in concluded:
-        holder(row).update(licences_concluded=row["n"], licensed_patents=row["patents"])
-    for row in fees:
-        holder(row)["fee_volume_fen"] = int(row["fen"] or 0)
-    rows = sorted(holders.values(), key=lambda r: (-r["licences_concluded"], -r["fee_volume_fen"],
-                                                   -r["declarations_published"], r["holder_id"]))
-    for row in rows:
-        row["deal_rate"] = statistics._share(row.pop("deals"), row["declarations_published"])
-    return rows
+    """statistics.league_table from the facts."""
+    return Window.read(facts, period, as_of=as_of).league()
 
 
 def flow_table(facts: Facts, period: Period) -> list[dict]:
-    """statistics.flow_table from the facts (two grouped statements)."""
-    flows: dict[tuple, dict] = {}
-    concluded = (facts.licences.filter(activated_at__gte=period.start, activated_at__lt=period.end)
-                 .values("region", "licensee_region").annotate(n=Count("pk")))
-    fees = (facts.payments.filter(succeeded_at__gte=period.start, succeeded_at__lt=period.end)
-            .values("region", "licensee_region").annotate(fen=Sum("net_fen")))
+    """statistics.flow_table from the facts."""
+    return Window.read(facts, period).flows()
 
-    def flow(row):
-        return flows.setdefault((row["region"], row["licensee_region"]), {
-            "licensor_region": row["region"], "licensee_region": row["licensee_region"], "licensee_locality": "",
-            "licences_concluded": 0, "fee_volume_fen": 0})
 
-    for row in concluded:
-        flow(row)["licences_concluded"] = row["n"]
-    for row in fees:
-        flow(row)["fee_volume_fen"] = int(row["fen"] or 0)
-    rows = list(flows.values())
-    if rows:
-        localities = statistics.locality(pd.Series([r["licensee_region"] for r in rows], dtype=object))
-        for row, value in zip(rows, localities, strict=True):
-            row["licensee_locality"] = value
-    return sorted(rows, key=lambda r: (-r["licences_concluded"], -r["fee_volume_fen"], r["licensor_region"],
-                                       r["licensee_region"]))
+# ------------------------------------------------------------------------------------ one read per table
+
+
+def _flag(condition: Q):
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+NUMERIC = {"licensed", "recorded", "statutory_deal", "statutory_recorded", "free", "due", "days", "patent_id",
+           "holder_id", "first_amount_fen", "net_fen", "voucher_paid_fen"}
+
+
+def _read(rows, columns: dict) -> pd.DataFrame:
+    """statistics.read_frame, with every column kept as the cursor gives it (object arrays: no per-value type
+    inference) and the counted ones made numeric at once."""
+    aliases = {f"c{i}": name for i, name in enumerate(columns)}
+    query = rows.values(**{alias: F(columns[name]) if isinstance(columns[name], str) else columns[name]
+                           for alias, name in aliases.items()}).query
+    selected = list(query.selected) if query.selected else [
+        *query.extra_select, *query.values_select, *query.annotation_select]
+    sql, params = query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    values = list(zip(*fetched, strict=True)) if fetched else [()] * len(selected)
+    frame = pd.DataFrame({aliases[alias]: np.array(column, dtype=object) for alias, column in
+                          zip(selected, values, strict=True)})
+    for name in frame.columns:
+        if name in NUMERIC:
+            frame[name] = pd.to_numeric(frame[name])
+    return frame[list(columns)]
+
+
+@dataclass
+class Window:
+    """The facts of one period read once, one statement per table (the declarations published, withdrawn or
+    announced in it, those under open licence at some month's end of it, the licences concluded and the
+    payments made in it), with the as-of and N conditions evaluated by the database as flags: every figure of
+    the period, of any breakdown among ``dimensions`` and of each of its months is then a pandas groupby over
+    these rows (``grouped``), the league table and the flows too. The same figures as ``grouped_figures``."""
+
+    period: Period
+    months: list[str]
+    as_of: datetime
+    n_days: int
+    narrowed: bool
+    declarations: pd.DataFrame
+    stock: object  # the declarations' facts (a queryset)
+    licences: pd.DataFrame
+    payments: pd.DataFrame
+    second_months: pd.Series | None
+    league_fees: pd.DataFrame
+    flow_fees: pd.DataFrame
+
+    @classmethod
+    def read(cls, facts: Facts, period: Period, *, dimensions=(), as_of: datetime | None = None,
+             n_days: int | None = None) -> Window:
+        as_of = as_of or timezone.now()
+        n_days = n_days or statistics.quick_licence_days()
+        as_of_day = timezone.localdate(as_of)
+        first_day, after_last = timezone.localdate(period.start), timezone.localdate(period.end)
+        months = _month_labels(first_day, after_last)
+        first, last = months[0], months[-1]
+        declaration_dims = [d for d in dimensions if d and d not in LICENSEE_DIMENSIONS]
+        licence_dims = [d for d in dimensions if d and d != "licensee_locality"]
+        common = {"holder_id": "holder_id", "holder_kind": "holder_kind"}
+        in_month = Q(filed_month__gte=first, filed_month__lte=last)
+        licensed = Q(first_licence_at__lte=as_of)
+        declarations = _read(facts.declarations.filter(
+            in_month | Q(withdrawn_month__gte=first, withdrawn_month__lte=last)
+            | Q(announced_on__gte=first_day, announced_on__lt=after_last)), {
+            **{d: d for d in declaration_dims}, **common, "filed_month": "filed_month",
+            "withdrawn_month": "withdrawn_month", "announced_month": "announced_month",
+            "licensed": _flag(licensed), "days": "days_to_first_licence",
+            "recorded": _flag(Q(first_recorded_on__lte=as_of_day)),
+            "statutory_deal": _flag(Q(first_statutory_at__lte=as_of)),
+            "statutory_recorded": _flag(Q(first_statutory_recorded_on__lte=as_of_day))})
+        declarations["announced_month"] = declarations["announced_month"].where(
+            declarations["announced_month"].between(first, last), "")
+        stock = facts.declarations  # counted by the database when asked (_open_patents)
+        due = Q(recording_deadline__lte=as_of_day)
+        licences = _read(facts.licences.filter(activated_at__gte=period.start, activated_at__lt=period.end), {
+            **{d: d for d in licence_dims}, **common, "region": "region", "licensee_region": "licensee_region",
+            "licensee_province": "licensee_province", "patent_id": "patent_id", "month": "activated_month",
+            "free": "free", "first_amount_fen": "first_amount_fen", "basis": "basis", "due": _flag(due),
+            "recorded": _flag(due & Q(recorded_on__lte=F("recording_deadline"))),
+            "days": "days_notice_to_payment", "second_month": "second_licensee_month"})
+        # Payments summed by the database: by month and dimension, by holder (the league), by flow.
+        paid = facts.payments.filter(succeeded_at__gte=period.start, succeeded_at__lt=period.end)
+        payment_keys = ["month", *licence_dims, "licensee_province"]
+        payments = _sums(paid.annotate(month=F("succeeded_month")), payment_keys)
+        payments["licensee_province"] = payments["licensee_province"].fillna("")
+        league_fees = _sums(paid.filter(holder_kind__in=statistics.LEAGUE_HOLDER_KINDS), ["holder_id", "holder_kind"])
+        flow_fees = _sums(paid, ["region", "licensee_region"])
+        for frame in (licences, payments):
+            frame["licensee_locality"] = _localities(frame["licensee_province"])
+        for frame in (declarations, licences):
+            for column in ("licensed", "recorded", "statutory_deal", "statutory_recorded", "free", "due"):
+                if column in frame:
+                    frame[column] = frame[column].fillna(0).astype(bool)
+        if "technology_field" in dimensions:
+            for frame in (declarations, licences, payments):
+                if "technology_field" in frame:
+                    frame["technology_field"] = pd.to_numeric(frame["technology_field"]).astype("Int64")
+        second = None
+        if facts.narrowed and len(licences):
+            concluded = facts.licences.filter(activated_at__gte=period.start, activated_at__lt=period.end)
+            second = _second_licensee_months(facts, concluded)
+        return cls(period, months, as_of, n_days, facts.narrowed, declarations, stock, licences, payments, second,
+                   league_fees, flow_fees)
+
+    def grouped(self, key: str | None, months: list[str] | None = None) -> dict:
+        """{group: figures}: key None (ALL), a dimension read, or MONTH (``months``: only these)."""
+        d, lic, pay, n_days = self.declarations, self.licences, self.payments, self.n_days
+        last = self.months[-1]
+
+        def by(frame, month_column):
+            if key is None:
+                return pd.Series(ALL, index=frame.index, dtype=object)
+            if key == MONTH:
+                return frame[month_column]
+            return frame[key]
+
+        counts: dict[str, dict] = {}
+
+        def count(name, frame, month_column, mask=None, column=None):
+            if mask is not None:
+                frame = frame[mask]
+            groups = by(frame, month_column)
+            if key == MONTH:
+                keep = groups.isin(self.months)
+                frame, groups = frame[keep], groups[keep]
+            grouped = frame.groupby(groups, sort=False, dropna=True)
+            counts[name] = (grouped.size() if column is None else grouped[column].sum()).to_dict()
+
+        quantiles: dict[str, dict] = {}
+        declaration_key = key is None or key == MONTH or key not in LICENSEE_DIMENSIONS
+        open_patents: dict = {}
+        if declaration_key:
+            cohort = d[d.filed_month.between(self.months[0], last)]
+            count("published", cohort, "filed_month")
+            licensed = cohort.licensed
+            count("licensed", cohort, "filed_month", licensed)
+            count("quick", cohort, "filed_month", licensed & (cohort.days <= n_days))
+            count("recorded_deals", cohort, "filed_month", cohort.recorded)
+            withdrawn = d[d.withdrawn_month.between(self.months[0], last)]
+            count("withdrawn", withdrawn, "withdrawn_month")
+            announced = d[d.announced_month != ""]
+            count("announced", announced, "announced_month")
+            count("statutory_deals", announced, "announced_month", announced.statutory_deal)
+            count("statutory_recorded", announced, "announced_month", announced.statutory_recorded)
+            ranked = cohort[licensed]
+            days = ranked.groupby(by(ranked, "filed_month"), sort=False)["days"]
+            quantiles["median_first"] = days.agg(lambda s: statistics._quantile(s, 0.5)).to_dict()
+            quantiles["p90_first"] = days.agg(lambda s: statistics._quantile(s, 0.9)).to_dict()
+            open_patents = _open_patents(self.stock, key, months or self.months)
+        count("concluded", lic, "month")
+        count("free", lic, "month", lic.free)
+        paid = lic[lic.first_amount_fen > 0]
+        count("paid", paid, "month")
+        count("statutory", lic, "month", lic.basis == LicenceBasis.STATUTORY.value)
+        count("due", lic, "month", lic.due)
+        count("recorded", lic, "month", lic.recorded)
+        quantiles["median_payment"] = paid.groupby(by(paid, "month"), sort=False)["days"].agg(
+            lambda s: statistics._quantile(s, 0.5)).to_dict()
+        count("fee_volume", pay, "month", column="net_fen")
+        count("voucher_paid", pay, "month", column="voucher_paid_fen")
+        # Patents licensed, and those with two or more licensees by the end of the period (MONTH: of the month).
+        pairs = pd.DataFrame({"g": by(lic, "month"), "patent_id": lic["patent_id"], "second": (
+            lic["second_month"] if self.second_months is None else
+            lic["patent_id"].map(self.second_months).astype(object).where(lambda s: s.notna(), ""))}).dropna(
+            subset=["g"]).drop_duplicates(["g", "patent_id"])
+        end_month = pairs["g"] if key == MONTH else last
+        multi = (pairs["second"] != "") & (pairs["second"] <= end_month)
+        licensed_patents = pairs.groupby("g", sort=False).size().to_dict()
+        multi_licensee = multi.groupby(pairs["g"], sort=False).sum().to_dict()
+
+        groups = set(open_patents) | set(licensed_patents)
+        for measure in counts.values():
+            groups |= set(measure)
+        if key is None:
+            groups = {ALL}
+        elif key == MONTH:
+            groups = set(months or self.months)
+        return {group: _figures(group, key, self.period, self.as_of, n_days, counts, quantiles, open_patents,
+                                licensed_patents, multi_licensee) for group in groups}
+
+    def breakdown(self, dimension: str) -> list[dict]:
+        return _breakdown_rows(self.grouped(dimension), dimension)
+
+    def league(self) -> list[dict]:
+        kinds = statistics.LEAGUE_HOLDER_KINDS
+        d, lic = self.declarations, self.licences
+        cohort = d[d.filed_month.between(self.months[0], self.months[-1]) & d.holder_kind.isin(kinds)]
+        concluded = lic[lic.holder_kind.isin(kinds)]
+        fees = self.league_fees
+        table = pd.DataFrame({
+            "declarations_published": cohort.groupby("holder_id").size(),
+            "deals": cohort[cohort.licensed].groupby("holder_id").size(),
+            "licensed_patents": concluded.groupby("holder_id")["patent_id"].nunique(),
+            "licences_concluded": concluded.groupby("holder_id").size(),
+            "fee_volume_fen": fees.groupby("holder_id")["net_fen"].sum()}).fillna(0).astype("int64")
+        kinds_of = pd.concat([cohort[["holder_id", "holder_kind"]], concluded[["holder_id", "holder_kind"]],
+                              fees[["holder_id", "holder_kind"]]]).drop_duplicates("holder_id").set_index(
+            "holder_id")["holder_kind"]
+        rows = []
+        for holder_id, row in table.iterrows():
+            rows.append({"holder_id": int(holder_id), "licensed_patents": int(row["licensed_patents"]),
+                         "licences_concluded": int(row["licences_concluded"]),
+                         "fee_volume_fen": int(row["fee_volume_fen"]), "holder_kind": kinds_of.get(holder_id),
+                         "declarations_published": int(row["declarations_published"]),
+                         "deal_rate": statistics._share(int(row["deals"]), int(row["declarations_published"]))})
+        return sorted(rows, key=lambda r: (-r["licences_concluded"], -r["fee_volume_fen"],
+                                           -r["declarations_published"], r["holder_id"]))
+
+    def flows(self) -> list[dict]:
+        keys = ["region", "licensee_region"]
+        table = pd.DataFrame({"licences_concluded": self.licences.groupby(keys).size(),
+                              "fee_volume_fen": self.flow_fees.groupby(keys)["net_fen"].sum()}).fillna(0).astype(
+            "int64")
+        if table.empty:
+            return []
+        table = table.reset_index()
+        table["licensee_locality"] = statistics.locality(table["licensee_region"])
+        table = table.sort_values(["licences_concluded", "fee_volume_fen", "region", "licensee_region"],
+                                  ascending=[False, False, True, True])
+        return [{"licensor_region": r["region"], "licensee_region": r["licensee_region"],
+                 "licensee_locality": r["licensee_locality"], "licences_concluded": int(r["licences_concluded"]),
+                 "fee_volume_fen": int(r["fee_volume_fen"])} for r in table.to_dict("records")]
+
+
+def _open_patents(declarations, key: str | None, months: list[str]) -> dict:
+    """Distinct patents under open licence (published, not withdrawn) at the end of the last month, by ``key``
+    (MONTH: at the end of each of ``months``): grouped COUNT(DISTINCT) statements."""
+    def at_end(month):
+        return declarations.filter(filed_month__lte=month).filter(Q(withdrawn_month="") | Q(withdrawn_month__gt=month))
+
+    if key == MONTH:
+        return {month: at_end(month).aggregate(n=Count("patent_id", distinct=True))["n"] for month in months}
+    if key is None:
+        return {ALL: at_end(months[-1]).aggregate(n=Count("patent_id", distinct=True))["n"]}
+    grouped = at_end(months[-1]).values(key).annotate(n=Count("patent_id", distinct=True)).order_by()
+    return {row[key]: row["n"] for row in grouped if row[key] is not None}
+
+
+def _sums(rows, keys: list[str]) -> pd.DataFrame:
+    """The net and voucher-paid fen of ``rows`` summed by ``keys`` (one grouped statement)."""
+    grouped = rows.values(*keys).annotate(net_fen=Sum("net_fen"), voucher_paid_fen=Sum("voucher_paid_fen"))
+    frame = pd.DataFrame.from_records(list(grouped.order_by()), columns=[*keys, "net_fen", "voucher_paid_fen"])
+    for column in ("net_fen", "voucher_paid_fen"):
+        frame[column] = pd.to_numeric(frame[column]).fillna(0).astype("int64")
+    for column in keys:
+        if column not in ("technology_field", "holder_id"):
+            frame[column] = frame[column].astype(object)
+    return frame
+
+
+def _localities(provinces: pd.Series) -> pd.Series:
+    home = statistics.province_key(statistics.home_region())
+    keys = provinces.fillna("")
+    return pd.Series(np.where(keys == "", "", np.where(keys == home, statistics.LOCAL, statistics.OUT_OF_PROVINCE)),
+                     index=provinces.index, dtype=object)

@@ -289,7 +289,8 @@ def _compute_from_facts(*, period: statistics.Period, first: date, last: date, b
     the period's figures, its breakdown, and the trend's months that have no snapshot in one grouped pass."""
     rows = aggregates.Facts(filters if declarations is not None else None)
     kwargs = {"as_of": as_of, "n_days": n_days}
-    figures = aggregates.figures(rows, period, **kwargs)
+    window = aggregates.Window.read(rows, period, dimensions=[by], **kwargs)
+    figures = window.grouped(None)[statistics.ALL]
     vouchers = statistics.voucher_months(period, as_of=as_of) if declarations is None else {}
     figures.update(statistics.voucher_figures(vouchers) if declarations is None else dict.fromkeys(MARKET_WIDE))
     figures.update(statistics.fee_reduction_granted(period, as_of=as_of, declarations=declarations))
@@ -302,9 +303,8 @@ def _compute_from_facts(*, period: statistics.Period, first: date, last: date, b
                 and n_days == statistics.quick_licence_days()):
             snapshots[month], _created = statistics.snapshot_month(
                 year=month.year, month=month.month, as_of=as_of, publish=False, facts=rows, n_days=n_days)
-    live_months = [month for month in _months(first, last) if month not in snapshots]
-    live = (aggregates.monthly(rows, statistics.Period.months(live_months[0], live_months[-1]), **kwargs)
-            if live_months else {})
+    live_months = [f"{month:%Y-%m}" for month in _months(first, last) if month not in snapshots]
+    live = window.grouped(aggregates.MONTH, live_months) if live_months else {}
     trend = []
     for month in _months(first, last):
         label = f"{month:%Y-%m}"
@@ -313,9 +313,8 @@ def _compute_from_facts(*, period: statistics.Period, first: date, last: date, b
             trend.append(TrendRow(label, snapshot.indicators, statistics.snapshot_is_published(snapshot)))
         else:
             trend.append(TrendRow(label, {**live[label], **vouchers.get(label, {})}, False))
-    return {"figures": figures, "breakdown": aggregates.breakdown(rows, period, by, **kwargs), "trend": trend,
-            "as_of": as_of, "league": statistics.named(aggregates.league_table(rows, period, as_of=as_of)),
-            "flows": aggregates.flow_table(rows, period),
+    return {"figures": figures, "breakdown": window.breakdown(by), "trend": trend, "as_of": as_of,
+            "league": statistics.named(window.league()), "flows": window.flows(),
             "withdrawals": statistics.withdrawal_reasons(period, declarations=declarations)}
 
 

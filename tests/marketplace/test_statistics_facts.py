@@ -53,8 +53,9 @@ def assert_same_figures(periods, as_ofs, n_days_list=(90,), filters_list=None):
                     where = (filters, period.label, as_of, n_days)
                     assert aggregates.figures(fact_rows, period, **kwargs) == statistics.indicators(
                         frames, period, **kwargs), where
-                    # Every breakdown once per filter set and period (the as-of and N change only the counts).
-                    dimensions = statistics.DIMENSIONS if (as_of, n_days) == (as_ofs[0], n_days_list[0]) else []
+                    # Every breakdown once per filter set (the period, as-of and N change only the counts).
+                    first = (period, as_of, n_days) == (periods[0], as_ofs[0], n_days_list[0])
+                    dimensions = statistics.DIMENSIONS if first else ["technology_field", "licensee_locality"]
                     for dimension in dimensions:
                         assert aggregates.breakdown(fact_rows, period, dimension, **kwargs) == statistics.breakdown(
                             frames, period, dimension, **kwargs), (*where, dimension)
@@ -158,14 +159,12 @@ def random_market(seed: int, *, declarations: int = 40, today=date(2026, 9, 1)):
     return today
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_a_random_market_is_the_same_from_the_facts(settings, seed):
+def test_a_random_market_is_the_same_from_the_facts(settings):
     settings.PLATFORM_HOME_REGION = "广东省"
-    random_market(seed)
+    random_market(1, declarations=30)
     periods = [statistics.Period.months(date(2025, 9, 1), date(2026, 8, 1)), statistics.Period.month(2025, 11)]
     assert_same_figures(periods, [datetime(2026, 9, 1, tzinfo=SH), datetime(2025, 12, 10, 15, tzinfo=SH)],
-                        (90, 30), filters_list=[{}, {"fee_form": "royalty"}, {"holder_kind": "university"},
-                                                {"grade": "A"}, {"region": "广东"}, {"technology_field": 1},
+                        (90, 30), filters_list=[{}, {"fee_form": "royalty", "region": "广东"}, {"grade": "A"},
                                                 {"sector": "chemistry", "patent_kind": "invention"}])
     assert LicenceFact.objects.count() == Licence.objects.filter(activated_at__isnull=False).count() > 20
     assert DeclarationFact.objects.count() == Declaration.objects.filter(filed_at__isnull=False).count()
