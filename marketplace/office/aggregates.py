@@ -253,9 +253,11 @@ class Window:
             "days": "days_notice_to_payment", "second_month": "second_licensee_month"})
         # Payments summed by the database: by month and dimension, by holder (the league), by flow.
         paid = facts.payments.filter(succeeded_at__gte=period.start, succeeded_at__lt=period.end)
-        payment_keys = ["month", *licence_dims, "licensee_province"]
+        # The licensee's province only for the breakdown by locality (its values multiply the groups).
+        payment_keys = ["month", *licence_dims, *(["licensee_province"] if "licensee_locality" in dimensions else [])]
         payments = _sums(paid.annotate(month=F("succeeded_month")), payment_keys)
-        payments["licensee_province"] = payments["licensee_province"].fillna("")
+        payments["licensee_province"] = (payments["licensee_province"].fillna("") if "licensee_province" in payments
+                                         else "")
         league_fees = _sums(paid.filter(holder_kind__in=statistics.LEAGUE_HOLDER_KINDS), ["holder_id", "holder_kind"])
         flow_fees = _sums(paid, ["region", "licensee_region"])
         for frame in (licences, payments):
@@ -289,48 +291,48 @@ class Window:
 
         counts: dict[str, dict] = {}
 
-        def count(name, frame, month_column, mask=None, column=None):
-            if mask is not None:
-                frame = frame[mask]
+        def tally(frame, month_column, measures: dict, sums=()):
+            """One groupby for several measures: rows (None) or rows where a flag holds, and sums."""
+            data = pd.DataFrame({name: (np.ones(len(frame), dtype=np.int64) if flag is None
+                                        else np.asarray(flag, dtype=np.int64)) for name, flag in measures.items()},
+                                index=frame.index)
+            for name, column in sums:
+                data[name] = frame[column].to_numpy(dtype=np.int64)
             groups = by(frame, month_column)
             if key == MONTH:
                 keep = groups.isin(self.months)
-                frame, groups = frame[keep], groups[keep]
-            grouped = frame.groupby(groups, sort=False, dropna=True)
-            counts[name] = (grouped.size() if column is None else grouped[column].sum()).to_dict()
+                data, groups = data[keep], groups[keep]
+            totals = data.groupby(groups, sort=False, dropna=True).sum()
+            for name in totals.columns:
+                counts[name] = totals[name].to_dict()
 
         quantiles: dict[str, dict] = {}
         declaration_key = key is None or key == MONTH or key not in LICENSEE_DIMENSIONS
         open_patents: dict = {}
         if declaration_key:
             cohort = d[d.filed_month.between(self.months[0], last)]
-            count("published", cohort, "filed_month")
             licensed = cohort.licensed
-            count("licensed", cohort, "filed_month", licensed)
-            count("quick", cohort, "filed_month", licensed & (cohort.days <= n_days))
-            count("recorded_deals", cohort, "filed_month", cohort.recorded)
+            tally(cohort, "filed_month", {"published": None, "licensed": licensed,
+                                          "quick": licensed & (cohort.days <= n_days),
+                                          "recorded_deals": cohort.recorded})
             withdrawn = d[d.withdrawn_month.between(self.months[0], last)]
-            count("withdrawn", withdrawn, "withdrawn_month")
+            tally(withdrawn, "withdrawn_month", {"withdrawn": None})
             announced = d[d.announced_month != ""]
-            count("announced", announced, "announced_month")
-            count("statutory_deals", announced, "announced_month", announced.statutory_deal)
-            count("statutory_recorded", announced, "announced_month", announced.statutory_recorded)
+            tally(announced, "announced_month", {"announced": None, "statutory_deals": announced.statutory_deal,
+                                                 "statutory_recorded": announced.statutory_recorded})
             ranked = cohort[licensed]
             days = ranked.groupby(by(ranked, "filed_month"), sort=False)["days"]
             quantiles["median_first"] = days.agg(lambda s: statistics._quantile(s, 0.5)).to_dict()
             quantiles["p90_first"] = days.agg(lambda s: statistics._quantile(s, 0.9)).to_dict()
             open_patents = _open_patents(self.stock, key, months or self.months)
-        count("concluded", lic, "month")
-        count("free", lic, "month", lic.free)
-        paid = lic[lic.first_amount_fen > 0]
-        count("paid", paid, "month")
-        count("statutory", lic, "month", lic.basis == LicenceBasis.STATUTORY.value)
-        count("due", lic, "month", lic.due)
-        count("recorded", lic, "month", lic.recorded)
+        paid_up_front = lic.first_amount_fen > 0
+        tally(lic, "month", {"concluded": None, "free": lic.free, "paid": paid_up_front,
+                             "statutory": lic.basis == LicenceBasis.STATUTORY.value, "due": lic.due,
+                             "recorded": lic.recorded})
+        paid = lic[paid_up_front]
         quantiles["median_payment"] = paid.groupby(by(paid, "month"), sort=False)["days"].agg(
             lambda s: statistics._quantile(s, 0.5)).to_dict()
-        count("fee_volume", pay, "month", column="net_fen")
-        count("voucher_paid", pay, "month", column="voucher_paid_fen")
+        tally(pay, "month", {}, sums=[("fee_volume", "net_fen"), ("voucher_paid", "voucher_paid_fen")])
         # Patents licensed, and those with two or more licensees by the end of the period (MONTH: of the month).
         pairs = pd.DataFrame({"g": by(lic, "month"), "patent_id": lic["patent_id"], "second": (
             lic["second_month"] if self.second_months is None else

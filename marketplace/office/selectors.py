@@ -322,7 +322,8 @@ def _funnel(as_of: datetime, *, live: bool) -> list[dict]:
     """Every holder's inventory funnel: market-wide (the filters narrow declarations, the funnel starts with
     the inventory), so cached once for every filter set."""
     key = {"table": "funnel", "as_of": timezone.localdate(as_of) if live else as_of}
-    return statistics_cache.cached(key, lambda: statistics.named(statistics.inventory_funnel(as_of=as_of)))
+    return statistics_cache.cached(key, lambda: statistics.named(statistics.inventory_funnel(
+        as_of=as_of, from_facts=facts.facts_built())))
 
 
 def dashboard(*, params, as_of: datetime | None = None) -> Dashboard:

@@ -177,3 +177,51 @@ def test_the_rebuild_command_shows_its_progress_and_writes_every_fact():
                  stderr=(err := __import__("io").StringIO()))
     assert "patents" in err.getvalue() and "facts" in out.getvalue()
     assert (DeclarationFact.objects.count(), LicenceFact.objects.count(), PaymentFact.objects.count()) == (5, 5, 3)
+
+
+def _same_board(params: str, as_of):
+    """The board served from the facts and the reference over the licensing tables, for ``params``."""
+    board = selectors.dashboard(params=QueryDict(params), as_of=as_of)
+    declarations = board.filterset.qs if board.narrowed else None
+    frames = statistics.Frames.load(period=board.period, declarations=declarations)
+    expected = statistics.indicators(frames, board.period, as_of=as_of, n_days=90)
+    assert {k: board.figures[k] for k in expected} == expected, params
+    return board.figures
+
+
+def test_the_facts_follow_what_the_services_change(settings):
+    """Declared, licensed, paid and regraded through the services: the listeners rebuild the patents' facts in
+    the same transaction, so the next board (from the facts) has the reference's figures."""
+    from django.utils import timezone
+
+    from licensing.declarations import services as declarations
+    from licensing.licences import services as licences
+    from patents.inventory.services import patent_grade_override
+    from tests.licensing.factories import holder_admin
+    from tests.parties.factories import MembershipFactory
+
+    build_market()
+    facts.rebuild()
+    as_of = timezone.now() + timedelta(minutes=5)
+    before = _same_board("", as_of)
+    draft = DeclarationFactory()
+    declaration = declarations.declaration_file(declaration=draft, by=holder_admin(draft.holder))
+    assert DeclarationFact.objects.filter(declaration_id=declaration.pk).exists()
+    licensee = OrganisationFactory(is_licensee=True, is_holder=False)
+    user = MembershipFactory(organisation=licensee).user
+    licence = licences.licence_notice_submit(
+        declaration=declaration, licensee=licensee, by=user, legal_name=licensee.name_zh, uscc=licensee.uscc,
+        contact_name="王经理", contact_email=user.email, contact_phone="", field_of_use="储能",
+        accepted_terms_sha256=declaration.terms_version.sha256)
+    licence = licences.licence_activate(licence=licence)
+    invoice = Payment.objects.create(licence=licence, purpose=Payment.Purpose.ROYALTY, amount_fen=12_300,
+                                     voucher_fen=12_300, charge_fen=0, state=Payment.State.REQUIRES_PAYMENT)
+    licences.payment_mark_succeeded(payment_id=invoice.pk, intent=None)
+    after = _same_board("", as_of)
+    assert after["declarations_published"] == before["declarations_published"] + 1
+    assert after["licences_concluded"] == before["licences_concluded"] + 1
+    assert after["fee_volume_fen"] == before["fee_volume_fen"] + 12_300
+    grade = "D" if declaration.patent.grade != "D" else "A"
+    patent_grade_override(patent=declaration.patent, grade=grade, reason="持有人评估", by=holder_admin(draft.holder))
+    assert LicenceFact.objects.get(licence_id=licence.pk).grade == grade
+    assert _same_board(f"grade={grade}", as_of)["licences_concluded"] >= 1
