@@ -51,6 +51,11 @@ def _patents(patent_ids) -> pd.DataFrame:
 
 
 def _payments(licence_ids) -> pd.DataFrame:
+    if not licence_ids:  # no licence taken: no statement (an empty IN matches nothing)
+        return pd.DataFrame({"payment_id": pd.Series(dtype="int64"), "licence_id": pd.Series(dtype="int64"),
+                             "state": pd.Series(dtype=object),
+                             "succeeded_at": pd.Series(dtype="datetime64[us, UTC]"),
+                             **{c: pd.Series(dtype="int64") for c in ("amount_fen", "voucher_fen", "refunded_fen")}})
     rows = statistics._paid_payments(None).filter(licence_id__in=licence_ids).order_by()
     frame = statistics.read_frame(rows, {
         "payment_id": "pk", "licence_id": "licence_id", "state": "state",
@@ -96,14 +101,16 @@ def frames(patent_ids: list[int] | None, organisations: pd.DataFrame) -> tuple[p
     firsts = lic.groupby(["patent_id", "licensee_id"], sort=False)["activated_at"].min().reset_index()
     firsts = firsts.sort_values(["patent_id", "activated_at"])
     second = firsts[firsts.groupby("patent_id").cumcount() == 1].set_index("patent_id")["activated_at"]
-    lic["second_licensee_month"] = _month(pd.to_datetime(lic["patent_id"].map(second), utc=True))
+    second_at = second.reindex(lic["patent_id"].to_numpy()).to_numpy()  # NaT: one licensee at most
+    lic["second_licensee_month"] = _month(pd.to_datetime(pd.Series(second_at, index=lic.index, dtype=object),
+                                                         utc=True))
     lic["activated_month"] = _month(lic.activated_at)
     lic["days_notice_to_payment"] = statistics._days(lic.activated_at - lic.notice_submitted_at)
     local_day = lic.activated_at.dt.tz_convert(settings.TIME_ZONE).dt.tz_localize(None).dt.normalize()
     lic["recording_deadline"] = lic.starts_on.fillna(local_day) + pd.DateOffset(months=statistics.RECORDING_MONTHS)
     lic["licensee_province"] = lic["licensee_region"].map(statistics.province_key)
 
-    pay = _payments(lic["pk"].tolist()) if len(lic) else _payments([])
+    pay = _payments(lic["pk"].tolist())
     settled = pay.state.isin([state.value for state in SETTLED_PAYMENT_STATES])
     pay["net_fen"] = pay.amount_fen - pay.refunded_fen - np.where(settled, 0, pay.voucher_fen)
     pay["voucher_paid_fen"] = np.where(settled, pay.voucher_fen, 0)
