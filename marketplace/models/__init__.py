@@ -1,7 +1,7 @@
 """The marketplace's models: the demand side (needs, proposals, saved searches, the funnel, stored matches,
 statistics snapshots) in `demand`, the listing pages (Wagtail) in `listings`, and the IP office's
 securitization pools in `pools`, the search document of each listing in `search`, and the stored matching
-index in `matching`. Everything is importable from `marketplace.models`."""
+index in `matching`, the IP office's statistics facts in `statistics`. Everything is importable from `marketplace.models`."""
 
 from marketplace.models.demand import (
     FunnelEvent,
@@ -18,9 +18,11 @@ from marketplace.models.listings import ListingIndexPage, PatentListingPage
 from marketplace.models.matching import ListingTerms, MatchingIndex
 from marketplace.models.pools import Pool, PoolExport, PoolExposure
 from marketplace.models.search import ListingDocument
+from marketplace.models.statistics import DeclarationFact, LicenceFact, PaymentFact, StatisticsFactsBuild
 
 __all__ = [
     "FunnelEvent", "MatchRefresh", "MatchSide", "Need", "Proposal", "SavedListing", "SavedSearch",
     "StatisticsSnapshot", "StoredMatch", "ListingIndexPage", "PatentListingPage", "Pool", "PoolExport",
     "PoolExposure", "ListingDocument", "ListingTerms", "MatchingIndex",
+    "DeclarationFact", "LicenceFact", "PaymentFact", "StatisticsFactsBuild",
 ]

@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from licensing.models import Declaration, FeeForm
 from licensing.models.licences import LicenceBasis
 from marketplace.models import StatisticsSnapshot
+from marketplace.office import aggregates, facts, statistics
 from marketplace.office import cache as statistics_cache
-from marketplace.office import statistics
 from marketplace.parties.models import OrganisationKind, OrganisationSize
 from patents.inventory.fields import FIELDS, FIELDS_BY_NUMBER, SECTORS
 from patents.models import Grade, PatentKind
@@ -245,12 +245,16 @@ def _months(first: date, last: date):
 
 
 def _compute(*, period: statistics.Period, first: date, last: date, by: str, n_days: int, as_of: datetime,
-             declarations, store_closed_months: bool) -> dict:
+             declarations, store_closed_months: bool, filters: dict | None = None) -> dict:
     """The figures of one filter set: three statements read the rows the period needs (narrowed in SQL by
     ``declarations``, a queryset, or None), pandas groups them once for the figures and once for the
     breakdown; the trend's months come from their snapshots where they may (nothing narrows the figures),
     the others from the same frames. A closed month without a snapshot is stored once
     (``store_closed_months``) rather than computed on every request."""
+    if facts.facts_built():
+        return _compute_from_facts(period=period, first=first, last=last, by=by, n_days=n_days, as_of=as_of,
+                                   declarations=declarations, store_closed_months=store_closed_months,
+                                   filters=filters or {})
     frames = statistics.Frames.load(period=period, declarations=declarations)
     figures = statistics.indicators(frames, period, as_of=as_of, n_days=n_days)
     vouchers = statistics.voucher_months(period, as_of=as_of) if declarations is None else {}
@@ -279,11 +283,47 @@ def _compute(*, period: statistics.Period, first: date, last: date, by: str, n_d
             "withdrawals": statistics.withdrawal_reasons(period, declarations=declarations)}
 
 
+def _compute_from_facts(*, period: statistics.Period, first: date, last: date, by: str, n_days: int,
+                        as_of: datetime, declarations, store_closed_months: bool, filters: dict) -> dict:
+    """``_compute`` from the statistics facts (marketplace.office.aggregates: grouped SQL, the same figures):
+    the period's figures, its breakdown, and the trend's months that have no snapshot in one grouped pass."""
+    rows = aggregates.Facts(filters if declarations is not None else None)
+    kwargs = {"as_of": as_of, "n_days": n_days}
+    window = aggregates.Window.read(rows, period, dimensions=[by], **kwargs)
+    figures = window.grouped(None)[statistics.ALL]
+    vouchers = statistics.voucher_months(period, as_of=as_of) if declarations is None else {}
+    figures.update(statistics.voucher_figures(vouchers) if declarations is None else dict.fromkeys(MARKET_WIDE))
+    figures.update(statistics.fee_reduction_granted(period, as_of=as_of, declarations=declarations))
+    snapshots = {} if declarations is not None else {
+        s.month: s for s in StatisticsSnapshot.objects.filter(quick_licence_days=n_days, month__gte=first,
+                                                               month__lte=last)}
+    for month in _months(first, last):
+        month_period = statistics.Period.month(month.year, month.month)
+        if (month not in snapshots and store_closed_months and declarations is None and month_period.end <= as_of
+                and n_days == statistics.quick_licence_days()):
+            snapshots[month], _created = statistics.snapshot_month(
+                year=month.year, month=month.month, as_of=as_of, publish=False, facts=rows, n_days=n_days)
+    live_months = [f"{month:%Y-%m}" for month in _months(first, last) if month not in snapshots]
+    live = window.grouped(aggregates.MONTH, live_months) if live_months else {}
+    trend = []
+    for month in _months(first, last):
+        label = f"{month:%Y-%m}"
+        snapshot = snapshots.get(month)
+        if snapshot is not None:
+            trend.append(TrendRow(label, snapshot.indicators, statistics.snapshot_is_published(snapshot)))
+        else:
+            trend.append(TrendRow(label, {**live[label], **vouchers.get(label, {})}, False))
+    return {"figures": figures, "breakdown": window.breakdown(by), "trend": trend, "as_of": as_of,
+            "league": statistics.named(window.league()), "flows": window.flows(),
+            "withdrawals": statistics.withdrawal_reasons(period, declarations=declarations)}
+
+
 def _funnel(as_of: datetime, *, live: bool) -> list[dict]:
     """Every holder's inventory funnel: market-wide (the filters narrow declarations, the funnel starts with
     the inventory), so cached once for every filter set."""
     key = {"table": "funnel", "as_of": timezone.localdate(as_of) if live else as_of}
-    return statistics_cache.cached(key, lambda: statistics.named(statistics.inventory_funnel(as_of=as_of)))
+    return statistics_cache.cached(key, lambda: statistics.named(statistics.inventory_funnel(
+        as_of=as_of, from_facts=facts.facts_built())))
 
 
 def dashboard(*, params, as_of: datetime | None = None) -> Dashboard:
@@ -308,7 +348,8 @@ def dashboard(*, params, as_of: datetime | None = None) -> Dashboard:
            "as_of": timezone.localdate(as_of) if live else as_of}
     computed = statistics_cache.cached(key, lambda: _compute(
         period=result.period, first=first, last=last, by=result.by, n_days=n_days, as_of=as_of,
-        declarations=filterset.qs if narrowed else None, store_closed_months=live))
+        declarations=filterset.qs if narrowed else None, store_closed_months=live,
+        filters=filterset.form.cleaned_data if narrowed else None))
     result.figures, result.trend, result.as_of = computed["figures"], computed["trend"], computed["as_of"]
     result.breakdown = [{**row, "label": dimension_value_label(result.by, row["value"])}
                         for row in computed["breakdown"]]

@@ -698,28 +698,35 @@ def withdrawal_reasons(period: Period, *, declarations=None) -> list[dict]:
 FUNNEL_STAGES = ["inventoried", "good_prospects", "declared", "announced", "licensed", "recorded"]
 
 
-def inventory_funnel(*, as_of: datetime | None = None) -> list[dict]:
+def inventory_funnel(*, as_of: datetime | None = None, from_facts: bool = False) -> list[dict]:
     """Each holder's inventory funnel as of ``as_of``, in patents: inventoried (in the inventory), with good
     prospects (grade A or B, the holder's grade where set), declared (with a declaration filed at CNIPA),
     announced (with a declaration CNIPA announced), licensed (with a licence taken) and recorded (with a
     licence recorded at CNIPA). Each stage counts the holder's patents
     that reached it, whatever their grade. Three grouped statements (patents, declarations, licences by
-    holder); holders with most patents first."""
+    holder; ``from_facts``: the declarations and licences from the statistics facts); holders with most patents
+    first."""
     from patents.models import Patent
 
     as_of = as_of or timezone.now()
+    declarations, licences = Declaration.objects.all(), Licence.objects.all()
+    if from_facts:  # the same rows, narrow (marketplace.office.facts): filed declarations, licences taken
+        from marketplace.models import DeclarationFact, LicenceFact
+
+        declarations = DeclarationFact.objects.all()
+        licences = LicenceFact.objects.annotate(licensor_id=F("holder_id"))
     good = Q(grade_override__in=GOOD_PROSPECT_GRADES) | Q(grade_override="", grade_computed__in=GOOD_PROSPECT_GRADES)
     patents = pd.DataFrame.from_records(
         Patent.objects.order_by().values("holder_id").annotate(
             inventoried=Count("pk"), good_prospects=Count("pk", filter=good)),
         columns=["holder_id", "inventoried", "good_prospects"])
     declared = pd.DataFrame.from_records(
-        Declaration.objects.filter(filed_at__lte=as_of).order_by().values("holder_id").annotate(
+        declarations.filter(filed_at__lte=as_of).order_by().values("holder_id").annotate(
             declared=Count("patent_id", distinct=True),
             announced=Count("patent_id", distinct=True, filter=Q(announced_on__lte=timezone.localdate(as_of)))),
         columns=["holder_id", "declared", "announced"])
     licensed = pd.DataFrame.from_records(
-        Licence.objects.filter(activated_at__lte=as_of).order_by().values("licensor_id").annotate(
+        licences.filter(activated_at__lte=as_of).order_by().values("licensor_id").annotate(
             licensed=Count("patent_id", distinct=True),
             recorded=Count("patent_id", distinct=True, filter=Q(recorded_on__lte=timezone.localdate(as_of)))),
         columns=["licensor_id", "licensed", "recorded"]).rename(columns={"licensor_id": "holder_id"})
@@ -749,11 +756,12 @@ def snapshot_is_published(snapshot) -> bool:
 
 
 def snapshot_month(*, year: int, month: int, force: bool = False, as_of: datetime | None = None,
-                   publish: bool = True, frames: Frames | None = None, n_days: int | None = None):
+                   publish: bool = True, frames: Frames | None = None, n_days: int | None = None, facts=None):
     """Compute and store the month's snapshot (every indicator and every breakdown), so that published figures
     stay as published: an existing published snapshot is kept unless ``force``. ``publish`` False is the
     dashboard storing a closed month once instead of computing it on every request (kept whatever exists;
-    marked STORED_BY_DASHBOARD). ``frames``: already read and covering the month (else read for it).
+    marked STORED_BY_DASHBOARD). ``frames``: already read and covering the month (else read for it); ``facts``
+    (marketplace.office.aggregates.Facts): computed from the statistics facts instead (the same figures).
     Returns (snapshot, created), created also when a publication replaces a dashboard's snapshot."""
     from django.db import transaction
 
@@ -767,8 +775,16 @@ def snapshot_month(*, year: int, month: int, force: bool = False, as_of: datetim
         if existing and not force and (not publish or snapshot_is_published(existing)):
             return existing, False
         period = Period.month(year, month)
-        frames = frames if frames is not None else Frames.load(period=period)
-        figures = indicators(frames, period, as_of=as_of, n_days=n_days)
+        dimensions = DIMENSIONS if publish else DASHBOARD_SNAPSHOT_DIMENSIONS
+        if facts is not None:  # one read of the month's facts for every figure and breakdown
+            from marketplace.office.aggregates import Window
+
+            window = Window.read(facts, period, dimensions=dimensions, as_of=as_of, n_days=n_days)
+            figures = window.grouped(None)[ALL]
+        else:
+            window = None
+            frames = frames if frames is not None else Frames.load(period=period)
+            figures = indicators(frames, period, as_of=as_of, n_days=n_days)
         figures.update(voucher_figures(voucher_months(period, as_of=as_of)))
         figures.update(fee_reduction_granted(period, as_of=as_of))
         if not publish:
@@ -777,12 +793,11 @@ def snapshot_month(*, year: int, month: int, force: bool = False, as_of: datetim
         # issue 19 and no more, so that the first visitor does not wait for tables nobody reads from it. A
         # published month keeps every breakdown and the month's tables; the funnel is a stock of today's
         # inventory, not the month's: kept as of the computation.
-        dimensions = DIMENSIONS if publish else DASHBOARD_SNAPSHOT_DIMENSIONS
-        breakdowns = {dimension: breakdown(frames, period, dimension, as_of=as_of, n_days=n_days)
-                      for dimension in dimensions}
+        breakdowns = {dimension: window.breakdown(dimension) if window else breakdown(
+            frames, period, dimension, as_of=as_of, n_days=n_days) for dimension in dimensions}
         if publish:
-            breakdowns["league"] = named(league_table(frames, period, as_of=as_of))
-            breakdowns["flows"] = flow_table(frames, period)
+            breakdowns["league"] = named(window.league() if window else league_table(frames, period, as_of=as_of))
+            breakdowns["flows"] = window.flows() if window else flow_table(frames, period)
             breakdowns["withdrawal_reasons"] = withdrawal_reasons(period)
             breakdowns["funnel"] = named(inventory_funnel(as_of=as_of))
         snapshot, created = StatisticsSnapshot.objects.update_or_create(

@@ -1,0 +1,111 @@
+"""The IP office's statistics facts: one narrow row per declaration, licence and payment that the dashboard
+counts, with the dimensions it filters and groups by and the dates its indicators test, already joined and
+derived (a declaration's first licence, a patent's second licensee, a licence's recording deadline, a
+payment's net amount). The dashboard's figures are grouped SQL over these rows (marketplace.office.facts)
+instead of pandas over the wide licensing tables; ``rebuild_statistics_facts`` builds them, the change
+listeners keep them (they hold copies, never the truth: the licensing tables stay the record)."""
+
+from django.db import models
+
+
+class _Dimensions(models.Model):
+    """The dimensions every fact carries: its patent's field, kind and grade, its holder's (the licensor's)
+    kind and region, and the fee form."""
+
+    patent_id = models.BigIntegerField(db_index=True)
+    holder_id = models.BigIntegerField()
+    technology_field = models.SmallIntegerField(null=True)
+    sector = models.CharField(max_length=40, blank=True)
+    patent_kind = models.CharField(max_length=20, blank=True)
+    holder_kind = models.CharField(max_length=20, blank=True)
+    fee_form = models.CharField(max_length=20, blank=True)
+    grade = models.CharField(max_length=2, blank=True)
+    region = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class DeclarationFact(_Dimensions):
+    """A declaration filed at CNIPA, with what its cohort indicators need."""
+
+    declaration_id = models.BigIntegerField(primary_key=True)
+    filed_at = models.DateTimeField()
+    filed_month = models.CharField(max_length=7, help_text="YYYY-MM, platform time zone")
+    withdrawn_at = models.DateTimeField(null=True)
+    withdrawn_month = models.CharField(max_length=7, blank=True)
+    announced_on = models.DateField(null=True)
+    announced_month = models.CharField(max_length=7, blank=True)
+    first_licence_at = models.DateTimeField(null=True)
+    days_to_first_licence = models.FloatField(null=True, help_text="publication → first licence, days")
+    first_recorded_on = models.DateField(null=True)
+    first_statutory_at = models.DateTimeField(null=True)
+    first_statutory_recorded_on = models.DateField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["filed_at"], name="declfact_filed"),
+                   models.Index(fields=["withdrawn_at"], name="declfact_withdrawn"),
+                   models.Index(fields=["announced_on"], name="declfact_announced")]
+
+    def __str__(self):
+        return f"declaration {self.declaration_id}"
+
+
+class LicenceFact(_Dimensions):
+    """A licence taken (activated). ``fee_form`` is the licence's own; holder is the licensor."""
+
+    licence_id = models.BigIntegerField(primary_key=True)
+    declaration_id = models.BigIntegerField(null=True, db_index=True)
+    licensee_id = models.BigIntegerField()
+    basis = models.CharField(max_length=10, blank=True)
+    licensee_size = models.CharField(max_length=20, blank=True)
+    licensee_region = models.CharField(max_length=100, blank=True)
+    licensee_province = models.CharField(max_length=100, blank=True, help_text="the region without its suffix")
+    activated_at = models.DateTimeField()
+    activated_month = models.CharField(max_length=7)
+    free = models.BooleanField()
+    first_amount_fen = models.BigIntegerField()
+    days_notice_to_payment = models.FloatField(null=True)
+    recording_deadline = models.DateField()
+    recorded_on = models.DateField(null=True)
+    second_licensee_month = models.CharField(
+        max_length=7, blank=True, help_text="month its patent had a second distinct licensee (every licence)")
+
+    class Meta:
+        indexes = [models.Index(fields=["activated_at"], name="licfact_activated")]
+
+    def __str__(self):
+        return f"licence {self.licence_id}"
+
+
+class PaymentFact(_Dimensions):
+    """A paid payment of a licence taken, net of refunds, with its licence's dimensions."""
+
+    payment_id = models.BigIntegerField(primary_key=True)
+    licence_id = models.BigIntegerField(db_index=True)
+    declaration_id = models.BigIntegerField(null=True)
+    basis = models.CharField(max_length=10, blank=True)
+    licensee_size = models.CharField(max_length=20, blank=True)
+    licensee_region = models.CharField(max_length=100, blank=True)
+    licensee_province = models.CharField(max_length=100, blank=True)
+    succeeded_at = models.DateTimeField()
+    succeeded_month = models.CharField(max_length=7)
+    net_fen = models.BigIntegerField()
+    voucher_paid_fen = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["succeeded_at"], name="payfact_succeeded")]
+
+    def __str__(self):
+        return f"payment {self.payment_id}"
+
+
+class StatisticsFactsBuild(models.Model):
+    """Present once the facts were built (``rebuild_statistics_facts``): from then on the listeners keep them
+    and the dashboard reads them; before, it computes from the licensing tables."""
+
+    built_at = models.DateTimeField()
+    rows = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"facts built {self.built_at:%Y-%m-%d %H:%M}"
