@@ -1,8 +1,10 @@
 """The marketplace's models: the demand side (needs, proposals, saved searches, the funnel, stored matches,
 statistics snapshots) in `demand`, the listing pages (Wagtail) in `listings`, and the IP office's
-securitization pools in `pools`, the search document of each listing in `search`, and the stored matching
-index in `matching`. Everything is importable from `marketplace.models`."""
+securitization pools in `pools`, the search document of each listing in `search`, the stored matching
+index in `matching`, and what the background work records to act once (`background`). Everything is
+importable from `marketplace.models`."""
 
+from marketplace.models.background import NeedNotice, ScheduledJob
 from marketplace.models.demand import (
     FunnelEvent,
     MatchRefresh,
@@ -22,5 +24,5 @@ from marketplace.models.search import ListingDocument
 __all__ = [
     "FunnelEvent", "MatchRefresh", "MatchSide", "Need", "Proposal", "SavedListing", "SavedSearch",
     "StatisticsSnapshot", "StoredMatch", "ListingIndexPage", "PatentListingPage", "Pool", "PoolExport",
-    "PoolExposure", "ListingDocument", "ListingTerms", "MatchingIndex",
+    "PoolExposure", "ListingDocument", "ListingTerms", "MatchingIndex", "NeedNotice", "ScheduledJob",
 ]
