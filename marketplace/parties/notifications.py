@@ -3,6 +3,8 @@
 Django's PasswordResetForm skips accounts without a usable password, which is exactly what a newly invited
 member has, so invitations build the same signed link themselves."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.conf import settings
@@ -138,11 +140,33 @@ def _absolute(url: str) -> str:
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + url
 
 
+_held_back: ContextVar[tuple[tuple[str, dict], ...]] = ContextVar("held_back_notifications", default=())
+
+
+@contextmanager
+def held_back(kind: str, **params):
+    """Within this block, ``notify`` makes no notification of this kind whose parameters include these values:
+    for a caller that tells the same people the same news in one message of its own (a need's holders hear of
+    it once, not once per listing of theirs: marketplace/matching/tasks.py). Per thread and task."""
+    token = _held_back.set((*_held_back.get(), (kind, params)))
+    try:
+        yield
+    finally:
+        _held_back.reset(token)
+
+
+def _is_held_back(kind: str, params: dict) -> bool:
+    return any(kind == held and all(params.get(k) == v for k, v in values.items())
+               for held, values in _held_back.get())
+
+
 @transaction.atomic
 def notify(*, users, kind: str, params: dict, url: str = "", email: bool = True) -> list[Notification]:
     """Tell people something: an unread in-app notification each, and an e-mail (Chinese, then English, as
     our users have no stored language) to those with an address, sent after the transaction commits so
     that a rollback sends nothing."""
+    if _is_held_back(kind, params):
+        return []
     users = [u for u in users if u.is_active]
     created = Notification.objects.bulk_create(
         [Notification(user=u, kind=kind, params=params, url=url) for u in users])

@@ -135,7 +135,7 @@ def test_a_refund_tells_the_licensee_and_a_refused_one_tells_nobody(django_captu
         refunds.payment_refund(payment=payment, amount_fen=30_000, by=admin, reason="Late delivery of know-how")
     [(to, params)] = _told("payment.refunded")
     assert to == buyer.email and params["reason"] == "Late delivery of know-how"
-    assert "¥300.00" == params["amount"]["en"]
+    assert params["amount"]["en"] == "¥300.00"
     assert [m.to for m in mail.outbox] == [[buyer.email]]
 
     payment.refresh_from_db()
