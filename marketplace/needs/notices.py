@@ -35,15 +35,19 @@ class _Answer:
 
 
 def _answers(*, min_score: float, need_ids: list[int] | None) -> dict[tuple[int, int], _Answer]:
-    strong = (StoredMatch.objects
-              .filter(side=MatchSide.NEED, score__gte=min_score, need__state=Need.State.OPEN, need__public=True,
-                      declaration__state__in=LICENSABLE_DECLARATION_STATES)
-              .exclude(declaration__holder_id=F("need__organisation_id")))
+    strong = StoredMatch.objects.filter(
+        side=MatchSide.NEED,
+        score__gte=min_score,
+        need__state=Need.State.OPEN,
+        need__public=True,
+        declaration__state__in=LICENSABLE_DECLARATION_STATES,
+    ).exclude(declaration__holder_id=F("need__organisation_id"))
     if need_ids is not None:
         strong = strong.filter(need_id__in=need_ids)
     answers: dict[tuple[int, int], _Answer] = {}
     rows = strong.order_by("need_id", "-score", "rank").values_list(
-        "need_id", "declaration__holder_id", "declaration__patent__number", "score")
+        "need_id", "declaration__holder_id", "declaration__patent__number", "score"
+    )
     for need_id, holder_id, patent, score in rows:
         answer = answers.get((need_id, holder_id))
         if answer is None:
@@ -56,10 +60,18 @@ def _answers(*, min_score: float, need_ids: list[int] | None) -> dict[tuple[int,
 def strong_listings_of_need(*, need_id: int, min_score: float) -> list[int]:
     """The published listings (declaration ids, best first) that an open public need's stored matches rank at or
     above ``min_score``: those whose own lists the need should join. None for a closed or private need."""
-    return list(StoredMatch.objects
-                .filter(side=MatchSide.NEED, need_id=need_id, score__gte=min_score, need__state=Need.State.OPEN,
-                        need__public=True, declaration__state__in=LICENSABLE_DECLARATION_STATES)
-                .order_by("rank").values_list("declaration_id", flat=True))
+    return list(
+        StoredMatch.objects.filter(
+            side=MatchSide.NEED,
+            need_id=need_id,
+            score__gte=min_score,
+            need__state=Need.State.OPEN,
+            need__public=True,
+            declaration__state__in=LICENSABLE_DECLARATION_STATES,
+        )
+        .order_by("rank")
+        .values_list("declaration_id", flat=True)
+    )
 
 
 def _claim(*, need: Need, holder_id: int, told: datetime | None, now: datetime) -> bool:
@@ -73,12 +85,15 @@ def _claim(*, need: Need, holder_id: int, told: datetime | None, now: datetime) 
         except IntegrityError:
             return False
         return True
-    return NeedNotice.objects.filter(need=need, holder_id=holder_id, need_revision__lt=need.updated_at).update(
-        need_revision=need.updated_at, told_at=now) == 1
+    return (
+        NeedNotice.objects.filter(need=need, holder_id=holder_id, need_revision__lt=need.updated_at).update(
+            need_revision=need.updated_at, told_at=now
+        )
+        == 1
+    )
 
 
-def needs_tell_holders(*, min_score: float, need_ids: Iterable[int] | None = None,
-                       now: datetime | None = None) -> int:
+def needs_tell_holders(*, min_score: float, need_ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
     """Tell the members of each holder whose published listings match an open public need at or above
     ``min_score`` (in the need's stored matches, as its last refresh ranked them) that the need exists: one
     in-app notification and e-mail per holder and need, naming how many of its listings match and the best one,
@@ -103,10 +118,22 @@ def needs_tell_holders(*, min_score: float, need_ids: Iterable[int] | None = Non
                 continue
             with translation.override(settings.LANGUAGE_CODE):
                 url = reverse("need_detail", args=[need.pk])
-            buyer = (notifications.translated_text(gettext_noop("a company that keeps its name hidden"))
-                     if need.anonymous else need.organisation.name_zh)
-            notifications.notify(users=notifications.members_of([holder_id]), kind="need.matches_listings", url=url,
-                                 params={"need": need.title, "buyer": buyer, "count": answer.count,
-                                         "patent": answer.patent, "score": round(answer.score * 100)})
+            buyer = (
+                notifications.translated_text(gettext_noop("a company that keeps its name hidden"))
+                if need.anonymous
+                else need.organisation.name_zh
+            )
+            notifications.notify(
+                users=notifications.members_of([holder_id]),
+                kind="need.matches_listings",
+                url=url,
+                params={
+                    "need": need.title,
+                    "buyer": buyer,
+                    "count": answer.count,
+                    "patent": answer.patent,
+                    "score": round(answer.score * 100),
+                },
+            )
         count += 1
     return count

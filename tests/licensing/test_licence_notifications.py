@@ -51,7 +51,8 @@ def _paid_at_stripe():
 
 
 def test_a_paid_licence_tells_the_licensee_and_the_holder_once_even_when_stripe_replays_the_event(
-        client, django_capture_on_commit_callbacks):
+    client, django_capture_on_commit_callbacks
+):
     licence, payment, buyer, holder, intent = _paid_at_stripe()
     colleague = MembershipFactory(organisation=licence.licensor).user  # every member of the holder hears of it
     payload = event_payload("payment_intent.succeeded", intent)
@@ -90,7 +91,8 @@ def test_a_paid_licence_tells_the_licensee_and_the_holder_once_even_when_stripe_
 
 
 def test_the_return_page_alone_activates_and_tells_both_parties_and_the_late_webhook_tells_nobody_again(
-        django_capture_on_commit_callbacks):
+    django_capture_on_commit_callbacks,
+):
     licence, payment, buyer, holder, intent = _paid_at_stripe()
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -21,23 +21,50 @@ from tests.parties.factories import MembershipFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 
-BMS = ("一种锂离子电池组热管理系统", "本发明公开了一种锂离子电池组的热管理系统，通过液冷板和温度传感器控制电芯温度，"
-       "防止储能电池热失控。", "H01M 10/613", 1)
-BMS_COOLING = ("一种储能电池组液冷热管理装置", "本发明公开了一种储能锂离子电池组的液冷热管理装置，由温度传感器控制"
-               "电芯温度，防止电池热失控。", "H01M 10/625", 1)
+BMS = (
+    "一种锂离子电池组热管理系统",
+    "本发明公开了一种锂离子电池组的热管理系统，通过液冷板和温度传感器控制电芯温度，防止储能电池热失控。",
+    "H01M 10/613",
+    1,
+)
+BMS_COOLING = (
+    "一种储能电池组液冷热管理装置",
+    "本发明公开了一种储能锂离子电池组的液冷热管理装置，由温度传感器控制电芯温度，防止电池热失控。",
+    "H01M 10/625",
+    1,
+)
 VIDEO = ("一种视频图像压缩编码方法", "基于帧间预测的视频压缩编码方法，降低码率。", "H04N 19/503", 3)
-NEED_FORM = {"title": "储能电池热管理技术", "description": "我们生产集装箱储能产品，需要锂离子电池组的热管理和温度控制方案，"
-             "防止热失控。", "technology_field": "1", "ipc_prefix": "H01M", "budget_min": "", "budget_max": "80000",
-             "horizon_years": "3", "expected_annual_net_sales": "", "preferred_fee_form": "", "region": "江苏",
-             "deadline": "", "public": "on"}
+NEED_FORM = {
+    "title": "储能电池热管理技术",
+    "description": "我们生产集装箱储能产品，需要锂离子电池组的热管理和温度控制方案，防止热失控。",
+    "technology_field": "1",
+    "ipc_prefix": "H01M",
+    "budget_min": "",
+    "budget_max": "80000",
+    "horizon_years": "3",
+    "expected_annual_net_sales": "",
+    "preferred_fee_form": "",
+    "region": "江苏",
+    "deadline": "",
+    "public": "on",
+}
 KIND = "need.matches_listings"
 
 
 def listing(spec, django_capture_on_commit_callbacks, *, holder=None):
     title, abstract, ipc, field = spec
     extra = {"holder": holder} if holder else {}
-    patent = eligible_patent(title=title, abstract=abstract, main_ipc=ipc, ipc_codes=[ipc], ipc_subclass=ipc[:4],
-                             technology_field=field, grade_score=70, filing_date=date(2022, 5, 1), **extra)
+    patent = eligible_patent(
+        title=title,
+        abstract=abstract,
+        main_ipc=ipc,
+        ipc_codes=[ipc],
+        ipc_subclass=ipc[:4],
+        technology_field=field,
+        grade_score=70,
+        filing_date=date(2022, 5, 1),
+        **extra,
+    )
     declaration = DeclarationFactory(patent=patent, holder=patent.holder)
     with django_capture_on_commit_callbacks(execute=True):
         return listings.declaration_file(declaration=declaration, by=holder_admin(declaration.holder))
@@ -63,7 +90,8 @@ def told(user) -> list[Notification]:
 
 
 def test_a_holder_with_two_matching_listings_hears_of_a_new_need_once_with_a_link_to_it(
-        client, demo_pages, buyer, django_capture_on_commit_callbacks):
+    client, demo_pages, buyer, django_capture_on_commit_callbacks
+):
     bms = listing(BMS, django_capture_on_commit_callbacks)
     cooling = listing(BMS_COOLING, django_capture_on_commit_callbacks, holder=bms.holder)
     video = listing(VIDEO, django_capture_on_commit_callbacks)
@@ -95,8 +123,7 @@ def test_a_holder_with_two_matching_listings_hears_of_a_new_need_once_with_a_lin
     assert client.get(opened.url).status_code == 200
 
 
-def test_a_need_is_not_told_twice_but_an_edited_need_is_told_again(
-        client, demo_pages, buyer, django_capture_on_commit_callbacks):
+def test_a_need_is_not_told_twice_but_an_edited_need_is_told_again(client, demo_pages, buyer, django_capture_on_commit_callbacks):
     bms = listing(BMS, django_capture_on_commit_callbacks)
     holder_user = holder_member(bms.holder)
     need = post_need(client, buyer, django_capture_on_commit_callbacks)
@@ -117,7 +144,8 @@ def test_a_need_is_not_told_twice_but_an_edited_need_is_told_again(
 
 
 def test_an_anonymous_need_hides_the_buyer_and_a_private_need_tells_no_holder(
-        client, demo_pages, buyer, django_capture_on_commit_callbacks):
+    client, demo_pages, buyer, django_capture_on_commit_callbacks
+):
     bms = listing(BMS, django_capture_on_commit_callbacks)
     holder_user = holder_member(bms.holder)
 
