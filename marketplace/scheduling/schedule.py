@@ -4,7 +4,7 @@ Each job is a django-tasks task that the scheduler (``manage.py run_scheduler``)
 the task workers (``manage.py db_worker``) run it. A slot is the latest scheduled time at or before now: a
 scheduler that was down over several slots enqueues the job once when it comes back, not once per slot missed
 (every job here catches up on its own: a refresh looks at everything, the alerts at what is new since last time,
-the statistics at last month, the art. 86 check at today).
+the statistics at last month, the art. 86 check at today, the import sweep at every batch).
 
 Times are local (settings.TIME_ZONE, Asia/Shanghai), as the people reading the results count days."""
 
@@ -19,6 +19,7 @@ from licensing.declarations.tasks import check_declared_patents
 from marketplace.matching.tasks import refresh_all_matches
 from marketplace.office.tasks import compute_last_months_statistics
 from marketplace.saved_searches.tasks import notify_saved_searches
+from patents.inventory.tasks import recover_inventory_batches
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,12 @@ def schedule() -> list[Job]:
             compute_last_months_statistics,
             Monthly(day=1, hour=1),
             "the IP office's snapshot of last month, once it is over",
+        ),
+        Job(
+            "recover_inventory_batches",
+            recover_inventory_batches,
+            Every(5),
+            "an import whose worker died is marked failed, so that its holder is told to upload the file again",
         ),
         Job(
             "check_declared_patents",
