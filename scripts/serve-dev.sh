@@ -32,4 +32,8 @@ echo "Task worker (log: .worker.log) and scheduler (log: .scheduler.log) running
 echo "Demo logins (password demo-pass-2026): holder@demo.test, licensee@demo.test, startup@demo.test,"
 echo "  ipoffice@demo.test, editor@demo.test (Wagtail /admin/), admin@demo.test (superuser)"
 echo "Open http://127.0.0.1:$PORT/"
-$BIN/python manage.py runserver 127.0.0.1:"$PORT"
+# In the background too, so that a TERM or Ctrl+C reaches the trap at once (bash runs a trap only once its
+# foreground command has ended), and the EXIT trap stops all four.
+$BIN/python manage.py runserver 127.0.0.1:"$PORT" &
+PIDS+=($!)
+wait "$!"
