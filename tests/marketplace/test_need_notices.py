@@ -121,6 +121,9 @@ def test_a_holder_with_two_matching_listings_hears_of_a_new_need_once_with_a_lin
     opened = client.get(reverse("notification_open", args=[notice.pk]))
     assert opened.status_code == 302 and opened.url == notice.url
     assert client.get(opened.url).status_code == 200
+    # Read on an English page, the link goes on in English.
+    with translation.override("en"):
+        assert client.get(reverse("notification_open", args=[notice.pk])).url == f"/en/needs/{need.pk}/"
 
 
 def test_a_need_is_not_told_twice_but_an_edited_need_is_told_again(client, demo_pages, buyer, django_capture_on_commit_callbacks):
