@@ -80,7 +80,7 @@ NOTIFICATION_TEXT = {
         gettext_lazy("%(amount)s refunded on your licence of %(patent)s"),
         gettext_lazy("%(holder)s refunded %(amount)s of the payment for %(patent)s “%(title)s”: %(reason)s"),
     ),
-    # A posted or edited need that listings of a holder match well (marketplace/needs/services.py).
+    # A posted or edited need that listings of a holder match well (marketplace/needs/notices.py).
     "need.matches_listings": (
         gettext_lazy("A company needs what your patents do: “%(need)s”"),
         gettext_lazy("The need “%(need)s” of %(buyer)s matches %(count)s of your listings (best: %(patent)s, "
