@@ -29,7 +29,8 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, stop)
             self.stdout.write(f"scheduler started (a tick every {interval:g} s)")
         while self.running:
-            close_old_connections()  # as a request would: a restarted database or a stale connection
+            if not once:  # between ticks, as between requests: drop a stale or broken connection
+                close_old_connections()
             for enqueued in scheduled_jobs_enqueue():
                 self.stdout.write(
                     f"{enqueued.job}: slot {enqueued.slot.isoformat()} enqueued as {enqueued.task_id} ({enqueued.status})"
