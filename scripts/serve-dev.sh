@@ -1,19 +1,39 @@
 #!/usr/bin/env bash
-# Serve the demo: the local Stripe stand-in on 127.0.0.1:8420 and Django on 127.0.0.1:8000.
+# Serve the demo as production runs it, on the embedded default (SQLite): the local Stripe stand-in on
+# 127.0.0.1:8420, the task worker (matching, imports, exports, notifications), the scheduler (periodic jobs:
+# marketplace/scheduling/schedule.py) and Django on 127.0.0.1:8000 ($PORT). Ctrl+C stops all four.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 STRIPE_PORT=${STRIPE_PORT:-8420}
+PORT=${PORT:-8000}
+PIDS=()
+stop_all() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
 $BIN/python scripts/localstripe_server.py --port "$STRIPE_PORT" --state-file .localstripe/state.pickle \
   > .localstripe.log 2>&1 &
-STRIPE_PID=$!
-trap 'kill $STRIPE_PID 2>/dev/null || true' EXIT INT TERM
+PIDS+=($!)
+# The worker runs the tasks the site and the scheduler enqueue (django-tasks-db, settings/dev.py); it reloads on
+# code changes as runserver does.
+$BIN/python manage.py db_worker --queue-name='*' > .worker.log 2>&1 &
+PIDS+=($!)
+$BIN/python manage.py run_scheduler > .scheduler.log 2>&1 &
+PIDS+=($!)
 $BIN/python scripts/wait_for_port.py 127.0.0.1 "$STRIPE_PORT" 20
 # Stripe sends payment events to our webhook, signed with the dev secret (settings/dev.py).
 curl -s -o /dev/null -X POST "http://127.0.0.1:$STRIPE_PORT/_config/webhooks/dev" \
-  -d url=http://127.0.0.1:8000/stripe/webhook/ -d secret="${STRIPE_WEBHOOK_SECRET:-whsec_localstripe_dev}"
+  -d url=http://127.0.0.1:$PORT/stripe/webhook/ -d secret="${STRIPE_WEBHOOK_SECRET:-whsec_localstripe_dev}"
 echo "Local Stripe stand-in on http://127.0.0.1:$STRIPE_PORT (log: .localstripe.log)"
+echo "Task worker (log: .worker.log) and scheduler (log: .scheduler.log) running; development e-mails print to the console of the process that sends them"
 echo "Demo logins (password demo-pass-2026): holder@demo.test, licensee@demo.test, startup@demo.test,"
 echo "  ipoffice@demo.test, editor@demo.test (Wagtail /admin/), admin@demo.test (superuser)"
-echo "Open http://127.0.0.1:8000/"
-$BIN/python manage.py runserver 127.0.0.1:8000
+echo "Open http://127.0.0.1:$PORT/"
+# In the background too, so that a TERM or Ctrl+C reaches the trap at once (bash runs a trap only once its
+# foreground command has ended), and the EXIT trap stops all four.
+$BIN/python manage.py runserver 127.0.0.1:"$PORT" &
+PIDS+=($!)
+wait "$!"

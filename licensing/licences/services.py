@@ -12,9 +12,11 @@ import logging
 from datetime import date, timedelta
 
 import stripe
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -36,7 +38,7 @@ from licensing.models.licences import (
 from licensing.payments import gateway as stripe_gateway
 from licensing.payments.declines import decline_message
 from licensing.vouchers.services import voucher_split
-from marketplace.parties import listeners
+from marketplace.parties import listeners, notifications
 from marketplace.parties.acting import acting_as
 from marketplace.parties.models import Membership, Organisation, User
 from marketplace.parties.validators import normalize_uscc
@@ -133,7 +135,31 @@ def licence_activate(*, licence: Licence) -> Licence:
     licence.certificate_number = certificate_number_allocate(on=today)
     licence.save(update_fields=["state", "activated_at", "starts_on", "ends_on", "certificate_number"])
     listeners.changed(listeners.LICENCE_CHANGE_LISTENERS, declaration_ids=[licence.declaration_id])
+    _tell_licence_active(licence)
     return licence
+
+
+def licence_page_url(licence: Licence) -> str:
+    """The licence's page (in the site's default language), where both parties see it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return reverse("licence_detail", args=[licence.pk])
+
+
+def _tell_licence_active(licence: Licence) -> None:
+    """Both parties hear of the new licence: the licensee's members that it is in force (with its certificate
+    number), the holder's members who took it and what it paid. Called once per licence, from the transition
+    to active (a replayed webhook or the buyer's return finds it active and tells nobody again); the e-mails
+    go after the commit."""
+    licence = Licence.objects.select_related("patent", "licensor", "licensee").get(pk=licence.pk)
+    params = {"patent": licence.patent.number, "title": licence.patent.title, "holder": licence.licensor.name_zh,
+              "licensee": licence.licensee.name_zh, "certificate": licence.certificate_number,
+              "starts_on": licence.starts_on.isoformat(), "ends_on": licence.ends_on.isoformat(),
+              "amount": notifications.money_text(licence.first_amount_fen)}
+    url = licence_page_url(licence)
+    notifications.notify(users=notifications.members_of([licence.licensee_id]), kind="licence.active",
+                         params=params, url=url)
+    notifications.notify(users=notifications.members_of([licence.licensor_id]), kind="licence.new_licensee",
+                         params=params, url=url)
 
 
 # A payment in any of these states was paid; refunds later change its state, never the fact it was paid.
@@ -355,8 +381,15 @@ def payment_mark_failed(*, payment_id: int, message: str, intent_id: str | None 
     if intent_id is not None and intent_id != payment.stripe_payment_intent_id:
         logger.info("payment %s: failure of replaced intent %s ignored", payment.pk, intent_id)
         return payment
+    told_before = payment.state == Payment.State.FAILED  # the webhook and the buyer's return report one failure
     payment.state, payment.failure_message = Payment.State.FAILED, message[:2000]
     payment.save(update_fields=["state", "failure_message"])
+    if not told_before:
+        licence = Licence.objects.select_related("patent").get(pk=payment.licence_id)
+        notifications.notify(
+            users=notifications.members_of([licence.licensee_id]), kind="payment.failed", url=licence_page_url(licence),
+            params={"patent": licence.patent.number, "reason": notifications.translated_text(payment.failure_message),
+                    "amount": notifications.money_text(payment.charge_fen)})
     if payment.purpose == Payment.Purpose.FIRST_AMOUNT:
         licence = Licence.objects.select_for_update().get(pk=payment.licence_id)
         if licence.state == LicenceState.PAYMENT_PENDING:

@@ -33,9 +33,10 @@ from django.utils.translation import gettext as _
 from licensing.exceptions import LicensingError, NotAllowed
 from licensing.ledger import services as ledger
 from licensing.legal.register import cite
+from licensing.licences.services import licence_page_url
 from licensing.models.licences import LedgerAccount, LedgerEntry, Licence, LicenceState, Payment, Voucher, VoucherUse
 from licensing.payments import gateway as stripe_gateway
-from marketplace.parties import listeners
+from marketplace.parties import listeners, notifications
 from marketplace.parties.models import User
 from marketplace.parties.selectors import user_is_ip_office, user_is_org_admin
 
@@ -151,6 +152,13 @@ def payment_refund(*, payment: Payment, amount_fen: int, by: User, reason: str) 
     listeners.changed(listeners.PAYMENT_CHANGE_LISTENERS, payment_ids=[payment.pk])
     if in_full and payment.purpose == Payment.Purpose.FIRST_AMOUNT:
         _terminate(licence, reason=_("Licence fee refunded: %(reason)s") % {"reason": reason})
+    if amount_fen:
+        # In the transaction: if Stripe refuses the refund below, nothing is recorded and nobody is told.
+        notifications.notify(
+            users=notifications.members_of([licence.licensee_id]), kind="payment.refunded",
+            url=licence_page_url(licence), params={
+                "patent": licence.patent.number, "title": licence.patent.title, "holder": licence.licensor.name_zh,
+                "amount": notifications.money_text(amount_fen), "reason": reason})
 
     if amount_fen:
         try:

@@ -3,6 +3,10 @@
 Django's PasswordResetForm skips accounts without a usable password, which is exactly what a newly invited
 member has, so invitations build the same signed link themselves."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail, send_mass_mail
@@ -12,11 +16,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
+from django.utils.formats import number_format
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from marketplace.parties.models import Membership, Notification
+from marketplace.parties.models import Membership, Notification, User
 
 
 def send_member_invitation(*, membership: Membership, request) -> None:
@@ -55,7 +60,54 @@ NOTIFICATION_TEXT = {
                      "%(reason)s. The patentee has been asked to withdraw the declaration or cure the situation; "
                      "your licence stays in force on its terms (rule %(rule)s: %(source)s)."),
     ),
+    # A licence taken and paid (licensing/licences/services.py licence_activate, payment_mark_failed;
+    # licensing/payments/refunds.py payment_refund).
+    "licence.active": (
+        gettext_lazy("Your licence of %(patent)s is in force"),
+        gettext_lazy("Licence certificate %(certificate)s: %(holder)s licenses %(patent)s “%(title)s” to "
+                     "%(licensee)s from %(starts_on)s to %(ends_on)s; paid %(amount)s."),
+    ),
+    "licence.new_licensee": (
+        gettext_lazy("%(licensee)s took a licence of %(patent)s"),
+        gettext_lazy("Licence certificate %(certificate)s: %(licensee)s licenses %(patent)s “%(title)s” from "
+                     "%(starts_on)s to %(ends_on)s and paid %(amount)s."),
+    ),
+    "payment.failed": (
+        gettext_lazy("The payment for your licence of %(patent)s did not go through"),
+        gettext_lazy("%(reason)s Nothing was charged for this attempt: pay again on the licence page (%(amount)s)."),
+    ),
+    "payment.refunded": (
+        gettext_lazy("%(amount)s refunded on your licence of %(patent)s"),
+        gettext_lazy("%(holder)s refunded %(amount)s of the payment for %(patent)s “%(title)s”: %(reason)s"),
+    ),
+    # A posted or edited need that listings of a holder match well (marketplace/needs/notices.py).
+    "need.matches_listings": (
+        gettext_lazy("A company needs what your patents do: “%(need)s”"),
+        gettext_lazy("The need “%(need)s” of %(buyer)s matches %(count)s of your listings (best: %(patent)s, "
+                     "%(score)s/100). Open the need to propose a listing."),
+    ),
 }
+
+
+def money_text(amount_fen: int) -> dict:
+    """An amount of yuan in every language, as a notification parameter (read in the reader's language, see
+    ``_localised``). The same format as marketplace/templatetags/market_format.py ``fen``, which the parties
+    (the ground floor) cannot import."""
+    texts = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            text = number_format(Decimal(int(amount_fen)) / 100, decimal_pos=2, use_l10n=True, force_grouping=True)
+        texts[language] = f"{text} 元" if language.startswith("zh") else f"¥{text}"
+    return texts
+
+
+def translated_text(message: str, **values) -> dict:
+    """A message id (marked with gettext_noop where it is made) in every language, as a notification parameter."""
+    texts = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            texts[language] = (_(message) % values) if values else _(message)
+    return texts
 
 
 def _localised(params: dict) -> dict:
@@ -76,10 +128,36 @@ def notification_text(kind: str, params: dict) -> tuple[str, str]:
         return str(title), ""
 
 
+def members_of(organisation_ids) -> list:
+    """The active users of these organisations, each once: who is told of something that happened to them."""
+    return list(User.objects.filter(pk__in=Membership.objects.filter(organisation_id__in=list(organisation_ids))
+                                    .values("user_id"), is_active=True).order_by("pk"))
+
+
 def _absolute(url: str) -> str:
     if not url or url.startswith(("http://", "https://")):
         return url
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + url
+
+
+_held_back: ContextVar[tuple[tuple[str, dict], ...]] = ContextVar("held_back_notifications", default=())
+
+
+@contextmanager
+def held_back(kind: str, **params):
+    """Within this block, ``notify`` makes no notification of this kind whose parameters include these values:
+    for a caller that tells the same people the same news in one message of its own (a need's holders hear of
+    it once, not once per listing of theirs: marketplace/matching/tasks.py). Per thread and task."""
+    token = _held_back.set((*_held_back.get(), (kind, params)))
+    try:
+        yield
+    finally:
+        _held_back.reset(token)
+
+
+def _is_held_back(kind: str, params: dict) -> bool:
+    return any(kind == held and all(params.get(k) == v for k, v in values.items())
+               for held, values in _held_back.get())
 
 
 @transaction.atomic
@@ -87,6 +165,8 @@ def notify(*, users, kind: str, params: dict, url: str = "", email: bool = True)
     """Tell people something: an unread in-app notification each, and an e-mail (Chinese, then English, as
     our users have no stored language) to those with an address, sent after the transaction commits so
     that a rollback sends nothing."""
+    if _is_held_back(kind, params):
+        return []
     users = [u for u in users if u.is_active]
     created = Notification.objects.bulk_create(
         [Notification(user=u, kind=kind, params=params, url=url) for u in users])

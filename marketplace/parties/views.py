@@ -6,7 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import translate_url
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, get_language_from_path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -125,7 +128,11 @@ def notification_open(request, pk):
     target = notification.url
     if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect("notification_list")
-    return redirect(target)
+    # Stored in the language that was active when it was made; the reader goes on in the language of the page
+    # it is reading (translate_url resolves the path in the language it is written in).
+    reader = get_language()
+    with translation.override(get_language_from_path(target) or reader):
+        return redirect(translate_url(target, reader))
 
 
 @login_required

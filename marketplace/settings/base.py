@@ -131,9 +131,13 @@ CACHES = {
 LISTING_PAGE_CACHE_SECONDS = env.int("LISTING_PAGE_CACHE_SECONDS", default=600)
 LISTING_PAGE_MAX_AGE = env.int("LISTING_PAGE_MAX_AGE", default=60)
 
-# Background work (imports, regrading, exports) runs as django-tasks: immediately in dev and tests,
-# through the database queue and `manage.py db_worker` in production.
+# Background work (imports, regrading, matching, exports, notifications) runs as django-tasks: immediately in the
+# tests (the task runs inside the request that enqueued it), through the database queue, `manage.py db_worker`
+# and `manage.py run_scheduler` in development (`make run`, settings/dev.py) and production.
 TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend")}}
+# The scheduler's full refresh of stored matches (marketplace/scheduling/schedule.py); a posted or edited need or
+# listing is refreshed at once on its own.
+MATCH_REFRESH_MINUTES = env.int("MATCH_REFRESH_MINUTES", default=15)
 
 # Inventory files: the web upload limit and the limit of the import service itself (the CLI).
 INVENTORY_MAX_UPLOAD_MB = env.int("INVENTORY_MAX_UPLOAD_MB", default=50)

@@ -3,7 +3,7 @@
 from django_tasks import task
 
 from marketplace.parties.models import Organisation
-from patents.inventory.services import inventory_batch_run, patents_regrade
+from patents.inventory.services import inventory_batch_run, inventory_batches_recover, patents_regrade
 from patents.models import InventoryBatch
 
 
@@ -16,3 +16,9 @@ def run_inventory_batch(batch_id: int) -> str:
 @task()
 def regrade_portfolio(holder_id: int) -> int:
     return patents_regrade(holder=Organisation.objects.get(pk=holder_id))
+
+
+@task()
+def recover_inventory_batches() -> list[int]:
+    """The scheduler's sweep (marketplace/scheduling/schedule.py): imports whose worker died are marked failed."""
+    return inventory_batches_recover()

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0010_audit_log_append_only'),
+        ('marketplace', '0011_need_match_terms'),
     ]
 
     operations = [
