@@ -110,7 +110,7 @@ def test_a_holder_declares_a_granted_patent_on_a_royalty_and_sees_it_filed_at_cn
     page.wait_for_url(DECLARATION_URL)
     expect(page.locator("main .badge.state-filed")).to_have_text("Filed at CNIPA")
     expect(page.locator("main [data-basis=platform]")).to_contain_text("ordinary licence contract")
-    expect(page.locator("main .fee")).to_contain_text("3.00% of net sales, at least ¥10,000.00/year")
+    expect(page.locator("main .fee")).to_contain_text("3% of net sales, at least ¥10,000.00/year")
     expect(page.locator("main dl")).to_contain_text("3 years")
 
 
