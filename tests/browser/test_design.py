@@ -108,7 +108,7 @@ def test_on_a_phone_no_page_of_the_journey_scrolls_sideways_and_money_is_written
         assert not page.evaluate(SCROLLS_SIDEWAYS), url
     _money_in_one_format(page, "zh-hans")
     # The menu folds the navigation on a phone.
-    expect(page.locator("#nav-links")).to_be_hidden()
+    expect(page.locator("#nav-menu")).to_be_hidden()
     page.click(".nav-toggle")
     expect(page.get_by_role("link", name="专利组合")).to_be_visible()
 
