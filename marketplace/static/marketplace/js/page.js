@@ -8,6 +8,7 @@
   // A cell holding one figure: a count, an amount ('¥20,000.00', '20,000.00 元'), a share ('25.0%'), years.
   var FIGURE = /^[-−+]?\s?¥?\s?\d[\d,]*(\.\d+)?\s?(%|元|年|yrs|years)?$/;
   var EMPTY = /^(—|–|-|)$/;
+  var DATE = /^\d{4}-\d{2}(-\d{2})?( \d{2}:\d{2})?$/;
 
   function markNumericColumns(table) {
     // A column is numeric when every body cell with a value holds a figure: its cells and header align right.
@@ -17,7 +18,7 @@
     if (!rows.length) { return; }
     var width = Math.max.apply(null, rows.map(function (row) { return row.cells.length; }));
     for (var col = 0; col < width; col++) {
-      var seen = 0, figures = true, letters = 0;
+      var seen = 0, figures = true, dates = true, letters = 0;
       rows.forEach(function (row) {
         var cell = row.cells[col];
         if (!cell) { return; }
@@ -26,7 +27,11 @@
         if (EMPTY.test(text)) { return; }
         seen++;
         if (!FIGURE.test(text)) { figures = false; }
+        if (!DATE.test(text)) { dates = false; }
       });
+      if (seen && dates) {  // dates never break at their hyphens
+        rows.forEach(function (row) { if (row.cells[col]) { row.cells[col].classList.add("date"); } });
+      }
       // A column of sentences (titles, reasons: 24+ characters on average) keeps a readable width.
       if (seen && letters / rows.length > 24) {
         rows.forEach(function (row) { if (row.cells[col]) { row.cells[col].classList.add("prose"); } });
