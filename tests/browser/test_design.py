@@ -103,7 +103,15 @@ def test_on_a_phone_no_page_of_the_journey_scrolls_sideways_and_money_is_written
 
     log_in(page, site, market["holder"], lang="zh-hans")
     licence = f"{site.url}{reverse('licence_detail', args=[market['licence'].pk])}"
-    for url in (f"{site.url}/zh-hans/portfolio/", f"{site.url}/zh-hans/navigation/", licence):
+    page.goto(f"{site.url}/zh-hans/portfolio/")
+    assert not page.evaluate(SCROLLS_SIDEWAYS)
+    # Declaring is not offered while a lapsed patent is selected (tagging it still is).
+    declare = page.locator("[data-declare-selected]")
+    expect(declare).to_be_enabled()
+    page.check("input[name=selected][data-not-declarable]")
+    expect(declare).to_be_disabled()
+    expect(page.locator("[data-declare-hint]")).to_be_visible()
+    for url in (f"{site.url}/zh-hans/navigation/", licence):
         page.goto(url)
         assert not page.evaluate(SCROLLS_SIDEWAYS), url
     _money_in_one_format(page, "zh-hans")

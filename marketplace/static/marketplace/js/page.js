@@ -65,15 +65,18 @@
     updateScrollRegions();
   }
   function updateScrollRegions() {
-    document.querySelectorAll(".table-scroll").forEach(function (region) {
+    // Measure every region first, then write: one layout for the page rather than one per table.
+    var regions = Array.prototype.slice.call(document.querySelectorAll(".table-scroll"));
+    var scrolls = regions.map(function (region) { return region.scrollWidth > region.clientWidth + 1; });
+    regions.forEach(function (region, i) {
       var table = region.querySelector("table");
-      var scrolls = region.scrollWidth > region.clientWidth + 1;
-      region.classList.toggle("wide", scrolls || (table && table.rows.length && table.rows[0].cells.length > 8));
-      if (scrolls) {
+      var wide = scrolls[i] || (table && table.rows.length && table.rows[0].cells.length > 8);
+      region.classList.toggle("wide", !!wide);
+      if (scrolls[i]) {
         region.setAttribute("tabindex", "0");
         region.setAttribute("role", "region");
         region.setAttribute("aria-label", labelOf(table));
-      } else {
+      } else if (region.hasAttribute("tabindex")) {
         region.removeAttribute("tabindex");
         region.removeAttribute("role");
         region.removeAttribute("aria-label");
