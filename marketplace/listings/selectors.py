@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.urls import translate_url
-from django.utils.formats import localize
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 from wagtail.models import Page
@@ -16,7 +15,7 @@ from wagtail.models import Page
 from licensing.models import LICENSABLE_DECLARATION_STATES
 from licensing.models.declarations import FeeForm, RoyaltyBase
 from marketplace.models import ListingIndexPage, PatentListingPage
-from marketplace.templatetags.market_format import fen
+from marketplace.templatetags.market_format import fen, royalty_text
 
 INDEX_SIZE = 50
 SIMILAR_SIZE = 4
@@ -54,7 +53,7 @@ def fee_text(*, fee_form: str, lump_sum_fen, entry_fee_fen, royalty_rate, royalt
     if fee_form == FeeForm.ENTRY_PLUS_ROYALTY:
         text += f"{fen(entry_fee_fen)} + "
     base = RoyaltyBase(royalty_base).label if royalty_base else ""
-    text += f"{localize(royalty_rate)}% {_('of')} {base}"
+    text += royalty_text(royalty_rate, base)
     if annual_minimum_fen:
         text += f", {_('at least')} {fen(annual_minimum_fen)}/{_('year')}"
     return text

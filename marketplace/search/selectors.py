@@ -26,6 +26,7 @@ from django.db.models import BooleanField, F, FloatField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from wagtail.models import Page
 
 from licensing.models import FeeForm
@@ -34,6 +35,7 @@ from marketplace.models import ListingDocument
 from marketplace.parties.models import OrganisationKind
 from marketplace.search.documents import search_version
 from marketplace.search.facets import Coded, FacetColumns, facet_columns
+from marketplace.templatetags.market_format import money_label, money_range_label
 from patents.inventory.fields import FIELDS, SECTORS
 from patents.models import Grade, PatentKind
 
@@ -45,10 +47,10 @@ RANK_CANDIDATES = 1000
 # Buckets for the facets that are ranges. Keys are stable (they appear in shareable URLs).
 PRICE_BUCKETS: list[tuple[str, object, int | None, int | None]] = [  # key, label, min yuan (incl.), max (excl.)
     ("0", _("Nothing up front"), 0, 1),
-    ("lt10k", _("Under ¥10,000"), 1, 10_000),
-    ("10k-100k", _("¥10,000 – ¥100,000"), 10_000, 100_000),
-    ("100k-1m", _("¥100,000 – ¥1,000,000"), 100_000, 1_000_000),
-    ("1m+", _("¥1,000,000 and more"), 1_000_000, None),
+    ("lt10k", money_label(gettext_noop("Under %(amount)s"), 10_000), 1, 10_000),
+    ("10k-100k", money_range_label(10_000, 100_000), 10_000, 100_000),
+    ("100k-1m", money_range_label(100_000, 1_000_000), 100_000, 1_000_000),
+    ("1m+", money_label(gettext_noop("%(amount)s and more"), 1_000_000), 1_000_000, None),
 ]
 LIFE_BUCKETS: list[tuple[str, object, int | None, int | None]] = [  # key, label, min years (incl.), max (excl.)
     ("lt5", _("Under 5 years"), None, 5),
