@@ -32,8 +32,9 @@ def market(site):
 
 def _watch_console(page) -> list[str]:
     errors: list[str] = []
+    # (the browser's own request for /favicon.ico, which the site does not serve, is not the page's error)
     page.on("console", lambda message: errors.append(f"{page.url}: {message.text}")
-            if message.type == "error" else None)
+            if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico") else None)
     page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
     return errors
 
