@@ -708,7 +708,7 @@ def seed_history() -> list[str]:
         if payment is not None:
             payment, _secret = payment_start(payment=payment_apply_voucher(payment=payment, voucher=vouchers[slug],
                                                                            by=user))
-            paid_at = noticed_at + timedelta(hours=rng.randint(1, 60))
+            paid_at = min(noticed_at + timedelta(hours=rng.randint(1, 60)), timezone.now() - timedelta(minutes=5))
             _backdate(payment, created_at=noticed_at, due_on=noticed_on, succeeded_at=paid_at)
             counts["paid"] += 1
         paid_on = timezone.localtime(paid_at).date()
