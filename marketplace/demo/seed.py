@@ -567,5 +567,211 @@ def seed_pool() -> list[str]:
         return []
     pool = pool_create(by=User.objects.get(email="ipoffice@demo.test"), name=DEMO_POOL_NAME,
                        cut_off_date=timezone.localdate(), grades=["A", "B", "C"], require_payment_history=False,
-                       max_licensee_share=Decimal("60"), max_holder_share=Decimal("60"), discount_rate=Decimal("8"))
+                       max_licensee_share=Decimal("80"), max_holder_share=Decimal("80"), discount_rate=Decimal("8"))
     return [f"draft pool {pool.code} for the IP office"]
+
+
+# The demo's history (issue 20): every chart and trend of a fresh `make run` shows real activity. Declarations
+# filed over the last HISTORY_MONTHS months, most of them announced by CNIPA a few weeks later and licensed after
+# a few days to a few months (or never), the up-front amounts paid by innovation vouchers the IP office issued
+# at the start (seed_demo runs without Stripe: a voucher covering everything is the payment path that needs no
+# card), about half of the licences recorded at CNIPA. A fixed seed makes it the same on every machine.
+HISTORY_MONTHS = 24
+HISTORY_SEED = 2026
+HISTORY_DECLARATIONS = 48
+# DEMO_OFFERS indexes, in turn: lump sum, royalty on profit (nothing up front), entry fee plus royalty, royalty
+# with a yearly minimum: the three fee forms, modest up-front amounts the history vouchers can pay.
+HISTORY_OFFERS = [0, 3, 4, 2, 3, 0, 3, 4]
+# Each licensee's voucher, issued at the start of the history (before the dashboard's default year, whose
+# "vouchers issued" stays the one of seed_vouchers), valid for two years.
+HISTORY_VOUCHERS = {"demo-startup": 120_000_000, "demo-company": 60_000_000}
+HISTORY_VOUCHER_NOTE = "科技创新券（历史） demo history voucher"
+
+
+def _backdate(obj, **moments) -> None:
+    """Put a row where the demo's history has it. The services stamp ``timezone.now()`` (filing, notice,
+    activation, payment, voucher issue); the history happened earlier, so right after each service call the
+    moments it stamped are moved back, in the order the state machine went through them (never a payment
+    before its notice, an announcement before its filing, a recording before the licence took effect). The
+    row is saved, not updated in bulk, so the audit log sees the change."""
+    for name, value in moments.items():
+        setattr(obj, name, value)
+    obj.save(update_fields=list(moments))
+
+
+def _at(day, rng):
+    """A working-hours moment of ``day`` in the site's time zone."""
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.combine(day, time(9 + rng.randrange(8), rng.randrange(60))))
+
+
+def seed_history() -> list[str]:
+    """Spread declarations, announcements, licences, voucher payments and recordings over the last
+    HISTORY_MONTHS months through the real services (see HISTORY_* and _backdate), then write the statistics
+    snapshots of the closed months as the monthly scheduler would (compute_statistics), so the dashboard reads
+    closed months from snapshots as in production. Deterministic (HISTORY_SEED) and idempotent: it runs once,
+    recognised by its vouchers."""
+    import io
+    import random
+    from datetime import timedelta
+
+    from dateutil.relativedelta import relativedelta
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from licensing.deadlines import add_years
+    from licensing.declarations.services import declaration_create
+    from licensing.licences.services import (
+        licence_basis_for,
+        licence_notice_submit,
+        payment_apply_voucher,
+        payment_start,
+    )
+    from licensing.models.licences import Payment, Voucher
+    from licensing.recording.services import licence_mark_recorded
+    from licensing.vouchers.services import voucher_issue
+    from marketplace.listings.services import declaration_file, declaration_record_announcement
+    from patents.models import Patent
+
+    if Voucher.objects.filter(note=HISTORY_VOUCHER_NOTE).exists():
+        return []
+    rng = random.Random(HISTORY_SEED)
+    today = timezone.localdate()
+    start = today.replace(day=1) - relativedelta(months=HISTORY_MONTHS - 1)
+    terms, office = seed_terms(), User.objects.get(email="ipoffice@demo.test")
+    takers = {slug: (Organisation.objects.get(slug=slug), User.objects.get(email=email))
+              for slug, email in [("demo-startup", "startup@demo.test"), ("demo-company", "licensee@demo.test")]}
+    vouchers = {}
+    for slug, amount in HISTORY_VOUCHERS.items():
+        voucher = voucher_issue(organisation=takers[slug][0], amount_fen=amount, eligible_uses=["licence_fees", "royalties"],
+                                expires_on=add_years(start, 2), note=HISTORY_VOUCHER_NOTE, by=office)
+        _backdate(voucher, issued_at=_at(start, rng))
+        vouchers[slug] = voucher
+
+    # Patents the demo has not declared, taken field by field in turn so the history covers many fields.
+    by_field: dict = {}
+    for patent in Patent.objects.filter(
+            legal_status="granted", kind="invention", pledged=False, exclusive_licence_in_force=False,
+            co_owners__isnull=True, expiry_date__gte=today + timedelta(days=6 * 366), declarations__isnull=True,
+    ).select_related("holder").order_by("technology_field", "-grade_score", "pk"):
+        by_field.setdefault(patent.technology_field, []).append(patent)
+    patents = []
+    while len(patents) < HISTORY_DECLARATIONS and any(by_field.values()):
+        for queue in by_field.values():
+            if queue and len(patents) < HISTORY_DECLARATIONS:
+                patents.append(queue.pop(0))
+    span = (today - start).days - 3
+    filing_days = sorted(start + timedelta(days=span * n // len(patents) + rng.randrange(5)) for n in range(len(patents)))
+    admins = {slug: User.objects.get(email=email) for slug, email, *_rest in DEMO_PORTFOLIOS}
+
+    counts = {"declarations": 0, "announced": 0, "licences": 0, "paid": 0, "recorded": 0, "reports": 0}
+    for n, (patent, filed_on) in enumerate(zip(patents, filing_days, strict=True)):
+        admin = admins[patent.holder.slug]
+        offer = DEMO_OFFERS[HISTORY_OFFERS[n % len(HISTORY_OFFERS)]]
+        offer = {**offer, "royalty_rate": Decimal(offer["royalty_rate"]) if "royalty_rate" in offer else None}
+        Patent.objects.filter(pk=patent.pk).update(annual_fees_paid_through=today + timedelta(days=200))
+        declaration = declaration_file(by=admin, today=filed_on, declaration=declaration_create(
+            patent=Patent.objects.get(pk=patent.pk), terms=terms, by=admin, payment_method=(
+                "平台在线支付；提成费于每个许可年度结束后30日内结算。 Paid online through the platform; royalties "
+                "settled within 30 days after each licence year."),
+            contact_name=f"{admin.last_name} {admin.first_name}", contact_email=admin.email,
+            conditions_commitment=True, fee_basis_statement=DEMO_FEE_BASIS, **offer))
+        _backdate(declaration, filed_at=_at(filed_on, rng))
+        counts["declarations"] += 1
+        # CNIPA announces four in five some weeks after filing.
+        announced_on = filed_on + timedelta(days=rng.randint(15, 40))
+        if rng.random() < 0.8 and announced_on < today:
+            declaration = declaration_record_announcement(
+                declaration=declaration, by=admin, announced_on=announced_on,
+                cnipa_number=f"KFXK{announced_on:%Y}{declaration.pk:06d}")
+            counts["announced"] += 1
+        # Most are licensed, many within the quick-licence window, some late, a few never.
+        noticed_on = filed_on + timedelta(days=rng.choice([3, 8, 15, 26, 40, 55, 75, 120]))
+        if rng.random() < 0.15 or noticed_on >= today - timedelta(days=2):
+            continue
+        slug = "demo-startup" if n % 3 else "demo-company"
+        licensee, user = takers[slug]
+        vouchers[slug].refresh_from_db()
+        if declaration.first_amount_due_fen > vouchers[slug].balance_fen:
+            continue  # the voucher is spent: this licensee waits (the demo never charges a card)
+        licence = licence_notice_submit(
+            declaration=declaration, licensee=licensee, by=user, legal_name=licensee.name_zh, uscc=licensee.uscc or "",
+            contact_name=f"{user.last_name}{user.first_name}", contact_email=user.email, contact_phone="",
+            field_of_use="新产品开发 / new product development",
+            accepted_terms_sha256=declaration.terms_version.sha256)
+        noticed_at = _at(noticed_on, rng)
+        paid_at = noticed_at  # nothing up front: the licence takes effect with the notice
+        payment = Payment.objects.filter(licence=licence, purpose=Payment.Purpose.FIRST_AMOUNT).first()
+        if payment is not None:
+            payment, _secret = payment_start(payment=payment_apply_voucher(payment=payment, voucher=vouchers[slug],
+                                                                           by=user))
+            paid_at = min(noticed_at + timedelta(hours=rng.randint(1, 60)), timezone.now() - timedelta(minutes=5))
+            _backdate(payment, created_at=noticed_at, due_on=noticed_on, succeeded_at=paid_at)
+            counts["paid"] += 1
+        paid_on = timezone.localtime(paid_at).date()
+        licence.refresh_from_db()
+        serial = licence.certificate_number[6:]  # "OL" + year + serial: the serial stays, the year is the activation's
+        _backdate(licence, notice_submitted_at=noticed_at, activated_at=paid_at, starts_on=paid_on,
+                  ends_on=min(add_years(paid_on, licence.duration_years) - timedelta(days=1), licence.patent.expiry_date),
+                  basis=licence_basis_for(declaration=declaration, on=noticed_on),
+                  certificate_number=f"OL{paid_on:%Y}{serial}")
+        counts["licences"] += 1
+        recorded_on = paid_on + timedelta(days=rng.randint(10, 80))
+        if rng.random() < 0.55 and recorded_on < today:
+            licence_mark_recorded(licence=licence, recording_number=f"{recorded_on:%Y}9{licence.pk:09d}",
+                                  recorded_on=recorded_on, by=admin)
+            counts["recorded"] += 1
+        counts["reports"] += _history_royalty_reports(licence=licence, user=user, voucher=vouchers[slug], rng=rng)
+    # The closed months' snapshots, as the scheduler writes them early each month.
+    month = start
+    while month < today.replace(day=1):
+        call_command("compute_statistics", month=f"{month:%Y-%m}", stdout=io.StringIO())
+        month += relativedelta(months=1)
+    return [f"{counts['declarations']} declarations over {HISTORY_MONTHS} months ({counts['announced']} announced), "
+            f"{counts['licences']} licences ({counts['paid']} paid by voucher, {counts['recorded']} recorded), "
+            f"{counts['reports']} royalty reports, "
+            f"snapshots of the closed months written"]
+
+
+def _history_royalty_reports(*, licence, user, voucher, rng) -> int:
+    """The licensee of a royalty licence reports its net sales (or profit) half-year by half-year once each
+    half is over (royalty_report_file, on the day it reports), and pays the royalty invoiced with its voucher a
+    few days later while the balance covers it (an invoice it cannot cover stays open: arrears). The reported
+    sales are what the securitization pools project receivables from."""
+    from datetime import timedelta
+
+    from dateutil.relativedelta import relativedelta
+    from django.utils import timezone
+
+    from licensing.licences.services import payment_apply_voucher, payment_start
+    from licensing.royalties.services import licence_has_royalties, royalty_report_file
+
+    if not licence_has_royalties(licence):
+        return 0
+    today, filed, start = timezone.localdate(), 0, licence.starts_on
+    level = rng.randint(5, 30) * 1_000_000  # fen per half-year: 50,000 to 300,000 yuan of sales (or profit)
+    while filed < 3:
+        end = min(start + relativedelta(months=6) - timedelta(days=1), licence.ends_on)
+        reported_on = end + timedelta(days=rng.randint(5, 20))
+        if reported_on >= today:
+            break
+        report = royalty_report_file(licence=licence, period_start=start, period_end=end, by=user, today=reported_on,
+                                     base_amount_fen=level * rng.randint(80, 130) // 100)
+        _backdate(report, submitted_at=_at(reported_on, rng))
+        payment = report.payment
+        if payment is not None:
+            _backdate(payment, created_at=_at(reported_on, rng))
+            voucher.refresh_from_db()
+            if voucher.balance_fen >= payment.charge_fen:
+                paid_on = min(reported_on + timedelta(days=rng.randint(2, 12)), today - timedelta(days=1))
+                payment, _secret = payment_start(payment=payment_apply_voucher(payment=payment, voucher=voucher,
+                                                                               by=user))
+                _backdate(payment, succeeded_at=_at(paid_on, rng))
+        filed += 1
+        start = end + timedelta(days=1)
+        if start > licence.ends_on:
+            break
+    return filed

@@ -2,6 +2,8 @@
 freezing, and the tape downloads (written in the background, with a status page while they run). Only the
 IP office (and superusers) may see these pages; everyone else gets 404 so they do not show they exist."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,12 +12,13 @@ from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from licensing.models import FeeForm
 from marketplace.models.pools import Pool, PoolExport
+from marketplace.office import charts
 from marketplace.pools import services as pools
 from marketplace.pools import tasks as pool_tasks
 from marketplace.pools.exports import PoolTapeExporter, tape_filename
@@ -102,13 +105,26 @@ def pool_detail(request, pk):
     tape = pools.pool_preview(pool=pool)
     reasons = [(pools.EXCLUSION_REASONS[key], count) for key, count in tape.excluded_counts.items()]
     exports = {e.fmt: e for e in pool.exports.all()}
+    summary = tape.summary()
     return render(request, "marketplace/pools/detail.html", {
-        "pool": pool, "form": form, "tape": tape, "summary": tape.summary(),
+        "pool": pool, "form": form, "tape": tape, "summary": summary, **_concentration_chart(summary),
         "rows": [{**row, "fee_form": FeeForm(row["fee_form"]).label} for row in tape.tape[:PREVIEW_ROWS]],
         "criteria": pools.criteria_labelled(tape.criteria),
         "more_rows": max(0, len(tape.tape) - PREVIEW_ROWS), "reasons": reasons,
         "formats": [(fmt, PoolTapeExporter.labels[fmt], exports.get(fmt)) for fmt in PoolTapeExporter.formats],
     }, status=400 if form is not None and form.errors else 200)
+
+
+def _concentration_chart(summary: pools.Summary) -> dict:
+    """The top exposures' scheduled receivables (the table of the top 10 beside it has the same figures)."""
+    top = summary.top
+    chart = charts.chart([f"{t['rank']}. {t['exposure_id']}" for t in top], charts.series(
+        gettext("Scheduled receivables"), [charts.yuan(t["exposure_fen"]) for t in top], unit="money"),
+        horizontal=True)
+    share = sum((Decimal(str(t["share_percent"])) for t in top), Decimal(0))
+    return {"concentration_chart": chart, "concentration_summary": gettext(
+        "Scheduled receivables of the %(n)s largest exposures, %(share)s%% of the pool; HHI by licensee %(hhi)s.") % {
+        "n": len(top), "share": share, "hhi": summary.hhi.get("licensee")}}
 
 
 @login_required

@@ -193,6 +193,8 @@ LOCALE_PATHS = [PROJECT_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 # The quick-licence deal rate counts declarations licensed within this many days of publication.
 QUICK_LICENCE_DAYS = env.int("QUICK_LICENCE_DAYS", default=90)
+# seed_demo gives the demo two years of history (marketplace.demo.seed.seed_history) so the charts show something.
+DEMO_HISTORY = env.bool("DEMO_HISTORY", default=True)
 # The platform's home province, as organisations write it: the IP office's statistics count a licensee there as
 # local and any other as out-of-province (the demo's IP office is Shenzhen's).
 PLATFORM_HOME_REGION = env("PLATFORM_HOME_REGION", default="广东省")

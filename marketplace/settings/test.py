@@ -26,3 +26,6 @@ CACHES = {
 # The test client's login() calls authenticate() without a request, which django-axes refuses; the log-in
 # throttling tests switch it back on (tests/parties/test_login_throttling.py).
 AXES_ENABLED = False
+# The demo's two-year history takes a minute to seed: the tests that seed the demo for its accounts and pages
+# leave it out; the tests of the history and the charts turn it on (DEMO_HISTORY=1 runs them all with it).
+DEMO_HISTORY = env.bool("DEMO_HISTORY", default=False)

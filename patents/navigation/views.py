@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from marketplace.parties.models import Organisation
@@ -22,7 +23,21 @@ def _page(request, *, holder: Organisation | None):
     today = timezone.localdate()
     patents = navigation.holder_patents(holder=holder) if holder else navigation.platform_patents()
     landscape = navigation.landscape(patents_qs=patents, params=request.GET, today=today, per_holder=holder is not None)
-    return render(request, "patents/navigation.html", {"landscape": landscape, "holder": holder, "today": today})
+    return render(request, "patents/navigation.html", {"landscape": landscape, "holder": holder, "today": today,
+                                                       **_field_chart(landscape)})
+
+
+def _field_chart(landscape: navigation.Landscape) -> dict:
+    """The technology fields drawn as bars (charts.js); the table of the same breakdown stays beside it."""
+    buckets = landscape.by_field.buckets
+    chart = {"categories": [b.label for b in buckets], "horizontal": True,
+             "locale": "EN" if (get_language() or "").startswith("en") else "ZH",
+             "series": [{"name": _("Patents"), "type": "bar", "unit": "count", "values": [b.count for b in buckets]}]}
+    top = buckets[0] if buckets else None
+    summary = _("Patents by technology field: %(n)s fields, the largest %(field)s with %(count)s of %(total)s "
+                "patents.") % {"n": len(buckets), "field": top.label, "count": top.count,
+                               "total": landscape.total} if top else ""
+    return {"field_chart": chart, "field_chart_summary": summary}
 
 
 def _export(request, *, holder: Organisation | None, fmt: str):

@@ -1,6 +1,7 @@
 """Seed the demo: organisations, users of each role and the CMS pages, written as code (not JSON dumps)
 so it survives model changes. Idempotent: running it again updates in place and duplicates nothing."""
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -8,6 +9,7 @@ from django.db import transaction
 from marketplace.demo.seed import (
     DEMO_PASSWORD,
     seed_declarations,
+    seed_history,
     seed_licences,
     seed_needs,
     seed_office_figures,
@@ -40,6 +42,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Buyer {line}")
         for line in seed_pool():
             self.stdout.write(f"Securitization: {line}")
+        if settings.DEMO_HISTORY:
+            for line in seed_history():
+                self.stdout.write(f"History: {line}")
         editors = Group.objects.filter(name="Editors").first()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password {DEMO_PASSWORD}):"))
         for email, what in users:
