@@ -29,7 +29,7 @@ def refresh_need_matches(need_id: int, cascade: bool = True) -> int:
         # need_matches_refresh's cascade (the strong listings' own lists take the need in), run here in order
         # rather than as tasks of their own, so that the alert each listing's refresh would send its holder can
         # be held back: the holders hear of the need once each, below, not once per listing.
-        with notifications.held_back("match.need_for_listing", need=need.title):
+        with notifications.held_back("match.need_for_listing", need_id=need.pk):
             for declaration_id in strong_listings_of_need(need_id=need_id,
                                                           min_score=match_refresh.STRONG_MATCH_SCORE):
                 try:
