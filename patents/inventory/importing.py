@@ -750,7 +750,7 @@ def validate(frame: pd.DataFrame, *, today: date, seen_numbers: dict[str, int] |
     for column, label in (("claims_count", _("claims count")), ("family_size", _("family size")),
                           ("forward_citations", _("forward citations")), ("term_extension_days", _("term extension"))):
         raw = _text(frame, column)
-        value = _parse_int(raw)
+        value = _per_distinct(raw, _parse_int)  # claim counts, family sizes: few distinct values
         bad = (raw != "") & (value.isna() | (value < 0) | (value % 1 != 0) | (value > 100_000))
         errors.add(bad, rows, column, raw, _("%(label)s must be a whole number from 0 to 100000") % {"label": label})
         out[column] = value.where(~bad).astype("Int64")
