@@ -130,7 +130,9 @@ class InventoryBatch(models.Model):
 class Patent(models.Model):
     """An inventoried patent of one holder. The canonical number is unique across the platform."""
 
-    holder = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="patents")
+    # No index of its own: the three (holder, ...) indexes below serve every lookup by holder, and each index
+    # costs every import (migration 0006).
+    holder = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="patents", db_index=False)
     number = models.CharField(_("patent number"), max_length=40, unique=True,
                               help_text=_("Canonical form, e.g. CN202110123456.7 or CN112345678B."))
     number_original = models.CharField(_("number as imported"), max_length=60)
@@ -183,7 +185,8 @@ class Patent(models.Model):
     exclusive_licence_in_force = models.BooleanField(_("exclusive or sole licence in force"), default=False)
     # Kept by the licensing app while an open-licence declaration stands (Patent Law art. 51: no exclusive
     # or sole licence meanwhile; CNIPA announcement 594: annual fees reduced by 15%).
-    under_open_licence = models.BooleanField(_("under open licence"), default=False, db_index=True)
+    # Not indexed: no query selects by it (a two-valued column is no use to an index anyway; migration 0006).
+    under_open_licence = models.BooleanField(_("under open licence"), default=False)
 
     grade_score = models.PositiveSmallIntegerField(_("grade score"), default=0,
                                                    validators=[MaxValueValidator(100)])

@@ -316,6 +316,8 @@ LOCARNO_FIELDS: dict[int, int] = {
 def classify_locarno_series(main_locarno: pd.Series) -> pd.Series:
     """Field numbers of canonical Locarno classes (``"06-01"``) as a nullable ``Int64`` Series indexed like
     ``main_locarno``; ``<NA>`` for classes without a counterpart in :data:`LOCARNO_FIELDS` and missing values."""
-    fields = main_locarno.map(
-        lambda code: LOCARNO_FIELDS.get(int(code[:2])) if isinstance(code, str) and code[:2].isdigit() else None)
-    return pd.Series(fields.to_numpy(dtype=object), index=main_locarno.index, dtype="Int64", name="wipo_field")
+    # Per distinct class: a column holds a few dozen.
+    codes, distinct = pd.factorize(main_locarno.to_numpy(dtype=object), use_na_sentinel=False)
+    fields = np.array([LOCARNO_FIELDS.get(int(code[:2])) if isinstance(code, str) and code[:2].isdigit() else None
+                       for code in distinct], dtype=object)
+    return pd.Series(fields[codes], index=main_locarno.index, dtype="Int64", name="wipo_field")

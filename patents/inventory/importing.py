@@ -534,8 +534,27 @@ def _key(series: pd.Series) -> pd.Series:
     return series.astype(str).str.lower().str.replace(r"[\s_\-]+", "", regex=True)
 
 
+def _per_distinct(series: pd.Series, convert) -> pd.Series:
+    """`convert(series)` computed on the column's distinct values only, then spread back to every row: a column
+    of kinds, statuses, flags or dates holds a handful (or a few thousand) distinct values, so the string work
+    runs on those instead of on every cell."""
+    codes, distinct = pd.factorize(series, use_na_sentinel=False)
+    converted = convert(pd.Series(distinct, dtype=series.dtype))
+    return pd.Series(converted.to_numpy()[codes], index=series.index, name=series.name,
+                     dtype=converted.dtype)
+
+
+def _lookup(raw: pd.Series, values: dict) -> pd.Series:
+    """`values` of each cell's key (lower case, without spaces, underscores or hyphens); NaN when unknown."""
+    return _per_distinct(raw, lambda distinct: _key(distinct).map(values))
+
+
 def parse_dates(series: pd.Series) -> pd.Series:
     """Vectorised: YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYYMMDD, or Excel date cells -> Timestamp/NaT."""
+    return _per_distinct(series, _parse_dates)
+
+
+def _parse_dates(series: pd.Series) -> pd.Series:
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
         is_ts = np.zeros(len(series), dtype=bool)  # text only (CSV): no date cells to look for
@@ -580,6 +599,11 @@ def parse_co_owners(text: str) -> list[tuple[str, Decimal | None]]:
     if len({n for n, _ in owners}) != len(owners):
         raise ValueError(_("a co-owner is listed twice"))
     return owners
+
+
+def _lists(series: pd.Series) -> pd.Series:
+    """Each cell's list, [] for a rejected or empty one."""
+    return pd.Series([v if isinstance(v, list) else [] for v in series.tolist()], index=series.index, dtype=object)
 
 
 def _where(mask: np.ndarray, values: pd.Series, test) -> np.ndarray:
@@ -655,7 +679,7 @@ def validate(frame: pd.DataFrame, *, today: date, seen_numbers: dict[str, int] |
     out["abstract"] = _text(frame, "abstract").str.slice(0, 20000)
 
     raw_kind = _text(frame, "kind")
-    kind = _key(raw_kind).map(KIND_VALUES)
+    kind = _lookup(raw_kind, KIND_VALUES)
     implied = numbers["patent_kind"]
     kind = kind.where(~((raw_kind == "") & implied.notna()), implied)
     errors.add(kind.isna() & (raw_kind != ""), rows, "kind", raw_kind,
@@ -708,15 +732,15 @@ def validate(frame: pd.DataFrame, *, today: date, seen_numbers: dict[str, int] |
                _per_row(locarno["error"].fillna("").astype(str),
                         lambda e: _("malformed Locarno class: %(error)s") % {"error": translate_diagnosis(e)}))
     out["main_ipc"] = ipc["main_ipc"].fillna("")
-    out["ipc_codes"] = ipc["ipc_codes"].map(lambda v: v if isinstance(v, list) else [])
+    out["ipc_codes"] = _lists(ipc["ipc_codes"])
     # main_ipc is canonical already: its subclass is its first four characters (ipc_subclass's answer).
     out["ipc_subclass"] = out["main_ipc"].str.slice(0, 4)
-    out["locarno_codes"] = locarno["locarno_codes"].map(lambda v: v if isinstance(v, list) else [])
+    out["locarno_codes"] = _lists(locarno["locarno_codes"])
     out["technology_field"] = classify_series(ipc["main_ipc"]).where(
         ~is_design, classify_locarno_series(locarno["main_locarno"]))
 
     raw_status = _text(frame, "legal_status")
-    status = _key(raw_status).map(STATUS_VALUES)
+    status = _lookup(raw_status, STATUS_VALUES)
     default_status = pd.Series(np.where(grant.notna(), "granted", "pending"), index=rows)
     status = status.where(raw_status != "", default_status)
     errors.add(status.isna(), rows, "legal_status", raw_status,
@@ -726,7 +750,7 @@ def validate(frame: pd.DataFrame, *, today: date, seen_numbers: dict[str, int] |
     for column, label in (("claims_count", _("claims count")), ("family_size", _("family size")),
                           ("forward_citations", _("forward citations")), ("term_extension_days", _("term extension"))):
         raw = _text(frame, column)
-        value = _parse_int(raw)
+        value = _per_distinct(raw, _parse_int)  # claim counts, family sizes: few distinct values
         bad = (raw != "") & (value.isna() | (value < 0) | (value % 1 != 0) | (value > 100_000))
         errors.add(bad, rows, column, raw, _("%(label)s must be a whole number from 0 to 100000") % {"label": label})
         out[column] = value.where(~bad).astype("Int64")
@@ -741,13 +765,13 @@ def validate(frame: pd.DataFrame, *, today: date, seen_numbers: dict[str, int] |
     out["annual_fees_paid_through"] = fees
 
     raw_eval = _text(frame, "evaluation_report")
-    evaluation = _key(raw_eval).map(EVALUATION_VALUES)
+    evaluation = _lookup(raw_eval, EVALUATION_VALUES)
     errors.add(evaluation.isna(), rows, "evaluation_report", raw_eval,
                _("unknown evaluation report conclusion (use positive, partial, negative or leave empty)"))
     out["evaluation_report"] = evaluation.fillna("")
 
     raw_suspension = _text(frame, "procedure_suspension")
-    suspension = _key(raw_suspension).map(SUSPENSION_VALUES)
+    suspension = _lookup(raw_suspension, SUSPENSION_VALUES)
     errors.add(suspension.isna(), rows, "procedure_suspension", raw_suspension,
                _("unknown suspension (use ownership_dispute, preservation_order or leave empty)"))
     out["procedure_suspension"] = suspension.fillna("")
@@ -761,7 +785,7 @@ def validate(frame: pd.DataFrame, *, today: date, seen_numbers: dict[str, int] |
 
     for column in ("pledged", "exclusive_licence_in_force", "co_owners_agreement_allows_declaring"):
         raw = _text(frame, column)
-        value = _key(raw).map(BOOL_VALUES)
+        value = _lookup(raw, BOOL_VALUES)
         errors.add(value.isna(), rows, column, raw, _("use yes/no (是/否)"))
         out[column] = value.fillna(False).astype(bool)
 

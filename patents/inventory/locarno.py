@@ -142,10 +142,9 @@ def normalize_locarno_series(s: pd.Series) -> pd.DataFrame:
     ``None``), ``locarno_codes`` (list) and ``error`` (``None`` or the message
     :func:`parse_locarno_list` raises; then the other two are ``None``).
     """
-    codes, distinct = pd.factorize(s.map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v))
-                                         else str(v)).to_numpy(dtype=object))
+    codes, distinct = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=False)
     parsed: list[tuple[list[str] | None, str | None]] = []
-    for value in distinct:
+    for value in ("" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in distinct):
         try:
             parsed.append((parse_locarno_list(value), None))
         except LocarnoError as exc:

@@ -222,6 +222,18 @@ def test_dashboard_and_matching_stop_at_their_budgets(tiny_market):
     assert online.samples == 1 and "1 of 3 needs" in online.note
 
 
+def test_import_benchmark_reports_the_same_rows_written_raw_into_the_real_tables_as_a_ceiling(tiny_market):
+    from patents.models import Patent, PatentChange
+
+    changes = PatentChange.objects.count()
+    figure = import_bench.benchmark(rows=150, repeats=1)
+    assert figure.details["ceiling_s"] > 0 and figure.details["ceiling_rows_per_s"] > 0
+    assert "ceiling (second baseline, not judged)" in figure.note
+    # the judged baseline stays the bare-table write
+    assert figure.ratio == pytest.approx(figure.value / figure.baseline, abs=0.01)
+    assert Patent.objects.count() == 300 and PatentChange.objects.count() == changes
+
+
 def test_import_benchmark_measures_a_smaller_file_when_the_asked_one_does_not_fit(tiny_market, monkeypatch):
     from patents.models import Patent
 
