@@ -196,7 +196,8 @@ def _alert_holder(match: Match) -> None:
     if buyer is None:
         buyer = "" if need.anonymous else need.organisation.name_zh
     notify(users=_members(declaration.holder_id), kind="match.need_for_listing", url=url, params={
-        "need_id": need.pk, "need": need.title, "patent": declaration.patent.title, "buyer": buyer or "匿名买方 / anonymous buyer",
+        "need_id": need.pk, "need": need.title, "patent": declaration.patent.title,
+        "buyer": buyer or "匿名买方 / anonymous buyer",
         "score": round(match.score * 100), "reasons": _reasons(match)})
 
 
