@@ -38,10 +38,6 @@ def data_version() -> str:
 def statistics_changed(**facts) -> None:
     """Listener: declarations, licences, payments, patents' grades or fields, or holders changed (``facts``
     name which; any change makes every cached board stale)."""
-    from marketplace.office.facts import statistics_facts_changed
-
-    # The statistics facts (marketplace.office.facts) follow the same changes, in the change's transaction.
-    statistics_facts_changed(**facts)
     _new_version()
     transaction.on_commit(_new_version)
 

@@ -6,6 +6,7 @@ export, whose money columns are in yuan and named so (``*_yuan``)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -302,7 +303,8 @@ def _compute_from_facts(*, period: statistics.Period, first: date, last: date, b
         if (month not in snapshots and store_closed_months and declarations is None and month_period.end <= as_of
                 and n_days == statistics.quick_licence_days()):
             snapshots[month], _created = statistics.snapshot_month(
-                year=month.year, month=month.month, as_of=as_of, publish=False, facts=rows, n_days=n_days)
+                year=month.year, month=month.month, as_of=as_of, publish=False, n_days=n_days,
+                read_window=functools.partial(aggregates.Window.read, rows))
     live_months = [f"{month:%Y-%m}" for month in _months(first, last) if month not in snapshots]
     live = window.grouped(aggregates.MONTH, live_months) if live_months else {}
     trend = []

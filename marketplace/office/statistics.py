@@ -756,12 +756,15 @@ def snapshot_is_published(snapshot) -> bool:
 
 
 def snapshot_month(*, year: int, month: int, force: bool = False, as_of: datetime | None = None,
-                   publish: bool = True, frames: Frames | None = None, n_days: int | None = None, facts=None):
+                   publish: bool = True, frames: Frames | None = None, n_days: int | None = None,
+                   read_window=None):
     """Compute and store the month's snapshot (every indicator and every breakdown), so that published figures
     stay as published: an existing published snapshot is kept unless ``force``. ``publish`` False is the
     dashboard storing a closed month once instead of computing it on every request (kept whatever exists;
-    marked STORED_BY_DASHBOARD). ``frames``: already read and covering the month (else read for it); ``facts``
-    (marketplace.office.aggregates.Facts): computed from the statistics facts instead (the same figures).
+    marked STORED_BY_DASHBOARD). ``frames``: already read and covering the month (else read for it);
+    ``read_window(period, dimensions=..., as_of=..., n_days=...)``: computed from the statistics facts instead (the
+    same figures; the caller binds marketplace.office.aggregates.Window.read, which this module must not import:
+    aggregates builds on it).
     Returns (snapshot, created), created also when a publication replaces a dashboard's snapshot."""
     from django.db import transaction
 
@@ -776,10 +779,8 @@ def snapshot_month(*, year: int, month: int, force: bool = False, as_of: datetim
             return existing, False
         period = Period.month(year, month)
         dimensions = DIMENSIONS if publish else DASHBOARD_SNAPSHOT_DIMENSIONS
-        if facts is not None:  # one read of the month's facts for every figure and breakdown
-            from marketplace.office.aggregates import Window
-
-            window = Window.read(facts, period, dimensions=dimensions, as_of=as_of, n_days=n_days)
+        if read_window is not None:  # one read of the month's facts for every figure and breakdown
+            window = read_window(period, dimensions=dimensions, as_of=as_of, n_days=n_days)
             figures = window.grouped(None)[ALL]
         else:
             window = None

@@ -293,23 +293,24 @@ STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 PLATFORM_FEE_RATE_PROVIDER = "marketplace.fees.selectors.current_platform_fee_rate"
 # Who hears, inside the same transaction, that patents, licences or organisations changed: the marketplace keeps
 # the listings' search documents (and cached pages) in step with them (marketplace/parties/listeners.py).
-# The IP office's cached dashboards (marketplace.office.cache) hear of declarations, licences, payments, grades
-# and holders.
+# The IP office's statistics facts (marketplace.office.facts, rebuilt for the patents concerned) and then its
+# cached dashboards (marketplace.office.cache) hear of declarations, licences, payments, grades and holders.
+STATISTICS_LISTENERS = ["marketplace.office.facts.statistics_facts_changed", "marketplace.office.cache.statistics_changed"]
 PATENT_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_patents_changed",
                            "marketplace.listings.cache.listing_cache_patents_changed",
                            "marketplace.matching.services.matching_index_patents_changed",
-                           "marketplace.office.cache.statistics_changed",
+                           *STATISTICS_LISTENERS,
                            # An art. 86 situation arising on a declared patent prompts a withdrawal.
                            "licensing.declarations.situations.declared_patents_changed"]
 LICENCE_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_licences_changed",
                             "marketplace.listings.cache.listing_cache_invalidate",
-                            "marketplace.office.cache.statistics_changed"]
+                            *STATISTICS_LISTENERS]
 ORGANISATION_CHANGE_LISTENERS = ["marketplace.search.documents.listing_documents_holders_changed",
                                  "marketplace.listings.cache.listing_cache_holders_changed",
-                                 "marketplace.office.cache.statistics_changed"]
-DECLARATION_CHANGE_LISTENERS = ["marketplace.office.cache.statistics_changed"]
-PAYMENT_CHANGE_LISTENERS = ["marketplace.office.cache.statistics_changed"]
-VOUCHER_CHANGE_LISTENERS = ["marketplace.office.cache.statistics_changed"]
+                                 *STATISTICS_LISTENERS]
+DECLARATION_CHANGE_LISTENERS = [*STATISTICS_LISTENERS]
+PAYMENT_CHANGE_LISTENERS = [*STATISTICS_LISTENERS]
+VOUCHER_CHANGE_LISTENERS = [*STATISTICS_LISTENERS]
 
 # The audit log (marketplace/audit): django-auditlog records the changes; the client address is not kept (behind
 # a proxy it would come from a header anyone can set, and it is personal data the log does not need).
