@@ -108,7 +108,10 @@ collect_next() {  # waits for whichever background step ends first (its name in 
 # (API fuzzing, faults, restore drill, load run: tests/reliability) serve the project from their own processes
 # and clusters; their pytest database has its own name on the shared cluster.
 start_reliability() {
+  # DEMO_HISTORY=0: the served copies seed the demo without its two years of history (a minute each time on
+  # this machine), which nothing here reads; tests/marketplace/test_demo_history.py checks the history.
   side_by_side "reliability checks (PostgreSQL)" "$OUT/reliability.log" env DATABASE_URL="${PG_URL%/*}/reliability" \
+    DEMO_HISTORY=0 \
     PGBIN="$PGBIN" MEDIA_ROOT="$TMP/media-reliability" PRIVATE_MEDIA_ROOT="$TMP/private-media-reliability" \
     $BIN/pytest -m reliability -p no:cacheprovider --junitxml="$OUT/reliability.xml" -q
   started $! "reliability checks (PostgreSQL)" "$OUT/reliability.log"

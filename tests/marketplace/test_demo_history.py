@@ -18,7 +18,8 @@ from marketplace.office import selectors as office
 from marketplace.office.statistics import snapshot_is_published
 from tests.worlds import module_world
 
-pytestmark = pytest.mark.django_db
+# Seeding two years through the services takes ~30 s; what it checks does not depend on the engine.
+pytestmark = [pytest.mark.django_db, pytest.mark.one_backend]
 
 
 def _counts() -> dict:
