@@ -16,7 +16,6 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from django.db import connection
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, Q, Sum
 from django.utils import timezone
 
@@ -179,18 +178,10 @@ NUMERIC = {"licensed", "recorded", "statutory_deal", "statutory_recorded", "free
 def _read(rows, columns: dict) -> pd.DataFrame:
     """statistics.read_frame, with every column kept as the cursor gives it (object arrays: no per-value type
     inference) and the counted ones made numeric at once."""
-    aliases = {f"c{i}": name for i, name in enumerate(columns)}
-    query = rows.values(**{alias: F(columns[name]) if isinstance(columns[name], str) else columns[name]
-                           for alias, name in aliases.items()}).query
-    selected = list(query.selected) if query.selected else [
-        *query.extra_select, *query.values_select, *query.annotation_select]
-    sql, params = query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    values = list(zip(*fetched, strict=True)) if fetched else [()] * len(selected)
-    frame = pd.DataFrame({aliases[alias]: np.array(column, dtype=object) for alias, column in
-                          zip(selected, values, strict=True)})
+    names, fetched = statistics.fetch_columns(rows, columns)
+    values = list(zip(*fetched, strict=True)) if fetched else [()] * len(names)
+    frame = pd.DataFrame({name: np.array(column, dtype=object) for name, column in
+                          zip(names, values, strict=True)})
     for name in frame.columns:
         if name in NUMERIC:
             frame[name] = pd.to_numeric(frame[name])

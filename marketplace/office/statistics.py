@@ -172,10 +172,10 @@ def _day(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, format="ISO8601")
 
 
-def read_frame(queryset, columns: dict) -> pd.DataFrame:
+def fetch_columns(queryset, columns: dict) -> tuple[list[str], list[tuple]]:
     """``columns`` ({name: field path or expression}) of ``queryset``'s rows in one statement, straight from the
-    cursor into a frame: no model instances and no per-value converters, which were most of the dashboard's time
-    (bench/findings.md §3)."""
+    cursor: the names in the order the rows hold them, and the rows. No model instances and no per-value
+    converters, which were most of the dashboard's time (bench/findings.md §3)."""
     aliases = {f"c{i}": name for i, name in enumerate(columns)}
     query = queryset.values(**{alias: F(columns[name]) if isinstance(columns[name], str) else columns[name]
                                for alias, name in aliases.items()}).query
@@ -186,8 +186,14 @@ def read_frame(queryset, columns: dict) -> pd.DataFrame:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=selected, coerce_float=False)
-    return frame.rename(columns=aliases)[list(columns)]
+    return [aliases[alias] for alias in selected], rows
+
+
+def read_frame(queryset, columns: dict) -> pd.DataFrame:
+    """``fetch_columns`` as a frame (pandas infers each column's type)."""
+    names, rows = fetch_columns(queryset, columns)
+    frame = pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
+    return frame[list(columns)]
 
 
 def _moment(path: str):
