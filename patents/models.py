@@ -140,6 +140,10 @@ class Patent(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=PatentKind.choices)
     title = models.CharField(_("title"), max_length=500)
     abstract = models.TextField(_("abstract"), blank=True)
+    # The holder's English text, where given: shown on English pages and searched in both languages
+    # (marketplace.search.documents). db_default: bulk writers that name their columns leave them out.
+    title_en = models.CharField(_("English title"), max_length=500, blank=True, default="", db_default="")
+    abstract_en = models.TextField(_("English abstract"), blank=True, default="", db_default="")
     claims_count = models.PositiveIntegerField(_("claims"), null=True, blank=True)
     main_ipc = models.CharField(_("main IPC"), max_length=20, blank=True)
     ipc_codes = models.JSONField(_("IPC codes"), default=list, blank=True, help_text=_("Main IPC first."))
@@ -203,7 +207,8 @@ class Patent(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     # Fields a bulk insert must fill from their model defaults when the file does not set them.
-    DEFAULTS_ON_CREATE = ("abstract", "claims_count", "main_ipc", "ipc_codes", "ipc_subclass", "locarno_codes",
+    DEFAULTS_ON_CREATE = ("abstract", "title_en", "abstract_en",
+                          "claims_count", "main_ipc", "ipc_codes", "ipc_subclass", "locarno_codes",
                           "technology_field", "grant_date", "term_extension_days", "annual_fees_paid_through",
                           "inventors", "family_size", "forward_citations", "evaluation_report", "pledged",
                           "exclusive_licence_in_force", "evaluation_report_conclusion", "procedure_suspension",
@@ -321,6 +326,7 @@ class PatentChange(models.Model):
         TAGS = "tags", _("Tags changed")
         ANNUAL_FEES = "annual_fees", _("Annual fees recorded by holder")
         STANDING = "standing", _("Licensing standing recorded by holder")
+        ENGLISH_TEXT = "english_text", _("English title or abstract edited by holder")
 
     patent = models.ForeignKey(Patent, on_delete=models.CASCADE, related_name="changes")
     batch = models.ForeignKey(InventoryBatch, on_delete=models.SET_NULL, null=True, blank=True,

@@ -59,6 +59,13 @@ def fee_text(*, fee_form: str, lump_sum_fen, entry_fee_fen, royalty_rate, royalt
     return text
 
 
+def in_page_language(own: str, english: str, *, language: str | None = None) -> str:
+    """A patent's title or abstract as a page in ``language`` (the active one) shows it: on English pages the
+    holder's English text where given, else the patent's own; on Chinese pages the patent's own text (for an
+    English-original patent that is its English text: there is no Chinese one to show)."""
+    return (english or own) if (language or get_language() or "").startswith("en") else own
+
+
 def _fee(row: dict, prefix: str) -> str:
     return fee_text(**{name: row[prefix + name] for name in _FEE_FIELDS})
 
@@ -68,9 +75,13 @@ def listing_index_rows(*, index: ListingIndexPage, index_url: str) -> list[Listi
     restrictions)."""
     d = "declaration__"
     rows = (PatentListingPage.objects.child_of(index).live().public().order_by("-first_published_at")
-            .values("slug", "title", f"{d}patent__number", f"{d}holder__name_zh", *(d + f for f in _FEE_FIELDS))
+            .values("slug", "title", f"{d}patent__title_en", f"{d}patent__number", f"{d}holder__name_zh",
+                    *(d + f for f in _FEE_FIELDS))
             [:INDEX_SIZE])
-    return [ListingRow(url=f"{index_url}{row['slug']}/", title=row["title"], number=row[f"{d}patent__number"],
+    language = get_language()
+    return [ListingRow(url=f"{index_url}{row['slug']}/",
+                       title=in_page_language(row["title"], row[f"{d}patent__title_en"], language=language),
+                       number=row[f"{d}patent__number"],
                        holder=row[f"{d}holder__name_zh"], fee=_fee(row, d)) for row in rows]
 
 
@@ -83,9 +94,11 @@ def listing_similar_rows(*, page: PatentListingPage, technology_field: str, inde
                     declaration__patent__technology_field=technology_field)
             .order_by("-declaration__patent__grade_score")
             .values("slug", "title", "declaration_id", "declaration__patent__grade_override",
-                    "declaration__patent__grade_computed")[:SIMILAR_SIZE])
+                    "declaration__patent__grade_computed", "declaration__patent__title_en")[:SIMILAR_SIZE])
+    language = get_language()
     # Patent.grade: the holder's override if any, else the computed grade.
-    return [SimilarRow(url=f"{index_url}{row['slug']}/", title=row["title"], declaration_id=row["declaration_id"],
+    return [SimilarRow(url=f"{index_url}{row['slug']}/", declaration_id=row["declaration_id"],
+                       title=in_page_language(row["title"], row["declaration__patent__title_en"], language=language),
                        grade=row["declaration__patent__grade_override"] or row["declaration__patent__grade_computed"])
             for row in rows]
 

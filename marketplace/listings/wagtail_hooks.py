@@ -11,7 +11,7 @@ from wagtail.models import Page
 
 from marketplace.listings.cache import listing_cache_mark
 from marketplace.listings.editors import listing_edit_for
-from marketplace.listings.selectors import language_links, listing_index_rows
+from marketplace.listings.selectors import in_page_language, language_links, listing_index_rows
 from marketplace.listings.services import listing_context
 from marketplace.models import ListingIndexPage, PatentListingPage
 from marketplace.models.listings import LISTING_INDEX_CONTEXT_HOOK, LISTING_PAGE_CONTEXT_HOOK
@@ -51,9 +51,14 @@ def refuse_copying_a_listing(request, page):
 
 @hooks.register(LISTING_PAGE_CONTEXT_HOOK)
 def listing_page_context(*, page: PatentListingPage, request) -> dict:
-    """What a listing page shows, and the holder's "Edit this listing" link when the visitor may edit it."""
-    return {**listing_context(page=page, request=request), "listing_edit": listing_edit_for(page=page, user=request.user),
-            "language_links": language_links(page=page, request=request)}
+    """What a listing page shows, and the holder's "Edit this listing" link when the visitor may edit it; the
+    patent's title and abstract in the page's language where the holder gave them."""
+    context = listing_context(page=page, request=request)
+    patent = context["patent"]
+    return {**context, "listing_edit": listing_edit_for(page=page, user=request.user),
+            "language_links": language_links(page=page, request=request),
+            "shown_title": in_page_language(patent.title, patent.title_en),
+            "shown_abstract": in_page_language(patent.abstract, patent.abstract_en)}
 
 
 @hooks.register(LISTING_INDEX_CONTEXT_HOOK)

@@ -40,6 +40,7 @@ _COLUMNS = (
     "declaration__fee_form", "declaration__lump_sum_fen", "declaration__entry_fee_fen",
     "declaration__annual_minimum_fen",
     "declaration__patent__number", "declaration__patent__title", "declaration__patent__abstract",
+    "declaration__patent__title_en", "declaration__patent__abstract_en",
     "declaration__patent__grade_override", "declaration__patent__grade_computed", "declaration__patent__kind",
     "declaration__patent__technology_field", "declaration__patent__ipc_subclass", "declaration__patent__main_ipc",
     "declaration__patent__ipc_codes", "declaration__patent__expiry_date",
@@ -146,13 +147,17 @@ def first_due_fen(fee_form: str, lump_sum_fen: int | None, entry_fee_fen: int | 
 
 def _document(row: tuple) -> ListingDocument:
     (pk, declaration_id, translation_key, first_published_at, summary, fee_form, lump_sum, entry_fee,
-     annual_minimum, number, title, abstract, grade_override, grade_computed, kind, technology_field, ipc_subclass,
+     annual_minimum, number, title, abstract, title_en, abstract_en,
+     grade_override, grade_computed, kind, technology_field, ipc_subclass,
      main_ipc, ipc_codes, expiry_date, holder_kind, province, name_zh, name_en, licensed) = row
     field = FIELDS_BY_NUMBER.get(technology_field) if technology_field else None
     ipc_text = " ".join(ipc_codes or [])
     # As written (what Wagtail's index held) and cut into words: a query, segmented the same way, finds both
-    # whole phrases and the words inside them ("电池" in "锂电池").
-    written = " ".join(part for part in (title, abstract, name_zh, name_en, ipc_text, summary) if part)
+    # whole phrases and the words inside them ("电池" in "锂电池"). The holder's English text too, so that an
+    # English query finds it in the listing's own words; the other language's counterparts are not stored
+    # here but added to the query (marketplace.search.selectors: the index stays as large as the text).
+    written = " ".join(part for part in (title, abstract, title_en, abstract_en, name_zh, name_en, ipc_text, summary)
+                       if part)
     return ListingDocument(
         page_id=pk, declaration_id=declaration_id, translation_key=translation_key, number=number,
         title=title[:500], holder_name_zh=name_zh, holder_name_en=name_en or "", fee_form=fee_form,

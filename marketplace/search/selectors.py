@@ -7,7 +7,12 @@ without joining page, declaration, patent, holder and licences for every match. 
 words on spaces and punctuation only, so Chinese is segmented with jieba on both sides: the document holds its
 text cut into words and the visitor's query is cut the same way. Facet counts come from one statement per query
 (plus one per facet in use) and are cached until a document changes. Each hit links to the page of the
-visitor's language."""
+visitor's language.
+
+A query crosses languages (电池 finds "battery" and the other way round): each of its words may also be met by
+its counterparts from the bilingual bridge (marketplace.listings.bilingual), added to the query rather than stored
+in the documents, so the index stays the size of the listings' own text and a rebuild needs no dictionary. A
+listing that holds the query's own words ranks above one met only through counterparts."""
 
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ from django.utils.translation import gettext_noop
 from wagtail.models import Page
 
 from licensing.models import FeeForm
+from marketplace.listings.bilingual import FUNCTION_WORDS, counterparts
 from marketplace.listings.text import segment
 from marketplace.models import ListingDocument
 from marketplace.parties.models import OrganisationKind
@@ -76,15 +82,15 @@ def _fen(yuan: int) -> int:
     return yuan * 100
 
 
-def bound_listing_filter(data) -> ListingFilter:
+def bound_listing_filter(data, *, across_languages: bool = True) -> ListingFilter:
     """The FilterSet bound to a (mutable) QueryDict, with invalid facet values dropped instead of failing the
     whole search; the search page, the API and saved searches all bind through here."""
     base = listing_queryset()
-    filterset = ListingFilter(data, queryset=base)
+    filterset = ListingFilter(data, queryset=base, across_languages=across_languages)
     if not filterset.is_valid():
         for name in filterset.errors:
             data.pop(name, None)
-        filterset = ListingFilter(data, queryset=base)
+        filterset = ListingFilter(data, queryset=base, across_languages=across_languages)
         filterset.is_valid()
     return filterset
 
@@ -116,19 +122,82 @@ def query_words(query: str) -> list[str]:
     return segment(query).split()[:MAX_QUERY_WORDS]
 
 
+Alternatives = tuple[tuple[str, ...], ...]  # ways to meet one query word: each a run of tokens, all required
+
+
+def bridged_groups(words: list[str]) -> list[Alternatives] | None:
+    """How the query's words are met across languages: per word that must be met, its alternatives (the word
+    itself first, then its counterparts, each cut into the tokens the documents hold). None when no word has a
+    counterpart (the query is searched as written). A function word ("for", 的) need not be met in the other
+    language; a Chinese word inside a longer query word (电池 in 锂电池, which jieba's search mode also emits)
+    is met by the longer word's counterparts; a run of English words ("lithium battery") also by the
+    counterparts of the run."""
+    alternatives: dict[str, list[tuple[str, ...]]] = {}
+    for word in words:
+        alternatives.setdefault(word, [tokens for other in counterparts(word) if (tokens := tuple(segment(other).split()))])
+    for size in (3, 2):  # runs of English words, e.g. "lithium battery" -> 锂电池
+        for start in range(len(words) - size + 1):
+            run = words[start:start + size]
+            if all(w.isascii() for w in run):
+                found = [tuple(segment(other).split()) for other in counterparts(" ".join(run))]
+                for word in run:
+                    alternatives[word] += [tokens for tokens in found if tokens]
+    if not any(alternatives.values()):
+        return None
+    groups = []
+    for word in dict.fromkeys(words):
+        others = list(alternatives[word])
+        if not others:
+            if word.lower() in FUNCTION_WORDS:
+                continue
+            others = [tokens for longer in words if longer != word and word in longer for tokens in alternatives[longer]]
+        groups.append(tuple(dict.fromkeys([(word,), *others])))
+    return groups
+
+
+def _fts_string(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
 def _fts_match(words: list[str]) -> str:
     # Every word as an FTS5 string (a double quote inside is doubled), all required.
-    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+    return " AND ".join(_fts_string(w) for w in words)
 
 
-def _text_condition(words: list[str]):
-    """The documents whose text holds every word, as a condition the database evaluates with its full-text
-    index: a semi-join on the FTS5 table on SQLite, the GIN-indexed tsvector on PostgreSQL."""
+def _fts_query(words: list[str], groups: list[Alternatives] | None) -> str:
+    """The FTS5 query: the words as written, or (across languages) each group met by one of its alternatives."""
+    if groups is None:
+        return _fts_match(words)
+    bridged = " AND ".join(
+        "(" + " OR ".join(_fts_string(a[0]) if len(a) == 1 else "(" + _fts_match(list(a)) + ")" for a in group) + ")"
+        for group in groups)
+    return f"({_fts_match(words)}) OR ({bridged})" if bridged else _fts_match(words)
+
+
+_TSQUERY = "plainto_tsquery('english'::regconfig, %s)"
+
+
+def _tsquery(words: list[str], groups: list[Alternatives] | None) -> tuple[str, list[str]]:
+    """The PostgreSQL tsquery expression and its parameters, with the same meaning as _fts_query."""
+    if not groups:
+        return _TSQUERY, [" ".join(words)]
+    parts, params = [], [" ".join(words)]
+    for group in groups:
+        parts.append("(" + " || ".join([_TSQUERY] * len(group)) + ")")
+        params += [" ".join(a) for a in group]
+    return f"({_TSQUERY} || ({' && '.join(parts)}))", params
+
+
+def _text_condition(words: list[str], groups: list[Alternatives] | None = None):
+    """The documents whose text holds every word (or, across languages, meets every group), as a condition the
+    database evaluates with its full-text index: a semi-join on the FTS5 table on SQLite, the GIN-indexed
+    tsvector on PostgreSQL."""
     if connection.vendor == "postgresql":
-        return RawSQL("search_vector @@ plainto_tsquery('english'::regconfig, %s)", [" ".join(words)],
-                      output_field=BooleanField())
+        expression, params = _tsquery(words, groups)
+        # The expression is built from constant fragments; the words are parameters.
+        return RawSQL(f"search_vector @@ {expression}", params, output_field=BooleanField())  # noqa: S611
     return Q(page_id__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",  # noqa: S608, S611
-                                [_fts_match(words)]))
+                                [_fts_query(words, groups)]))
 
 
 class ListingFilter(django_filters.FilterSet):
@@ -162,15 +231,18 @@ class ListingFilter(django_filters.FilterSet):
         model = ListingDocument
         fields: list = []
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, across_languages: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.words: list[str] = []
+        self.groups: list[Alternatives] | None = None
+        self.across_languages = across_languages
 
     def filter_q(self, queryset, name, value):
         self.words = query_words(value)
         if not self.words:
             return queryset
-        return queryset.filter(_text_condition(self.words))
+        self.groups = bridged_groups(self.words) if self.across_languages else None
+        return queryset.filter(_text_condition(self.words, self.groups))
 
     def filter_ipc(self, queryset, name, value):
         prefix = re.sub(r"\s+", "", value).upper()
@@ -298,14 +370,17 @@ def _normalised(cleaned: dict) -> str:
                       default=str)
 
 
-def _masks(columns: FacetColumns, cleaned: dict, words: list[str]) -> dict[str, np.ndarray]:
+def _masks(columns: FacetColumns, cleaned: dict, words: list[str],
+           groups: list[Alternatives] | None = None) -> dict[str, np.ndarray]:
     """One mask over the documents per filter in use (the name "q" for the words), with the same meaning as
     ListingFilter's filters in SQL."""
     masks: dict[str, np.ndarray] = {}
     if words:
         # Fetched whole, not through .iterator(): a server-side cursor is planned for its first rows, which
         # made PostgreSQL scan every document instead of the GIN index (2 s instead of 50 ms for 50,000 ids).
-        masks["q"] = columns.words_mask(words, lambda: ListingDocument.objects.filter(_text_condition(words))
+        # Kept by the words and, across languages, their groups (the same words searched as written differ).
+        key = words if groups is None else [*words, repr(groups)]
+        masks["q"] = columns.words_mask(key, lambda: ListingDocument.objects.filter(_text_condition(words, groups))
                                         .values_list("page_id", flat=True))
     for name in ("technology_field", "sector", "grade", "kind", "fee_form", "holder_kind", "region"):
         value = cleaned.get(name)
@@ -365,7 +440,7 @@ def _counts(*, filterset: ListingFilter, columns: FacetColumns, masks: dict) -> 
     move with it)."""
     cleaned = filterset.form.cleaned_data
     key = "marketplace:search:counts:" + hashlib.sha256(
-        f"{columns.version}|{_today().isoformat()}|{_normalised(cleaned)}".encode()).hexdigest()
+        f"{columns.version}|{_today().isoformat()}|{_normalised(cleaned)}|{filterset.groups!r}".encode()).hexdigest()
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -393,8 +468,11 @@ def _facets(counts: dict[str, dict[str, int]], *, language: str, selected: dict)
     return facets
 
 
+# The holder's English title comes through the declaration (a join for one page of hits): the documents keep
+# the title the Chinese page shows.
+TITLE_EN = "declaration__patent__title_en"
 _HIT_COLUMNS = ("page_id", "translation_key", "number", "title", "holder_name_zh", "holder_name_en", "fee_form",
-                "first_due_fen", "grade", "expiry_date")
+                "first_due_fen", "grade", "expiry_date", TITLE_EN)
 
 
 def _rows(page_ids: list[int]) -> list[dict]:
@@ -414,12 +492,15 @@ def _ranked_page(filterset: ListingFilter, *, data, columns: FacetColumns, mask:
         candidates = columns.page("newest", mask, 0, RANK_CANDIDATES)
         rows = []
         if offset < len(candidates):
-            rank = RawSQL("ts_rank(search_vector, plainto_tsquery('english'::regconfig, %s))",
-                          [" ".join(filterset.words)], output_field=FloatField())
+            expression, params = _tsquery(filterset.words, filterset.groups)
+            rank = RawSQL(f"ts_rank(search_vector, {expression})", params, output_field=FloatField())  # noqa: S611
+            # Listings holding the query's own words first, then those met only through counterparts.
+            own = RawSQL(f"search_vector @@ {_TSQUERY}", [" ".join(filterset.words)],  # noqa: S611
+                         output_field=BooleanField())
             # One array parameter rather than 1,000 placeholders (psycopg and Django prepare each of those).
             among = RawSQL("page_id = ANY(%s)", [candidates], output_field=BooleanField())
-            rows = list(ListingDocument.objects.filter(among).annotate(rank=rank)
-                        .order_by("-rank", "-first_published_at", "-page_id")
+            rows = list(ListingDocument.objects.filter(among).annotate(rank=rank, own=own)
+                        .order_by("-own", "-rank", "-first_published_at", "-page_id")
                         .values(*_HIT_COLUMNS)[offset:offset + limit])
         beyond = max(offset, len(candidates))
         if offset + limit > beyond and len(candidates) == RANK_CANDIDATES:
@@ -437,21 +518,29 @@ def _ranked_page(filterset: ListingFilter, *, data, columns: FacetColumns, mask:
                        .query.sql_with_params())
         narrowed = f"WHERE d.page_id IN ({sql})"
     table = ListingDocument._meta.db_table
+    own, own_params = "", []
+    if filterset.groups is not None:
+        # Listings holding the query's own words first, then those met only through counterparts: one more
+        # MATCH, evaluated once as a set (uncorrelated), not per row.
+        own = f"d.page_id NOT IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s), "  # noqa: S608
+        own_params = [_fts_match(filterset.words)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT d.page_id FROM (SELECT rowid AS id, bm25({FTS_TABLE}) AS score FROM {FTS_TABLE} "  # noqa: S608
             f"WHERE {FTS_TABLE} MATCH %s) m JOIN {table} d ON d.page_id = m.id {narrowed} "
-            "ORDER BY m.score, d.first_published_at DESC, d.page_id DESC LIMIT %s OFFSET %s",
-            [_fts_match(filterset.words), *params, limit, offset])
+            f"ORDER BY {own}m.score, d.first_published_at DESC, d.page_id DESC LIMIT %s OFFSET %s",
+            [_fts_query(filterset.words, filterset.groups), *params, *own_params, limit, offset])
         order = [row[0] for row in cursor.fetchall()]
     return _rows(order)
 
 
-def listing_search(*, data, language: str = "zh-hans", page: int | str = 1, per_page: int = 20) -> ListingSearch:
+def listing_search(*, data, language: str = "zh-hans", page: int | str = 1, per_page: int = 20,
+                   across_languages: bool = True) -> ListingSearch:
     """Run a listing search from query-string ``data`` (a QueryDict or dict): full text, facets, sort and one
     page of hits, with facet counts. A handful of statements over the search documents, whatever the number of
     listings: the counts (cached per query), one page of hits and their addresses. Invalid facet values are
-    ignored (the FilterSet's form drops them), never an error."""
+    ignored (the FilterSet's form drops them), never an error. ``across_languages=False`` searches the words
+    as written only (the search as it was before the bridge, which the equivalence tests compare with)."""
     if not hasattr(data, "copy") or not hasattr(data, "getlist"):
         from django.http import QueryDict
 
@@ -460,7 +549,8 @@ def listing_search(*, data, language: str = "zh-hans", page: int | str = 1, per_
             qd[key] = value
         data = qd
     data = data.copy()
-    filterset = bound_listing_filter(data)  # drops invalid values from `data`, which the facet counts reuse
+    # Drops invalid values from `data`, which the facet counts reuse.
+    filterset = bound_listing_filter(data, across_languages=across_languages)
     cleaned = filterset.form.cleaned_data
     query = (cleaned.get("q") or "").strip()
     filterset.qs  # noqa: B018 - evaluating the filters also cuts the query into words (filter_q)
@@ -469,7 +559,7 @@ def listing_search(*, data, language: str = "zh-hans", page: int | str = 1, per_
         sort = "newest"
 
     columns = facet_columns(search_version())
-    masks = _masks(columns, cleaned, filterset.words)
+    masks = _masks(columns, cleaned, filterset.words, filterset.groups)
     counts, total = _counts(filterset=filterset, columns=columns, masks=masks)
     num_pages = max(1, -(-total // per_page))
     try:
@@ -505,7 +595,7 @@ def _hits(rows: list[dict], language: str) -> list[ListingHit]:
                 urls[each.translation_key] = each.url
     labels = dict(FeeForm.choices)
     return [ListingHit(
-        pk=row["page_id"], number=row["number"], title=row["title"],
+        pk=row["page_id"], number=row["number"], title=(row[TITLE_EN] or row["title"]) if english else row["title"],
         holder=(row["holder_name_en"] or row["holder_name_zh"]) if english else row["holder_name_zh"],
         fee_form=row["fee_form"], fee_form_label=str(labels.get(row["fee_form"], row["fee_form"])),
         first_due_yuan=row["first_due_fen"] // 100, grade=row["grade"], expiry_date=row["expiry_date"],

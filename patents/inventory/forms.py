@@ -48,6 +48,15 @@ class BulkTagForm(forms.Form):
     tag = forms.CharField(label=_("Tag to add to the selected patents"), max_length=100)
 
 
+class EnglishTextForm(forms.ModelForm):
+    """The holder's English title and abstract (shown on English pages, searched in both languages)."""
+
+    class Meta:
+        model = Patent
+        fields = ["title_en", "abstract_en"]
+        widgets = {"abstract_en": forms.Textarea(attrs={"rows": 4})}
+
+
 class StandingForm(forms.ModelForm):
     """What the holder records about the patent's standing for open licensing (grounds for refusal)."""
 

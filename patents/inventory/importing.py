@@ -49,6 +49,9 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "grant_date": ("grant_date", "授权日", "授权公告日"),
     "ipc": ("ipc", "ipc_codes", "ipc分类号", "主分类号", "分类号"),
     "abstract": ("abstract", "摘要"),
+    # The holder's English text (an English-original patent's own text goes in title / abstract).
+    "title_en": ("title_en", "english_title", "title (english)", "英文名称", "英文标题", "英文专利名称", "英文发明名称"),
+    "abstract_en": ("abstract_en", "english_abstract", "abstract (english)", "英文摘要"),
     "claims_count": ("claims_count", "claims", "权利要求数", "权利要求项数"),
     "legal_status": ("legal_status", "status", "法律状态"),
     "inventors": ("inventors", "发明人", "设计人"),
@@ -677,6 +680,10 @@ def validate(frame: pd.DataFrame, *, today: date, seen_numbers: dict[str, int] |
     errors.add(title.str.len() > 500, rows, "title", title, _("title longer than 500 characters"))
     out["title"] = title
     out["abstract"] = _text(frame, "abstract").str.slice(0, 20000)
+    title_en = _text(frame, "title_en")
+    errors.add(title_en.str.len() > 500, rows, "title_en", title_en, _("English title longer than 500 characters"))
+    out["title_en"] = title_en
+    out["abstract_en"] = _text(frame, "abstract_en").str.slice(0, 20000)
 
     raw_kind = _text(frame, "kind")
     kind = _lookup(raw_kind, KIND_VALUES)

@@ -41,6 +41,8 @@ MAX_REPORTED_ERRORS = 10_000
 FIELDS_BY_COLUMN = {
     "title": ("title",),
     "abstract": ("abstract",),
+    "title_en": ("title_en",),
+    "abstract_en": ("abstract_en",),
     "kind": ("kind",),
     "filing_date": ("filing_date",),
     "grant_date": ("grant_date",),
@@ -307,7 +309,8 @@ def _ownership_errors(rows: pd.DataFrame, found: pd.DataFrame, holder: Organisat
 
 
 # Model fields the import writes, by type: each column of a chunk is converted once, as a whole.
-TEXT_FIELDS_BLANK = {"main_ipc", "ipc_subclass", "abstract", "evaluation_report", "procedure_suspension"}
+TEXT_FIELDS_BLANK = {"main_ipc", "ipc_subclass", "abstract", "title_en", "abstract_en", "evaluation_report",
+                     "procedure_suspension"}
 JSON_FIELDS = {"ipc_codes", "locarno_codes", "inventors"}
 INT_FIELDS = {"claims_count", "technology_field", "term_extension_days", "family_size", "forward_citations"}
 BOOL_FIELDS = {"pledged", "exclusive_licence_in_force", "co_owners_agreement_allows_declaring"}
@@ -664,6 +667,33 @@ def patent_standing_record(*, patent: Patent, by: User, **standing) -> Patent:
     patent.full_clean(validate_unique=False, validate_constraints=False)
     patent.save(update_fields=[*changes, "updated_at"])
     PatentChange.objects.create(patent=patent, by=by, action=PatentChange.Action.STANDING, changes=changes)
+    listeners.changed(listeners.PATENT_CHANGE_LISTENERS, patent_ids=[patent.pk], fields=list(changes))
+    return patent
+
+
+ENGLISH_TEXT_FIELDS = ("title_en", "abstract_en")
+
+
+@transaction.atomic
+def patent_english_text_record(*, patent: Patent, by: User, title_en: str, abstract_en: str) -> Patent:
+    """The holder gives (or clears) the patent's English title and abstract. Audited; the change listeners
+    are told (the listing's search document holds the English text).
+
+    Raises PermissionDenied for anyone but the holder's members, ValidationError by field (too long)."""
+    patent = Patent.objects.select_for_update().select_related("holder").get(pk=patent.pk)
+    if not user_can_manage_inventory(user=by, holder=patent.holder):
+        raise PermissionDenied(_("Only members of the patentee may record this."))
+    changes = {}
+    for name, value in (("title_en", title_en), ("abstract_en", abstract_en)):
+        value = (value or "").strip()
+        if getattr(patent, name) != value:
+            changes[name] = [getattr(patent, name), value]
+            setattr(patent, name, value)
+    if not changes:
+        return patent
+    patent.full_clean(validate_unique=False, validate_constraints=False)
+    patent.save(update_fields=[*changes, "updated_at"])
+    PatentChange.objects.create(patent=patent, by=by, action=PatentChange.Action.ENGLISH_TEXT, changes=changes)
     listeners.changed(listeners.PATENT_CHANGE_LISTENERS, patent_ids=[patent.pk], fields=list(changes))
     return patent
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("portfolio/patents/<int:pk>/grade/", views.patent_grade, name="patent_grade"),
     path("portfolio/patents/<int:pk>/tags/", views.patent_tags, name="patent_tags"),
     path("portfolio/patents/<int:pk>/standing/", views.patent_standing, name="patent_standing"),
+    path("portfolio/patents/<int:pk>/english/", views.patent_english, name="patent_english"),
     path("inventory/import/", views.inventory_upload, name="inventory_upload"),
     path("inventory/batches/", views.batch_list, name="batch_list"),
     path("inventory/batches/<int:pk>/", views.batch_detail, name="batch_detail"),

@@ -16,7 +16,14 @@ from django.views.decorators.http import require_POST
 from marketplace.parties.models import Organisation
 from patents.inventory import progress, selectors, services, tasks
 from patents.inventory.exports import PortfolioExporter
-from patents.inventory.forms import BulkTagForm, GradeOverrideForm, InventoryUploadForm, StandingForm, TagsForm
+from patents.inventory.forms import (
+    BulkTagForm,
+    EnglishTextForm,
+    GradeOverrideForm,
+    InventoryUploadForm,
+    StandingForm,
+    TagsForm,
+)
 from patents.models import InventoryBatch, Patent
 
 
@@ -114,6 +121,7 @@ def patent_detail(request, pk):
         "grade_form": GradeOverrideForm(initial={"grade": patent.grade_override, "reason": patent.grade_override_reason}),
         "tags_form": TagsForm(initial={"tags": ", ".join(sorted(patent.tags.names()))}),
         "standing_form": StandingForm(instance=patent) if can_manage else None,
+        "english_form": EnglishTextForm(instance=patent) if can_manage else None,
     })
 
 
@@ -130,6 +138,19 @@ def patent_standing(request, pk):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("Saved."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("patent_detail", pk=patent.pk)
+
+
+@login_required
+@require_POST
+def patent_english(request, pk):
+    patent = _patent_for(request, pk, manage=True)
+    form = EnglishTextForm(request.POST, instance=Patent.objects.get(pk=patent.pk))
+    if form.is_valid():
+        services.patent_english_text_record(patent=patent, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Saved."))
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect("patent_detail", pk=patent.pk)
