@@ -1,0 +1,44 @@
+"""Matching crosses languages (#23, first bullet): a need written in English reaches a listing written only in
+Chinese and the other way round, through the bilingual bridge folded into the terms both are represented by
+(marketplace.matching.index.tokenize, behind settings.MATCHING_BILINGUAL_TERMS until the engine shows a word and
+its counterpart once); a listing's English title counts as its own words either way."""
+
+from datetime import date
+
+import pytest
+
+from licensing.models import DeclarationState
+from marketplace.matching import engine as matching
+from marketplace.matching.index import tokenize
+from marketplace.models import Need
+from tests.licensing.factories import DeclarationFactory, eligible_patent
+from tests.marketplace.test_matching import LISTINGS
+from tests.parties.factories import OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_need_in_one_language_reaches_listings_in_the_other(settings):
+    settings.MATCHING_BILINGUAL_TERMS = True
+    # Chinese is where the languages meet: an English word also gives its Chinese counterpart.
+    assert tokenize("battery") == ["battery", "电池"] and tokenize("电池") == ["电池"]
+    declarations = {}
+    for key in ("bms", "cathode", "fuelcell", "motor", "video", "lidar", "membrane", "radar", "gps", "drone"):
+        title, abstract, ipc, tech_field, grade = LISTINGS[key]
+        patent = eligible_patent(title=title, abstract=abstract, main_ipc=ipc, ipc_codes=[ipc], ipc_subclass=ipc[:4],
+                                 technology_field=tech_field, grade_score=grade, filing_date=date(2022, 5, 1))
+        declarations[key] = DeclarationFactory(patent=patent, state=DeclarationState.FILED)
+    patent = eligible_patent(title="一种车载摄像头支架", abstract="一种可调节角度的支架。",
+                             title_en="Obstacle detection camera mount", main_ipc="B60R 11/04", ipc_codes=["B60R 11/04"],
+                             ipc_subclass="B60R", technology_field=32, filing_date=date(2022, 5, 1))
+    declarations["mount"] = DeclarationFactory(patent=patent, state=DeclarationState.FILED)
+    buyer = OrganisationFactory(is_licensee=True)
+    english = Need.objects.create(organisation=buyer, horizon_years=3, title="Battery pack thermal management",
+                                  description="We build energy storage containers and need temperature control of "
+                                              "lithium-ion battery packs with liquid cooling to prevent thermal runaway.")
+    chinese = Need.objects.create(organisation=buyer, horizon_years=3, title="激光雷达障碍物检测",
+                                  description="我们的自动驾驶车辆需要激光雷达点云处理技术，检测障碍物和行人。")
+    assert [m.declaration for m in matching.rank_listings_for_need(need=english, limit=1)] == [declarations["bms"]]
+    assert [m.declaration for m in matching.rank_listings_for_need(need=chinese, limit=1)] == [declarations["lidar"]]
+    # The holder's English title is the listing's own text: 障碍物 meets "obstacle" in it.
+    assert declarations["mount"] in [m.declaration for m in matching.rank_listings_for_need(need=chinese, limit=5)]
