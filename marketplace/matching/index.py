@@ -78,8 +78,8 @@ _STOP_EN = set(ENGLISH_STOP_WORDS) | {"method", "methods", "invention", "disclos
                                       "based", "device", "system", "technology", "preparation"}
 
 
-# Part of every stored text hash: needs and listings whose tokens an older tokenizer made are segmented anew
-# (``build_matching_index`` after a deploy; a need when it is next matched).
+# Part of every stored text hash while the counterparts are folded in: needs and listings whose tokens were made
+# without them are segmented anew (``build_matching_index`` after turning them on; a need when next matched).
 TOKENS_VERSION = "bilingual-1"
 
 
@@ -120,7 +120,8 @@ def tokenize(text: str) -> list[str]:
 
 
 def listing_text(title: str, abstract: str, title_en: str = "", abstract_en: str = "") -> str:
-    return " ".join(part for part in (title, abstract, title_en, abstract_en) if part)
+    english = " ".join(part for part in (title_en, abstract_en) if part)
+    return f"{title} {abstract} {english}" if english else f"{title} {abstract}"
 
 
 def need_text(title: str, description: str) -> str:
@@ -158,8 +159,10 @@ def _subclasses(ipc_subclass: str, ipc_codes) -> list[str]:
 
 
 def _text_hash(text: str) -> str:
-    version = f"{TOKENS_VERSION}+bilingual" if bilingual_terms() else TOKENS_VERSION
-    return hashlib.sha1(f"{version}\n{text}".encode(), usedforsecurity=False).hexdigest()
+    # Without the counterparts the tokens are what they were: the hashes too, so stored words stay valid.
+    if bilingual_terms():
+        text = f"{TOKENS_VERSION}\n{text}"
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------- writing

@@ -50,6 +50,7 @@ class PatentFactory(DjangoModelFactory):
 EN_HEADERS = {
     "number": "patent_number", "title": "title", "kind": "kind", "filing_date": "filing_date",
     "grant_date": "grant_date", "ipc": "ipc", "abstract": "abstract", "claims_count": "claims_count",
+    "title_en": "title_en", "abstract_en": "abstract_en",
     "legal_status": "legal_status", "inventors": "inventors", "co_owners": "co_owners",
     "annual_fees_paid_through": "annual_fees_paid_through", "family_size": "family_size",
     "forward_citations": "forward_citations", "evaluation_report": "evaluation_report", "pledged": "pledged",
@@ -60,6 +61,7 @@ EN_HEADERS = {
 ZH_HEADERS = {
     "number": "专利号", "title": "专利名称", "kind": "专利类型", "filing_date": "申请日", "grant_date": "授权公告日",
     "ipc": "IPC分类号", "abstract": "摘要", "claims_count": "权利要求数", "legal_status": "法律状态",
+    "title_en": "英文名称", "abstract_en": "英文摘要",
     "inventors": "发明人", "co_owners": "共同专利权人", "annual_fees_paid_through": "年费缴至", "family_size": "同族数",
     "forward_citations": "被引次数", "evaluation_report": "专利权评价报告", "pledged": "是否质押",
     "exclusive_licence_in_force": "独占许可", "term_extension_days": "专利权期限补偿天数",
