@@ -61,20 +61,56 @@ _SENSE_SPLIT = re.compile(r"\s*[/;]\s*")
 _PROPER = re.compile(r"[A-Z][a-z]")
 _LEADING = re.compile(r"^(to|a|an|the) ")
 # CC-CEDICT senses that never name a technical thing.
-_SKIP_SENSE = ("cl:", "variant of", "old variant", "see ", "used in", "surname", "abbr.", "also written", "lit.",
-               "fig.", "erhua", "japanese", "taiwan pr.", "pr.")
-_SKIP_MARK = ("(tw)", "(coll.)", "(slang)", "(dialect)", "(old)", "(literary)", "(archaic)", "(idiom)",
-              "(buddhism)", "(taoism)", "(cantonese)", "(onom.)", "(loanword)", "(polite)", "(derog.)",
-              "(vulgar)", "(bound form)", "(honorific)", "(euphemism)", "(classical)", "(poetic)")
+_SKIP_SENSE = (
+    "cl:",
+    "variant of",
+    "old variant",
+    "see ",
+    "used in",
+    "surname",
+    "abbr.",
+    "also written",
+    "lit.",
+    "fig.",
+    "erhua",
+    "japanese",
+    "taiwan pr.",
+    "pr.",
+)
+_SKIP_MARK = (
+    "(tw)",
+    "(coll.)",
+    "(slang)",
+    "(dialect)",
+    "(old)",
+    "(literary)",
+    "(archaic)",
+    "(idiom)",
+    "(buddhism)",
+    "(taoism)",
+    "(cantonese)",
+    "(onom.)",
+    "(loanword)",
+    "(polite)",
+    "(derog.)",
+    "(vulgar)",
+    "(bound form)",
+    "(honorific)",
+    "(euphemism)",
+    "(classical)",
+    "(poetic)",
+)
 _SKIP = re.compile("^(?:" + "|".join(map(re.escape, _SKIP_SENSE)) + ")|" + "|".join(map(re.escape, _SKIP_MARK)))
 
 # Words that carry no subject: never bridged, and a query does not need them in the other language.
 _FUNCTION_WORDS_EN = (
     "a an the and or of for in on at to by with from into onto as is are be being its it their thereof"
     " same using used use based via which that this these those such said one two more most less than having"
-    " has have can")
-_FUNCTION_WORDS_ZH = ("一种 的 及 及其 和 与 或 在 中 用于 基于 一 种 其 可 所述 以及 其中 对 将 由 为 被 上 下 内 外 个 等"
-                      " 并 采用 使用 通过")
+    " has have can"
+)
+_FUNCTION_WORDS_ZH = (
+    "一种 的 及 及其 和 与 或 在 中 用于 基于 一 种 其 可 所述 以及 其中 对 将 由 为 被 上 下 内 外 个 等 并 采用 使用 通过"
+)
 FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_EN.split() + _FUNCTION_WORDS_ZH.split())
 
 
@@ -231,16 +267,22 @@ def _bridge() -> Bridge:
     path = _stored_path()
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
-        return Bridge(zh_to_en={k: tuple(v) for k, v in stored["zh_to_en"].items()},
-                      en_to_zh={k: tuple(v) for k, v in stored["en_to_zh"].items()},
-                      traditional=stored["traditional"])
+        return Bridge(
+            zh_to_en={k: tuple(v) for k, v in stored["zh_to_en"].items()},
+            en_to_zh={k: tuple(v) for k, v in stored["en_to_zh"].items()},
+            traditional=stored["traditional"],
+        )
     except (OSError, ValueError, KeyError, AttributeError):
         pass
     made = _build()
     try:
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps({"zh_to_en": made.zh_to_en, "en_to_zh": made.en_to_zh,
-                                         "traditional": made.traditional}, ensure_ascii=False), encoding="utf-8")
+        temporary.write_text(
+            json.dumps(
+                {"zh_to_en": made.zh_to_en, "en_to_zh": made.en_to_zh, "traditional": made.traditional}, ensure_ascii=False
+            ),
+            encoding="utf-8",
+        )
         os.replace(temporary, path)
     except OSError:
         pass  # a read-only temp dir: every process builds its own
@@ -270,8 +312,11 @@ def _build(*, dictionary: bool = True, glossary: bool = True) -> Bridge:
                 from_glossary_en[en].append(zh)
         zh_to_en.update(from_glossary_zh)  # the glossary wins for every term it holds
         en_to_zh.update(from_glossary_en)
-    return Bridge(zh_to_en={k: tuple(v) for k, v in zh_to_en.items()},
-                  en_to_zh={k: tuple(v) for k, v in en_to_zh.items()}, traditional=traditional)
+    return Bridge(
+        zh_to_en={k: tuple(v) for k, v in zh_to_en.items()},
+        en_to_zh={k: tuple(v) for k, v in en_to_zh.items()},
+        traditional=traditional,
+    )
 
 
 def coverage(zh_words, en_words, **sources) -> tuple[float, float]:

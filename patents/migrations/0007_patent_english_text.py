@@ -4,25 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patents', '0006_patent_indexes_an_import_pays_for_unused'),
+        ("patents", "0006_patent_indexes_an_import_pays_for_unused"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patent',
-            name='abstract_en',
-            field=models.TextField(blank=True, db_default='', default='', verbose_name='English abstract'),
+            model_name="patent",
+            name="abstract_en",
+            field=models.TextField(blank=True, db_default="", default="", verbose_name="English abstract"),
         ),
         migrations.AddField(
-            model_name='patent',
-            name='title_en',
-            field=models.CharField(blank=True, db_default='', default='', max_length=500, verbose_name='English title'),
+            model_name="patent",
+            name="title_en",
+            field=models.CharField(blank=True, db_default="", default="", max_length=500, verbose_name="English title"),
         ),
         migrations.AlterField(
-            model_name='patentchange',
-            name='action',
-            field=models.CharField(choices=[('import_create', 'Created by import'), ('import_update', 'Updated by import'), ('grade_override', 'Grade set by holder'), ('grade_cleared', "Holder's grade removed"), ('tags', 'Tags changed'), ('annual_fees', 'Annual fees recorded by holder'), ('standing', 'Licensing standing recorded by holder'), ('english_text', 'English title or abstract edited by holder')], max_length=20),
+            model_name="patentchange",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("import_create", "Created by import"),
+                    ("import_update", "Updated by import"),
+                    ("grade_override", "Grade set by holder"),
+                    ("grade_cleared", "Holder's grade removed"),
+                    ("tags", "Tags changed"),
+                    ("annual_fees", "Annual fees recorded by holder"),
+                    ("standing", "Licensing standing recorded by holder"),
+                    ("english_text", "English title or abstract edited by holder"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -14,8 +14,7 @@ from tests.parties.factories import HolderFactory
 def _publish(**patent_kwargs):
     holder = HolderFactory()
     patent = eligible_patent(holder=holder, **patent_kwargs)
-    return listings.declaration_file(declaration=DeclarationFactory(patent=patent, holder=holder),
-                                     by=holder_admin(holder))
+    return listings.declaration_file(declaration=DeclarationFactory(patent=patent, holder=holder), by=holder_admin(holder))
 
 
 @pytest.fixture
@@ -23,21 +22,22 @@ def market(site):
     return {
         "zh": _publish(title="一种动力电池热失控预警方法", abstract="采集电池的电压和温度数据。"),
         "en": _publish(title="Fast charger for a traction battery", abstract="A charger for batteries."),
-        "both": _publish(title="一种电池包散热结构", abstract="包括箱体和液冷板。",
-                         title_en="Heat dissipation structure for a battery pack"),
-        "drug": _publish(title="一种抗肿瘤药物组合物", abstract="本发明涉及药物。", main_ipc="A61K 31/00",
-                         technology_field=16),
+        "both": _publish(
+            title="一种电池包散热结构", abstract="包括箱体和液冷板。", title_en="Heat dissipation structure for a battery pack"
+        ),
+        "drug": _publish(title="一种抗肿瘤药物组合物", abstract="本发明涉及药物。", main_ipc="A61K 31/00", technology_field=16),
     }
 
 
 def _hits(page) -> list[tuple[str, str]]:
     """(patent number, title) of each hit shown."""
-    return [(item.locator(".muted").first.inner_text().split(" · ")[0], item.locator("a").first.inner_text())
-            for item in page.locator("ol.listing-results li.listing-hit").all()]
+    return [
+        (item.locator(".muted").first.inner_text().split(" · ")[0], item.locator("a").first.inner_text())
+        for item in page.locator("ol.listing-results li.listing-hit").all()
+    ]
 
 
-def test_dianchi_on_the_chinese_site_and_battery_on_the_english_site_find_the_same_listings(site, market, page,
-                                                                                            page_en):
+def test_dianchi_on_the_chinese_site_and_battery_on_the_english_site_find_the_same_listings(site, market, page, page_en):
     page.goto(f"{site.url}/zh-hans/search/")
     page.fill("#id_q", "电池")
     page.click("form.search-form button[type=submit]")

@@ -11,10 +11,18 @@ from marketplace.demo.synthetic import generate_inventory
 from marketplace.listings.bilingual import FUNCTION_WORDS, bridge, counterparts, coverage
 
 
-@pytest.mark.parametrize(("chinese", "english"), [
-    ("电池", "battery"), ("传感器", "sensor"), ("逆变器", "inverter"), ("齿轮", "gear"), ("机器人", "robot"),
-    ("光伏", "photovoltaic"), ("正极", "cathode"),
-])
+@pytest.mark.parametrize(
+    ("chinese", "english"),
+    [
+        ("电池", "battery"),
+        ("传感器", "sensor"),
+        ("逆变器", "inverter"),
+        ("齿轮", "gear"),
+        ("机器人", "robot"),
+        ("光伏", "photovoltaic"),
+        ("正极", "cathode"),
+    ],
+)
 def test_known_pairs_cross_both_ways(chinese, english):
     assert english in counterparts(chinese)
     assert chinese in counterparts(english)
@@ -37,7 +45,7 @@ def test_bridge_gives_the_terms_then_their_counterparts_once():
 
 
 def test_the_generated_corpus_technical_words_are_covered_both_ways():
-    frame = generate_inventory(2000, seed=3, today=date(2026, 1, 1))
+    frame = generate_inventory(1000, seed=3, today=date(2026, 1, 1))
     chinese, english = set(), set()
     for title in frame["title"]:
         for word in jieba.cut(title):

@@ -21,8 +21,7 @@ REAL_US = Path(__file__).resolve().parents[1] / "data" / "real_us_patents_sample
 def publish(**patent_kwargs):
     holder = HolderFactory()
     patent = eligible_patent(holder=holder, **patent_kwargs)
-    return listings.declaration_file(declaration=DeclarationFactory(patent=patent, holder=holder),
-                                     by=holder_admin(holder))
+    return listings.declaration_file(declaration=DeclarationFactory(patent=patent, holder=holder), by=holder_admin(holder))
 
 
 @pytest.fixture
@@ -30,15 +29,20 @@ def market(demo_pages):
     sensor = next(row for row in csv.DictReader(REAL_US.open(encoding="utf-8")) if "sensor" in row["title"])
     return {
         "zh": publish(title="一种动力电池热失控预警方法", abstract="采集电池的电压和温度数据。"),
-        "en": publish(title="Thermal runaway early warning for a power battery",
-                      abstract="Collecting voltage and temperature data of the battery."),
-        "both": publish(title="一种电池包散热结构", abstract="包括箱体和液冷板。",
-                        title_en="Heat dissipation structure for a battery pack",
-                        abstract_en="Comprising a case and a liquid cooling plate."),
-        "us": publish(title=sensor["title"], abstract=sensor["abstract"], country="US", main_ipc="A61B 5/00",
-                      technology_field=13),
-        "drug": publish(title="一种抗肿瘤药物组合物", abstract="本发明涉及药物。", main_ipc="A61K 31/00",
-                        technology_field=16),
+        "en": publish(
+            title="Thermal runaway early warning for a power battery",
+            abstract="Collecting voltage and temperature data of the battery.",
+        ),
+        "both": publish(
+            title="一种电池包散热结构",
+            abstract="包括箱体和液冷板。",
+            title_en="Heat dissipation structure for a battery pack",
+            abstract_en="Comprising a case and a liquid cooling plate.",
+        ),
+        "us": publish(
+            title=sensor["title"], abstract=sensor["abstract"], country="US", main_ipc="A61B 5/00", technology_field=13
+        ),
+        "drug": publish(title="一种抗肿瘤药物组合物", abstract="本发明涉及药物。", main_ipc="A61K 31/00", technology_field=16),
     }
 
 

@@ -25,19 +25,42 @@ def test_a_need_in_one_language_reaches_listings_in_the_other(settings):
     declarations = {}
     for key in ("bms", "cathode", "fuelcell", "motor", "video", "lidar", "membrane", "radar", "gps", "drone"):
         title, abstract, ipc, tech_field, grade = LISTINGS[key]
-        patent = eligible_patent(title=title, abstract=abstract, main_ipc=ipc, ipc_codes=[ipc], ipc_subclass=ipc[:4],
-                                 technology_field=tech_field, grade_score=grade, filing_date=date(2022, 5, 1))
+        patent = eligible_patent(
+            title=title,
+            abstract=abstract,
+            main_ipc=ipc,
+            ipc_codes=[ipc],
+            ipc_subclass=ipc[:4],
+            technology_field=tech_field,
+            grade_score=grade,
+            filing_date=date(2022, 5, 1),
+        )
         declarations[key] = DeclarationFactory(patent=patent, state=DeclarationState.FILED)
-    patent = eligible_patent(title="一种车载摄像头支架", abstract="一种可调节角度的支架。",
-                             title_en="Obstacle detection camera mount", main_ipc="B60R 11/04", ipc_codes=["B60R 11/04"],
-                             ipc_subclass="B60R", technology_field=32, filing_date=date(2022, 5, 1))
+    patent = eligible_patent(
+        title="一种车载摄像头支架",
+        abstract="一种可调节角度的支架。",
+        title_en="Obstacle detection camera mount",
+        main_ipc="B60R 11/04",
+        ipc_codes=["B60R 11/04"],
+        ipc_subclass="B60R",
+        technology_field=32,
+        filing_date=date(2022, 5, 1),
+    )
     declarations["mount"] = DeclarationFactory(patent=patent, state=DeclarationState.FILED)
     buyer = OrganisationFactory(is_licensee=True)
-    english = Need.objects.create(organisation=buyer, horizon_years=3, title="Battery pack thermal management",
-                                  description="We build energy storage containers and need temperature control of "
-                                              "lithium-ion battery packs with liquid cooling to prevent thermal runaway.")
-    chinese = Need.objects.create(organisation=buyer, horizon_years=3, title="激光雷达障碍物检测",
-                                  description="我们的自动驾驶车辆需要激光雷达点云处理技术，检测障碍物和行人。")
+    english = Need.objects.create(
+        organisation=buyer,
+        horizon_years=3,
+        title="Battery pack thermal management",
+        description="We build energy storage containers and need temperature control of "
+        "lithium-ion battery packs with liquid cooling to prevent thermal runaway.",
+    )
+    chinese = Need.objects.create(
+        organisation=buyer,
+        horizon_years=3,
+        title="激光雷达障碍物检测",
+        description="我们的自动驾驶车辆需要激光雷达点云处理技术，检测障碍物和行人。",
+    )
     assert [m.declaration for m in matching.rank_listings_for_need(need=english, limit=1)] == [declarations["bms"]]
     assert [m.declaration for m in matching.rank_listings_for_need(need=chinese, limit=1)] == [declarations["lidar"]]
     # The holder's English title is the listing's own text: 障碍物 meets "obstacle" in it.
