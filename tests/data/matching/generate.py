@@ -22,8 +22,12 @@ from topics import TOPICS  # noqa: E402
 PER_TOPIC = {"zh": 12, "en": 6}
 PER_NEAR = {"zh": 5, "en": 2}
 GENERIC_ZH = ["结构简单，成本低。", "提高了可靠性和使用寿命。", "便于工业化推广。", "工艺稳定，适合批量生产。"]
-GENERIC_EN = ["It is simple and cheap to make.", "Reliability and service life are improved.",
-              "It suits industrial production.", "The process is stable for volume production."]
+GENERIC_EN = [
+    "It is simple and cheap to make.",
+    "Reliability and service life are improved.",
+    "It suits industrial production.",
+    "The process is stable for volume production.",
+]
 
 
 def _pick_codes(rng, ipc):
@@ -44,16 +48,23 @@ def _listing(rng, lang, subject, topic_key):
     generic = rng.choice(GENERIC_ZH if lang == "zh" else GENERIC_EN)
     if lang == "zh":
         title = f"一种{'用于' + setting + '的' if setting else ''}{phrase}{aspect}"
-        abstract = (f"本发明公开了一种{phrase}{aspect}{'，适用于' + setting if setting else ''}。"
-                    + "；".join(details) + "。" + generic)
+        abstract = (
+            f"本发明公开了一种{phrase}{aspect}{'，适用于' + setting if setting else ''}。" + "；".join(details) + "。" + generic
+        )
     else:
         core = f"{phrase} {aspect}".strip()
         title = (core[0].upper() + core[1:]) + (f" for {setting}" if setting else "")
-        abstract = (f"A {core}{' for ' + setting if setting else ''} is disclosed. " + ". ".join(details) + ". "
-                    + generic)
+        abstract = f"A {core}{' for ' + setting if setting else ''} is disclosed. " + ". ".join(details) + ". " + generic
     codes = _pick_codes(rng, subject["ipc"])
-    return {"topic": topic_key, "lang": lang, "title": title, "abstract": abstract, "ipc_codes": codes,
-            "grade_score": rng.randint(30, 90), "filing_year": rng.randint(2014, 2023)}
+    return {
+        "topic": topic_key,
+        "lang": lang,
+        "title": title,
+        "abstract": abstract,
+        "ipc_codes": codes,
+        "grade_score": rng.randint(30, 90),
+        "filing_year": rng.randint(2014, 2023),
+    }
 
 
 def generate():
@@ -68,10 +79,19 @@ def generate():
             for lang, count in PER_NEAR.items():
                 listings += [_listing(rng, lang, near, f"{topic['key']}~near{n}") for _ in range(count)]
         for k, (lang, title, description, tech_field, ipc_prefix) in enumerate(topic["needs"]):
-            needs.append({"key": f"{topic['key']}-{k}", "topic": topic["key"], "lang": lang, "title": title,
-                          "description": description, "technology_field": tech_field,
-                          "ipc_prefix": ipc_prefix or "", "subject_terms": topic["terms"],
-                          "excluded_terms": topic.get("excluded_terms", [])})
+            needs.append(
+                {
+                    "key": f"{topic['key']}-{k}",
+                    "topic": topic["key"],
+                    "lang": lang,
+                    "title": title,
+                    "description": description,
+                    "technology_field": tech_field,
+                    "ipc_prefix": ipc_prefix or "",
+                    "subject_terms": topic["terms"],
+                    "excluded_terms": topic.get("excluded_terms", []),
+                }
+            )
     for i, listing in enumerate(listings):
         listing["key"] = f"L{i:04d}"
         field = classify_ipc(listing["ipc_codes"][0])
