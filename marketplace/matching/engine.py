@@ -15,15 +15,19 @@ product (a batch of needs in one product per chunk). The similarities equal thos
 index's docstring for what differs by construction). Need → listings (``rank_needs_for_declaration``) still fits
 over the open needs per listing: they are few.
 
-Blocking keeps the per-candidate work small: candidates are those in the same technology field or sharing the
-IPC subclass, topped up with the best text matches among the rest when there are fewer than ``limit``; of those,
-the best ``SCORED`` by the rest of the score get the cost and budget rules. A need's listings, online or in a
-batch (``rank_listings_batch``), are scored as numpy columns: the needs' stored words (no segmentation), one
-product per chunk of needs, the candidates of needs sharing a block chosen together, and the cost and budget
-rules (``budget_columns``), exact similarities, IPC and shared words over every need's best ``SCORED`` at once,
-from the listings' fee terms read as columns once per refresh (``ListingFacts``). The scalar rules
-(``_components``, ``_budget`` through the licence calculator) score a listing's needs and are the oracle the
-tests hold the columns to.
+Candidates by similarity first (#23): every live listing is a candidate by its text; the need's technology field
+and IPC prefix raise a listing's score (and the explanation says so) but exclude none, and a subclass related
+to the need's (same IPC class, or often filed together on the platform: ``related_subclasses``) counts for part
+of the IPC signal. Of the whole market, the best ``SCORED`` by the score without its budget part (one partition
+per need over its row of the dense product the similarities already are) get the cost and budget rules.
+Subject over setting: the need's words that name where a technology is used (setting_terms.py) weigh
+``SETTING_WEIGHT`` of a subject word in its vector; the explanation lists the shared setting words apart.
+
+A need's listings, online or in a batch (``rank_listings_batch``), are scored as numpy columns: the needs' stored
+words (no segmentation), one product per chunk of needs, and the cost and budget rules (``budget_columns``),
+exact similarities, IPC and shared words over every need's best ``SCORED`` at once, from the listings' fee terms
+read as columns once per refresh (``ListingFacts``). The scalar rules (``_components``, ``_budget`` through the
+licence calculator) score a listing's needs and are the oracle the tests hold the columns to.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from __future__ import annotations
 import copy
 import functools
 import gc
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -52,7 +57,12 @@ from marketplace.matching.index import NeedVectors, market_matrix, need_token_co
 from marketplace.matching.setting_terms import SETTING_PHRASES_EN, SETTING_PHRASES_ZH, SETTING_WEIGHT
 from marketplace.models import Need
 
-# How the score (0–1) is made; the weights sum to 1 and each component is itself 0–1.
+# How the score (0–1) is made; the weights sum to 1 and each component is itself 0–1. Why these weights: the text
+# names the subject and is the only evidence of it, so it weighs most; the field and IPC are a prior (a listing
+# in the buyer's field and subclass is more likely on the subject, but near-misses share both), worth half the
+# text: a listing with no shared word can only reach the list through them when nothing better is there, and a
+# near-miss of the same subclass beats a listing on the subject only if its text is nearly as close. Budget,
+# grade and life order listings that are otherwise alike.
 WEIGHTS: dict[str, float] = {
     # cosine similarity of the TF-IDF vectors of the need's and the listing's text: the main signal.
     "text": 0.50,
@@ -643,11 +653,11 @@ def _signal(market, cache: dict, tech_field: int, prefix: str) -> tuple[np.ndarr
 def _ipc_bound(market, prefix: str) -> tuple[np.ndarray, np.ndarray]:
     """(rows, IPC part bound): 1 for rows with a code in the need's subclass (or under a shorter prefix),
     ``IPC_RELATED`` for rows in a related subclass only."""
-    own = np.flatnonzero(market.subclass_match(prefix))
-    near = [market.subclass_rows.get(market.subclass_ids[s], []) for s in related_subclasses(market, prefix)]
-    near = np.setdiff1d(np.unique(np.concatenate([np.asarray(r, np.int64) for r in near])) if near else
-                        np.zeros(0, np.int64), own)
-    return np.concatenate([own, near]), np.concatenate([np.ones(len(own)), np.full(len(near), IPC_RELATED)])
+    def make():
+        own = np.flatnonzero(market.subclass_match(prefix))
+        near = _related_rows(market, prefix) if len(prefix) >= 4 else np.zeros(0, np.int64)
+        return np.concatenate([own, near]), np.concatenate([np.ones(len(own)), np.full(len(near), IPC_RELATED)])
+    return _market_cache(market, "ipc_bound", prefix, make)
 
 
 # Needs whose candidates are chosen at once: their partial scores over the whole market stay under ~4M cells.
@@ -664,8 +674,10 @@ def _pick(*, market, needs: list[Need], cols: _Needs, sims: np.ndarray, excluded
     excluded_rows = [_rows_of(market, gone) for gone in excluded]
     picked_needs, picked_rows = [], []
     step = max(1, _PICK_CELLS // max(market.size, 1))
+    buffer = np.empty((min(step, len(needs)), market.size))
     for lo in range(0, len(needs), step):
-        part = sims[lo:lo + step] * WEIGHTS["text"]
+        part = buffer[:min(step, len(needs) - lo)]
+        np.multiply(sims[lo:lo + step], WEIGHTS["text"], out=part)
         part += base
         groups: dict[tuple[int, str], list[int]] = {}
         for j in range(part.shape[0]):
@@ -687,14 +699,15 @@ def _pick(*, market, needs: list[Need], cols: _Needs, sims: np.ndarray, excluded
             top = np.broadcast_to(np.arange(market.size), part.shape)
             values = np.take_along_axis(part, top, axis=1)
             crowded = np.zeros(part.shape[0], bool)
-        for j in range(part.shape[0]):
-            chosen = top[j][values[j] > -np.inf]
-            if crowded[j]:
-                edge_value = values[j].min()
-                above = np.flatnonzero(part[j] > edge_value)
-                tied = np.flatnonzero(part[j] == edge_value)
-                tied = tied[np.argsort(market.declaration_ids[tied], kind="stable")][:SCORED - len(above)]
-                chosen = np.concatenate([above, tied])
+        keep = (values > -np.inf) & ~crowded[:, None]
+        picked_needs.append(np.broadcast_to(np.arange(lo, lo + part.shape[0])[:, None], top.shape)[keep])
+        picked_rows.append(top[keep].astype(np.int64))
+        for j in np.flatnonzero(crowded).tolist():
+            edge_value = values[j].min()
+            above = np.flatnonzero(part[j] > edge_value)
+            tied = np.flatnonzero(part[j] == edge_value)
+            tied = tied[np.argsort(market.declaration_ids[tied], kind="stable")][:SCORED - len(above)]
+            chosen = np.concatenate([above, tied])
             picked_needs.append(np.full(len(chosen), lo + j, np.int64))
             picked_rows.append(chosen.astype(np.int64))
     if not picked_rows:
@@ -723,11 +736,11 @@ def _exclusions(market, needs: list[Need], licensed: dict[int, set[int]]) -> lis
 def _ipc_columns(market, facts: ListingFacts, cols: _Needs, who: np.ndarray, rows: np.ndarray, memo: dict):
     """(score, shared codes, related subclasses) of the IPC part per pair: the subclass test from the stored
     index for a need's subclass prefix (four characters: the common case), ``shared_ipc_of`` on the codes
-    otherwise; then, for pairs that share neither, the related subclasses (``related_subclasses``) the listing
-    is filed under, by pair: (subclasses, "class" or "coclassified")."""
+    otherwise; then the pairs that share neither but where the listing is filed under a related subclass
+    (``related_subclasses``), by pair (their names are read for the listed pairs only: ``_near_names``)."""
     score = np.zeros(len(rows))
     shared: dict[int, list[str]] = {}  # by pair, where not empty
-    near: dict[int, tuple[list[str], str]] = {}
+    near: dict[int, str] = {}  # by pair: the need's prefix, when the listing is in a related subclass
     names, of_need = np.unique(np.array(cols.prefix, dtype=str), return_inverse=True)
     of_pair = of_need.ravel()[who]
     order = np.argsort(of_pair, kind="stable")
@@ -751,20 +764,74 @@ def _ipc_columns(market, facts: ListingFacts, cols: _Needs, who: np.ndarray, row
             else:
                 score[k] = memo[key][1]
     for p, prefix in enumerate(names.tolist()):
-        related = related_subclasses(market, prefix) if prefix else {}
-        if not related:
+        related_rows = _related_rows(market, prefix) if prefix else None
+        if related_rows is None or not len(related_rows):
             continue
         ks = order[bounds[p]:bounds[p + 1]]
         ks = ks[score[ks] == 0]
-        found: dict[int, list[str]] = {}
-        for sub in sorted(related):
-            inside = np.isin(rows[ks], market.subclass_rows.get(market.subclass_ids[sub], []))
-            for k in ks[inside].tolist():
-                found.setdefault(k, []).append(sub)
-        for k, subs in found.items():
-            score[k] = IPC_RELATED
-            near[k] = (subs, _relation(related, subs))
+        at = np.minimum(np.searchsorted(related_rows, rows[ks]), len(related_rows) - 1)
+        hit = ks[related_rows[at] == rows[ks]]
+        score[hit] = IPC_RELATED
+        near.update(dict.fromkeys(hit.tolist(), prefix))
     return score, shared, near
+
+
+def _near_names(market, prefix: str, row: int) -> tuple[list[str], str]:
+    """The related subclasses (of the need's ``prefix``) a row is filed under, and why (for its explanation)."""
+    related = related_subclasses(market, prefix)
+    indptr, sub_ids = _row_subclasses(market)
+    names = _subclass_names(market)
+    subs = sorted(names[i] for i in sub_ids[indptr[row]:indptr[row + 1]].tolist() if names[i] in related)
+    return subs, _relation(related, subs) if subs else ""
+
+
+def _market_cache(market, name: str, key, make):
+    """Derived from the market once per fit and shape (rows appended make it again): kept per process."""
+    whole = (market.key, market.size, len(market.subclass_ids))
+    if _DERIVED.get("shape") != whole:
+        _DERIVED.clear()
+        _DERIVED["shape"] = whole
+    hit = _DERIVED.get((name, key))
+    if hit is None:
+        hit = _DERIVED[(name, key)] = make()
+    return hit
+
+
+_DERIVED: dict = {}
+
+
+def _row_subclasses(market) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the ids of its subclasses (CSR: indptr, subclass ids)."""
+    def make():
+        pairs = [(np.asarray(rows, np.int64), np.full(len(rows), sub, np.int64))
+                 for sub, rows in market.subclass_rows.items()]
+        if not pairs:
+            return np.zeros(market.size + 1, np.int64), np.zeros(0, np.int64)
+        rows = np.concatenate([r for r, _ in pairs])
+        subs = np.concatenate([s for _, s in pairs])
+        order = np.argsort(rows, kind="stable")
+        indptr = np.searchsorted(rows[order], np.arange(market.size + 1))
+        return indptr, subs[order]
+    return _market_cache(market, "row_subclasses", None, make)
+
+
+def _subclass_names(market) -> list[str]:
+    def make():
+        names = [""] * len(market.subclass_ids)
+        for name, i in market.subclass_ids.items():
+            names[i] = name
+        return names
+    return _market_cache(market, "subclass_names", None, make)
+
+
+def _related_rows(market, prefix: str) -> np.ndarray:
+    """The rows (sorted) filed under a subclass related to the need's and not under its own subclass."""
+    def make():
+        subs = related_subclasses(market, prefix)
+        parts = [np.asarray(market.subclass_rows.get(market.subclass_ids[s], []), np.int64) for s in subs]
+        rows = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+        return np.setdiff1d(rows, np.flatnonzero(market.subclass_match(prefix)), assume_unique=True)
+    return _market_cache(market, "related_rows", prefix[:4], make)
 
 
 def _shared_term_lists(market, products: sparse.csr_matrix) -> list[list[str]]:
@@ -865,17 +932,17 @@ def _subject_vectors(market, vectors: NeedVectors, token_counts: list[list]) -> 
         _SUBJECT.clear()
         _SUBJECT[market.key] = factors
     settings = setting_tokens()
-    oov_idf = np.log((market.listings + 2) / 2.0) + 1.0
+    vocabulary = market.vocabulary
+    flat = [(i, vocabulary.get(token, -1), n, token in settings)
+            for i, counted in enumerate(token_counts) for token, n in counted]
     lost = np.zeros(len(token_counts))
-    for i, counted in enumerate(token_counts):  # the needs' words are few: a pass in Python is cheap
-        total = setting = 0.0
-        for token, n in counted:
-            term = market.vocabulary.get(token)
-            weight = (1.0 + np.log(n)) * (oov_idf if term is None else market.idf_need[term])
-            total += weight * weight
-            if token in settings:
-                setting += weight * weight
-        lost[i] = (1.0 - SETTING_WEIGHT**2) * setting / total if total else 0.0
+    if flat:
+        owner, term, count, setting = (np.array(column) for column in zip(*flat, strict=True))
+        oov_idf = math.log((market.listings + 2) / 2.0) + 1.0
+        weight = (1.0 + np.log(count)) * np.where(term >= 0, market.idf_need[np.maximum(term, 0)], oov_idf)
+        total = np.bincount(owner, weights=weight**2, minlength=len(token_counts))
+        setting_part = np.bincount(owner, weights=np.where(setting, weight**2, 0.0), minlength=len(token_counts))
+        lost = np.where(total > 0, (1.0 - SETTING_WEIGHT**2) * setting_part / np.where(total > 0, total, 1), 0.0)
     matrix = matrix.tocsr(copy=True)
     owner = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
     matrix.data = matrix.data * factors[matrix.indices] / np.sqrt(np.maximum(1.0 - lost, 1e-12))[owner]
@@ -935,7 +1002,8 @@ def _rank_chunks(*, market, needs, limit, chunk, facts, licensed, vectors, today
         for (k, i, declaration_id, points, terms, setting_words, field_eq, state, fen, base, above, letter,
              grade_points, life_tenths, text_part, field_part, budget_part, grade_part, life_part) in columns:
             codes = shared_ipc.get(k)
-            near, related_by = near_ipc.get(k, ((), ""))
+            near_prefix = near_ipc.get(k)
+            near, related_by = ((), "") if near_prefix is None else _near_names(market, near_prefix, rows[k])
             explanation = {  # explanation_json's form, made directly
                 "shared_terms": terms,
                 "shared_ipc": [] if codes is None else [codes] if isinstance(codes, str) else list(codes),
