@@ -670,14 +670,16 @@ def _pick(*, market, needs: list[Need], cols: _Needs, sims: np.ndarray, excluded
     the score without its budget part (text, field/IPC signal, grade, life), the buyer's own and licensed
     listings left out. Similarity first: no listing is out of reach because of its field or IPC (#23). Ties
     at the edge go to the lowest declarations, so the choice does not depend on the batch."""
-    base = _base(market, blocks, today)
+    # Single precision: the partial scores only choose which listings get scored exactly (in double), and a
+    # partition over half the bytes is what keeps the whole-market choice near the bare product's own top 20.
+    base = _base(market, blocks, today).astype(np.float32)
     excluded_rows = [_rows_of(market, gone) for gone in excluded]
     picked_needs, picked_rows = [], []
     step = max(1, _PICK_CELLS // max(market.size, 1))
-    buffer = np.empty((min(step, len(needs)), market.size))
+    buffer = np.empty((min(step, len(needs)), market.size), np.float32)
     for lo in range(0, len(needs), step):
         part = buffer[:min(step, len(needs) - lo)]
-        np.multiply(sims[lo:lo + step], WEIGHTS["text"], out=part)
+        np.multiply(sims[lo:lo + step], WEIGHTS["text"], out=part, casting="same_kind")
         part += base
         groups: dict[tuple[int, str], list[int]] = {}
         for j in range(part.shape[0]):
@@ -686,7 +688,7 @@ def _pick(*, market, needs: list[Need], cols: _Needs, sims: np.ndarray, excluded
         for (tech_field, prefix), members in groups.items():
             rows, bonus = _signal(market, blocks, tech_field, prefix)
             if len(rows):
-                part[np.ix_(members, rows)] += bonus
+                part[np.ix_(members, rows)] += bonus.astype(np.float32)
         if market.size > SCORED:
             # The best SCORED after the one just below them: a tie across the edge shows without another pass.
             below = market.size - SCORED - 1
@@ -989,7 +991,9 @@ def _rank_chunks(*, market, needs, limit, chunk, facts, licensed, vectors, today
         order = order[(np.arange(len(order)) - first[who[order]]) < limit]
         products = values[order].multiply(words[order]).tocsr()
         shared = _shared_term_lists(market, products)
-        in_setting = products.multiply(_SUBJECT[market.key][None, :products.shape[1]] < 1).tocsr()
+        in_setting = products.copy()  # the products of the setting words only
+        in_setting.data = np.where(_SUBJECT[market.key][in_setting.indices] < 1, in_setting.data, 0.0)
+        in_setting.eliminate_zeros()
         settings = _shared_term_lists(market, in_setting)
         picked = rows[order]
         columns = zip(
