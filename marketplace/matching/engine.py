@@ -15,15 +15,19 @@ product (a batch of needs in one product per chunk). The similarities equal thos
 index's docstring for what differs by construction). Need → listings (``rank_needs_for_declaration``) still fits
 over the open needs per listing: they are few.
 
-Blocking keeps the per-candidate work small: candidates are those in the same technology field or sharing the
-IPC subclass, topped up with the best text matches among the rest when there are fewer than ``limit``; of those,
-the best ``SCORED`` by the rest of the score get the cost and budget rules. A need's listings, online or in a
-batch (``rank_listings_batch``), are scored as numpy columns: the needs' stored words (no segmentation), one
-product per chunk of needs, the candidates of needs sharing a block chosen together, and the cost and budget
-rules (``budget_columns``), exact similarities, IPC and shared words over every need's best ``SCORED`` at once,
-from the listings' fee terms read as columns once per refresh (``ListingFacts``). The scalar rules
-(``_components``, ``_budget`` through the licence calculator) score a listing's needs and are the oracle the
-tests hold the columns to.
+Candidates by similarity first (#23): every live listing is a candidate by its text; the need's technology field
+and IPC prefix raise a listing's score (and the explanation says so) but exclude none, and a subclass related
+to the need's (same IPC class, or often filed together on the platform: ``related_subclasses``) counts for part
+of the IPC signal. Of the whole market, the best ``SCORED`` by the score without its budget part (one partition
+per need over its row of the dense product the similarities already are) get the cost and budget rules.
+Subject over setting: the need's words that name where a technology is used (setting_terms.py) weigh
+``SETTING_WEIGHT`` of a subject word in its vector; the explanation lists the shared setting words apart.
+
+A need's listings, online or in a batch (``rank_listings_batch``), are scored as numpy columns: the needs' stored
+words (no segmentation), one product per chunk of needs, and the cost and budget rules (``budget_columns``),
+exact similarities, IPC and shared words over every need's best ``SCORED`` at once, from the listings' fee terms
+read as columns once per refresh (``ListingFacts``). The scalar rules (``_components``, ``_budget`` through the
+licence calculator) score a listing's needs and are the oracle the tests hold the columns to.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from __future__ import annotations
 import copy
 import functools
 import gc
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -48,15 +53,22 @@ from sklearn.metrics.pairwise import cosine_similarity
 from licensing.declarations.selectors import licensee_cost
 from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration, FeeForm, RoyaltyBase
 from licensing.models.licences import LIVE_LICENCE_STATES, Licence
-from marketplace.matching.index import market_matrix, need_token_counts, tokenize
+from marketplace.matching.index import NeedVectors, market_matrix, need_token_counts, tokenize
+from marketplace.matching.setting_terms import SETTING_PHRASES_EN, SETTING_PHRASES_ZH, SETTING_WEIGHT
 from marketplace.models import Need
 
-# How the score (0–1) is made; the weights sum to 1 and each component is itself 0–1.
+# How the score (0–1) is made; the weights sum to 1 and each component is itself 0–1. Why these weights: the text
+# names the subject and is the only evidence of it, so it weighs most; the field and IPC are a prior (a listing
+# in the buyer's field and subclass is more likely on the subject, but near-misses share both), worth half the
+# text: a listing with no shared word can only reach the list through them when nothing better is there, and a
+# near-miss of the same subclass beats a listing on the subject only if its text is nearly as close. Budget,
+# grade and life order listings that are otherwise alike.
 WEIGHTS: dict[str, float] = {
     # cosine similarity of the TF-IDF vectors of the need's and the listing's text: the main signal.
     "text": 0.50,
     # technology field (WIPO) equal: half; IPC: the other half (a code under the need's IPC prefix 1.0, only
-    # the same subclass 0.7).
+    # the same subclass 0.7, a related subclass 0.5: ``IPC_RELATED``). A signal, never a filter (#23): every
+    # listing is a candidate by its text, and the field and IPC only add to its score.
     "field_ipc": 0.25,
     # 1 within the budget over the need's horizon, falling linearly to 0 at twice the budget; 0.5 when the
     # buyer gave no budget (neutral).
@@ -67,6 +79,14 @@ WEIGHTS: dict[str, float] = {
     "life": 0.05,
 }
 IPC_SUBCLASS_ONLY = 0.7
+# A listing filed under a subclass related to the need's (``related_subclasses``): patents on one technology are
+# spread over neighbouring subclasses (a PV inverter's power control under H02M or H02J), so a related subclass
+# is evidence of the same technology, weaker than the need's own subclass (0.7) and well above none.
+IPC_RELATED = 0.5
+# Co-classified: the two subclasses share at least this share of the smaller one's listings (and two listings at
+# least, ``MatchingIndex.coclassified``). One listing in twenty is well above chance for two of ~650 subclasses
+# and low enough that a subclass pairs with its few real neighbours, not only its twin.
+COCLASSIFIED_SHARE = 0.05
 NO_BUDGET_SCORE = 0.5
 FULL_LIFE_YEARS = 10
 SHARED_TERMS_SHOWN = 5
@@ -88,6 +108,26 @@ class Explanation:
     grade_score: int = 0
     remaining_life_years: Decimal = Decimal("0")
     components: dict[str, float] = field(default_factory=dict)
+    # The shared terms that name where the technology is used (setting_terms.py), weighted below the subject.
+    setting_terms: list[str] = field(default_factory=list)
+    # The listing's subclasses related to the need's IPC (no code under the need's prefix or subclass), and why:
+    # "class" (same IPC class) or "coclassified" (often filed together on the platform).
+    related_ipc: list[str] = field(default_factory=list)
+    related_by: str = ""
+
+    @property
+    def subject_terms(self) -> list[str]:
+        return [t for t in self.shared_terms if t not in self.setting_terms]
+
+    @property
+    def related_ipc_reason(self) -> str:
+        """Why a related subclass raised the score, in the active language ("" without one)."""
+        if not self.related_ipc:
+            return ""
+        codes = ", ".join(self.related_ipc)
+        if self.related_by == "class":
+            return _("neighbouring subclass %(codes)s (same IPC class)") % {"codes": codes}
+        return _("neighbouring subclass %(codes)s (often classified together on the platform)") % {"codes": codes}
 
     @property
     def budget_verdict(self) -> str:
@@ -112,7 +152,8 @@ def explanation_json(explanation: Explanation) -> dict:
     return {"shared_terms": list(e.shared_terms), "shared_ipc": list(e.shared_ipc), "field_match": e.field_match,
             "budget_status": e.budget_status, "cost_fen": e.cost_fen, "unknown_base": e.unknown_base,
             "over_budget_fen": e.over_budget_fen, "grade": e.grade, "grade_score": e.grade_score,
-            "remaining_life_years": str(e.remaining_life_years), "components": dict(e.components)}
+            "remaining_life_years": str(e.remaining_life_years), "components": dict(e.components),
+            "setting_terms": list(e.setting_terms), "related_ipc": list(e.related_ipc), "related_by": e.related_by}
 
 
 def explanation_from_json(data: dict) -> Explanation:
@@ -161,10 +202,53 @@ def shared_ipc_of(prefix: str, codes: list[str], main_subclass: str) -> tuple[li
     return [], 0.0
 
 
-def _shared_ipc(need: Need, declaration: Declaration) -> tuple[list[str], float]:
+def _shared_ipc(need: Need, declaration: Declaration,
+                related: dict[str, str] | None = None) -> tuple[list[str], float, list[str], str]:
+    """(shared codes, IPC score, related subclasses, why related) of a pair; ``related``: the subclasses
+    related to the need's (``related_subclasses``)."""
     patent = declaration.patent
-    return shared_ipc_of(_norm_ipc(need.ipc_prefix), [c for c in (patent.ipc_codes or []) if c],
-                         patent.ipc_subclass.upper())
+    codes = [c for c in (patent.ipc_codes or []) if c]
+    shared, score = shared_ipc_of(_norm_ipc(need.ipc_prefix), codes, patent.ipc_subclass.upper())
+    if score or not related:
+        return shared, score, [], ""
+    subclasses = {_norm_ipc(c)[:4] for c in codes} | {patent.ipc_subclass.upper()}
+    near = sorted(s for s in subclasses if s in related)
+    if not near:
+        return shared, score, [], ""
+    return shared, IPC_RELATED, near, _relation(related, near)
+
+
+def _relation(related: dict[str, str], near: list[str]) -> str:
+    """"class" when one of the related subclasses is of the need's class, else "coclassified"."""
+    return "class" if any(related[s] == "class" for s in near) else "coclassified"
+
+
+def related_subclasses(market, prefix: str) -> dict[str, str]:
+    """The subclasses related to the need's IPC prefix (its first four characters): those of the same IPC class
+    ("class": H02J for H02M) and those often filed together with it on the platform ("coclassified", from the
+    fit's statistics: the pair shares ``COCLASSIFIED_SHARE`` of the smaller subclass's listings). Only
+    subclasses present in the market; the need's own subclass is not among them."""
+    subclass = _norm_ipc(prefix)[:4]
+    if len(subclass) < 4:
+        return {}
+    key = (market.key, subclass)
+    hit = _RELATED.get(key)
+    if hit is None:
+        stats = market.coclassified or {}
+        counts, pairs = stats.get("listings", {}), stats.get("pairs", {})
+        hit = {}
+        for other, together in pairs.get(subclass, {}).items():
+            smaller = min(counts.get(subclass, 0), counts.get(other, 0)) or 1
+            if together / smaller >= COCLASSIFIED_SHARE:
+                hit[other] = "coclassified"
+        hit.update({s: "class" for s in market.subclass_ids if s[:3] == subclass[:3] and s != subclass})
+        if len(_RELATED) > 4096:
+            _RELATED.clear()
+        _RELATED[key] = hit
+    return hit
+
+
+_RELATED: dict[tuple[str, str], dict[str, str]] = {}
 
 
 def _missing_royalty_base(need: Need, declaration: Declaration) -> str:
@@ -204,8 +288,13 @@ def _budget(need: Need, declaration: Declaration) -> tuple[str, int | None, int,
     return "above", cost, over, score, ""
 
 
-def _shared_terms(need_vec, decl_vec, terms) -> list[str]:
+def _shared_terms(need_vec, decl_vec, terms, *, settings_only: bool = False) -> list[str]:
+    """The heaviest shared words (need weight times listing weight); ``settings_only``: of the setting words."""
     both = need_vec.multiply(decl_vec).tocoo()
+    if settings_only:
+        settings = setting_tokens()
+        keep = np.array([str(terms[c]) in settings for c in both.col], bool)
+        both = sparse.coo_matrix((both.data[keep], (both.row[keep], both.col[keep])), shape=both.shape)
     order = np.argsort(-both.data)[:SHARED_TERMS_SHOWN]
     return [str(terms[both.col[i]]) for i in order]
 
@@ -217,11 +306,12 @@ def _listing_facts(declaration: Declaration) -> tuple[Decimal, float, float]:
     return life, min(float(life) / FULL_LIFE_YEARS, 1.0), min(patent.grade_score, 100) / 100
 
 
-def _components(*, need: Need, declaration: Declaration, similarity: float):
+def _components(*, need: Need, declaration: Declaration, similarity: float, related: dict[str, str] | None = None):
     """The score and what explains it, one listing at a time (a listing's needs, and the tests' reference; a
-    need's listings are scored as columns by ``_rank_chunks`` with the same weights)."""
+    need's listings are scored as columns by ``_rank_chunks`` with the same weights). ``related``: the
+    subclasses related to the need's (``related_subclasses``)."""
     patent = declaration.patent
-    shared_ipc, ipc_score = _shared_ipc(need, declaration)
+    shared_ipc, ipc_score, near, related_by = _shared_ipc(need, declaration, related)
     field_match = need.technology_field is not None and need.technology_field == patent.technology_field
     budget = _budget(need, declaration)
     life, life_score, grade_score = _listing_facts(declaration)
@@ -233,23 +323,51 @@ def _components(*, need: Need, declaration: Declaration, similarity: float):
         "life": life_score,
     }
     score = round(min(max(sum(WEIGHTS[k] * v for k, v in components.items()), 0.0), 1.0), 4)
-    return score, components, shared_ipc, field_match, budget, life
+    return score, components, shared_ipc, field_match, budget, life, near, related_by
 
 
-def _match(*, need: Need, declaration: Declaration, scored, shared_terms: list[str]) -> Match:
-    score, components, shared_ipc, field_match, (status, cost, over, _, missing), life = scored
+def _match(*, need: Need, declaration: Declaration, scored, shared_terms: list[str],
+           setting_terms: list[str]) -> Match:
+    score, components, shared_ipc, field_match, (status, cost, over, _, missing), life, near, related_by = scored
     patent = declaration.patent
     explanation = Explanation(
         shared_terms=shared_terms, shared_ipc=shared_ipc, field_match=field_match, budget_status=status,
         cost_fen=cost, over_budget_fen=over, unknown_base=missing, grade=patent.grade,
-        grade_score=patent.grade_score, remaining_life_years=life, components=components)
+        grade_score=patent.grade_score, remaining_life_years=life, components=components,
+        setting_terms=setting_terms, related_ipc=near, related_by=related_by)
     return Match(declaration=declaration, need=need, score=score, explanation=explanation)
 
 
-def _score(*, need: Need, declaration: Declaration, similarity: float, need_vec, decl_vec, terms) -> Match:
+def _score(*, need: Need, declaration: Declaration, similarity: float, need_vec, decl_vec, terms,
+           related: dict[str, str] | None = None) -> Match:
     return _match(need=need, declaration=declaration,
-                  scored=_components(need=need, declaration=declaration, similarity=similarity),
-                  shared_terms=_shared_terms(need_vec, decl_vec, terms))
+                  scored=_components(need=need, declaration=declaration, similarity=similarity, related=related),
+                  shared_terms=_shared_terms(need_vec, decl_vec, terms),
+                  setting_terms=_shared_terms(need_vec, decl_vec, terms, settings_only=True))
+
+
+@functools.cache
+def setting_tokens() -> frozenset[str]:
+    """The tokens of the setting phrases (setting_terms.py), cut as the matching cuts every text."""
+    return frozenset(t for phrase in (*SETTING_PHRASES_ZH, *SETTING_PHRASES_EN) for t in tokenize(phrase))
+
+
+def subject_weights(terms) -> np.ndarray:
+    """Per word of ``terms``: ``SETTING_WEIGHT`` for a setting word, 1 for the rest (the subject)."""
+    settings = setting_tokens()
+    return np.array([SETTING_WEIGHT if t in settings else 1.0 for t in terms], np.float64)
+
+
+def weight_subject(vector: sparse.csr_matrix, factors: np.ndarray) -> sparse.csr_matrix:
+    """Rows of L2-normalised TF-IDF vectors (every word of the text in the vocabulary) with each word's weight
+    multiplied by its factor and the row normalised again: a cosine with the setting words weighted down.
+    ``_subject_vectors`` does the same for the stored index's need vectors."""
+    vector = vector.tocsr(copy=True)
+    owner = np.repeat(np.arange(vector.shape[0]), np.diff(vector.indptr))
+    f = factors[vector.indices]
+    lost = np.bincount(owner, weights=(1.0 - f * f) * vector.data**2, minlength=vector.shape[0])
+    vector.data = vector.data * f / np.sqrt(np.maximum(1.0 - lost, 1e-12))[owner]
+    return vector
 
 
 def _similarities(query_text: str, texts: list[str]):
@@ -262,15 +380,6 @@ def _similarities(query_text: str, texts: list[str]):
         return None, None, np.zeros(len(texts)), np.array([])
     query, rest = matrix[0], matrix[1:]
     return query, rest, cosine_similarity(query, rest).ravel(), vectorizer.get_feature_names_out()
-
-
-def _blocked(in_block: list[bool], sims, limit: int) -> list[int]:
-    """Indexes of the candidates to score: the block, plus the best text matches outside it up to ``limit``."""
-    chosen = [i for i, b in enumerate(in_block) if b]
-    if len(chosen) < limit:
-        rest = [i for i in np.argsort(-sims, kind="stable") if not in_block[i] and sims[i] > 0]
-        chosen += rest[:limit - len(chosen)]
-    return chosen
 
 
 # ---------------------------------------------------------------------------------------------- selectors
@@ -297,47 +406,6 @@ def _licensed_by(organisation_ids: set[int]) -> dict[int, set[int]]:
         for org, declaration_id in rows.values_list("licensee_id", "declaration_id"):
             licensed[org].add(declaration_id)
     return licensed
-
-
-def _candidates(*, market, need: Need, sims: np.ndarray, excluded: np.ndarray, limit: int,
-                today: date) -> np.ndarray:
-    """Rows to score, best first by the score without its budget part, at most ``SCORED``: the field/IPC block
-    (plus the best text matches outside it when the block is smaller than ``limit``), as before; ``excluded``
-    are the rows of the buyer's own and licensed listings. The IPC part is bounded by the subclass here (the
-    exact IPC score needs the codes, read with the declaration)."""
-    parts = []
-    if need.technology_field is not None:
-        parts.append(market.rows_where("fields", need.technology_field))
-    prefix = _norm_ipc(need.ipc_prefix)
-    if prefix:
-        sub_id = market.subclass_ids.get(prefix[:4])
-        if sub_id is not None:
-            parts.append(market.rows_where("main_subclass", sub_id))
-    chosen = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
-    chosen = chosen[market.alive[chosen] & ~np.isin(chosen, excluded)]
-    if len(chosen) < limit:
-        outside = np.ones(market.size, bool)
-        outside[chosen] = False
-        outside[excluded] = False
-        rest = np.flatnonzero(market.alive & outside & (sims > 0))
-        wanted = limit - len(chosen)
-        if len(rest) > wanted:  # only the best (ties at the edge included) need sorting
-            edge = np.partition(sims[rest], len(rest) - wanted)[len(rest) - wanted]
-            rest = rest[sims[rest] >= edge]
-        rest = rest[np.lexsort((market.declaration_ids[rest], -sims[rest]))][:wanted]
-        chosen = np.concatenate([chosen, rest])
-    if len(chosen) <= SCORED:
-        return chosen
-    field_eq = (market.fields[chosen] == need.technology_field) if need.technology_field is not None else 0.0
-    ipc_bound = market.subclass_match(prefix)[chosen] if prefix else 0.0
-    budget = NO_BUDGET_SCORE if need.budget_max_fen is None else 1.0
-    partial = (WEIGHTS["text"] * sims[chosen] + WEIGHTS["field_ipc"] * (0.5 * field_eq + 0.5 * ipc_bound)
-               + WEIGHTS["grade"] * market.grade[chosen]
-               + WEIGHTS["life"] * np.minimum(market.remaining_life(today, chosen) / FULL_LIFE_YEARS, 1)
-               + WEIGHTS["budget"] * budget)
-    top = np.argpartition(-partial, SCORED - 1)[:SCORED]
-    top = top[np.lexsort((market.declaration_ids[chosen][top], -partial[top]))]
-    return chosen[top]
 
 
 # ---------------------------------------------------------------------------------------------- the batch
@@ -548,77 +616,105 @@ class _Needs:
         self.budget = np.array([n.budget_max_fen or 0 for n in needs], np.int64)
 
 
-def _block(market, cache: dict, tech_field: int, prefix: str, today: date) -> tuple[np.ndarray, np.ndarray]:
-    """The live rows of a field/IPC block ordered by declaration, and the part of their score without text and
-    budget (the budget part is the same for every candidate of a need before the cost is known)."""
-    key = (tech_field, prefix)
-    hit = cache.get(key)
+def _base(market, cache: dict, today: date) -> np.ndarray:
+    """Per row of the market, the part of the score every need gives it alike (grade and remaining life), and
+    -inf for dead rows: once per market and day."""
+    hit = cache.get("base")
     if hit is None:
-        parts = []
-        if tech_field >= 0:
-            parts.append(market.rows_where("fields", tech_field))
-        sub_id = market.subclass_ids.get(prefix[:4]) if prefix else None
-        if sub_id is not None:
-            parts.append(market.rows_where("main_subclass", sub_id))
-        rows = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
-        rows = rows[market.alive[rows]]
-        rows = rows[np.argsort(market.declaration_ids[rows], kind="stable")]
-        field_eq = (market.fields[rows] == tech_field) if tech_field >= 0 else 0.0
-        ipc_bound = market.subclass_match(prefix)[rows] if prefix else 0.0
-        static = (WEIGHTS["field_ipc"] * (0.5 * field_eq + 0.5 * ipc_bound) + WEIGHTS["grade"] * market.grade[rows]
-                  + WEIGHTS["life"] * np.minimum(market.remaining_life(today, rows) / FULL_LIFE_YEARS, 1))
-        hit = cache[key] = (rows, np.asarray(static, np.float64) + np.zeros(len(rows)))
+        life = np.minimum(market.remaining_life(today, np.arange(market.size)) / FULL_LIFE_YEARS, 1)
+        hit = WEIGHTS["grade"] * market.grade + WEIGHTS["life"] * life
+        hit[~market.alive] = -np.inf
+        cache["base"] = hit
     return hit
 
 
+def _signal(market, cache: dict, tech_field: int, prefix: str) -> tuple[np.ndarray, np.ndarray]:
+    """The rows the need's field and IPC raise, and by how much (the field/IPC part of the score, its IPC part
+    bounded by the subclass: the exact score needs the codes, read with the declaration). Every other row
+    keeps its text, grade and life: the signal adds, it never excludes."""
+    key = (tech_field, prefix)
+    hit = cache.get(key)
+    if hit is None:
+        rows, values = [np.zeros(0, np.int64)], [np.zeros(0)]
+        if tech_field >= 0:
+            same = market.rows_where("fields", tech_field)
+            rows.append(same)
+            values.append(np.full(len(same), 0.5))
+        if prefix:
+            ipc_rows, ipc_values = _ipc_bound(market, prefix)
+            rows.append(ipc_rows)
+            values.append(0.5 * ipc_values)
+        rows, at = np.unique(np.concatenate(rows), return_inverse=True)
+        values = WEIGHTS["field_ipc"] * np.bincount(at.ravel(), weights=np.concatenate(values), minlength=len(rows))
+        hit = cache[key] = (rows, values)
+    return hit
+
+
+def _ipc_bound(market, prefix: str) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, IPC part bound): 1 for rows with a code in the need's subclass (or under a shorter prefix),
+    ``IPC_RELATED`` for rows in a related subclass only."""
+    def make():
+        own = np.flatnonzero(market.subclass_match(prefix))
+        near = _related_rows(market, prefix) if len(prefix) >= 4 else np.zeros(0, np.int64)
+        return np.concatenate([own, near]), np.concatenate([np.ones(len(own)), np.full(len(near), IPC_RELATED)])
+    return _market_cache(market, "ipc_bound", prefix, make)
+
+
+# Needs whose candidates are chosen at once: their partial scores over the whole market stay under ~4M cells.
+_PICK_CELLS = 4_000_000
+
+
 def _pick(*, market, needs: list[Need], cols: _Needs, sims: np.ndarray, excluded: list[np.ndarray],
-          limit: int, today: date, blocks: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(need index, row) of every need's candidates (``_candidates``): needs of one field/IPC block take their
-    best ``SCORED`` together (ties by declaration, so the choice does not depend on the batch); needs whose
-    block (less their exclusions) holds ``SCORED`` rows or fewer go through ``_candidates`` one by one."""
-    groups: dict[tuple[int, str], list[int]] = {}
-    for i in range(len(needs)):
-        groups.setdefault((int(cols.field[i]), cols.prefix[i]), []).append(i)
+          today: date, blocks: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(need index, row) of every need's candidates: its best ``SCORED`` live listings over the whole market by
+    the score without its budget part (text, field/IPC signal, grade, life), the buyer's own and licensed
+    listings left out. Similarity first: no listing is out of reach because of its field or IPC (#23). Ties
+    at the edge go to the lowest declarations, so the choice does not depend on the batch."""
+    # Single precision: the partial scores only choose which listings get scored exactly (in double), and a
+    # partition over half the bytes is what keeps the whole-market choice near the bare product's own top 20.
+    base = _base(market, blocks, today).astype(np.float32)
+    excluded_rows = [_rows_of(market, gone) for gone in excluded]
     picked_needs, picked_rows = [], []
-    for (tech_field, prefix), members in groups.items():
-        rows, static = _block(market, blocks, tech_field, prefix, today)
-        decl = market.declaration_ids[rows]
-        big, masks = [], []
-        for i in members:
-            gone = excluded[i]
-            at = np.searchsorted(decl, gone)
-            inside = at < len(decl)
-            at = at[inside][decl[at[inside]] == gone[inside]]  # positions in the block of the excluded listings
-            if len(rows) - len(at) > SCORED:
-                big.append(i)
-                masks.append(at)
-            else:
-                chosen = _candidates(market=market, need=needs[i], sims=sims[i], excluded=_rows_of(market, gone),
-                                     limit=limit, today=today)
-                picked_needs.append(np.full(len(chosen), i, np.int64))
-                picked_rows.append(chosen)
-        if not big:
-            continue
-        partial = sims[np.ix_(big, rows)]
-        np.multiply(partial, WEIGHTS["text"], out=partial)
-        np.add(partial, static, out=partial)
-        for k, at in enumerate(masks):
-            partial[k, at] = -np.inf
-        edge = len(rows) - SCORED
-        kth = np.partition(partial, edge, axis=1)[:, edge:edge + 1]
-        take = partial >= kth
-        crowded = np.flatnonzero(take.sum(axis=1) > SCORED)
-        if len(crowded):  # ties at the edge: the lowest declarations among them, as ``_candidates`` orders them
-            part, edge_value = partial[crowded], kth[crowded]
-            tied = part == edge_value
-            room = SCORED - (part > edge_value).sum(axis=1, keepdims=True)
-            take[crowded] = (part > edge_value) | (tied & (np.cumsum(tied, axis=1) <= room))
-        who, where = np.nonzero(take)
-        picked_needs.append(np.asarray(big, np.int64)[who])
-        picked_rows.append(rows[where])
+    step = max(1, _PICK_CELLS // max(market.size, 1))
+    buffer = np.empty((min(step, len(needs)), market.size), np.float32)
+    for lo in range(0, len(needs), step):
+        part = buffer[:min(step, len(needs) - lo)]
+        np.multiply(sims[lo:lo + step], WEIGHTS["text"], out=part, casting="same_kind")
+        part += base
+        groups: dict[tuple[int, str], list[int]] = {}
+        for j in range(part.shape[0]):
+            groups.setdefault((int(cols.field[lo + j]), cols.prefix[lo + j]), []).append(j)
+            part[j, excluded_rows[lo + j]] = -np.inf
+        for (tech_field, prefix), members in groups.items():
+            rows, bonus = _signal(market, blocks, tech_field, prefix)
+            if len(rows):
+                part[np.ix_(members, rows)] += bonus.astype(np.float32)
+        if market.size > SCORED:
+            # The best SCORED after the one just below them: a tie across the edge shows without another pass.
+            below = market.size - SCORED - 1
+            order = np.argpartition(part, below, axis=1)
+            top = order[:, below + 1:]
+            values = np.take_along_axis(part, top, axis=1)
+            edge = values.min(axis=1)
+            crowded = np.isfinite(edge) & (np.take_along_axis(part, order[:, below:below + 1], axis=1)[:, 0] == edge)
+        else:
+            top = np.broadcast_to(np.arange(market.size), part.shape)
+            values = np.take_along_axis(part, top, axis=1)
+            crowded = np.zeros(part.shape[0], bool)
+        keep = (values > -np.inf) & ~crowded[:, None]
+        picked_needs.append(np.broadcast_to(np.arange(lo, lo + part.shape[0])[:, None], top.shape)[keep])
+        picked_rows.append(top[keep].astype(np.int64))
+        for j in np.flatnonzero(crowded).tolist():
+            edge_value = values[j].min()
+            above = np.flatnonzero(part[j] > edge_value)
+            tied = np.flatnonzero(part[j] == edge_value)
+            tied = tied[np.argsort(market.declaration_ids[tied], kind="stable")][:SCORED - len(above)]
+            chosen = np.concatenate([above, tied])
+            picked_needs.append(np.full(len(chosen), lo + j, np.int64))
+            picked_rows.append(chosen.astype(np.int64))
     if not picked_rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(picked_needs), np.concatenate(picked_rows).astype(np.int64)
+    return np.concatenate(picked_needs), np.concatenate(picked_rows)
 
 
 def _rows_of(market, declaration_ids: np.ndarray) -> np.ndarray:
@@ -640,10 +736,13 @@ def _exclusions(market, needs: list[Need], licensed: dict[int, set[int]]) -> lis
 
 
 def _ipc_columns(market, facts: ListingFacts, cols: _Needs, who: np.ndarray, rows: np.ndarray, memo: dict):
-    """(score, shared codes) of the IPC part per pair: the subclass test from the stored index for a need's
-    subclass prefix (four characters: the common case), ``shared_ipc_of`` on the codes otherwise."""
+    """(score, shared codes, related subclasses) of the IPC part per pair: the subclass test from the stored
+    index for a need's subclass prefix (four characters: the common case), ``shared_ipc_of`` on the codes
+    otherwise; then the pairs that share neither but where the listing is filed under a related subclass
+    (``related_subclasses``), by pair (their names are read for the listed pairs only: ``_near_names``)."""
     score = np.zeros(len(rows))
     shared: dict[int, list[str]] = {}  # by pair, where not empty
+    near: dict[int, str] = {}  # by pair: the need's prefix, when the listing is in a related subclass
     names, of_need = np.unique(np.array(cols.prefix, dtype=str), return_inverse=True)
     of_pair = of_need.ravel()[who]
     order = np.argsort(of_pair, kind="stable")
@@ -666,7 +765,75 @@ def _ipc_columns(market, facts: ListingFacts, cols: _Needs, who: np.ndarray, row
                 shared[k], score[k] = memo[key][0], memo[key][1]
             else:
                 score[k] = memo[key][1]
-    return score, shared
+    for p, prefix in enumerate(names.tolist()):
+        related_rows = _related_rows(market, prefix) if prefix else None
+        if related_rows is None or not len(related_rows):
+            continue
+        ks = order[bounds[p]:bounds[p + 1]]
+        ks = ks[score[ks] == 0]
+        at = np.minimum(np.searchsorted(related_rows, rows[ks]), len(related_rows) - 1)
+        hit = ks[related_rows[at] == rows[ks]]
+        score[hit] = IPC_RELATED
+        near.update(dict.fromkeys(hit.tolist(), prefix))
+    return score, shared, near
+
+
+def _near_names(market, prefix: str, row: int) -> tuple[list[str], str]:
+    """The related subclasses (of the need's ``prefix``) a row is filed under, and why (for its explanation)."""
+    related = related_subclasses(market, prefix)
+    indptr, sub_ids = _row_subclasses(market)
+    names = _subclass_names(market)
+    subs = sorted(names[i] for i in sub_ids[indptr[row]:indptr[row + 1]].tolist() if names[i] in related)
+    return subs, _relation(related, subs) if subs else ""
+
+
+def _market_cache(market, name: str, key, make):
+    """Derived from the market once per fit and shape (rows appended make it again): kept per process."""
+    whole = (market.key, market.size, len(market.subclass_ids))
+    if _DERIVED.get("shape") != whole:
+        _DERIVED.clear()
+        _DERIVED["shape"] = whole
+    hit = _DERIVED.get((name, key))
+    if hit is None:
+        hit = _DERIVED[(name, key)] = make()
+    return hit
+
+
+_DERIVED: dict = {}
+
+
+def _row_subclasses(market) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the ids of its subclasses (CSR: indptr, subclass ids)."""
+    def make():
+        pairs = [(np.asarray(rows, np.int64), np.full(len(rows), sub, np.int64))
+                 for sub, rows in market.subclass_rows.items()]
+        if not pairs:
+            return np.zeros(market.size + 1, np.int64), np.zeros(0, np.int64)
+        rows = np.concatenate([r for r, _ in pairs])
+        subs = np.concatenate([s for _, s in pairs])
+        order = np.argsort(rows, kind="stable")
+        indptr = np.searchsorted(rows[order], np.arange(market.size + 1))
+        return indptr, subs[order]
+    return _market_cache(market, "row_subclasses", None, make)
+
+
+def _subclass_names(market) -> list[str]:
+    def make():
+        names = [""] * len(market.subclass_ids)
+        for name, i in market.subclass_ids.items():
+            names[i] = name
+        return names
+    return _market_cache(market, "subclass_names", None, make)
+
+
+def _related_rows(market, prefix: str) -> np.ndarray:
+    """The rows (sorted) filed under a subclass related to the need's and not under its own subclass."""
+    def make():
+        subs = related_subclasses(market, prefix)
+        parts = [np.asarray(market.subclass_rows.get(market.subclass_ids[s], []), np.int64) for s in subs]
+        rows = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+        return np.setdiff1d(rows, np.flatnonzero(market.subclass_match(prefix)), assume_unique=True)
+    return _market_cache(market, "related_rows", prefix[:4], make)
 
 
 def _shared_term_lists(market, products: sparse.csr_matrix) -> list[list[str]]:
@@ -734,7 +901,8 @@ def rank_listings_batch(*, needs: list[Need], limit: int = 20, chunk: int | None
         return results
     facts = ListingFacts() if facts is None else facts
     licensed = facts.licensed_by({n.organisation_id for n in needs})
-    vectors = market.need_vectors([need_token_counts(n) for n in needs])
+    token_counts = [need_token_counts(n) for n in needs]
+    vectors = _subject_vectors(market, market.need_vectors(token_counts), token_counts)
     today = timezone.localdate()
     blocks = facts.blocks_for(market, today)
     memo: dict = {}
@@ -753,6 +921,39 @@ def rank_listings_batch(*, needs: list[Need], limit: int = 20, chunk: int | None
     return results
 
 
+def _subject_vectors(market, vectors: NeedVectors, token_counts: list[list]) -> NeedVectors:
+    """The needs' vectors with their setting words weighted down (``weight_subject``; setting_terms.py says
+    why). Each word's share of its need's norm is taken from the index's need weights (index.py: (1 + ln tf)
+    times the idf with the need counted, words no listing has included), so that the need is normalised again
+    over all of its words, as a fit on the need and the market would."""
+    matrix = vectors.matrix
+    factors = _SUBJECT.get(market.key)
+    if factors is None or len(factors) < len(market.terms):  # words are only ever appended
+        done = np.zeros(0) if factors is None else factors
+        factors = np.concatenate([done, subject_weights(market.terms[len(done):])])
+        _SUBJECT.clear()
+        _SUBJECT[market.key] = factors
+    settings = setting_tokens()
+    vocabulary = market.vocabulary
+    flat = [(i, vocabulary.get(token, -1), n, token in settings)
+            for i, counted in enumerate(token_counts) for token, n in counted]
+    lost = np.zeros(len(token_counts))
+    if flat:
+        owner, term, count, setting = (np.array(column) for column in zip(*flat, strict=True))
+        oov_idf = math.log((market.listings + 2) / 2.0) + 1.0
+        weight = (1.0 + np.log(count)) * np.where(term >= 0, market.idf_need[np.maximum(term, 0)], oov_idf)
+        total = np.bincount(owner, weights=weight**2, minlength=len(token_counts))
+        setting_part = np.bincount(owner, weights=np.where(setting, weight**2, 0.0), minlength=len(token_counts))
+        lost = np.where(total > 0, (1.0 - SETTING_WEIGHT**2) * setting_part / np.where(total > 0, total, 1), 0.0)
+    matrix = matrix.tocsr(copy=True)
+    owner = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    matrix.data = matrix.data * factors[matrix.indices] / np.sqrt(np.maximum(1.0 - lost, 1e-12))[owner]
+    return NeedVectors(matrix=matrix)
+
+
+_SUBJECT: dict[str, np.ndarray] = {}
+
+
 def _rank_chunks(*, market, needs, limit, chunk, facts, licensed, vectors, today, blocks, memo, results) -> None:
     stretch = market.stretch()
     for lo in range(0, len(needs), chunk):
@@ -761,7 +962,7 @@ def _rank_chunks(*, market, needs, limit, chunk, facts, licensed, vectors, today
         sims = market.similarities(queries)
         cols = _Needs(part)
         who, rows = _pick(market=market, needs=part, cols=cols, sims=sims,
-                          excluded=_exclusions(market, part, licensed), limit=limit, today=today, blocks=blocks)
+                          excluded=_exclusions(market, part, licensed), today=today, blocks=blocks)
         facts.load(market, rows)
         live = facts.found[rows]  # withdrawn since the index was read: not scored
         who, rows = who[live], rows[live]
@@ -772,7 +973,7 @@ def _rank_chunks(*, market, needs, limit, chunk, facts, licensed, vectors, today
         values = _listing_weights(market=market, vectors=vectors, lo=lo, words=words, who=who, rows=rows)
         exact = sims[who, rows] / np.sqrt(1.0 + np.asarray(values.power(2) @ stretch).ravel())
         field_match = cols.field[who] == facts.field[rows]
-        ipc_score, shared_ipc = _ipc_columns(market, facts, cols, who, rows, memo)
+        ipc_score, shared_ipc, near_ipc = _ipc_columns(market, facts, cols, who, rows, memo)
         status, cost, costed, over, budget_score, missing = budget_columns(
             facts=facts, rows=rows, horizon=cols.horizon[who], sales=cols.sales[who], has_sales=cols.has_sales[who],
             budget=cols.budget[who], has_budget=cols.has_budget[who])
@@ -788,18 +989,25 @@ def _rank_chunks(*, market, needs, limit, chunk, facts, licensed, vectors, today
         order = np.lexsort((declaration_ids, -score, who))
         first = np.searchsorted(who[order], np.arange(len(part)))
         order = order[(np.arange(len(order)) - first[who[order]]) < limit]
-        shared = _shared_term_lists(market, values[order].multiply(words[order]).tocsr())
+        products = values[order].multiply(words[order]).tocsr()
+        shared = _shared_term_lists(market, products)
+        in_setting = products.copy()  # the products of the setting words only
+        in_setting.data = np.where(_SUBJECT[market.key][in_setting.indices] < 1, in_setting.data, 0.0)
+        in_setting.eliminate_zeros()
+        settings = _shared_term_lists(market, in_setting)
         picked = rows[order]
         columns = zip(
-            order.tolist(), who[order].tolist(), declaration_ids[order].tolist(), score[order].tolist(), shared,
+            order.tolist(), who[order].tolist(), declaration_ids[order].tolist(), score[order].tolist(), shared, settings,
             field_match[order].tolist(), status[order].tolist(), np.where(costed, cost, -1)[order].tolist(),
             missing[order].tolist(), over[order].tolist(), facts.grade[picked].tolist(),
             facts.grade_score[picked].tolist(), tenths[order].tolist(), exact[order].tolist(),
             field_ipc[order].tolist(), budget_score[order].tolist(), grade[order].tolist(), life[order].tolist(),
             strict=True)
-        for (k, i, declaration_id, points, terms, field_eq, state, fen, base, above, letter, grade_points, life_tenths,
-             text_part, field_part, budget_part, grade_part, life_part) in columns:
+        for (k, i, declaration_id, points, terms, setting_words, field_eq, state, fen, base, above, letter,
+             grade_points, life_tenths, text_part, field_part, budget_part, grade_part, life_part) in columns:
             codes = shared_ipc.get(k)
+            near_prefix = near_ipc.get(k)
+            near, related_by = ((), "") if near_prefix is None else _near_names(market, near_prefix, rows[k])
             explanation = {  # explanation_json's form, made directly
                 "shared_terms": terms,
                 "shared_ipc": [] if codes is None else [codes] if isinstance(codes, str) else list(codes),
@@ -807,7 +1015,9 @@ def _rank_chunks(*, market, needs, limit, chunk, facts, licensed, vectors, today
                 "unknown_base": base, "over_budget_fen": above, "grade": letter, "grade_score": grade_points,
                 "remaining_life_years": _years(life_tenths),
                 "components": {"text": text_part, "field_ipc": field_part, "budget": budget_part,
-                               "grade": grade_part, "life": life_part}}
+                               "grade": grade_part, "life": life_part},
+                "setting_terms": setting_words, "related_ipc": list(near),
+                "related_by": related_by}
             results[lo + i].append(RankedListing(declaration_id, points, explanation))
 
 
@@ -823,8 +1033,9 @@ def rank_listings_for_needs(*, needs: list[Need], limit: int = 20, chunk: int | 
 
 def rank_needs_for_declaration(*, declaration: Declaration, limit: int = 20) -> list[Match]:
     """The open, public needs a published listing best answers, best first, each explained; each need has
-    `shown_name` (empty for anonymous needs). The holder's own needs are left out."""
-    patent = declaration.patent
+    `shown_name` (empty for anonymous needs). The holder's own needs are left out. Every open need is scored
+    (they are few): the field and IPC raise a need's score, they do not choose the candidates; the needs'
+    setting words are weighted down as when a need's listings are ranked."""
     candidates = list(
         Need.objects.filter(state=Need.State.OPEN, public=True).exclude(organisation_id=declaration.holder_id)
         .select_related("organisation")
@@ -834,14 +1045,15 @@ def rank_needs_for_declaration(*, declaration: Declaration, limit: int = 20) -> 
     if not candidates:
         return []
     query, matrix, sims, terms = _similarities(_declaration_text(declaration), [_need_text(n) for n in candidates])
-    subclass = patent.ipc_subclass.upper()
-    in_block = [(n.technology_field is not None and n.technology_field == patent.technology_field)
-                or (bool(subclass) and _norm_ipc(n.ipc_prefix)[:4] == subclass) for n in candidates]
-    matches = [_score(need=candidates[i], declaration=declaration, similarity=sims[i],
-                      need_vec=matrix[i], decl_vec=query, terms=terms)
+    market = market_matrix()
+    if matrix is not None:
+        matrix = weight_subject(matrix, subject_weights(terms))
+        sims = np.asarray((matrix @ query.T).todense()).ravel()
+    matches = [_score(need=need, declaration=declaration, similarity=sims[i], need_vec=matrix[i], decl_vec=query,
+                      terms=terms, related=related_subclasses(market, need.ipc_prefix))
                if matrix is not None else
-               _score_without_text(need=candidates[i], declaration=declaration)
-               for i in _blocked(in_block, sims, limit)]
+               _score_without_text(need=need, declaration=declaration)
+               for i, need in enumerate(candidates)]
     matches.sort(key=lambda m: (-m.score, m.need.pk))
     return matches[:limit]
 
@@ -852,7 +1064,7 @@ def _score_without_text(*, need: Need, declaration: Declaration) -> Match:
 
     empty = csr_matrix((1, 1))
     return _score(need=need, declaration=declaration, similarity=0.0, need_vec=empty, decl_vec=empty,
-                  terms=np.array([""]))
+                  terms=np.array([""]), related=related_subclasses(market_matrix(), need.ipc_prefix))
 
 
 __all__ = ["WEIGHTS", "Explanation", "Match", "rank_listings_for_need", "rank_listings_for_needs",

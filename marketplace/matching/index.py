@@ -40,11 +40,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import logging
 import math
 import re
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -206,14 +208,22 @@ def _published():
 
 
 def _fit(index: MatchingIndex) -> None:
-    """Document frequencies over the listed rows' stored counts; no segmentation."""
+    """Document frequencies over the listed rows' stored counts, and the co-classification of their IPC
+    subclasses; no segmentation."""
     df = np.zeros(len(index.terms), dtype=np.int64)
     listed, pairs = 0, []
-    rows = ListingTerms.objects.filter(listed=True).order_by("pk").values_list("pk", "text_hash", "term_ids")
-    for pk, digest, ids in rows.iterator(chunk_size=_CHUNK):
+    subclasses: Counter = Counter()
+    together: Counter = Counter()
+    rows = ListingTerms.objects.filter(listed=True).order_by("pk").values_list("pk", "text_hash", "term_ids",
+                                                                              "ipc_subclasses")
+    for pk, digest, ids, subs in rows.iterator(chunk_size=_CHUNK):
         df[np.frombuffer(bytes(ids), dtype="<i4")] += 1
         listed += 1
         pairs.append(f"{pk}:{digest}")
+        subclasses.update(subs)
+        if len(subs) > 1:
+            together.update(itertools.combinations(sorted(subs), 2))
+    index.coclassified = _coclassified(subclasses, together)
     index.document_frequencies = df.astype("<i4").tobytes()
     index.fitted_terms = len(index.terms)
     index.fitted_listings = listed
@@ -221,6 +231,17 @@ def _fit(index: MatchingIndex) -> None:
     index.fitted_at = timezone.now()
     index.key = uuid.uuid4()
     index.folded_since_fit = 0
+
+
+def _coclassified(subclasses: Counter, together: Counter) -> dict:
+    """What ``MatchingIndex.coclassified`` stores: listings per subclass and, per subclass, the others it shares
+    listings with (both directions; a pair seen once is left out as noise)."""
+    pairs: dict[str, dict[str, int]] = {}
+    for (a, b), n in together.items():
+        if n >= 2:
+            pairs.setdefault(a, {})[b] = n
+            pairs.setdefault(b, {})[a] = n
+    return {"listings": dict(subclasses), "pairs": pairs}
 
 
 @transaction.atomic
@@ -355,6 +376,9 @@ class MarketMatrix:
     row_of: dict[int, int] = field(default_factory=dict)
     idf_listing: np.ndarray = field(default_factory=lambda: np.zeros(0))
     idf_need: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # The fit's co-classification statistics (``MatchingIndex.coclassified``): the engine reads related
+    # subclasses from them.
+    coclassified: dict = field(default_factory=dict)
     _subclass_hits: dict = field(default_factory=dict)
     _groups: dict = field(default_factory=dict)
     _derived: dict = field(default_factory=dict)
@@ -574,7 +598,8 @@ _ROW_FIELDS = ("pk", "term_ids", "term_counts", "holder_id", "technology_field",
 def _load(index: MatchingIndex) -> MarketMatrix:
     market = MarketMatrix(key=str(index.key), version=index.version, listings=index.fitted_listings,
                           terms=list(index.terms), vocabulary={t: i for i, t in enumerate(index.terms)},
-                          df=np.frombuffer(bytes(index.document_frequencies), dtype="<i4").astype(np.float64))
+                          df=np.frombuffer(bytes(index.document_frequencies), dtype="<i4").astype(np.float64),
+                          coclassified=index.coclassified or {})
     market._extend_idf()
     rows = ListingTerms.objects.filter(listed=True).order_by("pk").values_list(*_ROW_FIELDS)
     batch: list[tuple] = []

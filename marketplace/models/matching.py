@@ -33,6 +33,10 @@ class MatchingIndex(models.Model):
     # Listings published, edited or withdrawn since the fit: the refit rule compares it with fitted_listings.
     folded_since_fit = models.PositiveIntegerField(default=0)
     version = models.BigIntegerField(default=1)
+    # IPC subclasses that appear together in the listings' codes, counted at each fit (issue #23: neighbouring
+    # subclasses count as related): {"listings": {subclass: n}, "pairs": {subclass: {other: n together}}},
+    # pairs seen in at least two listings only.
+    coclassified = models.JSONField(default=dict)
 
     def __str__(self):
         return f"matching index v{self.version}: {self.fitted_listings} listings, {len(self.terms)} terms"

@@ -1,9 +1,11 @@
 """The matching as it was before the stored index (main before issue #18 part 2): TF-IDF fitted per need on the
-need and every candidate listing. Kept as the reference the stored index is compared with on the labelled set
+need and every candidate listing (since #23: every listing a candidate, setting words weighted down, related
+subclasses counted, as the engine does). Kept as the reference the stored index is compared with on the labelled set
 (tests/marketplace/test_matching.py); it is slow by design and used nowhere else."""
 
 from licensing.licences.selectors import declarations_licensed_by
 from marketplace.matching import engine
+from marketplace.matching.index import market_matrix
 
 
 def rank_listings_for_need_refitted(*, need, limit: int = 20) -> list[engine.Match]:
@@ -14,15 +16,19 @@ def rank_listings_for_need_refitted(*, need, limit: int = 20) -> list[engine.Mat
         return []
     query, matrix, sims, terms = engine._similarities(engine._need_text(need),
                                                       [engine._declaration_text(d) for d in declarations])
-    subclass = engine._norm_ipc(need.ipc_prefix)[:4]
-    in_block = [(need.technology_field is not None and d.patent.technology_field == need.technology_field)
-                or (bool(subclass) and d.patent.ipc_subclass.upper() == subclass) for d in declarations]
+    # #23: every listing is scored (the field and IPC are a signal, not a block), the need's setting words are
+    # weighted down and related subclasses count.
+    if matrix is not None:
+        query = engine.weight_subject(query, engine.subject_weights(terms))
+        sims = (matrix @ query.T).toarray().ravel()
+    related = engine.related_subclasses(market_matrix(), need.ipc_prefix)
+    everyone = range(len(declarations))
     matches = [engine._score(need=need, declaration=declarations[i], similarity=sims[i], need_vec=query,
-                             decl_vec=matrix[i], terms=terms)
+                             decl_vec=matrix[i], terms=terms, related=related)
                if matrix is not None else
                engine._score_without_text(need=need, declaration=declarations[i])
-               for i in engine._blocked(in_block, sims, limit)]
-    for i, match in zip(engine._blocked(in_block, sims, limit), matches, strict=True):
+               for i in everyone]
+    for i, match in zip(everyone, matches, strict=True):
         both = query.multiply(matrix[i]).tocoo() if matrix is not None else None
         # Every shared word's weight in the product, to tell the heaviest words apart from ties among them.
         match.term_weights = {str(terms[c]): float(v) for c, v in zip(both.col, both.data, strict=True)} \

@@ -127,7 +127,9 @@ def test_the_explanation_names_shared_terms_ipc_field_budget_and_grade(market):
     best = matching.rank_listings_for_need(need=need)[0]
     assert best.declaration == declarations["bms"]
     why = best.explanation
-    assert {"电池组", "温度", "储能"} <= set(why.shared_terms)
+    # #23, subject over setting: 储能 (energy storage: where the batteries are used) is shown as a shared setting,
+    # weighted below the subject words.
+    assert {"电池组", "温度"} <= set(why.shared_terms) and "储能" in why.setting_terms
     assert why.shared_ipc == ["H01M"] and why.field_match
     assert (why.grade_score, why.cost_fen) == (70, 5_000_000)
     with translation.override("en"):
@@ -263,6 +265,7 @@ def test_recommended_for_you_is_for_the_buyers_members_and_the_ip_office(client,
     assert response.status_code == 200
     body = response.content.decode()
     assert "Recommended for you" in body and LISTINGS["bms"][0] in body and "电池组" in body and "within budget" in body
+    assert "same setting: 储能" in body
     client.force_login(MembershipFactory(organisation=IPOfficeFactory()).user)
     assert client.get(url).status_code == 200
 
@@ -314,7 +317,9 @@ def test_the_stored_index_ranks_scores_and_explains_as_the_per_need_fit_did(mark
             assert new.explanation.components == pytest.approx(old.explanation.components, abs=1e-6)
             assert _same_words_up_to_ties(new.explanation.shared_terms, old.term_weights), (
                 new.explanation.shared_terms, old.explanation.shared_terms)
+            assert set(new.explanation.setting_terms) == set(old.explanation.setting_terms)
             new.explanation.shared_terms = old.explanation.shared_terms = []
+            new.explanation.setting_terms = old.explanation.setting_terms = []
             new.explanation.components = old.explanation.components = {}
             assert new.explanation == old.explanation
 
