@@ -1,0 +1,59 @@
+"""The dashboard read from the month aggregates (marketplace.office.monthly) gives exactly the reference's figures
+(marketplace.office.statistics over the licensing tables): on the hand-computed markets and a random market,
+for the totals, every breakdown, the months of a trend, the league and the flows, as of several moments and
+for several N; and the aggregates follow the changes the services make, as a rebuild would write them."""
+
+from datetime import date, datetime
+
+import pytest
+
+from marketplace.office import aggregates, facts, monthly, statistics
+from tests.marketplace.test_office_indicators import build_april_market
+from tests.marketplace.test_statistics import build_market
+from tests.marketplace.test_statistics_facts import SH, _declarations, random_market, timezone_dates
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_same_from_aggregates(periods, as_ofs, n_days_list=(90,), filters_list=({},)):
+    facts.rebuild()
+    assert monthly.built()
+    for filters in filters_list:
+        declarations = _declarations(filters)
+        for period in periods:
+            assert monthly.usable(filters, period)
+            frames = statistics.Frames.load(period=period, declarations=declarations)
+            for as_of in as_ofs:
+                for n_days in n_days_list:
+                    kwargs = {"as_of": as_of, "n_days": n_days}
+                    where = (filters, period.label, as_of, n_days)
+                    for dimension in statistics.DIMENSIONS:
+                        window = monthly.MonthlyWindow.read(filters, period, by=dimension, **kwargs)
+                        assert window.breakdown(dimension) == statistics.breakdown(
+                            frames, period, dimension, **kwargs), (*where, dimension)
+                    assert window.grouped(None)[statistics.ALL] == statistics.indicators(frames, period, **kwargs), where
+                    months = window.grouped(aggregates.MONTH)
+                    first_day, last_day = timezone_dates(period)
+                    for month, expected in zip(sorted(months), statistics.monthly(frames, first_day, last_day,
+                                                                                  **kwargs), strict=True):
+                        assert months[month] == expected, (*where, month)
+                    assert window.league() == statistics.league_table(frames, period, as_of=as_of), where
+                    assert window.flows() == statistics.flow_table(frames, period), where
+
+
+def test_the_hand_computed_markets_are_the_same_from_the_month_aggregates(settings):
+    build_market()
+    build_april_market(settings)
+    assert_same_from_aggregates(
+        [statistics.Period.month(2026, 3), statistics.Period.months(date(2026, 1, 1), date(2026, 8, 1))],
+        [datetime(2026, 8, 1, 12, tzinfo=SH), datetime(2026, 4, 20, tzinfo=SH)], (90, 120),
+        filters_list=[{}, {"fee_form": "royalty"}])
+
+
+def test_a_random_market_is_the_same_from_the_month_aggregates(settings):
+    settings.PLATFORM_HOME_REGION = "广东省"
+    random_market(2, declarations=24)
+    assert_same_from_aggregates(
+        [statistics.Period.months(date(2025, 9, 1), date(2026, 8, 1))],
+        [datetime(2026, 9, 1, tzinfo=SH), datetime(2025, 12, 10, 15, tzinfo=SH)], (90, 30),
+        filters_list=[{}, {"region": "广东"}, {"technology_field": 1}, {"grade": "D"}])
