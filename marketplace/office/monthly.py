@@ -31,7 +31,8 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import Count, F, Min, Q
+from django.db.models import Case, CharField, Count, F, Min, Q, Sum, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from licensing.models.licences import LicenceBasis
@@ -179,33 +180,55 @@ def _stock_changes(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return changes
 
 
+def _long(rows: pd.DataFrame, source: str, fdims: list[str], carried: list[str]) -> pd.DataFrame:
+    """``rows`` once per cell they count in (each of ``fdims`` x each breakdown of the source), keyed, with the
+    ``carried`` columns: built from numpy arrays at once (a frame per cell costs more than the counting)."""
+    columns = {name: [] for name in ["filter_dim", "filter_value", "by_dim", "by_value", *carried]}
+    carried_values = {name: np.asarray(rows[name].to_numpy()) for name in carried}
+    for fdim in fdims:
+        keep = np.ones(len(rows), dtype=bool) if not fdim else rows[f"f:{fdim}"].notna().to_numpy()
+        if not keep.any():
+            continue
+        size = int(keep.sum())
+        fvalues = rows[f"f:{fdim}"].to_numpy(dtype=object)[keep] if fdim else np.full(size, "", dtype=object)
+        for bdim in BYS[source]:
+            columns["filter_dim"].append(np.full(size, fdim, dtype=object))
+            columns["filter_value"].append(fvalues)
+            columns["by_dim"].append(np.full(size, bdim, dtype=object))
+            columns["by_value"].append(rows[f"b:{bdim}"].to_numpy(dtype=object)[keep] if bdim
+                                       else np.full(size, "", dtype=object))
+            for name in carried:
+                columns[name].append(carried_values[name][keep])
+    if not columns["filter_dim"]:
+        return pd.DataFrame()
+    return pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})
+
+
+# Rows x cells above which a source is grouped one filter dimension at a time (memory), not all at once (speed
+# for the few facts of a change).
+LONG_ROWS = 200_000
+
+
 def contributions(d: pd.DataFrame, lic: pd.DataFrame, pay: pd.DataFrame) -> pd.DataFrame:
     """The aggregate rows these facts make (columns KEYS + MEASURES), from frames with the facts' columns (as
     written by marketplace.office.facts or read back from the tables)."""
     parts = []
+    cell_keys = ["filter_dim", "filter_value", "by_dim", "by_value"]
     for source, rows in _cells(d, lic, pay).items():
         if rows.empty:
             continue
         measures = [m for m in MEASURES if m in rows.columns]
-        for fdim in FILTERS:
-            fkey = f"f:{fdim}" if fdim else None
-            for bdim in BYS[source]:
-                bkey = f"b:{bdim}" if bdim else None
-                keys = [k for k in (fkey, bkey) if k]
-                frame = rows if fkey is None else rows[rows[fkey].notna()]
-                if frame.empty:
-                    continue
-                if source == "stock":
-                    grouped = _stock_changes(frame, keys)
-                else:
-                    grouped = frame.groupby([*keys, "month"], sort=False, as_index=False)[measures].sum()
-                grouped = grouped.rename(columns={k: v for k, v in ((fkey, "filter_value"), (bkey, "by_value")) if k})
-                grouped["source"], grouped["filter_dim"], grouped["by_dim"] = source, fdim, bdim
-                if fkey is None:
-                    grouped["filter_value"] = ""
-                if bkey is None:
-                    grouped["by_value"] = ""
-                parts.append(grouped)
+        carried = ["patent_id", "start", "end"] if source == "stock" else ["month", *measures]
+        at_once = len(rows) * len(FILTERS) * len(BYS[source]) <= LONG_ROWS
+        for fdims in ([FILTERS] if at_once else [[fdim] for fdim in FILTERS]):
+            long = _long(rows, source, fdims, carried)
+            if long.empty:
+                continue
+            if source == "stock":
+                grouped = _stock_changes(long, cell_keys)
+            else:
+                grouped = long.groupby([*cell_keys, "month"], sort=False, as_index=False)[measures].sum()
+            parts.append(grouped.assign(source=source))
     if not parts:
         return pd.DataFrame(columns=KEYS + MEASURES)
     table = pd.concat(parts, ignore_index=True)
@@ -312,7 +335,7 @@ class MonthlyWindow:
     by: str
     rows: pd.DataFrame
     stock: pd.DataFrame
-    licences: pd.DataFrame
+    licences: _LicenceRows
     cohort_days: pd.DataFrame
 
     @classmethod
@@ -331,10 +354,18 @@ class MonthlyWindow:
         fdim, fvalue = next(iter(narrowing.items()), ("", ""))
         fvalue = str(fvalue)
         stored_by = "licensee_province" if by == "licensee_locality" else by
-        by_dims = ["", stored_by, HOLDER, FLOW]
         cells = StatisticsMonthAggregate.objects.filter(filter_dim=fdim, filter_value=fvalue).order_by()
-        rows = _frame(cells.filter(by_dim__in=by_dims, month__gte=first, month__lte=last).exclude(source="stock"),
-                      {name: name for name in ["source", "month", "by_dim", "by_value", *MEASURES]})
+        in_period = cells.filter(month__gte=first, month__lte=last).exclude(source="stock")
+        columns = ["source", "month", "by_dim", "by_value", *MEASURES]
+        # The totals and the trend by month; the breakdown, the league and the flows summed over the months by
+        # the database (their cells are many, their months do not matter).
+        rows = pd.concat([
+            _frame(in_period.filter(by_dim=""), {name: name for name in columns}),
+            pd.DataFrame.from_records(list(
+                in_period.filter(by_dim__in=[stored_by, HOLDER, FLOW]).values("source", "by_dim", "by_value")
+                .annotate(**{f"s_{m}": Sum(m) for m in MEASURES}).values_list(
+                    "source", "by_dim", "by_value", *(f"s_{m}" for m in MEASURES))),
+                columns=["source", "by_dim", "by_value", *MEASURES]).assign(month="")], ignore_index=True)
         stock = _frame(cells.filter(source="stock", by_dim__in=["", stored_by], month__lte=last),
                        {"month": "month", "by_dim": "by_dim", "by_value": "by_value", "n": "n"})
         facts = Facts(narrowing or None)
@@ -348,10 +379,10 @@ class MonthlyWindow:
                 mapped = frame["by_dim"] == stored_by
                 frame.loc[mapped, "by_value"] = _localities(frame.loc[mapped, "by_value"]).to_numpy()
                 frame.loc[mapped, "by_dim"] = by
-        licences = _LicenceRows.read(facts, period, by, narrowed=bool(narrowing))
-        by_column = {by: by} if by and by not in LICENSEE_DIMENSIONS else {}
+        licences = _LicenceRows(facts, period, by, months, narrowed=bool(narrowing))
+        by_column = {by: _key_column(by)} if by and by not in LICENSEE_DIMENSIONS else {}
         cohort_days = _frame(facts.declarations.filter(
-            filed_month__gte=first, filed_month__lte=last, first_licence_at__lte=as_of,
+            filed_at__gte=period.start, filed_at__lt=period.end, first_licence_at__lte=as_of,
             days_to_first_licence__isnull=False), {"month": "filed_month", **by_column, "days": "days_to_first_licence"})
         cohort_days["days"] = pd.to_numeric(cohort_days["days"]).astype(float)
         return cls(period, months, as_of, n_days, by, rows, stock, licences, cohort_days)
@@ -384,16 +415,10 @@ class MonthlyWindow:
             by_days = days.groupby(self._groups(days, key), sort=False)["days"]
             quantiles["median_first"] = by_days.agg(lambda s: statistics._quantile(s, 0.5)).to_dict()
             quantiles["p90_first"] = by_days.agg(lambda s: statistics._quantile(s, 0.9)).to_dict()
-        lic = self.licences
-        paid = lic[lic.paid]
+        paid = self.licences.paid
         quantiles["median_payment"] = paid.groupby(self._groups(paid, key), sort=False)["days"].agg(
             lambda s: statistics._quantile(s, 0.5)).to_dict()
-        pairs = pd.DataFrame({"g": self._groups(lic, key), "patent_id": lic["patent_id"],
-                              "second": lic["second"]}).dropna(subset=["g"]).drop_duplicates(["g", "patent_id"])
-        end_month = pairs["g"] if key == MONTH else self.months[-1]
-        multi = (pairs["second"] != "") & (pairs["second"] <= end_month)
-        licensed_patents = pairs.groupby("g", sort=False).size().to_dict()
-        multi_licensee = multi.groupby(pairs["g"], sort=False).sum().to_dict()
+        licensed_patents, multi_licensee = self.licences.patents(key, wanted)
         if key is None:
             groups_shown = {ALL}
         elif key == MONTH:
@@ -408,13 +433,7 @@ class MonthlyWindow:
     def _groups(self, frame: pd.DataFrame, key: str | None) -> pd.Series:
         if key is None:
             return pd.Series(ALL, index=frame.index, dtype=object)
-        if key == MONTH:
-            return frame["month"]
-        values = frame[key]
-        if key == "technology_field":
-            return pd.to_numeric(values).astype("Int64").astype(object).where(values.notna(), None).map(
-                lambda v: None if v is None or v is pd.NA else str(int(v)))
-        return values
+        return frame["month" if key == MONTH else key]
 
     def _open_patents(self, key: str | None, months: list[str]) -> dict:
         stock = self.stock[self.stock.by_dim == ("" if key in (None, MONTH) else key)]
@@ -435,9 +454,9 @@ class MonthlyWindow:
             columns=[0, 1])
         rows = rows.assign(holder_id=pd.to_numeric(holder[0]), holder_kind=holder[1])
         rows = rows[rows.holder_kind.isin(kinds)]
-        lic = self.licences[self.licences.holder_kind.isin(kinds)]
+        licensed_patents = self.licences.holder_patents()
         # A holder is in the table when it has a row of its own (a correction changes figures, not presence).
-        present = set(rows.loc[rows.n != 0, "holder_id"]) | set(lic["holder_id"])
+        present = set(rows.loc[rows.n != 0, "holder_id"]) | set(licensed_patents.index)
 
         def of(source, measure):
             mine = rows[rows.source == source]
@@ -445,7 +464,7 @@ class MonthlyWindow:
 
         table = pd.DataFrame({
             "declarations_published": of("filed", "n"), "deals": of("filed", "licensed"),
-            "licensed_patents": lic.groupby("holder_id")["patent_id"].nunique(),
+            "licensed_patents": licensed_patents,
             "licences_concluded": of("licence", "n"), "fee_volume_fen": of("payment", "fee_volume")})
         table = table[table.index.isin(present)].fillna(0).astype("int64")
         kinds_of = rows.drop_duplicates("holder_id").set_index("holder_id")["holder_kind"]
@@ -478,40 +497,85 @@ class MonthlyWindow:
                  "fee_volume_fen": int(r["fee_volume_fen"])} for r in table.to_dict("records")]
 
 
-class _LicenceRows:
-    """The licences concluded in the period, only the columns that do not add up over months: the patent
-    (patents licensed are distinct patents), its second licensee's month (two or more licensees), the days from
-    notice to payment of the paid ones (a median: the values themselves, ranked by numpy as the reference
-    does, so exact to the digit), the holder (the league's distinct patents) and the breakdown's value.
-    Narrowed by a filter, the second licensee is the second among the licences the filter keeps."""
+def _key_column(by: str):
+    """A breakdown's column as the aggregates key it: text ("" or NULL where none); the licensee's locality
+    from the province against the platform's home province."""
+    if by == "technology_field":
+        return Cast("technology_field", CharField())
+    if by == "licensee_locality":
+        home = statistics.province_key(statistics.home_region())
+        return Case(When(licensee_province="", then=Value("")), When(licensee_province=home, then=Value(
+            statistics.LOCAL)), default=Value(statistics.OUT_OF_PROVINCE), output_field=CharField())
+    return F(by)
 
-    @staticmethod
-    def read(facts, period: Period, by: str, *, narrowed: bool) -> pd.DataFrame:
-        column = "licensee_province" if by == "licensee_locality" else by
-        concluded = facts.licences.filter(activated_at__gte=period.start, activated_at__lt=period.end)
-        frame = _frame(concluded, {"month": "activated_month", **({by: column} if by else {}),
-                                   "patent_id": "patent_id", "second": "second_licensee_month",
-                                   "holder_id": "holder_id", "holder_kind": "holder_kind",
-                                   "paid": F("first_amount_fen"), "days": "days_notice_to_payment"})
-        frame["paid"] = pd.to_numeric(frame["paid"]) > 0
-        frame["days"] = pd.to_numeric(frame["days"]).astype(float)
+
+class _LicenceRows:
+    """What of the licences concluded in the period does not add up over months: the patents licensed
+    (distinct patents: a patent licensed in two months is one) and those with two or more licensees, counted
+    by the database (COUNT DISTINCT, one statement per grouping asked for); and the days from notice to payment
+    of the paid ones, read as values (a median is not a sum: numpy ranks them as the reference does, so the
+    figure is exact to the digit; only this column, its month and its breakdown value are read).
+    Narrowed by a filter, the second licensee is the second among the licences the filter keeps, which no
+    stored column holds: the patents are then read and counted as aggregates.Window does."""
+
+    def __init__(self, facts, period: Period, by: str, months: list[str], *, narrowed: bool):
+        self.facts, self.by, self.months, self.narrowed = facts, by, months, narrowed
+        self.concluded = facts.licences.filter(activated_at__gte=period.start, activated_at__lt=period.end)
+        self.column = {by: _key_column(by)} if by else {}
+        self.paid = _frame(self.concluded.filter(first_amount_fen__gt=0), {
+            "month": "activated_month", **self.column, "days": "days_notice_to_payment"})
+        self.paid["days"] = pd.to_numeric(self.paid["days"]).astype(float)
+        self.pairs = self._pairs() if narrowed else None
+
+    def _pairs(self) -> pd.DataFrame:
+        frame = _frame(self.concluded, {"month": "activated_month", **self.column, "patent_id": "patent_id",
+                                        "holder_id": "holder_id", "holder_kind": "holder_kind"})
         frame["patent_id"] = pd.to_numeric(frame["patent_id"])
-        if by == "licensee_locality":
-            frame[by] = _localities(frame[by])
-        elif by and by != "technology_field":
-            frame[by] = frame[by].astype(object)
-        if narrowed and len(frame):
-            # The month of the second distinct licensee: the second smallest of each licensee's first month.
-            firsts = pd.DataFrame.from_records(list(
-                facts.licences.filter(patent_id__in=concluded.values("patent_id")).values("patent_id", "licensee_id")
-                .annotate(month=Min("activated_month")).order_by().values_list("patent_id", "month")),
-                columns=["patent_id", "month"])
-            firsts = firsts.sort_values(["patent_id", "month"])
-            second = firsts[firsts.groupby("patent_id").cumcount() == 1].set_index("patent_id")["month"]
-            frame["second"] = frame["patent_id"].map(second).astype(object).where(lambda s: s.notna(), "")
-        else:
-            frame["second"] = frame["second"].fillna("").astype(object)
+        # The month of the second distinct licensee: the second smallest of each licensee's first month.
+        firsts = pd.DataFrame.from_records(list(
+            self.facts.licences.filter(patent_id__in=self.concluded.values("patent_id"))
+            .values("patent_id", "licensee_id").annotate(month=Min("activated_month")).order_by()
+            .values_list("patent_id", "month")), columns=["patent_id", "month"])
+        firsts = firsts.sort_values(["patent_id", "month"])
+        second = firsts[firsts.groupby("patent_id").cumcount() == 1].set_index("patent_id")["month"]
+        frame["second"] = frame["patent_id"].map(second).astype(object).where(lambda s: s.notna(), "")
         return frame
+
+    def patents(self, key: str | None, months: list[str]) -> tuple[dict, dict]:
+        """Patents licensed, and those of them with two or more licensees by the end of the period (MONTH: of
+        each month), by ``key``."""
+        last = self.months[-1]
+        if self.pairs is not None:
+            frame = self.pairs
+            groups = (pd.Series(ALL, index=frame.index, dtype=object) if key is None
+                      else frame["month" if key == MONTH else key])
+            pairs = pd.DataFrame({"g": groups, "patent_id": frame["patent_id"], "second": frame["second"]}).dropna(
+                subset=["g"]).drop_duplicates(["g", "patent_id"])
+            end_month = pairs["g"] if key == MONTH else last
+            multi = (pairs["second"] != "") & (pairs["second"] <= end_month)
+            return pairs.groupby("g", sort=False).size().to_dict(), multi.groupby(pairs["g"], sort=False).sum().to_dict()
+        end = F("activated_month") if key == MONTH else Value(last)
+        counted = {"p": Count("patent_id", distinct=True), "m": Count("patent_id", distinct=True, filter=Q(
+            ~Q(second_licensee_month=""), second_licensee_month__lte=end))}
+        if key is None:
+            row = self.concluded.aggregate(**counted)
+            return {ALL: row["p"]}, {ALL: row["m"]}
+        if key == MONTH:
+            rows = self.concluded.filter(activated_month__in=months).values(g=F("activated_month"))
+        else:
+            rows = self.concluded.values(g=self.column[key])
+        grouped = [(r["g"], r["p"], r["m"]) for r in rows.annotate(**counted).order_by() if r["g"] is not None]
+        return {g: p for g, p, _m in grouped}, {g: m for g, _p, m in grouped}
+
+    def holder_patents(self) -> pd.Series:
+        """Patents licensed by each university and institute (the league)."""
+        kinds = statistics.LEAGUE_HOLDER_KINDS
+        if self.pairs is not None:
+            mine = self.pairs[self.pairs.holder_kind.isin(kinds)]
+            return mine.groupby("holder_id")["patent_id"].nunique()
+        rows = (self.concluded.filter(holder_kind__in=kinds).values("holder_id")
+                .annotate(p=Count("patent_id", distinct=True)).order_by().values_list("holder_id", "p"))
+        return pd.Series(dict(rows), dtype="int64")
 
 
 def _corrections(facts, first: str, last: str, period: Period, by: str, as_of: datetime, as_of_day: date,
@@ -541,7 +605,7 @@ def _corrections(facts, first: str, last: str, period: Period, by: str, as_of: d
     differ = Q(first_licence_at__gt=as_of) | Q(first_recorded_on__gt=as_of_day)
     if lo != hi:
         differ |= Q(first_licence_at__isnull=False, days_to_first_licence__gt=lo, days_to_first_licence__lte=hi)
-    cohort = facts.declarations.filter(filed_month__gte=first, filed_month__lte=last).filter(differ)
+    cohort = facts.declarations.filter(filed_at__gte=period.start, filed_at__lt=period.end).filter(differ)
     rows_of("filed", list(cohort.values("filed_month", "holder_id", "holder_kind", **group_by).annotate(
         late=Count("pk", filter=Q(first_licence_at__gt=as_of)),
         quick_stored=Count("pk", filter=Q(first_licence_at__isnull=False,
@@ -550,7 +614,8 @@ def _corrections(facts, first: str, last: str, period: Period, by: str, as_of: d
         unrecorded=Count("pk", filter=Q(first_recorded_on__gt=as_of_day))).order_by()),
         "filed_month", {"licensed": {"late": -1}, "quick": {"quick_now": 1, "quick_stored": -1},
                         "recorded_deals": {"unrecorded": -1}})
-    announced = facts.declarations.filter(announced_month__gte=first, announced_month__lte=last).filter(
+    announced = facts.declarations.filter(announced_on__gte=timezone.localdate(period.start),
+                                          announced_on__lt=timezone.localdate(period.end)).filter(
         Q(first_statutory_at__gt=as_of) | Q(first_statutory_recorded_on__gt=as_of_day))
     rows_of("announced", list(announced.values("announced_month", **group_by).annotate(
         late=Count("pk", filter=Q(first_statutory_at__gt=as_of)),
