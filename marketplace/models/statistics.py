@@ -45,7 +45,12 @@ class DeclarationFact(_Dimensions):
     class Meta:
         indexes = [models.Index(fields=["filed_at"], name="declfact_filed"),
                    models.Index(fields=["withdrawn_at"], name="declfact_withdrawn"),
-                   models.Index(fields=["announced_on"], name="declfact_announced")]
+                   models.Index(fields=["announced_on"], name="declfact_announced"),
+                   # a board's cohort (days to first licence, the as-of corrections), index-only
+                   models.Index(fields=["filed_at", "filed_month", "first_licence_at", "days_to_first_licence",
+                                        "first_recorded_on", "holder_id", "holder_kind", "technology_field",
+                                        "sector", "patent_kind", "fee_form", "grade", "region"],
+                                name="declfact_cohort")]
 
     def __str__(self):
         return f"declaration {self.declaration_id}"
@@ -74,7 +79,15 @@ class LicenceFact(_Dimensions):
     class Meta:
         indexes = [models.Index(fields=["activated_at"], name="licfact_activated"),
                    # the licences not yet due for recording as of a day (the month aggregates' correction)
-                   models.Index(fields=["recording_deadline"], name="licfact_deadline")]
+                   models.Index(fields=["recording_deadline"], name="licfact_deadline"),
+                   # what a board reads of a period's licences besides its month aggregates, index-only
+                   # (marketplace.office.monthly._LicenceRows): the range, then every column it reads
+                   models.Index(fields=["activated_at", "activated_month", "patent_id", "second_licensee_month",
+                                        "holder_id", "holder_kind", "first_amount_fen", "days_notice_to_payment",
+                                        "recording_deadline", "recorded_on", "technology_field", "sector",
+                                        "patent_kind", "fee_form", "grade", "region",
+                                        "basis", "licensee_size", "licensee_region", "licensee_province"],
+                                name="licfact_window")]
 
     def __str__(self):
         return f"licence {self.licence_id}"

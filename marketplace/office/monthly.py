@@ -326,7 +326,7 @@ def _frame(rows, columns) -> pd.DataFrame:
 class MonthlyWindow:
     """A board's period read from the aggregates (``rows``: its cells, as-of corrections included; ``stock``:
     the open-licence changes up to its last month) and, for what does not add up, from the facts of the period
-    (``licences``, ``cohort_days``): the same interface as aggregates.Window."""
+    (``licences``, ``cohort``): the same interface as aggregates.Window."""
 
     period: Period
     months: list[str]
@@ -336,7 +336,7 @@ class MonthlyWindow:
     rows: pd.DataFrame
     stock: pd.DataFrame
     licences: _LicenceRows
-    cohort_days: pd.DataFrame
+    cohort: pd.DataFrame
 
     @classmethod
     def read(cls, filters: dict | None, period: Period, *, by: str, as_of: datetime | None = None,
@@ -369,8 +369,9 @@ class MonthlyWindow:
         stock = _frame(cells.filter(source="stock", by_dim__in=["", stored_by], month__lte=last),
                        {"month": "month", "by_dim": "by_dim", "by_value": "by_value", "n": "n"})
         facts = Facts(narrowing or None)
-        rows = pd.concat([rows, _corrections(facts, first, last, period, stored_by, as_of, as_of_day, n_days)],
-                         ignore_index=True)
+        licences = _LicenceRows(facts, period, by, months, narrowed=bool(narrowing))
+        rows = pd.concat([rows, _corrections(facts, period, stored_by, as_of, as_of_day, n_days, licences.not_due(
+            as_of_day, stored_by))], ignore_index=True)
         for measure in MEASURES:
             rows[measure] = pd.to_numeric(rows[measure]).fillna(0).astype("int64")
         stock["n"] = pd.to_numeric(stock["n"]).astype("int64")
@@ -379,13 +380,15 @@ class MonthlyWindow:
                 mapped = frame["by_dim"] == stored_by
                 frame.loc[mapped, "by_value"] = _localities(frame.loc[mapped, "by_value"]).to_numpy()
                 frame.loc[mapped, "by_dim"] = by
-        licences = _LicenceRows(facts, period, by, months, narrowed=bool(narrowing))
-        by_column = {by: _key_column(by)} if by and by not in LICENSEE_DIMENSIONS else {}
-        cohort_days = _frame(facts.declarations.filter(
+        # The licensed cohort's days to first licence, as values (over the index declfact_cohort): a quantile is
+        # not a sum of months; numpy ranks them as the reference does (statistics._quantile), to the digit.
+        cohort = _frame(facts.declarations.filter(
             filed_at__gte=period.start, filed_at__lt=period.end, first_licence_at__lte=as_of,
-            days_to_first_licence__isnull=False), {"month": "filed_month", **by_column, "days": "days_to_first_licence"})
-        cohort_days["days"] = pd.to_numeric(cohort_days["days"]).astype(float)
-        return cls(period, months, as_of, n_days, by, rows, stock, licences, cohort_days)
+            days_to_first_licence__isnull=False), {
+            "month": "filed_month", **({by: _key_column(by)} if by and by not in LICENSEE_DIMENSIONS else {}),
+            "days": "days_to_first_licence"})
+        cohort["days"] = pd.to_numeric(cohort["days"]).astype(float)
+        return cls(period, months, as_of, n_days, by, rows, stock, licences, cohort)
 
     def grouped(self, key: str | None, months: list[str] | None = None) -> dict:
         """{group: figures}: key None (ALL), the breakdown read, or MONTH (``months``: only these)."""
@@ -411,13 +414,13 @@ class MonthlyWindow:
         open_patents = self._open_patents(key, wanted) if declaration_key else {}
         quantiles = {}
         if declaration_key:
-            days = self.cohort_days
-            by_days = days.groupby(self._groups(days, key), sort=False)["days"]
+            days = self.cohort
+            groups = pd.Series(ALL, index=days.index, dtype=object) if key is None else days[
+                "month" if key == MONTH else key]
+            by_days = days.groupby(groups, sort=False)["days"]
             quantiles["median_first"] = by_days.agg(lambda s: statistics._quantile(s, 0.5)).to_dict()
             quantiles["p90_first"] = by_days.agg(lambda s: statistics._quantile(s, 0.9)).to_dict()
-        paid = self.licences.paid
-        quantiles["median_payment"] = paid.groupby(self._groups(paid, key), sort=False)["days"].agg(
-            lambda s: statistics._quantile(s, 0.5)).to_dict()
+        quantiles["median_payment"] = self.licences.median_payment(key)
         licensed_patents, multi_licensee = self.licences.patents(key, wanted)
         if key is None:
             groups_shown = {ALL}
@@ -429,11 +432,6 @@ class MonthlyWindow:
                 groups_shown |= set(measure)
         return {group: _figures(group, key, self.period, self.as_of, self.n_days, counts, quantiles, open_patents,
                                 licensed_patents, multi_licensee) for group in groups_shown}
-
-    def _groups(self, frame: pd.DataFrame, key: str | None) -> pd.Series:
-        if key is None:
-            return pd.Series(ALL, index=frame.index, dtype=object)
-        return frame["month" if key == MONTH else key]
 
     def _open_patents(self, key: str | None, months: list[str]) -> dict:
         stock = self.stock[self.stock.by_dim == ("" if key in (None, MONTH) else key)]
@@ -510,78 +508,93 @@ def _key_column(by: str):
 
 
 class _LicenceRows:
-    """What of the licences concluded in the period does not add up over months: the patents licensed
-    (distinct patents: a patent licensed in two months is one) and those with two or more licensees, counted
-    by the database (COUNT DISTINCT, one statement per grouping asked for); and the days from notice to payment
-    of the paid ones, read as values (a median is not a sum: numpy ranks them as the reference does, so the
-    figure is exact to the digit; only this column, its month and its breakdown value are read).
-    Narrowed by a filter, the second licensee is the second among the licences the filter keeps, which no
-    stored column holds: the patents are then read and counted as aggregates.Window does."""
+    """What of the licences concluded in the period does not add up over months, read as values in one
+    statement over a covering index: the patents licensed (distinct patents: a patent licensed in two months is
+    one) and those with two or more licensees; and the days from notice to payment of the paid ones (a median
+    is not a sum of medians: numpy ranks the values as the reference does, so the figure is exact to the
+    digit). Narrowed by a filter, the second licensee is the second among the licences the filter keeps,
+    which no stored column holds: read from the facts of those patents."""
 
     def __init__(self, facts, period: Period, by: str, months: list[str], *, narrowed: bool):
         self.facts, self.by, self.months, self.narrowed = facts, by, months, narrowed
         self.concluded = facts.licences.filter(activated_at__gte=period.start, activated_at__lt=period.end)
         self.column = {by: _key_column(by)} if by else {}
-        self.paid = _frame(self.concluded.filter(first_amount_fen__gt=0), {
-            "month": "activated_month", **self.column, "days": "days_notice_to_payment"})
-        self.paid["days"] = pd.to_numeric(self.paid["days"]).astype(float)
-        self.pairs = self._pairs() if narrowed else None
+        self.pairs = self._pairs()
 
     def _pairs(self) -> pd.DataFrame:
+        """The period's licences, one statement over the index licfact_window (index-only where nothing narrows
+        them). Narrowed by a filter, the second licensee is the second among the licences the filter keeps,
+        which no stored column holds: computed from the facts of those patents."""
         frame = _frame(self.concluded, {"month": "activated_month", **self.column, "patent_id": "patent_id",
-                                        "holder_id": "holder_id", "holder_kind": "holder_kind"})
+                                        "holder_id": "holder_id", "holder_kind": "holder_kind",
+                                        "deadline": "recording_deadline", "recorded_on": "recorded_on",
+                                        "b": _stored_column(self.by), "second": "second_licensee_month",
+                                        "paid": "first_amount_fen", "days": "days_notice_to_payment"})
         frame["patent_id"] = pd.to_numeric(frame["patent_id"])
-        # The month of the second distinct licensee: the second smallest of each licensee's first month.
-        firsts = pd.DataFrame.from_records(list(
-            self.facts.licences.filter(patent_id__in=self.concluded.values("patent_id"))
-            .values("patent_id", "licensee_id").annotate(month=Min("activated_month")).order_by()
-            .values_list("patent_id", "month")), columns=["patent_id", "month"])
-        firsts = firsts.sort_values(["patent_id", "month"])
-        second = firsts[firsts.groupby("patent_id").cumcount() == 1].set_index("patent_id")["month"]
-        frame["second"] = frame["patent_id"].map(second).astype(object).where(lambda s: s.notna(), "")
+        frame["days"] = pd.to_numeric(frame["days"]).astype(float)
+        frame["paid"] = pd.to_numeric(frame["paid"]) > 0
+        if not self.narrowed:
+            frame["second"] = frame["second"].fillna("").astype(object)
+        elif len(frame):
+            # The month of the second distinct licensee among the licences the filter keeps: the second
+            # smallest of each licensee's first month.
+            firsts = pd.DataFrame.from_records(list(
+                self.facts.licences.filter(patent_id__in=self.concluded.values("patent_id"))
+                .values("patent_id", "licensee_id").annotate(month=Min("activated_month")).order_by()
+                .values_list("patent_id", "month")), columns=["patent_id", "month"])
+            firsts = firsts.sort_values(["patent_id", "month"])
+            second = firsts[firsts.groupby("patent_id").cumcount() == 1].set_index("patent_id")["month"]
+            frame["second"] = frame["patent_id"].map(second).astype(object).where(lambda s: s.notna(), "")
+        else:
+            frame["second"] = pd.Series(dtype=object)
         return frame
 
+    def median_payment(self, key: str | None) -> dict:
+        paid = self.pairs[self.pairs.paid]
+        groups = pd.Series(ALL, index=paid.index, dtype=object) if key is None else paid[
+            "month" if key == MONTH else key]
+        return paid.groupby(groups, sort=False)["days"].agg(lambda s: statistics._quantile(s, 0.5)).to_dict()
+
+    def not_due(self, as_of_day: date, by: str) -> pd.DataFrame:
+        """The licences not yet due for recording as of the day (the as-of correction of due and recorded in
+        time), by month and by the breakdown's stored value."""
+        keys = ["activated_month", *(["b"] if by else [])]
+        frame = self.pairs
+        deadline = pd.to_datetime(frame["deadline"])
+        recorded_on = pd.to_datetime(frame["recorded_on"])
+        late = (deadline > pd.Timestamp(as_of_day)).to_numpy()
+        rows = pd.DataFrame({"activated_month": frame["month"], "b": frame["b"], "not_due": 1,
+                             "in_time": (recorded_on.notna() & (recorded_on <= deadline)).astype("int64")})[late]
+        return rows.groupby(keys, sort=False, dropna=False, as_index=False)[["not_due", "in_time"]].sum()
+
     def patents(self, key: str | None, months: list[str]) -> tuple[dict, dict]:
-        """Patents licensed, and those of them with two or more licensees by the end of the period (MONTH: of
-        each month), by ``key``."""
-        last = self.months[-1]
-        if self.pairs is not None:
-            frame = self.pairs
-            groups = (pd.Series(ALL, index=frame.index, dtype=object) if key is None
-                      else frame["month" if key == MONTH else key])
-            pairs = pd.DataFrame({"g": groups, "patent_id": frame["patent_id"], "second": frame["second"]}).dropna(
-                subset=["g"]).drop_duplicates(["g", "patent_id"])
-            end_month = pairs["g"] if key == MONTH else last
-            multi = (pairs["second"] != "") & (pairs["second"] <= end_month)
-            return pairs.groupby("g", sort=False).size().to_dict(), multi.groupby(pairs["g"], sort=False).sum().to_dict()
-        end = F("activated_month") if key == MONTH else Value(last)
-        counted = {"p": Count("patent_id", distinct=True), "m": Count("patent_id", distinct=True, filter=Q(
-            ~Q(second_licensee_month=""), second_licensee_month__lte=end))}
-        if key is None:
-            row = self.concluded.aggregate(**counted)
-            return {ALL: row["p"]}, {ALL: row["m"]}
-        if key == MONTH:
-            rows = self.concluded.filter(activated_month__in=months).values(g=F("activated_month"))
-        else:
-            rows = self.concluded.values(g=self.column[key])
-        grouped = [(r["g"], r["p"], r["m"]) for r in rows.annotate(**counted).order_by() if r["g"] is not None]
-        return {g: p for g, p, _m in grouped}, {g: m for g, _p, m in grouped}
+        """Patents licensed (distinct: a patent licensed in two months is one), and those of them with two or
+        more licensees by the end of the period (MONTH: of each month), by ``key``."""
+        frame = self.pairs
+        groups = (pd.Series(ALL, index=frame.index, dtype=object) if key is None
+                  else frame["month" if key == MONTH else key])
+        pairs = pd.DataFrame({"g": groups, "patent_id": frame["patent_id"], "second": frame["second"]}).dropna(
+            subset=["g"]).drop_duplicates(["g", "patent_id"])
+        end_month = pairs["g"] if key == MONTH else self.months[-1]
+        multi = (pairs["second"] != "") & (pairs["second"] <= end_month)
+        return pairs.groupby("g", sort=False).size().to_dict(), multi.groupby(pairs["g"], sort=False).sum().to_dict()
 
     def holder_patents(self) -> pd.Series:
         """Patents licensed by each university and institute (the league)."""
-        kinds = statistics.LEAGUE_HOLDER_KINDS
-        if self.pairs is not None:
-            mine = self.pairs[self.pairs.holder_kind.isin(kinds)]
-            return mine.groupby("holder_id")["patent_id"].nunique()
-        rows = (self.concluded.filter(holder_kind__in=kinds).values("holder_id")
-                .annotate(p=Count("patent_id", distinct=True)).order_by().values_list("holder_id", "p"))
-        return pd.Series(dict(rows), dtype="int64")
+        mine = self.pairs[self.pairs.holder_kind.isin(statistics.LEAGUE_HOLDER_KINDS)]
+        return mine.groupby("holder_id")["patent_id"].nunique()
 
 
-def _corrections(facts, first: str, last: str, period: Period, by: str, as_of: datetime, as_of_day: date,
-                 n_days: int) -> pd.DataFrame:
+def _stored_column(by: str):
+    """The breakdown's column as the aggregates store it (the licensee's province for its locality)."""
+    return F("licensee_province" if by == "licensee_locality" else by) if by else Value("")
+
+
+def _corrections(facts, period: Period, by: str, as_of: datetime, as_of_day: date, n_days: int,
+                 not_due: pd.DataFrame) -> pd.DataFrame:
     """What a board as of ``as_of`` with N = ``n_days`` differs from the stored cells by, as rows of the same
-    form (by_dim "", ``by`` and the holder), counted by the database over only the facts that differ."""
+    form (by_dim "", ``by`` and the holder), counted by the database over only the facts that differ; the
+    licences not yet due (``not_due``) come from the period's licences already read."""
     parts = []
     licensee_by = by in LICENSEE_DIMENSIONS or by == "licensee_province"
 
@@ -621,12 +634,8 @@ def _corrections(facts, first: str, last: str, period: Period, by: str, as_of: d
         late=Count("pk", filter=Q(first_statutory_at__gt=as_of)),
         unrecorded=Count("pk", filter=Q(first_statutory_recorded_on__gt=as_of_day))).order_by()),
         "announced_month", {"statutory_deals": {"late": -1}, "statutory_recorded": {"unrecorded": -1}})
-    not_due = facts.licences.filter(activated_at__gte=period.start, activated_at__lt=period.end,
-                                    recording_deadline__gt=as_of_day)
-    licence_by = {"b": F(by)} if by else {}
-    rows_of("licence", list(not_due.values("activated_month", **licence_by).annotate(
-        not_due=Count("pk"), in_time=Count("pk", filter=Q(recorded_on__lte=F("recording_deadline")))).order_by()),
-        "activated_month", {"due": {"not_due": -1}, "recorded": {"in_time": -1}})
+    rows_of("licence", not_due.to_dict("records"), "activated_month", {"due": {"not_due": -1},
+                                                                      "recorded": {"in_time": -1}})
     if not parts:
         return pd.DataFrame(columns=["source", "month", "by_dim", "by_value", *MEASURES])
     return pd.concat(parts, ignore_index=True)
