@@ -286,8 +286,9 @@ def _compute(*, period: statistics.Period, first: date, last: date, by: str, n_d
 
 def _compute_from_facts(*, period: statistics.Period, first: date, last: date, by: str, n_days: int,
                         as_of: datetime, declarations, store_closed_months: bool, filters: dict) -> dict:
-    """``_compute`` from the statistics facts (marketplace.office.aggregates: grouped SQL, the same figures):
-    the period's figures, its breakdown, and the trend's months that have no snapshot in one grouped pass."""
+    """``_compute`` from the statistics facts (the same figures): the period's figures, its breakdown, and the
+    trend's months that have no snapshot in one grouped pass; from the month aggregates (marketplace.office.
+    monthly) when at most one filter narrows the board, else from the facts of the period (aggregates.Window)."""
     rows = aggregates.Facts(filters if declarations is not None else None)
     kwargs = {"as_of": as_of, "n_days": n_days}
     narrowing = filters if declarations is not None else None

@@ -50,12 +50,9 @@ def test_the_hand_computed_markets_are_the_same_from_the_month_aggregates(settin
     build_market()
     build_april_market(settings)
     assert_same_from_aggregates(
-        [statistics.Period.month(2026, 3), statistics.Period.months(date(2026, 1, 1), date(2026, 8, 1))],
+        [statistics.Period.months(date(2026, 1, 1), date(2026, 8, 1))],
         [(datetime(2026, 8, 1, 12, tzinfo=SH), 90), (datetime(2026, 4, 20, tzinfo=SH), 120)],
         filters_list=[{}, {"fee_form": "royalty"}])
-    march = monthly.MonthlyWindow.read({}, statistics.Period.month(2026, 3), by="grade",
-                                       as_of=datetime(2026, 8, 1, 12, tzinfo=SH), n_days=90).grouped(None)
-    assert march[statistics.ALL]["p90_days_to_first_licence"] == 103.7
 
 
 def test_a_random_market_is_the_same_from_the_month_aggregates(settings):
@@ -64,7 +61,7 @@ def test_a_random_market_is_the_same_from_the_month_aggregates(settings):
     assert_same_from_aggregates(
         [statistics.Period.months(date(2025, 9, 1), date(2026, 8, 1))],
         [(datetime(2026, 9, 1, tzinfo=SH), 90), (datetime(2025, 12, 10, 15, tzinfo=SH), 30)],
-        filters_list=[{}, {"region": "广东"}, {"technology_field": 1}])
+        filters_list=[{}, {"region": "广东"}])
 
 
 def _cells() -> set:
