@@ -20,11 +20,17 @@ from marketplace.models.listings import ListingIndexPage, PatentListingPage
 from marketplace.models.matching import ListingTerms, MatchingIndex
 from marketplace.models.pools import Pool, PoolExport, PoolExposure
 from marketplace.models.search import ListingDocument
-from marketplace.models.statistics import DeclarationFact, LicenceFact, PaymentFact, StatisticsFactsBuild
+from marketplace.models.statistics import (
+    DeclarationFact,
+    LicenceFact,
+    PaymentFact,
+    StatisticsFactsBuild,
+    StatisticsMonthAggregate,
+)
 
 __all__ = [
     "FunnelEvent", "MatchRefresh", "MatchSide", "Need", "Proposal", "SavedListing", "SavedSearch",
     "StatisticsSnapshot", "StoredMatch", "ListingIndexPage", "PatentListingPage", "Pool", "PoolExport",
     "PoolExposure", "ListingDocument", "ListingTerms", "MatchingIndex", "NeedNotice", "ScheduledJob",
-    "DeclarationFact", "LicenceFact", "PaymentFact", "StatisticsFactsBuild",
+    "DeclarationFact", "LicenceFact", "PaymentFact", "StatisticsFactsBuild", "StatisticsMonthAggregate",
 ]

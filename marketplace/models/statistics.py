@@ -45,7 +45,12 @@ class DeclarationFact(_Dimensions):
     class Meta:
         indexes = [models.Index(fields=["filed_at"], name="declfact_filed"),
                    models.Index(fields=["withdrawn_at"], name="declfact_withdrawn"),
-                   models.Index(fields=["announced_on"], name="declfact_announced")]
+                   models.Index(fields=["announced_on"], name="declfact_announced"),
+                   # a board's cohort (days to first licence, the as-of corrections), index-only
+                   models.Index(fields=["filed_at", "filed_month", "first_licence_at", "days_to_first_licence",
+                                        "first_recorded_on", "holder_id", "holder_kind", "technology_field",
+                                        "sector", "patent_kind", "fee_form", "grade", "region"],
+                                name="declfact_cohort")]
 
     def __str__(self):
         return f"declaration {self.declaration_id}"
@@ -72,7 +77,17 @@ class LicenceFact(_Dimensions):
         max_length=7, blank=True, help_text="month its patent had a second distinct licensee (every licence)")
 
     class Meta:
-        indexes = [models.Index(fields=["activated_at"], name="licfact_activated")]
+        indexes = [models.Index(fields=["activated_at"], name="licfact_activated"),
+                   # the licences not yet due for recording as of a day (the month aggregates' correction)
+                   models.Index(fields=["recording_deadline"], name="licfact_deadline"),
+                   # what a board reads of a period's licences besides its month aggregates, index-only
+                   # (marketplace.office.monthly._LicenceRows): the range, then every column it reads
+                   models.Index(fields=["activated_at", "activated_month", "patent_id", "second_licensee_month",
+                                        "holder_id", "holder_kind", "first_amount_fen", "days_notice_to_payment",
+                                        "recording_deadline", "recorded_on", "technology_field", "sector",
+                                        "patent_kind", "fee_form", "grade", "region",
+                                        "basis", "licensee_size", "licensee_region", "licensee_province"],
+                                name="licfact_window")]
 
     def __str__(self):
         return f"licence {self.licence_id}"
@@ -106,6 +121,45 @@ class StatisticsFactsBuild(models.Model):
 
     built_at = models.DateTimeField()
     rows = models.BigIntegerField(default=0)
+    month_aggregates = models.BooleanField(
+        default=False, help_text="StatisticsMonthAggregate built with the facts (a build before them has none)")
 
     def __str__(self):
         return f"facts built {self.built_at:%Y-%m-%d %H:%M}"
+
+
+class StatisticsMonthAggregate(models.Model):
+    """Counts and sums of the statistics facts by month and by (at most) one filter and one breakdown
+    dimension (marketplace.office.monthly, which builds and reads them): what a dashboard reads instead of
+    scanning the facts. Kept with the facts (the same listeners, in the same transaction: the old facts'
+    contributions out, the new ones in) and rebuilt with them. ``source`` names the rows counted and the
+    month they are counted in (declarations by publication, withdrawal, announcement; the stock of patents
+    under open licence as +1/-1 at its months; licences by activation; payments by success)."""
+
+    source = models.CharField(max_length=10)
+    month = models.CharField(max_length=7, help_text="YYYY-MM, platform time zone")
+    filter_dim = models.CharField(max_length=20, blank=True)
+    filter_value = models.CharField(max_length=100, blank=True)
+    by_dim = models.CharField(max_length=20, blank=True)
+    by_value = models.CharField(max_length=210, blank=True)
+    n = models.BigIntegerField(default=0)
+    licensed = models.BigIntegerField(default=0)
+    quick = models.BigIntegerField(default=0)
+    recorded_deals = models.BigIntegerField(default=0)
+    statutory_deals = models.BigIntegerField(default=0)
+    statutory_recorded = models.BigIntegerField(default=0)
+    free = models.BigIntegerField(default=0)
+    paid = models.BigIntegerField(default=0)
+    statutory = models.BigIntegerField(default=0)
+    due = models.BigIntegerField(default=0)
+    recorded = models.BigIntegerField(default=0)
+    fee_volume = models.BigIntegerField(default=0)
+    voucher_paid = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["filter_dim", "filter_value", "by_dim", "month", "source", "by_value"],
+            name="one_month_aggregate_per_cell")]
+
+    def __str__(self):
+        return f"{self.source} {self.month} {self.filter_dim}={self.filter_value} by {self.by_dim}={self.by_value}"

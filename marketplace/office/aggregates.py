@@ -85,37 +85,12 @@ def _figures(group, key, period: Period, as_of: datetime, n_days: int, counts: d
     def n(name):
         return int(counts.get(name, {}).get(group, 0))
 
-    concluded_n, patents_n = n("concluded"), int(licensed_patents.get(group, 0))
-    fee_volume_fen, voucher_paid_fen = n("fee_volume"), n("voucher_paid")
-    share = statistics._share
-    return {
-        "period": label, "as_of": as_of.isoformat(), "quick_licence_days": n_days,
-        "declarations_published": n("published"),
-        "declarations_withdrawn": n("withdrawn"),
-        "patents_under_open_licence": int(open_patents.get(group, 0) or 0),
-        "licences_concluded": concluded_n,
-        "licences_free": n("free"),
-        "licences_paid": n("paid"),
-        "free_licence_share": share(n("free"), concluded_n),
-        "fee_volume_fen": fee_volume_fen,
-        "voucher_paid_fen": voucher_paid_fen,
-        "voucher_share_of_fee_volume": share(voucher_paid_fen, fee_volume_fen) if fee_volume_fen > 0 else None,
-        "quick_licence_deal_rate": share(n("quick"), n("published")),
-        "quick_licence_rate_mature": bool(end + pd.Timedelta(days=n_days) <= pd.Timestamp(as_of)),
-        "overall_conversion": share(n("licensed"), n("published")),
-        "deal_rate_recorded": share(n("recorded_deals"), n("published")),
-        "declarations_announced": n("announced"),
-        "deal_rate_announced": share(n("statutory_deals"), n("announced")),
-        "deal_rate_announced_recorded": share(n("statutory_recorded"), n("announced")),
-        "licences_statutory": n("statutory"),
-        "median_days_to_first_licence": quantiles.get("median_first", {}).get(group),
-        "p90_days_to_first_licence": quantiles.get("p90_first", {}).get(group),
-        "median_days_notice_to_payment": quantiles.get("median_payment", {}).get(group),
-        "recording_compliance": share(n("recorded"), n("due")),
-        "licences_per_licensed_patent": round(concluded_n / patents_n, 2) if concluded_n and patents_n else None,
-        "licensed_patents": patents_n,
-        "multi_licensee_share": share(int(multi_licensee.get(group, 0)), patents_n),
-    }
+    return statistics.indicator_figures(
+        label=label, end=end, as_of=as_of, n_days=n_days, count=n, fee_volume_fen=n("fee_volume"),
+        voucher_paid_fen=n("voucher_paid"), open_patents=int(open_patents.get(group, 0) or 0),
+        licensed_patents=int(licensed_patents.get(group, 0)), multi_licensee=int(multi_licensee.get(group, 0)),
+        median_first=quantiles.get("median_first", {}).get(group), p90_first=quantiles.get("p90_first", {}).get(group),
+        median_payment=quantiles.get("median_payment", {}).get(group))
 
 
 def _breakdown_rows(by_value: dict, dimension: str) -> list[dict]:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from licensing.models import Declaration
 from licensing.models.licences import Licence, LicenceBasis, Payment
-from marketplace.office import statistics
+from marketplace.office import monthly, statistics
 from marketplace.office.statistics import SETTLED_PAYMENT_STATES
 
 CHUNK = 10_000  # patents per pass of a rebuild: bounded memory, and the progress bar moves
@@ -183,7 +183,14 @@ def _insert(model, frame: pd.DataFrame, columns: dict) -> int:
     return len(values)
 
 
-def _write(patent_ids: list[int] | None, organisations: pd.DataFrame) -> int:
+def _as_stored(frame: pd.DataFrame, columns: dict) -> pd.DataFrame:
+    """A frame of ``frames`` with the columns its facts table stores, named as there."""
+    return frame[list(columns.values())].set_axis(list(columns), axis=1)
+
+
+def _write(patent_ids: list[int] | None, organisations: pd.DataFrame) -> tuple[int, pd.DataFrame]:
+    """Write the facts of these patents again; returns the rows written and the month aggregates' rows they
+    make (marketplace.office.monthly.contributions)."""
     from marketplace.models import DeclarationFact, LicenceFact, PaymentFact
 
     d, lic, pay = frames(patent_ids, organisations)
@@ -191,8 +198,10 @@ def _write(patent_ids: list[int] | None, organisations: pd.DataFrame) -> int:
         rows = model.objects.all() if patent_ids is None else model.objects.filter(patent_id__in=patent_ids)
         rows._raw_delete(rows.db)
     # A payment's licence may be on a patent outside these (never in practice): its fact follows the licence.
-    return (_insert(DeclarationFact, d, DECLARATION_COLUMNS) + _insert(LicenceFact, lic, LICENCE_COLUMNS)
-            + _insert(PaymentFact, pay, PAYMENT_COLUMNS))
+    written = (_insert(DeclarationFact, d, DECLARATION_COLUMNS) + _insert(LicenceFact, lic, LICENCE_COLUMNS)
+               + _insert(PaymentFact, pay, PAYMENT_COLUMNS))
+    return written, monthly.contributions(_as_stored(d, DECLARATION_COLUMNS), _as_stored(lic, LICENCE_COLUMNS),
+                                          _as_stored(pay, PAYMENT_COLUMNS))
 
 
 def rebuild(*, progress: Callable[[int, int], None] | None = None) -> int:
@@ -202,18 +211,23 @@ def rebuild(*, progress: Callable[[int, int], None] | None = None) -> int:
     patent_ids = sorted(set(Declaration.objects.values_list("patent_id", flat=True))
                         | set(Licence.objects.filter(activated_at__isnull=False).values_list("patent_id", flat=True)))
     organisations = statistics.organisation_frame()
-    written = 0
+    written, cells = 0, []
     with transaction.atomic():
         for model in (DeclarationFact, LicenceFact, PaymentFact, StatisticsFactsBuild):
             model.objects.all()._raw_delete(model.objects.db)
+        monthly.clear()
         if progress:
             progress(0, len(patent_ids))
         for i in range(0, len(patent_ids), CHUNK):
             chunk = patent_ids[i:i + CHUNK]
-            written += _write(chunk, organisations)
+            rows, contributions = _write(chunk, organisations)
+            written += rows
+            cells.append(contributions)
             if progress:
                 progress(min(i + CHUNK, len(patent_ids)), len(patent_ids))
-        StatisticsFactsBuild.objects.create(built_at=timezone.now(), rows=written)
+        # The month aggregates of every chunk added up, then written once.
+        monthly.write(monthly.summed(*cells), add=False)
+        StatisticsFactsBuild.objects.create(built_at=timezone.now(), rows=written, month_aggregates=True)
         statistics_changed()
     return written
 
@@ -224,9 +238,15 @@ def refresh(patent_ids: Iterable[int]) -> int:
     if not ids or not facts_built():
         return 0
     organisations = statistics.organisation_frame()
+    aggregated = monthly.built()
     written = 0
     for i in range(0, len(ids), CHUNK):
-        written += _write(ids[i:i + CHUNK], organisations)
+        chunk = ids[i:i + CHUNK]
+        before = monthly.contributions(*monthly.stored_facts(chunk)) if aggregated else None
+        rows, after = _write(chunk, organisations)
+        written += rows
+        if aggregated:  # the old facts' cells out, the new ones in (the caller's transaction holds both)
+            monthly.write(monthly.summed(after, before, signs=[1, -1]), add=True)
     return written
 
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from licensing.models import Declaration, FeeForm
 from licensing.models.licences import LicenceBasis
 from marketplace.models import StatisticsSnapshot
-from marketplace.office import aggregates, facts, statistics
+from marketplace.office import aggregates, facts, monthly, statistics
 from marketplace.office import cache as statistics_cache
 from marketplace.parties.models import OrganisationKind, OrganisationSize
 from patents.inventory.fields import FIELDS, FIELDS_BY_NUMBER, SECTORS
@@ -286,11 +286,16 @@ def _compute(*, period: statistics.Period, first: date, last: date, by: str, n_d
 
 def _compute_from_facts(*, period: statistics.Period, first: date, last: date, by: str, n_days: int,
                         as_of: datetime, declarations, store_closed_months: bool, filters: dict) -> dict:
-    """``_compute`` from the statistics facts (marketplace.office.aggregates: grouped SQL, the same figures):
-    the period's figures, its breakdown, and the trend's months that have no snapshot in one grouped pass."""
+    """``_compute`` from the statistics facts (the same figures): the period's figures, its breakdown, and the
+    trend's months that have no snapshot in one grouped pass; from the month aggregates (marketplace.office.
+    monthly) when at most one filter narrows the board, else from the facts of the period (aggregates.Window)."""
     rows = aggregates.Facts(filters if declarations is not None else None)
     kwargs = {"as_of": as_of, "n_days": n_days}
-    window = aggregates.Window.read(rows, period, dimensions=[by], **kwargs)
+    narrowing = filters if declarations is not None else None
+    if monthly.usable(narrowing, period):  # a few hundred month aggregates rather than every fact of the period
+        window = monthly.MonthlyWindow.read(narrowing, period, by=by, **kwargs)
+    else:
+        window = aggregates.Window.read(rows, period, dimensions=[by], **kwargs)
     figures = window.grouped(None)[statistics.ALL]
     vouchers = statistics.voucher_months(period, as_of=as_of) if declarations is None else {}
     figures.update(statistics.voucher_figures(vouchers) if declarations is None else dict.fromkeys(MARKET_WIDE))

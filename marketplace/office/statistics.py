@@ -409,6 +409,46 @@ def _multi_licensee(concluded: pd.DataFrame, history: pd.DataFrame, key: str | N
     return patents, multi.groupby(pairs[column], sort=False).sum().to_dict()
 
 
+def indicator_figures(*, label: str, end, as_of: datetime, n_days: int, count, fee_volume_fen: int,
+                      voucher_paid_fen: int, open_patents: int, licensed_patents: int, multi_licensee: int,
+                      median_first, p90_first, median_payment) -> dict:
+    """One group's indicators from its counts, the one assembly of the figures for every path (the pandas
+    reference here, the facts and the month aggregates in marketplace.office.aggregates and .monthly).
+    ``count(name)``: the group's count of ``name`` (published, withdrawn, licensed, quick, recorded_deals,
+    announced, statutory_deals, statutory_recorded, statutory, concluded, free, paid, due, recorded); ``end``:
+    the period's end (the cohort is mature N days after it)."""
+    concluded_n = count("concluded")
+    return {
+        "period": label, "as_of": as_of.isoformat(), "quick_licence_days": n_days,
+        "declarations_published": count("published"),
+        "declarations_withdrawn": count("withdrawn"),
+        "patents_under_open_licence": open_patents,
+        "licences_concluded": concluded_n,
+        "licences_free": count("free"),
+        "licences_paid": count("paid"),
+        "free_licence_share": _share(count("free"), concluded_n),
+        "fee_volume_fen": fee_volume_fen,
+        "voucher_paid_fen": voucher_paid_fen,
+        "voucher_share_of_fee_volume": _share(voucher_paid_fen, fee_volume_fen) if fee_volume_fen > 0 else None,
+        "quick_licence_deal_rate": _share(count("quick"), count("published")),
+        "quick_licence_rate_mature": bool(pd.Timestamp(end) + pd.Timedelta(days=n_days) <= pd.Timestamp(as_of)),
+        "overall_conversion": _share(count("licensed"), count("published")),
+        "deal_rate_recorded": _share(count("recorded_deals"), count("published")),
+        "declarations_announced": count("announced"),
+        "deal_rate_announced": _share(count("statutory_deals"), count("announced")),
+        "deal_rate_announced_recorded": _share(count("statutory_recorded"), count("announced")),
+        "licences_statutory": count("statutory"),
+        "median_days_to_first_licence": median_first,
+        "p90_days_to_first_licence": p90_first,
+        "median_days_notice_to_payment": median_payment,
+        "recording_compliance": _share(count("recorded"), count("due")),
+        "licences_per_licensed_patent": (round(concluded_n / licensed_patents, 2)
+                                         if concluded_n and licensed_patents else None),
+        "licensed_patents": licensed_patents,
+        "multi_licensee_share": _share(multi_licensee, licensed_patents),
+    }
+
+
 def grouped_indicators(frames: Frames, period: Period, key: str | None = None, *, as_of: datetime | None = None,
                        n_days: int | None = None) -> dict:
     """Every indicator of ``indicators`` for each value of the dimension ``key`` at once (one pandas groupby
@@ -469,45 +509,15 @@ def grouped_indicators(frames: Frames, period: Period, key: str | None = None, *
         values = set(d[key].dropna().unique()) | set(lic[key].dropna().unique())
     else:
         values = {ALL}
-    common = {"period": period.label, "as_of": as_of.isoformat(), "quick_licence_days": n_days}
-    mature = bool(end + pd.Timedelta(days=n_days) <= as_of_ts)
     result = {}
     for value in values:
-        def n(name, value=value):
-            return int(counts[name].get(value, 0))
-
-        concluded_n = n("concluded")
-        fee_volume_fen = int(fee_volume.get(value, 0))
-        voucher_paid_fen = int(voucher_paid.get(value, 0))
-        result[value] = {
-            **common,
-            "declarations_published": n("published"),
-            "declarations_withdrawn": n("withdrawn"),
-            "patents_under_open_licence": int(open_patents.get(value, 0)),
-            "licences_concluded": concluded_n,
-            "licences_free": n("free"),
-            "licences_paid": n("paid"),
-            "free_licence_share": _share(n("free"), concluded_n),
-            "fee_volume_fen": fee_volume_fen,
-            "voucher_paid_fen": voucher_paid_fen,
-            "voucher_share_of_fee_volume": _share(voucher_paid_fen, fee_volume_fen) if fee_volume_fen > 0 else None,
-            "quick_licence_deal_rate": _share(n("quick"), n("published")),
-            "quick_licence_rate_mature": mature,
-            "overall_conversion": _share(n("licensed"), n("published")),
-            "deal_rate_recorded": _share(n("recorded_deals"), n("published")),
-            "declarations_announced": n("announced"),
-            "deal_rate_announced": _share(n("statutory_deals"), n("announced")),
-            "deal_rate_announced_recorded": _share(n("statutory_recorded"), n("announced")),
-            "licences_statutory": n("statutory"),
-            "median_days_to_first_licence": median_first.get(value),
-            "p90_days_to_first_licence": p90_first.get(value),
-            "median_days_notice_to_payment": median_payment.get(value),
-            "recording_compliance": _share(n("recorded"), n("due")),
-            "licences_per_licensed_patent": (round(concluded_n / licensed_patents[value], 2)
-                                             if concluded_n and licensed_patents.get(value) else None),
-            "licensed_patents": int(licensed_patents.get(value, 0)),
-            "multi_licensee_share": _share(int(multi_licensee.get(value, 0)), int(licensed_patents.get(value, 0))),
-        }
+        result[value] = indicator_figures(
+            label=period.label, end=end, as_of=as_of, n_days=n_days,
+            count=lambda name, value=value: int(counts[name].get(value, 0)),
+            fee_volume_fen=int(fee_volume.get(value, 0)), voucher_paid_fen=int(voucher_paid.get(value, 0)),
+            open_patents=int(open_patents.get(value, 0)), licensed_patents=int(licensed_patents.get(value, 0)),
+            multi_licensee=int(multi_licensee.get(value, 0)), median_first=median_first.get(value),
+            p90_first=p90_first.get(value), median_payment=median_payment.get(value))
     return result
 
 
