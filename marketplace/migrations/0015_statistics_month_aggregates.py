@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0013_scheduled_jobs_need_notices'),
+        ('marketplace', '0014_matching_coclassification'),
     ]
 
     operations = [
