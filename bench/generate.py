@@ -35,6 +35,8 @@ from decimal import Decimal
 
 import numpy as np
 
+from marketplace.listings.text import segment
+
 PROVINCES = ["北京市", "上海市", "广东省", "江苏省", "浙江省", "湖北省", "四川省", "陕西省", "山东省", "辽宁省",
              "湖南省", "安徽省", "福建省", "天津市", "重庆市"]
 CITIES = ["北京", "上海", "深圳", "南京", "杭州", "武汉", "成都", "西安", "济南", "沈阳", "长沙", "合肥", "厦门",
@@ -224,11 +226,12 @@ def _money(rng, n, median_yuan, sigma=1.0):
 
 def generate(*, patents: int, licences: int, needs: int | None = None, seed: int = 0, listed_share: float = 0.4,
              today: date | None = None, timings: dict[str, float] | None = None,
-             search_index: bool = True, workers: int = 1) -> dict[str, int]:
+             search_index: bool = True, matching_index: bool = True, workers: int = 1) -> dict[str, int]:
     """Append a market of `patents` patents and `licences` licences (and `needs` buyer needs, default
     patents // 50) to the database. Returns the counts written; `timings`, when given, receives the seconds
     each step took. Needs a migrated database. `search_index=False` leaves the listings out of public search
-    (to time the rest apart); `workers` processes write the search documents on PostgreSQL."""
+    and `matching_index=False` out of the stored matching index (to time the rest apart); `workers` processes
+    write the search documents on PostgreSQL."""
     from django.db import connection, transaction
     from wagtail.models import Page
 
@@ -434,13 +437,23 @@ def generate(*, patents: int, licences: int, needs: int | None = None, seed: int
 
     # Search documents last: a listing's facets include whether it is licensed; and after ANALYZE, so the
     # statements that build them are planned for the real table sizes.
+    words: dict[int, str] = {}
     if search_index:
         counts["indexed"] = index_listings(page_ids=[first_page + k for k in range(len(pages))],
-                                           declaration_ids=[p[0] for p in pages], workers=workers)
+                                           declaration_ids=[p[0] for p in pages], workers=workers, words=words)
         _analyze(connection, analyze)
     else:
         counts["indexed"] = 0
     step("search index", f"{counts['indexed']} listings indexed for search")
+
+    # The matching index last, over every listing (it is fitted on all of them): the benchmarks reuse it,
+    # since segmenting ~380k listings again at 1M patents takes longer than the matching budget.
+    if matching_index and importlib.util.find_spec("marketplace.matching.index") is not None:
+        counts["matching_listings"], counts["need_words"] = build_matching_index(words)
+        del words
+        _analyze(connection, analyze)
+        step("matching index", f"matching index of {counts['matching_listings']} listings; "
+                               f"words of {counts['need_words']} needs")
     _log(f"done in {time.monotonic() - started:.0f} s: {counts}")
     return counts
 
@@ -456,20 +469,48 @@ def _analyze(connection, analyze) -> None:
 DOCUMENT_CHUNK = 10_000
 
 
-def _documents_for(declaration_ids: list[int]) -> int:
-    """One chunk of search documents (also run in a worker process: its own connection, closed after)."""
+def _cached_cut(run: str) -> list[str]:
+    # The search documents' segmentation of a run of Chinese (jieba's search mode, remembered per run by
+    # marketplace.listings.text): the same words `jieba.cut_for_search` gives, so the matching's words of a
+    # listing cost almost no jieba once its search document has been written in the same process.
+    return segment(run).split()
+
+
+def _matching_words(declaration_ids: list[int]) -> dict[int, str]:
+    """The matching index's words of these declarations' listings (what marketplace.matching.index.tokenize
+    gives for their text), space-separated (no word holds a space): cheap to send back from a worker."""
+    from licensing.models import Declaration
+    from marketplace.matching.index import listing_text, tokenize
+
+    rows = Declaration.objects.filter(pk__in=declaration_ids).values_list("pk", "patent__title", "patent__abstract")
+    return {pk: " ".join(tokenize(listing_text(title, abstract), cut=_cached_cut)) for pk, title, abstract in rows}
+
+
+def _documents_for(declaration_ids: list[int]) -> tuple[int, dict[int, str]]:
+    """One chunk of search documents, and the chunk's words for the matching index, cut right after with the
+    segmentation the documents just did (also run in a worker process: its own connection, closed after)."""
     from django.db import connection
 
     from marketplace.search.documents import listing_documents_rebuild
 
     try:
-        return listing_documents_rebuild(declaration_ids=declaration_ids)
+        return listing_documents_rebuild(declaration_ids=declaration_ids), _matching_words(declaration_ids)
     finally:
         if multiprocessing.parent_process() is not None:
             connection.close()
 
 
-def index_listings(*, page_ids: list[int], declaration_ids: list[int], workers: int = 1) -> int:
+class _Words(dict):
+    """declaration pk -> its matching words as `matching_index_rebuild(segmented=...)` reads them (split when
+    asked: held joined, a third of the memory of lists of words at a million patents)."""
+
+    def get(self, key, default=None):
+        joined = super().get(key)
+        return default if joined is None else joined.split()
+
+
+def index_listings(*, page_ids: list[int], declaration_ids: list[int], workers: int = 1,
+                   words: dict[int, str] | None = None) -> int:
     """Make the new listings findable by public search, the way the product does it.
 
     When the product has its listing search documents (marketplace.search.documents), they are written with
@@ -477,12 +518,14 @@ def index_listings(*, page_ids: list[int], declaration_ids: list[int], workers: 
     earlier runs' documents are already right, since licences only go to a run's own listings), in chunks, each
     its own transaction, so progress shows and memory stays flat. On PostgreSQL outside a transaction, `workers`
     processes write chunks side by side (jieba's segmentation is most of the work and uses one core); SQLite
-    takes one writer at a time, so it gets one. Otherwise the pages go through Wagtail's search backend, as
-    `manage.py update_index` would. Returns the number of listings indexed."""
+    takes one writer at a time, so it gets one. Each chunk's matching words (for `build_matching_index`) are
+    cut with the same segmentation and put in `words`. Otherwise the pages go through Wagtail's search backend,
+    as `manage.py update_index` would. Returns the number of listings indexed."""
     from django.db import connection, connections, transaction
 
     from marketplace.models import PatentListingPage
 
+    words = {} if words is None else words
     if importlib.util.find_spec("marketplace.search.documents") is not None:
         chunks = [declaration_ids[lo:lo + DOCUMENT_CHUNK] for lo in range(0, len(declaration_ids), DOCUMENT_CHUNK)]
         parallel = workers > 1 and len(chunks) > 1 and connection.vendor == "postgresql" \
@@ -491,14 +534,17 @@ def index_listings(*, page_ids: list[int], declaration_ids: list[int], workers: 
         if parallel:
             connections.close_all()  # the workers are forked: each must open its own connection
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for n in pool.imap_unordered(_documents_for, chunks):
+                for n, chunk_words in pool.imap_unordered(_documents_for, chunks):
                     written += n
+                    words.update(chunk_words)
                     if time.monotonic() - reported >= 30:
                         reported = time.monotonic()
                         _log(f"search documents {written}/{len(page_ids)} ({workers} workers)")
         else:
             for chunk in chunks:
-                written += _documents_for(chunk)
+                n, chunk_words = _documents_for(chunk)
+                written += n
+                words.update(chunk_words)
                 if time.monotonic() - reported >= 30:
                     reported = time.monotonic()
                     _log(f"search documents {written}/{len(page_ids)}")
@@ -515,6 +561,25 @@ def index_listings(*, page_ids: list[int], declaration_ids: list[int], workers: 
         if (lo // 2000) % 10 == 0:
             _log(f"indexed {lo + len(batch)}/{len(page_ids)} (Wagtail search backend)")
     return len(page_ids)
+
+
+def build_matching_index(words: dict[int, str]) -> tuple[int, int]:
+    """The product's stored matching index over every published listing (`matching_index_rebuild`, as `manage.py
+    build_matching_index` does), taking the words already cut for the search step (`words`) instead of
+    segmenting those listings again, and the open needs' words (`needs_terms_store`: a bulk load bypasses the
+    services that store them when a need is posted). Returns (listings in the index, needs given words)."""
+    from marketplace.matching.index import matching_index_rebuild
+    from marketplace.matching.services import needs_terms_store
+
+    reported = [time.monotonic()]
+
+    def progress(done: int, total: int) -> None:
+        if time.monotonic() - reported[0] >= 30:
+            reported[0] = time.monotonic()
+            _log(f"matching index {done}/{total}")
+
+    index = matching_index_rebuild(segmented=_Words(words), progress=progress)
+    return index.fitted_listings, needs_terms_store()
 
 
 def _licences(rng, *, licences, declarations, licensee_ids, provinces, version, today, now, models, load_rows,
@@ -708,6 +773,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="processes writing search documents on PostgreSQL (default 2: the machine's cores)")
     parser.add_argument("--no-search-index", action="store_true",
                         help="leave the listings out of public search (to time the rest of the generation apart)")
+    parser.add_argument("--no-matching-index", action="store_true",
+                        help="leave the stored matching index out (built last, over every listing)")
     parser.add_argument("--label", default=None,
                         help="record the time taken in bench/results/<label>.tmp (what bench/run.sh does)")
     args = parser.parse_args(argv)
@@ -719,7 +786,8 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     counts = generate(patents=args.patents, licences=args.licences, needs=args.needs, seed=args.seed,
                       listed_share=args.listed_share, today=args.today, timings=timings,
-                      search_index=not args.no_search_index, workers=args.workers)
+                      search_index=not args.no_search_index, matching_index=not args.no_matching_index,
+                      workers=args.workers)
     if args.label:
         record(label=args.label, patents_asked=args.patents, counts=counts, timings=timings,
                seconds=time.monotonic() - started)

@@ -47,7 +47,7 @@ import re
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -85,9 +85,10 @@ _STOP_EN = set(ENGLISH_STOP_WORDS) | {"method", "methods", "invention", "disclos
 TOKENS_VERSION = "bilingual-1"
 
 
-def _own_tokens(text: str) -> list[str]:
+def _own_tokens(text: str, cut: Callable[[str], Iterable[str]] | None = None) -> list[str]:
     text = (text or "").lower()
-    tokens = [w for run in _CJK_RUN.findall(text) for w in jieba.cut_for_search(run)
+    cut = cut or jieba.cut_for_search
+    tokens = [w for run in _CJK_RUN.findall(text) for w in cut(run)
               if len(w) >= 2 and w not in _STOP_ZH]
     latin = _CJK_RUN.sub(" ", text)
     tokens += [w for w in _WORD.findall(latin) if w not in _STOP_EN and not w.isdigit()]
@@ -111,11 +112,12 @@ def bilingual_terms() -> bool:
     return bool(getattr(settings, "MATCHING_BILINGUAL_TERMS", False))
 
 
-def tokenize(text: str) -> list[str]:
+def tokenize(text: str, *, cut: Callable[[str], Iterable[str]] | None = None) -> list[str]:
     """Tokens for TF-IDF: jieba words (two characters or more) for Chinese, lowercase words for the rest, then
     (``bilingual_terms``) the Chinese counterpart of each English word, after all of the text's own words, so
-    that the order of first occurrence, which the explanations follow, starts with the text's own words."""
-    tokens = _own_tokens(text)
+    that the order of first occurrence, which the explanations follow, starts with the text's own words.
+    ``cut`` replaces ``jieba.cut_for_search`` on each Chinese run (a caching cutter giving the same words)."""
+    tokens = _own_tokens(text, cut)
     if not bilingual_terms():
         return tokens
     return tokens + [other for token in tokens for other in _counterpart_tokens(token)]
@@ -187,7 +189,8 @@ def _counts(tokens: list[str], vocabulary: dict[str, int], terms: list[str]) -> 
     return ids.tobytes(), counts.tobytes()
 
 
-def _row(values: tuple, *, vocabulary, terms, version: int, reuse: dict | None = None) -> ListingTerms:
+def _row(values: tuple, *, vocabulary, terms, version: int, reuse: dict | None = None,
+         segmented: Mapping[int, Sequence[str]] | None = None) -> ListingTerms:
     (pk, holder_id, title, abstract, title_en, abstract_en, tech_field, ipc_subclass, ipc_codes, grade_score,
      expiry) = values
     text = listing_text(title, abstract, title_en, abstract_en)
@@ -196,7 +199,8 @@ def _row(values: tuple, *, vocabulary, terms, version: int, reuse: dict | None =
     if old is not None and old[0] == digest:  # same text: the counts (term ids of the append-only vocabulary) hold
         ids, counts = old[1], old[2]
     else:
-        ids, counts = _counts(tokenize(text), vocabulary, terms)
+        words = segmented.get(pk) if segmented is not None else None
+        ids, counts = _counts(tokenize(text) if words is None else words, vocabulary, terms)
     return ListingTerms(declaration_id=pk, listed=True, text_hash=digest, term_ids=ids, term_counts=counts,
                         holder_id=holder_id, technology_field=tech_field, ipc_subclass=(ipc_subclass or "").upper(),
                         ipc_subclasses=_subclasses(ipc_subclass, ipc_codes), grade_score=grade_score or 0,
@@ -245,10 +249,13 @@ def _coclassified(subclasses: Counter, together: Counter) -> dict:
 
 
 @transaction.atomic
-def matching_index_rebuild(*, progress: Callable[[int, int], None] | None = None) -> MatchingIndex:
+def matching_index_rebuild(*, progress: Callable[[int, int], None] | None = None,
+                           segmented: Mapping[int, Sequence[str]] | None = None) -> MatchingIndex:
     """Bring every published listing's terms in step (re-segmenting only those whose text changed since they
     were stored) and fit the index on them. One transaction: matching goes on reading the old index until it
-    commits. ``progress(done, total)`` is called after each chunk of listings."""
+    commits. ``progress(done, total)`` is called after each chunk of listings. ``segmented`` (declaration pk ->
+    what ``tokenize`` gives for that listing's text now) spares segmenting those listings again: the benchmark
+    generator cuts them while it writes their search documents."""
     index = MatchingIndex.objects.select_for_update().first()
     if index is None:
         index = MatchingIndex(terms=[], document_frequencies=b"", content_hash="", fitted_at=timezone.now(),
@@ -269,7 +276,8 @@ def matching_index_rebuild(*, progress: Callable[[int, int], None] | None = None
                  stored.values_list("pk", "text_hash", "term_ids", "term_counts")}
         stored.delete()
         ListingTerms.objects.bulk_create(
-            [_row(v, vocabulary=vocabulary, terms=terms, version=version, reuse=reuse) for v in chunk])
+            [_row(v, vocabulary=vocabulary, terms=terms, version=version, reuse=reuse, segmented=segmented)
+             for v in chunk])
         last, done = pks[-1], done + len(chunk)
         if progress:
             progress(done, total)
