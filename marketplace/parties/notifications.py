@@ -5,7 +5,6 @@ member has, so invitations build the same signed link themselves."""
 
 from contextlib import contextmanager
 from contextvars import ContextVar
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -16,11 +15,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
-from django.utils.formats import number_format
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from marketplace.parties import money
 from marketplace.parties.models import Membership, Notification, User
 
 
@@ -90,14 +89,12 @@ NOTIFICATION_TEXT = {
 
 
 def money_text(amount_fen: int) -> dict:
-    """An amount of yuan in every language, as a notification parameter (read in the reader's language, see
-    ``_localised``). The same format as marketplace/templatetags/market_format.py ``fen``, which the parties
-    (the ground floor) cannot import."""
+    """An amount in every language, as a notification parameter (read in the reader's language, see
+    ``_localised``), in the one money format (marketplace/parties/money.py): '20,000.00 元' / '¥20,000.00'."""
     texts = {}
     for language in ("zh-hans", "en"):
         with translation.override(language):
-            text = number_format(Decimal(int(amount_fen)) / 100, decimal_pos=2, use_l10n=True, force_grouping=True)
-        texts[language] = f"{text} 元" if language.startswith("zh") else f"¥{text}"
+            texts[language] = money.money_text(amount_fen)
     return texts
 
 
