@@ -79,6 +79,21 @@ NOTIFICATION_TEXT = {
         gettext_lazy("%(amount)s refunded on your licence of %(patent)s"),
         gettext_lazy("%(holder)s refunded %(amount)s of the payment for %(patent)s “%(title)s”: %(reason)s"),
     ),
+    # A licence's recording deadline near or past, not yet recorded (licensing/recording/reminders.py).
+    "licence.recording_due_soon": (
+        gettext_lazy("Record the licence of %(patent)s with CNIPA by %(due_on)s"),
+        gettext_lazy("Licence certificate %(certificate)s: %(holder)s licenses %(patent)s “%(title)s” to "
+                     "%(licensee)s. The parties record a licence contract with CNIPA within three months of its "
+                     "taking effect (Patent licence contract recording measures (2011) art. 5): the last day is "
+                     "%(due_on)s. The recording page has the data CNIPA's form asks for."),
+    ),
+    "licence.recording_overdue": (
+        gettext_lazy("The recording of the licence of %(patent)s is overdue"),
+        gettext_lazy("Licence certificate %(certificate)s: %(holder)s licenses %(patent)s “%(title)s” to "
+                     "%(licensee)s. Its recording with CNIPA was due by %(due_on)s (Patent licence contract "
+                     "recording measures (2011) art. 5) and is not noted as done: record it, then note the "
+                     "recording number and date on the recording page."),
+    ),
     # A posted or edited need that listings of a holder match well (marketplace/needs/notices.py).
     "need.matches_listings": (
         gettext_lazy("A company needs what your patents do: “%(need)s”"),
@@ -157,6 +172,20 @@ def _is_held_back(kind: str, params: dict) -> bool:
                for held, values in _held_back.get())
 
 
+_emails_off: ContextVar[bool] = ContextVar("notification_emails_off", default=False)
+
+
+@contextmanager
+def without_emails():
+    """Within this block, ``notify`` stores the in-app notifications but sends no e-mail: for seeding the demo,
+    whose made-up history would otherwise print one e-mail per notification on the development console."""
+    token = _emails_off.set(True)
+    try:
+        yield
+    finally:
+        _emails_off.reset(token)
+
+
 @transaction.atomic
 def notify(*, users, kind: str, params: dict, url: str = "", email: bool = True) -> list[Notification]:
     """Tell people something: an unread in-app notification each, and an e-mail (Chinese, then English, as
@@ -167,7 +196,7 @@ def notify(*, users, kind: str, params: dict, url: str = "", email: bool = True)
     users = [u for u in users if u.is_active]
     created = Notification.objects.bulk_create(
         [Notification(user=u, kind=kind, params=params, url=url) for u in users])
-    if email:
+    if email and not _emails_off.get():
         messages = []
         for user in users:
             if not user.email:

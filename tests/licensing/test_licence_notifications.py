@@ -11,6 +11,7 @@ from licensing.exceptions import LicensingError
 from licensing.licences.services import payment_pay_with_card, payment_sync
 from licensing.models.licences import LicenceState, Payment, WebhookDelivery
 from licensing.payments import refunds
+from marketplace.parties import notifications
 from marketplace.parties.models import Notification
 from marketplace.parties.notifications import notification_text
 from tests.licensing import ledger_builders as build
@@ -149,3 +150,22 @@ def test_a_refund_tells_the_licensee_and_a_refused_one_tells_nobody(django_captu
         refunds.payment_refund(payment=payment, amount_fen=90_000, by=admin, reason="Too much")
     assert Notification.objects.filter(kind="payment.refunded").count() == 1
     assert Payment.objects.get(pk=payment.pk).refunded_fen == 30_000
+
+
+def test_seeding_stores_notifications_without_emailing_them(django_capture_on_commit_callbacks):
+    """seed_demo makes its history's notifications inside ``without_emails`` (the console printed one e-mail per
+    notification while seeding); outside it, the same notice is e-mailed."""
+    user = MembershipFactory().user
+    params = {
+        "patent": "ZL202010000001.X",
+        "amount": notifications.money_text(30_000),
+        "holder": "南山大学",
+        "title": "一种电池",
+        "reason": "Late delivery",
+    }
+    with django_capture_on_commit_callbacks(execute=True), notifications.without_emails():
+        notifications.notify(users=[user], kind="payment.refunded", params=params)
+    assert Notification.objects.filter(user=user).count() == 1 and mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.notify(users=[user], kind="payment.refunded", params=params)
+    assert Notification.objects.filter(user=user).count() == 2 and [m.to for m in mail.outbox] == [[user.email]]
