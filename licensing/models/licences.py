@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from licensing.models.declarations import Declaration, FeeForm, LicenceTermsVersion, RoyaltyBase
 from marketplace.parties.models import Organisation
+from marketplace.parties.money import money_text
 from patents.models import Patent
 
 
@@ -166,8 +167,9 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        # No words: this text is stored (the audit log's record names) and shown in either language.
-        return f"#{self.pk} ¥{self.amount_fen / 100:,.2f}"
+        # No words, only the amount in the one money format of the language active when it is written: this text
+        # is stored (the audit log's record names), so a Chinese page records '20,000.00 元', not '¥20000'.
+        return f"#{self.pk} {money_text(self.amount_fen)}"
 
 
 class WebhookDelivery(models.Model):

@@ -131,6 +131,14 @@ def _with_recording_status(qs: QuerySet[Licence], *, today: date) -> QuerySet[Li
     )
 
 
+def licences_to_remind(*, today: date) -> QuerySet[Licence]:
+    """Active licences not yet recorded whose recording deadline is near or past (due soon or overdue), each
+    annotated with its ``recording_status``: those whose parties the daily reminder tells (``reminders``)."""
+    return _with_recording_status(
+        Licence.objects.filter(state=LicenceState.ACTIVE, recorded_on__isnull=True), today=today
+    ).filter(recording_status__in=[RecordingStatus.DUE_SOON, RecordingStatus.OVERDUE])
+
+
 # Who may see and record -----------------------------------------------------------------------------------
 
 def user_is_party(*, user: User, licence: Licence) -> bool:

@@ -351,8 +351,7 @@ def seed_declarations() -> list[str]:
             offer = {**offer, "royalty_rate": Decimal(offer["royalty_rate"]) if "royalty_rate" in offer else None}
             draft = declaration_create(
                 patent=Patent.objects.get(pk=patent.pk), terms=terms, by=admin, payment_method=(
-                    "平台在线支付；提成费于每个许可年度结束后30日内结算。 Paid online through the platform; royalties "
-                    "settled within 30 days after each licence year."),
+                    "平台在线支付；提成费于每个许可年度结束后30日内结算。"),
                 contact_name=f"{admin.last_name} {admin.first_name}", contact_email=admin.email,
                 conditions_commitment=True, fee_basis_statement=DEMO_FEE_BASIS, **offer)
             filed.append(declaration_file(declaration=draft, by=admin))
@@ -377,7 +376,7 @@ def seed_declarations() -> list[str]:
         if filed:
             withdrawn = declaration_file_withdrawal(
                 declaration=filed[-1], by=admin,
-                reason="专利权转让谈判中，暂停开放许可。 Suspended during assignment negotiations.")
+                reason="专利权转让谈判中，暂停开放许可。")
             declaration_record_withdrawal_announcement(
                 declaration=withdrawn, by=admin, announced_on=today,
                 cnipa_number=f"CHXK{today:%Y}{withdrawn.pk:06d}" if withdrawn.cnipa_number else "")
@@ -405,7 +404,7 @@ def seed_licences() -> list[str]:
         licence = licence_notice_submit(
             declaration=declaration, licensee=licensee, by=user, legal_name=licensee.name_zh,
             uscc=licensee.uscc or "", contact_name=f"{user.last_name}{user.first_name}", contact_email=user.email,
-            contact_phone="", field_of_use="新产品开发 / new product development",
+            contact_phone="", field_of_use="新产品开发",
             accepted_terms_sha256=declaration.terms_version.sha256)
         lines.append(f"{slug} took {declaration.patent.number} ({licence.get_state_display()})")
     return lines
@@ -451,7 +450,7 @@ def seed_office_figures() -> list[str]:
         return licence_notice_submit(
             declaration=declaration, licensee=startup, by=user, legal_name=startup.name_zh, uscc=startup.uscc or "",
             contact_name=f"{user.last_name}{user.first_name}", contact_email=user.email, contact_phone="",
-            field_of_use="储能系统 / energy storage systems", accepted_terms_sha256=declaration.terms_version.sha256)
+            field_of_use="储能系统", accepted_terms_sha256=declaration.terms_version.sha256)
 
     royalty = published.filter(fee_form="royalty", annual_minimum_fen__isnull=True).order_by("pk").first()
     if royalty is not None and not Licence.objects.filter(declaration=royalty, licensee=startup).exists():
@@ -675,8 +674,7 @@ def seed_history() -> list[str]:
         Patent.objects.filter(pk=patent.pk).update(annual_fees_paid_through=today + timedelta(days=200))
         declaration = declaration_file(by=admin, today=filed_on, declaration=declaration_create(
             patent=Patent.objects.get(pk=patent.pk), terms=terms, by=admin, payment_method=(
-                "平台在线支付；提成费于每个许可年度结束后30日内结算。 Paid online through the platform; royalties "
-                "settled within 30 days after each licence year."),
+                "平台在线支付；提成费于每个许可年度结束后30日内结算。"),
             contact_name=f"{admin.last_name} {admin.first_name}", contact_email=admin.email,
             conditions_commitment=True, fee_basis_statement=DEMO_FEE_BASIS, **offer))
         _backdate(declaration, filed_at=_at(filed_on, rng))
@@ -700,7 +698,7 @@ def seed_history() -> list[str]:
         licence = licence_notice_submit(
             declaration=declaration, licensee=licensee, by=user, legal_name=licensee.name_zh, uscc=licensee.uscc or "",
             contact_name=f"{user.last_name}{user.first_name}", contact_email=user.email, contact_phone="",
-            field_of_use="新产品开发 / new product development",
+            field_of_use="新产品开发",
             accepted_terms_sha256=declaration.terms_version.sha256)
         noticed_at = _at(noticed_on, rng)
         paid_at = noticed_at  # nothing up front: the licence takes effect with the notice

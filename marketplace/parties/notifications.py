@@ -5,7 +5,6 @@ member has, so invitations build the same signed link themselves."""
 
 from contextlib import contextmanager
 from contextvars import ContextVar
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -16,11 +15,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
-from django.utils.formats import number_format
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from marketplace.parties import money
 from marketplace.parties.models import Membership, Notification, User
 
 
@@ -80,6 +79,21 @@ NOTIFICATION_TEXT = {
         gettext_lazy("%(amount)s refunded on your licence of %(patent)s"),
         gettext_lazy("%(holder)s refunded %(amount)s of the payment for %(patent)s “%(title)s”: %(reason)s"),
     ),
+    # A licence's recording deadline near or past, not yet recorded (licensing/recording/reminders.py).
+    "licence.recording_due_soon": (
+        gettext_lazy("Record the licence of %(patent)s with CNIPA by %(due_on)s"),
+        gettext_lazy("Licence certificate %(certificate)s: %(holder)s licenses %(patent)s “%(title)s” to "
+                     "%(licensee)s. The parties record a licence contract with CNIPA within three months of its "
+                     "taking effect (Patent licence contract recording measures (2011) art. 5): the last day is "
+                     "%(due_on)s. The recording page has the data CNIPA's form asks for."),
+    ),
+    "licence.recording_overdue": (
+        gettext_lazy("The recording of the licence of %(patent)s is overdue"),
+        gettext_lazy("Licence certificate %(certificate)s: %(holder)s licenses %(patent)s “%(title)s” to "
+                     "%(licensee)s. Its recording with CNIPA was due by %(due_on)s (Patent licence contract "
+                     "recording measures (2011) art. 5) and is not noted as done: record it, then note the "
+                     "recording number and date on the recording page."),
+    ),
     # A posted or edited need that listings of a holder match well (marketplace/needs/notices.py).
     "need.matches_listings": (
         gettext_lazy("A company needs what your patents do: “%(need)s”"),
@@ -90,14 +104,12 @@ NOTIFICATION_TEXT = {
 
 
 def money_text(amount_fen: int) -> dict:
-    """An amount of yuan in every language, as a notification parameter (read in the reader's language, see
-    ``_localised``). The same format as marketplace/templatetags/market_format.py ``fen``, which the parties
-    (the ground floor) cannot import."""
+    """An amount in every language, as a notification parameter (read in the reader's language, see
+    ``_localised``), in the one money format (marketplace/parties/money.py): '20,000.00 元' / '¥20,000.00'."""
     texts = {}
     for language in ("zh-hans", "en"):
         with translation.override(language):
-            text = number_format(Decimal(int(amount_fen)) / 100, decimal_pos=2, use_l10n=True, force_grouping=True)
-        texts[language] = f"{text} 元" if language.startswith("zh") else f"¥{text}"
+            texts[language] = money.money_text(amount_fen)
     return texts
 
 
@@ -160,6 +172,20 @@ def _is_held_back(kind: str, params: dict) -> bool:
                for held, values in _held_back.get())
 
 
+_emails_off: ContextVar[bool] = ContextVar("notification_emails_off", default=False)
+
+
+@contextmanager
+def without_emails():
+    """Within this block, ``notify`` stores the in-app notifications but sends no e-mail: for seeding the demo,
+    whose made-up history would otherwise print one e-mail per notification on the development console."""
+    token = _emails_off.set(True)
+    try:
+        yield
+    finally:
+        _emails_off.reset(token)
+
+
 @transaction.atomic
 def notify(*, users, kind: str, params: dict, url: str = "", email: bool = True) -> list[Notification]:
     """Tell people something: an unread in-app notification each, and an e-mail (Chinese, then English, as
@@ -170,7 +196,7 @@ def notify(*, users, kind: str, params: dict, url: str = "", email: bool = True)
     users = [u for u in users if u.is_active]
     created = Notification.objects.bulk_create(
         [Notification(user=u, kind=kind, params=params, url=url) for u in users])
-    if email:
+    if email and not _emails_off.get():
         messages = []
         for user in users:
             if not user.email:

@@ -4,7 +4,8 @@ Each job is a django-tasks task that the scheduler (``manage.py run_scheduler``)
 the task workers (``manage.py db_worker``) run it. A slot is the latest scheduled time at or before now: a
 scheduler that was down over several slots enqueues the job once when it comes back, not once per slot missed
 (every job here catches up on its own: a refresh looks at everything, the alerts at what is new since last time,
-the statistics at last month, the art. 86 check at today, the import sweep at every batch).
+the statistics at last month, the art. 86 check and the recording reminders at today, the import sweep at
+every batch).
 
 Times are local (settings.TIME_ZONE, Asia/Shanghai), as the people reading the results count days."""
 
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from licensing.declarations.tasks import check_declared_patents
+from licensing.recording.tasks import remind_recording_deadlines
 from marketplace.matching.tasks import refresh_all_matches
 from marketplace.office.tasks import compute_last_months_statistics
 from marketplace.saved_searches.tasks import notify_saved_searches
@@ -98,5 +100,12 @@ def schedule() -> list[Job]:
             check_declared_patents,
             Daily(hour=2),
             "Regulations art. 86 situations arise with time (annual fees fall unpaid) with no one editing anything",
+        ),
+        Job(
+            "remind_recording_deadlines",
+            remind_recording_deadlines,
+            Daily(hour=8),
+            "a licence is recorded with CNIPA within three months of taking effect (recording measures art. 5): "
+            "its parties hear when the deadline is near and when it has passed, at the start of a working day",
         ),
     ]

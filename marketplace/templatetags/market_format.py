@@ -1,37 +1,18 @@
-"""Money, rates and figures as text, per active language. Money is integer fen in the domain; `money_text` is the
-one place it becomes text, and `royalty_text` the one place a royalty rate does: every template filter, page
-selector and message goes through them, so a page never shows '¥20000' beside '20,000.00 元'."""
+"""Money, rates and figures as text, per active language. Money is integer fen in the domain; `money_text`
+(marketplace/parties/money.py, the ground floor, so that licensing's notices use it too) is the one place it
+becomes text, and `royalty_text` the one place a royalty rate does: every template filter, page selector and
+message goes through them, so a page never shows '¥20000' beside '20,000.00 元'."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.utils.formats import number_format
 from django.utils.functional import lazy
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from marketplace.parties.money import money_text
+
 register = template.Library()
-
-_CENT = Decimal("0.01")
-
-
-def _chinese() -> bool:
-    return (get_language() or "").startswith("zh")
-
-
-def money_text(amount_fen, currency: str = "CNY") -> str:
-    """Integer fen as money in the active language: '¥20,000.00' (English) or '20,000.00 元' (Chinese), always
-    with two decimals and thousands grouped by three (Django's Chinese number format groups by nothing, which
-    gave '20000.00 元'); '' for no amount. Another currency is written 'USD 1,000.00' in both languages."""
-    if amount_fen is None or amount_fen == "":
-        return ""
-    value = (Decimal(int(amount_fen)) / 100).quantize(_CENT, rounding=ROUND_HALF_UP)
-    text = f"{abs(value):,.2f}"
-    sign = "-" if value < 0 else ""
-    if currency != "CNY":
-        return f"{sign}{currency} {text}"
-    return f"{sign}{text} 元" if _chinese() else f"{sign}¥{text}"
-
 
 def rate_text(rate) -> str:
     """A rate in percent without trailing zeros: Decimal('10.00') -> '10%', Decimal('2.50') -> '2.5%'."""
@@ -108,12 +89,3 @@ def figure(figures, key):
     if key.endswith("_fen"):
         return money_text(value)
     return number_format(value, use_l10n=True, force_grouping=True)
-
-
-@register.filter
-def bar_width(value, peak):
-    """A bar's width in percent of the tallest (for the server-drawn charts)."""
-    try:
-        return round(100 * float(value or 0) / float(peak or 1), 1)
-    except (TypeError, ValueError, ZeroDivisionError):
-        return 0

@@ -1,5 +1,7 @@
 """Issue 20: the journey pages have no serious or critical accessibility violation under axe-core (4.14.1,
-vendored from its npm package in tests/browser/vendor/), in Chinese and in English.
+vendored from its npm package in tests/browser/vendor/), in Chinese and in English; the home, search, listing,
+portfolio, landscape and statistics pages are also checked on a phone and saved as screenshots at both widths
+(test-output/screenshots/, for the issue's closing note).
 
 axe is injected through the DevTools protocol (``page.evaluate`` of the file's text), not as a <script> tag:
 ``page.add_script_tag`` writes an inline script, which the site's Content-Security-Policy (script-src 'self')
@@ -14,6 +16,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.flows import log_in
 
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
@@ -27,8 +30,9 @@ def demo_site(site):
     return site
 
 
-def _journeys() -> dict[str | None, list[str]]:
-    """Paths without the language prefix, per demo user (None: anyone), built from the seeded records."""
+def _journeys() -> tuple[dict[str | None, list[str]], dict[str, str]]:
+    """Paths without the language prefix, per demo user (None: anyone), built from the seeded records; and the
+    pages of the closing note's screenshots (path -> name)."""
     from licensing.models import Declaration
     from licensing.models.licences import Licence
     from marketplace.models import PatentListingPage
@@ -44,14 +48,36 @@ def _journeys() -> dict[str | None, list[str]]:
         with translation.override("en"):
             return reverse(name, args=args).removeprefix("/en")
 
+    listing_path = listing.get_url(None).removeprefix("/zh-hans")
+    shots = {"/": "home", url("listing_search"): "search", listing_path: "listing", url("portfolio"): "portfolio",
+             url("navigation_platform"): "landscape", url("office_statistics"): "statistics"}
     return {
-        None: ["/", url("listing_search"), f"{url('listing_search')}?q=电池", listing.get_url(None).removeprefix("/zh-hans"),
+        None: ["/", url("listing_search"), f"{url('listing_search')}?q=电池", listing_path,
                url("navigation_platform"), url("need_board")],
         "licensee@demo.test": [url("licence_take", offered.pk), url("licence_detail", licence.pk)],
         "holder@demo.test": [url("portfolio")],
         "ipoffice@demo.test": [url("office_statistics"), url("pool_list"),
                                url("pool_detail", Pool.objects.order_by("pk").first().pk)],
-    }
+    }, shots
+
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def _screenshots(page, name: str | None, language: str) -> list[str]:
+    """Save the page at 1280 px (as loaded) and at 390 px wide, full length, and check the phone layout with axe
+    (the desktop one was just checked): in Chinese, and the search in English too."""
+    if name is None or (language == "en" and name != "search"):
+        return []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{language}-1280.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.reload(timeout=90_000)
+    found = _violations(page)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{language}-390.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+    return found
 
 
 def _violations(page) -> list[str]:
@@ -63,8 +89,12 @@ def _violations(page) -> list[str]:
 
 
 def test_the_journey_pages_have_no_serious_or_critical_violation_in_either_language(demo_site, page):
+    """...at 1280 px wide, and the six pages of the closing note's screenshots at 390 px too; the screenshots are
+    saved in test-output/screenshots/ (<page>-<language>-<width>.png)."""
     site, problems = demo_site, []
-    for user, paths in _journeys().items():
+    page.set_viewport_size(DESKTOP)
+    journeys, shots = _journeys()
+    for user, paths in journeys.items():
         page.context.clear_cookies()
         if user is not None:
             log_in(page, site, user, password=DEMO_PASSWORD)
@@ -73,7 +103,7 @@ def test_the_journey_pages_have_no_serious_or_critical_violation_in_either_langu
                 # The IP office's dashboard computes a first view of the year: give it time on a busy machine.
                 response = page.goto(f"{site.url}/{language}{path}", timeout=90_000)
                 assert response.status == 200, path
-                found = _violations(page)
+                found = _violations(page) + _screenshots(page, shots.get(path), language)
                 print("\n".join(found))
                 problems += found
     assert problems == []

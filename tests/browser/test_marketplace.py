@@ -19,6 +19,7 @@ from marketplace.models import Need, PatentListingPage, Proposal
 from marketplace.parties.models import MembershipRole
 from tests.browser.flows import log_in
 from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin, holder_member
+from tests.licensing.fixtures_payments import give_notice
 from tests.parties.factories import PASSWORD, HolderFactory, MembershipFactory, OrganisationFactory, UserFactory
 
 
@@ -45,7 +46,8 @@ def market(site):
         bms=_publish(university, title="一种锂电池管理系统及均衡方法",
                      abstract="通过监测电芯电压对锂电池组进行主动均衡，延长电池寿命。", declaration_kwargs=cheap),
         electrolyte=_publish(university, title="一种固态电池电解质及其制备方法",
-                             abstract="本发明公开一种用于固态电池的硫化物电解质。", declaration_kwargs=royalty),
+                             abstract="本发明公开一种用于固态电池的硫化物电解质。",
+                             declaration_kwargs={**royalty, "royalty_base": "profit"}),
         pack=_publish(institute, title="Battery pack thermal management with liquid cooling plates",
                       abstract="A battery pack whose cells are cooled by liquid plates.", main_ipc="H01M 10/613"),
         charger=_publish(company, title="Fast charger for a traction battery",
@@ -137,9 +139,12 @@ def test_a_visitor_searches_in_chinese_and_english_and_narrows_with_three_facets
 
 
 def test_a_licensee_posts_a_need_sees_recommendations_and_the_holder_proposes_its_listing(site, market, page_en, chromium):
+    """...and (issue 20, defects 6 and 7) the holder hears of the need without anyone running a command, a royalty
+    on profit is not judged against the budget, and a listing the buyer already licenses is left out."""
     page = page_en
     buyer = MembershipFactory(organisation=OrganisationFactory(name_zh="深圳储能科技有限公司", name_en="Shenzhen Storage"),
                               role=MembershipRole.ADMIN)
+    holder = MembershipFactory(organisation=market.university, role=MembershipRole.ADMIN).user
     log_in(page, site, buyer.user)
 
     page.goto(f"{site.url}/en/needs/new/")
@@ -161,16 +166,21 @@ def test_a_licensee_posts_a_need_sees_recommendations_and_the_holder_proposes_it
     expect(explanation).to_contain_text("Shared terms")
     assert "电池" in explanation.inner_text() and "same field" in explanation.inner_text()
     expect(explanation).to_contain_text("Budget")
+    # A royalty on profit: the need gives no profit figure, so the budget cannot be judged (not "within budget").
+    on_profit = page.locator("section.match").filter(has_text=market.electrolyte.patent.title)
+    budget = on_profit.locator("dt:text-is('Budget') + dd")
+    expect(budget).to_contain_text("cannot be judged: the royalty is computed on profit")
+    expect(budget).not_to_contain_text("within budget")
 
-    # The holder: its declaration, "Companies that need this", the need, and a proposal of its listing.
+    # The holder: told of the need in the app (the match ran in the background when it was posted), the need,
+    # also among "Companies that need this" of its declaration, and a proposal of its listing.
     holder_page = chromium.new_context(locale="en-US", extra_http_headers={"Accept-Language": "en-US"}).new_page()
-    holder = MembershipFactory(organisation=market.university, role=MembershipRole.ADMIN).user
     log_in(holder_page, site, holder)
-    holder_page.goto(f"{site.url}/en/declarations/{market.bms.pk}/")
-    holder_page.click("a:has-text('Companies that need this')")
-    holder_page.wait_for_url(re.compile(rf"/en/declarations/{market.bms.pk}/needs/$"))
-    holder_page.locator("section.match h2 a").filter(has_text=need.title).click()
-    holder_page.wait_for_url(re.compile(rf"/en/needs/{need.pk}/$"))
+    holder_page.goto(f"{site.url}/en/declarations/{market.bms.pk}/needs/")
+    expect(holder_page.locator("section.match h2 a").filter(has_text=need.title)).to_be_visible()
+    holder_page.get_by_role("navigation").get_by_role("link", name=re.compile("Notifications")).click()
+    holder_page.get_by_role("link", name=f"A company needs what your patents do: “{need.title}”").click()
+    holder_page.wait_for_url(re.compile(rf"/needs/{need.pk}/$"))
     holder_page.select_option("form.proposal-form select[name=declaration]", str(market.bms.pk))
     holder_page.fill("form.proposal-form textarea[name=message]", "我们的均衡方法已在两座储能电站验证。")
     holder_page.click("form.proposal-form button[type=submit]")
@@ -184,6 +194,13 @@ def test_a_licensee_posts_a_need_sees_recommendations_and_the_holder_proposes_it
     expect(proposal).to_have_count(1)
     expect(proposal).to_contain_text(market.bms.patent.title)
     expect(proposal).to_contain_text("两座储能电站")
+
+    # Once the buyer holds a licence under the best listing, it is no longer recommended (nor first, unmarked).
+    give_notice(market.bms, buyer.organisation, buyer.user)
+    page.goto(f"{site.url}/en/needs/{need.pk}/matches/")
+    expect(page.locator("section.match").first).to_be_visible()
+    expect(page.locator("section.match").filter(has_text=market.bms.patent.title)).to_have_count(0)
+    expect(page.get_by_text("Listings your organisation already holds a licence under are left out.")).to_be_visible()
 
 
 def test_a_holders_listing_edit_is_published_only_after_an_editor_approves_it(site, market, page_en, chromium):

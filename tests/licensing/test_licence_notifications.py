@@ -8,23 +8,22 @@ from django.urls import reverse
 from django.utils import translation
 
 from licensing.exceptions import LicensingError
-from licensing.licences.services import payment_pay_with_card, payment_start, payment_sync
+from licensing.licences.services import payment_pay_with_card, payment_sync
 from licensing.models.licences import LicenceState, Payment, WebhookDelivery
 from licensing.payments import refunds
-from licensing.payments.gateway import confirm_with_card_token
+from marketplace.parties import notifications
 from marketplace.parties.models import Notification
+from marketplace.parties.notifications import notification_text
 from tests.licensing import ledger_builders as build
 from tests.licensing.factories import holder_admin
 from tests.licensing.fixtures_payments import (
     CARD_DECLINED,
-    CARD_OK,
     card_token,
     event_payload,
     intent_at_stripe,
     notice,
     post_webhook,
     signature,
-    use_localstripe,
 )
 from tests.parties.factories import MembershipFactory
 
@@ -32,8 +31,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _localstripe(settings, localstripe_url):
-    use_localstripe(settings, localstripe_url)
+def _fee_rate(settings, on_localstripe):
     settings.PLATFORM_FEE_RATE_PROVIDER = build.FEE_RATE_PROVIDER
 
 
@@ -41,19 +39,16 @@ def _told(kind: str) -> list[tuple[str, dict]]:
     return [(n.user.email, n.params) for n in Notification.objects.filter(kind=kind).select_related("user")]
 
 
-def _paid_at_stripe():
-    """A licence of 20,000 yuan whose card Stripe has charged; our records still wait for the news."""
-    licence, buyer = notice(lump_sum_fen=2_000_000)
-    holder = holder_admin(licence.licensor)
-    payment, _secret = payment_start(payment=licence.payments.get())
-    confirm_with_card_token(intent_id=payment.stripe_payment_intent_id, token_id=card_token(CARD_OK))
-    return licence, payment, buyer, holder, intent_at_stripe(payment.stripe_payment_intent_id)
+def _parties(licence):
+    """The member who gave the notice (the licensee's only one) and an administrator of the holder."""
+    return licence.licensee.memberships.get().user, holder_admin(licence.licensor)
 
 
 def test_a_paid_licence_tells_the_licensee_and_the_holder_once_even_when_stripe_replays_the_event(
-    client, django_capture_on_commit_callbacks
+    client, django_capture_on_commit_callbacks, paid_at_stripe
 ):
-    licence, payment, buyer, holder, intent = _paid_at_stripe()
+    licence, payment, intent = paid_at_stripe
+    buyer, holder = _parties(licence)
     colleague = MembershipFactory(organisation=licence.licensor).user  # every member of the holder hears of it
     payload = event_payload("payment_intent.succeeded", intent)
     header = signature(payload)
@@ -88,12 +83,22 @@ def test_a_paid_licence_tells_the_licensee_and_the_holder_once_even_when_stripe_
         page = client.get(reverse("notification_list")).content.decode()
     assert f"{licence.licensee.name_zh} took a licence of {licence.patent.number}" in page
     assert "¥20,000.00" in page and licence.certificate_number in page
+    # The amount in the one money format of each language (it read '20000.00 元' in Chinese), in the inbox,
+    # in the text of the notification and in the e-mail (both languages).
+    page = client.get("/zh-hans/notifications/").content.decode()
+    assert "20,000.00 元" in page and "20000.00" not in page
+    note = Notification.objects.get(user=holder, kind="licence.new_licensee")
+    for language, amount in (("zh-hans", "20,000.00 元"), ("en", "¥20,000.00")):
+        with translation.override(language):
+            assert f"{amount}" in notification_text(note.kind, note.params)[1]
+    assert "20,000.00 元" in to_holder.body and "¥20,000.00" in to_holder.body
 
 
 def test_the_return_page_alone_activates_and_tells_both_parties_and_the_late_webhook_tells_nobody_again(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, paid_at_stripe
 ):
-    licence, payment, buyer, holder, intent = _paid_at_stripe()
+    licence, payment, intent = paid_at_stripe
+    buyer, holder = _parties(licence)
 
     with django_capture_on_commit_callbacks(execute=True):
         assert payment_sync(payment=payment)["status"] == "succeeded"
@@ -145,3 +150,22 @@ def test_a_refund_tells_the_licensee_and_a_refused_one_tells_nobody(django_captu
         refunds.payment_refund(payment=payment, amount_fen=90_000, by=admin, reason="Too much")
     assert Notification.objects.filter(kind="payment.refunded").count() == 1
     assert Payment.objects.get(pk=payment.pk).refunded_fen == 30_000
+
+
+def test_seeding_stores_notifications_without_emailing_them(django_capture_on_commit_callbacks):
+    """seed_demo makes its history's notifications inside ``without_emails`` (the console printed one e-mail per
+    notification while seeding); outside it, the same notice is e-mailed."""
+    user = MembershipFactory().user
+    params = {
+        "patent": "ZL202010000001.X",
+        "amount": notifications.money_text(30_000),
+        "holder": "南山大学",
+        "title": "一种电池",
+        "reason": "Late delivery",
+    }
+    with django_capture_on_commit_callbacks(execute=True), notifications.without_emails():
+        notifications.notify(users=[user], kind="payment.refunded", params=params)
+    assert Notification.objects.filter(user=user).count() == 1 and mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.notify(users=[user], kind="payment.refunded", params=params)
+    assert Notification.objects.filter(user=user).count() == 2 and [m.to for m in mail.outbox] == [[user.email]]

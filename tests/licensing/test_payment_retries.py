@@ -25,15 +25,9 @@ from tests.licensing.fixtures_payments import (
     postings,
     published_declaration,
     signature,
-    use_localstripe,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _localstripe(settings, localstripe_url):
-    use_localstripe(settings, localstripe_url)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_localstripe")]
 
 
 def _payment_left_in_3d_secure() -> tuple[Licence, Payment, str]:

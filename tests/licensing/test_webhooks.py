@@ -13,7 +13,6 @@ from licensing.models.licences import LedgerEntry, LicenceState, Payment, Proces
 from licensing.payments.gateway import confirm_with_card_token
 from tests.licensing.fixtures_payments import (
     CARD_DECLINED,
-    CARD_OK,
     WEBHOOK_SECRET,
     card_token,
     event_payload,
@@ -21,34 +20,13 @@ from tests.licensing.fixtures_payments import (
     intent_at_stripe,
     licensee_with_member,
     new_event_id,
-    notice,
     post_webhook,
     postings,
     published_declaration,
     signature,
-    use_localstripe,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _localstripe(settings, localstripe_url):
-    use_localstripe(settings, localstripe_url)
-
-
-@pytest.fixture
-def paid_at_stripe():
-    """A licence whose card Stripe.js has confirmed at Stripe (localstripe) while our records still wait:
-    neither the webhook nor the buyer's return has arrived. Returns (licence, payment, intent as a dict)."""
-    licence, _member = notice(lump_sum_fen=2_000_000)
-    payment, _secret = payment_start(payment=licence.payments.get())
-    confirm_with_card_token(intent_id=payment.stripe_payment_intent_id, token_id=card_token(CARD_OK))
-    intent = intent_at_stripe(payment.stripe_payment_intent_id)
-    assert intent["status"] == "succeeded"
-    payment.refresh_from_db()
-    assert payment.state == Payment.State.REQUIRES_PAYMENT
-    return licence, payment, intent
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_localstripe")]
 
 
 def _deliver(event_type: str, obj: dict, *, event_id: str | None = None):

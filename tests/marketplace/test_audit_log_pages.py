@@ -15,7 +15,14 @@ from licensing.declarations import services as declarations
 from marketplace.audit.views import PAGE_SIZE
 from marketplace.parties.models import Organisation
 from tests.licensing.factories import DeclarationFactory, declaration_withdraw, eligible_patent, holder_admin
-from tests.parties.factories import HolderFactory, IPOfficeFactory, OrganisationFactory, UserFactory, member
+from tests.parties.factories import (
+    HolderFactory,
+    IPOfficeFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    UserFactory,
+    member,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +86,10 @@ def test_the_navigation_links_the_log_for_the_ip_office_and_holders_only(client,
     for user, shown in ((market["office"], True), (market["a_member"], True), (market["licensee"], False)):
         client.force_login(user)
         assert (link in client.get(reverse("dashboard")).content.decode()) is shown
+    # A holder's member who is also in the IP office sees the link once (it was listed twice).
+    MembershipFactory(user=market["a_member"], organisation=IPOfficeFactory())
+    client.force_login(market["a_member"])
+    assert client.get(reverse("dashboard")).content.decode().count(link) == 1
 
 
 def test_filters_by_record_object_actor_change_and_dates(client, market):

@@ -1,6 +1,6 @@
-"""One money format per language and one royalty phrase, defined once (marketplace.templatetags.market_format)
-and used by every page that shows an amount or a rate: '¥20,000.00' / '20,000.00 元', '10% of profit' /
-'利润的 10%' (issue 20, defect 9)."""
+"""One money format per language and one royalty phrase, defined once (marketplace/parties/money.py, with the
+template filters in marketplace.templatetags.market_format) and used by every page, notice and record that shows
+an amount or a rate: '¥20,000.00' / '20,000.00 元', '10% of profit' / '利润的 10%' (issue 20, defect 9)."""
 
 import re
 from decimal import Decimal
@@ -104,3 +104,13 @@ def test_the_listing_and_the_search_write_money_and_the_royalty_in_the_one_forma
     assert entry in search  # the first amount due
     for body in (page, search):
         assert not STRAY_MONEY.search(re.sub(r"<[^>]+>", " ", body)), STRAY_MONEY.search(body)
+
+
+def test_a_payments_name_in_the_audit_log_uses_the_one_format_of_the_page_that_records_it():
+    from licensing.models.licences import Payment
+
+    payment = Payment(pk=7, amount_fen=2_000_000)
+    with translation.override("zh-hans"):
+        assert str(payment) == "#7 20,000.00 元"
+    with translation.override("en"):
+        assert str(payment) == "#7 ¥20,000.00"

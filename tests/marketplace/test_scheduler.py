@@ -50,7 +50,7 @@ def test_each_due_job_is_enqueued_once_when_the_scheduler_runs_twice(settings):
 
     paths = {f"{job.task.func.__module__}.{job.task.func.__name__}" for job in schedule()}
     assert _queued() == dict.fromkeys(paths, 1)
-    assert out.getvalue().count("enqueued as") == len(paths) == 5
+    assert out.getvalue().count("enqueued as") == len(paths) == 6
     for job in ScheduledJob.objects.all():
         assert job.last_slot is not None and DBTaskResult.objects.filter(pk=job.last_task_id).exists()
 
@@ -62,7 +62,14 @@ def test_a_later_tick_enqueues_only_the_jobs_whose_next_slot_came(settings):
     every_five = "recover_inventory_batches"
     now = at(2026, 12, 7, 10, 5)
     first = {e.job for e in scheduled_jobs_enqueue(now=now)}
-    assert first == {"refresh_matches", "saved_search_alerts", "monthly_statistics", "check_declared_patents", every_five}
+    assert first == {
+        "refresh_matches",
+        "saved_search_alerts",
+        "monthly_statistics",
+        "check_declared_patents",
+        every_five,
+        "remind_recording_deadlines",
+    }
     assert scheduled_jobs_enqueue(now=now + timedelta(minutes=4)) == []  # 10:09: the same slots
     assert {e.job for e in scheduled_jobs_enqueue(now=at(2026, 12, 7, 10, 16))} == {"refresh_matches", every_five}
     assert {e.job for e in scheduled_jobs_enqueue(now=at(2026, 12, 7, 11, 0))} == {

@@ -23,7 +23,7 @@
     };
   }
 
-  function option(data) {
+  function option(data, width) {
     var units = [];
     data.series.forEach(function (s) { if (units.indexOf(s.unit) < 0) { units.push(s.unit); } });
     var valueAxes = units.map(function (unit, i) {
@@ -32,7 +32,9 @@
               splitLine: {show: i === 0}, axisLabel: {formatter: formatter(unit, data), hideOverlap: true}};
     });
     var categoryAxis = {type: "category", data: data.categories, inverse: !!data.horizontal,
-                        axisLabel: {width: data.horizontal ? 180 : 80, overflow: "truncate", hideOverlap: true}};
+                        // on a phone a label takes at most a third of the width, leaving the bars room
+                        axisLabel: {width: data.horizontal ? Math.min(180, Math.round(width / 3)) : 80,
+                                    overflow: "truncate", hideOverlap: true}};
     var series = data.series.map(function (s, i) {
       var unitIndex = units.indexOf(s.unit);
       var item = {name: s.name, type: s.type || "bar", data: s.values, itemStyle: {color: PALETTE[i % PALETTE.length]},
@@ -47,7 +49,8 @@
       // richText: the tooltip is drawn by the chart itself, not as HTML with style attributes (the
       // Content-Security-Policy refuses inline styles).
       tooltip: {trigger: "axis", renderMode: "richText", confine: true},
-      legend: {show: series.length > 1, top: 0},
+      // One line, paged if it does not fit (on a phone two series' names wrapped onto the chart).
+      legend: {show: series.length > 1, top: 0, type: "scroll"},
       grid: {left: 8, right: 8, top: series.length > 1 || data.horizontal ? 36 : 12, bottom: 8, containLabel: true},
       xAxis: data.horizontal ? valueAxes : categoryAxis,
       yAxis: data.horizontal ? categoryAxis : valueAxes,
@@ -65,7 +68,7 @@
       container.style.height = "300px";
     }
     var chart = echarts.init(container, null, {locale: data.locale === "EN" ? "EN" : "ZH", renderer: "canvas"});
-    chart.setOption(option(data));
+    chart.setOption(option(data, container.clientWidth || 360));
     container.setAttribute("data-chart-drawn", "true");
     window.addEventListener("resize", function () { chart.resize(); });
   }
