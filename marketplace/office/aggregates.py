@@ -74,7 +74,7 @@ def _second_licensee_months(facts: Facts, concluded) -> pd.Series:
     return firsts[firsts.groupby("patent_id").cumcount() == 1].set_index("patent_id")["month"]
 
 
-def _figures(group, key, period: Period, as_of: datetime, n_days: int, counts: dict, quantiles: dict,
+def board_figures(group, key, period: Period, as_of: datetime, n_days: int, counts: dict, quantiles: dict,
              open_patents: dict, licensed_patents: dict, multi_licensee: dict) -> dict:
     """One group's figures, as statistics.grouped_indicators writes them."""
     label, end = period.label, pd.Timestamp(period.end)
@@ -93,7 +93,7 @@ def _figures(group, key, period: Period, as_of: datetime, n_days: int, counts: d
         median_payment=quantiles.get("median_payment", {}).get(group))
 
 
-def _breakdown_rows(by_value: dict, dimension: str) -> list[dict]:
+def breakdown_rows(by_value: dict, dimension: str) -> list[dict]:
     rows = []
     for value, row in by_value.items():
         if value is None or value is pd.NA or value == "" or not (
@@ -227,7 +227,7 @@ class Window:
         league_fees = _sums(paid.filter(holder_kind__in=statistics.LEAGUE_HOLDER_KINDS), ["holder_id", "holder_kind"])
         flow_fees = _sums(paid, ["region", "licensee_region"])
         for frame in (licences, payments):
-            frame["licensee_locality"] = _localities(frame["licensee_province"])
+            frame["licensee_locality"] = localities(frame["licensee_province"])
         for frame in (declarations, licences):
             for column in ("licensed", "recorded", "statutory_deal", "statutory_recorded", "free", "due"):
                 if column in frame:
@@ -316,11 +316,11 @@ class Window:
             groups = {ALL}
         elif key == MONTH:
             groups = set(months or self.months)
-        return {group: _figures(group, key, self.period, self.as_of, n_days, counts, quantiles, open_patents,
+        return {group: board_figures(group, key, self.period, self.as_of, n_days, counts, quantiles, open_patents,
                                 licensed_patents, multi_licensee) for group in groups}
 
     def breakdown(self, dimension: str) -> list[dict]:
-        return _breakdown_rows(self.grouped(dimension), dimension)
+        return breakdown_rows(self.grouped(dimension), dimension)
 
     def league(self) -> list[dict]:
         kinds = statistics.LEAGUE_HOLDER_KINDS
@@ -389,7 +389,7 @@ def _sums(rows, keys: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _localities(provinces: pd.Series) -> pd.Series:
+def localities(provinces: pd.Series) -> pd.Series:
     home = statistics.province_key(statistics.home_region())
     keys = provinces.fillna("")
     return pd.Series(np.where(keys == "", "", np.where(keys == home, statistics.LOCAL, statistics.OUT_OF_PROVINCE)),

@@ -242,7 +242,7 @@ def refresh(patent_ids: Iterable[int]) -> int:
     written = 0
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
-        before = monthly.contributions(*monthly.stored_facts(chunk)) if aggregated else None
+        before = monthly.contributions(*stored_facts(chunk)) if aggregated else None
         rows, after = _write(chunk, organisations)
         written += rows
         if aggregated:  # the old facts' cells out, the new ones in (the caller's transaction holds both)
@@ -267,3 +267,15 @@ def statistics_facts_changed(*, declaration_ids=(), payment_ids=(), patent_ids=(
         patents |= set(Licence.objects.filter(licensor_id__in=orgs).values_list("patent_id", flat=True))
         patents |= set(Licence.objects.filter(licensee_id__in=orgs).values_list("patent_id", flat=True))
     refresh(patents)
+
+
+def stored_facts(patent_ids: list[int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The facts of these patents as stored (before a change rewrites them)."""
+    from marketplace.models import DeclarationFact, LicenceFact, PaymentFact
+
+    def read(model, columns):
+        names = {name: name for name in columns}
+        return statistics.read_frame(model.objects.filter(patent_id__in=patent_ids).order_by(), names)
+
+    return (read(DeclarationFact, DECLARATION_COLUMNS), read(LicenceFact, LICENCE_COLUMNS),
+            read(PaymentFact, PAYMENT_COLUMNS))

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from licensing.models.licences import LicenceBasis
 from marketplace.office import statistics
-from marketplace.office.aggregates import FILTER_COLUMNS, MONTH, _breakdown_rows, _figures, _localities
+from marketplace.office.aggregates import FILTER_COLUMNS, MONTH, board_figures, breakdown_rows, localities
 from marketplace.office.statistics import ALL, DECLARATION_DIMENSIONS, LICENSEE_DIMENSIONS, Period
 
 # The N the aggregates count quick licences for (another N is corrected from the facts at read time): a
@@ -59,7 +59,7 @@ BYS = {
 MEASURES = ["n", "licensed", "quick", "recorded_deals", "statutory_deals", "statutory_recorded", "free", "paid",
             "statutory", "due", "recorded", "fee_volume", "voucher_paid"]
 KEYS = ["source", "month", "filter_dim", "filter_value", "by_dim", "by_value"]
-# Each source's measures under the names aggregates._figures counts them by.
+# Each source's measures under the names aggregates.board_figures counts them by.
 COUNTED = {
     "filed": {"n": "published", "licensed": "licensed", "quick": "quick", "recorded_deals": "recorded_deals"},
     "withdrawn": {"n": "withdrawn"},
@@ -282,19 +282,6 @@ def clear() -> None:
     StatisticsMonthAggregate.objects.all()._raw_delete(StatisticsMonthAggregate.objects.db)
 
 
-def stored_facts(patent_ids: list[int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The facts of these patents as stored (before a change rewrites them)."""
-    from marketplace.models import DeclarationFact, LicenceFact, PaymentFact
-    from marketplace.office import facts
-
-    def read(model, columns):
-        names = {name: name for name in columns}
-        return statistics.read_frame(model.objects.filter(patent_id__in=patent_ids).order_by(), names)
-
-    return (read(DeclarationFact, facts.DECLARATION_COLUMNS), read(LicenceFact, facts.LICENCE_COLUMNS),
-            read(PaymentFact, facts.PAYMENT_COLUMNS))
-
-
 # ----------------------------------------------------------------------------------------------- reading
 
 
@@ -378,7 +365,7 @@ class MonthlyWindow:
         if by == "licensee_locality":
             for frame in (rows, stock):
                 mapped = frame["by_dim"] == stored_by
-                frame.loc[mapped, "by_value"] = _localities(frame.loc[mapped, "by_value"]).to_numpy()
+                frame.loc[mapped, "by_value"] = localities(frame.loc[mapped, "by_value"]).to_numpy()
                 frame.loc[mapped, "by_dim"] = by
         # The licensed cohort's days to first licence, as values (over the index declfact_cohort): a quantile is
         # not a sum of months; numpy ranks them as the reference does (statistics._quantile), to the digit.
@@ -430,7 +417,7 @@ class MonthlyWindow:
             groups_shown = set(open_patents) | set(licensed_patents)
             for measure in counts.values():
                 groups_shown |= set(measure)
-        return {group: _figures(group, key, self.period, self.as_of, self.n_days, counts, quantiles, open_patents,
+        return {group: board_figures(group, key, self.period, self.as_of, self.n_days, counts, quantiles, open_patents,
                                 licensed_patents, multi_licensee) for group in groups_shown}
 
     def _open_patents(self, key: str | None, months: list[str]) -> dict:
@@ -443,7 +430,7 @@ class MonthlyWindow:
         return {value: int(n) for value, n in totals.items() if n}
 
     def breakdown(self, dimension: str) -> list[dict]:
-        return _breakdown_rows(self.grouped(dimension), dimension)
+        return breakdown_rows(self.grouped(dimension), dimension)
 
     def league(self) -> list[dict]:
         kinds = statistics.LEAGUE_HOLDER_KINDS
