@@ -337,15 +337,7 @@ class Window:
         kinds_of = pd.concat([cohort[["holder_id", "holder_kind"]], concluded[["holder_id", "holder_kind"]],
                               fees[["holder_id", "holder_kind"]]]).drop_duplicates("holder_id").set_index(
             "holder_id")["holder_kind"]
-        rows = []
-        for holder_id, row in table.iterrows():
-            rows.append({"holder_id": int(holder_id), "licensed_patents": int(row["licensed_patents"]),
-                         "licences_concluded": int(row["licences_concluded"]),
-                         "fee_volume_fen": int(row["fee_volume_fen"]), "holder_kind": kinds_of.get(holder_id),
-                         "declarations_published": int(row["declarations_published"]),
-                         "deal_rate": statistics._share(int(row["deals"]), int(row["declarations_published"]))})
-        return sorted(rows, key=lambda r: (-r["licences_concluded"], -r["fee_volume_fen"],
-                                           -r["declarations_published"], r["holder_id"]))
+        return league_rows(table, kinds_of)
 
     def flows(self) -> list[dict]:
         keys = ["region", "licensee_region"]
@@ -388,6 +380,20 @@ def _sums(rows, keys: list[str]) -> pd.DataFrame:
             frame[column] = frame[column].astype(object)
     return frame
 
+
+
+def league_rows(table: pd.DataFrame, kinds_of: pd.Series) -> list[dict]:
+    """The league table's rows from one row of counts per holder (index: holder id), in the league's order; the
+    facts' boards and the month aggregates' boards both end here."""
+    rows = []
+    for holder_id, row in table.iterrows():
+        rows.append({"holder_id": int(holder_id), "licensed_patents": int(row["licensed_patents"]),
+                     "licences_concluded": int(row["licences_concluded"]),
+                     "fee_volume_fen": int(row["fee_volume_fen"]), "holder_kind": kinds_of.get(holder_id),
+                     "declarations_published": int(row["declarations_published"]),
+                     "deal_rate": statistics._share(int(row["deals"]), int(row["declarations_published"]))})
+    return sorted(rows, key=lambda r: (-r["licences_concluded"], -r["fee_volume_fen"],
+                                       -r["declarations_published"], r["holder_id"]))
 
 def localities(provinces: pd.Series) -> pd.Series:
     home = statistics.province_key(statistics.home_region())

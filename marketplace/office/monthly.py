@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from licensing.models.licences import LicenceBasis
 from marketplace.office import statistics
-from marketplace.office.aggregates import FILTER_COLUMNS, MONTH, board_figures, breakdown_rows, localities
+from marketplace.office.aggregates import FILTER_COLUMNS, MONTH, board_figures, breakdown_rows, league_rows, localities
 from marketplace.office.statistics import ALL, DECLARATION_DIMENSIONS, LICENSEE_DIMENSIONS, Period
 
 # The N the aggregates count quick licences for (another N is corrected from the facts at read time): a
@@ -453,15 +453,7 @@ class MonthlyWindow:
             "licences_concluded": of("licence", "n"), "fee_volume_fen": of("payment", "fee_volume")})
         table = table[table.index.isin(present)].fillna(0).astype("int64")
         kinds_of = rows.drop_duplicates("holder_id").set_index("holder_id")["holder_kind"]
-        result = []
-        for holder_id, row in table.iterrows():
-            result.append({"holder_id": int(holder_id), "licensed_patents": int(row["licensed_patents"]),
-                           "licences_concluded": int(row["licences_concluded"]),
-                           "fee_volume_fen": int(row["fee_volume_fen"]), "holder_kind": kinds_of.get(holder_id),
-                           "declarations_published": int(row["declarations_published"]),
-                           "deal_rate": statistics._share(int(row["deals"]), int(row["declarations_published"]))})
-        return sorted(result, key=lambda r: (-r["licences_concluded"], -r["fee_volume_fen"],
-                                             -r["declarations_published"], r["holder_id"]))
+        return league_rows(table, kinds_of)
 
     def flows(self) -> list[dict]:
         rows = self.rows[(self.rows.by_dim == FLOW) & (self.rows.n != 0)]
