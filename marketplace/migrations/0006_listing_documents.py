@@ -57,6 +57,13 @@ def build_documents(apps, schema_editor):
     # change the models the service reads through: it runs the current code, one path for building a document).
     if not apps.get_model("marketplace", "PatentListingPage").objects.exists():
         return
+    # The current code reads the patents' English text (patents 0007), which a database migrated from before
+    # this migration does not have yet: 0016_listing_documents_after_english_text builds them then.
+    with schema_editor.connection.cursor() as cursor:
+        patent_columns = {c.name for c in schema_editor.connection.introspection.get_table_description(
+            cursor, "patents_patent")}
+    if "title_en" not in patent_columns:
+        return
     from marketplace.search.documents import listing_documents_rebuild
 
     listing_documents_rebuild()

@@ -44,6 +44,9 @@ def test_a_need_in_one_language_reaches_listings_in_the_other(settings):
         ipc_codes=["B60R 11/04"],
         ipc_subclass="B60R",
         technology_field=32,
+        # Graded like the listings above (50-85): with every listing a candidate (#23), grade and life alone
+        # order the listings that share no word, and this one must win on its (English) words, not on its grade.
+        grade_score=60,
         filing_date=date(2022, 5, 1),
     )
     declarations["mount"] = DeclarationFactory(patent=patent, state=DeclarationState.FILED)
