@@ -664,11 +664,7 @@ def patent_standing_record(*, patent: Patent, by: User, **standing) -> Patent:
             setattr(patent, name, value)
     if not changes:
         return patent
-    patent.full_clean(validate_unique=False, validate_constraints=False)
-    patent.save(update_fields=[*changes, "updated_at"])
-    PatentChange.objects.create(patent=patent, by=by, action=PatentChange.Action.STANDING, changes=changes)
-    listeners.changed(listeners.PATENT_CHANGE_LISTENERS, patent_ids=[patent.pk], fields=list(changes))
-    return patent
+    return _save_audited(patent, by=by, action=PatentChange.Action.STANDING, changes=changes)
 
 
 ENGLISH_TEXT_FIELDS = ("title_en", "abstract_en")
@@ -691,11 +687,7 @@ def patent_english_text_record(*, patent: Patent, by: User, title_en: str, abstr
             setattr(patent, name, value)
     if not changes:
         return patent
-    patent.full_clean(validate_unique=False, validate_constraints=False)
-    patent.save(update_fields=[*changes, "updated_at"])
-    PatentChange.objects.create(patent=patent, by=by, action=PatentChange.Action.ENGLISH_TEXT, changes=changes)
-    listeners.changed(listeners.PATENT_CHANGE_LISTENERS, patent_ids=[patent.pk], fields=list(changes))
-    return patent
+    return _save_audited(patent, by=by, action=PatentChange.Action.ENGLISH_TEXT, changes=changes)
 
 
 @transaction.atomic
@@ -720,3 +712,13 @@ def patents_tag_add(*, holder: Organisation, patent_ids: list[int], tag: str, by
     for patent in patents:
         patent_tags_set(patent=patent, tags=[*patent.tags.names(), tag], by=by)
     return len(patents)
+
+
+def _save_audited(patent: Patent, *, by: User, action: str, changes: dict) -> Patent:
+    """Saves the changed fields (``changes``: field -> [old, new], already set on ``patent``), records them in the
+    patent's history and tells the change listeners: the tail the standing and English-text records share."""
+    patent.full_clean(validate_unique=False, validate_constraints=False)
+    patent.save(update_fields=[*changes, "updated_at"])
+    PatentChange.objects.create(patent=patent, by=by, action=action, changes=changes)
+    listeners.changed(listeners.PATENT_CHANGE_LISTENERS, patent_ids=[patent.pk], fields=list(changes))
+    return patent
