@@ -49,6 +49,7 @@ urlpatterns += i18n_patterns(
     path("", include("marketplace.needs.urls")),
     path("", include("marketplace.matching.urls")),
     path("", include("marketplace.office.urls")),
+    path("", include("marketplace.scheduling.urls")),
     path("", include("marketplace.pools.urls")),
     path("", include("marketplace.audit.urls")),
     # Wagtail serves every other path (home page, content pages, later the listings); keep it last.

@@ -1,4 +1,5 @@
-"""Enqueueing the periodic jobs when they are due, once per slot however many schedulers run.
+"""Enqueueing the periodic jobs when they are due, once per slot however many schedulers run; and the task
+queue's retries and lost-worker recovery (below).
 
 Written here rather than taken from a package: django-periodic-tasks (the one package that schedules django-tasks
 jobs) needs Python 3.13; django-celery-beat needs Celery, django-tasks-scheduler Redis, and the APScheduler
@@ -7,13 +8,17 @@ table of jobs (schedule.py) and a row per job recording its last slot in the dat
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from marketplace.models import ScheduledJob
+from marketplace.scheduling.liveness import worker_gone
 from marketplace.scheduling.schedule import Job, schedule
 
 logger = logging.getLogger(__name__)
@@ -58,3 +63,72 @@ def scheduled_jobs_enqueue(*, now: datetime | None = None) -> list[Enqueued]:
         if done is not None:
             enqueued.append(done)
     return enqueued
+
+
+# --- The task queue: retries and lost workers (what django-tasks-db 0.13 leaves to us) -------------------------
+
+
+class WorkerLost(Exception):
+    """Recorded on a task whose worker stopped while running it (the task is queued again, or failed for good)."""
+
+
+def task_attempts(task: DBTaskResult) -> int:
+    """How many times a task was claimed: the library appends the claiming worker's id at each claim."""
+    return len(task.worker_ids or [])
+
+
+def task_retry_delay(*, attempts: int) -> timedelta:
+    """Exponential back-off: TASK_RETRY_BACKOFF_SECONDS after the first failure, four times longer after each
+    further one, so that a failing dependency (Stripe, the disk, the database) is not hammered."""
+    return timedelta(seconds=settings.TASK_RETRY_BACKOFF_SECONDS * 4 ** max(attempts - 1, 0))
+
+
+def task_retry_if_allowed(*, task: DBTaskResult) -> bool:
+    """Queue a task that has just failed again, after its back-off, unless it has used its TASK_MAX_ATTEMPTS or
+    is one that must not repeat (TASK_NO_RETRY). Its error stays on the row (shown as the reason of the retry)
+    until an attempt succeeds. Returns whether it was queued again.
+
+    Conditional on the row still being FAILED with the same attempts, so that it is queued once whoever asks."""
+    attempts = task_attempts(task)
+    if attempts >= settings.TASK_MAX_ATTEMPTS or task.task_path in settings.TASK_NO_RETRY:
+        return False
+    run_after = timezone.now() + task_retry_delay(attempts=attempts)
+    queued = DBTaskResult.objects.filter(pk=task.pk, status=TaskResultStatus.FAILED, started_at=task.started_at).update(
+        status=TaskResultStatus.READY, run_after=run_after, finished_at=None)
+    if queued:
+        logger.warning("task %s (%s) failed on attempt %d; queued again for %s", task.pk, task.task_path, attempts,
+                       run_after.isoformat())
+    return bool(queued)
+
+
+def task_requeue_lost(*, task: DBTaskResult) -> str | None:
+    """A RUNNING task whose worker is gone is queued again at once (or failed for good after TASK_MAX_ATTEMPTS),
+    with WorkerLost as its error. Returns the new status, or None when its worker still runs it (or someone
+    settled it meanwhile).
+
+    Safe to run again: the tasks' own effects are one transaction each (an import, a refresh, an export), which
+    the lost worker never committed, so running the task again does it once."""
+    worker_ids = task.worker_ids or []
+    if not worker_ids or not worker_gone(worker_id=worker_ids[-1], started_at=task.started_at):
+        return None
+    error = WorkerLost(f"the worker {worker_ids[-1]} stopped while running this task")
+    again = task_attempts(task) < settings.TASK_MAX_ATTEMPTS and task.task_path not in settings.TASK_NO_RETRY
+    status = TaskResultStatus.READY if again else TaskResultStatus.FAILED
+    changed = DBTaskResult.objects.filter(pk=task.pk, status=TaskResultStatus.RUNNING,
+                                          started_at=task.started_at).update(
+        status=status, run_after=timezone.now(), finished_at=None if again else timezone.now(),
+        exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}", traceback=f"WorkerLost: {error}")
+    if not changed:
+        return None
+    logger.warning("task %s (%s): %s; %s", task.pk, task.task_path, error, "queued again" if again else "failed")
+    return status
+
+
+def tasks_requeue_lost() -> list[str]:
+    """Every running task whose worker is gone, queued again (task_requeue_lost). Each worker runs this every
+    TASK_RECOVER_SECONDS; returns the ids queued again or failed."""
+    settled = []
+    for task in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).order_by("started_at"):
+        if task_requeue_lost(task=task) is not None:
+            settled.append(str(task.pk))
+    return settled

@@ -132,9 +132,19 @@ LISTING_PAGE_CACHE_SECONDS = env.int("LISTING_PAGE_CACHE_SECONDS", default=600)
 LISTING_PAGE_MAX_AGE = env.int("LISTING_PAGE_MAX_AGE", default=60)
 
 # Background work (imports, regrading, matching, exports, notifications) runs as django-tasks: immediately in the
-# tests (the task runs inside the request that enqueued it), through the database queue, `manage.py db_worker`
-# and `manage.py run_scheduler` in development (`make run`, settings/dev.py) and production.
+# tests (the task runs inside the request that enqueued it), through the database queue, `manage.py run_worker`
+# and `manage.py run_scheduler` in development (`make run`, settings/dev.py) and production (the Procfile).
 TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend")}}
+# The task workers (`manage.py run_worker`, marketplace/scheduling/worker.py): a failed task is tried again after
+# TASK_RETRY_BACKOFF_SECONDS, then 4x longer each time, up to TASK_MAX_ATTEMPTS runs in all (a worker lost
+# mid-task counts as an attempt); TASK_NO_RETRY lists task paths that must never run twice. Every
+# TASK_RECOVER_SECONDS each worker queues again the running tasks whose worker is gone (on PostgreSQL known from
+# the worker's lock at once; on SQLite, once they have run TASK_LOST_AFTER_MINUTES).
+TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=3)
+TASK_RETRY_BACKOFF_SECONDS = env.float("TASK_RETRY_BACKOFF_SECONDS", default=30.0)
+TASK_NO_RETRY: list[str] = env.list("TASK_NO_RETRY", default=[])
+TASK_RECOVER_SECONDS = env.float("TASK_RECOVER_SECONDS", default=10.0)
+TASK_LOST_AFTER_MINUTES = env.int("TASK_LOST_AFTER_MINUTES", default=360)
 # The scheduler's full refresh of stored matches (marketplace/scheduling/schedule.py); a posted or edited need or
 # listing is refreshed at once on its own.
 MATCH_REFRESH_MINUTES = env.int("MATCH_REFRESH_MINUTES", default=15)

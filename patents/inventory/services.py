@@ -151,6 +151,16 @@ def inventory_batch_recover(*, batch: InventoryBatch) -> InventoryBatch:
         batch.refresh_from_db()
         if batch.status != InventoryBatch.Status.RUNNING:  # it finished just before we looked
             return batch
+        if _batch_task(batch, status=TaskResultStatus.READY).exists():
+            # The task workers queued the import again (marketplace/scheduling/worker.py): it will run from the
+            # start (nothing of the lost run was committed), so the holder waits instead of uploading again.
+            with translation.override(batch.language):
+                batch.message = _("The import was interrupted: the background worker running it stopped. It will "
+                                  "run again from the start shortly; nothing from the file was imported yet.")
+            batch.status = InventoryBatch.Status.QUEUED
+            batch.save(update_fields=["status", "message"])
+            progress.clear("inventory", batch.pk)
+            return batch
         with translation.override(batch.language):
             batch.message = _("The import was interrupted: the background worker running it stopped before it "
                               "finished, and nothing from the file was imported. Please upload the file again.")
@@ -180,11 +190,14 @@ class WorkerLost(Exception):
 RUN_BATCH_TASK = "patents.inventory.tasks.run_inventory_batch"
 
 
+def _batch_task(batch: InventoryBatch, *, status: str):
+    return DBTaskResult.objects.filter(status=status, task_path=RUN_BATCH_TASK, args_kwargs__args__0=batch.pk)
+
+
 def _fail_lost_task(batch: InventoryBatch) -> None:
-    # django-tasks-db would show the task as running forever; no worker will ever pick a running task again.
-    lost = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, task_path=RUN_BATCH_TASK,
-                                       args_kwargs__args__0=batch.pk)
-    for task in lost:
+    # Failed for good here, so that the workers' own recovery does not run it again after the holder was told
+    # to upload the file again (a plain `db_worker` would show it running forever).
+    for task in _batch_task(batch, status=TaskResultStatus.RUNNING):
         task.set_failed(WorkerLost(f"the worker running inventory batch {batch.pk} stopped"))
 
 

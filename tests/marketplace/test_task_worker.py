@@ -97,7 +97,7 @@ def test_two_schedulers_enqueue_each_job_once_and_the_worker_runs_them_and_a_pos
             database,
             tmp_path,
             "worker.log",
-            "db_worker",
+            "run_worker",
             "--no-reload",
             "--no-startup-delay",
             "--interval",

@@ -84,6 +84,19 @@ def test_a_batch_whose_worker_is_gone_is_marked_failed_with_a_message_and_so_is_
     assert Patent.objects.count() == 0
 
 
+def test_a_lost_batch_whose_task_the_workers_queued_again_waits_queued_instead_of_failing(settings):
+    batch = _running_batch(hours_ago=settings.INVENTORY_RUN_TIMEOUT_HOURS + 1)
+    DBTaskResult.objects.filter(pk=_task(batch).pk).update(status=TaskResultStatus.READY)  # tasks_requeue_lost
+
+    recovered = inventory_batch_recover(batch=batch)
+
+    assert recovered.status == InventoryBatch.Status.QUEUED and "run again from the start" in recovered.message
+    assert _task(batch).status == TaskResultStatus.READY
+    inventory_batch_run(batch=recovered)  # what the task does when a worker takes it again
+    batch.refresh_from_db()
+    assert batch.status == InventoryBatch.Status.SUCCEEDED and Patent.objects.count() == 2
+
+
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="on PostgreSQL the lock decides, not age")
 def test_without_advisory_locks_a_recent_running_batch_is_left_alone(settings):
     batch = _running_batch(hours_ago=settings.INVENTORY_RUN_TIMEOUT_HOURS - 1)
