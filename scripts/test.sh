@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole suite, as `make test` runs it: installs what is missing (apt: postgresql, chromium; pip into
+# The whole suite, as `make test` runs it: installs what is missing (apt: postgresql, redis-server, chromium; pip into
 # .venv), starts a throwaway PostgreSQL cluster on 127.0.0.1, then runs in order: check,
 # makemigrations --check, ruff, check --deploy on production settings, then pytest on SQLite, pytest on
 # PostgreSQL, the reliability checks and the browser tests in headless Chromium (the last two on PostgreSQL),
@@ -19,6 +19,8 @@ missing=()
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-microhei)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The shared cache of the scale-out test (tests/reliability/test_scale_out.py), as production runs it.
+command -v redis-server >/dev/null || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing apt packages: ${missing[*]}"
   $SUDO apt-get update -qq

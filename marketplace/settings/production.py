@@ -29,6 +29,10 @@ if not CACHE_URL.startswith(("redis://", "rediss://")):
         "(the listing pages are cached there; see marketplace/settings/production.py)."
     )
 CACHES["default"] = env.cache("CACHE_URL")  # noqa: F405
+# The live progress of an import (patents/inventory/progress.py) is written by whichever worker runs it and read by
+# whichever app server the holder's browser reaches: the same Redis (its own key prefix) unless
+# PROGRESS_CACHE_URL names another; base.py's file cache would be one machine's.
+CACHES["progress"] = {**env.cache("PROGRESS_CACHE_URL", default=CACHE_URL), "KEY_PREFIX": "progress"}  # noqa: F405
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

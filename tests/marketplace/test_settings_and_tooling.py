@@ -57,3 +57,14 @@ def test_the_local_stripe_stand_in_takes_a_payment_on_loopback(localstripe_url):
 @pytest.mark.django_db
 def test_healthz_answers(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_production_keeps_import_progress_in_the_cache_every_server_shares():
+    code = ("from django.conf import settings; c = settings.CACHES['progress']; "
+            "print(c['BACKEND'], c['LOCATION'], c['KEY_PREFIX'])")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROGRESS_CACHE_URL", "DATABASE_URL"))}
+    env.update({"DJANGO_SETTINGS_MODULE": "marketplace.settings.production", "ALLOWED_HOSTS": "x.cn",
+                "SECRET_KEY": "k" * 30 + "-Zq9!x" * 10, "CACHE_URL": "redis://cache:6379/0"})
+    out = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["django.core.cache.backends.redis.RedisCache", "redis://cache:6379/0", "progress"], out.stderr
