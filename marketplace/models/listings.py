@@ -13,6 +13,7 @@ from wagtail.search import index
 
 from marketplace.listings.blocks import ListingStreamBlock
 from marketplace.listings.text import segment
+from marketplace.replica.router import reads_from_replica
 
 # The hook through which the listing services give a listing page what it shows (facts, offer, calculator,
 # licences granted, similar listings, the holder's edit link).
@@ -36,6 +37,10 @@ class ListingIndexPage(Page):
     class Meta:
         db_table = "cms_listingindexpage"  # made by cms; kept so that moving the model moved no data
         verbose_name = _("listing index")
+
+    @reads_from_replica
+    def serve(self, request, *args, **kwargs):
+        return super().serve(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -104,6 +109,10 @@ class PatentListingPage(Page):
     def search_text_segmented(self) -> str:
         patent = self.declaration.patent
         return segment(" ".join([patent.title, patent.abstract, self.search_holder(), self.search_ipc(), self.summary]))
+
+    @reads_from_replica
+    def serve(self, request, *args, **kwargs):
+        return super().serve(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
         # What the page shows comes from the listing services, which import this model: they register

@@ -14,6 +14,7 @@ from marketplace.office import selectors as office
 from marketplace.office.exports import STATISTICS_TABLES, DeclarationsExporter, StatisticsExporter
 from marketplace.office.statistics import LICENSEE_DIMENSIONS, home_region
 from marketplace.parties.selectors import user_is_ip_office
+from marketplace.replica.router import reads_from_replica
 from patents.exports import Exporter
 
 
@@ -32,6 +33,7 @@ def _export(exporter: Exporter, fmt: str, name: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def statistics_dashboard(request):
     _require_ip_office(request.user)
     board = office.dashboard(params=request.GET)
@@ -90,6 +92,7 @@ def _charts(board: office.Dashboard) -> dict:
 
 @login_required
 @require_GET
+@reads_from_replica
 def statistics_declarations(request):
     _require_ip_office(request.user)
     board, rows = office.drill_down(params=request.GET)

@@ -8,6 +8,7 @@ from django.utils.translation import get_language, get_language_info
 from django.views.decorators.http import require_GET
 
 from marketplace.listings.cache import listing_cache_mark_search
+from marketplace.replica.router import reads_from_replica
 from marketplace.search.documents import SEARCH_VERSION_KEY, search_version
 from marketplace.search.selectors import listing_search
 
@@ -36,6 +37,7 @@ def _language_links(request) -> list[dict]:
 
 
 @require_GET
+@reads_from_replica
 def listing_search_page(request):
     # Read before searching: a listing changed while this page renders makes the stored copy a miss. (The cache
     # stores only anonymous visitors' pages and marks the others private.)
@@ -54,6 +56,7 @@ def listing_search_page(request):
 
 
 @require_GET
+@reads_from_replica
 def api_listings(request):
     result = _search(request)
     return JsonResponse({

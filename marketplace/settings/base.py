@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Read-your-writes with a replica: pins a request to the primary after its user wrote (marketplace/replica).
+    "marketplace.replica.middleware.ReadYourWritesMiddleware",
     "marketplace.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -119,6 +121,16 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "SQLITE_INIT_COMMAND", default="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
         "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A PostgreSQL streaming replica (hot standby) for the reads that only show the market: the search, the listing
+# pages and the IP office's dashboard (marketplace/replica/router.py); everything else, and any user's reads for
+# REPLICA_STICKY_SECONDS after they wrote, from the primary. Not set: every read from the primary.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {**env.db("DATABASE_REPLICA_URL"), "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+                            "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
+                            "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["marketplace.replica.router.ReplicaRouter"]
+REPLICA_STICKY_SECONDS = env.float("REPLICA_STICKY_SECONDS", default=15.0)
 
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://default"),

@@ -55,8 +55,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
 CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_MAX_AGE"] = CONN_MAX_AGE  # noqa: F405
 # Connections outlive requests, so each is checked before a request reuses it: after a PostgreSQL restart or
-# failover the workers reconnect instead of answering 500 once each (tests/reliability/test_restart.py).
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)  # noqa: F405
+# failover the workers reconnect instead of answering 500 once each (tests/reliability/test_restart.py). The same
+# for the replica, when there is one (DATABASE_REPLICA_URL).
+for _database in DATABASES.values():  # noqa: F405
+    _database["CONN_MAX_AGE"] = CONN_MAX_AGE
+    _database["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 LOGGING["root"]["level"] = env("LOG_LEVEL", default="INFO")  # noqa: F405
