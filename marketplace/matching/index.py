@@ -54,7 +54,7 @@ from datetime import date
 import jieba
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -69,6 +69,8 @@ REFIT_SHARE = 0.05
 # Rows loaded into memory as a separate block before the blocks are merged again into one matrix.
 MERGE_SHARE = 0.05
 _CHUNK = 2000
+# The advisory lock key that serialises rebuilds of the index on PostgreSQL (matching_index_rebuild).
+REBUILD_LOCK = 22_002
 
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
@@ -256,6 +258,12 @@ def matching_index_rebuild(*, progress: Callable[[int, int], None] | None = None
     commits. ``progress(done, total)`` is called after each chunk of listings. ``segmented`` (declaration pk ->
     what ``tokenize`` gives for that listing's text now) spares segmenting those listings again: the benchmark
     generator cuts them while it writes their search documents."""
+    if connection.vendor == "postgresql":
+        # One rebuild at a time: before the first index row exists there is nothing for select_for_update to lock,
+        # and two workers building it at once (the first need and listing after a deploy) collided on the terms'
+        # keys (tests/reliability/test_scale_out.py). The second waits, then rebuilds on what the first stored.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REBUILD_LOCK])
     index = MatchingIndex.objects.select_for_update().first()
     if index is None:
         index = MatchingIndex(terms=[], document_frequencies=b"", content_hash="", fitted_at=timezone.now(),
