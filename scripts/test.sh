@@ -107,7 +107,7 @@ collect_next() {  # waits for whichever background step ends first (its name in 
 }
 # The browser tests run against PostgreSQL: their live server answers from its own thread while the test
 # writes, which SQLite's single writer turns into "database table is locked" under load. The reliability checks
-# (API fuzzing, faults, restore drill, load run: tests/reliability) serve the project from their own processes
+# (API fuzzing, faults, restore drill, load run, scale-out: tests/reliability) serve the project from their own processes
 # and clusters; their pytest database has its own name on the shared cluster.
 start_reliability() {
   # DEMO_HISTORY=0: the served copies seed the demo without its two years of history (a minute each time on

@@ -75,6 +75,7 @@ class PostgresCluster:
 
     root: Path
     port: int = field(default_factory=free_port)
+    settings: str = ""  # more `-c name=value` options for the server
 
     @property
     def data(self) -> Path:
@@ -98,7 +99,7 @@ class PostgresCluster:
     def start(self) -> PostgresCluster:
         self.pg_ctl("-w", "-l", str(self.root / "postgres.log"), "-o",
                     f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                    "-c synchronous_commit=off -c full_page_writes=off", "start")
+                    f"-c synchronous_commit=off -c full_page_writes=off {self.settings}", "start")
         return self
 
     def stop(self, mode: str = "fast") -> None:
@@ -122,6 +123,17 @@ class PostgresCluster:
         with contextlib.suppress(RuntimeError):
             self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def replicate_to(self, standby: PostgresCluster) -> PostgresCluster:
+        """Make `standby` (a cluster not initialised yet) a hot standby of this one: pg_basebackup over the
+        replication protocol on loopback (-R: it streams from this cluster from then on), started read-only."""
+        standby.root.mkdir(parents=True, exist_ok=True)
+        if os.getuid() == 0:
+            shutil.chown(standby.root, "postgres")
+            standby.root.chmod(0o755)
+        run(_as_postgres([str(pg_bin() / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                          "-D", str(standby.data), "-R", "-X", "stream", "-c", "fast"]))
+        return standby.start()
 
 
 def spawn(command: list[str], workdir: Path, log_name: str, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -219,15 +231,17 @@ class Served:
 
 @dataclass
 class Worker:
-    """A django-tasks-db worker process (`manage.py db_worker`) on the served database."""
+    """A task worker process on the served database: django-tasks-db's `db_worker`, or the Procfile's
+    `run_worker` (the same, with retries and the recovery of lost workers' tasks)."""
 
     env: dict[str, str]
     workdir: Path
     name: str = "worker"
     process: subprocess.Popen | None = None
+    command: str = "db_worker"
 
     def start(self, *args: str) -> Worker:
-        self.process = spawn([PYTHON, "manage.py", "db_worker", *args], self.workdir, f"{self.name}.log", self.env)
+        self.process = spawn([PYTHON, "manage.py", self.command, *args], self.workdir, f"{self.name}.log", self.env)
         return self
 
     def kill(self) -> None:
@@ -241,6 +255,30 @@ class Worker:
 
     def log(self) -> str:
         return (self.workdir / f"{self.name}.log").read_text(errors="replace")
+
+
+@dataclass
+class RedisServer:
+    """Debian's redis-server on a free loopback port, in memory only (no snapshot, no append-only file)."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> RedisServer:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (scripts/test.sh installs the Debian package)")
+        self.process = spawn([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no", "--dir", str(self.workdir)], self.workdir, f"redis-{self.port}.log")
+        wait_for_port(self.port, process=self.process)
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.process)
 
 
 @dataclass
