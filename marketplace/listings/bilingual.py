@@ -31,7 +31,8 @@ alone gives a counterpart to 62 % of the Chinese and 74 % of the English ones (a
 the technical one: "battery" -> 炮台, 正极 -> "positive pole"); the glossary alone to 55 % and 49 %; both to
 97 % and 99 % (what is left: jieba's single-character leftovers such as 器, 物, and acronyms written alike in
 both languages, NAND, MOSFET, PID, CRISPR). tests/marketplace/test_bilingual.py fails on a drop.
-Matching folds only the glossary's pairs into its terms (marketplace.matching.index explains why).
+Matching represents an English word by its first counterpart (marketplace.matching.index explains why and what
+was measured).
 """
 
 from __future__ import annotations

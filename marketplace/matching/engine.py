@@ -53,7 +53,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 from licensing.declarations.selectors import licensee_cost
 from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration, FeeForm, RoyaltyBase
 from licensing.models.licences import LIVE_LICENCE_STATES, Licence
-from marketplace.matching.index import NeedVectors, market_matrix, need_token_counts, tokenize
+from marketplace.matching.index import NeedVectors, market_matrix, need_token_counts, term_label, tokenize
 from marketplace.matching.setting_terms import SETTING_PHRASES_EN, SETTING_PHRASES_ZH, SETTING_WEIGHT
 from marketplace.models import Need
 
@@ -118,6 +118,16 @@ class Explanation:
     @property
     def subject_terms(self) -> list[str]:
         return [t for t in self.shared_terms if t not in self.setting_terms]
+
+    @property
+    def subject_labels(self) -> list[str]:
+        """The shared subject words as shown: a concept both languages share with its counterpart, once
+        ("电池 / battery", ``term_label``)."""
+        return [term_label(t) for t in self.subject_terms]
+
+    @property
+    def setting_labels(self) -> list[str]:
+        return [term_label(t) for t in self.setting_terms]
 
     @property
     def related_ipc_reason(self) -> str:

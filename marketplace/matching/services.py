@@ -172,7 +172,7 @@ def _store(*, side: str, matches: list[Match], previous: dict, now: datetime, **
 
 
 def _reasons(match: Match) -> str:
-    return "、".join(match.explanation.subject_terms[:3] + match.explanation.shared_ipc[:1]) or "—"
+    return "、".join(match.explanation.subject_labels[:3] + match.explanation.shared_ipc[:1]) or "—"
 
 
 def _members(organisation_id: int):

@@ -75,7 +75,7 @@ def test_a_posted_need_keeps_its_words_and_an_edit_segments_it_again():
 
     needs.need_update(need=need, by=member, description="Looking for lidar obstacle detection.")
     edited = Need.objects.get(pk=need.pk).match_terms
-    assert edited["text_hash"] != stored["text_hash"] and ["lidar", 1] in edited["tokens"]
+    assert edited["text_hash"] != stored["text_hash"] and ["激光雷达", 1] in edited["tokens"]  # "lidar" as its concept
 
 
 def test_needs_written_around_the_services_get_their_words_stored_in_bulk():

@@ -1,7 +1,7 @@
 """Matching crosses languages (#23, first bullet): a need written in English reaches a listing written only in
-Chinese and the other way round, through the bilingual bridge folded into the terms both are represented by
-(marketplace.matching.index.tokenize, behind settings.MATCHING_BILINGUAL_TERMS until the engine shows a word and
-its counterpart once); a listing's English title counts as its own words either way."""
+Chinese and the other way round, because both are represented by concepts (marketplace.matching.index.tokenize:
+an English word stands for its Chinese counterpart, so 电池 and "battery" are one feature), and the explanation
+shows that feature once with its counterpart; a listing's English title counts as its own words."""
 
 from datetime import date
 
@@ -9,7 +9,7 @@ import pytest
 
 from licensing.models import DeclarationState
 from marketplace.matching import engine as matching
-from marketplace.matching.index import tokenize
+from marketplace.matching.index import term_label, tokenize
 from marketplace.models import Need
 from tests.licensing.factories import DeclarationFactory, eligible_patent
 from tests.marketplace.test_matching import LISTINGS
@@ -18,10 +18,20 @@ from tests.parties.factories import OrganisationFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_a_need_in_one_language_reaches_listings_in_the_other(settings):
-    settings.MATCHING_BILINGUAL_TERMS = True
-    # Chinese is where the languages meet: an English word also gives its Chinese counterpart.
-    assert tokenize("battery") == ["battery", "电池"] and tokenize("电池") == ["电池"]
+def test_words_of_both_languages_are_one_concept_and_a_phrase_is_looked_up_before_its_words():
+    assert tokenize("battery") == ["电池"] == tokenize("电池")
+    assert tokenize("heat pump") == ["热泵"] == tokenize("热泵")  # "heat" and "pump" alone are 热 and 泵
+    # A word the bridge does not know stays itself; one whose counterpart is a single character too.
+    assert tokenize("CRISPR pump") == ["crispr", "pump"]
+    assert term_label("电池") == "电池 / battery" and term_label("crispr") == "crispr"
+
+
+def test_without_the_concepts_the_words_stand_for_themselves(settings):
+    settings.MATCHING_BILINGUAL_TERMS = False
+    assert tokenize("Battery pack 电池") == ["电池", "battery", "pack"] and term_label("电池") == "电池"
+
+
+def test_a_need_in_one_language_reaches_listings_in_the_other():
     declarations = {}
     for key in ("bms", "cathode", "fuelcell", "motor", "video", "lidar", "membrane", "radar", "gps", "drone"):
         title, abstract, ipc, tech_field, grade = LISTINGS[key]
@@ -64,7 +74,11 @@ def test_a_need_in_one_language_reaches_listings_in_the_other(settings):
         title="激光雷达障碍物检测",
         description="我们的自动驾驶车辆需要激光雷达点云处理技术，检测障碍物和行人。",
     )
-    assert [m.declaration for m in matching.rank_listings_for_need(need=english, limit=1)] == [declarations["bms"]]
+    best = matching.rank_listings_for_need(need=english, limit=1)
+    assert [m.declaration for m in best] == [declarations["bms"]]
+    # The English need and the Chinese listing share concepts: each shown once, with its counterpart.
+    labels = best[0].explanation.subject_labels
+    assert "电池 / battery" in labels and "battery" not in labels and len(labels) == len(set(labels))
     assert [m.declaration for m in matching.rank_listings_for_need(need=chinese, limit=1)] == [declarations["lidar"]]
     # The holder's English title is the listing's own text: 障碍物 meets "obstacle" in it.
     assert declarations["mount"] in [m.declaration for m in matching.rank_listings_for_need(need=chinese, limit=5)]
