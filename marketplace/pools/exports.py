@@ -52,8 +52,8 @@ DECIMALS = {
 }
 
 
-# CSV members are deflated at level 1: a quarter of the time of zlib's default level 6 on a 100k pool's 75 MB of
-# CSV (bench/pool_tape.py), for an archive 7% larger. The content is the same at any level.
+# CSV members are deflated at level 1: a fifth of the time of zlib's default level 6 on a 100k pool's 75 MB of CSV
+# (1.1 s instead of 5.5 s, one run on the loaded machine), for an archive 24 % larger. The content is the same.
 CSV_DEFLATE_LEVEL = 1
 
 
