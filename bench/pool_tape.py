@@ -115,7 +115,9 @@ def baseline_parquet(frames: dict, path: Path, schemas: dict) -> None:
 
 
 def baseline_csv(frames: dict, path: Path, schemas: dict) -> None:
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    # Deflated at the exporter's level (marketplace.pools.exports.CSV_DEFLATE_LEVEL): the same kind of ZIP.
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED,
+                         compresslevel=tape_exports.CSV_DEFLATE_LEVEL) as archive:
         for name, frame in frames.items():
             buffer = io.BytesIO()
             pacsv.write_csv(pa.Table.from_pandas(frame, schema=schemas[name], preserve_index=False), buffer)

@@ -52,9 +52,17 @@ DECIMALS = {
 }
 
 
-def _member(name: str, compress: int) -> zipfile.ZipInfo:
+# CSV members are deflated at level 1: a fifth of the time of zlib's default level 6 on a 100k pool's 75 MB of CSV
+# (1.1 s instead of 5.5 s, one run on the loaded machine), for an archive 24 % larger. The content is the same.
+CSV_DEFLATE_LEVEL = 1
+
+
+def _member(name: str, compress: int, level: int | None = None) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
     info.compress_type = compress
+    # zipfile takes the level of a member given as a ZipInfo from this attribute (public as compress_level
+    # from Python 3.13); ZipFile(compresslevel=...) applies to members given by name only.
+    info._compresslevel = level
     info.external_attr = 0o644 << 16
     return info
 
@@ -145,7 +153,8 @@ class PoolTapeExporter(Exporter):
     def _write_csv(self, out, advance) -> None:
         with zipfile.ZipFile(out, "w") as archive:
             for part in PARTS:
-                with archive.open(_member(f"{part}.csv", zipfile.ZIP_DEFLATED), "w", force_zip64=True) as stream:
+                with archive.open(_member(f"{part}.csv", zipfile.ZIP_DEFLATED, CSV_DEFLATE_LEVEL), "w",
+                                  force_zip64=True) as stream:
                     self._csv_part(part, stream, advance)
 
     def _write_tape_csv(self, out, advance) -> None:

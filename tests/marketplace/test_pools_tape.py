@@ -17,6 +17,7 @@ from marketplace.exceptions import TamperedPool
 from marketplace.pools import services as pools
 from marketplace.pools import tables
 from marketplace.pools.exports import PoolTapeExporter
+from patents.exports import neutralise
 from tests.marketplace.factories_pools import build_pool_market
 from tests.parties.factories import IPOfficeFactory, MembershipFactory
 
@@ -134,6 +135,40 @@ def test_every_parquet_column_is_typed_money_int64_dates_date32_rates_and_factor
         (date(2026, 7, 30), Decimal("0.9090909091"), 1_659_091),
         (date(2027, 7, 30), Decimal("0.8264462810"), 1_508_264),
     ]
+
+
+def _csv_cell(value) -> str:
+    """A typed Parquet value as the CSV writes it (blank for null, true/false, ISO dates, exact decimals, the formula
+    guard on text)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(neutralise(value)) if isinstance(value, str) else str(value)
+
+
+def test_the_parquet_files_and_the_csv_zip_hold_the_same_figures_cell_for_cell(market, frozen):
+    licences, _parties = market
+    Licence.objects.filter(pk=licences["A"].pk).update(notice_field_of_use="=SUM(A1:A9)")
+    officer = MembershipFactory(organisation=IPOfficeFactory()).user
+    pool = pools.pool_freeze(pool=pools.pool_create(by=officer, name="x", cut_off_date=CUT_OFF), by=officer)
+    parquet = _parquet_parts(pool)
+    content = PoolTapeExporter(pools.pool_frozen_tape(pool=pool)).render("csv").content
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert {info.filename: info.compress_type for info in archive.infolist()} == dict.fromkeys(
+            ("tape.csv", "cash_flows.csv", "summary.csv"), zipfile.ZIP_DEFLATED)
+        read = {part: list(csv.DictReader(io.StringIO(archive.read(f"{part}.csv").decode("utf-8-sig"))))
+                for part in ("tape", "cash_flows", "summary")}
+    for part, rows in read.items():
+        typed = [{name: _csv_cell(value) for name, value in row.items()} for row in parquet[part].to_pylist()]
+        assert rows == typed and len(rows) == parquet[part].num_rows > 0, part
+    # Parquet keeps the text as typed; the CSV guards it.
+    a = next(row for row in parquet["tape"].to_pylist() if row["licence_id"] == licences["A"].pk)
+    assert a["licensee_industry"] == "=SUM(A1:A9)"
+    assert next(row for row in read["tape"] if row["licence_id"] == str(licences["A"].pk))["licensee_industry"] == (
+        "'=SUM(A1:A9)")
 
 
 def test_the_tape_alone_as_one_csv_file_has_the_documented_header_and_a_hand_computed_row(market, frozen):
