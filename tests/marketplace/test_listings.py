@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from licensing.models import DeclarationState
 from marketplace.listings import services as listings
-from marketplace.models import PatentListingPage
+from marketplace.models import ListingIndexPage, PatentListingPage
 from tests.licensing.factories import DeclarationFactory, LicenceTermsFactory, declaration_withdraw, eligible_patent, holder_admin
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +23,19 @@ def test_publishing_a_declaration_puts_a_live_listing_in_both_languages(publishe
     assert pages.count() == 2 and all(p.live for p in pages)
     assert {p.locale.language_code for p in pages} == {"zh-hans", "en"}
     assert published.state == DeclarationState.FILED
+
+
+def test_the_listing_index_is_a_page_of_its_own_in_each_language_titled_in_it(client, published):
+    indexes = {p.locale.language_code: p for p in ListingIndexPage.objects.select_related("locale")}
+    assert set(indexes) == {"zh-hans", "en"}
+    # Not an alias: an alias shares its original's title, so the English index was titled in Chinese.
+    assert indexes["en"].alias_of_id is None and indexes["en"].translation_key == indexes["zh-hans"].translation_key
+    assert (indexes["zh-hans"].title, indexes["en"].title) == ("专利许可清单", "Patent listings")
+    for language, title in (("zh-hans", "专利许可清单"), ("en", "Patent listings")):
+        assert f"<h1>{title}</h1>" in client.get(f"/{language}/listings/").content.decode()
+    # Each listing still has its page under each language's index.
+    for language, index in indexes.items():
+        assert PatentListingPage.objects.child_of(index).live().filter(declaration=published).exists(), language
 
 
 def test_the_listing_page_shows_the_offer_the_patent_and_the_licence_action(client, published):
