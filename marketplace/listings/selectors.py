@@ -16,6 +16,7 @@ from licensing.models import LICENSABLE_DECLARATION_STATES
 from licensing.models.declarations import FeeForm, RoyaltyBase
 from marketplace.models import ListingIndexPage, PatentListingPage
 from marketplace.templatetags.market_format import fen, royalty_text
+from patents.models import in_page_language
 
 INDEX_SIZE = 50
 SIMILAR_SIZE = 4
@@ -57,13 +58,6 @@ def fee_text(*, fee_form: str, lump_sum_fen, entry_fee_fen, royalty_rate, royalt
     if annual_minimum_fen:
         text += f", {_('at least')} {fen(annual_minimum_fen)}/{_('year')}"
     return text
-
-
-def in_page_language(own: str, english: str, *, language: str | None = None) -> str:
-    """A patent's title or abstract as a page in ``language`` (the active one) shows it: on English pages the
-    holder's English text where given, else the patent's own; on Chinese pages the patent's own text (for an
-    English-original patent that is its English text: there is no Chinese one to show)."""
-    return (english or own) if (language or get_language() or "").startswith("en") else own
 
 
 def _fee(row: dict, prefix: str) -> str:

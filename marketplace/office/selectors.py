@@ -161,17 +161,15 @@ class StatisticsFilter(django_filters.FilterSet):
         choices=lambda: [("", _("Any"))] + [(f.number, f"{f.number}. {f.name_en if _english() else f.name_zh}")
                                                for f in FIELDS])
     sector = django_filters.ChoiceFilter(
-        method="filter_sector", label=_("Sector"), empty_label=_("Any"),
+        method="filter_sector", label=_("Sector"),
         choices=lambda: [(s.key, s.name_en if _english() else s.name_zh) for s in SECTORS])
     holder_kind = django_filters.ChoiceFilter(
-        field_name="holder__kind", label=_("Holder kind"), empty_label=_("Any"),
+        field_name="holder__kind", label=_("Holder kind"),
         choices=[c for c in OrganisationKind.choices if c[0] != OrganisationKind.IP_OFFICE])
     patent_kind = django_filters.ChoiceFilter(field_name="patent__kind", choices=PatentKind.choices,
-                                              label=_("Patent kind"), empty_label=_("Any"))
-    fee_form = django_filters.ChoiceFilter(field_name="fee_form", choices=FeeForm.choices, label=_("Fee form"),
-                                           empty_label=_("Any"))
-    grade = django_filters.ChoiceFilter(method="filter_grade", choices=Grade.choices, label=_("Grade"),
-                                        empty_label=_("Any"))
+                                              label=_("Patent kind"))
+    fee_form = django_filters.ChoiceFilter(field_name="fee_form", choices=FeeForm.choices, label=_("Fee form"))
+    grade = django_filters.ChoiceFilter(method="filter_grade", choices=Grade.choices, label=_("Grade"))
     region = django_filters.CharFilter(field_name="holder__province", label=_("Region"))
 
     class Meta:

@@ -3,6 +3,7 @@ marketplace; the page shows the offer, the patent and the way to take a licence.
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from licensing.models import DeclarationState
 from marketplace.listings import services as listings
@@ -91,3 +92,23 @@ def test_similar_listings_name_each_other_listing_once_in_the_visitors_language(
         assert sorted(s.declaration_id for s in similar) == sorted(d.pk for d in others)
         # Rows are plain values (marketplace.listings.selectors): the language shows in each address.
         assert all(s.url.startswith(f"/{language}/") for s in similar)
+
+
+def test_pages_name_a_patent_in_their_language_where_the_holder_gave_an_english_title(client, demo_pages):
+    from tests.licensing.factories import LicenceFactory
+    from tests.parties.factories import OrganisationFactory
+
+    patent = eligible_patent(title="一种锂电池热管理方法", title_en="Battery cooling method")
+    declaration = listings.declaration_file(declaration=DeclarationFactory(patent=patent, holder=patent.holder),
+                                            by=holder_admin(patent.holder))
+    declaration = listings.declaration_record_announcement(  # the gazette lists announced declarations
+        declaration=declaration, cnipa_number="KFXK2026000101", announced_on=timezone.localdate(),
+        by=holder_admin(patent.holder))
+    licence = LicenceFactory(declaration=declaration, active=True, licensee=OrganisationFactory())
+    client.force_login(holder_admin(patent.holder))
+    for language, shown, other in (("zh-hans", patent.title, patent.title_en), ("en", patent.title_en, patent.title)):
+        for name, args in (("gazette", []), ("portfolio", []), ("declaration_list", []),
+                           ("licence_detail", [licence.pk]), ("licence_list", [])):
+            with translation.override(language):
+                body = client.get(reverse(name, args=args)).content.decode()
+            assert shown in body and other not in body, (language, name)
