@@ -70,13 +70,16 @@ def listing_index_rows(*, index: ListingIndexPage, index_url: str) -> list[Listi
     d = "declaration__"
     rows = (PatentListingPage.objects.child_of(index).live().public().order_by("-first_published_at")
             .values("slug", "title", f"{d}patent__title_en", f"{d}patent__number", f"{d}holder__name_zh",
+                    f"{d}holder__name_en",
                     *(d + f for f in _FEE_FIELDS))
             [:INDEX_SIZE])
     language = get_language()
     return [ListingRow(url=f"{index_url}{row['slug']}/",
                        title=in_page_language(row["title"], row[f"{d}patent__title_en"], language=language),
                        number=row[f"{d}patent__number"],
-                       holder=row[f"{d}holder__name_zh"], fee=_fee(row, d)) for row in rows]
+                       holder=in_page_language(row[f"{d}holder__name_zh"], row[f"{d}holder__name_en"],
+                                               language=language),
+                       fee=_fee(row, d)) for row in rows]
 
 
 def listing_similar_rows(*, page: PatentListingPage, technology_field: str, index_url: str) -> list[SimilarRow]:

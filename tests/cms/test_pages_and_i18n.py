@@ -114,3 +114,6 @@ def test_the_demo_listings_show_each_language_its_own_titles(seeded_demo, client
         assert f"<h1>{heading}</h1>" in body, language
         titles = re.findall(r'<li><a href="/[^"]+">([^<]+)</a> <code>', body)
         assert titles and all(in_language(han.search(t)) for t in titles), (language, titles)
+    # The holders' English names too, where they gave one (the demo's holders all did).
+    rows = client.get("/en/listings/").content.decode().split('<ul class="listings">')[1].split("</ul>")[0]
+    assert not han.search(rows), han.search(rows)
