@@ -42,7 +42,7 @@ def test_the_listing_index_is_a_page_of_its_own_in_each_language_titled_in_it(cl
 def test_the_listing_page_shows_the_offer_the_patent_and_the_licence_action(client, published):
     page = PatentListingPage.objects.get(declaration=published, locale__language_code="en")
     body = client.get(page.url).content.decode()
-    assert published.patent.number in body and published.holder.name_zh in body
+    assert published.patent.number in body and published.holder.name_en in body  # the English page: its English name
     assert reverse("licence_take", args=[published.pk]) in body
     response = client.get(page.url, {"annual_net_sales": "100000"})
     assert "cost-total" in response.content.decode()
