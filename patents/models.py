@@ -7,11 +7,19 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 
 from marketplace.parties.models import Organisation
 from patents.inventory.term import statutory_expiry
+
+
+def in_page_language(own: str, english: str, *, language: str | None = None) -> str:
+    """A patent's title or abstract as a page in ``language`` (the active one) shows it: on English pages the
+    holder's English text where given, else the patent's own; on Chinese pages the patent's own text (for an
+    English-original patent that is its English text: there is no Chinese one to show)."""
+    return (english or own) if (language or get_language() or "").startswith("en") else own
 
 
 class PatentKind(models.TextChoices):
@@ -242,6 +250,15 @@ class Patent(models.Model):
         if self.filing_date and self.kind:
             self.expiry_date = self.compute_expiry()
         super().save(*args, **kwargs)
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the active language's page (in_page_language)."""
+        return in_page_language(self.title, self.title_en)
+
+    @property
+    def shown_abstract(self) -> str:
+        return in_page_language(self.abstract, self.abstract_en)
 
     @property
     def grade(self) -> str:

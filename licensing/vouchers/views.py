@@ -23,7 +23,7 @@ from marketplace.parties.models import Organisation, OrganisationKind
 
 class VoucherIssueForm(forms.Form):
     organisation = forms.ModelChoiceField(
-        label=gettext_lazy("Organisation"),
+        label=gettext_lazy("Organisation"), empty_label=gettext_lazy("Choose…"),
         queryset=Organisation.objects.exclude(kind=OrganisationKind.IP_OFFICE).order_by("name_zh"))
     amount = MoneyField(label=gettext_lazy("Amount (RMB)"), required=True, min_value=Decimal("0.01"))
     expires_on = forms.DateField(label=gettext_lazy("Expires on"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -210,7 +210,9 @@ def seed_patents() -> list[str]:
     lines = []
     for slug, email, count, seed, start_serial in DEMO_PORTFOLIOS:
         holder = Organisation.objects.get(slug=slug)
-        frame = generate_inventory(count, seed=seed, start_serial=start_serial)
+        # Every demo patent has its Chinese title and abstract and the holder's English ones, so each language's
+        # pages show their own language (bench/ keeps the generator's English-only share).
+        frame = generate_inventory(count, seed=seed, start_serial=start_serial, language_mix=1.0, english_text=True)
         if slug == "demo-institute":
             frame = to_chinese_headers(frame)  # one holder's file comes as Chinese Excel writes it
         buffer = io.StringIO()

@@ -43,6 +43,7 @@ from patents.inventory.term import DESIGN_15_YEAR_TERM_FROM, statutory_expiry_se
 __all__ = [
     "CHINESE_HEADERS",
     "COLUMNS",
+    "ENGLISH_TEXT_COLUMNS",
     "generate_inventory",
     "to_chinese_headers",
     "write_inventory_csv",
@@ -54,6 +55,9 @@ COLUMNS = [
     "legal_status", "inventors", "co_owners", "family_size", "forward_citations", "evaluation_report",
     "pledged", "term_extension_days",
 ]
+
+# The holder's English title and abstract of a Chinese patent (generate_inventory(english_text=True)).
+ENGLISH_TEXT_COLUMNS = ["title_en", "abstract_en"]
 
 # English column -> a Chinese header that patents.inventory.importing.HEADER_ALIASES accepts for the same column.
 CHINESE_HEADERS: dict[str, str] = {
@@ -73,6 +77,8 @@ CHINESE_HEADERS: dict[str, str] = {
     "evaluation_report": "专利权评价报告",
     "pledged": "是否质押",
     "term_extension_days": "专利权期限补偿天数",
+    "title_en": "英文名称",
+    "abstract_en": "英文摘要",
 }
 
 # English value -> Chinese value accepted by the importer, per column (to_chinese_headers).
@@ -1088,8 +1094,10 @@ def _int_text(values: np.ndarray, blank: np.ndarray | None = None) -> np.ndarray
 # --------------------------------------------------------------------------- generator
 
 def generate_inventory(n: int, *, seed: int = 0, holder_names: list[str] | None = None, start_serial: int = 0,
-                       today: date | None = None, language_mix: float = 0.7) -> pd.DataFrame:
-    """A synthetic inventory of `n` Chinese patents and applications as text columns (COLUMNS).
+                       today: date | None = None, language_mix: float = 0.7,
+                       english_text: bool = False) -> pd.DataFrame:
+    """A synthetic inventory of `n` Chinese patents and applications as text columns (COLUMNS, then
+    ENGLISH_TEXT_COLUMNS when `english_text`).
 
     seed: the same seed (and the same other arguments, including `today`) gives an identical frame.
     holder_names: names to draw co-owners from - typically other organisations on the platform, so imported
@@ -1099,6 +1107,9 @@ def generate_inventory(n: int, *, seed: int = 0, holder_names: list[str] | None 
     today: the reference date (default: the current date); nothing is filed within 30 days before it and no
         date lies after it.
     language_mix: share of rows whose title and abstract are Chinese; the others are English.
+    english_text: add the columns title_en and abstract_en, which the importer reads as the holder's English
+        title and abstract: the same title and abstract in English for the Chinese rows, blank for the English
+        ones. Draws nothing from the generator, so every other column is the same as without it.
     """
     if n < 0:
         raise ValueError("n must not be negative")
@@ -1110,8 +1121,9 @@ def generate_inventory(n: int, *, seed: int = 0, holder_names: list[str] | None 
     last_filing = today - timedelta(days=30)
     if last_filing < EARLIEST_FILING:
         raise ValueError(f"today must be after {EARLIEST_FILING + timedelta(days=30)}")
+    columns_out = COLUMNS + ENGLISH_TEXT_COLUMNS if english_text else COLUMNS
     if n == 0:
-        return pd.DataFrame({name: pd.Series([], dtype="str") for name in COLUMNS})
+        return pd.DataFrame({name: pd.Series([], dtype="str") for name in columns_out})
     names = list(DEFAULT_CO_OWNERS if holder_names is None else dict.fromkeys(holder_names))
     rng = np.random.default_rng(seed)
     today64 = np.datetime64(today, "D")
@@ -1186,7 +1198,7 @@ def generate_inventory(n: int, *, seed: int = 0, holder_names: list[str] | None 
         ipc[rows] = _concat([ipc[rows], ";", code])
     ipc[is_design] = ""
 
-    title, abstract = _texts(rng, n, kind_id, domain, chinese)
+    title, abstract, title_en, abstract_en = _texts(rng, n, kind_id, domain, chinese, english_text=english_text)
     inventors = _inventors(rng, n, kind_id, chinese)
     co_owners = _co_owners(rng, n, names)
 
@@ -1230,14 +1242,18 @@ def generate_inventory(n: int, *, seed: int = 0, holder_names: list[str] | None 
         "evaluation_report": evaluation,
         "pledged": np.array(["no", "yes"], dtype=object)[pledged.astype(np.int64)],
         "term_extension_days": _int_text(extension),
+        "title_en": title_en,
+        "abstract_en": abstract_en,
     }
-    return pd.DataFrame({name: pd.Series(np.asarray(values).astype(object), dtype="str")
-                         for name, values in columns.items()}, columns=COLUMNS)
+    return pd.DataFrame({name: pd.Series(np.asarray(columns[name]).astype(object), dtype="str")
+                         for name in columns_out}, columns=columns_out)
 
 
 def _texts(rng: np.random.Generator, n: int, kind_id: np.ndarray, domain: np.ndarray,
-           chinese: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Titles and abstracts, composed from the domain's phrases with the templates above."""
+           chinese: np.ndarray, *, english_text: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Titles and abstracts, composed from the domain's phrases with the templates above, and the English
+    title and abstract of the Chinese rows when `english_text` (the same phrases through the English templates;
+    blank for the English rows, and for all rows without `english_text`)."""
     idx = {name: _VOCAB[name].pick(domain, rng.random(n)) for name in ("topic", "tech", "effect", "dev", "use",
                                                                         "dsg")}
     for name in ("seffect", "conn", "lead", "point", "view", "variant", "intro_invention", "intro_utility_model"):
@@ -1280,7 +1296,9 @@ def _texts(rng: np.random.Generator, n: int, kind_id: np.ndarray, domain: np.nda
     title = np.full(n, "", dtype=_S)
     inline = np.full(n, "", dtype=_S)
     abstract = np.full(n, "", dtype=_S)
-    row_values = {"title": title, "inline": inline}
+    title_en = np.full(n, "", dtype=_S)
+    inline_en = np.full(n, "", dtype=_S)
+    abstract_en = np.full(n, "", dtype=_S)
 
     def qualified(name: str, lang: str, rows: np.ndarray) -> np.ndarray:
         """{qtopic}, {Qtopic}, {a_qtopic} (and the same for dev): the qualifier, if any, goes first."""
@@ -1298,7 +1316,7 @@ def _texts(rng: np.random.Generator, n: int, kind_id: np.ndarray, domain: np.nda
             return np.where(has_q, np.strings.add(_QUALIFIER.variants["cap"][q_idx], rest), noun.variants["cap"][noun_idx])
         return np.where(has_q, np.strings.add(q, rest), noun.variants["en"][noun_idx])
 
-    def resolve(lang: str, kind: str):
+    def resolve(lang: str, kind: str, row_values: dict[str, np.ndarray]):
         def slot(name: str, rows: np.ndarray) -> np.ndarray:
             if name in row_values:
                 return row_values[name][rows]
@@ -1329,13 +1347,19 @@ def _texts(rng: np.random.Generator, n: int, kind_id: np.ndarray, domain: np.nda
         rows = order[lo:hi]
         t, lang, k, four = key // 12, "zh" if (key // 6) % 2 else "en", (key // 2) % 3, key % 2
         zh_title, en_title, en_inline, abstract_type = _TEMPLATES[t]
-        slot = resolve(lang, kind_names[k])
+        slot = resolve(lang, kind_names[k], {"title": title, "inline": inline})
         title[rows] = _render(zh_title if lang == "zh" else en_title, rows, slot)
         if lang == "en":
             inline[rows] = _render(en_inline, rows, slot)
         steps = 4 if four and abstract_type == "steps" else 3
         abstract[rows] = _render(_ABSTRACTS[(abstract_type, lang, steps)], rows, slot)
-    return title, abstract
+        if lang == "zh" and english_text:
+            # Rendering draws nothing: the English text costs time only, never changes the other columns.
+            slot = resolve("en", kind_names[k], {"title": title_en, "inline": inline_en})
+            title_en[rows] = _render(en_title, rows, slot)
+            inline_en[rows] = _render(en_inline, rows, slot)
+            abstract_en[rows] = _render(_ABSTRACTS[(abstract_type, "en", steps)], rows, slot)
+    return title, abstract, title_en, abstract_en
 
 
 MAX_INVENTORS = 6

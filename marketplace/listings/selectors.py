@@ -16,6 +16,7 @@ from licensing.models import LICENSABLE_DECLARATION_STATES
 from licensing.models.declarations import FeeForm, RoyaltyBase
 from marketplace.models import ListingIndexPage, PatentListingPage
 from marketplace.templatetags.market_format import fen, royalty_text
+from patents.models import in_page_language
 
 INDEX_SIZE = 50
 SIMILAR_SIZE = 4
@@ -59,13 +60,6 @@ def fee_text(*, fee_form: str, lump_sum_fen, entry_fee_fen, royalty_rate, royalt
     return text
 
 
-def in_page_language(own: str, english: str, *, language: str | None = None) -> str:
-    """A patent's title or abstract as a page in ``language`` (the active one) shows it: on English pages the
-    holder's English text where given, else the patent's own; on Chinese pages the patent's own text (for an
-    English-original patent that is its English text: there is no Chinese one to show)."""
-    return (english or own) if (language or get_language() or "").startswith("en") else own
-
-
 def _fee(row: dict, prefix: str) -> str:
     return fee_text(**{name: row[prefix + name] for name in _FEE_FIELDS})
 
@@ -76,13 +70,16 @@ def listing_index_rows(*, index: ListingIndexPage, index_url: str) -> list[Listi
     d = "declaration__"
     rows = (PatentListingPage.objects.child_of(index).live().public().order_by("-first_published_at")
             .values("slug", "title", f"{d}patent__title_en", f"{d}patent__number", f"{d}holder__name_zh",
+                    f"{d}holder__name_en",
                     *(d + f for f in _FEE_FIELDS))
             [:INDEX_SIZE])
     language = get_language()
     return [ListingRow(url=f"{index_url}{row['slug']}/",
                        title=in_page_language(row["title"], row[f"{d}patent__title_en"], language=language),
                        number=row[f"{d}patent__number"],
-                       holder=row[f"{d}holder__name_zh"], fee=_fee(row, d)) for row in rows]
+                       holder=in_page_language(row[f"{d}holder__name_zh"], row[f"{d}holder__name_en"],
+                                               language=language),
+                       fee=_fee(row, d)) for row in rows]
 
 
 def listing_similar_rows(*, page: PatentListingPage, technology_field: str, index_url: str) -> list[SimilarRow]:

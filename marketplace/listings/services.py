@@ -8,7 +8,7 @@ licensing never imports the marketplace, and no signals are involved)."""
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from wagtail.models import Locale, Page
@@ -31,16 +31,37 @@ from patents.models import Patent
 
 
 def listing_index() -> ListingIndexPage:
-    """The listing index under the default-language home page, created on first use."""
+    """The listing index under the default-language home page, created on first use together with its
+    translation into every other site language (a page of its own, titled in that language, under which the
+    listings' aliases in that language live)."""
     index = ListingIndexPage.objects.filter(locale__language_code="zh-hans").first() or ListingIndexPage.objects.first()
-    if index is not None:
-        return index
-    home = HomePage.objects.filter(locale=Locale.get_default()).first()
-    parent = home or Page.get_first_root_node()
-    index = parent.add_child(instance=ListingIndexPage(title="专利许可清单 Patent listings", slug="listings",
-                                                       introduction="", locale=parent.locale))
-    index.save_revision().publish()
+    if index is None:
+        home = HomePage.objects.filter(locale=Locale.get_default()).first()
+        parent = home or Page.get_first_root_node()
+        index = parent.add_child(instance=ListingIndexPage(
+            title=listing_index_title(parent.locale.language_code), slug="listings", introduction="",
+            locale=parent.locale))
+        index.save_revision().publish()
+    for locale in Locale.objects.exclude(pk=index.locale_id):
+        if index.get_translation_or_none(locale) is None:
+            _translate_index(index, locale)
     return index
+
+
+def listing_index_title(language_code: str) -> str:
+    """The listing index's title in one language (a page's title is one string, so each language's page
+    holds its own)."""
+    with translation.override(language_code):
+        return _("Patent listings")
+
+
+def _translate_index(index: ListingIndexPage, locale: Locale) -> ListingIndexPage:
+    """A real translation, not an alias: an alias shares its original's title, so the English page would be
+    titled in Chinese. Its parents are copied (as aliases) only where the home page has no translation."""
+    translated = index.copy_for_translation(locale, copy_parents=True).specific
+    translated.title = translated.draft_title = listing_index_title(locale.language_code)
+    translated.save_revision().publish()
+    return translated
 
 
 def _slug(patent: Patent) -> str:

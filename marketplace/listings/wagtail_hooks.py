@@ -11,7 +11,7 @@ from wagtail.models import Page
 
 from marketplace.listings.cache import listing_cache_mark
 from marketplace.listings.editors import listing_edit_for
-from marketplace.listings.selectors import in_page_language, language_links, listing_index_rows
+from marketplace.listings.selectors import language_links, listing_index_rows
 from marketplace.listings.services import listing_context
 from marketplace.models import ListingIndexPage, PatentListingPage
 from marketplace.models.listings import LISTING_INDEX_CONTEXT_HOOK, LISTING_PAGE_CONTEXT_HOOK
@@ -57,8 +57,7 @@ def listing_page_context(*, page: PatentListingPage, request) -> dict:
     patent = context["patent"]
     return {**context, "listing_edit": listing_edit_for(page=page, user=request.user),
             "language_links": language_links(page=page, request=request),
-            "shown_title": in_page_language(patent.title, patent.title_en),
-            "shown_abstract": in_page_language(patent.abstract, patent.abstract_en)}
+            "shown_title": patent.shown_title, "shown_abstract": patent.shown_abstract}
 
 
 @hooks.register(LISTING_INDEX_CONTEXT_HOOK)

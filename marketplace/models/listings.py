@@ -76,8 +76,9 @@ class PatentListingPage(Page):
         index.SearchField("search_abstract"),
         index.SearchField("search_holder"),
         index.SearchField("search_ipc"),
-        # jieba-segmented copy of title, abstract, holder and IPC: FTS5 and tsvector split words on spaces only,
-        # so unsegmented Chinese would be one token per phrase and "电池" would never find "锂电池".
+        # jieba-segmented copy of title, abstract (with the holder's English ones), holder and IPC: FTS5 and
+        # tsvector split words on spaces only, so unsegmented Chinese would be one token per phrase and "电池"
+        # would never find "锂电池".
         index.SearchField("search_text_segmented"),
     ]
     parent_page_types = ["marketplace.ListingIndexPage"]
@@ -108,7 +109,8 @@ class PatentListingPage(Page):
 
     def search_text_segmented(self) -> str:
         patent = self.declaration.patent
-        return segment(" ".join([patent.title, patent.abstract, self.search_holder(), self.search_ipc(), self.summary]))
+        return segment(" ".join([patent.title, patent.abstract, patent.title_en, patent.abstract_en, self.search_holder(),
+                                 self.search_ipc(), self.summary]))
 
     @reads_from_replica
     def serve(self, request, *args, **kwargs):

@@ -23,7 +23,8 @@ from patents.inventory.selectors import field_choices
 class NeedForm(forms.Form):
     """A need as the buyer types it: money in yuan, turned into fen for the service."""
 
-    organisation = forms.ModelChoiceField(label=gettext_lazy("For organisation"), queryset=None)
+    # Starts at the buyer's (first) organisation: there is no "none" to offer.
+    organisation = forms.ModelChoiceField(label=gettext_lazy("For organisation"), queryset=None, empty_label=None)
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
     description = forms.CharField(label=gettext_lazy("What technology do you need, and for what?"),
                                   widget=forms.Textarea(attrs={"rows": 5}))
@@ -79,14 +80,15 @@ class NeedForm(forms.Form):
 
 
 class ProposalForm(forms.Form):
-    declaration = forms.ModelChoiceField(label=gettext_lazy("Your listing"), queryset=None)
+    declaration = forms.ModelChoiceField(label=gettext_lazy("Your listing"), queryset=None,
+                                         empty_label=gettext_lazy("Choose…"))
     message = forms.CharField(label=gettext_lazy("Message to the buyer"), required=False,
                               widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, declarations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["declaration"].queryset = declarations
-        self.fields["declaration"].label_from_instance = lambda d: f"{d.patent.number} · {d.patent.title}"
+        self.fields["declaration"].label_from_instance = lambda d: f"{d.patent.number} · {d.patent.shown_title}"
 
 
 def need_board(request):

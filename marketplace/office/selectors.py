@@ -158,7 +158,7 @@ class StatisticsFilter(django_filters.FilterSet):
     technology_field = django_filters.TypedChoiceFilter(
         field_name="patent__technology_field", coerce=int, label=_("Technology field"),
         # TypedChoiceFilter has no empty choice of its own: without one the form's select would always send a field.
-        choices=lambda: [("", "---------")] + [(f.number, f"{f.number}. {f.name_en if _english() else f.name_zh}")
+        choices=lambda: [("", _("Any"))] + [(f.number, f"{f.number}. {f.name_en if _english() else f.name_zh}")
                                                for f in FIELDS])
     sector = django_filters.ChoiceFilter(
         method="filter_sector", label=_("Sector"),

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.translation import gettext_lazy
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -212,6 +213,8 @@ LOGOUT_REDIRECT_URL = "/"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [PROJECT_DIR / "locale"]
+# The empty choice of every filter's select, in the page's language (django-filter writes "---------").
+FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("Any")
 TIME_ZONE = "Asia/Shanghai"
 # The quick-licence deal rate counts declarations licensed within this many days of publication.
 QUICK_LICENCE_DAYS = env.int("QUICK_LICENCE_DAYS", default=90)

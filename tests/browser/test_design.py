@@ -1,18 +1,16 @@
 """Issue 20's design in headless Chromium: the search's facets in a side panel beside the results (folded above
-them on a phone), no page of the journey wider than a phone but for its tables' own scroll regions, and money
-in the one format of each language on the licence and statistics pages (the listing's and the search's are
-checked through the Django client in tests/marketplace/test_money_format.py)."""
+them on a phone), no page of the journey wider than a phone but for its tables' own scroll regions, and tables
+that fit at 1280 px. Money in the one format of each language is checked on the same pages (listing, search,
+licence, statistics) through the Django client in tests/marketplace/test_money_format.py: it is server-rendered
+text, so a browser adds nothing there."""
 
-import re
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from licensing.models import FeeForm, RoyaltyBase
 from marketplace.listings import services as listings
 from marketplace.models import PatentListingPage
 from marketplace.parties.models import MembershipRole
@@ -24,33 +22,18 @@ from tests.patents.factories import PatentFactory
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-# The one format per language: '¥20,000.00' in English, '20,000.00 元' in Chinese.
-MONEY = {
-    "en": (re.compile(r"¥[\d,]*\d(?:\.\d+)?"), re.compile(r"^¥\d{1,3}(,\d{3})*\.\d\d$"), "元"),
-    "zh-hans": (re.compile(r"[\d,]*\d(?:\.\d+)?\s?元"), re.compile(r"^\d{1,3}(,\d{3})*\.\d\d 元$"), "¥"),
-}
 SCROLLS_SIDEWAYS = "document.scrollingElement.scrollWidth > window.innerWidth"
 
 
 @pytest.fixture
 def market(site):
-    """A holder with a listing (entry fee plus a royalty on profit), a lapsed patent and a paid licence; an IP
-    office to read the statistics."""
+    """A holder with a listing, a lapsed patent and a paid licence; an IP office to read the statistics."""
     holder = HolderFactory(name_en="Demo University")
     holder_user = member(holder, MembershipRole.ADMIN)
     for n in range(3):
         PatentFactory(holder=holder, title=f"一种储能电池热管理方法{n}")
     PatentFactory(holder=holder, legal_status=LegalStatus.LAPSED, title="一种已失效的专利")
-    declaration = DeclarationFactory(
-        patent=eligible_patent(holder=holder, title="一种锂电池管理方法"),
-        holder=holder,
-        fee_form=FeeForm.ENTRY_PLUS_ROYALTY,
-        lump_sum_fen=None,
-        entry_fee_fen=2_000_000,
-        royalty_rate=Decimal("10.00"),
-        royalty_base=RoyaltyBase.PROFIT,
-        annual_minimum_fen=1_000_000,
-    )
+    declaration = DeclarationFactory(patent=eligible_patent(holder=holder, title="一种锂电池管理方法"), holder=holder)
     declaration = listings.declaration_file(declaration=declaration, by=holder_user)
     licence = LicenceFactory(declaration=declaration, active=True, licensee=OrganisationFactory())
     PaymentFactory(licence=licence, paid=True, due_on=timezone.localdate() - timedelta(days=1))
@@ -60,17 +43,6 @@ def market(site):
 
 def _listing_url(site, declaration, lang):
     return site.url + PatentListingPage.objects.get(declaration=declaration, locale__language_code=lang).url
-
-
-def _money_in_one_format(page, lang):
-    """Every amount in the page's main text is written the language's one way, and there is at least one."""
-    find, exact, foreign = MONEY[lang]
-    text = page.locator("main").inner_text()
-    amounts = find.findall(text)
-    assert amounts, f"no amount on {page.url}"
-    assert [a for a in amounts if not exact.match(a.strip())] == [], page.url
-    assert foreign not in text, page.url
-    return text
 
 
 def test_the_search_shows_its_facets_beside_the_results_and_folds_them_above_on_a_phone(site, market, page):
@@ -93,7 +65,7 @@ def test_the_search_shows_its_facets_beside_the_results_and_folds_them_above_on_
     expect(page.locator(".facet[data-facet=grade] a").first).to_be_visible()
 
 
-def test_on_a_phone_no_page_of_the_journey_scrolls_sideways_and_money_is_written_the_chinese_way(site, market, page):
+def test_on_a_phone_no_page_of_the_journey_scrolls_sideways(site, market, page):
     page.set_viewport_size(PHONE)
     listing = _listing_url(site, market["declaration"], "zh-hans")
     for url in (f"{site.url}/zh-hans/", f"{site.url}/zh-hans/search/", listing):
@@ -113,7 +85,6 @@ def test_on_a_phone_no_page_of_the_journey_scrolls_sideways_and_money_is_written
     for url in (f"{site.url}/zh-hans/navigation/", licence):
         page.goto(url)
         assert not page.evaluate(SCROLLS_SIDEWAYS), url
-    _money_in_one_format(page, "zh-hans")
     # The menu folds the navigation on a phone.
     expect(page.locator("#nav-menu")).to_be_hidden()
     page.click(".nav-toggle")
@@ -123,26 +94,23 @@ def test_on_a_phone_no_page_of_the_journey_scrolls_sideways_and_money_is_written
     log_in(page, site, market["office"], lang="zh-hans")
     page.goto(f"{site.url}/zh-hans/office/statistics/", timeout=60_000)  # the heaviest page
     assert not page.evaluate(SCROLLS_SIDEWAYS)
-    _money_in_one_format(page, "zh-hans")
     # The wide tables scroll in their own regions, which the keyboard can reach.
     breakdown = page.locator(".table-scroll:has(#breakdown)")
     expect(breakdown).to_have_attribute("tabindex", "0")
     assert page.evaluate("document.querySelector('.table-scroll:has(#breakdown)').scrollWidth > 390")
 
 
-def test_in_english_money_is_written_the_english_way_and_the_tables_fit_the_page(site, market, page_en):
+def test_in_english_the_licence_and_the_statistics_tables_fit_the_page(site, market, page_en):
     page = page_en
     page.set_viewport_size(DESKTOP)
     log_in(page, site, market["holder"])
     page.goto(f"{site.url}/en/licences/{market['licence'].pk}/")
-    _money_in_one_format(page, "en")
     assert not page.evaluate(SCROLLS_SIDEWAYS)
 
     page.context.clear_cookies()
     log_in(page, site, market["office"])
     page.goto(f"{site.url}/en/office/statistics/", timeout=60_000)
     assert not page.evaluate(SCROLLS_SIDEWAYS)
-    _money_in_one_format(page, "en")
     # Headers keep a readable width: none is narrower than a few characters (they wrapped one per line).
     narrowest = page.evaluate(
         "Math.min(...[...document.querySelectorAll('#breakdown thead th')].map(th => th.getBoundingClientRect().width))"

@@ -35,6 +35,8 @@ LATIN_ON_CHINESE_PAGE = {
 # The language switcher names Chinese in Chinese on an English page.
 CJK_ON_ENGLISH_PAGE = {"简体中文"}
 
+# What Django and django-filter write for a select's empty choice unless told otherwise: words in no language.
+UNNAMED_CHOICE = "---------"
 LATIN_WORD = re.compile(r"[A-Za-z]{3,}")  # grade ranges such as "A-D" are not words
 URL = re.compile(r"https?://\S+")
 # A title cut short ("wireless resource allo..."): the cut word is user data but no longer a whole word of it.
@@ -108,6 +110,8 @@ def _rule_code():
 def offending(chunks: list[str], language: str, blob: str, words: set[str]) -> list[str]:
     found, rule_code = [], _rule_code()
     for chunk in chunks:
+        if UNNAMED_CHOICE in chunk:  # a select's empty choice says what it means in the page's language
+            found.append(f"an unnamed empty choice {chunk[:160]!r}")
         text = rule_code.sub(" ", TRUNCATED_WORD.sub(" ", URL.sub(" ", EMAIL.sub(" ", chunk))))
         if language == "zh-hans":
             bad = [w for w in LATIN_WORD.findall(text)

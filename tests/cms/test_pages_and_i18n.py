@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.management import call_command
 from django.template import Context, Template
@@ -98,3 +100,20 @@ def test_the_demo_editor_can_open_the_wagtail_admin(seeded_demo, client):
 def test_a_licensee_cannot_open_the_wagtail_admin(seeded_demo, client):
     client.login(email="licensee@demo.test", password="demo-pass-2026")
     assert client.get("/admin/").status_code == 302
+
+
+def test_the_demo_listings_show_each_language_its_own_titles(seeded_demo, client):
+    from patents.models import Patent
+
+    han = re.compile(r"[\u4e00-\u9fff]")
+    patents = Patent.objects.filter(holder__slug__in=["demo-university", "demo-institute"])
+    assert patents.exists() and not patents.filter(title_en="").exists()
+    assert all(han.search(title) and not han.search(english) for title, english in patents.values_list("title", "title_en"))
+    for language, heading, in_language in (("zh-hans", "专利许可清单", bool), ("en", "Patent listings", lambda m: not m)):
+        body = client.get(f"/{language}/listings/").content.decode()
+        assert f"<h1>{heading}</h1>" in body, language
+        titles = re.findall(r'<li><a href="/[^"]+">([^<]+)</a> <code>', body)
+        assert titles and all(in_language(han.search(t)) for t in titles), (language, titles)
+    # The holders' English names too, where they gave one (the demo's holders all did).
+    rows = client.get("/en/listings/").content.decode().split('<ul class="listings">')[1].split("</ul>")[0]
+    assert not han.search(rows), han.search(rows)

@@ -97,6 +97,9 @@ def _facts(database: Path) -> dict:
             "pages": rows("SELECT id, content_type_id, url_path, live, alias_of_id, locale_id FROM wagtailcore_page"),
             "listings": rows("SELECT page_ptr_id, declaration_id, summary, body FROM cms_patentlistingpage"),
             "indexes": rows("SELECT page_ptr_id, introduction FROM cms_listingindexpage"),
+            "index_titles": rows("SELECT l.language_code, p.title, p.alias_of_id FROM cms_listingindexpage i "
+                                 "JOIN wagtailcore_page p ON p.id = i.page_ptr_id "
+                                 "JOIN wagtailcore_locale l ON l.id = p.locale_id"),
             "revisions": rows("SELECT id, content_type_id, base_content_type_id, object_id FROM wagtailcore_revision"),
             "search_entries": rows("SELECT content_type_id, object_id FROM wagtailsearch_indexentry"),
             "workflow_pages": rows("SELECT page_id, workflow_id FROM wagtailcore_workflowpage"),
@@ -143,8 +146,16 @@ def test_a_database_seeded_before_the_listing_pages_moved_keeps_every_page_when_
 
     # The same content type rows, relabelled: every page, revision, search entry and permission keeps its id.
     assert after["content_types"] == sorted(["marketplace", model, pk] for model, pk in cms_types.items())
-    for fact in ("pages", "listings", "indexes", "revisions", "search_entries", "workflow_pages", "licences"):
+    for fact in ("listings", "indexes", "revisions", "search_entries", "workflow_pages", "licences"):
         assert after[fact] == before[fact], fact
+    # Marketplace 0017: the English listing index is no longer an alias of the Chinese one, and each is titled
+    # in its own language; every other page is as it was.
+    indexes = {page_id for page_id, _introduction in before["indexes"]}
+    assert after["pages"] == [[pk, ct, path, live, None if pk in indexes else alias, locale]
+                              for pk, ct, path, live, alias, locale in before["pages"]]
+    assert before["index_titles"] == [["en", "专利许可清单 Patent listings", min(indexes)],
+                                      ["zh-hans", "专利许可清单 Patent listings", None]]
+    assert after["index_titles"] == [["en", "Patent listings", None], ["zh-hans", "专利许可清单", None]]
     # Issue 19: a declaration "published" in the platform's own gazette was never announced by CNIPA: now "filed".
     assert after["declarations"] == [[pk, "filed" if state == "published" else state]
                                      for pk, state in before["declarations"]]

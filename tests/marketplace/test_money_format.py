@@ -3,18 +3,21 @@ template filters in marketplace.templatetags.market_format) and used by every pa
 an amount or a rate: '¥20,000.00' / '20,000.00 元', '10% of profit' / '利润的 10%' (issue 20, defect 9)."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.template import Context, Template
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from licensing.models import FeeForm, RoyaltyBase
 from marketplace.listings import services as listings
 from marketplace.models import PatentListingPage
+from marketplace.parties.models import MembershipRole
 from marketplace.templatetags.market_format import money_text, rate_text, royalty_text
-from tests.licensing.factories import DeclarationFactory, eligible_patent, holder_admin
-from tests.parties.factories import HolderFactory
+from tests.licensing.factories import DeclarationFactory, LicenceFactory, PaymentFactory, eligible_patent, holder_admin
+from tests.parties.factories import HolderFactory, IPOfficeFactory, OrganisationFactory, member
 
 # Money that escaped the one format: '¥20000', '¥10,000' (no decimals), '20000.00 元' (not grouped).
 STRAY_MONEY = re.compile(r"¥\d+(?![\d,]*\.\d\d)|¥\d{4,}|\b\d{4,}\.\d\d\s?元|\d+\.\d\d% ")
@@ -114,3 +117,26 @@ def test_a_payments_name_in_the_audit_log_uses_the_one_format_of_the_page_that_r
         assert str(payment) == "#7 20,000.00 元"
     with translation.override("en"):
         assert str(payment) == "#7 ¥20,000.00"
+
+
+def _text(body: str) -> str:
+    main = body.split("<main", 1)[1].split("</main>", 1)[0]  # the page's own text, not the menu
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "paid", "foreign"), [("zh-hans", "20,000.00 元", "¥"), ("en", "¥20,000.00", "元")])
+def test_the_licence_and_the_statistics_write_money_in_the_one_format(client, royalty_listing, language, paid,
+                                                                       foreign):
+    licence = LicenceFactory(declaration=royalty_listing, active=True, licensee=OrganisationFactory())
+    PaymentFactory(licence=licence, paid=True, due_on=timezone.localdate() - timedelta(days=1))
+    with translation.override(language):
+        licence_url, statistics_url = reverse("licence_detail", args=[licence.pk]), reverse("office_statistics")
+    client.force_login(holder_admin(royalty_listing.holder))
+    licence_page = _text(client.get(licence_url).content.decode())
+    client.force_login(member(IPOfficeFactory(), MembershipRole.ADMIN))
+    statistics_page = _text(client.get(statistics_url).content.decode())
+    for text in (licence_page, statistics_page):
+        assert paid in text  # the entry fee, paid: on the licence, and as the fee volume of the statistics
+        assert not STRAY_MONEY.search(text), STRAY_MONEY.search(text)
+        assert foreign not in text

@@ -104,7 +104,7 @@ def test_every_table_exports_and_formula_cells_are_neutralised(officer, market):
 
 def test_the_filter_form_sent_untouched_narrows_nothing(officer, market):
     page = _get(officer, **MARCH).content.decode()
-    assert '<option value="" selected>---------</option>' in page.split('name="technology_field"')[1][:200]
+    assert '<option value="" selected>Any</option>' in page.split('name="technology_field"')[1][:200]
     untouched = _get(officer, **MARCH, technology_field="", sector="", holder_kind="", fee_form="", grade="", region="")
     assert '<td data-figure="declarations_published">3</td>' in untouched.content.decode()
 
@@ -181,3 +181,15 @@ def test_closed_months_are_stored_once_and_publishing_one_replaces_what_the_dash
     assert "stored_by" not in march.indicators and march.computed_at > stored[date(2026, 3, 1)].computed_at
     body = _get(officer, first="2026-02", last="2026-04").content.decode()
     assert "published snapshot" in body.split('data-month="2026-03"')[1].split("</tr>")[0]
+
+
+def test_the_filter_selects_name_their_empty_choice_in_the_page_language(client):
+    client.force_login(MembershipFactory(organisation=IPOfficeFactory()).user)
+    for language, empty in (("zh-hans", "不限"), ("en", "Any")):
+        with translation.override(language):
+            body = client.get(reverse("office_statistics")).content.decode()
+        assert "---------" not in body, language
+        form = body.split('id="statistics-filters"')[1].split("</form>")[0]
+        for name in ("technology_field", "sector", "holder_kind", "patent_kind", "fee_form", "grade"):
+            select = form.split(f'name="{name}"')[1].split("</select>")[0]
+            assert f'<option value="" selected>{empty}</option>' in select, (language, name)

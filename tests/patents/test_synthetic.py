@@ -10,6 +10,7 @@ import pytest
 from marketplace.demo.synthetic import (
     CHINESE_HEADERS,
     COLUMNS,
+    ENGLISH_TEXT_COLUMNS,
     check_chars,
     generate_inventory,
     to_chinese_headers,
@@ -162,6 +163,24 @@ def test_language_mix_sets_the_share_of_chinese_titles():
     assert not english["title"].str.contains(CJK).any() and not english["abstract"].str.contains(CJK).any()
     assert english["title"].str.match(r"^[A-Z]").all()
     assert _validate(english).errors.empty
+
+
+def test_english_text_gives_the_chinese_rows_their_english_title_and_abstract_and_changes_nothing_else():
+    plain = generate_inventory(400, seed=2, today=TODAY)
+    both = generate_inventory(400, seed=2, today=TODAY, english_text=True)
+    assert list(both.columns) == COLUMNS + ENGLISH_TEXT_COLUMNS
+    pd.testing.assert_frame_equal(both[COLUMNS], plain)  # the generator's draws are the same
+    chinese = both["title"].str.contains(CJK)
+    assert 0.5 < chinese.mean() < 0.9  # language_mix's default share
+    for column in ENGLISH_TEXT_COLUMNS:
+        assert (both.loc[chinese, column] != "").all() and not both[column].str.contains(CJK).any(), column
+        assert (both.loc[~chinese, column] == "").all(), column  # an English patent's own text is English
+    assert both.loc[chinese, "title_en"].str.match(r"^[A-Z]").all()
+    table = map_headers(to_chinese_headers(both))
+    assert {"title_en", "abstract_en"} <= set(table.columns)
+    checked = validate(table, today=TODAY)
+    assert checked.errors.empty
+    assert (checked.rows["title_en"].to_numpy() == both["title_en"].to_numpy()).all()
 
 
 def test_holder_names_are_the_co_owners():
