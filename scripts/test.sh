@@ -74,9 +74,10 @@ step "check --deploy (production settings)" env DJANGO_SETTINGS_MODULE=marketpla
   $BIN/python manage.py check --deploy --fail-level WARNING
 # The four pytest runs are independent processes (each starts its own localstripe and has its own media
 # folders), so they run two at a time, one per core, in two lanes: the SQLite and PostgreSQL runs first; the lane
-# that frees first takes the reliability checks (the longer of the two steps left, and the one that can start on
-# its own), the other then takes the browser tests (which need the PostgreSQL run's database, done by then). A
-# lane never waits for the other lane's step to end. Each step's output follows when it ends.
+# that frees first takes the longer of the two steps left (by the last run's times in test-output, else the
+# reliability checks), the other lane the other step. The browser tests need the PostgreSQL run's database, so
+# they go first only when it is the PostgreSQL run that ended. A lane never waits for the other lane's step to
+# end. Each step's output follows when it ends.
 # The PostgreSQL run leaves out the tests that never reach the database (pytest-django refuses it to them:
 # number formats, IPC codes, architecture rules...): they answer the same on either backend, and the SQLite run
 # has them (tests/conftest.py, --database-tests-only).
@@ -123,6 +124,10 @@ start_browser() {
     $BIN/pytest -m browser --reuse-db -p no:cacheprovider --junitxml="$OUT/browser.xml" -q
   started $! "browser tests (headless Chromium, PostgreSQL)" "$OUT/browser.log"
 }
+# The last run's times of the two later steps (before this run overwrites them); the reliability checks count as
+# the longer when unknown.
+browser_seconds=$(cat "$OUT/browser.log.seconds" 2>/dev/null || echo 0)
+reliability_seconds=$(cat "$OUT/reliability.log.seconds" 2>/dev/null || echo 1)
 echo "== pytest on SQLite beside pytest on PostgreSQL, then the reliability checks and the browser tests"
 side_by_side "pytest on SQLite" "$OUT/sqlite.log" env MEDIA_ROOT="$TMP/media-sqlite" \
   PRIVATE_MEDIA_ROOT="$TMP/private-media-sqlite" $BIN/pytest -m "not browser and not reliability" \
@@ -132,13 +137,17 @@ side_by_side "pytest on PostgreSQL" "$OUT/postgresql.log" env DATABASE_URL="$PG_
   PRIVATE_MEDIA_ROOT="$TMP/private-media-pg" $BIN/pytest -m "not browser and not reliability" \
   --database-tests-only --reuse-db -p no:cacheprovider --junitxml="$OUT/postgresql.xml" -q
 started $! "pytest on PostgreSQL" "$OUT/postgresql.log"
-first_runs_done=0
+second=""
 while [ ${#step_name[@]} -gt 0 ]; do
   collect_next
   case $finished in
     "pytest on SQLite"|"pytest on PostgreSQL")
-      first_runs_done=$((first_runs_done + 1))
-      if [ $first_runs_done -eq 1 ]; then start_reliability; else start_browser; fi ;;
+      if [ -n "$second" ]; then "$second"
+      elif [ "$finished" = "pytest on PostgreSQL" ] && [ "$browser_seconds" -gt "$reliability_seconds" ]; then
+        start_browser; second=start_reliability
+      else
+        start_reliability; second=start_browser
+      fi ;;
   esac
 done
 echo
