@@ -75,9 +75,11 @@ step "check --deploy (production settings)" env DJANGO_SETTINGS_MODULE=marketpla
   ALLOWED_HOSTS=patents.example.cn DATABASE_URL="$PG_URL" CACHE_URL=redis://127.0.0.1:6379/0 \
   $BIN/python manage.py check --deploy --fail-level WARNING
 # The four pytest runs are independent processes (each starts its own localstripe and has its own media
-# folders), so they run two at a time, one per core, in two lanes: SQLite then the reliability checks, and
-# PostgreSQL then the browser tests. A lane never waits for the other lane's step to end. Each step's output
-# follows when it ends.
+# folders), so they run two at a time, one per core, in two lanes: the SQLite and PostgreSQL runs first; the lane
+# that frees first takes the longer of the two steps left (by the last run's times in test-output, else the
+# reliability checks), the other lane the other step. The browser tests need the PostgreSQL run's database, so
+# they go first only when it is the PostgreSQL run that ended. A lane never waits for the other lane's step to
+# end. Each step's output follows when it ends.
 # The PostgreSQL run leaves out the tests that never reach the database (pytest-django refuses it to them:
 # number formats, IPC codes, architecture rules...): they answer the same on either backend, and the SQLite run
 # has them (tests/conftest.py, --database-tests-only).
@@ -124,7 +126,11 @@ start_browser() {
     $BIN/pytest -m browser --reuse-db -p no:cacheprovider --junitxml="$OUT/browser.xml" -q
   started $! "browser tests (headless Chromium, PostgreSQL)" "$OUT/browser.log"
 }
-echo "== pytest on SQLite then the reliability checks, beside pytest on PostgreSQL then the browser tests"
+# The last run's times of the two later steps (before this run overwrites them); the reliability checks count as
+# the longer when unknown.
+browser_seconds=$(cat "$OUT/browser.log.seconds" 2>/dev/null || echo 0)
+reliability_seconds=$(cat "$OUT/reliability.log.seconds" 2>/dev/null || echo 1)
+echo "== pytest on SQLite beside pytest on PostgreSQL, then the reliability checks and the browser tests"
 side_by_side "pytest on SQLite" "$OUT/sqlite.log" env MEDIA_ROOT="$TMP/media-sqlite" \
   PRIVATE_MEDIA_ROOT="$TMP/private-media-sqlite" $BIN/pytest -m "not browser and not reliability" \
   -p no:cacheprovider --junitxml="$OUT/sqlite.xml" -q
@@ -133,11 +139,17 @@ side_by_side "pytest on PostgreSQL" "$OUT/postgresql.log" env DATABASE_URL="$PG_
   PRIVATE_MEDIA_ROOT="$TMP/private-media-pg" $BIN/pytest -m "not browser and not reliability" \
   --database-tests-only --reuse-db -p no:cacheprovider --junitxml="$OUT/postgresql.xml" -q
 started $! "pytest on PostgreSQL" "$OUT/postgresql.log"
+second=""
 while [ ${#step_name[@]} -gt 0 ]; do
   collect_next
   case $finished in
-    "pytest on SQLite") start_reliability ;;
-    "pytest on PostgreSQL") start_browser ;;
+    "pytest on SQLite"|"pytest on PostgreSQL")
+      if [ -n "$second" ]; then "$second"
+      elif [ "$finished" = "pytest on PostgreSQL" ] && [ "$browser_seconds" -gt "$reliability_seconds" ]; then
+        start_browser; second=start_reliability
+      else
+        start_reliability; second=start_browser
+      fi ;;
   esac
 done
 echo

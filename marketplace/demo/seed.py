@@ -725,10 +725,13 @@ def seed_history() -> list[str]:
                                   recorded_on=recorded_on, by=admin)
             counts["recorded"] += 1
         counts["reports"] += _history_royalty_reports(licence=licence, user=user, voucher=vouchers[slug], rng=rng)
-    # The closed months' snapshots, as the scheduler writes them early each month.
+    # The closed months' snapshots, as the scheduler writes them early each month. The facts compute_statistics
+    # rebuilds first are rebuilt once for all the months: nothing changes between them (the rebuild was 40% of
+    # writing the snapshots).
+    call_command("rebuild_statistics_facts", no_progress=True, stdout=io.StringIO(), stderr=io.StringIO())
     month = start
     while month < today.replace(day=1):
-        call_command("compute_statistics", month=f"{month:%Y-%m}", stdout=io.StringIO())
+        call_command("compute_statistics", month=f"{month:%Y-%m}", no_facts=True, stdout=io.StringIO())
         month += relativedelta(months=1)
     return [f"{counts['declarations']} declarations over {HISTORY_MONTHS} months ({counts['announced']} announced), "
             f"{counts['licences']} licences ({counts['paid']} paid by voucher, {counts['recorded']} recorded), "

@@ -193,17 +193,15 @@ def test_the_command_runs_as_a_separate_process_with_its_exit_status(tmp_path):
         uscc = made.stdout.strip()
     good, bad = write(tmp_path, [row(1), row(2)], "good.csv"), write(tmp_path, [row(3, kind="plant")], "bad.csv")
 
-    first = manage("import_inventory", str(good), "--holder", "cli-university", "--no-progress")
-    again = manage("import_inventory", str(good), "--holder", uscc, "--no-progress")
+    # Two processes, one per exit status (each spends seconds importing the project). A second run's counts, the
+    # holder named by its credit code and an unknown holder's error are the same code in this process
+    # (TestImportInventoryCommand); every refusal leaves through CommandError, as the rejected file does here.
+    first = manage("import_inventory", str(good), "--holder", uscc, "--no-progress")
     rejected = manage("import_inventory", str(bad), "--holder", "cli-university", "--no-progress")
-    unknown = manage("import_inventory", str(good), "--holder", "nobody", "--no-progress")
 
     assert first.returncode == 0, first.stderr
     assert "created 2, updated 0, unchanged 0, rejected 0" in first.stdout
-    assert again.returncode == 0, again.stderr
-    assert "created 0, updated 0, unchanged 2, rejected 0" in again.stdout
     assert rejected.returncode == 1
     assert "rejected 1" in rejected.stdout
     assert f"error report: {tmp_path / 'private-media'}" in rejected.stdout
-    assert unknown.returncode != 0
-    assert "No organisation with slug or credit code 'nobody'" in unknown.stderr
+    assert "CommandError: some rows were rejected" in rejected.stderr

@@ -485,8 +485,20 @@ def _text(response) -> str:
     return response.content.decode("utf-8", "replace")
 
 
-@pytest.mark.parametrize(("obj", "action", "role", "expected"), CELLS,
-                         ids=[f"{o}|{a}|{r}" for o, a, r, _e in CELLS])
+# A cell refused before the view does its work (403, 404, a redirect to the login page) is decided by the
+# permission checks' plain lookups (membership, the holder's own rows: equality and EXISTS, the same SQL on either
+# engine), so the PostgreSQL run leaves it to the SQLite run (one_backend) and keeps every cell the view answers
+# (200 with the leak check, done, refused, ignored, 400, 409): the same views, scoping querysets and writes on
+# both engines, in a third of the cells. The SQLite run has the whole matrix.
+REFUSALS = {"403", "404", "login"}
+
+
+def _cell(obj, action, role, expected):
+    marks = [pytest.mark.one_backend] if expected in REFUSALS else []
+    return pytest.param(obj, action, role, expected, marks=marks, id=f"{obj}|{action}|{role}")
+
+
+@pytest.mark.parametrize(("obj", "action", "role", "expected"), [_cell(*cell) for cell in CELLS])
 def test_permission_cell(world, db, client, obj, action, role, expected):
     method, url_of, body_of, _outcomes = ROWS[(obj, action)]
     user = world.users[role]
