@@ -390,14 +390,15 @@ class MonthlyWindow:
             groups = rows["month"]
         else:
             groups = rows["by_value"]
-        counts: dict[str, dict] = {}
-        for source, names in COUNTED.items():
-            if not declaration_key and source in ("filed", "withdrawn", "announced"):
-                continue
-            of_source = rows.source == source
-            totals = rows[of_source][list(names)].groupby(groups[of_source], sort=False).sum()
-            for measure, name in names.items():
-                counts[name] = totals[measure].to_dict()
+        # Every source's measures in one groupby by (source, group).
+        sources = [s for s in COUNTED if declaration_key or s not in ("filed", "withdrawn", "announced")]
+        chosen = rows.source.isin(sources).to_numpy()
+        measures = sorted({measure for source in sources for measure in COUNTED[source]})
+        totals = rows.loc[chosen, measures].groupby([rows.source[chosen], groups[chosen]], sort=False).sum()
+        counts: dict[str, dict] = {name: {} for source in sources for name in COUNTED[source].values()}
+        for (source, group), values in totals.to_dict("index").items():
+            for measure, name in COUNTED[source].items():
+                counts[name][group] = values[measure]
         open_patents = self._open_patents(key, wanted) if declaration_key else {}
         quantiles = {}
         if declaration_key:
