@@ -506,7 +506,7 @@ class _LicenceRows:
                       output_field=BigIntegerField())
         columns = {"month": "activated_month", **({by: _key_column(by)} if by else {}), "patent_id": "patent_id",
                    "league_holder": league, "second": "second_licensee_month", "paid": "first_amount_fen",
-                   "days": "days_notice_to_payment"}
+                   "days": "days_notice_to_payment", **({"licensee_id": "licensee_id"} if narrowed else {})}
         names, rows = statistics.fetch_columns(self.concluded, columns)
         values = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(names, ())
         self.month = np.array(values["month"], dtype=object)
@@ -516,18 +516,24 @@ class _LicenceRows:
         self.paid = np.array(values["paid"], dtype=np.int64) > 0
         self.days = np.array(values["days"], dtype=float)
         if narrowed and len(self.patent):
-            second = self._second_months()
+            second = self._second_months(period, np.array(values["licensee_id"], dtype=np.int64))
             self.second = pd.Series(self.patent).map(second).astype(object).where(lambda s: s.notna(), "").to_numpy()
         else:
             self.second = np.array([month or "" for month in values["second"]], dtype=object)
 
-    def _second_months(self) -> pd.Series:
+    def _second_months(self, period: Period, licensees: np.ndarray) -> pd.Series:
         """Narrowed: the month each patent licensed in the period had its second distinct licensee among the
-        licences the filter keeps: the second smallest of each licensee's first month."""
-        firsts = pd.DataFrame.from_records(list(
-            self.facts.licences.filter(patent_id__in=self.concluded.values("patent_id"))
-            .values("patent_id", "licensee_id").annotate(month=Min("activated_month")).order_by()
-            .values_list("patent_id", "month")), columns=["patent_id", "month"])
+        licences the filter keeps: the second smallest of each licensee's first month, over the period's
+        licences (read already) and the kept licences before it (one grouped statement). Licences after the
+        period are left out: a second licensee they bring comes after every month the board shows, which
+        counts as none."""
+        before = pd.DataFrame.from_records(list(
+            self.facts.licences.filter(activated_at__lt=period.start).values("patent_id", "licensee_id")
+            .annotate(month=Min("activated_month")).order_by().values_list("patent_id", "licensee_id", "month")),
+            columns=["patent_id", "licensee_id", "month"])
+        during = pd.DataFrame({"patent_id": self.patent, "licensee_id": licensees, "month": self.month})
+        firsts = (pd.concat([before[before["patent_id"].isin(self.patent)], during], ignore_index=True)
+                  .groupby(["patent_id", "licensee_id"], sort=False)["month"].min().reset_index())
         firsts = firsts.sort_values(["patent_id", "month"])
         return firsts[firsts.groupby("patent_id").cumcount() == 1].set_index("patent_id")["month"]
 
