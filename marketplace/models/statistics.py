@@ -50,7 +50,11 @@ class DeclarationFact(_Dimensions):
                    models.Index(fields=["filed_at", "filed_month", "first_licence_at", "days_to_first_licence",
                                         "first_recorded_on", "holder_id", "holder_kind", "technology_field",
                                         "sector", "patent_kind", "fee_form", "grade", "region"],
-                                name="declfact_cohort")]
+                                name="declfact_cohort"),
+                   # each holder's inventory funnel (statistics.inventory_funnel): distinct patents per holder
+                   # counted in index order, without a temporary b-tree per group
+                   models.Index(fields=["holder_id", "patent_id", "filed_at", "announced_on"],
+                                name="declfact_funnel")]
 
     def __str__(self):
         return f"declaration {self.declaration_id}"
@@ -87,7 +91,10 @@ class LicenceFact(_Dimensions):
                                         "recording_deadline", "recorded_on", "technology_field", "sector",
                                         "patent_kind", "fee_form", "grade", "region",
                                         "basis", "licensee_size", "licensee_region", "licensee_province"],
-                                name="licfact_window")]
+                                name="licfact_window"),
+                   # each holder's inventory funnel (statistics.inventory_funnel), as declfact_funnel
+                   models.Index(fields=["holder_id", "patent_id", "activated_at", "recorded_on"],
+                                name="licfact_funnel")]
 
     def __str__(self):
         return f"licence {self.licence_id}"

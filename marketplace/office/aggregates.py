@@ -221,11 +221,23 @@ class Window:
         paid = facts.payments.filter(succeeded_at__gte=period.start, succeeded_at__lt=period.end)
         # The licensee's province only for the breakdown by locality (its values multiply the groups).
         payment_keys = ["month", *licence_dims, *(["licensee_province"] if "licensee_locality" in dimensions else [])]
-        payments = _sums(paid.annotate(month=F("succeeded_month")), payment_keys)
+        if facts.narrowed:
+            # The kept payments read once and summed three ways by pandas: each grouped statement would test
+            # every payment of the period for membership in the kept declarations again.
+            kept = _read(paid, {name: name for name in dict.fromkeys([
+                "succeeded_month", *licence_dims, "licensee_province", "holder_id", "holder_kind", "region",
+                "licensee_region", "net_fen", "voucher_paid_fen"])}).rename(columns={"succeeded_month": "month"})
+            payments = _summed(kept, payment_keys)
+            league_fees = _summed(kept[kept["holder_kind"].isin(statistics.LEAGUE_HOLDER_KINDS)],
+                                  ["holder_id", "holder_kind"])
+            flow_fees = _summed(kept, ["region", "licensee_region"])
+        else:
+            payments = _sums(paid.annotate(month=F("succeeded_month")), payment_keys)
+            league_fees = _sums(paid.filter(holder_kind__in=statistics.LEAGUE_HOLDER_KINDS),
+                                ["holder_id", "holder_kind"])
+            flow_fees = _sums(paid, ["region", "licensee_region"])
         payments["licensee_province"] = (payments["licensee_province"].fillna("") if "licensee_province" in payments
                                          else "")
-        league_fees = _sums(paid.filter(holder_kind__in=statistics.LEAGUE_HOLDER_KINDS), ["holder_id", "holder_kind"])
-        flow_fees = _sums(paid, ["region", "licensee_region"])
         for frame in (licences, payments):
             frame["licensee_locality"] = localities(frame["licensee_province"])
         for frame in (declarations, licences):
@@ -372,7 +384,23 @@ def _open_patents(declarations, key: str | None, months: list[str]) -> dict:
 def _sums(rows, keys: list[str]) -> pd.DataFrame:
     """The net and voucher-paid fen of ``rows`` summed by ``keys`` (one grouped statement)."""
     grouped = rows.values(*keys).annotate(net_fen=Sum("net_fen"), voucher_paid_fen=Sum("voucher_paid_fen"))
-    frame = pd.DataFrame.from_records(list(grouped.order_by()), columns=[*keys, "net_fen", "voucher_paid_fen"])
+    return _sum_frame(list(grouped.order_by()), keys)
+
+
+def _summed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``_sums`` over payments already read (a frame of ``_read``): the same groups, NULL keys included."""
+    sums = ["net_fen", "voucher_paid_fen"]
+    if frame.empty:
+        return _sum_frame([], keys)
+    grouped = frame[keys + sums].astype(dict.fromkeys(keys, object)).groupby(keys, dropna=False, sort=False)[
+        sums].sum().reset_index()
+    records = [tuple(None if pd.isna(value) else value for value in row[:len(keys)]) + tuple(row[len(keys):])
+               for row in grouped.itertuples(index=False, name=None)]
+    return _sum_frame(records, keys)
+
+
+def _sum_frame(records: list, keys: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records, columns=[*keys, "net_fen", "voucher_paid_fen"])
     for column in ("net_fen", "voucher_paid_fen"):
         frame[column] = pd.to_numeric(frame[column]).fillna(0).astype("int64")
     for column in keys:

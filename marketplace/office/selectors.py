@@ -6,7 +6,9 @@ export, whose money columns are in yuan and named so (``*_yuan``)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -245,6 +247,21 @@ def _months(first: date, last: date):
         month += relativedelta(months=1)
 
 
+@contextlib.contextmanager
+def _collection_paused():
+    """The cyclic garbage collector paused while a board is computed: reading a period's rows allocates hundreds
+    of thousands of tuples and values (none of them in reference cycles), which set off full collections over
+    the whole heap of the process, a quarter of a board's time at 100k patents (bench/findings.md). It runs
+    again afterwards, as before (another thread's board may re-enable it sooner: only the saving is lost)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _compute(*, period: statistics.Period, first: date, last: date, by: str, n_days: int, as_of: datetime,
              declarations, store_closed_months: bool, filters: dict | None = None) -> dict:
     """The figures of one filter set: three statements read the rows the period needs (narrowed in SQL by
@@ -252,6 +269,13 @@ def _compute(*, period: statistics.Period, first: date, last: date, by: str, n_d
     breakdown; the trend's months come from their snapshots where they may (nothing narrows the figures),
     the others from the same frames. A closed month without a snapshot is stored once
     (``store_closed_months``) rather than computed on every request."""
+    with _collection_paused():
+        return _compute_figures(period=period, first=first, last=last, by=by, n_days=n_days, as_of=as_of,
+                                declarations=declarations, store_closed_months=store_closed_months, filters=filters)
+
+
+def _compute_figures(*, period: statistics.Period, first: date, last: date, by: str, n_days: int, as_of: datetime,
+                     declarations, store_closed_months: bool, filters: dict | None) -> dict:
     if facts.facts_built():
         return _compute_from_facts(period=period, first=first, last=last, by=by, n_days=n_days, as_of=as_of,
                                    declarations=declarations, store_closed_months=store_closed_months,
@@ -290,6 +314,9 @@ def _compute_from_facts(*, period: statistics.Period, first: date, last: date, b
     trend's months that have no snapshot in one grouped pass; from the month aggregates (marketplace.office.
     monthly) when at most one filter narrows the board, else from the facts of the period (aggregates.Window)."""
     rows = aggregates.Facts(filters if declarations is not None else None)
+    # The declarations the filters keep, as their facts (their primary key is the declaration's, and they carry
+    # its patent): a narrow table to test membership against, where the FilterSet's queryset joins three.
+    narrowed_to = rows.declarations if declarations is not None else None
     kwargs = {"as_of": as_of, "n_days": n_days}
     narrowing = filters if declarations is not None else None
     if monthly.usable(narrowing, period):  # a few hundred month aggregates rather than every fact of the period
@@ -299,7 +326,7 @@ def _compute_from_facts(*, period: statistics.Period, first: date, last: date, b
     figures = window.grouped(None)[statistics.ALL]
     vouchers = statistics.voucher_months(period, as_of=as_of) if declarations is None else {}
     figures.update(statistics.voucher_figures(vouchers) if declarations is None else dict.fromkeys(MARKET_WIDE))
-    figures.update(statistics.fee_reduction_granted(period, as_of=as_of, declarations=declarations))
+    figures.update(statistics.fee_reduction_granted(period, as_of=as_of, declarations=narrowed_to))
     snapshots = {} if declarations is not None else {
         s.month: s for s in StatisticsSnapshot.objects.filter(quick_licence_days=n_days, month__gte=first,
                                                                month__lte=last)}
@@ -322,15 +349,18 @@ def _compute_from_facts(*, period: statistics.Period, first: date, last: date, b
             trend.append(TrendRow(label, {**live[label], **vouchers.get(label, {})}, False))
     return {"figures": figures, "breakdown": window.breakdown(by), "trend": trend, "as_of": as_of,
             "league": statistics.named(window.league()), "flows": window.flows(),
-            "withdrawals": statistics.withdrawal_reasons(period, declarations=declarations)}
+            "withdrawals": statistics.withdrawal_reasons(period, declarations=narrowed_to)}
 
 
 def _funnel(as_of: datetime, *, live: bool) -> list[dict]:
     """Every holder's inventory funnel: market-wide (the filters narrow declarations, the funnel starts with
     the inventory), so cached once for every filter set."""
     key = {"table": "funnel", "as_of": timezone.localdate(as_of) if live else as_of}
-    return statistics_cache.cached(key, lambda: statistics.named(statistics.inventory_funnel(
-        as_of=as_of, from_facts=facts.facts_built())))
+    def compute():
+        with _collection_paused():
+            return statistics.named(statistics.inventory_funnel(as_of=as_of, from_facts=facts.facts_built()))
+
+    return statistics_cache.cached(key, compute)
 
 
 def dashboard(*, params, as_of: datetime | None = None) -> Dashboard:

@@ -698,7 +698,8 @@ def fee_reduction_granted(period: Period, *, as_of: datetime | None = None, decl
 def withdrawal_reasons(period: Period, *, declarations=None) -> list[dict]:
     """Withdrawals filed in the period by reason, most frequent first. The reason is free text (the
     declaration has no category of reasons), so one grouped statement groups by the reason trimmed and in
-    lower case, and each group shows one of its texts as written."""
+    lower case, and each group shows one of its texts as written. ``declarations``: only these (declarations,
+    or their statistics facts, whose primary key is the declaration's)."""
     # A withdrawal counts when the holder files it (with its reason); one recorded before withdrawals were filed
     # at CNIPA has only its withdrawal time.
     rows = (Declaration.objects.annotate(withdrawal_at=Coalesce("withdrawal_filed_at", "withdrawn_at"))
