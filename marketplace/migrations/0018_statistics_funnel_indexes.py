@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0016_listing_documents_after_english_text'),
+        ('marketplace', '0017_listing_index_translated'),
     ]
 
     operations = [
