@@ -6,9 +6,7 @@ export, whose money columns are in yuan and named so (``*_yuan``)."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,6 +27,7 @@ from marketplace.models import StatisticsSnapshot
 from marketplace.office import aggregates, facts, monthly, statistics
 from marketplace.office import cache as statistics_cache
 from marketplace.parties.models import OrganisationKind, OrganisationSize
+from marketplace.parties.runtime import collector_paused
 from patents.inventory.fields import FIELDS, FIELDS_BY_NUMBER, SECTORS
 from patents.models import Grade, PatentKind
 
@@ -247,21 +246,6 @@ def _months(first: date, last: date):
         month += relativedelta(months=1)
 
 
-@contextlib.contextmanager
-def _collection_paused():
-    """The cyclic garbage collector paused while a board is computed: reading a period's rows allocates hundreds
-    of thousands of tuples and values (none of them in reference cycles), which set off full collections over
-    the whole heap of the process, a quarter of a board's time at 100k patents (bench/findings.md). It runs
-    again afterwards, as before (another thread's board may re-enable it sooner: only the saving is lost)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _compute(*, period: statistics.Period, first: date, last: date, by: str, n_days: int, as_of: datetime,
              declarations, store_closed_months: bool, filters: dict | None = None) -> dict:
     """The figures of one filter set: three statements read the rows the period needs (narrowed in SQL by
@@ -269,7 +253,7 @@ def _compute(*, period: statistics.Period, first: date, last: date, by: str, n_d
     breakdown; the trend's months come from their snapshots where they may (nothing narrows the figures),
     the others from the same frames. A closed month without a snapshot is stored once
     (``store_closed_months``) rather than computed on every request."""
-    with _collection_paused():
+    with collector_paused():
         return _compute_figures(period=period, first=first, last=last, by=by, n_days=n_days, as_of=as_of,
                                 declarations=declarations, store_closed_months=store_closed_months, filters=filters)
 
@@ -357,7 +341,7 @@ def _funnel(as_of: datetime, *, live: bool) -> list[dict]:
     the inventory), so cached once for every filter set."""
     key = {"table": "funnel", "as_of": timezone.localdate(as_of) if live else as_of}
     def compute():
-        with _collection_paused():
+        with collector_paused():
             return statistics.named(statistics.inventory_funnel(as_of=as_of, from_facts=facts.facts_built()))
 
     return statistics_cache.cached(key, compute)

@@ -3,7 +3,7 @@
 import gc
 import logging
 from collections.abc import Callable
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -20,6 +20,7 @@ from django_tasks_db.models import DBTaskResult
 
 from marketplace.parties import listeners
 from marketplace.parties.models import Organisation, User
+from marketplace.parties.runtime import collector_paused
 from patents.inventory import bulk, liveness, progress
 from patents.inventory.exports import InventoryErrorsExporter
 from patents.inventory.grading import grade_frame
@@ -222,10 +223,11 @@ def _import(batch: InventoryBatch, file, *, size: int, max_bytes: int, today: da
     total, file_error, writer = 0, None, None
     reported = rejected_rows = 0  # errors kept for the report; rows with an error (also past the cap)
     tick("validating", 0, table.estimated_rows)
-    with bulk.page_cache(), _collector_paused(), transaction.atomic(), closing(table.chunks):
+    with bulk.page_cache(), collector_paused(), transaction.atomic(), closing(table.chunks):
         try:
             for raw in table.chunks:
-                gc.collect(1)  # what the previous chunk left in reference cycles (see _collector_paused)
+                # what the previous chunk left in reference cycles: collected once per chunk, memory stays flat
+                gc.collect(1)
                 checked = validate(map_headers(raw), today=today, seen_numbers=seen_numbers)
                 total += checked.total_rows
                 # Every stage reports the rows checked so far against the whole file: one bar, in rows/s.
@@ -272,22 +274,6 @@ def _import(batch: InventoryBatch, file, *, size: int, max_bytes: int, today: da
                                "again.") % {"max": MAX_REPORTED_ERRORS, "row": int(errors["row"].max())}
         return _finish_rejected(batch, errors, total=total, message=message, rejected_rows=rejected_rows)
     return _finish_imported(batch, writer, errors, total, rejected_rows=rejected_rows, full=full)
-
-
-@contextmanager
-def _collector_paused():
-    """Python's cyclic garbage collector off while an import runs. A chunk makes a million small objects that
-    live until it is written (lists of IPC codes and inventors, row tuples); the collector runs every few
-    hundred allocations and walks the survivors again and again: a fifth of the import's time, for no garbage
-    (reference counting frees everything that is not in a cycle). The import collects once per chunk instead,
-    so whatever pandas leaves in cycles is freed a chunk later and memory stays flat."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _finish_imported(batch, writer, errors, total, *, rejected_rows: int, full: bool) -> ImportSummary:
