@@ -43,6 +43,7 @@ from django.utils.translation import get_language
 
 from licensing.models import Declaration, DeclarationState
 from marketplace.listings import funnel
+from marketplace.replica.router import request_read_replica
 
 ALL_KEY = "listing-page:version:all"
 INDEX_KEY = "listing-page:version:index"
@@ -153,6 +154,14 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def page_cache_seconds() -> int:
+    """How long a rendered page is kept. A page rendered from the replica (marketplace/replica) may show rows a
+    moment older than the version tokens it is stored under (a change committed on the primary, not yet applied
+    on a lagging replica): kept only for the lag the platform allows (REPLICA_STICKY_SECONDS), not for the
+    page cache's full time, so a withdrawn or repriced listing is never shown stale for longer than that."""
+    return min(PAGE_SECONDS, int(settings.REPLICA_STICKY_SECONDS)) if request_read_replica() else PAGE_SECONDS
+
+
 class ListingPageCacheMiddleware:
     """Serves stored anonymous listing pages (with ETag and 304) and stores the ones the pages marked. Goes
     after the session, authentication and message middleware."""
@@ -189,7 +198,7 @@ class ListingPageCacheMiddleware:
         set_response_etag(response)
         cache.set(key, {"all": all_token, "tokens": mark["tokens"], "declaration_id": mark["declaration_id"],
                         "holder_id": mark["holder_id"], "content": response.content,
-                        "content_type": response["Content-Type"], "etag": response["ETag"]}, PAGE_SECONDS)
+                        "content_type": response["Content-Type"], "etag": response["ETag"]}, page_cache_seconds())
         return get_conditional_response(request, etag=response["ETag"], response=_public(response))
 
     def _hit(self, request, entry: dict) -> HttpResponse:

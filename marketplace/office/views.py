@@ -14,13 +14,14 @@ from marketplace.office import selectors as office
 from marketplace.office.exports import STATISTICS_TABLES, DeclarationsExporter, StatisticsExporter
 from marketplace.office.statistics import LICENSEE_DIMENSIONS, home_region
 from marketplace.parties.selectors import user_is_ip_office
-from marketplace.replica.router import reads_from_replica
+from marketplace.replica.router import primary_reads, reads_from_replica
 from patents.exports import Exporter
 
 
 def _require_ip_office(user) -> None:
-    if not (user.is_superuser or user_is_ip_office(user=user)):
-        raise Http404
+    with primary_reads():  # who may see the board is read where it is current, not on a lagging replica
+        if not (user.is_superuser or user_is_ip_office(user=user)):
+            raise Http404
 
 
 def _export(exporter: Exporter, fmt: str, name: str) -> HttpResponse:

@@ -24,6 +24,10 @@ REPLICA = "replica"
 
 _replica_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar("replica_allowed", default=False)
 _pinned: contextvars.ContextVar[bool] = contextvars.ContextVar("pinned_to_primary", default=False)
+# Whether this request wrote (any method: a GET that settles a payment on the buyer's return writes too), and
+# whether it read from the replica (a page rendered from the replica may lag: cached only briefly).
+_wrote: contextvars.ContextVar[bool] = contextvars.ContextVar("wrote", default=False)
+_read_replica: contextvars.ContextVar[bool] = contextvars.ContextVar("read_replica", default=False)
 
 
 def replica_configured() -> bool:
@@ -41,13 +45,26 @@ def replica_reads():
 
 
 @contextlib.contextmanager
-def request_scope(*, pinned: bool):
-    """One request's pinning: starts pinned (a recent write by this user) or not, and ends with the request."""
-    token = _pinned.set(pinned)
+def primary_reads():
+    """Inside a marked view, reads that must be current go to the primary: who the user is and what they may see
+    (a membership revoked a moment ago must not still open the page on a lagging replica)."""
+    token = _replica_allowed.set(False)
     try:
         yield
     finally:
-        _pinned.reset(token)
+        _replica_allowed.reset(token)
+
+
+@contextlib.contextmanager
+def request_scope(*, pinned: bool):
+    """One request's pinning: starts pinned (a recent write by this user) or not, and ends with the request."""
+    tokens = _pinned.set(pinned), _wrote.set(False), _read_replica.set(False)
+    try:
+        yield
+    finally:
+        _pinned.reset(tokens[0])
+        _wrote.reset(tokens[1])
+        _read_replica.reset(tokens[2])
 
 
 def pin_to_primary() -> None:
@@ -58,17 +75,27 @@ def pinned_to_primary() -> bool:
     return _pinned.get()
 
 
+def request_wrote() -> bool:
+    return _wrote.get()
+
+
+def request_read_replica() -> bool:
+    return _read_replica.get()
+
+
 class ReplicaRouter:
     """Sends marked reads to the replica; writes, migrations and everything else to the primary."""
 
     def db_for_read(self, model, **hints):
         if (_replica_allowed.get() and not _pinned.get() and replica_configured()
                 and not connections[DEFAULT_DB_ALIAS].in_atomic_block):
+            _read_replica.set(True)
             return REPLICA
         return None  # the primary
 
     def db_for_write(self, model, **hints):
         pin_to_primary()  # what follows in this request reads what it wrote
+        _wrote.set(True)  # and the browser's next requests (middleware.py)
         return DEFAULT_DB_ALIAS
 
     def allow_relation(self, obj1, obj2, **hints):

@@ -1,7 +1,7 @@
 """The periodic jobs of the platform, in one table: what runs, and when.
 
 Each job is a django-tasks task that the scheduler (``manage.py run_scheduler``) enqueues when its slot comes;
-the task workers (``manage.py db_worker``) run it. A slot is the latest scheduled time at or before now: a
+the task workers (``manage.py run_worker``) run it. A slot is the latest scheduled time at or before now: a
 scheduler that was down over several slots enqueues the job once when it comes back, not once per slot missed
 (every job here catches up on its own: a refresh looks at everything, the alerts at what is new since last time,
 the statistics at last month, the art. 86 check and the recording reminders at today, the import sweep at

@@ -110,6 +110,9 @@ def inventory_batch_run(*, batch: InventoryBatch, on_progress: ProgressCallback 
                     today or timezone.localdate(), chunk_rows)
 
 
+_RUNNABLE = (InventoryBatch.Status.QUEUED, InventoryBatch.Status.RUNNING)
+
+
 def _run(batch: InventoryBatch, on_progress, max_bytes: int, today: date, chunk_rows: int) -> ImportSummary:
 
     def tick(stage: str, done: int, total: int) -> None:
@@ -120,8 +123,15 @@ def _run(batch: InventoryBatch, on_progress, max_bytes: int, today: date, chunk_
     # Held from before "running" is written until the outcome is: a batch that says running without it has
     # lost its worker (inventory_batches_recover).
     with liveness.running(batch.pk):
-        batch.status, batch.started_at = InventoryBatch.Status.RUNNING, timezone.now()
-        batch.save(update_fields=["status", "started_at"])
+        # Claimed only while queued or running (a run lost with its worker): a batch already decided (failed, with
+        # the holder told to upload again; or imported) is never run again by a retried or re-queued task.
+        started = timezone.now()
+        if not InventoryBatch.objects.filter(pk=batch.pk, status__in=_RUNNABLE).update(
+                status=InventoryBatch.Status.RUNNING, started_at=started):
+            batch.refresh_from_db()
+            logger.warning("inventory batch %s is %s: not run again", batch.pk, batch.status)
+            return _summary(batch)
+        batch.status, batch.started_at = InventoryBatch.Status.RUNNING, started
         try:
             tick("reading", 0, 0)
             with batch.file.open("rb") as f:
@@ -198,7 +208,9 @@ def _batch_task(batch: InventoryBatch, *, status: str):
 def _fail_lost_task(batch: InventoryBatch) -> None:
     # Failed for good here, so that the workers' own recovery does not run it again after the holder was told
     # to upload the file again (a plain `db_worker` would show it running forever).
-    for task in _batch_task(batch, status=TaskResultStatus.RUNNING):
+    # A task the workers queued again meanwhile (READY) is failed too: the batch itself is failed, so it would
+    # not run anyway (_run claims only queued or running batches), but it must not show as waiting.
+    for task in (_batch_task(batch, status=TaskResultStatus.RUNNING) | _batch_task(batch, status=TaskResultStatus.READY)):
         task.set_failed(WorkerLost(f"the worker running inventory batch {batch.pk} stopped"))
 
 

@@ -11,12 +11,14 @@ from django.http import HttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.test import RequestFactory
 
+from marketplace.listings.cache import PAGE_SECONDS, page_cache_seconds
 from marketplace.models import Need
 from marketplace.replica.middleware import COOKIE, ReadYourWritesMiddleware
 from marketplace.replica.router import (
     REPLICA,
     ReplicaRouter,
     pinned_to_primary,
+    primary_reads,
     reads_from_replica,
     replica_reads,
     request_scope,
@@ -87,7 +89,7 @@ def test_a_post_reads_from_the_primary_and_pins_the_browser_for_the_sticky_windo
     response, from_replica = _through_middleware(RequestFactory().post("/en/needs/new/"))
     assert not from_replica
     until = float(response.cookies[COOKIE].value)
-    assert time.time() + 14 < until <= time.time() + 15
+    assert time.time() + 14 < until < time.time() + 16  # whole seconds in the cookie
     assert response.cookies[COOKIE]["httponly"] and response.cookies[COOKIE]["max-age"] == 16
 
     browser = RequestFactory()
@@ -105,6 +107,20 @@ def test_a_browser_that_has_not_written_lately_reads_from_the_replica(replica):
     forged = RequestFactory()
     forged.cookies[COOKIE] = "not-a-time"
     assert _through_middleware(forged.get("/en/search/"))[1]
+
+
+@overriding_databases
+def test_a_get_that_writes_pins_the_browser_too(replica):
+    # The buyer's return from the payment page is a GET that settles the payment: their next listing page or
+    # search must show the licence as taken, whatever the replica's lag.
+    def settles(request):
+        router.db_for_write(Need)
+        return HttpResponse("ok")
+
+    response = ReadYourWritesMiddleware(settles)(RequestFactory().get("/en/licences/1/return/"))
+    assert float(response.cookies[COOKIE].value) > time.time() + 14
+    reads_only = ReadYourWritesMiddleware(lambda request: HttpResponse("ok"))(RequestFactory().get("/en/search/"))
+    assert COOKIE not in reads_only.cookies
 
 
 def test_without_a_replica_no_cookie_is_set():
@@ -128,3 +144,20 @@ def test_a_marked_view_renders_its_template_inside_so_the_templates_reads_go_to_
     with request_scope(pinned=False):
         response = view(RequestFactory().get("/en/search/"))
     assert response.read_from == REPLICA
+
+
+@overriding_databases
+def test_a_page_rendered_from_the_replica_is_cached_only_for_the_allowed_lag(replica):
+    with request_scope(pinned=False):
+        assert page_cache_seconds() == PAGE_SECONDS
+        with replica_reads():
+            router.db_for_read(Need)
+        assert page_cache_seconds() == min(PAGE_SECONDS, 15)
+
+
+@overriding_databases
+def test_inside_a_marked_view_who_may_see_it_is_read_from_the_primary(replica):
+    with request_scope(pinned=False), replica_reads():
+        with primary_reads():
+            assert router.db_for_read(Need) is None
+        assert router.db_for_read(Need) == REPLICA

@@ -162,3 +162,21 @@ def test_the_holder_sees_the_lost_import_as_failed_on_the_batch_page_and_in_its_
     assert (status["status"], status["finished"]) == ("failed", True)
     assert "interrupted" in status["message"]
     assert "interrupted" in page.content.decode()
+
+
+@pytest.mark.parametrize("decided", [InventoryBatch.Status.FAILED, InventoryBatch.Status.SUCCEEDED])
+def test_a_batch_already_decided_is_not_run_again_by_a_retried_or_requeued_task(decided):
+    # The holder was told "upload again" (failed) or the file is in (imported): a task the workers retry or queue
+    # again afterwards must not import the file behind their back.
+    batch = inventory_batch_create(holder=HolderFactory(), run_by=None, source=InventoryBatch.Source.WEB,
+                                   filename="inventory.csv", content=_file(), language="en")
+    InventoryBatch.objects.filter(pk=batch.pk).update(status=decided)
+    batch.refresh_from_db()
+
+    summary = inventory_batch_run(batch=batch)
+
+    assert summary.status == decided
+    assert not Patent.objects.exists()
+    batch.refresh_from_db()
+    assert batch.status == decided and batch.started_at is None
+

@@ -1,5 +1,5 @@
 """`manage.py run_scheduler`: the scheduler process. Every few seconds it enqueues the periodic jobs whose time
-has come (marketplace/scheduling/schedule.py) for the task workers (`manage.py db_worker`) to run. Any number may
+has come (marketplace/scheduling/schedule.py) for the task workers (`manage.py run_worker`) to run. Any number may
 run side by side (each slot is enqueued once: marketplace/scheduling/services.py)."""
 
 import signal
