@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from marketplace.scheduling.services import WorkerLost
+from patents.inventory.services import WorkerLost as BatchWorkerLost
+
 STATES = {  # the library's statuses, in the words of the page
     TaskResultStatus.READY: ("queued", _("Queued")),
     TaskResultStatus.RUNNING: ("running", _("Running")),
@@ -30,6 +33,21 @@ TASK_LABELS = {
     "licensing.declarations.tasks.check_declared_patents": _("Declared patents check (art. 86)"),
     "licensing.recording.tasks.remind_recording_deadlines": _("Recording deadline reminders"),
 }
+# The errors the office meets in the normal course (a worker stopped), in the words of the page; any other
+# error shows as "failed: <its class>", its raw message (English, from the code) kept for staff beside it.
+KNOWN_ERRORS = {
+    f"{WorkerLost.__module__}.{WorkerLost.__qualname__}": _("Its worker stopped while running it."),
+    f"{BatchWorkerLost.__module__}.{BatchWorkerLost.__qualname__}": _(
+        "The worker running this import stopped; the holder is asked to upload the file again."),
+}
+
+
+def task_error_reason(*, exception_class_path: str) -> str:
+    """Why a task failed, in the page's language: a known error's explanation, else "failed: <class name>"."""
+    if exception_class_path in KNOWN_ERRORS:
+        return str(KNOWN_ERRORS[exception_class_path])
+    name = exception_class_path.rsplit(".", 1)[-1]
+    return _("failed: %(exception)s") % {"exception": name} if name else str(_("Failed"))
 
 
 @dataclass(frozen=True)
@@ -44,7 +62,8 @@ class TaskRow:
     started_at: datetime | None
     finished_at: datetime | None
     retry_at: datetime | None  # queued again after a failure or a lost worker: not before this time
-    error: str  # the last line of the last error (kept while a retry waits)
+    error: str  # why the last attempt failed, translated (kept while a retry waits)
+    error_detail: str  # the last line of its traceback, raw, for staff
 
 
 def _row(task: DBTaskResult) -> TaskRow:
@@ -53,12 +72,14 @@ def _row(task: DBTaskResult) -> TaskRow:
     lines = [line for line in (task.traceback or "").strip().splitlines() if line.strip()]
     waiting = task.status == TaskResultStatus.READY and attempts > 0 and task.run_after != get_date_max()
     args = task.args_kwargs or {}
+    failed = bool(lines) and task.status != TaskResultStatus.SUCCESSFUL
+    detail = lines[-1][:500] if failed else ""
+    error = task_error_reason(exception_class_path=task.exception_class_path or "") if failed else ""
     shown = [str(a) for a in args.get("args", [])] + [f"{k}={v}" for k, v in args.get("kwargs", {}).items()]
     return TaskRow(id=str(task.pk), label=str(TASK_LABELS.get(task.task_path, task.task_path.rsplit(".", 1)[-1])),
                    arguments=", ".join(shown), state=state, state_label=str(label), attempts=attempts,
                    enqueued_at=task.enqueued_at, started_at=task.started_at, finished_at=task.finished_at,
-                   retry_at=task.run_after if waiting else None,
-                   error=lines[-1][:500] if lines and task.status != TaskResultStatus.SUCCESSFUL else "")
+                   retry_at=task.run_after if waiting else None, error=error, error_detail=detail)
 
 
 def background_tasks(*, state: str | None = None, limit: int = 200) -> list[TaskRow]:

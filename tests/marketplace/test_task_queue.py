@@ -14,6 +14,7 @@ from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
 from marketplace.scheduling.liveness import WorkerLock
+from marketplace.scheduling.selectors import task_error_reason
 from marketplace.scheduling.services import WorkerLost, task_retry_delay, tasks_requeue_lost
 from marketplace.scheduling.worker import RecoveringWorker
 from tests.parties.factories import IPOfficeFactory, MembershipFactory
@@ -146,3 +147,23 @@ def test_the_ip_office_sees_each_task_queued_running_failed_or_done_with_its_err
     assert "ConnectionError: the far end of failed-one is down" in page
     assert 'class="task-queued"' in page and str(queued.id) not in failed_only
     assert failed_only.count('<tr class="task-') == 1 and "failed-one" in failed_only
+
+
+def test_the_office_reads_why_a_task_failed_in_its_language_with_the_raw_error_kept_for_staff(client, queue):
+    queue.TASK_RETRY_BACKOFF_SECONDS, queue.TASK_MAX_ATTEMPTS = 0, 1
+    fails_twice.enqueue("failed-one")
+    work_until_empty()
+    lost = _running("killed-worker", minutes_ago=400)
+    tasks_requeue_lost()
+    assert DBTaskResult.objects.get(pk=lost.pk).status == "FAILED"
+    client.force_login(MembershipFactory(organisation=IPOfficeFactory()).user)
+    with translation.override("zh-hans"):
+        page = client.get(reverse("office_tasks")).content.decode()
+    assert "任务运行中其工作进程已停止。" in page and "失败：ConnectionError" in page
+    summaries = "".join(part.split("</summary>")[0] for part in page.split("<summary>")[1:])
+    assert "WorkerLost" not in summaries and "stopped while running" not in summaries  # no raw English shown
+    assert "<code>WorkerLost: the worker killed-worker stopped while running this task</code>" in page
+    assert "<code>ConnectionError: the far end of failed-one is down</code>" in page
+    with translation.override("zh-hans"):  # the import's own lost-worker error (patents.inventory.services)
+        assert task_error_reason(exception_class_path="patents.inventory.services.WorkerLost") == (
+            "运行此导入的工作进程已停止；已请权利人重新上传文件。")
