@@ -98,24 +98,36 @@ def _message(saved_search: SavedSearch, pages) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def saved_searches_notify(*, now: datetime | None = None) -> int:
-    """E-mail every saved search (notify on) whose query matches listings first published since it was last
-    checked (or since it was saved); returns the number of e-mails sent."""
-    now = now or timezone.now()
-    sent = 0
-    searches = SavedSearch.objects.filter(notify=True).select_related("user").order_by("pk")
-    for saved_search in searches:
+def saved_search_notify(*, saved_search_id: int, now: datetime) -> bool:
+    """E-mail one saved search (notify on) the listings first published since it was last checked (or since it
+    was saved), up to `now`; returns whether an e-mail is sent.
+
+    The notice is one transaction: the saved search's row is locked (two workers cannot both send it) and its
+    last_notified_at moved to `now` in it, and the e-mail leaves only once that commits. A worker killed
+    before the commit sends nothing, and the re-queued task (marketplace/scheduling) then sends it once; a
+    worker killed after the commit but before the e-mail left loses that one e-mail rather than send it twice."""
+    with transaction.atomic():
+        saved_search = SavedSearch.objects.select_for_update().filter(pk=saved_search_id, notify=True).first()
+        if saved_search is None:  # deleted or switched off meanwhile
+            return False
+        user = saved_search.user
+        if not user.email or not user.is_active:
+            return False
         since = saved_search.last_notified_at or saved_search.created_at
-        email = getattr(saved_search.user, "email", "")
-        if not email or not saved_search.user.is_active:
-            continue
         pages = list(saved_search_matches(query_string=saved_search.query_string)
                      .filter(first_published_at__gt=since, first_published_at__lte=now)
                      .order_by("first_published_at", "pk"))
         if not pages:
-            continue
+            return False
         subject, body = _message(saved_search, pages)
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
         SavedSearch.objects.filter(pk=saved_search.pk).update(last_notified_at=now)
-        sent += 1
-    return sent
+        transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
+    return True
+
+
+def saved_searches_notify(*, now: datetime | None = None) -> int:
+    """E-mail every saved search (notify on) whose query matches listings first published since it was last
+    checked (saved_search_notify, one transaction each); returns the number of e-mails sent."""
+    now = now or timezone.now()
+    ids = SavedSearch.objects.filter(notify=True).order_by("pk").values_list("pk", flat=True)
+    return sum(saved_search_notify(saved_search_id=pk, now=now) for pk in list(ids))

@@ -106,8 +106,11 @@ def task_requeue_lost(*, task: DBTaskResult) -> str | None:
     with WorkerLost as its error. Returns the new status, or None when its worker still runs it (or someone
     settled it meanwhile).
 
-    Safe to run again: the tasks' own effects are one transaction each (an import, a refresh, an export), which
-    the lost worker never committed, so running the task again does it once."""
+    The task runs again from its start, so it does again whatever the lost worker did and did not record. Each
+    task must make that harmless: its effects commit together with the record of them (an import batch leaves
+    the queued state, a saved search's last_notified_at moves, a reminder stage is marked told), a re-run skips
+    what is recorded, and e-mails leave only on commit (so one lost between commit and sending is not resent).
+    Work outside the database (a pool export's file) is simply done again."""
     worker_ids = task.worker_ids or []
     if not worker_ids or not worker_gone(worker_id=worker_ids[-1], started_at=task.started_at):
         return None

@@ -7,7 +7,10 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from marketplace.exceptions import NotAllowed
 from marketplace.listings import services as listings
@@ -78,20 +81,49 @@ def test_at_most_fifty_per_user():
         saved_search_create(user=user, name="one more", query_string="q=a")
 
 
-def test_new_matching_listings_are_emailed_once(demo_pages, settings):
+def test_new_matching_listings_are_emailed_once(demo_pages, settings, django_capture_on_commit_callbacks):
     settings.WAGTAILADMIN_BASE_URL = "https://patents.example.cn"
     user = UserFactory()
     saved_search_create(user=user, name="电池", query_string="q=电池")
     publish("一种锂电池管理方法")
 
-    assert saved_searches_notify() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert saved_searches_notify() == 1
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [user.email] and "电池" in message.subject and "New matching listings" in message.subject
     assert "一种锂电池管理方法" in message.body and "https://patents.example.cn/" in message.body
 
-    assert saved_searches_notify() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert saved_searches_notify() == 0
     assert len(mail.outbox) == 1
+
+
+class WorkerKilled(Exception):
+    """Stands for the worker dying: its open transaction is rolled back, as PostgreSQL does for a lost connection."""
+
+
+def test_a_run_killed_before_it_committed_sends_nothing_and_its_rerun_sends_the_alert_once(
+        demo_pages, django_capture_on_commit_callbacks):
+    saved_search = saved_search_create(user=UserFactory(), name="电池", query_string="q=电池")
+    publish("一种锂电池管理方法")
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(WorkerKilled), transaction.atomic():
+        saved_searches_notify(now=now)
+        raise WorkerKilled
+    assert mail.outbox == []  # the notice was never recorded, so nothing left
+    saved_search.refresh_from_db()
+    assert saved_search.last_notified_at is None
+
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+        assert saved_searches_notify(now=now) == 1  # the task queued again (run_worker's recovery)
+    if connection.vendor == "postgresql":  # the row is locked: a second worker waits, then finds it notified
+        assert any("FOR UPDATE" in q["sql"] and "marketplace_savedsearch" in q["sql"] for q in queries)
+    with django_capture_on_commit_callbacks(execute=True):  # and run once more, as a second sweep would
+        assert saved_searches_notify(now=now) == 0
+    assert len(mail.outbox) == 1
+    saved_search.refresh_from_db()
+    assert saved_search.last_notified_at == now
 
 
 def test_a_listing_that_does_not_match_sends_nothing(demo_pages):
