@@ -4,8 +4,13 @@ import django.db.models.functions.comparison
 from django.conf import settings
 from django.db import migrations, models
 
+from marketplace.parties.schema import AddIndexWithoutLocking
+
 
 class Migration(migrations.Migration):
+    # Built without blocking writes on PostgreSQL (CONCURRENTLY), which cannot run in a transaction
+    # (marketplace/parties/schema.py).
+    atomic = False
 
     dependencies = [
         ('licensing', '0007_withdrawal_consent'),
@@ -15,11 +20,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name='declaration',
             index=models.Index(django.db.models.functions.comparison.Coalesce('withdrawal_filed_at', 'withdrawn_at'), name='declaration_withdrawal_at'),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name='licence',
             index=models.Index(fields=['basis', 'recorded_on'], name='licence_basis_recorded'),
         ),

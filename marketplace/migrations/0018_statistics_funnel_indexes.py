@@ -2,19 +2,24 @@
 
 from django.db import migrations, models
 
+from marketplace.parties.schema import AddIndexWithoutLocking
+
 
 class Migration(migrations.Migration):
+    # Built without blocking writes on PostgreSQL (CONCURRENTLY), which cannot run in a transaction
+    # (marketplace/parties/schema.py).
+    atomic = False
 
     dependencies = [
         ('marketplace', '0017_listing_index_translated'),
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name='declarationfact',
             index=models.Index(fields=['holder_id', 'patent_id', 'filed_at', 'announced_on'], name='declfact_funnel'),
         ),
-        migrations.AddIndex(
+        AddIndexWithoutLocking(
             model_name='licencefact',
             index=models.Index(fields=['holder_id', 'patent_id', 'activated_at', 'recorded_on'], name='licfact_funnel'),
         ),

@@ -2,8 +2,13 @@
 
 from django.db import migrations, models
 
+from marketplace.parties.schema import AddIndexWithoutLocking, RemoveIndexWithoutLocking
+
 
 class Migration(migrations.Migration):
+    # Built without blocking writes on PostgreSQL (CONCURRENTLY), which cannot run in a transaction
+    # (marketplace/parties/schema.py).
+    atomic = False
 
     dependencies = [
         ('parties', '0004_organisation_size'),
@@ -12,12 +17,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(
-            model_name='patent',
-            name='patents_pat_holder__8e038f_idx',
-        ),
-        migrations.AddIndex(
+        # The new index first, so that lookups by holder always have one.
+        AddIndexWithoutLocking(
             model_name='patent',
             index=models.Index(fields=['holder', 'grade_computed', 'grade_override'], name='patent_holder_grades'),
+        ),
+        RemoveIndexWithoutLocking(
+            model_name='patent',
+            name='patents_pat_holder__8e038f_idx',
         ),
     ]
