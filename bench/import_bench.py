@@ -178,9 +178,9 @@ def _figure(*, rows: int, wanted: int, content: bytes, service: list, base: list
         ratio=round(r, 3) if r is not None else None, goal=">= 0.3 x baseline speed",
         met=(ok and r is not None and r >= 0.3) if service else None, samples=len(service), note="; ".join(notes),
         details={"rows": rows, "rows_wanted": wanted, "file_mb": round(len(content) / 1e6, 1),
-                 "service_s": [round(s, 2) for s in service], "baseline_s": [round(s, 2) for s in base],
+                 "service_s": [round(s, 4) for s in service], "baseline_s": [round(s, 4) for s in base],
                  "outcome": outcomes[0] if outcomes else None, "profile": profiled,
-                 "ceiling_s": round(ceiling, 2) if ceiling else None,
+                 "ceiling_s": round(ceiling, 4) if ceiling else None,
                  "ceiling_rows_per_s": round(ceiling_speed) if ceiling_speed else None})
 
 
