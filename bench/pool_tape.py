@@ -215,7 +215,7 @@ def run_database(facts: list[pools.LicenceFacts], criteria: pools.Criteria, repe
 
 def store_frozen(tape: pools.Tape, criteria: pools.Criteria):
     """`tape` stored as a frozen pool in the current database, as pool_freeze stores one (each exposure's tape
-    row and schedule as JSON, the content hash over them and the pool's criteria), so that ``export_pool`` can
+    row and schedule as JSON, the content hash over them and the pool's criteria, the typed columns), so that ``export_pool`` can
     be timed on it. Its licences are synthetic (no rows): foreign-key checks are off while the exposures are
     written, which only the bench's throwaway database allows (PostgreSQL: session_replication_role, as
     superuser)."""
@@ -244,15 +244,18 @@ def store_frozen(tape: pools.Tape, criteria: pools.Criteria):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL session_replication_role = replica")
             PoolExposure.objects.bulk_create(exposures, batch_size=2000)
-    digest = pools.content_hash(pools.Criteria.of(pool).as_json(), tape.tape, tape.schedule)
-    Pool.objects.filter(pk=pool.pk).update(state=Pool.State.FROZEN, frozen_at=timezone.now(), content_sha256=digest)
+    pool.content_sha256 = pools.content_hash(pools.Criteria.of(pool).as_json(), tape.tape, tape.schedule)
+    pools.frozen_columns_store(pool=pool, tape=tape.tape, flows=tape.schedule)  # as pool_freeze stores them
+    Pool.objects.filter(pk=pool.pk).update(state=Pool.State.FROZEN, frozen_at=timezone.now(),
+                                           content_sha256=pool.content_sha256)
     return Pool.objects.get(pk=pool.pk)
 
 
 def export_stages(pool, path: Path) -> dict[str, float]:
-    """Where one Parquet export of the frozen pool spends its time: the stored JSON read (frozen_json), parsed by
-    Arrow, the content hash recomputed on the columns, the tables typed for export with the summary, and the
-    writer."""
+    """Where one Parquet export of the frozen pool spends its time, one stage after the other (the export runs
+    the first two side by side): the digest of the exposures' stored rows, the stored columns read and their
+    content hash recomputed, the tables typed for export with the summary, and the writer."""
+    from marketplace.models.pools import PoolColumns
     from marketplace.pools import tables
 
     stages, start = {}, time.perf_counter()
@@ -262,11 +265,12 @@ def export_stages(pool, path: Path) -> dict[str, float]:
         stages[name] = round(time.perf_counter() - start, 2)
         start = time.perf_counter()
 
-    tape_json, flow_json = pools.frozen_json(pool=pool)
-    lap("read_json")
-    tape = tables.read_rows(tape_json, pools.TAPE_COLUMNS)
-    flows = tables.read_rows(flow_json, pools.SCHEDULE_COLUMNS, nested="flows")
-    lap("parse")
+    pools.stored_rows_digest(pool=pool)
+    lap("rows_digest")
+    stored = PoolColumns.objects.get(pool=pool)
+    tape = tables.from_ipc(stored.tape, pools.TAPE_COLUMNS)
+    flows = tables.from_ipc(stored.cash_flows, pools.SCHEDULE_COLUMNS)
+    lap("read_columns")
     tables.canonical_digest(pools.Criteria.of(pool).as_json(), [("T", tape, pools.TAPE_COLUMNS),
                                                                 ("S", flows, pools.SCHEDULE_COLUMNS)])
     lap("hash")

@@ -18,7 +18,7 @@ from marketplace.models.demand import (
 )
 from marketplace.models.listings import ListingIndexPage, PatentListingPage
 from marketplace.models.matching import ListingTerms, MatchingIndex
-from marketplace.models.pools import Pool, PoolExport, PoolExposure
+from marketplace.models.pools import Pool, PoolColumns, PoolExport, PoolExposure
 from marketplace.models.search import ListingDocument
 from marketplace.models.statistics import (
     DeclarationFact,
@@ -30,7 +30,7 @@ from marketplace.models.statistics import (
 
 __all__ = [
     "FunnelEvent", "MatchRefresh", "MatchSide", "Need", "Proposal", "SavedListing", "SavedSearch",
-    "StatisticsSnapshot", "StoredMatch", "ListingIndexPage", "PatentListingPage", "Pool", "PoolExport",
+    "StatisticsSnapshot", "StoredMatch", "ListingIndexPage", "PatentListingPage", "Pool", "PoolColumns", "PoolExport",
     "PoolExposure", "ListingDocument", "ListingTerms", "MatchingIndex", "NeedNotice", "ScheduledJob",
     "DeclarationFact", "LicenceFact", "PaymentFact", "StatisticsFactsBuild", "StatisticsMonthAggregate",
 ]

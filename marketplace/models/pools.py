@@ -100,6 +100,21 @@ class PoolExposure(models.Model):
         return f"{self.pool_id}#{self.position} licence {self.licence_id}"
 
 
+class PoolColumns(models.Model):
+    """A frozen pool's tape and cash flows as typed columns (one Arrow IPC stream per table), written once at
+    freezing beside the exposures' JSON rows, so that an export reads two values instead of every row. The
+    exposures stay the record: the columns are used only while the exposures' stored text has the digest taken
+    at freezing (rows_sha256) and the columns hash to the pool's seal (marketplace.pools.services)."""
+
+    pool = models.OneToOneField(Pool, on_delete=models.CASCADE, primary_key=True, related_name="columns")
+    tape = models.BinaryField()
+    cash_flows = models.BinaryField()
+    rows_sha256 = models.CharField(max_length=64)
+
+    def __str__(self):
+        return f"{self.pool_id} columns"
+
+
 class PoolExport(models.Model):
     """A tape file of a frozen pool in one format, written by a background task. A frozen pool always
     exports the same bytes, so one finished file per pool and format is kept and served again."""

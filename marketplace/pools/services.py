@@ -37,6 +37,7 @@ import json
 from calendar import monthrange
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -58,7 +59,7 @@ from licensing.models import LICENSABLE_DECLARATION_STATES, FeeForm
 from licensing.models.licences import Licence, LicenceState, Payment, RoyaltyReport
 from licensing.royalties.services import PAYMENT_TERM_DAYS, ROYALTY_FEE_FORMS, UNPAID_STATES, add_years
 from marketplace.exceptions import TamperedPool
-from marketplace.models.pools import Pool, PoolExport, PoolExposure
+from marketplace.models.pools import Pool, PoolColumns, PoolExport, PoolExposure
 from marketplace.parties.models import User
 from marketplace.parties.selectors import user_is_ip_office
 from marketplace.pools import tables
@@ -804,9 +805,79 @@ def pool_freeze(*, pool: Pool, by: User) -> Pool:
                      schedule=flows_by_id[row["exposure_id"]])
         for position, row in enumerate(tape.tape, start=1)], batch_size=2000)
     pool.content_sha256 = content_hash(tape.criteria, tape.tape, tape.schedule)
+    frozen_columns_store(pool=pool, tape=tape.tape, flows=tape.schedule)
     pool.state, pool.frozen_at, pool.frozen_by = Pool.State.FROZEN, timezone.now(), by
     pool.save(update_fields=["content_sha256", "state", "frozen_at", "frozen_by", "updated_at"])
     return pool
+
+
+def stored_rows_digest(*, pool: Pool) -> str:
+    """SHA-256 of the SHA-256 of each exposure's stored tape text and schedule text, in position order, as the
+    database gives them out (SQLite: the stored JSON text; PostgreSQL: jsonb's text, digested by PostgreSQL
+    itself). One pass without parsing that tells whether any exposure changed since the digest was taken."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(PoolExposure._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT encode(sha256(string_agg(sha256(convert_to(tape::text, 'UTF8')) "  # noqa: S608
+                f"|| sha256(convert_to(schedule::text, 'UTF8')), ''::bytea ORDER BY position)), 'hex') FROM {table} "
+                "WHERE pool_id = %s", [pool.pk])
+            return cursor.fetchone()[0] or hashlib.sha256().hexdigest()
+        digest = hashlib.sha256()
+        cursor.execute(f"SELECT CAST(tape AS BLOB), CAST(schedule AS BLOB) FROM {table} WHERE pool_id = %s "  # noqa: S608
+                       "ORDER BY position", [pool.pk])
+        for rows in iter(lambda: cursor.fetchmany(5000), []):
+            for tape, flows in rows:
+                digest.update(hashlib.sha256(tape).digest() + hashlib.sha256(flows).digest())
+        return digest.hexdigest()
+
+
+def frozen_columns_store(*, pool: Pool, tape: Sequence[dict], flows: Sequence[dict]) -> PoolColumns | None:
+    """Store a pool's just-frozen rows (its exposures are written and its content hash set) as typed columns
+    (PoolColumns), with the digest of the exposures' stored text, so that its exports read two values instead of
+    every row. Stores nothing and returns None when the columns would not hash to the seal: the exports then
+    read the rows, as they do for a pool frozen before the columns existed."""
+    criteria = Criteria.of(pool).as_json()
+    try:
+        tape_table = pa.Table.from_pylist(list(tape), schema=tables.json_schema(TAPE_COLUMNS))
+        flow_table = pa.Table.from_pylist(list(flows), schema=tables.json_schema(SCHEDULE_COLUMNS))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    parts = [("T", tape_table, TAPE_COLUMNS), ("S", flow_table, SCHEDULE_COLUMNS)]
+    if tables.canonical_digest(criteria, parts) != pool.content_sha256:
+        return None
+    columns, _created = PoolColumns.objects.update_or_create(pool=pool, defaults={
+        "tape": tables.to_ipc(tape_table), "cash_flows": tables.to_ipc(flow_table),
+        "rows_sha256": stored_rows_digest(pool=pool)})
+    return columns
+
+
+def sealed_columns(*, pool: Pool, criteria: dict | None = None):
+    """The frozen pool's (tape, cash flows) tables, typed as JSON types them, from its stored columns; None when it
+    has none or they cannot be trusted: the exposures changed since freezing (their digest differs) or the columns
+    do not hash to the seal. The columns are decoded and hashed in a second thread (Arrow and hashlib release the
+    GIL) while the database digests the rows."""
+    stored = PoolColumns.objects.filter(pool=pool).first()
+    if stored is None:
+        return None
+    criteria = Criteria.of(pool).as_json() if criteria is None else criteria
+
+    def sealed():
+        try:
+            tape = tables.from_ipc(stored.tape, TAPE_COLUMNS)
+            flows = tables.from_ipc(stored.cash_flows, SCHEDULE_COLUMNS)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError):
+            return None
+        parts = [("T", tape, TAPE_COLUMNS), ("S", flows, SCHEDULE_COLUMNS)]
+        return (tape, flows) if tables.canonical_digest(criteria, parts) == pool.content_sha256 else None
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        columns = executor.submit(sealed)
+        rows_digest = stored_rows_digest(pool=pool)
+        result = columns.result()
+    return result if rows_digest == stored.rows_sha256 else None
 
 
 def frozen_json(*, pool: Pool) -> tuple[bytes, bytes]:
@@ -848,14 +919,9 @@ def _frozen_tables_exactly(pool: Pool, criteria: dict, tape_json: bytes, flow_js
             pa.Table.from_pylist(flows, schema=tables.json_schema(SCHEDULE_COLUMNS)))
 
 
-def pool_frozen_tape(*, pool: Pool) -> Tape:
-    """The frozen pool's rows as stored, checked against the content hash (TamperedPool if they differ), as Arrow
-    tables (``Tape.tables``, what the exports write) with the rows as dicts made on demand. Two statements and
-    no Python object per row: Arrow parses the JSON and the hash is recomputed on its columns; only when that
-    does not match the seal are the rows checked one by one with the json module, to tell a tampered pool from
-    a value Arrow read differently."""
+def _frozen_tables_from_rows(pool: Pool, criteria: dict):
+    """The (tape, cash flows) tables from the exposures' JSON rows, checked against the seal (TamperedPool)."""
     tape_json, flow_json = frozen_json(pool=pool)
-    criteria = Criteria.of(pool).as_json()
     try:
         tape = tables.read_rows(tape_json, TAPE_COLUMNS)
         flows = tables.read_rows(flow_json, SCHEDULE_COLUMNS, nested="flows")
@@ -864,6 +930,22 @@ def pool_frozen_tape(*, pool: Pool) -> Tape:
         digest = None
     if digest != pool.content_sha256:
         tape, flows = _frozen_tables_exactly(pool, criteria, tape_json, flow_json)
+    return tape, flows
+
+
+def pool_frozen_tape(*, pool: Pool) -> Tape:
+    """The frozen pool's rows as stored, checked against the content hash (TamperedPool if they differ), as Arrow
+    tables (``Tape.tables``, what the exports write) with the rows as dicts made on demand. No Python object per
+    row: the typed columns stored at freezing are read when the exposures' stored text still has its digest of
+    then and the columns hash to the seal; otherwise each table's JSON is read in one statement, Arrow parses it
+    and the hash is recomputed on its columns; only when that does not match the seal are the rows checked one
+    by one with the json module, to tell a tampered pool from a value Arrow read differently."""
+    criteria = Criteria.of(pool).as_json()
+    sealed = sealed_columns(pool=pool, criteria=criteria)
+    if sealed:
+        tape, flows = sealed
+    else:
+        tape, flows = _frozen_tables_from_rows(pool, criteria)
     return Tape(pool.code, criteria, tables.Rows(tape), tables.Rows(flows), content_sha256=pool.content_sha256,
                 tables={"tape": tables.export_table(tape, TAPE_COLUMNS),
                         "cash_flows": tables.export_table(flows, SCHEDULE_COLUMNS)})

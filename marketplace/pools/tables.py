@@ -127,6 +127,28 @@ def canonical_digest(criteria: dict, parts: list[tuple[str, pa.Table, list[tuple
     return digest.hexdigest()
 
 
+def to_ipc(table: pa.Table) -> bytes:
+    """``table`` as one Arrow IPC stream, zstd-compressed column by column (a 100k pool's tape and cash flows:
+    21 MB instead of 233 MB of JSON rows)."""
+    import pyarrow.ipc as ipc
+
+    sink = pa.BufferOutputStream()
+    with ipc.new_stream(sink, table.schema, options=ipc.IpcWriteOptions(compression="zstd")) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def from_ipc(data, columns: list[tuple[str, str]]) -> pa.Table:
+    """The table of ``to_ipc``; pyarrow.ArrowInvalid when it is not a stream of exactly ``columns`` typed as JSON
+    types them (JSON_TYPES)."""
+    import pyarrow.ipc as ipc
+
+    table = ipc.open_stream(pa.py_buffer(data)).read_all()
+    if not table.schema.equals(json_schema(columns)):
+        raise pa.ArrowInvalid(f"stored columns {table.schema.names} are not the expected ones")
+    return table
+
+
 def export_table(table: pa.Table, columns: list[tuple[str, str]]) -> pa.Table:
     """The parsed table as the exports write it: dates date32, text and exact decimal strings blank rather than
     null (as services.frame types them)."""

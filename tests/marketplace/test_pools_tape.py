@@ -8,12 +8,14 @@ import zipfile
 from datetime import date
 from decimal import Decimal
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from django.utils import timezone
 
 from licensing.models.licences import Licence
 from marketplace.exceptions import TamperedPool
+from marketplace.models.pools import PoolColumns
 from marketplace.pools import services as pools
 from marketplace.pools import tables
 from marketplace.pools.exports import PoolTapeExporter
@@ -292,5 +294,42 @@ def test_a_changed_cash_flow_is_caught_by_the_seal(frozen):
     exposure = frozen.exposures.order_by("position").first()
     exposure.schedule = [{**exposure.schedule[0], "discount_factor": "0.9090909092"}, *exposure.schedule[1:]]
     exposure.save()
+    with pytest.raises(TamperedPool):
+        pools.pool_frozen_tape(pool=frozen)
+
+
+def _exports(pool):
+    exporter = PoolTapeExporter(pools.pool_frozen_tape(pool=pool))
+    return {fmt: exporter.render(fmt).content for fmt in exporter.formats}
+
+
+def test_a_frozen_pool_exports_from_its_stored_columns_the_same_bytes_as_from_its_rows(frozen):
+    columns = PoolColumns.objects.get(pool=frozen)
+    assert columns.rows_sha256 == pools.stored_rows_digest(pool=frozen)
+    tape, flows = pools.sealed_columns(pool=frozen)
+    stored = list(frozen.exposures.order_by("position"))
+    assert tape.to_pylist() == [e.tape for e in stored] and flows.to_pylist() == [f for e in stored for f in e.schedule]
+    from_columns = _exports(frozen)
+    columns.delete()  # as a pool frozen before the columns existed: read from the rows
+    assert pools.sealed_columns(pool=frozen) is None
+    assert _exports(frozen) == from_columns
+
+
+def test_stored_columns_are_not_used_once_the_rows_or_the_columns_differ_from_the_seal(frozen):
+    columns = PoolColumns.objects.get(pool=frozen)
+    expected = _exports(frozen)
+    tape = tables.from_ipc(columns.tape, pools.TAPE_COLUMNS)
+    changed = tape.set_column(tape.schema.get_field_index("arrears_fen"), "arrears_fen",
+                              pa.array([1] * tape.num_rows, pa.int64()))
+    for value in (tables.to_ipc(changed), b"not arrow"):
+        PoolColumns.objects.filter(pool=frozen).update(tape=value)
+        assert pools.sealed_columns(pool=frozen) is None
+        assert _exports(frozen) == expected  # the rows, which still match the seal
+    PoolColumns.objects.filter(pool=frozen).update(tape=columns.tape)
+    assert pools.sealed_columns(pool=frozen) is not None
+    exposure = frozen.exposures.order_by("position").first()
+    exposure.schedule = [{**exposure.schedule[0], "scheduled_fen": 1}, *exposure.schedule[1:]]
+    exposure.save()
+    assert pools.sealed_columns(pool=frozen) is None
     with pytest.raises(TamperedPool):
         pools.pool_frozen_tape(pool=frozen)
