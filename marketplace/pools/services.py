@@ -27,7 +27,8 @@ The rules (docs/pools.md explains them with examples; all money integer fen or D
    years); HHI = Σ (share in %)² by licensee, holder and technology field (0–10,000); the top 10 exposures.
 6. **Freezing** stores every tape row and schedule as computed (JSON), and a SHA-256 of their canonical
    JSON with the criteria; a frozen pool is exported from the stored rows only, so it always yields the
-   same bytes.
+   same bytes. The same rows are kept as typed columns too (PoolColumns), which the exports read while the
+   rows are unchanged and the columns hash to the seal.
 """
 
 from __future__ import annotations
