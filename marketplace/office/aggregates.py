@@ -299,17 +299,16 @@ class Window:
             tally(announced, "announced_month", {"announced": None, "statutory_deals": announced.statutory_deal,
                                                  "statutory_recorded": announced.statutory_recorded})
             ranked = cohort[licensed]
-            days = ranked.groupby(by(ranked, "filed_month"), sort=False)["days"]
-            quantiles["median_first"] = days.agg(lambda s: statistics._quantile(s, 0.5)).to_dict()
-            quantiles["p90_first"] = days.agg(lambda s: statistics._quantile(s, 0.9)).to_dict()
+            groups = by(ranked, "filed_month")
+            quantiles["median_first"] = statistics.grouped_quantiles(ranked["days"], groups, 0.5)
+            quantiles["p90_first"] = statistics.grouped_quantiles(ranked["days"], groups, 0.9)
             open_patents = _open_patents(self.stock, key, months or self.months)
         paid_up_front = lic.first_amount_fen > 0
         tally(lic, "month", {"concluded": None, "free": lic.free, "paid": paid_up_front,
                              "statutory": lic.basis == LicenceBasis.STATUTORY.value, "due": lic.due,
                              "recorded": lic.recorded})
         paid = lic[paid_up_front]
-        quantiles["median_payment"] = paid.groupby(by(paid, "month"), sort=False)["days"].agg(
-            lambda s: statistics._quantile(s, 0.5)).to_dict()
+        quantiles["median_payment"] = statistics.grouped_quantiles(paid["days"], by(paid, "month"), 0.5)
         tally(pay, "month", {}, sums=[("fee_volume", "net_fen"), ("voucher_paid", "voucher_paid_fen")])
         # Patents licensed, and those with two or more licensees by the end of the period (MONTH: of the month).
         pairs = pd.DataFrame({"g": by(lic, "month"), "patent_id": lic["patent_id"], "second": (

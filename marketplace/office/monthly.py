@@ -405,9 +405,8 @@ class MonthlyWindow:
             days = self.cohort
             groups = pd.Series(ALL, index=days.index, dtype=object) if key is None else days[
                 "month" if key == MONTH else key]
-            by_days = days.groupby(groups, sort=False)["days"]
-            quantiles["median_first"] = by_days.agg(lambda s: statistics._quantile(s, 0.5)).to_dict()
-            quantiles["p90_first"] = by_days.agg(lambda s: statistics._quantile(s, 0.9)).to_dict()
+            quantiles["median_first"] = statistics.grouped_quantiles(days["days"], groups, 0.5)
+            quantiles["p90_first"] = statistics.grouped_quantiles(days["days"], groups, 0.9)
         quantiles["median_payment"] = self.licences.median_payment(key)
         licensed_patents, multi_licensee = self.licences.patents(key, wanted)
         if key is None:
@@ -507,35 +506,57 @@ class _LicenceRows:
         columns = {"month": "activated_month", **({by: _key_column(by)} if by else {}), "patent_id": "patent_id",
                    "league_holder": league, "second": "second_licensee_month", "paid": "first_amount_fen",
                    "days": "days_notice_to_payment", **({"licensee_id": "licensee_id"} if narrowed else {})}
-        names, rows = statistics.fetch_columns(self.concluded, columns)
-        values = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(names, ())
-        self.month = np.array(values["month"], dtype=object)
-        self.group = np.array(values[by], dtype=object) if by else None
-        self.patent = np.array(values["patent_id"], dtype=np.int64)
-        self.league_holder = np.array(values["league_holder"], dtype=object)
-        self.paid = np.array(values["paid"], dtype=np.int64) > 0
-        self.days = np.array(values["days"], dtype=float)
+        values = statistics.fetch_frame(self.concluded, columns, text=("month", "second", *([by] if by else [])))
+        self.month = values["month"].to_numpy(dtype=object)
+        self.group = values[by].to_numpy(dtype=object) if by else None
+        self.patent = values["patent_id"].to_numpy(dtype=np.int64)
+        self.league_holder = values["league_holder"].to_numpy(dtype=object)
+        self.paid = values["paid"].to_numpy(dtype=np.int64) > 0
+        self.days = values["days"].to_numpy(dtype=float)
         if narrowed and len(self.patent):
-            second = self._second_months(period, np.array(values["licensee_id"], dtype=np.int64))
+            second = self._second_months(period, values["licensee_id"].to_numpy(dtype=np.int64))
             self.second = pd.Series(self.patent).map(second).astype(object).where(lambda s: s.notna(), "").to_numpy()
         else:
-            self.second = np.array([month or "" for month in values["second"]], dtype=object)
+            self.second = values["second"].fillna("").to_numpy(dtype=object)
 
     def _second_months(self, period: Period, licensees: np.ndarray) -> pd.Series:
         """Narrowed: the month each patent licensed in the period had its second distinct licensee among the
         licences the filter keeps: the second smallest of each licensee's first month, over the period's
-        licences (read already) and the kept licences before it (one grouped statement). Licences after the
-        period are left out: a second licensee they bring comes after every month the board shows, which
-        counts as none."""
-        before = pd.DataFrame.from_records(list(
+        licences (read already) and the kept licences before it (one grouped statement), ranked with numpy
+        sorts (a pandas groupby over the month texts cost more than the statement). Licences after the period
+        are left out: a second licensee they bring comes after every month the board shows, which counts as
+        none."""
+        _names, before = statistics.fetch_columns(
             self.facts.licences.filter(activated_at__lt=period.start).values("patent_id", "licensee_id")
-            .annotate(month=Min("activated_month")).order_by().values_list("patent_id", "licensee_id", "month")),
-            columns=["patent_id", "licensee_id", "month"])
-        during = pd.DataFrame({"patent_id": self.patent, "licensee_id": licensees, "month": self.month})
-        firsts = (pd.concat([before[before["patent_id"].isin(self.patent)], during], ignore_index=True)
-                  .groupby(["patent_id", "licensee_id"], sort=False)["month"].min().reset_index())
-        firsts = firsts.sort_values(["patent_id", "month"])
-        return firsts[firsts.groupby("patent_id").cumcount() == 1].set_index("patent_id")["month"]
+            .annotate(first_month=Min("activated_month")).order_by(),
+            {"patent_id": "patent_id", "licensee_id": "licensee_id", "month": "first_month"})
+        patents, others, months = (np.array(column, dtype=dtype) for column, dtype in zip(
+            zip(*before, strict=True) if before else ((), (), ()), (np.int64, np.int64, object), strict=True))
+        patent = np.concatenate([patents, self.patent])
+        licensee = np.concatenate([others, licensees])
+        month = np.concatenate([months, self.month]).astype(str)
+        # Each licensee's first month per patent: the first of each (patent, licensee) run sorted by month.
+        order = np.lexsort((month, licensee, patent))
+        patent, licensee, month = patent[order], licensee[order], month[order]
+        first = np.r_[True, (patent[1:] != patent[:-1]) | (licensee[1:] != licensee[:-1])]
+        patent, month = patent[first], month[first]
+        # The second of those per patent, in month order.
+        order = np.lexsort((month, patent))
+        patent, month = patent[order], month[order]
+        run_start = np.r_[True, patent[1:] != patent[:-1]]
+        second = np.r_[False, run_start[:-1] & ~run_start[1:]] if len(patent) else np.zeros(0, dtype=bool)
+        return pd.Series(month[second].astype(object), index=patent[second])
+
+    def _factorized(self, key: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """The groups of ``key`` as codes into their values (-1: no value, left out as a groupby leaves it),
+        once per key for the quantiles and the patents."""
+        cache = self.__dict__.setdefault("_codes", {})
+        if key not in cache:
+            if key is None:
+                cache[key] = (np.zeros(len(self.month), dtype=np.intp), np.array([ALL], dtype=object))
+            else:
+                cache[key] = pd.factorize(self._groups(key), use_na_sentinel=True)
+        return cache[key]
 
     def _groups(self, key: str | None) -> np.ndarray:
         if key is None:
@@ -543,10 +564,8 @@ class _LicenceRows:
         return self.month if key == MONTH else self.group
 
     def median_payment(self, key: str | None) -> dict:
-        paid = self.paid
-        days = pd.Series(self.days[paid])
-        return days.groupby(self._groups(key)[paid], sort=False).agg(
-            lambda s: statistics._quantile(s, 0.5)).to_dict()
+        codes, uniques = self._factorized(key)
+        return statistics.coded_quantiles(self.days[self.paid], codes[self.paid], uniques, 0.5)
 
     def not_due(self, as_of_day: date, by: str) -> pd.DataFrame:
         """The licences not yet due for recording as of the day (the as-of correction of due and recorded in
@@ -563,7 +582,7 @@ class _LicenceRows:
         more licensees by the end of the period (MONTH: of each month), by ``key``: each (group, patent) pair
         once, counted per group."""
         groups = self._groups(key)
-        codes, uniques = pd.factorize(groups, use_na_sentinel=True)  # -1: no value (left out, as a groupby does)
+        codes, uniques = self._factorized(key)
         kept = np.flatnonzero(codes >= 0)
         pairs = codes[kept].astype(np.int64) * (int(self.patent.max(initial=0)) + 1) + self.patent[kept]
         first = kept[np.unique(pairs, return_index=True)[1]]

@@ -193,3 +193,19 @@ def test_the_filter_selects_name_their_empty_choice_in_the_page_language(client)
         for name in ("technology_field", "sector", "holder_kind", "patent_kind", "fee_form", "grade"):
             select = form.split(f'name="{name}"')[1].split("</select>")[0]
             assert f'<option value="" selected>{empty}</option>' in select, (language, name)
+
+
+def test_the_monthly_job_stores_the_closed_months_so_that_the_first_visitor_does_not(officer, market):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from marketplace.models import StatisticsSnapshot
+    from marketplace.office.services import closed_months_store
+
+    may = datetime(2026, 5, 15, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert closed_months_store(as_of=may, months=3) == [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]
+    march = StatisticsSnapshot.objects.get(month=date(2026, 3, 1))
+    assert march.indicators["stored_by"] == "dashboard" and march.indicators["declarations_published"] == 3
+    assert closed_months_store(as_of=may, months=3) == []  # once
+    assert _get(officer, first="2026-02", last="2026-04").status_code == 200
+    assert StatisticsSnapshot.objects.count() == 3  # the page found them stored
