@@ -208,7 +208,11 @@ def _runs_again(batch: InventoryBatch) -> bool:
     then either its worker is gone, and the task is re-queued or, on its last attempt, failed by the one rule the
     sweep applies (task_requeue_lost); or its worker lives (a new attempt that claimed it and is about to take the
     batch's lock; or a worker whose database connection broke, which records its own failure and retry), and it is
-    left to that worker. The batch is failed only when no task is left that will run it."""
+    left to that worker. The batch is failed only when no task is left that will run it.
+
+    Re-queued here rather than left to the sweep: the sweep runs only inside `run_worker` processes, every
+    TASK_RECOVER_SECONDS, so the holder's page would have to promise a run it cannot see coming; applying the same
+    rule to the same row makes the answer the same whoever looks first."""
     tasks = DBTaskResult.objects.filter(task_path=RUN_BATCH_TASK, args_kwargs__args__0=batch.pk, status__in=_WAITING)
     for task in tasks:
         status = task.status if task.status == TaskResultStatus.READY else task_requeue_lost(task=task)
