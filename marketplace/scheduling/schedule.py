@@ -93,7 +93,8 @@ def schedule() -> list[Job]:
             "recover_inventory_batches",
             recover_inventory_batches,
             Every(5),
-            "an import whose worker died is marked failed, so that its holder is told to upload the file again",
+            "an import whose worker died runs again (after its last attempt, it is failed and its holder asked to "
+            "upload the file again)",
         ),
         Job(
             "check_declared_patents",

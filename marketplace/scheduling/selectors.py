@@ -9,8 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from marketplace.scheduling.services import WorkerLost
-from patents.inventory.services import WorkerLost as BatchWorkerLost
+from marketplace.parties.task_queue import WorkerLost
 
 STATES = {  # the library's statuses, in the words of the page
     TaskResultStatus.READY: ("queued", _("Queued")),
@@ -37,7 +36,10 @@ TASK_LABELS = {
 # error shows as "failed: <its class>", its raw message (English, from the code) kept for staff beside it.
 KNOWN_ERRORS = {
     f"{WorkerLost.__module__}.{WorkerLost.__qualname__}": _("Its worker stopped while running it."),
-    f"{BatchWorkerLost.__module__}.{BatchWorkerLost.__qualname__}": _(
+    # Where WorkerLost was recorded before it moved to the ground floor (rows of earlier runs keep their path).
+    "marketplace.scheduling.services.WorkerLost": _("Its worker stopped while running it."),
+    # Before an import lost with its worker was run again like any task, its own recovery failed it with this.
+    "patents.inventory.services.WorkerLost": _(
         "The worker running this import stopped; the holder is asked to upload the file again."),
 }
 

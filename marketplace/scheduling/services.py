@@ -18,7 +18,7 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from marketplace.models import ScheduledJob
-from marketplace.scheduling.liveness import worker_gone
+from marketplace.parties.task_queue import task_attempts, task_requeue_lost
 from marketplace.scheduling.schedule import Job, schedule
 
 logger = logging.getLogger(__name__)
@@ -66,15 +66,8 @@ def scheduled_jobs_enqueue(*, now: datetime | None = None) -> list[Enqueued]:
 
 
 # --- The task queue: retries and lost workers (what django-tasks-db 0.13 leaves to us) -------------------------
-
-
-class WorkerLost(Exception):
-    """Recorded on a task whose worker stopped while running it (the task is queued again, or failed for good)."""
-
-
-def task_attempts(task: DBTaskResult) -> int:
-    """How many times a task was claimed: the library appends the claiming worker's id at each claim."""
-    return len(task.worker_ids or [])
+# The rule for a task whose worker died (task_requeue_lost) is on the ground floor, marketplace/parties/task_queue.py:
+# the inventory import's own recovery applies it too.
 
 
 def task_retry_delay(*, attempts: int) -> timedelta:
@@ -99,32 +92,6 @@ def task_retry_if_allowed(*, task: DBTaskResult) -> bool:
         logger.warning("task %s (%s) failed on attempt %d; queued again for %s", task.pk, task.task_path, attempts,
                        run_after.isoformat())
     return bool(queued)
-
-
-def task_requeue_lost(*, task: DBTaskResult) -> str | None:
-    """A RUNNING task whose worker is gone is queued again at once (or failed for good after TASK_MAX_ATTEMPTS),
-    with WorkerLost as its error. Returns the new status, or None when its worker still runs it (or someone
-    settled it meanwhile).
-
-    The task runs again from its start, so it does again whatever the lost worker did and did not record. Each
-    task must make that harmless: its effects commit together with the record of them (an import batch leaves
-    the queued state, a saved search's last_notified_at moves, a reminder stage is marked told), a re-run skips
-    what is recorded, and e-mails leave only on commit (so one lost between commit and sending is not resent).
-    Work outside the database (a pool export's file) is simply done again."""
-    worker_ids = task.worker_ids or []
-    if not worker_ids or not worker_gone(worker_id=worker_ids[-1], started_at=task.started_at):
-        return None
-    error = WorkerLost(f"the worker {worker_ids[-1]} stopped while running this task")
-    again = task_attempts(task) < settings.TASK_MAX_ATTEMPTS and task.task_path not in settings.TASK_NO_RETRY
-    status = TaskResultStatus.READY if again else TaskResultStatus.FAILED
-    changed = DBTaskResult.objects.filter(pk=task.pk, status=TaskResultStatus.RUNNING,
-                                          started_at=task.started_at).update(
-        status=status, run_after=timezone.now(), finished_at=None if again else timezone.now(),
-        exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}", traceback=f"WorkerLost: {error}")
-    if not changed:
-        return None
-    logger.warning("task %s (%s): %s; %s", task.pk, task.task_path, error, "queued again" if again else "failed")
-    return status
 
 
 def tasks_requeue_lost() -> list[str]:

@@ -1,7 +1,7 @@
 """The task worker: django-tasks-db's own (it claims each task with SELECT ... FOR UPDATE SKIP LOCKED, so any
 number of workers run each task once), with what version 0.13 lacks added here rather than by forking it:
 
-- a lock held for the worker's life (liveness.py), by which the others know it is gone;
+- a lock held for the worker's life (marketplace/parties/task_queue.py), by which the others know it is gone;
 - every TASK_RECOVER_SECONDS, the running tasks of workers that are gone are queued again (a thread of its own,
   so that a long task does not hold recovery back);
 - a failed task is queued again with back-off, up to TASK_MAX_ATTEMPTS (services.task_retry_if_allowed).
@@ -17,7 +17,7 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from marketplace.scheduling.liveness import WorkerLock
+from marketplace.parties.task_queue import WorkerLock
 from marketplace.scheduling.services import task_retry_if_allowed, tasks_requeue_lost
 
 logger = logging.getLogger(__name__)

@@ -21,6 +21,7 @@ from django_tasks_db.models import DBTaskResult
 from marketplace.parties import listeners
 from marketplace.parties.models import Organisation, User
 from marketplace.parties.runtime import collector_paused
+from marketplace.parties.task_queue import task_requeue_lost
 from patents.inventory import bulk, liveness, progress
 from patents.inventory.exports import InventoryErrorsExporter
 from patents.inventory.grading import grade_frame
@@ -150,42 +151,46 @@ def _run(batch: InventoryBatch, on_progress, max_bytes: int, today: date, chunk_
 
 
 def inventory_batch_recover(*, batch: InventoryBatch) -> InventoryBatch:
-    """A batch that says running but whose worker is gone (killed, out of memory, machine lost) is marked
-    failed with a message for the holder, and so is its task. Its patents were written in one transaction
-    with its outcome, which the lost worker never committed: nothing of the file was imported. A batch still
-    being run, or finished, is returned as it is."""
+    """A batch that says running but whose worker is gone (killed, out of memory, machine lost) imported nothing:
+    its patents are written in one transaction with its outcome, which the lost worker never committed.
+
+    While its task has attempts left (TASK_MAX_ATTEMPTS), the import runs again from the start: the task is put
+    back as the workers' sweep does it (task_requeue_lost, the same conditional update, so that whichever of the
+    two gets there first re-queues it and it runs once more, never twice) and the batch waits queued with a
+    message saying so. After the last attempt, or with no task to run it again, the batch is marked failed with
+    a message asking the holder to upload the file again, and so is its task. A batch still being run, or
+    finished, is returned as it is."""
     if batch.status != InventoryBatch.Status.RUNNING:
         return batch
-    with liveness.unattended(batch.pk, batch.started_at) as abandoned:
+    # Holding the batch's lock: no worker can start or finish it meanwhile; one recoverer at a time decides.
+    with liveness.unattended(batch.pk, batch.started_at) as abandoned, transaction.atomic():
         if not abandoned:
             return batch
-        batch.refresh_from_db()
+        batch = InventoryBatch.objects.select_related("holder").select_for_update(of=("self",)).get(pk=batch.pk)
         if batch.status != InventoryBatch.Status.RUNNING:  # it finished just before we looked
             return batch
-        if _batch_task(batch, status=TaskResultStatus.READY).exists():
-            # The task workers queued the import again (marketplace/scheduling/worker.py): it will run from the
-            # start (nothing of the lost run was committed), so the holder waits instead of uploading again.
+        if _runs_again(batch):
             with translation.override(batch.language):
                 batch.message = _("The import was interrupted: the background worker running it stopped. It will "
                                   "run again from the start shortly; nothing from the file was imported yet.")
             batch.status = InventoryBatch.Status.QUEUED
             batch.save(update_fields=["status", "message"])
-            progress.clear("inventory", batch.pk)
-            return batch
-        with translation.override(batch.language):
-            batch.message = _("The import was interrupted: the background worker running it stopped before it "
-                              "finished, and nothing from the file was imported. Please upload the file again.")
-        batch.status, batch.finished_at = InventoryBatch.Status.FAILED, timezone.now()
-        batch.save(update_fields=["status", "message", "finished_at"])
-        _fail_lost_task(batch)
-    logger.warning("inventory batch %s: its worker was lost; marked failed", batch.pk)
+            logger.warning("inventory batch %s: its worker was lost; queued to run again", batch.pk)
+        else:
+            with translation.override(batch.language):
+                batch.message = _("The import was interrupted: the background worker running it stopped before it "
+                                  "finished, and nothing from the file was imported. Please upload the file again.")
+            batch.status, batch.finished_at = InventoryBatch.Status.FAILED, timezone.now()
+            batch.save(update_fields=["status", "message", "finished_at"])
+            logger.warning("inventory batch %s: its worker was lost on its last attempt; marked failed", batch.pk)
     progress.clear("inventory", batch.pk)
     return batch
 
 
 def inventory_batches_recover() -> list[int]:
     """Recover every running batch whose worker is gone (`manage.py recover_inventory_batches`, for the
-    scheduler; the batch page also recovers the batch it shows). Returns the ids marked failed."""
+    scheduler; the batch page also recovers the batch it shows): run again while attempts are left, else failed.
+    Returns the ids marked failed."""
     recovered = []
     for batch in InventoryBatch.objects.filter(status=InventoryBatch.Status.RUNNING).order_by("pk"):
         if inventory_batch_recover(batch=batch).status == InventoryBatch.Status.FAILED:
@@ -193,25 +198,29 @@ def inventory_batches_recover() -> list[int]:
     return recovered
 
 
-class WorkerLost(Exception):
-    """Recorded on the task of a batch whose worker died while running it."""
-
-
 # The task that runs a batch (patents.inventory.tasks imports this module, so named here, not imported).
 RUN_BATCH_TASK = "patents.inventory.tasks.run_inventory_batch"
+_WAITING = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
 
 
-def _batch_task(batch: InventoryBatch, *, status: str):
-    return DBTaskResult.objects.filter(status=status, task_path=RUN_BATCH_TASK, args_kwargs__args__0=batch.pk)
+def _runs_again(batch: InventoryBatch) -> bool:
+    """Whether a task will run the lost batch again. Its task is READY (the sweep queued it already), or RUNNING:
+    then either its worker is gone, and the task is re-queued or, on its last attempt, failed by the one rule the
+    sweep applies (task_requeue_lost); or its worker lives (a new attempt that claimed it and is about to take the
+    batch's lock; or a worker whose database connection broke, which records its own failure and retry), and it is
+    left to that worker. The batch is failed only when no task is left that will run it.
 
-
-def _fail_lost_task(batch: InventoryBatch) -> None:
-    # Failed for good here, so that the workers' own recovery does not run it again after the holder was told
-    # to upload the file again (a plain `db_worker` would show it running forever).
-    # A task the workers queued again meanwhile (READY) is failed too: the batch itself is failed, so it would
-    # not run anyway (_run claims only queued or running batches), but it must not show as waiting.
-    for task in (_batch_task(batch, status=TaskResultStatus.RUNNING) | _batch_task(batch, status=TaskResultStatus.READY)):
-        task.set_failed(WorkerLost(f"the worker running inventory batch {batch.pk} stopped"))
+    Re-queued here rather than left to the sweep: the sweep runs only inside `run_worker` processes, every
+    TASK_RECOVER_SECONDS, so the holder's page would have to promise a run it cannot see coming; applying the same
+    rule to the same row makes the answer the same whoever looks first."""
+    tasks = DBTaskResult.objects.filter(task_path=RUN_BATCH_TASK, args_kwargs__args__0=batch.pk, status__in=_WAITING)
+    for task in tasks:
+        status = task.status if task.status == TaskResultStatus.READY else task_requeue_lost(task=task)
+        if status is None:  # its worker lives, or a sweep settled it meanwhile: as it stands now
+            status = DBTaskResult.objects.filter(pk=task.pk).values_list("status", flat=True).first()
+        if status in _WAITING:
+            return True
+    return False
 
 
 def _file_rejected(batch: InventoryBatch, exc: InventoryFileError) -> ImportSummary:

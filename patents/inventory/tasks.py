@@ -20,5 +20,6 @@ def regrade_portfolio(holder_id: int) -> int:
 
 @task()
 def recover_inventory_batches() -> list[int]:
-    """The scheduler's sweep (marketplace/scheduling/schedule.py): imports whose worker died are marked failed."""
+    """The scheduler's sweep (marketplace/scheduling/schedule.py): imports whose worker died run again, or after
+    their last attempt are marked failed."""
     return inventory_batches_recover()

@@ -13,9 +13,9 @@ from django.utils import timezone, translation
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
-from marketplace.scheduling.liveness import WorkerLock
+from marketplace.parties.task_queue import WorkerLock, WorkerLost
 from marketplace.scheduling.selectors import task_error_reason
-from marketplace.scheduling.services import WorkerLost, task_retry_delay, tasks_requeue_lost
+from marketplace.scheduling.services import task_retry_delay, tasks_requeue_lost
 from marketplace.scheduling.worker import RecoveringWorker
 from tests.parties.factories import IPOfficeFactory, MembershipFactory
 

@@ -231,14 +231,14 @@ class Served:
 
 @dataclass
 class Worker:
-    """A task worker process on the served database: django-tasks-db's `db_worker`, or the Procfile's
-    `run_worker` (the same, with retries and the recovery of lost workers' tasks)."""
+    """A task worker process on the served database: the Procfile's `run_worker`, as production runs it
+    (django-tasks-db's `db_worker` with retries and the recovery of lost workers' tasks)."""
 
     env: dict[str, str]
     workdir: Path
     name: str = "worker"
     process: subprocess.Popen | None = None
-    command: str = "db_worker"
+    command: str = "run_worker"
 
     def start(self, *args: str) -> Worker:
         self.process = spawn([PYTHON, "manage.py", self.command, *args], self.workdir, f"{self.name}.log", self.env)
