@@ -304,8 +304,10 @@ def test_two_servers_two_workers_a_standby_and_redis_run_a_mixed_load_once_each(
         assert all(delivered >= 2 for *_rest, delivered in payments), payments  # both servers got each event
         assert seen.get("published_visible_at_once") and seen.get("listing_page_shows_it"), seen
         # Anonymous pages mostly come from Redis (no database at all); the misses, the searches and the API read
-        # from the standby. The workers' and the writers' transactions are all the primary's.
-        assert standby_xacts >= 10 and standby_rows > 0, report
+        # from the standby. The workers' and the writers' transactions are all the primary's. The demo's mix gives
+        # about 11 uncached anonymous reads (11 in every run of stop 32); asked for half, so that a page the cache
+        # happened to keep does not fail the run, while a router sending nothing to the standby still does.
+        assert standby_xacts >= 5 and standby_rows > 0, report
     finally:
         for worker in workers.values():
             worker.stop()
