@@ -155,7 +155,9 @@ class Patent(models.Model):
     claims_count = models.PositiveIntegerField(_("claims"), null=True, blank=True)
     main_ipc = models.CharField(_("main IPC"), max_length=20, blank=True)
     ipc_codes = models.JSONField(_("IPC codes"), default=list, blank=True, help_text=_("Main IPC first."))
-    ipc_subclass = models.CharField(_("IPC subclass"), max_length=4, blank=True, db_index=True)
+    # Not indexed: no query selects patents by it (search filters the listings' documents, which index their own
+    # copy; the landscape only groups by it), and each index costs every import (migration 0009).
+    ipc_subclass = models.CharField(_("IPC subclass"), max_length=4, blank=True)
     # Designs are classified by Locarno, not IPC; kept apart so IPC filters and facets never see them.
     locarno_codes = models.JSONField(_("Locarno classes"), default=list, blank=True,
                                      help_text=_("Designs only; main class first, e.g. 14-03."))
@@ -209,8 +211,9 @@ class Patent(models.Model):
     grade_override_reason = models.TextField(_("reason for the holder's grade"), blank=True)
 
     tags = TaggableManager(_("holder's tags"), blank=True, help_text=_("Your own labels, e.g. a lab or project."))
+    # Not indexed: nothing reads patents by their last batch, and batches are never deleted (migration 0009).
     last_batch = models.ForeignKey(InventoryBatch, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+                                   related_name="+", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -348,11 +351,13 @@ class PatentChange(models.Model):
         ENGLISH_TEXT = "english_text", _("English title or abstract edited by holder")
 
     patent = models.ForeignKey(Patent, on_delete=models.CASCADE, related_name="changes")
+    # batch and by not indexed: the history is read by patent; each index costs every import (migration 0009).
     batch = models.ForeignKey(InventoryBatch, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="changes")
+                              related_name="changes", db_index=False)
     action = models.CharField(max_length=20, choices=Action.choices)
     changes = models.JSONField(default=dict, blank=True, help_text=_("{field: [old, new]}"))
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                           db_index=False)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -174,3 +174,17 @@ def test_postgresql_receives_patents_audit_entries_and_co_owners_through_copy(ho
     later = Patent.objects.create(holder=holder, number=cn_application_number(99), number_original="x",
                                   kind="invention", title="t", filing_date=date(2021, 1, 1), legal_status="pending")
     assert later.pk > max(Patent.objects.exclude(pk=later.pk).values_list("pk", flat=True))
+
+
+def test_backslashes_tabs_and_line_breaks_in_the_text_are_stored_as_written(holder):
+    # On PostgreSQL the rows travel as COPY text, where these characters are escapes of their own.
+    abstract = "第一段\\n不是换行 C:\\temp\\N\n第二段\t制表\r\n第三段"
+    title = "一种\\N装置 \\\\ 反斜杠"
+    batch, summary = import_file(inventory_csv([row(1, title=title, abstract=abstract, co_owners="甲\\大学:50")]),
+                                 holder=holder)
+
+    assert (summary.status, summary.created) == (InventoryBatch.Status.SUCCEEDED, 1)
+    patent = Patent.objects.get()
+    assert (patent.title, patent.abstract) == (title, abstract)
+    assert list(patent.co_owners.values_list("name", flat=True)) == ["甲\\大学"]
+    assert patent.grade_factors["claims"]["weight"] > 0  # JSON text, not a string holding it
