@@ -1,4 +1,4 @@
-"""The matching's quality on our own labelled set (tests/data/matching: 782 listings in Chinese and English, 65
+"""The matching's quality on our own labelled set (tests/data/matching: 782 listings in Chinese and English, 81
 needs over 24 subjects, relevance judged by the rules in RULES.md, encoded in ``relevant``). The real batch
 ranking (``rank_listings_batch``, what the scheduled refresh stores) runs once for the module; the test prints
 precision@5, precision@10, recall@20 and the cross-language hit rate per language of the need and fails below
