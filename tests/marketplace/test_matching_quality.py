@@ -219,3 +219,18 @@ def test_a_shared_setting_weighs_less_than_the_subject_and_is_shown_as_the_setti
     # The alloy is named among the heaviest shared words (合金, or the glossary's term for the whole alloy).
     assert any("合金" in t for t in best["shared_terms"][:3])
     assert not set(best["shared_terms"][:3]) & set(best["setting_terms"])
+
+
+def test_the_field_and_ipc_count_in_proportion_to_the_texts_evidence_of_the_subject(labelled):
+    """A listing that shares no word with a need gets none of its field/IPC signal, one that shares a single
+    common word a part of it (engine.signal_share): PTC heaters of the heat-pump need's subclass that share only
+    汽车 fall below heat pumps filed elsewhere (with the whole signal they held 2 of its top 5)."""
+    partial = 0
+    for explanations in labelled["explanations"]:
+        for why in explanations:
+            text, signal = why["components"]["text"], why["components"]["field_ipc"]
+            assert signal <= min(text / engine.TEXT_FOR_SIGNAL, 1.0) + 1e-9  # the whole signal is at most 1
+            partial += 0 < text < engine.TEXT_FOR_SIGNAL and signal > 0
+    assert partial
+    need, top, _ = _need(labelled, "heat_pump-1")
+    assert sum(k in need["relevant"] for k in top[:5]) >= 4
