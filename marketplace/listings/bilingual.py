@@ -184,6 +184,13 @@ def _glossary_bridge() -> Bridge:
     return _build(dictionary=False)
 
 
+@lru_cache(maxsize=1)
+def glossary_terms_zh() -> frozenset[str]:
+    """The Chinese terms of our glossary (simplified, two characters or more): technical words a general
+    segmenter may not know as words (厌氧氨氧化, 纳滤膜), which matching adds where a text names them."""
+    return frozenset(row["zh"].strip() for row in _glossary_rows() if len(row["zh"].strip()) >= 2)
+
+
 def bridge(terms) -> list[str]:
     """The terms (normalised) followed by their counterparts, each once, in order."""
     out: dict[str, None] = {}

@@ -24,7 +24,7 @@ def rank_listings_for_need_refitted(*, need, limit: int = 20) -> list[engine.Mat
     related = engine.related_subclasses(market_matrix(), need.ipc_prefix)
     everyone = range(len(declarations))
     matches = [engine._score(need=need, declaration=declarations[i], similarity=sims[i], need_vec=query,
-                             decl_vec=matrix[i], terms=terms, related=related)
+                             decl_vec=matrix[i], terms=terms, related=related, worded=query.nnz > 0)
                if matrix is not None else
                engine._score_without_text(need=need, declaration=declarations[i])
                for i in everyone]

@@ -403,3 +403,28 @@ def test_the_build_command_fits_once_and_reuses_the_stored_words(market):
     assert again.key != first.key and again.content_hash == first.content_hash and again.terms == first.terms
     assert {pk: bytes(ids) for pk, ids in ListingTerms.objects.values_list("pk", "term_ids")} == \
         {pk: bytes(ids) for pk, ids in words.items()}
+
+
+def test_a_new_tokens_version_segments_every_stored_listing_and_need_again(market, monkeypatch):
+    """The stored words of listings and needs are hashed with ``TOKENS_VERSION``: after a change of the tokens
+    (a new glossary, a new rule) the next rebuild cuts every listing anew and a need is cut when next matched."""
+    from marketplace.matching import index as matching_index
+    from marketplace.models import ListingTerms
+
+    matching_index.matching_index_rebuild()
+    need = Need.objects.create(organisation=OrganisationFactory(is_licensee=True), title="储能电池热管理",
+                               description="电池组液冷")
+    stored_need = matching_index.need_token_counts(need)
+    need.match_terms = matching_index.need_terms(title=need.title, description=need.description)
+    before = dict(ListingTerms.objects.values_list("pk", "text_hash"))
+
+    segmented = []
+    real = matching_index.tokenize
+    monkeypatch.setattr(matching_index, "TOKENS_VERSION", "concepts-next")
+    monkeypatch.setattr(matching_index, "tokenize", lambda text, **kw: segmented.append(text) or real(text, **kw))
+    matching_index.matching_index_rebuild()
+    after = dict(ListingTerms.objects.values_list("pk", "text_hash"))
+    assert after.keys() == before.keys() and all(after[pk] != before[pk] for pk in before)
+    assert len(segmented) == len(before)  # every listing cut again, none reused
+    segmented.clear()
+    assert matching_index.need_token_counts(need) == stored_need and len(segmented) == 1  # the stale need too

@@ -26,6 +26,18 @@ def test_words_of_both_languages_are_one_concept_and_a_phrase_is_looked_up_befor
     assert term_label("电池") == "电池 / battery" and term_label("crispr") == "crispr"
 
 
+def test_an_english_word_stands_for_its_technical_sense_and_a_glossary_term_is_one_feature():
+    # CC-CEDICT's first senses are 谬误 ("falsehood") and 代偿 (in medicine); the glossary gives the technical ones.
+    assert tokenize("error compensation") == ["误差", "补偿"] == tokenize("误差补偿")
+    assert tokenize("gate current") == ["栅极", "电流"]
+    # The first counterpart longer than one character: gripper's first is 爪, which no Chinese text is cut into.
+    assert tokenize("gripper") == ["夹爪"]
+    # jieba cuts 厌氧氨氧化 into 厌氧 and 氧化: the glossary's term is added once, and "anammox" is cut alike.
+    assert tokenize("厌氧氨氧化") == ["厌氧", "氧化", "厌氧氨氧化"] == tokenize("anammox")
+    # The longest term where glossary terms overlap: 渗滤液 inside 垃圾渗滤液 would count one word twice.
+    assert "渗滤液" not in tokenize("垃圾渗滤液") and "垃圾渗滤液" in tokenize("垃圾渗滤液")
+
+
 def test_without_the_concepts_the_words_stand_for_themselves(settings):
     settings.MATCHING_BILINGUAL_TERMS = False
     assert tokenize("Battery pack 电池") == ["电池", "battery", "pack"] and term_label("电池") == "电池"

@@ -1,4 +1,4 @@
-"""The matching's quality on our own labelled set (tests/data/matching: 782 listings in Chinese and English, 65
+"""The matching's quality on our own labelled set (tests/data/matching: 782 listings in Chinese and English, 81
 needs over 24 subjects, relevance judged by the rules in RULES.md, encoded in ``relevant``). The real batch
 ranking (``rank_listings_batch``, what the scheduled refresh stores) runs once for the module; the test prints
 precision@5, precision@10, recall@20 and the cross-language hit rate per language of the need and fails below
@@ -216,4 +216,21 @@ def test_a_shared_setting_weighs_less_than_the_subject_and_is_shown_as_the_setti
     aero = [e for rank, e in shared_setting if "航空发动机" in listings[top[rank]]["abstract"]]
     assert aero and all({"航空", "发动机", "航空发动机"} & set(e["setting_terms"]) for e in aero)
     best = explanations[0]
-    assert "合金" in best["shared_terms"][:3] and not set(best["shared_terms"][:3]) & set(best["setting_terms"])
+    # The alloy is named among the heaviest shared words (合金, or the glossary's term for the whole alloy).
+    assert any("合金" in t for t in best["shared_terms"][:3])
+    assert not set(best["shared_terms"][:3]) & set(best["setting_terms"])
+
+
+def test_the_field_and_ipc_count_in_proportion_to_the_texts_evidence_of_the_subject(labelled):
+    """A listing that shares no word with a need gets none of its field/IPC signal, one that shares a single
+    common word a part of it (engine.signal_share): PTC heaters of the heat-pump need's subclass that share only
+    汽车 fall below heat pumps filed elsewhere (with the whole signal they held 2 of its top 5)."""
+    partial = 0
+    for explanations in labelled["explanations"]:
+        for why in explanations:
+            text, signal = why["components"]["text"], why["components"]["field_ipc"]
+            assert signal <= min(text / engine.TEXT_FOR_SIGNAL, 1.0) + 1e-9  # the whole signal is at most 1
+            partial += 0 < text < engine.TEXT_FOR_SIGNAL and signal > 0
+    assert partial
+    need, top, _ = _need(labelled, "heat_pump-1")
+    assert sum(k in need["relevant"] for k in top[:5]) >= 4
