@@ -190,9 +190,10 @@ def test_backslashes_tabs_and_line_breaks_in_the_text_are_stored_as_written(hold
     assert patent.grade_factors["claims"]["weight"] > 0  # JSON text, not a string holding it
 
 
+@on_postgresql
 def test_a_column_copy_text_does_not_know_still_writes_every_row_with_its_constants(holder):
-    # A column of mixed types (here datetimes and pandas Timestamps) is left to the driver's own adaptation on
-    # PostgreSQL; the constant columns beside it must still give every row its value, the last one included.
+    # A column of mixed types (here datetimes and pandas Timestamps) is left to psycopg's own adaptation; the
+    # constant columns beside it must still give every row its value, the last one included.
     import pandas as pd
     from django.utils import timezone
 
