@@ -154,11 +154,14 @@ def write_columns(model: type[models.Model], columns: dict[str, Sequence | objec
         if not isinstance(part, repeat) and len(part) != rows:
             raise ValueError(f"column {name} has {len(part)} values for {rows} rows")
     if connection.vendor == "postgresql":
-        texts = [copy_texts(part) for part in parts]
+        # Each constant as a repeat of its own: copy_texts takes a constant's value out of its repeat, which
+        # would leave the rows below one value short (zip would then drop the last row without a word).
+        texts = [copy_texts(repeat(c) if isinstance(part, repeat) else part)
+                 for c, part in zip(columns.values(), parts, strict=True)]
         if all(t is not None for t in texts):
             _copy_text(model, list(columns), texts, rows)
             return rows
-    write_rows(model, list(columns), zip(*parts))  # noqa: B905 - constants are endless repeats
+    write_rows(model, list(columns), zip(*parts))  # noqa: B905 - constants are repeats of `rows` values
     return rows
 
 

@@ -188,3 +188,25 @@ def test_backslashes_tabs_and_line_breaks_in_the_text_are_stored_as_written(hold
     assert (patent.title, patent.abstract) == (title, abstract)
     assert list(patent.co_owners.values_list("name", flat=True)) == ["甲\\大学"]
     assert patent.grade_factors["claims"]["weight"] > 0  # JSON text, not a string holding it
+
+
+@on_postgresql
+def test_a_column_copy_text_does_not_know_still_writes_every_row_with_its_constants(holder):
+    # A column of mixed types (here datetimes and pandas Timestamps) is left to psycopg's own adaptation; the
+    # constant columns beside it must still give every row its value, the last one included.
+    import pandas as pd
+    from django.utils import timezone
+
+    from patents.inventory import bulk
+
+    patents = [Patent.objects.create(holder=holder, number=cn_application_number(s), number_original="x",
+                                     kind="invention", title="t", filing_date=date(2021, 1, 1),
+                                     legal_status="pending") for s in (1, 2, 3)]
+    now = timezone.now()
+    written = bulk.write_columns(PatentChange, {
+        "patent": [p.pk for p in patents], "batch": None, "action": PatentChange.Action.IMPORT_CREATE.value,
+        "changes": "{}", "by": None, "at": [now, pd.Timestamp(now), now]}, rows=3)
+
+    assert written == 3
+    assert sorted(PatentChange.objects.values_list("patent_id", "action")) == [
+        (p.pk, PatentChange.Action.IMPORT_CREATE.value) for p in patents]
