@@ -18,7 +18,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -71,7 +71,9 @@ def worker_gone(*, worker_id: str, started_at) -> bool:
     if not has_locks():
         return started_at < timezone.now() - timedelta(minutes=settings.TASK_LOST_AFTER_MINUTES)
     try:
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        # A savepoint: callers ask inside their own transaction (inventory_batch_recover), which a failed query
+        # here must not break (the answer is then "alive": nothing is re-queued on a guess).
+        with transaction.atomic(using=DEFAULT_DB_ALIAS), connections[DEFAULT_DB_ALIAS].cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", [LOCK_SPACE, worker_id])
             taken = cursor.fetchone()[0]
             if taken:

@@ -172,7 +172,7 @@ def test_two_servers_two_workers_a_standby_and_redis_run_a_mixed_load_once_each(
             seen["batch"] = int(batch.group(1))
             # The holder stays on the page while its worker is killed: the progress bar asks for the status every
             # second (batch-progress.js), and each ask recovers the batch if its worker is gone. Its next ask comes
-            # just after the kill, before the workers' sweep (every second here) has queued the import again: the
+            # just after the kill, before the workers' sweep (every 3 seconds here) has queued the import again: the
             # race of issue 22, where the page used to fail the import ("upload again").
             statuses, deadline = [], time.monotonic() + 120
             while True:
