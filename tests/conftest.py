@@ -37,7 +37,7 @@ def uses_database(item) -> bool:
 # Data built once per module (tests/worlds.py module_world) behind a function fixture of this name: a test that
 # does not ask for it must not run inside it (it lives until its module ends), so within each module those that
 # ask for one run last, grouped by world.
-MODULE_WORLD_FIXTURES = ("seeded_demo", "tiny_market")
+MODULE_WORLD_FIXTURES = ("seeded_demo", "tiny_market", "generated", "generated_market", "search_market")
 
 
 def _module_worlds_last(items) -> None:

@@ -24,6 +24,7 @@ from patents.inventory import services as inventory_services
 from tests.licensing.factories import LicenceFactory, PaymentFactory, holder_admin
 from tests.marketplace.search_reference import reference_search
 from tests.parties.factories import OrganisationFactory
+from tests.worlds import module_world
 
 pytestmark = pytest.mark.django_db
 
@@ -64,16 +65,25 @@ def test_the_demo_market_is_searched_exactly_as_before():
     assert listing_search(data={}).total > 0
 
 
-@pytest.fixture
-def generated_market(db):
+@pytest.fixture(scope="module")
+def _generated_world(django_db_setup, django_db_blocker):
+    # Generated once for the module (tests.worlds), not for each of its three tests: they read it, or change it
+    # inside their own savepoint.
     from bench.generate import generate
 
-    counts = generate(patents=400, licences=200, needs=4, seed=5)
-    # The old search read Wagtail's index, which the generator no longer fills: index the pages for the oracle.
-    pages = list(PatentListingPage.objects.filter(alias_of__isnull=True)
-                 .select_related("declaration__patent", "declaration__holder"))
-    get_search_backend().add_bulk(PatentListingPage, pages)
-    return counts
+    with module_world(django_db_blocker):
+        counts = generate(patents=400, licences=200, needs=4, seed=5)
+        # The old search read Wagtail's index, which the generator no longer fills: index the pages for the oracle.
+        pages = list(PatentListingPage.objects.filter(alias_of__isnull=True)
+                     .select_related("declaration__patent", "declaration__holder"))
+        get_search_backend().add_bulk(PatentListingPage, pages)
+        yield counts
+
+
+@pytest.fixture
+def generated_market(_generated_world, db):
+    """Generated bench data (400 patents, 200 licences, 4 needs), its pages in Wagtail's index for the oracle."""
+    return _generated_world
 
 
 def test_generated_bench_data_is_searched_exactly_as_before(generated_market):

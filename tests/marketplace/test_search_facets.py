@@ -12,15 +12,26 @@ from marketplace.models import ListingDocument
 from marketplace.search.documents import search_version
 from marketplace.search.facets import facet_columns
 from marketplace.search.selectors import FACETS, bound_listing_filter, listing_search
+from tests.worlds import module_world
 
 pytestmark = pytest.mark.django_db
 
 SORTS = ("newest", "price", "life")
 
 
+@pytest.fixture(scope="module")
+def _generated_world(django_db_setup, django_db_blocker):
+    # Generated once for the module (tests.worlds), not for each test: every test reads it or writes inside its
+    # own savepoint. The tests that need a transaction holding uncommitted document changes still run in one
+    # (the module's, which generated the documents).
+    with module_world(django_db_blocker):
+        yield generate(patents=300, licences=150, needs=0, seed=11)
+
+
 @pytest.fixture
-def generated():
-    return generate(patents=300, licences=150, needs=0, seed=11)
+def generated(_generated_world, db):
+    """A generated market (bench.generate): 300 patents, 150 licences, no needs."""
+    return _generated_world
 
 
 def sql(query: dict, sort: str) -> list[int]:
