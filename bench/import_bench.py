@@ -52,11 +52,7 @@ def _holder(n: int):
 def _remove(holder) -> None:
     """Delete what one import wrote (its patents, co-owners, audit entries, batch) with plain SQL."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM patents_patentchange WHERE patent_id IN "
-                       "(SELECT id FROM patents_patent WHERE holder_id = %s)", [holder.pk])
-        cursor.execute("DELETE FROM patents_patentcoowner WHERE patent_id IN "
-                       "(SELECT id FROM patents_patent WHERE holder_id = %s)", [holder.pk])
-        cursor.execute("DELETE FROM patents_patent WHERE holder_id = %s", [holder.pk])
+        _delete_written(cursor, holder.pk)
         cursor.execute("DELETE FROM patents_inventorybatch WHERE holder_id = %s", [holder.pk])
         cursor.execute("DELETE FROM parties_organisation WHERE id = %s", [holder.pk])
 
@@ -109,6 +105,12 @@ _WRITTEN = (
 )
 
 
+def _delete_written(cursor, holder_id: int) -> None:
+    """Delete the rows one import wrote for the holder (its patents, co-owners, audit entries; not its batch)."""
+    for table, where in _WRITTEN:
+        cursor.execute(f"DELETE FROM {table} WHERE {where}", [holder_id])  # noqa: S608 - constants above
+
+
 def raw_writes(content: bytes, n: int, samples: int, deadline: float = float("inf")) -> list[float]:
     """Seconds of each of `samples` raw writes of the rows one import of `content` stores (its patents, audit
     entries and co-owners, exactly as stored, captured from one real import), straight into the real tables with
@@ -137,8 +139,7 @@ def raw_writes(content: bytes, n: int, samples: int, deadline: float = float("in
         seconds = []
         while True:
             with transaction.atomic(), connection.cursor() as cursor:
-                for table, where in _WRITTEN:
-                    cursor.execute(f"DELETE FROM {table} WHERE {where}", [holder.pk])  # noqa: S608 - constants above
+                _delete_written(cursor, holder.pk)
             if len(seconds) >= samples or (seconds and time.monotonic() + max(seconds) > deadline):
                 return seconds
             start = time.perf_counter()

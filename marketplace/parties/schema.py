@@ -14,25 +14,29 @@ from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndex
 from django.db.migrations import AddIndex, RemoveIndex
 
 
-class AddIndexWithoutLocking(AddIndexConcurrently):
+class _ConcurrentlyOnPostgreSQL:
+    """Runs the database side as `concurrent` on PostgreSQL and as `plain` elsewhere (the state is the same)."""
+
+    concurrent: type
+    plain: type
+
+    def _how(self, schema_editor) -> type:
+        return self.concurrent if schema_editor.connection.vendor == "postgresql" else self.plain
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self._how(schema_editor).database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        self._how(schema_editor).database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class AddIndexWithoutLocking(_ConcurrentlyOnPostgreSQL, AddIndexConcurrently):
     """AddIndex, built concurrently on PostgreSQL."""
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        how = AddIndexConcurrently if schema_editor.connection.vendor == "postgresql" else AddIndex
-        how.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        how = AddIndexConcurrently if schema_editor.connection.vendor == "postgresql" else AddIndex
-        how.database_backwards(self, app_label, schema_editor, from_state, to_state)
+    concurrent, plain = AddIndexConcurrently, AddIndex
 
 
-class RemoveIndexWithoutLocking(RemoveIndexConcurrently):
+class RemoveIndexWithoutLocking(_ConcurrentlyOnPostgreSQL, RemoveIndexConcurrently):
     """RemoveIndex, dropped concurrently on PostgreSQL."""
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        how = RemoveIndexConcurrently if schema_editor.connection.vendor == "postgresql" else RemoveIndex
-        how.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        how = RemoveIndexConcurrently if schema_editor.connection.vendor == "postgresql" else RemoveIndex
-        how.database_backwards(self, app_label, schema_editor, from_state, to_state)
+    concurrent, plain = RemoveIndexConcurrently, RemoveIndex
