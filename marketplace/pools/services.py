@@ -844,7 +844,9 @@ def frozen_columns_store(*, pool: Pool, tape: Sequence[dict], flows: Sequence[di
     try:
         tape_table = pa.Table.from_pylist(list(tape), schema=tables.json_schema(TAPE_COLUMNS))
         flow_table = pa.Table.from_pylist(list(flows), schema=tables.json_schema(SCHEDULE_COLUMNS))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        # A value Arrow cannot type (an integer beyond int64 raises OverflowError, not ArrowInvalid): the
+        # exports read the rows, which JSON holds whatever their size.
         return None
     parts = [("T", tape_table, TAPE_COLUMNS), ("S", flow_table, SCHEDULE_COLUMNS)]
     if tables.canonical_digest(criteria, parts) != pool.content_sha256:

@@ -333,3 +333,18 @@ def test_stored_columns_are_not_used_once_the_rows_or_the_columns_differ_from_th
     assert pools.sealed_columns(pool=frozen) is None
     with pytest.raises(TamperedPool):
         pools.pool_frozen_tape(pool=frozen)
+
+
+def test_rows_arrow_cannot_type_store_no_columns_and_the_exports_read_the_rows(frozen):
+    expected = _exports(frozen)
+    PoolColumns.objects.filter(pool=frozen).delete()
+    stored = list(frozen.exposures.order_by("position"))
+    tape = [e.tape for e in stored]
+    flows = [f for e in stored for f in e.schedule]
+    beyond_int64 = [{**tape[0], "arrears_fen": 2**70}, *tape[1:]]
+    not_a_date = [{**tape[0], "grant_date": "someday"}, *tape[1:]]
+    for rows in (beyond_int64, not_a_date):
+        assert pools.frozen_columns_store(pool=frozen, tape=rows, flows=flows) is None
+    assert not PoolColumns.objects.filter(pool=frozen).exists()
+    assert pools.frozen_columns_store(pool=frozen, tape=tape, flows=flows) is not None  # the rows as stored
+    assert _exports(frozen) == expected
