@@ -690,18 +690,36 @@ def _ipc_bound(market, prefix: str) -> tuple[np.ndarray, np.ndarray]:
     return _market_cache(market, "ipc_bound", prefix, make)
 
 
-@dataclass
 class _BaseOrder:
     """The part of the score every need gives a row alike (``_base``, in single precision as ``_pick`` adds it)
-    and the rows in its order, best first, ties by declaration (``rows``; ``values`` the base in that order):
-    a need's best candidates among the rows it shares no word with are the first of this order. ``at_head``:
-    each row's place among the first ``head`` rows of the order (-1 beyond)."""
+    and the rows in its order, best first, ties by declaration: a need's best candidates among the rows it
+    shares no word with are the first of this order. Only its ``head`` is made at once (one partition of the
+    market, not a sort: a fold makes it again, and a need online waits for it); ``at_head`` is each row's
+    place in the head (-1 beyond), and the whole order is sorted on first use (``rows``)."""
 
-    base: np.ndarray
-    rows: np.ndarray
-    values: np.ndarray
-    head: np.ndarray
-    at_head: np.ndarray
+    def __init__(self, market, base: np.ndarray, length: int) -> None:
+        self.base, self.declaration_ids = base, market.declaration_ids
+        self._rows: np.ndarray | None = None
+        if length >= len(base):
+            self.head = self.rows()
+        else:
+            # Every row at least as good as the length-th best by the base (its ties included), then sorted.
+            last = np.partition(-base, length - 1)[length - 1]
+            near = np.flatnonzero(-base <= last)
+            self.head = near[np.lexsort((self.declaration_ids[near], -base[near]))][:length]
+        self.head_values = base[self.head]
+        self.at_head = np.full(len(base), -1, np.int64)
+        self.at_head[self.head] = np.arange(len(self.head))
+
+    def rows(self) -> np.ndarray:
+        if self._rows is None:
+            self._rows = np.lexsort((self.declaration_ids, -self.base))
+        return self._rows
+
+    def value(self, place: int) -> float:
+        """The base of the row at this place of the order (the last row's beyond it)."""
+        place = min(place, len(self.base) - 1)
+        return self.head_values[place] if place < len(self.head) else self.base[self.rows()[place]]
 
 
 def _base_order(market, cache: dict, today: date) -> _BaseOrder:
@@ -710,12 +728,8 @@ def _base_order(market, cache: dict, today: date) -> _BaseOrder:
     hit = _BASE_ORDER.get(key)
     if hit is None:
         base = _base(market, cache, today).astype(np.float32)
-        rows = np.lexsort((market.declaration_ids, -base))
-        head = rows[:min(market.size, _HEAD * (SCORED + 1))]
-        at_head = np.full(market.size, -1, np.int64)
-        at_head[head] = np.arange(len(head))
         _BASE_ORDER.clear()
-        hit = _BASE_ORDER[key] = _BaseOrder(base=base, rows=rows, values=base[rows], head=head, at_head=at_head)
+        hit = _BASE_ORDER[key] = _BaseOrder(market, base, _HEAD * (SCORED + 1))
     return hit
 
 
@@ -767,7 +781,7 @@ def _pick(*, market, needs: list[Need], cols: _Needs, products: sparse.csr_matri
                 hit = np.flatnonzero(part)
                 need_values[hit] += (part[hit] * signal_share(need_sims[hit])).astype(np.float32)
             gone = excluded[j]
-            floor = order.values[min(want - 1 + len(gone), size - 1)]
+            floor = order.value(want - 1 + len(gone))
             own = np.flatnonzero(need_values >= floor)
             pool_rows, pool_values = [need_rows[own].astype(np.int64)], [need_values[own]]
             pool_sims = [need_sims[own]]
@@ -806,10 +820,11 @@ def _pick(*, market, needs: list[Need], cols: _Needs, products: sparse.csr_matri
 def _others(order: _BaseOrder, want: int, taken: list[np.ndarray]) -> np.ndarray:
     """The first ``want`` rows of the whole base order outside ``taken`` (a need whose words reach most of the
     order's head)."""
-    marked = np.zeros(len(order.rows), bool)
+    marked = np.zeros(len(order.base), bool)
     for rows in taken:
         marked[rows] = True
-    return order.rows[~marked[order.rows]][:want]
+    whole = order.rows()
+    return whole[~marked[whole]][:want]
 
 
 def _best(market, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
