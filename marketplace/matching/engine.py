@@ -20,7 +20,8 @@ and IPC prefix raise a listing's score in proportion to its text's evidence of t
 the explanation says so) but exclude none, and a subclass related
 to the need's (same IPC class, or often filed together on the platform: ``related_subclasses``) counts for part
 of the IPC signal. Of the whole market, the best ``SCORED`` by the score without its budget part (one partition
-per need over its row of the dense product the similarities already are) get the cost and budget rules.
+per need over its entries of the sparse product and the best rows by grade and life, ``_pick``) get the cost
+and budget rules.
 Subject over setting: the need's words that name where a technology is used (setting_terms.py) weigh
 ``SETTING_WEIGHT`` of a subject word in its vector; the explanation lists the shared setting words apart.
 
@@ -689,64 +690,158 @@ def _ipc_bound(market, prefix: str) -> tuple[np.ndarray, np.ndarray]:
     return _market_cache(market, "ipc_bound", prefix, make)
 
 
-# Needs whose candidates are chosen at once: their partial scores over the whole market stay under ~4M cells.
-_PICK_CELLS = 4_000_000
+class _BaseOrder:
+    """The part of the score every need gives a row alike (``_base``, in single precision as ``_pick`` adds it)
+    and the rows in its order, best first, ties by declaration: a need's best candidates among the rows it
+    shares no word with are the first of this order. Only its ``head`` is made at once (one partition of the
+    market, not a sort: a fold makes it again, and a need online waits for it); ``at_head`` is each row's
+    place in the head (-1 beyond), and the whole order is sorted on first use (``rows``)."""
 
-
-def _pick(*, market, needs: list[Need], cols: _Needs, sims: np.ndarray, excluded: list[np.ndarray],
-          today: date, blocks: dict, worded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(need index, row) of every need's candidates: its best ``SCORED`` live listings over the whole market by
-    the score without its budget part (text, field/IPC signal, grade, life), the buyer's own and licensed
-    listings left out. Similarity first: no listing is out of reach because of its field or IPC (#23). Ties
-    at the edge go to the lowest declarations, so the choice does not depend on the batch."""
-    # Single precision: the partial scores only choose which listings get scored exactly (in double), and a
-    # partition over half the bytes is what keeps the whole-market choice near the bare product's own top 20.
-    base = _base(market, blocks, today).astype(np.float32)
-    excluded_rows = [_rows_of(market, gone) for gone in excluded]
-    picked_needs, picked_rows = [], []
-    step = max(1, _PICK_CELLS // max(market.size, 1))
-    buffer = np.empty((min(step, len(needs)), market.size), np.float32)
-    for lo in range(0, len(needs), step):
-        part = buffer[:min(step, len(needs) - lo)]
-        np.multiply(sims[lo:lo + step], WEIGHTS["text"], out=part, casting="same_kind")
-        part += base
-        groups: dict[tuple[int, str], list[int]] = {}
-        for j in range(part.shape[0]):
-            groups.setdefault((int(cols.field[lo + j]), cols.prefix[lo + j]), []).append(j)
-            part[j, excluded_rows[lo + j]] = -np.inf
-        for (tech_field, prefix), members in groups.items():
-            rows, bonus = _signal(market, blocks, tech_field, prefix)
-            if len(rows):
-                # An upper bound of the exact share: these similarities are at least the exact ones.
-                share = signal_share(sims[np.ix_(lo + np.array(members), rows)])
-                share[~worded[lo + np.array(members)]] = 1.0
-                part[np.ix_(members, rows)] += (bonus * share).astype(np.float32)
-        if market.size > SCORED:
-            # The best SCORED after the one just below them: a tie across the edge shows without another pass.
-            below = market.size - SCORED - 1
-            order = np.argpartition(part, below, axis=1)
-            top = order[:, below + 1:]
-            values = np.take_along_axis(part, top, axis=1)
-            edge = values.min(axis=1)
-            crowded = np.isfinite(edge) & (np.take_along_axis(part, order[:, below:below + 1], axis=1)[:, 0] == edge)
+    def __init__(self, market, base: np.ndarray, length: int) -> None:
+        self.base, self.declaration_ids = base, market.declaration_ids
+        self._rows: np.ndarray | None = None
+        if length >= len(base):
+            self.head = self.rows()
         else:
-            top = np.broadcast_to(np.arange(market.size), part.shape)
-            values = np.take_along_axis(part, top, axis=1)
-            crowded = np.zeros(part.shape[0], bool)
-        keep = (values > -np.inf) & ~crowded[:, None]
-        picked_needs.append(np.broadcast_to(np.arange(lo, lo + part.shape[0])[:, None], top.shape)[keep])
-        picked_rows.append(top[keep].astype(np.int64))
-        for j in np.flatnonzero(crowded).tolist():
-            edge_value = values[j].min()
-            above = np.flatnonzero(part[j] > edge_value)
-            tied = np.flatnonzero(part[j] == edge_value)
-            tied = tied[np.argsort(market.declaration_ids[tied], kind="stable")][:SCORED - len(above)]
-            chosen = np.concatenate([above, tied])
-            picked_needs.append(np.full(len(chosen), lo + j, np.int64))
-            picked_rows.append(chosen.astype(np.int64))
+            # Every row at least as good as the length-th best by the base (its ties included), then sorted.
+            last = np.partition(-base, length - 1)[length - 1]
+            near = np.flatnonzero(-base <= last)
+            self.head = near[np.lexsort((self.declaration_ids[near], -base[near]))][:length]
+        self.head_values = base[self.head]
+        self.at_head = np.full(len(base), -1, np.int64)
+        self.at_head[self.head] = np.arange(len(self.head))
+
+    def rows(self) -> np.ndarray:
+        if self._rows is None:
+            self._rows = np.lexsort((self.declaration_ids, -self.base))
+        return self._rows
+
+    def value(self, place: int) -> float:
+        """The base of the row at this place of the order (the last row's beyond it)."""
+        place = min(place, len(self.base) - 1)
+        return self.head_values[place] if place < len(self.head) else self.base[self.rows()[place]]
+
+
+def _base_order(market, cache: dict, today: date) -> _BaseOrder:
+    # Once per market, version (rows folded or withdrawn) and day, in the process: a need online reuses it.
+    key = (id(market), market.key, market.version, market.size, today, SCORED, _HEAD)
+    hit = _BASE_ORDER.get(key)
+    if hit is None:
+        base = _base(market, cache, today).astype(np.float32)
+        _BASE_ORDER.clear()
+        hit = _BASE_ORDER[key] = _BaseOrder(market, base, _HEAD * (SCORED + 1))
+    return hit
+
+
+_BASE_ORDER: dict = {}
+# The head of the base order holds SCORED + 1 rows a need shares no word with unless its words reach more than
+# 15 in 16 of the best rows by grade and life; such a need reads the whole order.
+_HEAD = 16
+
+
+def _pick(*, market, needs: list[Need], cols: _Needs, products: sparse.csr_matrix, excluded: list[np.ndarray],
+          today: date, blocks: dict, worded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(need index, row, text similarity) of every need's candidates: its best ``SCORED`` live listings over the
+    whole market by the score without its budget part (text, field/IPC signal, grade, life), the buyer's own
+    and licensed listings (``excluded``: rows) left out. Similarity first: no listing is out of reach because
+    of its field or IPC (#23). Ties at the edge go to the lowest declarations, so the choice does not depend on
+    the batch.
+
+    Taken from the sparse product (needs x rows), never from a dense row of the market (densifying a batch's
+    product cost more than the product): a row a need shares no word with scores its base (grade and life; the
+    field/IPC signal counts in proportion to a similarity of 0, i.e. not at all, unless the need has no word
+    the listings have), so a need's candidates are among its product's entries, the signal rows of a need
+    without words and its best ``SCORED`` + 1 other rows by the base (``_base_order``). Each partial score is
+    computed as over a dense row (single precision, the same operations in the same order), so the choice, its
+    ties and its edge are the same. No part of the score is negative, so no row scores below its base, and an
+    entry below the need's ``floor`` (the (SCORED + 1 + rows left out)-th best base of the market) can neither
+    be chosen nor tie at the edge: only the few entries above it are partitioned."""
+    # Single precision: the partial scores only choose which listings get scored exactly (in double).
+    order = _base_order(market, blocks, today)
+    base, size, head = order.base, market.size, order.head
+    want = SCORED + 1  # one more than the candidates: a tie across the edge shows without another pass
+    indptr, rows, sims = products.indptr, products.indices, products.data
+    values = np.empty(len(sims), np.float32)
+    np.multiply(sims, WEIGHTS["text"], out=values, casting="same_kind")
+    values += base[rows]
+    boost = np.zeros(size)  # scratch: a group's field/IPC signal by row
+    picked_needs, picked_rows, picked_sims = [], [], []
+    groups: dict[tuple[int, str], list[int]] = {}
+    for j in range(len(needs)):
+        groups.setdefault((int(cols.field[j]), cols.prefix[j]), []).append(j)
+    for (tech_field, prefix), members in groups.items():
+        signal_rows, bonus = _signal(market, blocks, tech_field, prefix)
+        boost[signal_rows] = bonus
+        for j in members:
+            lo, hi = indptr[j], indptr[j + 1]
+            need_rows, need_values, need_sims = rows[lo:hi], values[lo:hi], sims[lo:hi]
+            if len(signal_rows) and worded[j]:
+                # An upper bound of the exact share: these similarities are at least the exact ones.
+                part = boost[need_rows]
+                hit = np.flatnonzero(part)
+                need_values[hit] += (part[hit] * signal_share(need_sims[hit])).astype(np.float32)
+            gone = excluded[j]
+            floor = order.value(want - 1 + len(gone))
+            own = np.flatnonzero(need_values >= floor)
+            pool_rows, pool_values = [need_rows[own].astype(np.int64)], [need_values[own]]
+            pool_sims = [need_sims[own]]
+            if len(signal_rows) and not worded[j]:
+                # No word the listings have: the whole signal, on rows the product has no entry for.
+                scores = base[signal_rows] + bonus.astype(np.float32)
+                high = np.flatnonzero(scores >= floor)
+                pool_rows.append(signal_rows[high])
+                pool_values.append(scores[high])
+                pool_sims.append(np.zeros(len(high)))
+            # The best other rows by the base: the head of the order but the pool's rows and those left out.
+            taken = np.zeros(len(head), bool)
+            for some in (*pool_rows, gone):
+                place = order.at_head[some]
+                taken[place[place >= 0]] = True
+            others = head[~taken][:want]
+            if len(others) < want and len(head) < size:
+                others = _others(order, want, [*pool_rows, gone])
+            pool_rows.append(others)
+            pool_values.append(base[others])
+            pool_sims.append(np.zeros(len(others)))
+            pool, pool_values = np.concatenate(pool_rows), np.concatenate(pool_values)
+            if len(gone):  # sorted: a search beats np.isin's sort for these few
+                at = np.minimum(np.searchsorted(gone, pool), len(gone) - 1)
+                pool_values[gone[at] == pool] = -np.inf
+            chosen = _best(market, pool, pool_values)
+            picked_needs.append(np.full(len(chosen), j, np.int64))
+            picked_rows.append(pool[chosen])
+            picked_sims.append(np.concatenate(pool_sims)[chosen])
+        boost[signal_rows] = 0.0
     if not picked_rows:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(picked_needs), np.concatenate(picked_rows)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(picked_needs), np.concatenate(picked_rows), np.concatenate(picked_sims)
+
+
+def _others(order: _BaseOrder, want: int, taken: list[np.ndarray]) -> np.ndarray:
+    """The first ``want`` rows of the whole base order outside ``taken`` (a need whose words reach most of the
+    order's head)."""
+    marked = np.zeros(len(order.base), bool)
+    for rows in taken:
+        marked[rows] = True
+    whole = order.rows()
+    return whole[~marked[whole]][:want]
+
+
+def _best(market, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Positions of the best ``SCORED`` finite ``values``; where the edge is tied, the tied rows of the lowest
+    declarations."""
+    if market.size <= SCORED or len(values) <= SCORED:
+        return np.flatnonzero(values > -np.inf)
+    below = len(values) - SCORED - 1
+    order = np.argpartition(values, below)
+    top = order[below + 1:]
+    edge = values[top].min()
+    if not (np.isfinite(edge) and values[order[below]] == edge):
+        return top[values[top] > -np.inf]
+    above = np.flatnonzero(values > edge)
+    tied = np.flatnonzero(values == edge)
+    tied = tied[np.argsort(market.declaration_ids[rows[tied]], kind="stable")][:SCORED - len(above)]
+    return np.concatenate([above, tied])
 
 
 def _rows_of(market, declaration_ids: np.ndarray) -> np.ndarray:
@@ -754,16 +849,17 @@ def _rows_of(market, declaration_ids: np.ndarray) -> np.ndarray:
 
 
 def _exclusions(market, needs: list[Need], licensed: dict[int, set[int]]) -> list[np.ndarray]:
-    """Per need, the sorted declaration ids left out: the buyer's own listings and those it holds a licence to."""
+    """Per need, the rows left out (sorted): the buyer's own listings and those it holds a licence to."""
     by_org: dict[int, np.ndarray] = {}
     out = []
     for need in needs:
         org = need.organisation_id
-        ids = by_org.get(org)
-        if ids is None:
+        rows = by_org.get(org)
+        if rows is None:
             own = market.declaration_ids[market.rows_where("holder_ids", org)]
-            ids = by_org[org] = np.unique(np.concatenate([own, np.fromiter(licensed[org], np.int64)]))
-        out.append(ids)
+            rows = by_org[org] = np.unique(_rows_of(market, np.concatenate(
+                [own, np.fromiter(licensed[org], np.int64)])))
+        out.append(rows)
     return out
 
 
@@ -991,20 +1087,21 @@ def _rank_chunks(*, market, needs, limit, chunk, facts, licensed, vectors, today
     for lo in range(0, len(needs), chunk):
         part = needs[lo:lo + chunk]
         queries = vectors.matrix[lo:lo + chunk]
-        sims = market.similarities(queries)
+        products = market.products(queries)
         cols = _Needs(part)
         worded = np.diff(queries.indptr) > 0  # a need with no word the listings have: its signal counts in full
-        who, rows = _pick(market=market, needs=part, cols=cols, sims=sims,
-                          excluded=_exclusions(market, part, licensed), today=today, blocks=blocks, worded=worded)
+        who, rows, sims = _pick(market=market, needs=part, cols=cols, products=products,
+                                excluded=_exclusions(market, part, licensed), today=today, blocks=blocks,
+                                worded=worded)
         facts.load(market, rows)
         live = facts.found[rows]  # withdrawn since the index was read: not scored
-        who, rows = who[live], rows[live]
+        who, rows, sims = who[live], rows[live], sims[live]
         if not len(rows):
             continue
         # The listing's weights of the need's words (zero elsewhere), then the exact similarity.
         words = queries[who]
         values = _listing_weights(market=market, vectors=vectors, lo=lo, words=words, who=who, rows=rows)
-        exact = sims[who, rows] / np.sqrt(1.0 + np.asarray(values.power(2) @ stretch).ravel())
+        exact = sims / np.sqrt(1.0 + np.asarray(values.power(2) @ stretch).ravel())
         field_match = cols.field[who] == facts.field[rows]
         ipc_score, shared_ipc, near_ipc = _ipc_columns(market, facts, cols, who, rows, memo)
         status, cost, costed, over, budget_score, missing = budget_columns(

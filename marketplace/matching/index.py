@@ -632,17 +632,19 @@ class MarketMatrix:
         matrix = sparse.csr_matrix((weights, ids, indptr), shape=(len(token_counts), len(self.terms)))
         return NeedVectors(matrix=matrix)
 
-    def similarities(self, needs: sparse.csr_matrix) -> np.ndarray:
-        """Cosine similarity of each need (rows of ``needs``) with every row of the market: one sparse product
-        per block (one block almost always)."""
+    def products(self, needs: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Cosine similarity of each need (rows of ``needs``) with every row of the market, as the sparse product
+        (needs x rows; a row sharing no word with a need has no entry): one product per block (one block almost
+        always). Left sparse: a need's candidates are taken from its entries (engine._pick), and a dense copy of
+        a batch's product cost more than the product itself."""
         parts = []
         for block in self.blocks:
             width = block.shape[1]
-            parts.append((needs[:, :width] @ block.T).toarray() if needs.shape[0] > 1 else
-                         self._one(needs, block, width))
+            parts.append((needs[:, :width] @ block.T).tocsr() if needs.shape[0] > 1 else
+                         sparse.csr_matrix(self._one(needs, block, width)))
         if not parts:
-            return np.zeros((needs.shape[0], 0))
-        return np.hstack(parts) if len(parts) > 1 else parts[0]
+            return sparse.csr_matrix((needs.shape[0], 0))
+        return sparse.hstack(parts, format="csr") if len(parts) > 1 else parts[0]
 
     @staticmethod
     def _one(need: sparse.csr_matrix, block: sparse.csc_matrix, width: int) -> np.ndarray:

@@ -35,3 +35,36 @@ def rank_listings_for_need_refitted(*, need, limit: int = 20) -> list[engine.Mat
             if both is not None else {}
     matches.sort(key=lambda m: (-m.score, m.declaration.pk))
     return matches[:limit]
+
+
+def pick_over_dense_rows(*, market, needs, cols, sims, excluded, today, blocks, worded):
+    """``engine._pick`` as it was before it read the sparse product (main before session 33): each need's
+    partial scores over a dense row of the whole market, one partition per need, the edge's ties to the lowest
+    declarations. (need index, row, similarity) of every candidate, as ``engine._pick`` returns them."""
+    import numpy as np
+
+    base = engine._base(market, blocks, today).astype(np.float32)
+    picked = []
+    for j in range(len(needs)):
+        part = np.empty(market.size, np.float32)
+        np.multiply(sims[j], engine.WEIGHTS["text"], out=part, casting="same_kind")
+        part += base
+        part[excluded[j]] = -np.inf
+        rows, bonus = engine._signal(market, blocks, int(cols.field[j]), cols.prefix[j])
+        if len(rows):
+            share = engine.signal_share(sims[j, rows]) if worded[j] else np.ones(len(rows))
+            part[rows] += (bonus * share).astype(np.float32)
+        if market.size > engine.SCORED:
+            below = market.size - engine.SCORED - 1
+            order = np.argpartition(part, below)
+            top = order[below + 1:]
+            edge = part[top].min()
+            if np.isfinite(edge) and part[order[below]] == edge:
+                above = np.flatnonzero(part > edge)
+                tied = np.flatnonzero(part == edge)
+                top = np.concatenate([above, tied[np.argsort(market.declaration_ids[tied], kind="stable")]
+                                      [:engine.SCORED - len(above)]])
+        else:
+            top = np.arange(market.size)
+        picked += [(j, int(r), float(sims[j, r])) for r in top.tolist() if part[r] > -np.inf]
+    return picked

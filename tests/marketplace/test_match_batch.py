@@ -2,18 +2,21 @@
 the cost and budget rules run as numpy columns exactly as the licence calculator's scalar rule, and a refresh of
 many needs stores what each need refreshed alone stores."""
 
+from datetime import date
 from decimal import Decimal
 
 import numpy as np
 import pytest
+from django.utils import timezone
 
 from licensing.models import DeclarationState, FeeForm
 from marketplace.matching import engine
 from marketplace.matching import services as match_refresh
-from marketplace.matching.index import market_matrix, need_terms
+from marketplace.matching.index import market_matrix, need_terms, need_token_counts
 from marketplace.models import MatchRefresh, MatchSide, Need, StoredMatch
 from marketplace.needs import services as needs
-from tests.licensing.factories import DeclarationFactory
+from tests.licensing.factories import DeclarationFactory, eligible_patent
+from tests.marketplace.matching_reference import pick_over_dense_rows
 from tests.marketplace.test_matching import market  # noqa: F401 (the labelled market fixture)
 from tests.parties.factories import MembershipFactory, OrganisationFactory
 
@@ -106,3 +109,58 @@ def test_a_refresh_of_many_needs_stores_what_each_need_refreshed_alone_stores(ma
         "need_id", "rank", "declaration_id", "score", "explanation"))
 
     assert batch == alone and {row[0] for row in batch} == set(ids)
+
+
+def _picks(wants: list[Need]):
+    """(engine._pick from the sparse product, the dense reference's pick) for these needs as one batch."""
+    matrix = market_matrix()
+    facts = engine.ListingFacts()
+    counted = [need_token_counts(n) for n in wants]
+    queries = engine._subject_vectors(matrix, matrix.need_vectors(counted), counted).matrix
+    products = matrix.products(queries)
+    kwargs = {"market": matrix, "needs": wants, "cols": engine._Needs(wants), "today": timezone.localdate(),
+              "excluded": engine._exclusions(matrix, wants, facts.licensed_by({n.organisation_id for n in wants})),
+              "blocks": facts.blocks_for(matrix, timezone.localdate()), "worded": np.diff(queries.indptr) > 0}
+    who, rows, sims = engine._pick(products=products, **kwargs)
+    picked = sorted(zip(who.tolist(), rows.tolist(), sims.tolist(), strict=True))
+    return picked, sorted(pick_over_dense_rows(sims=products.toarray(), **kwargs))
+
+
+@pytest.mark.parametrize("head", [16, 1])
+def test_candidates_from_the_sparse_product_are_those_of_a_dense_row_ties_to_the_lowest_declarations(
+        market, monkeypatch, head):  # noqa: F811
+    """Fewer candidates than listings (``SCORED`` lowered to 3 on this small market), so that the edge falls
+    inside ties: seven identical listings (the market's sludge listing and six copies: same words, grade and
+    life), and rows sharing no word with a need, which tie on grade and life alone. With a head of the base
+    order as short as the candidates, needs also read the whole order."""
+    declarations, labelled, buyer = market
+    twins = []
+    for _ in range(6):
+        patent = eligible_patent(title="一种市政污泥干化焚烧装置", abstract="利用余热对市政污泥进行干化后焚烧处置。",
+                                 main_ipc="F23G 7/00", ipc_codes=["F23G 7/00"], ipc_subclass="F23G",
+                                 technology_field=24, grade_score=45, filing_date=date(2022, 5, 1))
+        twins.append(DeclarationFactory(patent=patent, state=DeclarationState.FILED).pk)
+    holder = declarations["bms"].holder
+    wants = [need for need, _ in labelled] + [
+        Need.objects.create(organisation=buyer, horizon_years=3, title="市政污泥干化", description="污泥焚烧处置"),
+        # No word the listings have: the field's whole signal, then grade and life.
+        Need.objects.create(organisation=buyer, horizon_years=3, title="量子纠缠", description="", technology_field=1),
+        Need.objects.create(organisation=buyer, horizon_years=3, title="量子纠缠", description=""),
+        # The holder's own listing (the best by its text) is left out.
+        Need.objects.create(organisation=holder, horizon_years=3, title="储能电池热管理", description="电池组液冷",
+                            technology_field=1, ipc_prefix="H01M")]
+    monkeypatch.setattr(engine, "SCORED", 3)
+    monkeypatch.setattr(engine, "_HEAD", head)
+
+    sparse_pick, dense_pick = _picks(wants)
+
+    assert sparse_pick == dense_pick
+    sludge = len(labelled)
+    twins = sorted([declarations["sludge"].pk, *twins])
+    assert [row for j, row, _ in sparse_pick if j == sludge] == sorted(market_matrix().row_of[pk] for pk in twins[:3])
+    assert market_matrix().row_of[declarations["bms"].pk] not in {row for j, row, _ in sparse_pick if j == sludge + 3}
+    batch = engine.rank_listings_batch(needs=wants, limit=3)
+    assert [r.declaration_id for r in batch[sludge]] == twins[:3]
+    alone = [engine.rank_listings_batch(needs=[need], limit=3) for need in wants[sludge:]]  # online: one need
+    assert [[(r.declaration_id, r.score, r.explanation_data) for r in ranked] for ranked in batch[sludge:]] == \
+        [[(r.declaration_id, r.score, r.explanation_data) for r in ranked[0]] for ranked in alone]
