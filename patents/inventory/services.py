@@ -169,11 +169,12 @@ def _connection_lost(exc: Exception, session) -> bool:
     already have replaced it (the import's transaction closes a connection it cannot roll back, and the next query
     opens another); if not, it is closed here, so that the next query opens a fresh one. Inside a caller's
     transaction nothing can be recorded on a fresh connection: the error is the caller's to handle."""
-    if not isinstance(exc, (DatabaseError, connection.Database.Error)) or connection.in_atomic_block:
+    if (session is None or connection.in_atomic_block
+            or not isinstance(exc, (DatabaseError, connection.Database.Error))):
         return False
-    if connection.connection is session and session is not None and connection.is_usable():
-        return False  # a statement cancelled, a deadlock, a locked SQLite file: the session itself is fine
     if connection.connection is session:
+        if connection.is_usable():
+            return False  # a statement cancelled, a deadlock, a locked SQLite file: the session itself is fine
         connection.close()
     return True
 
@@ -259,8 +260,9 @@ def _runs_again(batch: InventoryBatch) -> bool:
     sweep applies (task_requeue_lost); or its worker lives, and it is left to that worker: a new attempt that
     claimed it and is about to take the batch's lock, or a run whose database connection broke (the lock went with
     it) and which is about to settle the batch itself (_settle_interrupted: queued while the task has attempts
-    left, else failed) before its worker records the error and queues the task again by the same rule. The batch
-    is failed only when no task is left that will run it.
+    left, else failed) before its worker records the error and queues the task again by the same rule; if the
+    database is still away, that worker cannot record anything and stops, and its task is then lost, re-queued
+    here or by the sweep. The batch is failed only when no task is left that will run it.
 
     Re-queued here rather than left to the sweep: the sweep runs only inside `run_worker` processes, every
     TASK_RECOVER_SECONDS, so the holder's page would have to promise a run it cannot see coming; applying the same
