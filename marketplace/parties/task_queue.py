@@ -92,6 +92,14 @@ def task_attempts(task: DBTaskResult) -> int:
     return len(task.worker_ids or [])
 
 
+def task_may_run_again(task: DBTaskResult) -> bool:
+    """Whether a task that stopped short (it failed, its worker was lost, or its database connection broke) may run
+    again: it was claimed fewer than TASK_MAX_ATTEMPTS times and is not one that must never repeat (TASK_NO_RETRY).
+    The one rule of the workers' retries (scheduling.services.task_retry_if_allowed), of lost workers (below) and
+    of an import whose connection broke (patents.inventory.services)."""
+    return task_attempts(task) < settings.TASK_MAX_ATTEMPTS and task.task_path not in settings.TASK_NO_RETRY
+
+
 def task_requeue_lost(*, task: DBTaskResult) -> str | None:
     """A RUNNING task whose worker is gone is queued again at once (or failed for good after TASK_MAX_ATTEMPTS),
     with WorkerLost as its error. Returns the new status, or None when its worker still runs it (or someone
@@ -110,7 +118,7 @@ def task_requeue_lost(*, task: DBTaskResult) -> str | None:
     if not worker_ids or not worker_gone(worker_id=worker_ids[-1], started_at=task.started_at):
         return None
     error = WorkerLost(f"the worker {worker_ids[-1]} stopped while running this task")
-    again = task_attempts(task) < settings.TASK_MAX_ATTEMPTS and task.task_path not in settings.TASK_NO_RETRY
+    again = task_may_run_again(task)
     status = TaskResultStatus.READY if again else TaskResultStatus.FAILED
     changed = DBTaskResult.objects.filter(pk=task.pk, status=TaskResultStatus.RUNNING,
                                           started_at=task.started_at).update(

@@ -18,7 +18,7 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from marketplace.models import ScheduledJob
-from marketplace.parties.task_queue import task_attempts, task_requeue_lost
+from marketplace.parties.task_queue import task_attempts, task_may_run_again, task_requeue_lost
 from marketplace.scheduling.schedule import Job, schedule
 
 logger = logging.getLogger(__name__)
@@ -82,9 +82,9 @@ def task_retry_if_allowed(*, task: DBTaskResult) -> bool:
     until an attempt succeeds. Returns whether it was queued again.
 
     Conditional on the row still being FAILED with the same attempts, so that it is queued once whoever asks."""
-    attempts = task_attempts(task)
-    if attempts >= settings.TASK_MAX_ATTEMPTS or task.task_path in settings.TASK_NO_RETRY:
+    if not task_may_run_again(task):
         return False
+    attempts = task_attempts(task)
     run_after = timezone.now() + task_retry_delay(attempts=attempts)
     queued = DBTaskResult.objects.filter(pk=task.pk, status=TaskResultStatus.FAILED, started_at=task.started_at).update(
         status=TaskResultStatus.READY, run_after=run_after, finished_at=None)

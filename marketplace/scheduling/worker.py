@@ -4,7 +4,9 @@ number of workers run each task once), with what version 0.13 lacks added here r
 - a lock held for the worker's life (marketplace/parties/task_queue.py), by which the others know it is gone;
 - every TASK_RECOVER_SECONDS, the running tasks of workers that are gone are queued again (a thread of its own,
   so that a long task does not hold recovery back);
-- a failed task is queued again with back-off, up to TASK_MAX_ATTEMPTS (services.task_retry_if_allowed).
+- a failed task is queued again with back-off, up to TASK_MAX_ATTEMPTS (services.task_retry_if_allowed);
+- a task whose database connection broke has its failure recorded on a fresh connection (the library would
+  try the dead one and stop the worker).
 
 The library has no hooks for these: its Worker is subclassed at the two points it offers (run, run_task)."""
 
@@ -57,7 +59,17 @@ class RecoveringWorker(Worker):
         connections.close_all()
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
-        super().run_task(db_task_result)
+        try:
+            super().run_task(db_task_result)
+        except DatabaseError as exc:
+            # The library records the outcome on the connection the task used. A task that lost that connection
+            # (the database restarted, the session was ended) leaves it dead, and Django reopens a connection only
+            # once it is closed: the library's three tries fail on it, and the worker would stop over a blip. So
+            # the outcome is recorded again on a fresh connection; if the database is still away this raises too,
+            # the worker stops, and the others take its task for lost.
+            close_old_connections()
+            db_task_result.set_failed(exc.__context__ or exc)  # the task's own error, which the recording lost
+            logger.warning("task %s: its outcome was recorded on a fresh database connection", db_task_result.pk)
         if db_task_result.status == TaskResultStatus.FAILED:
             try:
                 task_retry_if_allowed(task=db_task_result)

@@ -12,7 +12,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks_db.compat import TaskResultStatus
@@ -21,7 +21,7 @@ from django_tasks_db.models import DBTaskResult
 from marketplace.parties import listeners
 from marketplace.parties.models import Organisation, User
 from marketplace.parties.runtime import collector_paused
-from marketplace.parties.task_queue import task_requeue_lost
+from marketplace.parties.task_queue import task_may_run_again, task_requeue_lost
 from patents.inventory import bulk, liveness, progress
 from patents.inventory.exports import InventoryErrorsExporter
 from patents.inventory.grading import grade_frame
@@ -133,6 +133,7 @@ def _run(batch: InventoryBatch, on_progress, max_bytes: int, today: date, chunk_
             logger.warning("inventory batch %s is %s: not run again", batch.pk, batch.status)
             return _summary(batch)
         batch.status, batch.started_at = InventoryBatch.Status.RUNNING, started
+        session = connection.connection  # the connection that holds the batch's lock (and will hold the import)
         try:
             tick("reading", 0, 0)
             with batch.file.open("rb") as f:
@@ -141,6 +142,17 @@ def _run(batch: InventoryBatch, on_progress, max_bytes: int, today: date, chunk_
                 return _import(batch, f.file, size=batch.file.size, max_bytes=max_bytes, today=today, tick=tick,
                                chunk_rows=chunk_rows)
         except Exception as exc:
+            if _connection_lost(exc, session):
+                # Not the file's fault: the database went away mid-import (restarted, failed over, the session
+                # terminated) and took the uncommitted import with it. Run it again, as for a lost worker.
+                logger.warning("inventory batch %s: its database connection was lost mid-import", batch.pk,
+                               exc_info=True)
+                try:
+                    _settle_interrupted(batch, started)
+                except DatabaseError:  # the database is still away: the batch says running without a lock, and
+                    # the recovery of lost runs settles it (inventory_batch_recover) by the same rule
+                    logger.exception("inventory batch %s: its interruption could not be recorded", batch.pk)
+                raise  # the worker records the error on the task and queues it again (task_retry_if_allowed)
             logger.exception("inventory batch %s failed", batch.pk)
             batch.status, batch.message, batch.finished_at = (InventoryBatch.Status.FAILED, str(exc)[:2000],
                                                               timezone.now())
@@ -148,6 +160,45 @@ def _run(batch: InventoryBatch, on_progress, max_bytes: int, today: date, chunk_
             raise
         finally:
             progress.clear("inventory", batch.pk)
+
+
+def _connection_lost(exc: Exception, session) -> bool:
+    """Whether `exc` is the database connection breaking rather than an error of the import: a database error
+    (Django's, or the driver's own from the COPY writers, which use its cursor directly) after which `session`, the
+    connection the run started on (and which held the batch's lock), is gone or no longer answers. Django may
+    already have replaced it (the import's transaction closes a connection it cannot roll back, and the next query
+    opens another); if not, it is closed here, so that the next query opens a fresh one. Inside a caller's
+    transaction nothing can be recorded on a fresh connection: the error is the caller's to handle."""
+    if (session is None or connection.in_atomic_block
+            or not isinstance(exc, (DatabaseError, connection.Database.Error))):
+        return False
+    if connection.connection is session:
+        if connection.is_usable():
+            return False  # a statement cancelled, a deadlock, a locked SQLite file: the session itself is fine
+        connection.close()
+    return True
+
+
+def _settle_interrupted(batch: InventoryBatch, started) -> None:
+    """The batch whose connection broke mid-import (nothing of it committed) waits queued while its task will run it
+    again (the task still has attempts left: the worker queues it again when it records the error; or the
+    recovery of lost workers already queued it), else is failed with a message asking for the file again.
+
+    Conditional on this run's claim: the batch page may have found it running without its lock meanwhile (the lock
+    went with the connection) and queued it already; a later run may have claimed it since."""
+    tasks = DBTaskResult.objects.filter(task_path=RUN_BATCH_TASK, args_kwargs__args__0=batch.pk, status__in=_WAITING)
+    if any(task.status == TaskResultStatus.READY or task_may_run_again(task) for task in tasks):
+        batch.status, batch.finished_at = InventoryBatch.Status.QUEUED, None
+        batch.message = _("The import was interrupted: the connection to the database was lost. It will run again "
+                          "from the start shortly; nothing from the file was imported yet.")
+    else:
+        batch.status, batch.finished_at = InventoryBatch.Status.FAILED, timezone.now()
+        batch.message = _("The import was interrupted: the connection to the database was lost before it finished, "
+                          "and nothing from the file was imported. Please upload the file again.")
+    InventoryBatch.objects.filter(pk=batch.pk, status__in=_RUNNABLE, started_at=started).update(
+        status=batch.status, message=batch.message, finished_at=batch.finished_at)
+    logger.warning("inventory batch %s: %s", batch.pk, "queued to run again" if batch.status ==
+                   InventoryBatch.Status.QUEUED else "marked failed (no attempt left)")
 
 
 def inventory_batch_recover(*, batch: InventoryBatch) -> InventoryBatch:
@@ -206,9 +257,12 @@ _WAITING = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
 def _runs_again(batch: InventoryBatch) -> bool:
     """Whether a task will run the lost batch again. Its task is READY (the sweep queued it already), or RUNNING:
     then either its worker is gone, and the task is re-queued or, on its last attempt, failed by the one rule the
-    sweep applies (task_requeue_lost); or its worker lives (a new attempt that claimed it and is about to take the
-    batch's lock; or a worker whose database connection broke, which records its own failure and retry), and it is
-    left to that worker. The batch is failed only when no task is left that will run it.
+    sweep applies (task_requeue_lost); or its worker lives, and it is left to that worker: a new attempt that
+    claimed it and is about to take the batch's lock, or a run whose database connection broke (the lock went with
+    it) and which is about to settle the batch itself (_settle_interrupted: queued while the task has attempts
+    left, else failed) before its worker records the error and queues the task again by the same rule; if the
+    database is still away, that worker cannot record anything and stops, and its task is then lost, re-queued
+    here or by the sweep. The batch is failed only when no task is left that will run it.
 
     Re-queued here rather than left to the sweep: the sweep runs only inside `run_worker` processes, every
     TASK_RECOVER_SECONDS, so the holder's page would have to promise a run it cannot see coming; applying the same

@@ -35,6 +35,15 @@ def fails_twice(key: str) -> str:
     return "done"
 
 
+@task()
+def loses_its_connection_once(key: str) -> str:
+    CALLS.append(key)
+    if CALLS.count(key) == 1:
+        with connection.cursor() as cursor:  # as a database restart, a failover or an administrator ends it
+            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    return "done"
+
+
 @pytest.fixture
 def queue(settings):
     settings.TASKS = DATABASE_QUEUE
@@ -83,6 +92,18 @@ def test_a_failed_task_waits_its_back_off_queued_and_a_task_listed_as_not_to_rep
     once = fails_twice.enqueue("mail")
     work_until_empty()
     assert DBTaskResult.objects.get(pk=once.id).status == "FAILED" and CALLS.count("mail") == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only (DATABASE_URL)")
+def test_a_task_whose_database_connection_broke_is_recorded_failed_on_a_fresh_one_and_tried_again(queue):
+    # django-tasks-db records the error on the dead connection, which Django does not reopen by itself: the worker
+    # stopped with "the connection is closed" and left the task running.
+    queue.TASK_RETRY_BACKOFF_SECONDS = 0
+    result = loses_its_connection_once.enqueue("restart")
+    work_until_empty()
+    row = DBTaskResult.objects.get(pk=result.id)
+    assert (row.status, row.return_value, row.worker_ids) == ("SUCCESSFUL", "done", ["worker-1"] * 2)
+    assert CALLS == ["restart"] * 2
 
 
 def _running(worker_id: str, *, minutes_ago: int = 0) -> DBTaskResult:
