@@ -62,6 +62,10 @@ class WorkerLock:
     def release(self) -> None:
         if self.connection is not None:
             with contextlib.suppress(Exception):
+                # Unlocked before closing: a closed connection's lock is freed only once the server's backend
+                # has exited, a moment later, and whoever checks meanwhile would still see the worker alive.
+                self.connection.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", [LOCK_SPACE, self.worker_id])
+            with contextlib.suppress(Exception):
                 self.connection.close()
             self.connection = None
 
