@@ -77,6 +77,15 @@ adopted); Chinese synonyms stay apart (追溯 / 溯源); a need's object that is
 "infant formula" became 婴幼儿 + 公式, formula's general sense: left as found, since fixing it from that need would
 fit the check).
 
+Session 33 (tokens "concepts-3"): Chinese synonyms as one feature. A table of Chinese technical terms that name
+one thing (marketplace/listings/zh_synonyms.csv, a source per row; 11 rows, 3 of them named in the labelled set:
+追溯/溯源, 波束赋形/波束成形, 无人驾驶/自动驾驶): a variant stands for its preferred term, found in a run like a
+glossary term (jieba cuts 波束赋形 into 波束 and 赋形). Not derived from the bridge: Chinese terms that share an
+English counterpart in the glossary or CC-CEDICT are often not synonyms (改性 / 修形 for "modification", 盾构 / 护罩
+for "shield", 功率 / 电力 for "power"). Same columns:
+  concepts-2 (the state above)                0.963/0.947/0.926/0.939 | 0.975/0.975/0.943/1.000
+  synonym table (chosen, concepts-3)          0.963/0.955/0.926/0.939 | 0.975/0.975/0.943/1.000
+
 Fit: term counts of every published listing are stored per listing (``ListingTerms``); the fit
 (``MatchingIndex``) is the append-only vocabulary and the document frequencies over the listings.
 ``matching_index_rebuild`` re-segments only listings whose text hash changed, then refits;
@@ -122,7 +131,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
-from marketplace.listings.bilingual import counterparts, glossary_terms_zh
+from marketplace.listings.bilingual import counterparts, glossary_terms_zh, zh_synonyms
 from marketplace.models import ListingTerms, MatchingIndex
 
 jieba.setLogLevel(logging.WARNING)
@@ -149,7 +158,7 @@ _STOP_EN = set(ENGLISH_STOP_WORDS) | {"method", "methods", "invention", "disclos
 
 # Part of every stored text hash while the concepts are on: needs and listings whose tokens were made otherwise
 # are segmented anew (``build_matching_index`` after deploying; a need when next matched).
-TOKENS_VERSION = "concepts-2"
+TOKENS_VERSION = "concepts-3"
 # Phrases of up to this many English words are looked up in the bridge before single words ("heat pump" is 热泵,
 # where "heat" and "pump" alone are single characters that no Chinese text is cut into).
 _PHRASE_WORDS = 3
@@ -168,7 +177,7 @@ def _own_tokens(text: str, cut: Callable[[str], Iterable[str]] | None = None) ->
 @functools.lru_cache(maxsize=1)
 def _glossary_by_start() -> dict[str, tuple[str, ...]]:
     by_start: dict[str, list[str]] = {}
-    for term in glossary_terms_zh():
+    for term in glossary_terms_zh() | zh_synonyms().keys():
         by_start.setdefault(term[:2], []).append(term)
     return {k: tuple(sorted(v, key=len, reverse=True)) for k, v in by_start.items()}
 
@@ -176,7 +185,10 @@ def _glossary_by_start() -> dict[str, tuple[str, ...]]:
 def _cut_run(run: str, cut: Callable[[str], Iterable[str]]) -> list[str]:
     """A Chinese run's words (two characters or more, stop words dropped) and, once each, the glossary's terms
     the run names that the segmenter did not emit: jieba cuts 厌氧氨氧化 into 厌氧 and 氧化 and 纳滤膜 into 纳 and
-    滤膜, so the technical term itself, the most specific evidence of the subject, would never be a feature."""
+    滤膜, so the technical term itself, the most specific evidence of the subject, would never be a feature. A
+    word of the synonym table (``zh_synonyms``: 追溯, 波束赋形) is found like a glossary term and stands for its
+    preferred term (溯源, 波束成形): two names of one thing are one feature, as a word and its English counterpart
+    are."""
     words = [w for w in cut(run) if len(w) >= 2 and w not in _STOP_ZH]
     starts = _glossary_by_start()
     seen = set(words) | _STOP_ZH
@@ -190,7 +202,8 @@ def _cut_run(run: str, cut: Callable[[str], Iterable[str]]) -> list[str]:
                         seen.add(term)
                         words.append(term)
                 break
-    return words
+    preferred = zh_synonyms()
+    return [preferred.get(w, w) for w in words]
 
 
 def bilingual_terms() -> bool:
