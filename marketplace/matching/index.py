@@ -77,14 +77,36 @@ adopted); Chinese synonyms stay apart (追溯 / 溯源); a need's object that is
 "infant formula" became 婴幼儿 + 公式, formula's general sense: left as found, since fixing it from that need would
 fit the check).
 
-Session 33 (tokens "concepts-3"): Chinese synonyms as one feature. A table of Chinese technical terms that name
-one thing (marketplace/listings/zh_synonyms.csv, a source per row; 11 rows, 3 of them named in the labelled set:
-追溯/溯源, 波束赋形/波束成形, 无人驾驶/自动驾驶): a variant stands for its preferred term, found in a run like a
-glossary term (jieba cuts 波束赋形 into 波束 and 赋形). Not derived from the bridge: Chinese terms that share an
-English counterpart in the glossary or CC-CEDICT are often not synonyms (改性 / 修形 for "modification", 盾构 / 护罩
-for "shield", 功率 / 电力 for "power"). Same columns:
+Session 33 (tokens "concepts-3"): Chinese synonyms as one feature, and the claim format's words stopped. A table
+of Chinese technical terms that name one thing (marketplace/listings/zh_synonyms.csv, a source per row; 11 rows, 3
+of them named in the labelled set: 追溯/溯源, 波束赋形/波束成形, 无人驾驶/自动驾驶): a variant stands for its
+preferred term, found in a run like a glossary term (jieba cuts 波束赋形 into 波束 and 赋形). Not derived from the
+bridge: Chinese terms that share an English counterpart in the glossary or CC-CEDICT are often not synonyms (改性 /
+修形 for "modification", 盾构 / 护罩 for "shield", 功率 / 电力 for "power"). Same columns:
   concepts-2 (the state above)                0.963/0.947/0.926/0.939 | 0.975/0.975/0.943/1.000
-  synonym table (chosen, concepts-3)          0.963/0.955/0.926/0.939 | 0.975/0.975/0.943/1.000
+  synonym table                               0.963/0.955/0.926/0.939 | 0.975/0.975/0.943/1.000
+  + the claim format's and design filings' words stopped (设备, 存储介质, 外观设计, 设计要点, 要点; chosen)
+                                              0.963/0.955/0.929/0.939 | 0.975/0.975/0.944/1.000
+  same, 介质 stopped too                      0.963/0.955/0.929/0.939 | 0.975/0.975/0.944/1.000
+  synonyms, a search-mode piece that jieba's dictionary counts fewer than 4 times (米波, 化碳, 二氧, 气轮机) dropped
+    where a longer word of the run holds it, in every text
+                                              0.967/0.959/0.927/0.939 | 0.981/0.966/0.936/1.000
+    the same below 50 times (also 织品, 轮机)     0.963/0.959/0.916/0.939 | 0.981/0.966/0.931/1.000
+    below 4 times, in needs only              0.967/0.959/0.928/0.939 | 0.975/0.975/0.941/1.000
+    below 4 times, in needs only, with the stop words above
+                                              0.967/0.959/0.932/0.939 | 0.975/0.975/0.943/1.000
+  synonyms, a title counted twice (need and listing)
+                                              0.967/0.955/0.928/0.939 | 0.975/0.969/0.941/1.000
+Dropping the pieces in every text costs English needs (a listing's norm changes with its pieces); in needs only it
+is the best row, but a need's words would then be cut otherwise than the same text in a listing (the reference
+ranking and a listing's candidate needs tokenize both alike), for +0.004 on zh p@10: not adopted, nor the title
+counted twice (en p@10 drops). On the bench corpus (bench/match_bench.py, precision_on_generated_subjects: 20,000
+patents, 7,616 listings, 500 needs; subject p@5/p@10 | domain p@5/p@10, all needs) the synonyms change nothing (its
+vocabulary has none of the table's variants): 0.907/0.859 | 0.974/0.964; the stop words 0.911/0.863 |
+0.978/0.966; the title counted twice 0.924/0.877 | 0.979/0.966; the needs' pieces 0.907/0.859 | 0.975/0.963. What
+limits the subject figure there is the generator: a need's description is its row's abstract, whose steps and
+effects are its domain's (电动汽车能量管理 shares 感知, 周围, 环境, 轨迹 with 自动泊车), so only the subject's own
+phrase tells two topics of one domain apart.
 
 Fit: term counts of every published listing are stored per listing (``ListingTerms``); the fit
 (``MatchingIndex``) is the append-only vocabulary and the document frequencies over the listings.
@@ -148,7 +170,10 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[a-z0-9]{2,}")
 _STOP_ZH = {"一种", "本发明", "发明", "公开", "提供", "方法", "及其", "制备", "制备方法", "装置", "系统", "所述",
             "包括", "用于", "我们", "需要", "技术", "产品", "一个", "进行", "通过", "可以", "以及", "实现",
-            "寻求", "专利", "适用"}
+            "寻求", "专利", "适用",
+            # The claim format's and the design filing's words, named by every software or design patent whatever
+            # its subject ("...方法、装置、设备及存储介质", "外观设计要点"): shared, they outweighed the subject.
+            "设备", "存储介质", "外观设计", "设计要点", "要点"}
 _STOP_EN = set(ENGLISH_STOP_WORDS) | {"method", "methods", "invention", "discloses", "disclosed", "provides",
                                       "thereof", "need", "needs", "looking", "product", "products", "using", "used",
                                       "based", "device", "system", "technology", "preparation", "patent", "patents",
