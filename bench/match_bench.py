@@ -57,6 +57,7 @@ def baseline(*, needs_total: int = NEEDS_GOAL, budget_seconds: float | None = No
     (linear in the listings; `listings_used` says how many)."""
 
     from marketplace.matching.engine import _need_text, published_declarations, tokenize
+    from marketplace.matching.index import listing_text
     from marketplace.models import Need
 
     if stored:
@@ -69,7 +70,7 @@ def baseline(*, needs_total: int = NEEDS_GOAL, budget_seconds: float | None = No
         return _bare_product(doc_tokens=doc_tokens, need_tokens=need_tokens, listings=len(doc_tokens),
                              needs_total=needs_total, started=start, deadline=deadline)
 
-    texts_of = [f"{title} {abstract}" for title, abstract in  # engine._declaration_text, without model instances
+    texts_of = [listing_text(title, abstract) for title, abstract in  # engine._declaration_text, without models
                 published_declarations().order_by("pk").values_list("patent__title", "patent__abstract")]
     needs = list(Need.objects.filter(state=Need.State.OPEN, public=True).order_by("pk"))
     texts = [_need_text(n) for n in needs] or ["电池"]
