@@ -10,7 +10,9 @@ edited; here stored in bulk for the needs the generator wrote directly) are repo
 them. The batch runs for 10,000
 needs (the open needs in the database, repeated to make up the number) in batches of ``BATCH`` while the budget
 lasts; when it stops early the rest is extrapolated from the batches timed. The online figure is the p95 of
-single needs after the index is in memory."""
+single needs after the index is in memory. The batch figure's details also give the rankings' precision on the
+generated corpus (``subject_precision``, outside the timing): the generator knows what each listing and need is
+about, so relevance there is known, not judged."""
 
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ BATCH = 1_000
 GOAL_RATIO = 1.5
 ONLINE_GOAL_MS = 200
 ONLINE_SAMPLE = 20
+# Needs of the first batch whose rankings are judged for precision (their top 10 listings read once).
+JUDGED = 500
 
 
 def _stored_words() -> tuple[list[list[str]], dict[int, list[str]]]:
@@ -53,6 +57,7 @@ def baseline(*, needs_total: int = NEEDS_GOAL, budget_seconds: float | None = No
     (linear in the listings; `listings_used` says how many)."""
 
     from marketplace.matching.engine import _need_text, published_declarations, tokenize
+    from marketplace.matching.index import listing_text
     from marketplace.models import Need
 
     if stored:
@@ -65,7 +70,7 @@ def baseline(*, needs_total: int = NEEDS_GOAL, budget_seconds: float | None = No
         return _bare_product(doc_tokens=doc_tokens, need_tokens=need_tokens, listings=len(doc_tokens),
                              needs_total=needs_total, started=start, deadline=deadline)
 
-    texts_of = [f"{title} {abstract}" for title, abstract in  # engine._declaration_text, without model instances
+    texts_of = [listing_text(title, abstract) for title, abstract in  # engine._declaration_text, without models
                 published_declarations().order_by("pk").values_list("patent__title", "patent__abstract")]
     needs = list(Need.objects.filter(state=Need.State.OPEN, public=True).order_by("pk"))
     texts = [_need_text(n) for n in needs] or ["电池"]
@@ -154,6 +159,35 @@ def _batch_figure(*, per_need: list[float], timed_needs: int, base: dict, build:
                  "baseline_with_vectorising_s": round(base["vectorise_s"] + base["product_s"], 2)})
 
 
+def subject_precision(needs: list, ranked: list[list]) -> dict:
+    """Precision@5 and @10 of rankings on the generated corpus, per language of the need ("zh", "en", "all"):
+    a listing is relevant when its title's subject is the need's (marketplace.demo.synthetic.subjects_named: the
+    topic, device or design the generator composed the title from, in either language; the Chinese and English
+    names of one subject are one), and, coarser, ``field_p@k`` when it is of the need's generated domain. A need
+    is judged once (the batch repeats needs) and only when its title names a generated subject."""
+    from licensing.models import Declaration
+    from marketplace.demo.synthetic import subjects_named
+
+    ids = {r.declaration_id for rs in ranked for r in rs[:10]}
+    subject_of = {pk: (subjects_named(f"{title} {title_en}") or [None])[0] for pk, title, title_en in
+                  Declaration.objects.filter(pk__in=ids).values_list("pk", "patent__title", "patent__title_en")}
+    rows: dict[str, list[dict]] = {"zh": [], "en": [], "all": []}
+    seen = set()
+    for need, rs in zip(needs, ranked, strict=True):
+        subject = (subjects_named(need.title) or subjects_named(need.description) or [None])[0]
+        if subject is None or need.pk in seen:
+            continue
+        seen.add(need.pk)
+        top = [subject_of.get(r.declaration_id) for r in rs[:10]]
+        row = {f"p@{k}": sum(s == subject for s in top[:k]) / k for k in (5, 10)}
+        row.update({f"field_p@{k}": sum(s is not None and s[0] == subject[0] for s in top[:k]) / k for k in (5, 10)})
+        lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in need.title) else "en"
+        rows[lang].append(row)
+        rows["all"].append(row)
+    return {lang: {"needs": len(rs), **{m: round(sum(r[m] for r in rs) / len(rs), 3) for m in rs[0]}}
+            if rs else {"needs": 0} for lang, rs in rows.items()}
+
+
 def _online_figure(*, seconds: list[float], base: dict, note: str = "") -> Figure:
     p95 = percentile(seconds, 95) * 1000 if seconds else None
     bare_ms = base["product_s"] / base["needs"] * 1000
@@ -200,12 +234,15 @@ def benchmark(*, sample: int = ONLINE_SAMPLE, budget_seconds: float = 120, seed:
     # prebuilt vectors and never loads jieba; the fee terms (`facts`) stay in the timed batch, a refresh reads them.
     warm_s, _tokens = timed(setting_tokens)
     build["warm_s"] = round(warm_s, 2)
+    judged: tuple[list, list] = ([], [])
     for lo in range(0, len(batch_needs), BATCH):
         if per_need and time.monotonic() + per_need[-1] * BATCH > deadline:
             break
         part = batch_needs[lo:lo + BATCH]
-        seconds, _ranked = timed(
+        seconds, ranked = timed(
             lambda part=part: rank_listings_batch(needs=part, limit=20, facts=facts))
+        if lo == 0:
+            judged = (part[:JUDGED], ranked[:JUDGED])
         per_need.append(seconds / len(part))
         timed_needs += len(part)
         if emit is not None:
@@ -214,6 +251,7 @@ def benchmark(*, sample: int = ONLINE_SAMPLE, budget_seconds: float = 120, seed:
     note = "" if timed_needs >= NEEDS_GOAL else \
         f"{timed_needs:,} of {NEEDS_GOAL:,} needs within the budget ({budget_seconds:.0f} s, BENCH_MATCHING_BUDGET)"
     batch = _batch_figure(per_need=per_need, timed_needs=timed_needs, base=base, build=build, note=note)
+    batch.details["precision_on_generated_subjects"] = subject_precision(*judged)
     if emit is not None:
         emit(batch)
 

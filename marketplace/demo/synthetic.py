@@ -28,6 +28,7 @@ What the data looks like:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -1007,6 +1008,43 @@ _QUALIFIER = _Vocab([_entries(text) for text in _QUALIFIERS])
 _STYLE_NAMES = ("method", "material", "mech")
 _DOMAIN_STYLE = np.array([_STYLE_NAMES.index(d.style) for d in _DOMAINS], dtype=np.int64)
 _KIND_DOMAIN_WEIGHTS = np.array([d.weights for d in _DOMAINS], dtype=np.float64).T  # (3 kinds, domains)
+
+
+# What a generated title is about: each domain's topics, devices and designs (its techniques are shared between
+# domains and name a means, not the subject), both languages, longest first so that a regex names the longest.
+_SUBJECT_KINDS = ("topic", "dev", "dsg")
+
+
+@functools.cache
+def _subject_table() -> dict[str, tuple[int, str, str]]:
+    table: dict[str, tuple[int, str, str]] = {}
+    for d in _DOMAINS:
+        for rank, kind in enumerate(_SUBJECT_KINDS):
+            for entry in _entries(getattr(d, kind)):
+                for variant in entry[:2]:
+                    if variant:
+                        table.setdefault(variant.lower(), (rank, d.key, entry[0]))
+    return table
+
+
+@functools.cache
+def _subject_pattern() -> re.Pattern:
+    return re.compile("|".join(
+        re.escape(v) if re.search(r"[\u3400-\u9fff]", v) else rf"(?<![a-z0-9]){re.escape(v)}(?![a-z0-9])"  # "car" not in "carbon"
+        for v in sorted(_subject_table(), key=len, reverse=True)))
+
+
+def subjects_named(text: str) -> list[tuple[str, str]]:
+    """The generator's subjects a text names (case-folded, English between word boundaries, leftmost-longest),
+    each as (its domain's key, its Chinese name) whichever language names it ("lithium-ion battery
+    state-of-health estimation" -> ("battery", "锂离子电池健康状态估计")); topics first, then devices, then
+    designs, each in the order named. A generated title is composed from one row's topic, device or design, so
+    the first is what a listing is about, said by the generator, not judged (a device named in a method's title
+    is its means: "一种采用微通道反应器制备...的方法"; a later subject where it is used: "...在新能源汽车电驱系统中的应用").
+    bench/match_bench.py measures precision with it."""
+    table = _subject_table()
+    found = [table[f] for f in _subject_pattern().findall((text or "").lower())]
+    return [(domain, name) for _rank, domain, name in sorted(found, key=lambda s: s[0])]  # stable: named order
 
 
 def _ipc_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -52,6 +52,7 @@ from importlib import resources
 from pathlib import Path
 
 GLOSSARY = Path(__file__).with_name("bilingual_glossary.csv")
+SYNONYMS = Path(__file__).with_name("zh_synonyms.csv")
 MAX_COUNTERPARTS = 3
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -189,6 +190,17 @@ def glossary_terms_zh() -> frozenset[str]:
     """The Chinese terms of our glossary (simplified, two characters or more): technical words a general
     segmenter may not know as words (厌氧氨氧化, 纳滤膜), which matching adds where a text names them."""
     return frozenset(row["zh"].strip() for row in _glossary_rows() if len(row["zh"].strip()) >= 2)
+
+
+@lru_cache(maxsize=1)
+def zh_synonyms() -> dict[str, str]:
+    """Chinese technical terms that name one thing, as data with a source per row (``zh_synonyms.csv``): each
+    term -> the preferred one (追溯 -> 溯源, 波束赋形 -> 波束成形). Only whole terms of one sense: a general
+    dictionary's shared senses are too loose for this (CC-CEDICT and our glossary give 改性 and 修形 for
+    "modification", 功率 and 电力 for "power")."""
+    with SYNONYMS.open(encoding="utf-8", newline="") as handle:
+        return {row["zh"].strip(): row["preferred"].strip() for row in csv.DictReader(handle)
+                if row.get("zh") and row.get("preferred")}
 
 
 def bridge(terms) -> list[str]:

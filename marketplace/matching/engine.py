@@ -55,7 +55,14 @@ from sklearn.metrics.pairwise import cosine_similarity
 from licensing.declarations.selectors import licensee_cost
 from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration, FeeForm, RoyaltyBase
 from licensing.models.licences import LIVE_LICENCE_STATES, Licence
-from marketplace.matching.index import NeedVectors, market_matrix, need_token_counts, term_label, tokenize
+from marketplace.matching.index import (
+    NeedVectors,
+    listing_text,
+    market_matrix,
+    need_token_counts,
+    term_label,
+    tokenize,
+)
 from marketplace.matching.setting_terms import SETTING_PHRASES_EN, SETTING_PHRASES_ZH, SETTING_WEIGHT
 from marketplace.models import Need
 
@@ -201,7 +208,7 @@ class Match:
 
 
 def _declaration_text(d: Declaration) -> str:
-    return f"{d.patent.title} {d.patent.abstract}"
+    return listing_text(d.patent.title, d.patent.abstract)
 
 
 def _need_text(n: Need) -> str:

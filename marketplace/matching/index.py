@@ -77,6 +77,68 @@ adopted); Chinese synonyms stay apart (追溯 / 溯源); a need's object that is
 "infant formula" became 婴幼儿 + 公式, formula's general sense: left as found, since fixing it from that need would
 fit the check).
 
+Session 33 (tokens "concepts-3"): Chinese synonyms as one feature, and the claim format's words stopped. A table
+of Chinese technical terms that name one thing (marketplace/listings/zh_synonyms.csv, a source per row; 11 rows, 3
+of them named in the labelled set: 追溯/溯源, 波束赋形/波束成形, 无人驾驶/自动驾驶): a variant stands for its
+preferred term, found in a run like a glossary term (jieba cuts 波束赋形 into 波束 and 赋形). Not derived from the
+bridge: Chinese terms that share an English counterpart in the glossary or CC-CEDICT are often not synonyms (改性 /
+修形 for "modification", 盾构 / 护罩 for "shield", 功率 / 电力 for "power"). Same columns:
+  concepts-2 (the state above)                0.963/0.947/0.926/0.939 | 0.975/0.975/0.943/1.000
+  synonym table                               0.963/0.955/0.926/0.939 | 0.975/0.975/0.943/1.000
+  + the claim format's and design filings' words stopped (设备, 存储介质, 外观设计, 设计要点, 要点; chosen)
+                                              0.963/0.955/0.929/0.939 | 0.975/0.975/0.944/1.000
+  same, 介质 stopped too                      0.963/0.955/0.929/0.939 | 0.975/0.975/0.944/1.000
+  synonyms, a search-mode piece that jieba's dictionary counts fewer than 4 times (米波, 化碳, 二氧, 气轮机) dropped
+    where a longer word of the run holds it, in every text
+                                              0.967/0.959/0.927/0.939 | 0.981/0.966/0.936/1.000
+    the same below 50 times (also 织品, 轮机)     0.963/0.959/0.916/0.939 | 0.981/0.966/0.931/1.000
+    below 4 times, in needs only              0.967/0.959/0.928/0.939 | 0.975/0.975/0.941/1.000
+    below 4 times, in needs only, with the stop words above
+                                              0.967/0.959/0.932/0.939 | 0.975/0.975/0.943/1.000
+  synonyms, a title counted twice (need and listing)
+                                              0.967/0.955/0.928/0.939 | 0.975/0.969/0.941/1.000
+Dropping the pieces in every text costs English needs (a listing's norm changes with its pieces); in needs only it
+is the best row, but a need's words would then be cut otherwise than the same text in a listing (the reference
+ranking and a listing's candidate needs tokenize both alike), for +0.004 on zh p@10: not adopted, nor the title
+counted twice (en p@10 drops). On the bench corpus (bench/match_bench.py, precision_on_generated_subjects: 20,000
+patents, 7,616 listings, 500 needs; subject p@5/p@10 | domain p@5/p@10, all needs) the synonyms change nothing (its
+vocabulary has none of the table's variants): 0.907/0.859 | 0.974/0.964; the stop words 0.911/0.863 |
+0.978/0.966; the title counted twice 0.924/0.877 | 0.979/0.966; the needs' pieces 0.907/0.859 | 0.975/0.963. What
+limits the subject figure there is the generator: a need's description is its row's abstract, whose steps and
+effects are its domain's (电动汽车能量管理 shares 感知, 周围, 环境, 轨迹 with 自动泊车), so only the subject's own
+phrase tells two topics of one domain apart.
+
+Session 33, second part (tokens "concepts-4"): weighting the terms that name the subject, measured on both sets
+(labelled: same columns; bench: subject p@5/p@10 zh | en, 339 and 161 needs):
+  concepts-3 (the state above)                0.963/0.955/0.929/0.939 | 0.975/0.975/0.944/1.000
+                                              bench 0.935/0.889 | 0.861/0.809
+  a need's title tokens counted 1.5 times (need side only)
+                                              0.963/0.955/0.929/0.939 | 0.969/0.975/0.941/1.000
+                                              bench 0.937/0.891 | 0.868/0.812
+  a need's title counted twice (need side only)
+                                              0.963/0.955/0.929/0.939 | 0.969/0.969/0.939/1.000
+                                              bench 0.937/0.895 | 0.872/0.817
+  a need's word weighted by min(1, c0/s), s the largest share of one field's listings (fields of 20 or more)
+  that have the word (a field's own steps and effects as setting words), c0 = 0.3
+                                              0.943/0.931/0.901/0.939 | 0.969/0.966/0.905/1.000
+                                              bench 0.932/0.891 | 0.871/0.803 (c0 0.15: 0.923/0.891 | 0.865/0.807)
+  a listing's title counted twice (listing side only, ``TITLE_TIMES``; chosen)
+                                              0.967/0.957/0.930/0.939 | 0.981/0.975/0.950/1.000
+                                              bench 0.942/0.901 | 0.881/0.825 (all 0.922/0.877,
+                                              domain p@5/p@10 0.980/0.966; before 0.911/0.863, 0.978/0.966)
+  a listing's title counted three times      0.967/0.955/0.929/0.939 | 0.981/0.975/0.948/1.000
+                                              bench 0.945/0.905 | 0.888/0.833 (zh p@10 and r@20 drop)
+  twice, and the need's title twice            bench 0.943/0.904 | 0.892/0.832 (costs en p@5 on the labelled set,
+                                              as the need's title alone does)
+The title as a field weighted twice over the abstract is what BM25F gives a title: a patent's title states what
+the invention is, its abstract adds steps and effects shared by its whole field. On the listing side it raises
+or keeps every labelled figure; weighting the need's title costs English needs p@5 on the labelled set (a buyer's
+title is often shorter and more general than its description), so the need's text is counted as written.
+The field-share discount punishes a subject word of a field with few topics (the labelled corpus has about 18
+listings per topic), so it is not a measure of setting. What is left on the bench corpus (subject p@10 0.877 of a
+possible 0.978, domain p@10 0.966): the generated need shares its whole abstract with its domain's listings, a
+setting no general weight can tell from a subject.
+
 Fit: term counts of every published listing are stored per listing (``ListingTerms``); the fit
 (``MatchingIndex``) is the append-only vocabulary and the document frequencies over the listings.
 ``matching_index_rebuild`` re-segments only listings whose text hash changed, then refits;
@@ -122,7 +184,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from licensing.models import LICENSABLE_DECLARATION_STATES, Declaration
-from marketplace.listings.bilingual import counterparts, glossary_terms_zh
+from marketplace.listings.bilingual import counterparts, glossary_terms_zh, zh_synonyms
 from marketplace.models import ListingTerms, MatchingIndex
 
 jieba.setLogLevel(logging.WARNING)
@@ -139,7 +201,10 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[a-z0-9]{2,}")
 _STOP_ZH = {"一种", "本发明", "发明", "公开", "提供", "方法", "及其", "制备", "制备方法", "装置", "系统", "所述",
             "包括", "用于", "我们", "需要", "技术", "产品", "一个", "进行", "通过", "可以", "以及", "实现",
-            "寻求", "专利", "适用"}
+            "寻求", "专利", "适用",
+            # The claim format's and the design filing's words, named by every software or design patent whatever
+            # its subject ("...方法、装置、设备及存储介质", "外观设计要点"): shared, they outweighed the subject.
+            "设备", "存储介质", "外观设计", "设计要点", "要点"}
 _STOP_EN = set(ENGLISH_STOP_WORDS) | {"method", "methods", "invention", "discloses", "disclosed", "provides",
                                       "thereof", "need", "needs", "looking", "product", "products", "using", "used",
                                       "based", "device", "system", "technology", "preparation", "patent", "patents",
@@ -149,7 +214,10 @@ _STOP_EN = set(ENGLISH_STOP_WORDS) | {"method", "methods", "invention", "disclos
 
 # Part of every stored text hash while the concepts are on: needs and listings whose tokens were made otherwise
 # are segmented anew (``build_matching_index`` after deploying; a need when next matched).
-TOKENS_VERSION = "concepts-2"
+TOKENS_VERSION = "concepts-4"
+# A listing's title is counted this many times in its text (``listing_text``): a field weight, as BM25F gives
+# the title, on the listing side only (the need's title and description stay counted once: measured worse).
+TITLE_TIMES = 2
 # Phrases of up to this many English words are looked up in the bridge before single words ("heat pump" is 热泵,
 # where "heat" and "pump" alone are single characters that no Chinese text is cut into).
 _PHRASE_WORDS = 3
@@ -168,7 +236,7 @@ def _own_tokens(text: str, cut: Callable[[str], Iterable[str]] | None = None) ->
 @functools.lru_cache(maxsize=1)
 def _glossary_by_start() -> dict[str, tuple[str, ...]]:
     by_start: dict[str, list[str]] = {}
-    for term in glossary_terms_zh():
+    for term in glossary_terms_zh() | zh_synonyms().keys():
         by_start.setdefault(term[:2], []).append(term)
     return {k: tuple(sorted(v, key=len, reverse=True)) for k, v in by_start.items()}
 
@@ -176,7 +244,10 @@ def _glossary_by_start() -> dict[str, tuple[str, ...]]:
 def _cut_run(run: str, cut: Callable[[str], Iterable[str]]) -> list[str]:
     """A Chinese run's words (two characters or more, stop words dropped) and, once each, the glossary's terms
     the run names that the segmenter did not emit: jieba cuts 厌氧氨氧化 into 厌氧 and 氧化 and 纳滤膜 into 纳 and
-    滤膜, so the technical term itself, the most specific evidence of the subject, would never be a feature."""
+    滤膜, so the technical term itself, the most specific evidence of the subject, would never be a feature. A
+    word of the synonym table (``zh_synonyms``: 追溯, 波束赋形) is found like a glossary term and stands for its
+    preferred term (溯源, 波束成形): two names of one thing are one feature, as a word and its English counterpart
+    are."""
     words = [w for w in cut(run) if len(w) >= 2 and w not in _STOP_ZH]
     starts = _glossary_by_start()
     seen = set(words) | _STOP_ZH
@@ -190,7 +261,8 @@ def _cut_run(run: str, cut: Callable[[str], Iterable[str]]) -> list[str]:
                         seen.add(term)
                         words.append(term)
                 break
-    return words
+    preferred = zh_synonyms()
+    return [preferred.get(w, w) for w in words]
 
 
 def bilingual_terms() -> bool:
@@ -267,8 +339,13 @@ def _label(token: str) -> str:
 
 
 def listing_text(title: str, abstract: str, title_en: str = "", abstract_en: str = "") -> str:
+    """A listing's text as it is segmented: its title counted twice, in each language (``TITLE_TIMES``), then its
+    abstract. A patent's title states what the invention is; its abstract adds the steps and effects its whole
+    field shares, which outweighed the one phrase that names the subject (module docstring, session 33)."""
+    titles = [t for t in (title, title_en) if t]
     english = " ".join(part for part in (title_en, abstract_en) if part)
-    return f"{title} {abstract} {english}" if english else f"{title} {abstract}"
+    text = f"{title} {abstract} {english}" if english else f"{title} {abstract}"
+    return " ".join([*(t for t in titles for _ in range(TITLE_TIMES - 1)), text])
 
 
 def need_text(title: str, description: str) -> str:

@@ -2,6 +2,7 @@
 They check that each figure is measured against a real baseline, not how fast it is."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -109,6 +110,29 @@ def test_matching_benchmark_times_the_batch_and_one_need_online_against_the_bare
     assert batch.details["needs"] == match_bench.NEEDS_GOAL and batch.baseline > 0 and batch.value > 0
     assert batch.details["index_listings"] == MatchingIndex.objects.get().fitted_listings > 0
     assert len(online.details["ms_per_need"]) == 3 and online.value > 0 and online.unit == "ms"
+    judged = batch.details["precision_on_generated_subjects"]
+    assert judged["all"]["needs"] == judged["zh"]["needs"] + judged["en"]["needs"] > 0
+    assert 0 <= judged["all"]["p@10"] <= judged["all"]["field_p@10"] <= 1
+
+
+def test_bench_precision_counts_a_listing_of_the_needs_generated_subject_in_either_language(tiny_market):
+    from licensing.models import Declaration
+    from marketplace.demo.synthetic import subjects_named
+    from marketplace.matching.engine import RankedListing
+
+    rows = Declaration.objects.values_list("pk", "patent__title", "patent__title_en")
+    subject = {pk: named[0] for pk, t, t_en in rows if (named := subjects_named(f"{t} {t_en}"))}
+    assert len(subject) == len(rows)  # every generated title names its subject
+    # An English listing; the need, written in Chinese, names its subject by the subject's Chinese name.
+    pk = next(r[0] for r in rows if r[1].isascii())
+    need = SimpleNamespace(pk=1, title=f"寻求{subject[pk][1]}相关技术许可", description="")
+    same_domain = [p for p, s in subject.items() if s[0] == subject[pk][0] and s != subject[pk]][:2]
+    others = [p for p, s in subject.items() if s[0] != subject[pk][0]][:7]
+    ranking = [RankedListing(declaration_id=p, score=1.0, explanation_data={}) for p in [*same_domain, pk, *others]]
+    figures = match_bench.subject_precision([need, need], [ranking, ranking])  # judged once
+    assert figures["zh"] == {"needs": 1, "p@5": 0.2, "p@10": 0.1, "field_p@5": round((len(same_domain) + 1) / 5, 3),
+                             "field_p@10": round((len(same_domain) + 1) / 10, 3)}
+    assert figures["en"] == {"needs": 0} and figures["all"] == figures["zh"]
 
 
 def test_dashboard_benchmark_agrees_with_the_page_on_the_deal_rate(tiny_market, monkeypatch):

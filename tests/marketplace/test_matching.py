@@ -129,7 +129,7 @@ def test_the_explanation_names_shared_terms_ipc_field_budget_and_grade(market):
     why = best.explanation
     # #23, subject over setting: 储能 (energy storage: where the batteries are used) is shown as a shared setting,
     # weighted below the subject words.
-    assert {"电池组", "温度"} <= set(why.shared_terms) and "储能" in why.setting_terms
+    assert {"电池组", "热管理"} <= set(why.shared_terms) and "储能" in why.setting_terms
     assert why.shared_ipc == ["H01M"] and why.field_match
     assert (why.grade_score, why.cost_fen) == (70, 5_000_000)
     with translation.override("en"):

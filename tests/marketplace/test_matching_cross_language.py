@@ -3,11 +3,13 @@ Chinese and the other way round, because both are represented by concepts (marke
 an English word stands for its Chinese counterpart, so 电池 and "battery" are one feature), and the explanation
 shows that feature once with its counterpart; a listing's English title counts as its own words."""
 
+import csv
 from datetime import date
 
 import pytest
 
 from licensing.models import DeclarationState
+from marketplace.listings.bilingual import SYNONYMS, zh_synonyms
 from marketplace.matching import engine as matching
 from marketplace.matching.index import term_label, tokenize
 from marketplace.models import Need
@@ -36,6 +38,21 @@ def test_an_english_word_stands_for_its_technical_sense_and_a_glossary_term_is_o
     assert tokenize("厌氧氨氧化") == ["厌氧", "氧化", "厌氧氨氧化"] == tokenize("anammox")
     # The longest term where glossary terms overlap: 渗滤液 inside 垃圾渗滤液 would count one word twice.
     assert "渗滤液" not in tokenize("垃圾渗滤液") and "垃圾渗滤液" in tokenize("垃圾渗滤液")
+
+
+def test_chinese_synonyms_are_one_feature_whether_segmented_or_named_and_in_english_too():
+    # jieba emits 追溯 as a word; it is one feature with 溯源, and "traceability" (glossary: 溯源) is the same.
+    assert tokenize("区块链追溯") == tokenize("区块链溯源") and "溯源" in tokenize("traceability")
+    # jieba cuts 波束赋形 into 波束 and 赋形: the table's term is found in the run like a glossary term.
+    assert "波束成形" in tokenize("波束赋形") and "波束赋形" not in tokenize("波束赋形")
+    assert set(tokenize("波束赋形")) & set(tokenize("beamforming")) == {"波束", "波束成形"}
+
+
+def test_every_synonym_has_a_source_and_points_at_a_term_that_is_itself_preferred():
+    rows = list(csv.DictReader(SYNONYMS.open(encoding="utf-8")))
+    assert rows and all(row["source"].strip() and row["en"].strip() for row in rows)
+    preferred = zh_synonyms()
+    assert all(p not in preferred and p != term for term, p in preferred.items())  # no chains, no loops
 
 
 def test_without_the_concepts_the_words_stand_for_themselves(settings):
