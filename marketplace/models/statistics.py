@@ -116,7 +116,10 @@ class PaymentFact(_Dimensions):
     voucher_paid_fen = models.BigIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["succeeded_at"], name="payfact_succeeded")]
+        indexes = [models.Index(fields=["succeeded_at"], name="payfact_succeeded"),
+                   # a narrowed board's payments: those of the kept declarations in the period (over
+                   # payfact_succeeded, SQLite tested every payment of the period for membership: 0.6 s at 100k)
+                   models.Index(fields=["declaration_id", "succeeded_at"], name="payfact_declaration")]
 
     def __str__(self):
         return f"payment {self.payment_id}"

@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, Q, Sum
+from django.db.models import BooleanField, ExpressionWrapper, F, Min, Q, Sum
 from django.utils import timezone
 
 from licensing.models.licences import LicenceBasis
@@ -368,16 +368,31 @@ class Window:
 
 def _open_patents(declarations, key: str | None, months: list[str]) -> dict:
     """Distinct patents under open licence (published, not withdrawn) at the end of the last month, by ``key``
-    (MONTH: at the end of each of ``months``): grouped COUNT(DISTINCT) statements."""
+    (MONTH: at the end of each of ``months``): the declarations that can count read once (a narrowed board
+    filters on columns no index holds, so each of the thirteen COUNT(DISTINCT) statements this replaces
+    scanned the facts again), then counted by numpy month by month."""
+    first, last = min(months), max(months)
+    keyed = key not in (None, MONTH)
+    names, rows = statistics.fetch_columns(
+        declarations.filter(filed_month__lte=last).filter(Q(withdrawn_month="") | Q(withdrawn_month__gt=first)),
+        {"patent_id": "patent_id", "filed": "filed_month", "withdrawn": "withdrawn_month",
+         **({"key": key} if keyed else {})})
+    columns = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(names, ())
+    patent = np.array(columns["patent_id"], dtype=np.int64)
+    filed = np.array(columns["filed"], dtype=object)
+    withdrawn = np.array([w or "" for w in columns["withdrawn"]], dtype=object)
+
     def at_end(month):
-        return declarations.filter(filed_month__lte=month).filter(Q(withdrawn_month="") | Q(withdrawn_month__gt=month))
+        return (filed <= month) & ((withdrawn == "") | (withdrawn > month))
 
     if key == MONTH:
-        return {month: at_end(month).aggregate(n=Count("patent_id", distinct=True))["n"] for month in months}
-    if key is None:
-        return {ALL: at_end(months[-1]).aggregate(n=Count("patent_id", distinct=True))["n"]}
-    grouped = at_end(months[-1]).values(key).annotate(n=Count("patent_id", distinct=True)).order_by()
-    return {row[key]: row["n"] for row in grouped if row[key] is not None}
+        return {month: len(np.unique(patent[at_end(month)])) for month in months}
+    if not keyed:
+        return {ALL: len(np.unique(patent[at_end(last)]))}
+    kept = at_end(last)
+    pairs = pd.DataFrame({"key": np.array(columns["key"], dtype=object)[kept], "patent_id": patent[kept]})
+    counts = pairs.drop_duplicates().groupby("key", sort=False).size()
+    return {value: int(n) for value, n in counts.items() if value is not None}
 
 
 def _sums(rows, keys: list[str]) -> pd.DataFrame:
