@@ -69,7 +69,7 @@ def contributions(rows: pd.DataFrame, filters: list[str], bys: list[str], holder
     patents = rows["patent_id"].to_numpy(dtype=np.int64)
     days = rows["days"].to_numpy(dtype=float)
     paid = rows["paid"].to_numpy(dtype=bool) & ~np.isnan(days)
-    deadlines = rows["deadline"].to_numpy(dtype=np.int64)
+    deadlines = rows["deadline"].to_numpy(dtype=np.int64).astype(np.int32)  # days since 1970
     in_time = rows["in_time"].to_numpy(dtype=bool)
     for fdim in filters:
         kept = rows if not fdim else rows[rows[f"f:{fdim}"].notna()]
@@ -115,15 +115,16 @@ def merged(parts: Iterable[dict[str, tuple]]) -> dict[str, tuple]:
                 total[k][6].update(cell[6])
             else:
                 total[k] = cell
-    for k, values in arrays.items():
-        total[k] = (*total[k][:6], np.concatenate(values))
+    for k, values in arrays.items():  # put together when written (``_encode``): one copy at a time
+        total[k] = (*total[k][:6], values)
     return total
 
 
 def _encode(cell: tuple) -> bytes:
     value = cell[6]
     if cell[0] in ARRAYS:
-        return np.sort(np.asarray(value, dtype=ARRAYS[cell[0]])).tobytes()
+        values = np.concatenate(value) if isinstance(value, list) else value
+        return np.sort(np.asarray(values, dtype=ARRAYS[cell[0]])).tobytes()
     value.run_optimize()
     return value.serialize()
 
@@ -145,11 +146,11 @@ def write(cells: dict[str, tuple]) -> int:
     names = ["key", "source", "month", "filter_dim", "filter_value", "by_dim", "by_value", "data"]
     sql = (f"INSERT INTO {q(_table())} ({', '.join(q(n) for n in names)}) "  # noqa: S608
            f"VALUES ({', '.join(['%s'] * len(names))})")
-    values = [(k, *cell[:6], _encode(cell)) for k, cell in cells.items()]
+    items = list(cells.items())
     with connection.cursor() as cursor:
-        for i in range(0, len(values), 5000):
-            cursor.executemany(sql, values[i:i + 5000])
-    return len(values)
+        for i in range(0, len(items), 5000):  # encoded batch by batch: the bytes of one batch at a time
+            cursor.executemany(sql, [(k, *cell[:6], _encode(cell)) for k, cell in items[i:i + 5000]])
+    return len(items)
 
 
 def clear() -> None:
