@@ -26,6 +26,7 @@ from marketplace.models.statistics import (
     PaymentFact,
     StatisticsFactsBuild,
     StatisticsMonthAggregate,
+    StatisticsMonthSet,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "StatisticsSnapshot", "StoredMatch", "ListingIndexPage", "PatentListingPage", "Pool", "PoolColumns", "PoolExport",
     "PoolExposure", "ListingDocument", "ListingTerms", "MatchingIndex", "NeedNotice", "ScheduledJob",
     "DeclarationFact", "LicenceFact", "PaymentFact", "StatisticsFactsBuild", "StatisticsMonthAggregate",
+    "StatisticsMonthSet",
 ]

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from licensing.models import Declaration
 from licensing.models.licences import Licence, LicenceBasis, Payment
-from marketplace.office import monthly, statistics
+from marketplace.office import month_sets, monthly, statistics
 from marketplace.office.statistics import SETTLED_PAYMENT_STATES
 
 CHUNK = 10_000  # patents per pass of a rebuild: bounded memory, and the progress bar moves
@@ -188,9 +188,9 @@ def _as_stored(frame: pd.DataFrame, columns: dict) -> pd.DataFrame:
     return frame[list(columns.values())].set_axis(list(columns), axis=1)
 
 
-def _write(patent_ids: list[int] | None, organisations: pd.DataFrame) -> tuple[int, pd.DataFrame]:
-    """Write the facts of these patents again; returns the rows written and the month aggregates' rows they
-    make (marketplace.office.monthly.contributions)."""
+def _write(patent_ids: list[int] | None, organisations: pd.DataFrame) -> tuple[int, tuple[pd.DataFrame, dict]]:
+    """Write the facts of these patents again; returns the rows written and the month aggregates' rows and
+    month sets' cells they make (marketplace.office.monthly.contributions)."""
     from marketplace.models import DeclarationFact, LicenceFact, PaymentFact
 
     d, lic, pay = frames(patent_ids, organisations)
@@ -216,37 +216,48 @@ def rebuild(*, progress: Callable[[int, int], None] | None = None) -> int:
         for model in (DeclarationFact, LicenceFact, PaymentFact, StatisticsFactsBuild):
             model.objects.all()._raw_delete(model.objects.db)
         monthly.clear()
+        month_sets.clear()
         if progress:
             progress(0, len(patent_ids))
+        sets = []
         for i in range(0, len(patent_ids), CHUNK):
             chunk = patent_ids[i:i + CHUNK]
-            rows, contributions = _write(chunk, organisations)
+            rows, (contributions, chunk_sets) = _write(chunk, organisations)
             written += rows
             cells.append(contributions)
+            sets.append(chunk_sets)
             if progress:
                 progress(min(i + CHUNK, len(patent_ids)), len(patent_ids))
-        # The month aggregates of every chunk added up, then written once.
+        # The month aggregates of every chunk added up, then written once; the month sets likewise.
         monthly.write(monthly.summed(*cells), add=False)
-        StatisticsFactsBuild.objects.create(built_at=timezone.now(), rows=written, month_aggregates=True)
+        month_sets.write(month_sets.merged(sets))  # the chunks' patents are disjoint
+        StatisticsFactsBuild.objects.create(built_at=timezone.now(), rows=written, month_aggregates=True,
+                                            month_sets=True)
         statistics_changed()
     return written
 
 
 def refresh(patent_ids: Iterable[int]) -> int:
     """The facts of these patents again (their declarations, licences and payments), when the facts exist."""
+    from marketplace.models import StatisticsFactsBuild
+
     ids = sorted({int(i) for i in patent_ids if i is not None})
     if not ids or not facts_built():
         return 0
     organisations = statistics.organisation_frame()
-    aggregated = monthly.built()
+    build = StatisticsFactsBuild.objects.order_by("-built_at").first()
+    aggregated = build is not None and build.month_aggregates
+    with_sets = aggregated and build.month_sets  # a build before the month sets leaves them to the next one
     written = 0
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
-        before = monthly.contributions(*stored_facts(chunk)) if aggregated else None
-        rows, after = _write(chunk, organisations)
+        before, before_sets = monthly.contributions(*stored_facts(chunk)) if aggregated else (None, None)
+        rows, (after, after_sets) = _write(chunk, organisations)
         written += rows
         if aggregated:  # the old facts' cells out, the new ones in (the caller's transaction holds both)
             monthly.write(monthly.summed(after, before, signs=[1, -1]), add=True)
+            if with_sets:
+                month_sets.replace(chunk, before_sets, after_sets)
     return written
 
 

@@ -31,12 +31,12 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import BigIntegerField, Case, CharField, Count, F, Min, Q, Sum, Value, When
+from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from licensing.models.licences import LicenceBasis
-from marketplace.office import statistics
+from marketplace.office import month_sets, statistics
 from marketplace.office.aggregates import FILTER_COLUMNS, MONTH, board_figures, breakdown_rows, league_rows, localities
 from marketplace.office.statistics import ALL, DECLARATION_DIMENSIONS, LICENSEE_DIMENSIONS, Period
 
@@ -56,6 +56,9 @@ BYS = {
     "licence": ["", *LICENCE_DIMENSIONS, HOLDER, FLOW],
     "payment": ["", *LICENCE_DIMENSIONS, HOLDER, FLOW],
 }
+# The breakdowns the month sets are kept by (marketplace.office.month_sets): not the flows (no distinct
+# patents), the holders for the league's patents only.
+SET_BYS = ["", *LICENCE_DIMENSIONS, HOLDER]
 MEASURES = ["n", "licensed", "quick", "recorded_deals", "statutory_deals", "statutory_recorded", "free", "paid",
             "statutory", "due", "recorded", "fee_volume", "voucher_paid"]
 KEYS = ["source", "month", "filter_dim", "filter_value", "by_dim", "by_value"]
@@ -73,7 +76,7 @@ COUNTED = {
 def built() -> bool:
     from marketplace.models import StatisticsFactsBuild
 
-    return StatisticsFactsBuild.objects.filter(month_aggregates=True).exists()
+    return StatisticsFactsBuild.objects.filter(month_aggregates=True, month_sets=True).exists()
 
 
 # ---------------------------------------------------------------------------------------------- building
@@ -149,11 +152,17 @@ def _cells(d: pd.DataFrame, lic: pd.DataFrame, pay: pd.DataFrame) -> dict[str, p
     lic = lic.assign(declaration_id=pd.to_numeric(lic["declaration_id"]))
     deadline = pd.to_datetime(lic["recording_deadline"])
     recorded_on = pd.to_datetime(lic["recorded_on"])
+    paid = (pd.to_numeric(lic["first_amount_fen"]) > 0).astype("int64").to_numpy()
     cells["licence"] = licence_rows(lic, lic["activated_month"].to_numpy(dtype=object), {
-        "n": 1, "free": lic["free"].fillna(False).astype(bool).astype("int64").to_numpy(),
-        "paid": (pd.to_numeric(lic["first_amount_fen"]) > 0).astype("int64").to_numpy(),
+        "n": 1, "free": lic["free"].fillna(False).astype(bool).astype("int64").to_numpy(), "paid": paid,
         "statutory": (lic["basis"] == LicenceBasis.STATUTORY.value).astype("int64").to_numpy(), "due": 1,
         "recorded": (recorded_on.notna() & (recorded_on <= deadline)).astype("int64").to_numpy()})
+    # What the month sets keep of each licence (not measures: contributions leaves them out).
+    cells["licence"] = cells["licence"].assign(
+        patent_id=pd.to_numeric(lic["patent_id"]).to_numpy(), licensee_id=pd.to_numeric(lic["licensee_id"]).to_numpy(),
+        days=pd.to_numeric(lic["days_notice_to_payment"]).to_numpy(dtype=float),
+        deadline=deadline.to_numpy(dtype="datetime64[D]").astype("int64"),
+        in_time=(recorded_on.notna() & (recorded_on <= deadline)).to_numpy())
     pay = pay.assign(declaration_id=pd.to_numeric(pay["declaration_id"]))
     cells["payment"] = licence_rows(pay, pay["succeeded_month"].to_numpy(dtype=object), {
         "n": 1, "fee_volume": pd.to_numeric(pay["net_fen"]).astype("int64").to_numpy(),
@@ -209,12 +218,15 @@ def _long(rows: pd.DataFrame, source: str, fdims: list[str], carried: list[str])
 LONG_ROWS = 200_000
 
 
-def contributions(d: pd.DataFrame, lic: pd.DataFrame, pay: pd.DataFrame) -> pd.DataFrame:
+def contributions(d: pd.DataFrame, lic: pd.DataFrame, pay: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """The aggregate rows these facts make (columns KEYS + MEASURES), from frames with the facts' columns (as
-    written by marketplace.office.facts or read back from the tables)."""
+    written by marketplace.office.facts or read back from the tables), and their month sets' cells
+    (marketplace.office.month_sets.contributions)."""
     parts = []
     cell_keys = ["filter_dim", "filter_value", "by_dim", "by_value"]
-    for source, rows in _cells(d, lic, pay).items():
+    cells = _cells(d, lic, pay)
+    sets = month_sets.contributions(cells["licence"], FILTERS, SET_BYS, HOLDER)
+    for source, rows in cells.items():
         if rows.empty:
             continue
         measures = [m for m in MEASURES if m in rows.columns]
@@ -230,11 +242,11 @@ def contributions(d: pd.DataFrame, lic: pd.DataFrame, pay: pd.DataFrame) -> pd.D
                 grouped = long.groupby([*cell_keys, "month"], sort=False, as_index=False)[measures].sum()
             parts.append(grouped.assign(source=source))
     if not parts:
-        return pd.DataFrame(columns=KEYS + MEASURES)
+        return pd.DataFrame(columns=KEYS + MEASURES), sets
     table = pd.concat(parts, ignore_index=True)
     for measure in MEASURES:
         table[measure] = table[measure].fillna(0).astype("int64") if measure in table else 0
-    return table[KEYS + MEASURES]
+    return table[KEYS + MEASURES], sets
 
 
 def summed(*tables: pd.DataFrame, signs=None) -> pd.DataFrame:
@@ -322,7 +334,7 @@ class MonthlyWindow:
     by: str
     rows: pd.DataFrame
     stock: pd.DataFrame
-    licences: _LicenceRows
+    licences: month_sets.PeriodSets
     cohort: pd.DataFrame
 
     @classmethod
@@ -356,9 +368,11 @@ class MonthlyWindow:
         stock = _frame(cells.filter(source="stock", by_dim__in=["", stored_by], month__lte=last),
                        {"month": "month", "by_dim": "by_dim", "by_value": "by_value", "n": "n"})
         facts = Facts(narrowing or None)
-        licences = _LicenceRows(facts, period, by, months, narrowed=bool(narrowing))
-        rows = pd.concat([rows, _corrections(facts, period, stored_by, as_of, as_of_day, n_days, licences.not_due(
-            as_of_day, stored_by))], ignore_index=True)
+        licences = month_sets.PeriodSets(fdim, fvalue, stored_by, months, holder=HOLDER,
+                                         league_kinds=statistics.LEAGUE_HOLDER_KINDS,
+                                         relabel=_locality if by == "licensee_locality" else None)
+        rows = pd.concat([rows, _corrections(facts, period, stored_by, as_of, as_of_day, n_days,
+                                             licences.not_due(as_of_day))], ignore_index=True)
         for measure in MEASURES:
             rows[measure] = pd.to_numeric(rows[measure]).fillna(0).astype("int64")
         stock["n"] = pd.to_numeric(stock["n"]).astype("int64")
@@ -486,125 +500,12 @@ def _key_column(by: str):
     return F(by)
 
 
-class _LicenceRows:
-    """What of the licences concluded in the period does not add up over months: the patents licensed (distinct
-    patents: a patent licensed in two months is one) and those with two or more licensees, by group; the
-    patents each university and institute licensed (the league); and the days from notice to payment of the
-    paid ones (a median is not a sum of medians: numpy ranks them as the reference does, so the figure is exact
-    to the digit). One statement reads the few columns these need, index-only over licfact_window, straight
-    into numpy arrays, which every group (the totals, the breakdown, the live months) then counts without
-    reading again: on SQLite three COUNT(DISTINCT) statements cost more than the one read. Narrowed by a filter,
-    the second licensee is the second among the licences the filter keeps, which no stored column holds:
-    computed from the facts of those patents. The licences not yet due for recording are counted by the
-    database (``not_due``)."""
-
-    def __init__(self, facts, period: Period, by: str, months: list[str], *, narrowed: bool):
-        self.facts, self.by, self.months, self.narrowed = facts, by, months, narrowed
-        self.concluded = facts.licences.filter(activated_at__gte=period.start, activated_at__lt=period.end)
-        league = Case(When(holder_kind__in=statistics.LEAGUE_HOLDER_KINDS, then=F("holder_id")), default=None,
-                      output_field=BigIntegerField())
-        columns = {"month": "activated_month", **({by: _key_column(by)} if by else {}), "patent_id": "patent_id",
-                   "league_holder": league, "second": "second_licensee_month", "paid": "first_amount_fen",
-                   "days": "days_notice_to_payment", **({"licensee_id": "licensee_id"} if narrowed else {})}
-        values = statistics.fetch_frame(self.concluded, columns, text=("month", "second", *([by] if by else [])))
-        self.month = values["month"].to_numpy(dtype=object)
-        self.group = values[by].to_numpy(dtype=object) if by else None
-        self.patent = values["patent_id"].to_numpy(dtype=np.int64)
-        self.league_holder = values["league_holder"].to_numpy(dtype=object)
-        self.paid = values["paid"].to_numpy(dtype=np.int64) > 0
-        self.days = values["days"].to_numpy(dtype=float)
-        if narrowed and len(self.patent):
-            second = self._second_months(period, values["licensee_id"].to_numpy(dtype=np.int64))
-            self.second = pd.Series(self.patent).map(second).astype(object).where(lambda s: s.notna(), "").to_numpy()
-        else:
-            self.second = values["second"].fillna("").to_numpy(dtype=object)
-
-    def _second_months(self, period: Period, licensees: np.ndarray) -> pd.Series:
-        """Narrowed: the month each patent licensed in the period had its second distinct licensee among the
-        licences the filter keeps: the second smallest of each licensee's first month, over the period's
-        licences (read already) and the kept licences before it (one grouped statement), ranked with numpy
-        sorts (a pandas groupby over the month texts cost more than the statement). Licences after the period
-        are left out: a second licensee they bring comes after every month the board shows, which counts as
-        none."""
-        _names, before = statistics.fetch_columns(
-            self.facts.licences.filter(activated_at__lt=period.start).values("patent_id", "licensee_id")
-            .annotate(first_month=Min("activated_month")).order_by(),
-            {"patent_id": "patent_id", "licensee_id": "licensee_id", "month": "first_month"})
-        patents, others, months = (np.array(column, dtype=dtype) for column, dtype in zip(
-            zip(*before, strict=True) if before else ((), (), ()), (np.int64, np.int64, object), strict=True))
-        patent = np.concatenate([patents, self.patent])
-        licensee = np.concatenate([others, licensees])
-        month = np.concatenate([months, self.month]).astype(str)
-        # Each licensee's first month per patent: the first of each (patent, licensee) run sorted by month.
-        order = np.lexsort((month, licensee, patent))
-        patent, licensee, month = patent[order], licensee[order], month[order]
-        first = np.r_[True, (patent[1:] != patent[:-1]) | (licensee[1:] != licensee[:-1])]
-        patent, month = patent[first], month[first]
-        # The second of those per patent, in month order.
-        order = np.lexsort((month, patent))
-        patent, month = patent[order], month[order]
-        run_start = np.r_[True, patent[1:] != patent[:-1]]
-        second = np.r_[False, run_start[:-1] & ~run_start[1:]] if len(patent) else np.zeros(0, dtype=bool)
-        return pd.Series(month[second].astype(object), index=patent[second])
-
-    def _factorized(self, key: str | None) -> tuple[np.ndarray, np.ndarray]:
-        """The groups of ``key`` as codes into their values (-1: no value, left out as a groupby leaves it),
-        once per key for the quantiles and the patents."""
-        cache = self.__dict__.setdefault("_codes", {})
-        if key not in cache:
-            if key is None:
-                cache[key] = (np.zeros(len(self.month), dtype=np.intp), np.array([ALL], dtype=object))
-            else:
-                cache[key] = pd.factorize(self._groups(key), use_na_sentinel=True)
-        return cache[key]
-
-    def _groups(self, key: str | None) -> np.ndarray:
-        if key is None:
-            return np.full(len(self.month), ALL, dtype=object)
-        return self.month if key == MONTH else self.group
-
-    def median_payment(self, key: str | None) -> dict:
-        codes, uniques = self._factorized(key)
-        return statistics.coded_quantiles(self.days[self.paid], codes[self.paid], uniques, 0.5)
-
-    def not_due(self, as_of_day: date, by: str) -> pd.DataFrame:
-        """The licences not yet due for recording as of the day (the as-of correction of due and recorded in
-        time), by month and by the breakdown's stored value: one grouped statement, index-only over licfact_window
-        (counting a column of that index: the primary key is not in it)."""
-        keys = ["activated_month", *(["b"] if by else [])]
-        rows = (self.concluded.filter(recording_deadline__gt=as_of_day).annotate(b=_stored_column(by))
-                .values(*keys).annotate(not_due=Count("activated_at"), in_time=Count("activated_at", filter=Q(
-                    recorded_on__isnull=False, recorded_on__lte=F("recording_deadline")))).order_by())
-        return pd.DataFrame.from_records(list(rows), columns=[*keys, "not_due", "in_time"])
-
-    def patents(self, key: str | None, months: list[str]) -> tuple[dict, dict]:
-        """Patents licensed (distinct: a patent licensed in two months is one), and those of them with two or
-        more licensees by the end of the period (MONTH: of each month), by ``key``: each (group, patent) pair
-        once, counted per group."""
-        groups = self._groups(key)
-        codes, uniques = self._factorized(key)
-        kept = np.flatnonzero(codes >= 0)
-        pairs = codes[kept].astype(np.int64) * (int(self.patent.max(initial=0)) + 1) + self.patent[kept]
-        first = kept[np.unique(pairs, return_index=True)[1]]
-        second = self.second[first]
-        end = groups[first] if key == MONTH else self.months[-1]
-        multi = (second != "") & (second <= end)
-        licensed = np.bincount(codes[first], minlength=len(uniques))
-        multiple = np.bincount(codes[first], weights=multi.astype(np.int64), minlength=len(uniques))
-        shown = [i for i in range(len(uniques)) if licensed[i]]
-        return ({uniques[i]: int(licensed[i]) for i in shown}, {uniques[i]: int(multiple[i]) for i in shown})
-
-    def holder_patents(self) -> pd.Series:
-        """Patents licensed by each university and institute (the league)."""
-        league = pd.notna(self.league_holder)
-        pairs = pd.DataFrame({"holder_id": self.league_holder[league].astype(np.int64),
-                              "patent_id": self.patent[league]})
-        return pairs.groupby("holder_id")["patent_id"].nunique()
-
-
-def _stored_column(by: str):
-    """The breakdown's column as the aggregates store it (the licensee's province for its locality)."""
-    return F("licensee_province" if by == "licensee_locality" else by) if by else Value("")
+def _locality(province: str) -> str:
+    """A licensee's stored province as the breakdown by locality shows it (as ``localities``)."""
+    if province == "":
+        return ""
+    return statistics.LOCAL if province == statistics.province_key(statistics.home_region()) else (
+        statistics.OUT_OF_PROVINCE)
 
 
 def _corrections(facts, period: Period, by: str, as_of: datetime, as_of_day: date, n_days: int,

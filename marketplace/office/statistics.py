@@ -743,7 +743,18 @@ def fee_reduction_granted(period: Period, *, as_of: datetime | None = None, decl
     first_day = timezone.localdate(period.start)
     if last_day < first_day:
         return {"fee_reduction_granted_fen": 0, "fee_reduction_patents": 0}
-    patents = None if declarations is None else Patent.objects.filter(pk__in=declarations.values("patent_id"))
+    patents = None
+    if declarations is not None:
+        # The few patents with a recorded statutory licence (the rule's own filter, over its index) kept by the
+        # filters: a subquery over the narrowed declarations made the planner visit every licence of their
+        # patents (0.2-0.7 s on SQLite at 100k patents).
+        recorded = (Licence.objects.filter(basis=LicenceBasis.STATUTORY, recorded_on__isnull=False,
+                                           recorded_on__lte=last_day).order_by().values_list("patent_id", flat=True)
+                    .distinct())
+        kept = set(declarations.filter(patent_id__in=recorded).values_list("patent_id", flat=True))
+        if not kept:
+            return {"fee_reduction_granted_fen": 0, "fee_reduction_patents": 0}
+        patents = Patent.objects.filter(pk__in=sorted(kept))
     granted = open_licence_fee_reduction_granted(today=last_day, since=first_day, patents=patents)
     return {"fee_reduction_granted_fen": granted.total_fen, "fee_reduction_patents": granted.patents}
 
@@ -758,7 +769,10 @@ def withdrawal_reasons(period: Period, *, declarations=None) -> list[dict]:
     rows = (Declaration.objects.annotate(withdrawal_at=Coalesce("withdrawal_filed_at", "withdrawn_at"))
             .filter(withdrawal_at__gte=period.start, withdrawal_at__lt=period.end))
     if declarations is not None:
-        rows = rows.filter(pk__in=declarations.values("pk"))
+        # The period's withdrawals first (over declaration_withdrawal_at: a few hundred), then those the filters
+        # keep: a subquery over the narrowed declarations made SQLite visit each of them (20-90 ms at 100k).
+        withdrawn = list(rows.order_by().values_list("pk", flat=True))
+        rows = rows.filter(pk__in=list(declarations.filter(pk__in=withdrawn).values_list("pk", flat=True)))
     grouped = (rows.order_by().annotate(reason_key=Lower(Trim("withdrawal_reason"))).values("reason_key")
                .annotate(withdrawals=Count("pk"), reason=Min(Trim("withdrawal_reason")))
                .order_by("-withdrawals", "reason_key"))

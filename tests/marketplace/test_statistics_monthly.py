@@ -5,12 +5,13 @@ for several N; and the aggregates follow the changes the services make, as a reb
 
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from licensing.models import Declaration
 from licensing.models.licences import Licence, LicenceBasis, Payment
 from marketplace.models import StatisticsMonthAggregate
-from marketplace.office import aggregates, facts, monthly, statistics
+from marketplace.office import aggregates, facts, month_sets, monthly, statistics
 from tests.marketplace.test_office_indicators import build_april_market
 from tests.marketplace.test_statistics import build_market
 from tests.marketplace.test_statistics_facts import SH, _declarations, random_market, timezone_dates
@@ -84,3 +85,36 @@ def test_a_change_leaves_the_aggregates_as_a_rebuild_writes_them():
     changed = _cells()
     facts.rebuild()
     assert changed == _cells()
+
+
+def _sets() -> dict:
+    """The month sets as values: patents as sorted ids, the arrays as sorted values."""
+    from pyroaring import BitMap
+
+    from marketplace.models import StatisticsMonthSet
+
+    out = {}
+    for key, source, data in StatisticsMonthSet.objects.values_list("key", "source", "data"):
+        value = np.sort(np.frombuffer(bytes(data), dtype=month_sets.ARRAYS[source])).tolist() if (
+            source in month_sets.ARRAYS) else list(BitMap.deserialize(bytes(data)))
+        out[key] = value
+    return out
+
+
+def test_a_change_leaves_the_month_sets_as_a_rebuild_writes_them():
+    """The listeners' path for the month sets (the changed patents out of their old cells, into their new
+    ones): a licence moved to an earlier month and paid later, another licensee's licence moved onto its
+    patent (a second licensee)."""
+    build_market()
+    facts.rebuild()
+    assert _sets()
+    licences = list(Licence.objects.filter(activated_at__isnull=False).order_by("pk"))
+    first = licences[0]
+    other = next(lic for lic in reversed(licences) if lic.licensee_id != first.licensee_id)
+    Licence.objects.filter(pk=first.pk).update(activated_at=first.activated_at - timedelta(days=45),
+                                               notice_submitted_at=first.activated_at - timedelta(days=50))
+    Licence.objects.filter(pk=other.pk).update(patent=first.patent, declaration=first.declaration)
+    facts.refresh([first.patent_id, other.patent_id])
+    changed = _sets()
+    facts.rebuild()
+    assert changed == _sets()
