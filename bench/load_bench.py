@@ -80,12 +80,13 @@ def _wrk(port: int, path: str, seconds: int) -> dict:
                           f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     requests = int(re.search(r"(\d+) requests in", out).group(1))
-    errors = 0
+    kinds = {}
     if m := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
-        errors += int(m.group(1))
+        kinds["non_2xx_3xx"] = int(m.group(1))
     if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
-        errors += sum(int(g) for g in m.groups())
-    return {"rps": rps, "requests": requests, "errors": errors}
+        kinds.update(zip(("connect", "read", "write", "timeout"), map(int, m.groups()), strict=True))
+    kinds = {kind: n for kind, n in kinds.items() if n}  # which errors, so that a missed goal says what failed
+    return {"rps": rps, "requests": requests, "errors": sum(kinds.values()), "error_kinds": kinds}
 
 
 def _threads(port: int, path: str, seconds: int) -> dict:
@@ -148,6 +149,8 @@ def _figures(results: dict, *, pages: dict, rounds: int, seconds: int, tool: str
             goal=">= 0.5 x baseline req/s, 0 errors", met=bool(r is not None and r >= 0.5 and errors == 0),
             samples=len(measured), note=note,
             details={"url": pages[name], "errors": errors, "tool": tool, "workers": WORKERS,
+                     "error_kinds": [x.get("error_kinds", {}) for x in measured],
+                     "bare_error_kinds": [x.get("error_kinds", {}) for x in results["bare"]],
                      "connections": CONNECTIONS, "seconds_per_round": seconds,
                      "rounds_rps": [round(x["rps"], 1) for x in measured],
                      "bare_rounds_rps": [round(x["rps"], 1) for x in results["bare"]],
