@@ -219,18 +219,18 @@ def rebuild(*, progress: Callable[[int, int], None] | None = None) -> int:
         month_sets.clear()
         if progress:
             progress(0, len(patent_ids))
-        sets = []
+        sets: dict = {}
         for i in range(0, len(patent_ids), CHUNK):
             chunk = patent_ids[i:i + CHUNK]
             rows, (contributions, chunk_sets) = _write(chunk, organisations)
             written += rows
             cells.append(contributions)
-            sets.append(chunk_sets)
+            month_sets.merge_into(sets, chunk_sets)  # the chunks' patents are disjoint
             if progress:
                 progress(min(i + CHUNK, len(patent_ids)), len(patent_ids))
         # The month aggregates of every chunk added up, then written once; the month sets likewise.
         monthly.write(monthly.summed(*cells), add=False)
-        month_sets.write(month_sets.merged(sets))  # the chunks' patents are disjoint
+        month_sets.write(sets)
         StatisticsFactsBuild.objects.create(built_at=timezone.now(), rows=written, month_aggregates=True,
                                             month_sets=True)
         statistics_changed()

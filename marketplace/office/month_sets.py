@@ -102,22 +102,26 @@ def contributions(rows: pd.DataFrame, filters: list[str], bys: list[str], holder
     return out
 
 
-def merged(parts: Iterable[dict[str, tuple]]) -> dict[str, tuple]:
-    """The contributions of disjoint sets of patents (a rebuild's chunks) put together cell by cell."""
-    total: dict[str, tuple] = {}
-    arrays: dict[str, list] = {}
-    for part in parts:
-        for k, cell in part.items():
-            if cell[0] in ARRAYS:
-                arrays.setdefault(k, []).append(cell[6])
-                total.setdefault(k, cell)
-            elif k in total:
-                total[k][6].update(cell[6])
-            else:
-                total[k] = cell
-    for k, values in arrays.items():  # put together when written (``_encode``): one copy at a time
-        total[k] = (*total[k][:6], values)
-    return total
+# A cell's arrays are kept as a list of parts and put together when written (``_encode``: one copy at a time),
+# but never more than this many parts: a rebuild at 1M patents has a hundred chunks, and a part per chunk for
+# each of ~10^6 cells held every chunk's small arrays at once (20 GB and more).
+_PARTS = 8
+
+
+def merge_into(total: dict[str, tuple], part: dict[str, tuple]) -> None:
+    """Add one chunk's contributions (patents disjoint from those already in ``total``) to ``total``, in place, as
+    the chunks come: the rebuild holds the running total and one chunk, never every chunk."""
+    for k, cell in part.items():
+        held = total.get(k)
+        if cell[0] in ARRAYS:
+            values = [cell[6]] if held is None else [*held[6], cell[6]]
+            if len(values) > _PARTS:
+                values = [np.concatenate(values)]
+            total[k] = (*cell[:6], values)
+        elif held is not None:
+            held[6].update(cell[6])
+        else:
+            total[k] = cell
 
 
 def _encode(cell: tuple) -> bytes:
