@@ -22,6 +22,8 @@ from marketplace.office import month_sets, monthly, statistics
 from marketplace.office.statistics import SETTLED_PAYMENT_STATES
 
 CHUNK = 10_000  # patents per pass of a rebuild: bounded memory, and the progress bar moves
+# The advisory lock key that serialises the changes to the facts on PostgreSQL (``refresh``).
+REFRESH_LOCK = 33_001
 
 
 def facts_built() -> bool:
@@ -239,11 +241,27 @@ def rebuild(*, progress: Callable[[int, int], None] | None = None) -> int:
 
 def refresh(patent_ids: Iterable[int]) -> int:
     """The facts of these patents again (their declarations, licences and payments), when the facts exist."""
-    from marketplace.models import StatisticsFactsBuild
-
     ids = sorted({int(i) for i in patent_ids if i is not None})
     if not ids or not facts_built():
         return 0
+    with transaction.atomic():
+        _lock_changes()
+        return _refresh(ids)
+
+
+def _lock_changes() -> None:
+    """PostgreSQL: one change to the facts at a time, to the end of its transaction. A change reads the stored
+    facts and month sets it replaces (a bitmap is written back whole, not added to in SQL as the aggregates'
+    counts): two changes reading the same cell before either commits lose one's patents or collide on the
+    cell's key. SQLite serialises every writer."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
+
+
+def _refresh(ids: list[int]) -> int:
+    from marketplace.models import StatisticsFactsBuild
+
     organisations = statistics.organisation_frame()
     build = StatisticsFactsBuild.objects.order_by("-built_at").first()
     aggregated = build is not None and build.month_aggregates

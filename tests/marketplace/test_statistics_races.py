@@ -1,0 +1,57 @@
+"""Two changes at once keep the month sets (marketplace.office.month_sets) as a rebuild writes them: a change
+reads its cells' bitmaps and arrays and writes them back, so on PostgreSQL a second change to the same cell
+must wait for the first to commit rather than read the cell before it (a lost patent, or the second insert of
+the cell's key failing). SQLite serialises every writer."""
+
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from licensing.models.licences import Licence
+from marketplace.office import facts
+from tests.marketplace.test_statistics import build_market
+from tests.marketplace.test_statistics_monthly import _sets
+
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrency needs PostgreSQL row locks"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def test_two_changes_to_one_month_cell_both_reach_the_month_sets():
+    build_market()
+    facts.rebuild()
+    expected = _sets()
+    march = [lic for lic in Licence.objects.filter(activated_at__isnull=False).order_by("pk")
+             if f"{timezone.localtime(lic.activated_at):%Y-%m}" == "2026-03"]
+    first, second = march[0].patent_id, next(lic.patent_id for lic in march if lic.patent_id != march[0].patent_id)
+    refreshed, commit = threading.Event(), threading.Event()
+    errors: list = []
+
+    def change(patent_id, hold: bool):
+        try:
+            with transaction.atomic():
+                facts.refresh([patent_id])  # the patent's facts and its cells (March among them) written again
+                if hold:
+                    refreshed.set()
+                    commit.wait(timeout=30)
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+        finally:
+            refreshed.set()
+            connections.close_all()
+
+    held = threading.Thread(target=change, args=(first, True))
+    held.start()
+    assert refreshed.wait(timeout=30)
+    other = threading.Thread(target=change, args=(second, False))
+    other.start()
+    other.join(timeout=1)  # waits on the first change's March cell
+    commit.set()
+    for thread in (held, other):
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+    assert errors == []
+    assert _sets() == expected
