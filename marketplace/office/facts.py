@@ -245,8 +245,15 @@ def refresh(patent_ids: Iterable[int]) -> int:
     if not ids or not facts_built():
         return 0
     with transaction.atomic():
-        _lock_changes()
         return _refresh(ids)
+
+
+def _in_facts(patent_ids: list[int]) -> bool:
+    """Whether any of these patents has facts, or a declaration (the facts come from its declarations)."""
+    from marketplace.models import DeclarationFact, LicenceFact, PaymentFact
+
+    return any(model.objects.filter(patent_id__in=patent_ids).exists()
+               for model in (Declaration, DeclarationFact, LicenceFact, PaymentFact))
 
 
 def _lock_changes() -> None:
@@ -269,6 +276,9 @@ def _refresh(ids: list[int]) -> int:
     written = 0
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
+        if not _in_facts(chunk):  # patents off the market (an import's): nothing to write, no lock to wait for
+            continue
+        _lock_changes()
         before, before_sets = monthly.contributions(*stored_facts(chunk)) if aggregated else (None, None)
         rows, (after, after_sets) = _write(chunk, organisations)
         written += rows

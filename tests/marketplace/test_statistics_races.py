@@ -55,3 +55,50 @@ def test_two_changes_to_one_month_cell_both_reach_the_month_sets():
         assert not thread.is_alive()
     assert errors == []
     assert _sets() == expected
+
+
+def test_a_patent_off_the_market_does_not_wait_for_a_change_to_the_facts():
+    """An import's patents without declarations have no facts to keep: their refresh takes no lock, so a long
+    change elsewhere holds no import back."""
+    from tests.patents.factories import PatentFactory
+
+    build_market()
+    facts.rebuild()
+    on_market = Licence.objects.filter(activated_at__isnull=False).order_by("pk").first().patent_id
+    off_market = PatentFactory().pk
+    refreshed, commit, done = threading.Event(), threading.Event(), threading.Event()
+    errors: list = []
+
+    def held():
+        try:
+            with transaction.atomic():
+                facts.refresh([on_market])
+                refreshed.set()
+                commit.wait(timeout=30)
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+        finally:
+            refreshed.set()
+            connections.close_all()
+
+    def off():
+        try:
+            with transaction.atomic():
+                facts.refresh([off_market])
+            done.set()
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=held)
+    first.start()
+    assert refreshed.wait(timeout=30)
+    second = threading.Thread(target=off)
+    second.start()
+    finished_first = done.wait(timeout=10)
+    commit.set()
+    for thread in (first, second):
+        thread.join(timeout=60)
+    assert errors == []
+    assert finished_first
