@@ -210,11 +210,13 @@ def rebuild(*, progress: Callable[[int, int], None] | None = None) -> int:
     """Every fact, from the licensing tables, in chunks of patents (all-or-nothing). Returns the rows written."""
     from marketplace.models import DeclarationFact, LicenceFact, PaymentFact, StatisticsFactsBuild
     from marketplace.office.cache import statistics_changed
-    patent_ids = sorted(set(Declaration.objects.values_list("patent_id", flat=True))
-                        | set(Licence.objects.filter(activated_at__isnull=False).values_list("patent_id", flat=True)))
-    organisations = statistics.organisation_frame()
     written, cells = 0, []
     with transaction.atomic():
+        _lock_changes()  # the changes meanwhile wait, then apply to the rebuilt rows
+        patent_ids = sorted(set(Declaration.objects.values_list("patent_id", flat=True))
+                            | set(Licence.objects.filter(activated_at__isnull=False).values_list("patent_id",
+                                                                                                  flat=True)))
+        organisations = statistics.organisation_frame()
         for model in (DeclarationFact, LicenceFact, PaymentFact, StatisticsFactsBuild):
             model.objects.all()._raw_delete(model.objects.db)
         monthly.clear()

@@ -4,6 +4,7 @@ must wait for the first to commit rather than read the cell before it (a lost pa
 the cell's key failing). SQLite serialises every writer."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections, transaction
@@ -102,3 +103,51 @@ def test_a_patent_off_the_market_does_not_wait_for_a_change_to_the_facts():
         thread.join(timeout=60)
     assert errors == []
     assert finished_first
+
+
+def test_a_change_during_a_rebuild_waits_for_it():
+    """A change while the facts are rebuilt (rebuild_statistics_facts) is kept after the rebuild's rows, not
+    read from the rows the rebuild is replacing."""
+    build_market()
+    facts.rebuild()
+    licence = Licence.objects.filter(activated_at__isnull=False).order_by("pk").first()
+    cleared, finish = threading.Event(), threading.Event()
+    errors: list = []
+
+    def rebuild():
+        def progress(done, total):
+            if done == 0:  # the old facts cleared, the new ones not yet written
+                cleared.set()
+                finish.wait(timeout=30)
+        try:
+            facts.rebuild(progress=progress)
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+        finally:
+            cleared.set()
+            connections.close_all()
+
+    def change():
+        try:
+            with transaction.atomic():
+                Licence.objects.filter(pk=licence.pk).update(activated_at=licence.activated_at - timedelta(days=45))
+                facts.refresh([licence.patent_id])
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=rebuild)
+    first.start()
+    assert cleared.wait(timeout=30)
+    second = threading.Thread(target=change)
+    second.start()
+    second.join(timeout=1)  # waits on the rebuild
+    finish.set()
+    for thread in (first, second):
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+    assert errors == []
+    changed = _sets()
+    facts.rebuild()
+    assert changed == _sets()
