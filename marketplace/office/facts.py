@@ -22,6 +22,8 @@ from marketplace.office import month_sets, monthly, statistics
 from marketplace.office.statistics import SETTLED_PAYMENT_STATES
 
 CHUNK = 10_000  # patents per pass of a rebuild: bounded memory, and the progress bar moves
+# The advisory lock key that serialises the changes to the facts on PostgreSQL (``refresh``).
+REFRESH_LOCK = 33_001
 
 
 def facts_built() -> bool:
@@ -208,11 +210,13 @@ def rebuild(*, progress: Callable[[int, int], None] | None = None) -> int:
     """Every fact, from the licensing tables, in chunks of patents (all-or-nothing). Returns the rows written."""
     from marketplace.models import DeclarationFact, LicenceFact, PaymentFact, StatisticsFactsBuild
     from marketplace.office.cache import statistics_changed
-    patent_ids = sorted(set(Declaration.objects.values_list("patent_id", flat=True))
-                        | set(Licence.objects.filter(activated_at__isnull=False).values_list("patent_id", flat=True)))
-    organisations = statistics.organisation_frame()
     written, cells = 0, []
     with transaction.atomic():
+        _lock_changes()  # the changes meanwhile wait, then apply to the rebuilt rows
+        patent_ids = sorted(set(Declaration.objects.values_list("patent_id", flat=True))
+                            | set(Licence.objects.filter(activated_at__isnull=False).values_list("patent_id",
+                                                                                                  flat=True)))
+        organisations = statistics.organisation_frame()
         for model in (DeclarationFact, LicenceFact, PaymentFact, StatisticsFactsBuild):
             model.objects.all()._raw_delete(model.objects.db)
         monthly.clear()
@@ -239,11 +243,34 @@ def rebuild(*, progress: Callable[[int, int], None] | None = None) -> int:
 
 def refresh(patent_ids: Iterable[int]) -> int:
     """The facts of these patents again (their declarations, licences and payments), when the facts exist."""
-    from marketplace.models import StatisticsFactsBuild
-
     ids = sorted({int(i) for i in patent_ids if i is not None})
     if not ids or not facts_built():
         return 0
+    with transaction.atomic():
+        return _refresh(ids)
+
+
+def _in_facts(patent_ids: list[int]) -> bool:
+    """Whether any of these patents has facts, or a declaration (the facts come from its declarations)."""
+    from marketplace.models import DeclarationFact, LicenceFact, PaymentFact
+
+    return any(model.objects.filter(patent_id__in=patent_ids).exists()
+               for model in (Declaration, DeclarationFact, LicenceFact, PaymentFact))
+
+
+def _lock_changes() -> None:
+    """PostgreSQL: one change to the facts at a time, to the end of its transaction. A change reads the stored
+    facts and month sets it replaces (a bitmap is written back whole, not added to in SQL as the aggregates'
+    counts): two changes reading the same cell before either commits lose one's patents or collide on the
+    cell's key. SQLite serialises every writer."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
+
+
+def _refresh(ids: list[int]) -> int:
+    from marketplace.models import StatisticsFactsBuild
+
     organisations = statistics.organisation_frame()
     build = StatisticsFactsBuild.objects.order_by("-built_at").first()
     aggregated = build is not None and build.month_aggregates
@@ -251,6 +278,9 @@ def refresh(patent_ids: Iterable[int]) -> int:
     written = 0
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
+        if not _in_facts(chunk):  # patents off the market (an import's): nothing to write, no lock to wait for
+            continue
+        _lock_changes()
         before, before_sets = monthly.contributions(*stored_facts(chunk)) if aggregated else (None, None)
         rows, (after, after_sets) = _write(chunk, organisations)
         written += rows
