@@ -140,13 +140,9 @@ class StatisticsFactsBuild(models.Model):
         return f"facts built {self.built_at:%Y-%m-%d %H:%M}"
 
 
-class StatisticsMonthAggregate(models.Model):
-    """Counts and sums of the statistics facts by month and by (at most) one filter and one breakdown
-    dimension (marketplace.office.monthly, which builds and reads them): what a dashboard reads instead of
-    scanning the facts. Kept with the facts (the same listeners, in the same transaction: the old facts'
-    contributions out, the new ones in) and rebuilt with them. ``source`` names the rows counted and the
-    month they are counted in (declarations by publication, withdrawal, announcement; the stock of patents
-    under open licence as +1/-1 at its months; licences by activation; payments by success)."""
+class MonthCell(models.Model):
+    """A cell of the month aggregates and month sets: what is counted (``source``), its month, at most one filter
+    value and at most one breakdown value."""
 
     source = models.CharField(max_length=10)
     month = models.CharField(max_length=7, help_text="YYYY-MM, platform time zone")
@@ -154,6 +150,19 @@ class StatisticsMonthAggregate(models.Model):
     filter_value = models.CharField(max_length=100, blank=True)
     by_dim = models.CharField(max_length=20, blank=True)
     by_value = models.CharField(max_length=210, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class StatisticsMonthAggregate(MonthCell):
+    """Counts and sums of the statistics facts by month and by (at most) one filter and one breakdown
+    dimension (marketplace.office.monthly, which builds and reads them): what a dashboard reads instead of
+    scanning the facts. Kept with the facts (the same listeners, in the same transaction: the old facts'
+    contributions out, the new ones in) and rebuilt with them. ``source`` names the rows counted and the
+    month they are counted in (declarations by publication, withdrawal, announcement; the stock of patents
+    under open licence as +1/-1 at its months; licences by activation; payments by success)."""
+
     n = models.BigIntegerField(default=0)
     licensed = models.BigIntegerField(default=0)
     quick = models.BigIntegerField(default=0)
@@ -177,7 +186,7 @@ class StatisticsMonthAggregate(models.Model):
         return f"{self.source} {self.month} {self.filter_dim}={self.filter_value} by {self.by_dim}={self.by_value}"
 
 
-class StatisticsMonthSet(models.Model):
+class StatisticsMonthSet(MonthCell):
     """What of a month's licences does not add up over months, per cell of the month aggregates (a month, at
     most one filter value, at most one breakdown value; marketplace.office.month_sets builds and reads them):
     ``patents`` the patents licensed in the cell (a Roaring bitmap: a period's distinct patents are the
@@ -187,12 +196,6 @@ class StatisticsMonthSet(models.Model):
     Kept with the facts, patent by patent (the patent is the unit of a change), and rebuilt with them."""
 
     key = models.CharField(max_length=400, unique=True, help_text="source|month|filter dim|value|by dim|value")
-    source = models.CharField(max_length=10)
-    month = models.CharField(max_length=7, help_text="YYYY-MM, platform time zone")
-    filter_dim = models.CharField(max_length=20, blank=True)
-    filter_value = models.CharField(max_length=100, blank=True)
-    by_dim = models.CharField(max_length=20, blank=True)
-    by_value = models.CharField(max_length=210, blank=True)
     data = models.BinaryField()
 
     class Meta:
